@@ -1,0 +1,18 @@
+/* api.h: helpers shared by the files behind quizstore.h. */
+#ifndef QS_API_H
+#define QS_API_H
+
+#include "engine.h"
+#include "index.h"
+#include "model.h"
+
+/* An external id held in a fixed array is NUL-terminated and short enough. */
+int api_check_ext(const char *ext, const char *what);
+
+/* Fail with QS_NOTFOUND naming the missing entity. */
+int api_missing(const char *what, uint64_t id);
+
+/* The user must exist: 0, QS_NOTFOUND (with detail) or a failure. */
+int api_user_exists(qs_txn *txn, uint32_t user);
+
+#endif /* QS_API_H */

@@ -1,0 +1,609 @@
+/* entity.c: the taxonomy, questions, users and tests, with external ids.
+ *
+ * Every put resolves the entity's identity the same way (resolve_identity): the
+ * given id, else the owner of the external id, else a new dense id. A put of
+ * identical content writes nothing, so re-imports leave the store unchanged.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+int api_check_ext(const char *ext, const char *what)
+{
+    if (strnlen(ext, QS_EXT_ID_MAX + 1) > QS_EXT_ID_MAX)
+        return eng_fail(QS_INVALID, "%s: external id longer than %d bytes", what,
+                        QS_EXT_ID_MAX);
+    return 0;
+}
+
+int api_missing(const char *what, uint64_t id)
+{
+    return eng_fail(QS_NOTFOUND, "%s %llu not found", what, (unsigned long long)id);
+}
+
+int api_user_exists(qs_txn *txn, uint32_t user)
+{
+    qs_user u;
+    int rc = eng_user_get(txn, user, &u);
+    return rc == QS_NOTFOUND ? api_missing("user", user) : rc;
+}
+
+static const char *kind_name(qs_kind kind)
+{
+    static const char *const names[] = {"entity", "subject", "system", "topic",
+                                        "question", "user", "test"};
+    return (unsigned)kind <= QS_TEST ? names[kind] : "entity";
+}
+
+int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!ext_id || !id || kind < QS_SUBJECT || kind > QS_TEST || !ext_id[0] ||
+        strlen(ext_id) > QS_EXT_ID_MAX)
+        return eng_fail(QS_INVALID, "qs_resolve: bad kind, external id or output");
+    rc = eng_xid_get(txn, kind, ext_id, id);
+    if (rc == QS_NOTFOUND)
+        return eng_fail(rc, "%s '%s' not found", kind_name(kind), ext_id);
+    return rc;
+}
+
+/* The identity of an entity being put. *ext_new says the external id must be
+ * recorded once the put succeeds. */
+typedef struct identity {
+    uint64_t id;
+    int ext_new;
+} identity;
+
+static int resolve_identity(qs_txn *txn, qs_kind kind, uint64_t given, const char *ext,
+                            eng_counter counter, uint64_t max, identity *out)
+{
+    out->id = given;
+    out->ext_new = 0;
+    if (given > max)
+        return eng_fail(QS_INVALID, "%s id %llu out of range", kind_name(kind),
+                        (unsigned long long)given);
+    if (ext[0]) {
+        uint64_t owner;
+        int rc = eng_xid_get(txn, kind, ext, &owner);
+        if (rc == 0) {
+            if (given && given != owner)
+                return eng_fail(QS_EXISTS, "%s external id '%s' belongs to %s %llu",
+                                kind_name(kind), ext, kind_name(kind),
+                                (unsigned long long)owner);
+            out->id = owner;
+            return 0;
+        }
+        if (rc != QS_NOTFOUND)
+            return rc;
+        out->ext_new = 1;
+    }
+    if (out->id)
+        eng_counter_seen(txn, counter, out->id);
+    else if ((out->id = eng_counter_next(txn, counter)) == 0 || out->id > max)
+        return eng_fail(QS_INVALID, "no %s id left", kind_name(kind));
+    return 0;
+}
+
+/* The external id to store: a put with none keeps the one the entity has. */
+static int merge_ext(const char *old, const char *given, char *out, qs_kind kind,
+                     uint64_t id)
+{
+    if (old[0] && given[0] && strcmp(old, given) != 0)
+        return eng_fail(QS_INVALID, "%s %llu has external id '%s', not '%s'", kind_name(kind),
+                        (unsigned long long)id, old, given);
+    strcpy(out, given[0] ? given : old);
+    return 0;
+}
+
+static int finish_ext(qs_txn *txn, qs_kind kind, const identity *who, const char *ext)
+{
+    return who->ext_new ? eng_xid_put(txn, kind, ext, who->id) : 0;
+}
+
+/* ------------------------------------------------------------------ taxonomy */
+
+static int check_taxon(qs_txn *txn, qs_kind kind, const qs_taxon *t)
+{
+    if (kind < QS_SUBJECT || kind > QS_TOPIC)
+        return eng_fail(QS_INVALID, "taxonomy kind %d is not subject, system or topic", kind);
+    size_t name_len = strnlen(t->name, QS_NAME_MAX + 1);
+    if (name_len == 0 || name_len > QS_NAME_MAX)
+        return eng_fail(QS_INVALID, "%s name is empty or longer than %d bytes", kind_name(kind),
+                        QS_NAME_MAX);
+    int rc = api_check_ext(t->ext_id, kind_name(kind));
+    if (rc)
+        return rc;
+    if (kind != QS_TOPIC)
+        return t->parent ? eng_fail(QS_INVALID, "only a topic has a parent") : 0;
+    if (!t->parent)
+        return eng_fail(QS_INVALID, "topic '%s' has no system", t->name);
+    qs_taxon sys;
+    rc = eng_taxon_get(txn, QS_SYSTEM, t->parent, &sys);
+    return rc == QS_NOTFOUND ? api_missing("system", t->parent) : rc;
+}
+
+int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
+{
+    static const eng_counter counters[] = {0, ENG_NEXT_SUBJECT, ENG_NEXT_SYSTEM, ENG_NEXT_TOPIC};
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!t)
+        return eng_fail(QS_INVALID, "qs_taxon_put: taxon is NULL");
+    if ((rc = check_taxon(txn, kind, t)) != 0)
+        return rc;
+    identity who;
+    qs_taxon old, next = *t;
+    if ((rc = resolve_identity(txn, kind, t->id, t->ext_id, counters[kind], UINT32_MAX, &who)))
+        return rc;
+    next.id = (uint32_t)who.id;
+    rc = eng_taxon_get(txn, kind, next.id, &old);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    if ((rc = merge_ext(old.ext_id, t->ext_id, next.ext_id, kind, who.id)) != 0)
+        return rc;
+    if (id)
+        *id = next.id;
+    if (memcmp(&old, &next, sizeof old) == 0)
+        return 0;
+    if ((rc = eng_taxon_put(txn, kind, &next)) == 0)
+        rc = finish_ext(txn, kind, &who, next.ext_id);
+    return rc;
+}
+
+int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out || kind < QS_SUBJECT || kind > QS_TOPIC)
+        return eng_fail(QS_INVALID, "qs_taxon_get: bad kind or NULL output");
+    rc = eng_taxon_get(txn, kind, id, out);
+    return rc == QS_NOTFOUND ? api_missing(kind_name(kind), id) : rc;
+}
+
+/* ------------------------------------------------------------------ questions */
+
+static int check_text(qs_text t, const char *what)
+{
+    if (t.len > QS_TEXT_MAX)
+        return eng_fail(QS_TOO_LARGE, "question %s of %zu bytes is over %d", what, t.len,
+                        QS_TEXT_MAX);
+    if (t.len && !t.ptr)
+        return eng_fail(QS_INVALID, "question %s has a length but no text", what);
+    return 0;
+}
+
+static int check_taxon_ref(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!id)
+        return 0;
+    int rc = eng_taxon_get(txn, kind, id, out);
+    return rc == QS_NOTFOUND ? api_missing(kind_name(kind), id) : rc;
+}
+
+static int check_question(qs_txn *txn, const qs_question *q)
+{
+    if (q->difficulty < 1 || q->difficulty > 3)
+        return eng_fail(QS_INVALID, "difficulty %u is outside 1..3", q->difficulty);
+    if (q->active > 1)
+        return eng_fail(QS_INVALID, "active must be 0 or 1");
+    if (q->n_options > QS_MAX_OPTIONS)
+        return eng_fail(QS_INVALID, "%u options is over %d", q->n_options, QS_MAX_OPTIONS);
+    unsigned limit = q->n_options ? q->n_options : QS_MAX_OPTIONS;
+    if (q->correct_option >= limit)
+        return eng_fail(QS_INVALID, "correct option %u is beyond the %u options",
+                        q->correct_option, limit);
+    int rc = api_check_ext(q->ext_id, "question");
+    if (!rc) rc = check_text(q->stem, "stem");
+    if (!rc) rc = check_text(q->explanation, "explanation");
+    for (unsigned i = 0; i < q->n_options && !rc; i++)
+        rc = check_text(q->options[i], "option");
+    if (rc)
+        return rc;
+    qs_taxon subject, system, topic;
+    if ((rc = check_taxon_ref(txn, QS_SUBJECT, q->subject, &subject)) ||
+        (rc = check_taxon_ref(txn, QS_SYSTEM, q->system, &system)) ||
+        (rc = check_taxon_ref(txn, QS_TOPIC, q->topic, &topic)))
+        return rc;
+    if (q->topic && topic.parent != q->system)
+        return eng_fail(QS_INVALID, "topic %u belongs to system %u, not %u", q->topic,
+                        topic.parent, q->system);
+    return 0;
+}
+
+int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!q)
+        return eng_fail(QS_INVALID, "qs_question_put: question is NULL");
+    if ((rc = check_question(txn, q)) != 0)
+        return rc;
+    identity who;
+    qs_question old, next = *q;
+    if ((rc = resolve_identity(txn, QS_QUESTION, q->id, q->ext_id, ENG_NEXT_QUESTION,
+                               UINT32_MAX, &who)))
+        return rc;
+    next.id = (uint32_t)who.id;
+    rc = eng_question_head(txn, next.id, &old);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    if ((rc = merge_ext(old.ext_id, q->ext_id, next.ext_id, QS_QUESTION, who.id)) != 0)
+        return rc;
+    if (id)
+        *id = next.id;
+    if (eng_question_same(txn, &next))
+        return 0;
+    if ((rc = eng_question_put(txn, &next)) == 0)
+        rc = finish_ext(txn, QS_QUESTION, &who, next.ext_id);
+    return rc;
+}
+
+int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_question_get: output is NULL");
+    rc = eng_question_get(txn, id, out);
+    return rc == QS_NOTFOUND ? api_missing("question", id) : rc;
+}
+
+/* The texts of every question, one training sample each, concatenated. */
+static int gather_samples(qs_txn *txn, char **buf, size_t **sizes, unsigned *n,
+                          uint64_t *bytes)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t cap = 1 << 20, used = 0, ncap = 1024;
+    *n = 0;
+    *bytes = 0;
+    *buf = malloc(cap);
+    *sizes = malloc(ncap * sizeof **sizes);
+    if (!*buf || !*sizes)
+        return eng_fail(ENOMEM, "out of memory");
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "question");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        qs_question q;
+        *bytes += v.mv_size;
+        if ((rc = eng_key_check(&k, 4, "question")) != 0 ||
+            (rc = eng_question_get(txn, eng_get32(k.mv_data), &q)) != 0)
+            break;
+        size_t len = q.stem.len + q.explanation.len;
+        for (unsigned i = 0; i < q.n_options; i++)
+            len += q.options[i].len;
+        while (used + len > cap) {
+            char *nb = realloc(*buf, cap *= 2);
+            if (!nb) { rc = ENOMEM; break; }
+            *buf = nb;
+        }
+        if (*n == ncap) {
+            size_t *ns = realloc(*sizes, (ncap *= 2) * sizeof *ns);
+            if (!ns) { rc = ENOMEM; break; }
+            *sizes = ns;
+        }
+        if (rc)
+            break;
+        memcpy(*buf + used, q.stem.ptr, q.stem.len);
+        memcpy(*buf + used + q.stem.len, q.explanation.ptr, q.explanation.len);
+        size_t at = used + q.stem.len + q.explanation.len;
+        for (unsigned i = 0; i < q.n_options; i++, at += q.options[i - 1].len)
+            memcpy(*buf + at, q.options[i].ptr, q.options[i].len);
+        used += len;
+        (*sizes)[(*n)++] = len;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "question");
+}
+
+/* Re-store every question with the dictionary just trained. */
+static int restore_all(qs_txn *txn, qs_compress_report *rep)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint32_t last = 0;
+    int rc;
+    for (;;) {
+        /* a fresh cursor each step: puts move pages under an open one */
+        if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &cur)))
+            return eng_mdb_rc(rc, "open cursor", "question");
+        eng_key key;
+        ek_reset(&key);
+        ek_u32(&key, last + 1);
+        k = (MDB_val){key.n, key.b};
+        rc = last == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND)
+            return 0;
+        if (rc)
+            return eng_mdb_rc(rc, "read", "question");
+        if ((rc = eng_key_check(&k, 4, "question")) != 0)
+            return rc;
+        last = eng_get32(k.mv_data);
+        size_t before = v.mv_size;
+        qs_question q;
+        if ((rc = eng_question_get(txn, last, &q)) != 0 || (rc = eng_question_put(txn, &q)) != 0)
+            return rc;
+        MDB_val after;
+        if ((rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &k, &after)) != 0)
+            return eng_mdb_rc(rc, "read", "question");
+        rep->questions++;
+        rep->compressed += after.mv_size < before;
+        rep->stored_bytes += after.mv_size;
+    }
+}
+
+int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!report)
+        return eng_fail(QS_INVALID, "qs_bank_compress: report is NULL");
+    memset(report, 0, sizeof *report);
+    char *samples = NULL;
+    size_t *sizes = NULL;
+    unsigned n = 0;
+    rc = gather_samples(txn, &samples, &sizes, &n, &report->raw_bytes);
+    if (!rc)
+        rc = eng_text_train(txn, samples, sizes, n, &report->dict_bytes);
+    free(samples);
+    free(sizes);
+    if (!rc && report->dict_bytes)
+        rc = restore_all(txn, report);
+    if (!report->dict_bytes) {
+        report->questions = n;
+        report->stored_bytes = report->raw_bytes;
+    }
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+/* ------------------------------------------------------------------ users */
+
+int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!u)
+        return eng_fail(QS_INVALID, "qs_user_put: user is NULL");
+    if ((rc = api_check_ext(u->ext_id, "user")) != 0)
+        return rc;
+    identity who;
+    qs_user old, next = *u;
+    if ((rc = resolve_identity(txn, QS_USER, u->id, u->ext_id, ENG_NEXT_USER, UINT32_MAX,
+                               &who)))
+        return rc;
+    next.id = (uint32_t)who.id;
+    int found = eng_user_get(txn, next.id, &old);
+    if (found && found != QS_NOTFOUND)
+        return found;
+    if ((rc = merge_ext(old.ext_id, u->ext_id, next.ext_id, QS_USER, who.id)) != 0)
+        return rc;
+    if (id)
+        *id = next.id;
+    if (found == 0 && memcmp(&old, &next, sizeof old) == 0)
+        return 0;
+    rc = eng_user_put(txn, &next);
+    if (!rc && found == QS_NOTFOUND)
+        rc = idx_lb_add(txn, QS_BOARD_ALL_TIME, 0, next.id);
+    if (!rc)
+        rc = finish_ext(txn, QS_USER, &who, next.ext_id);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_user_get: output is NULL");
+    rc = eng_user_get(txn, id, out);
+    return rc == QS_NOTFOUND ? api_missing("user", id) : rc;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static int check_test(qs_txn *txn, const qs_test *t)
+{
+    if (t->status < QS_TEST_ACTIVE || t->status > QS_TEST_ABANDONED)
+        return eng_fail(QS_INVALID, "test status %u is not 1..4", t->status);
+    if (t->mode != QS_MODE_TUTOR && t->mode != QS_MODE_TIMED)
+        return eng_fail(QS_INVALID, "test mode %u is not tutor (1) or timed (2)", t->mode);
+    if (t->open_list > 1)
+        return eng_fail(QS_INVALID, "open_list must be 0 or 1");
+    if (t->n_questions > QS_TEST_MAX_QUESTIONS)
+        return eng_fail(QS_INVALID, "%u questions is over %d", t->n_questions,
+                        QS_TEST_MAX_QUESTIONS);
+    int rc = api_check_ext(t->ext_id, "test");
+    if (!rc)
+        rc = api_user_exists(txn, t->user);
+    for (unsigned i = 0; i < t->n_questions && !rc; i++) {
+        qs_question q;
+        for (unsigned j = 0; j < i; j++)
+            if (t->questions[j] == t->questions[i])
+                return eng_fail(QS_INVALID, "question %u is listed twice", t->questions[i]);
+        rc = eng_question_head(txn, t->questions[i], &q);
+        if (rc == QS_NOTFOUND)
+            rc = api_missing("question", t->questions[i]);
+    }
+    return rc;
+}
+
+static int same_test(const qs_test *a, const qs_test *b)
+{
+    return memcmp(a, b, offsetof(qs_test, questions)) == 0 &&
+           memcmp(a->questions, b->questions, a->n_questions * sizeof a->questions[0]) == 0;
+}
+
+/* Store @p t (id resolved) and keep test_by_user in step. */
+static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
+{
+    int rc = eng_test_put(txn, t);
+    if (!rc)
+        rc = idx_test_reindex(txn, old, t);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!t)
+        return eng_fail(QS_INVALID, "qs_test_put: test is NULL");
+    if ((rc = check_test(txn, t)) != 0)
+        return rc;
+    identity who;
+    qs_test *old = malloc(2 * sizeof *old);
+    if (!old)
+        return eng_fail(ENOMEM, "out of memory");
+    qs_test *next = old + 1;
+    *next = *t;
+    memset(next->questions + t->n_questions, 0,
+           (QS_TEST_MAX_QUESTIONS - t->n_questions) * sizeof t->questions[0]);
+    rc = resolve_identity(txn, QS_TEST, t->id, t->ext_id, ENG_NEXT_TEST, UINT64_MAX, &who);
+    int found = rc ? rc : eng_test_get(txn, who.id, old);
+    next->id = who.id;
+    if (!rc && found && found != QS_NOTFOUND)
+        rc = found;
+    if (!rc)
+        rc = merge_ext(old->ext_id, t->ext_id, next->ext_id, QS_TEST, who.id);
+    if (!rc && id)
+        *id = who.id;
+    if (!rc && !(found == 0 && same_test(old, next))) {
+        rc = store_test(txn, next, found == 0 ? old : NULL);
+        if (!rc)
+            rc = finish_ext(txn, QS_TEST, &who, next->ext_id);
+    }
+    free(old);
+    return rc;
+}
+
+int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_test_get: output is NULL");
+    rc = eng_test_get(txn, id, out);
+    return rc == QS_NOTFOUND ? api_missing("test", id) : rc;
+}
+
+static int check_draw(qs_txn *txn, const qs_draw *d)
+{
+    if (d->pattern < QS_DRAW_FILTER || d->pattern > QS_DRAW_WEAK)
+        return eng_fail(QS_INVALID, "draw pattern %u is not 1..3", d->pattern);
+    if (d->mode != QS_MODE_TUTOR && d->mode != QS_MODE_TIMED)
+        return eng_fail(QS_INVALID, "test mode %u is not tutor (1) or timed (2)", d->mode);
+    if (d->count < 1 || d->count > QS_TEST_MAX_QUESTIONS)
+        return eng_fail(QS_INVALID, "count %u is outside 1..%d", d->count,
+                        QS_TEST_MAX_QUESTIONS);
+    if (d->difficulty > 3)
+        return eng_fail(QS_INVALID, "difficulty %u is outside 0..3", d->difficulty);
+    if (d->pattern == QS_DRAW_ADAPTIVE && (!d->system || d->rate_min_bp > d->rate_max_bp ||
+                                           d->rate_max_bp > 10000))
+        return eng_fail(QS_INVALID, "adaptive draw needs a system and 0 <= min <= max <= 10000");
+    return api_user_exists(txn, d->user);
+}
+
+int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!d || !out)
+        return eng_fail(QS_INVALID, "qs_test_create: NULL argument");
+    if ((rc = check_draw(txn, d)) != 0)
+        return rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = idx_draw(txn, d, out)) != 0)
+        return rc;
+    out->id = eng_counter_next(txn, ENG_NEXT_TEST);
+    out->user = d->user;
+    out->status = QS_TEST_ACTIVE;
+    out->mode = d->mode;
+    out->created_at = out->last_activity_at = d->created_at;
+    return store_test(txn, out, NULL);
+}
+
+/* Walk one status of a user's tests newest first, merging into @p rows. */
+static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *rows,
+                       size_t cap, size_t *held, size_t *total)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_TEST_BY_USER), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "test_by_user");
+    eng_test_index_key(&k, user, status + 1, INT64_MIN, 0);   /* just past this status */
+    mk = (MDB_val){k.n, k.b};
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
+    for (; rc == 0; rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV)) {
+        const uint8_t *kb = mk.mv_data;
+        if (mk.mv_size != 21 || eng_get32(kb) != user || kb[4] != status)
+            break;
+        qs_test_row row = {eng_get64(kb + 13), status, 0, 0, 0,
+                           eng_time_from_bits(eng_get64(kb + 5))};
+        (*total)++;
+        /* insertion into the (last_activity desc, id desc) order, keeping cap rows */
+        size_t at = *held;
+        while (at > 0 && (rows[at - 1].last_activity_at < row.last_activity_at ||
+                          (rows[at - 1].last_activity_at == row.last_activity_at &&
+                           rows[at - 1].id < row.id)))
+            at--;
+        if (at >= cap)
+            continue;
+        size_t keep = *held < cap ? *held : cap - 1;
+        memmove(rows + at + 1, rows + at, (keep - at) * sizeof *rows);
+        rows[at] = row;
+        if (*held < cap)
+            (*held)++;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "test_by_user");
+}
+
+int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!n || (cap && !rows))
+        return eng_fail(QS_INVALID, "qs_test_list: NULL output");
+    if ((rc = api_user_exists(txn, user)) != 0)
+        return rc;
+    size_t held = 0, total = 0;
+    if ((rc = list_status(txn, user, QS_TEST_ACTIVE, rows, cap, &held, &total)) ||
+        (rc = list_status(txn, user, QS_TEST_PAUSED, rows, cap, &held, &total)))
+        return rc;
+    for (size_t i = 0; i < held; i++) {   /* fill in what the index key does not hold */
+        qs_test t;
+        if ((rc = eng_test_get(txn, rows[i].id, &t)) != 0)
+            return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "test_by_user lists missing test %llu",
+                                                (unsigned long long)rows[i].id)
+                                     : rc;
+        rows[i].mode = t.mode;
+        rows[i].n_questions = t.n_questions;
+        rows[i].created_at = t.created_at;
+    }
+    *n = total;
+    return 0;
+}

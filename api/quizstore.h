@@ -1,0 +1,588 @@
+/** @file quizstore.h
+ *  @brief quizstore: an embedded storage engine for question-bank learning platforms.
+ *
+ *  This header is the whole public interface and its manual. Applications, the
+ *  `quizstore` CLI and the bench include nothing else.
+ *
+ *  @section conventions Conventions
+ *
+ *  - Handles are opaque: #qs_env (one per store directory per process) and #qs_txn.
+ *  - Every function that can fail returns an int: 0 on success, a negative QS_ code
+ *    (see @ref errors) or a positive errno value (ENOSPC, EACCES, ENOMEM, ...).
+ *    qs_strerror() names any of them; qs_errmsg() gives the detail of the last
+ *    failure on the calling thread (which record, which field, which database).
+ *  - A failed write call changes nothing: the transaction stays usable and every
+ *    earlier call in it keeps its effect. A transaction whose commit failed is gone.
+ *  - Output structs and arrays are owned by the caller. A pointer inside an output
+ *    (question text) points into memory owned by the transaction and is valid only
+ *    until the next call that the function's documentation names, or the end of the
+ *    transaction. Copy what must outlive it.
+ *  - Pointer arguments may not be NULL unless the documentation says so; a NULL
+ *    where one is required returns #QS_INVALID. Destructors accept NULL.
+ *  - Functions that return rows take a caller array and its capacity `cap`, write
+ *    min(cap, total) rows and set `*n` to the total number available, as snprintf()
+ *    does: `*n > cap` means the output was cut.
+ *  - Time is int64 milliseconds since the Unix epoch, UTC. A day is a UTC day,
+ *    `created_at / 86400000` (floor). Rates are integer basis points,
+ *    `10000 * correct / attempts` rounded down, 0 when there are no attempts.
+ *  - Entities have dense internal ids (questions, users: uint32_t; tests, answers:
+ *    uint64_t; subjects, systems, topics: uint32_t) and may carry an external id
+ *    (the UUID or code of the platform being migrated), at most #QS_EXT_ID_MAX bytes.
+ *    qs_resolve() maps an external id to its internal id, so every call that takes
+ *    an id can be reached from an external one.
+ *
+ *  @section threads Threads and processes
+ *
+ *  - Open one #qs_env per store per process (an LMDB rule) and share it between
+ *    threads. Several processes may open the same store at once.
+ *  - Read transactions may run on any thread, many at once; a read transaction may
+ *    be handed from one thread to another but used by one thread at a time.
+ *  - There is one writer at a time per store, across all threads and processes:
+ *    qs_txn_begin() for writing blocks until the current writer ends. A write
+ *    transaction is used only by the thread that began it. Batching is the caller's:
+ *    many write calls in one transaction, one commit.
+ *  - Readers never block writers nor see a partial write: every aggregate an answer
+ *    changes is updated in the same transaction as the answer.
+ */
+#ifndef QUIZSTORE_H
+#define QUIZSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QS_VERSION_MAJOR 0
+#define QS_VERSION_MINOR 1
+#define QS_VERSION_PATCH 0
+/** The library's version as "MAJOR.MINOR.PATCH". */
+const char *qs_version(void);
+
+/** @defgroup errors Error codes
+ *  The library's own codes live in [-30999, -30900], clear of LMDB's and of errno.
+ *  @{ */
+#define QS_NOTFOUND      (-30900) /**< no such id, external id or record */
+#define QS_EXISTS        (-30901) /**< duplicate: the (test, question) is answered already,
+                                       or an external id belongs to another entity */
+#define QS_INVALID       (-30902) /**< an argument is NULL, out of range or inconsistent */
+#define QS_CORRUPT       (-30903) /**< a record failed its checksum or does not decode */
+#define QS_MAP_FULL      (-30904) /**< the store reached its map size; raise qs_options.map_size */
+#define QS_READERS_FULL  (-30905) /**< every reader slot is taken; raise qs_options.max_readers */
+#define QS_TXN_FULL      (-30906) /**< the transaction has too many dirty pages; commit more often */
+#define QS_READONLY      (-30907) /**< a write call on a read-only transaction */
+#define QS_BAD_CURSOR    (-30908) /**< a history cursor is forged, damaged or another user's */
+#define QS_FORMAT        (-30909) /**< the store was written by an incompatible format version */
+#define QS_TOO_LARGE     (-30910) /**< a text or payload is larger than its limit */
+#define QS_BAD_TXN       (-30911) /**< the transaction failed earlier and can only be aborted */
+#define QS_DBS_FULL      (-30912) /**< too many databases (time buckets) are open */
+#define QS_PANIC         (-30913) /**< the store hit a fatal error; close and reopen it */
+/** @} */
+
+/** A static English text for any code this library returns (0, QS_ codes, errno).
+ *  Never NULL. */
+const char *qs_strerror(int rc);
+
+/** The detail of the last failure returned on the calling thread, e.g.
+ *  "answer 7:31: score 95 is outside 10..90" or "checksum mismatch in database
+ *  'question' at key 00000007". Thread-local; valid until the next failing call on
+ *  this thread. Empty string when there was none. */
+const char *qs_errmsg(void);
+
+/* ===================================================================== */
+/** @defgroup env Environment
+ *  @{ */
+
+/** Opaque handle on one store (a directory holding an LMDB environment). */
+typedef struct qs_env qs_env;
+/** Opaque transaction handle. */
+typedef struct qs_txn qs_txn;
+
+/** Durability of commits. */
+typedef enum qs_durability {
+    QS_SYNC_DURABLE = 0,  /**< every commit waits for the disk (fsync): nothing committed is
+                               ever lost */
+    QS_SYNC_PERIODIC = 1  /**< commits do not wait for the disk; a background thread flushes
+                               every sync_interval_ms. A process crash loses nothing; a power
+                               failure may lose the newest commits of the last interval */
+} qs_durability;
+
+/** Length of the time buckets answers and interactions are partitioned into.
+ *  Fixed when the store is created; later opens keep the stored value. */
+typedef enum qs_period {
+    QS_PERIOD_MONTH = 0, /**< calendar month, UTC (default) */
+    QS_PERIOD_WEEK = 1,  /**< ISO week, Monday 00:00 UTC */
+    QS_PERIOD_DAY = 2    /**< UTC day */
+} qs_period;
+
+/** Options for qs_env_open(). Initialise with qs_options_init(), then change fields. */
+typedef struct qs_options {
+    uint64_t map_size;          /**< largest size the store may grow to, bytes (64 GiB); the
+                                     file grows as needed, this is address space */
+    unsigned max_readers;       /**< concurrent read transactions, all processes (126) */
+    qs_durability durability;   /**< QS_SYNC_DURABLE */
+    unsigned sync_interval_ms;  /**< flush interval for QS_SYNC_PERIODIC (1000) */
+    qs_period bucket_period;    /**< QS_PERIOD_MONTH; used only when creating the store */
+    int read_only;              /**< open without write access (0) */
+} qs_options;
+
+/** Fill @p opts with the defaults written beside each field. */
+void qs_options_init(qs_options *opts);
+
+/** Open (creating if needed) the store in directory @p path.
+ *  Clears reader slots left by crashed processes. The directory must exist.
+ *  @param[in]  path  directory of the store
+ *  @param[in]  opts  options, or NULL for the defaults
+ *  @param[out] env   the new handle; NULL on failure
+ *  @return 0, QS_FORMAT (newer on-disk format), QS_INVALID, QS_CORRUPT, or errno
+ *          (ENOENT: no such directory, EACCES, ...).
+ *  Call once per store per process. */
+int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
+
+/** Close the store. Every transaction of this handle must have ended. With
+ *  QS_SYNC_PERIODIC, flushes first. NULL is a no-op. */
+void qs_env_close(qs_env *env);
+
+/** Flush committed transactions to disk now (useful with QS_SYNC_PERIODIC).
+ *  @return 0 or errno. Any thread. */
+int qs_env_sync(qs_env *env);
+
+/** Storage statistics of one named database. */
+typedef struct qs_db_stat {
+    char name[32];            /**< database name ("question", "ans@2026-01", ...) */
+    uint64_t entries;         /**< key/value pairs (posting list entries for indexes) */
+    uint32_t depth;           /**< B-tree depth */
+    uint64_t branch_pages, leaf_pages, overflow_pages;
+    uint64_t bytes;           /**< (branch + leaf + overflow) * page size */
+} qs_db_stat;
+
+/** Statistics of every database of the store, sorted by name.
+ *  @param[out] rows  up to @p cap rows
+ *  @param[out] n     total number of databases
+ *  Any transaction. */
+int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup txn Transactions
+ *  @{ */
+
+#define QS_TXN_RDONLY 0x1 /**< qs_txn_begin(): a read-only transaction */
+
+/** Begin a transaction: read-only with #QS_TXN_RDONLY, else the store's one write
+ *  transaction (blocks while another thread or process writes).
+ *  @return 0, QS_READERS_FULL, QS_READONLY (write on a read-only env), QS_MAP_FULL,
+ *          or errno. */
+int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
+
+/** Commit and free @p txn. On any return the handle is gone.
+ *  @return 0, QS_MAP_FULL, ENOSPC (disk full: nothing of this transaction is kept,
+ *          everything committed before is intact), or errno. */
+int qs_txn_commit(qs_txn *txn);
+
+/** Abandon @p txn and everything it wrote; free the handle. NULL is a no-op. */
+void qs_txn_abort(qs_txn *txn);
+
+/** Begin a savepoint: a write transaction nested in @p parent. Committing it folds
+ *  its writes into the parent; aborting it undoes only them. The parent may not be
+ *  used until the child ends. Lets a loader apply a row of several calls all or
+ *  nothing inside a large batch.
+ *  @return 0, QS_INVALID (parent read-only or has a child), ENOMEM. */
+int qs_txn_savepoint(qs_txn *parent, qs_txn **child);
+
+/** Release a read-only transaction's snapshot but keep the handle for qs_txn_renew():
+ *  cheaper than abort + begin for a reader that runs many short reads. */
+void qs_txn_reset(qs_txn *txn);
+
+/** Take a new snapshot on a read-only transaction that was reset.
+ *  @return 0, QS_INVALID (not a reset read-only txn), QS_READERS_FULL. */
+int qs_txn_renew(qs_txn *txn);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup model Data model
+ *  @{ */
+
+#define QS_EXT_ID_MAX 63          /**< bytes of an external id */
+#define QS_NAME_MAX 127           /**< bytes of a subject, system or topic name */
+#define QS_MAX_OPTIONS 8          /**< options of one question */
+#define QS_TEXT_MAX (256 * 1024)  /**< bytes of a stem, option or explanation */
+#define QS_TEST_MAX_QUESTIONS 256 /**< questions in one test */
+#define QS_PAYLOAD_MAX 1024       /**< bytes of an interaction payload */
+
+/** Entity kinds, for qs_resolve() and the taxonomy calls. */
+typedef enum qs_kind {
+    QS_SUBJECT = 1,
+    QS_SYSTEM = 2,   /**< an organ system, skill area or exam section */
+    QS_TOPIC = 3,    /**< belongs to one system */
+    QS_QUESTION = 4,
+    QS_USER = 5,
+    QS_TEST = 6
+} qs_kind;
+
+/** Map an external id to the internal id of an entity of @p kind.
+ *  @return 0, QS_NOTFOUND, QS_INVALID. Any transaction. */
+int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id);
+
+/** A subject, system or topic. */
+typedef struct qs_taxon {
+    uint32_t id;                     /**< 0 on put: resolve by ext_id, else assign */
+    uint32_t parent;                 /**< a topic's system; 0 for subjects and systems */
+    char name[QS_NAME_MAX + 1];      /**< non-empty */
+    char ext_id[QS_EXT_ID_MAX + 1];  /**< "" for none */
+} qs_taxon;
+
+/** Create or update a subject, system or topic.
+ *  Identity: @p t->id when non-zero (created if new), else the entity owning
+ *  @p t->ext_id, else a new dense id. Putting identical content changes nothing.
+ *  @param[out] id  the entity's id (may be NULL)
+ *  @return 0, QS_INVALID (empty name, topic without a system, bad kind),
+ *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
+ *          QS_READONLY. Write transaction. */
+int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
+
+/** Read a subject, system or topic. @return 0, QS_NOTFOUND, QS_CORRUPT. */
+int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
+
+/** A length-delimited text; need not be NUL-terminated. */
+typedef struct qs_text {
+    const char *ptr;
+    size_t len;
+} qs_text;
+
+/** A question of the bank. */
+typedef struct qs_question {
+    uint32_t id;                     /**< 0 on put: resolve by ext_id, else assign */
+    char ext_id[QS_EXT_ID_MAX + 1];
+    uint32_t subject, system, topic; /**< 0 = none; a topic requires its system */
+    uint8_t difficulty;              /**< 1 easy, 2 medium, 3 hard */
+    uint8_t type;                    /**< application-defined question type */
+    uint8_t active;                  /**< only active questions are drawn into tests */
+    uint8_t correct_option;          /**< 0-based index of the key */
+    uint8_t n_options;               /**< 0..QS_MAX_OPTIONS; 0 when the bank has no option
+                                          text (the key still grades chosen options) */
+    int64_t created_at;
+    qs_text stem, explanation;
+    qs_text options[QS_MAX_OPTIONS];
+} qs_question;
+
+/** Create or update a question (identity as in qs_taxon_put()). Re-tagging moves the
+ *  question's future answers to the new topic; past answers keep the topic they were
+ *  given under. Texts are stored compressed when a bank dictionary exists and that is
+ *  smaller (qs_bank_compress()).
+ *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system),
+ *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
+int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
+
+/** Read a question with its texts. The text pointers stay valid until the next
+ *  qs_question_get() on this transaction or its end.
+ *  @return 0, QS_NOTFOUND, QS_CORRUPT. Any transaction. */
+int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
+
+/** Result of qs_bank_compress(). */
+typedef struct qs_compress_report {
+    uint32_t questions;     /**< questions seen */
+    uint32_t compressed;    /**< stored compressed (the rest were not smaller) */
+    uint64_t raw_bytes;     /**< text bytes before */
+    uint64_t stored_bytes;  /**< text bytes after */
+    uint32_t dict_bytes;    /**< size of the trained dictionary; 0 if none was trained */
+} qs_compress_report;
+
+/** Train a zstd dictionary on the bank's texts and re-store every question's text
+ *  compressed with it where that is smaller. Later puts use the same dictionary.
+ *  Banks under 64 questions are left as they are (dict_bytes 0).
+ *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
+int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
+
+/** A user (learner). */
+typedef struct qs_user {
+    uint32_t id;                     /**< 0 on put: resolve by ext_id, else assign */
+    char ext_id[QS_EXT_ID_MAX + 1];
+    int64_t created_at;
+} qs_user;
+
+/** Create or update a user (identity as in qs_taxon_put()). A new user enters the
+ *  all-time leaderboard with 0 correct.
+ *  @return 0, QS_EXISTS, QS_INVALID, QS_READONLY. */
+int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id);
+
+/** Read a user. @return 0, QS_NOTFOUND, QS_CORRUPT. */
+int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out);
+
+/** Test status. */
+typedef enum qs_test_status {
+    QS_TEST_ACTIVE = 1,
+    QS_TEST_PAUSED = 2,
+    QS_TEST_COMPLETED = 3,
+    QS_TEST_ABANDONED = 4
+} qs_test_status;
+
+/** Test mode. */
+typedef enum qs_test_mode { QS_MODE_TUTOR = 1, QS_MODE_TIMED = 2 } qs_test_mode;
+
+/** A test: a user's sitting of a list of questions. */
+typedef struct qs_test {
+    uint64_t id;                     /**< 0 on put: resolve by ext_id, else assign */
+    char ext_id[QS_EXT_ID_MAX + 1];
+    uint32_t user;
+    uint8_t status;                  /**< qs_test_status */
+    uint8_t mode;                    /**< qs_test_mode */
+    uint8_t open_list;               /**< 1: answers may add questions to the list (tests
+                                          imported from answer logs); 0: an answer must be
+                                          to a listed question */
+    uint16_t n_questions;
+    int64_t created_at, last_activity_at;
+    int64_t completed_at;            /**< 0 until COMPLETED */
+    uint32_t questions[QS_TEST_MAX_QUESTIONS];
+} qs_test;
+
+/** Create or update a test (identity as in qs_taxon_put()). The user and every listed
+ *  question must exist; a question may be listed once.
+ *  @return 0, QS_NOTFOUND, QS_INVALID, QS_EXISTS, QS_READONLY. */
+int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
+
+/** Read a test with its question list. @return 0, QS_NOTFOUND, QS_CORRUPT. */
+int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out);
+
+/** What qs_test_create() draws from. */
+typedef enum qs_draw_pattern {
+    QS_DRAW_FILTER = 1,   /**< subject/system/topic/difficulty as given (0 = any) */
+    QS_DRAW_ADAPTIVE = 2, /**< one system, questions whose success rate (among questions
+                               with attempts) is within [rate_min_bp, rate_max_bp] */
+    QS_DRAW_WEAK = 3      /**< topics where the user's rate is below 6000, or all active
+                               questions when there are none */
+} qs_draw_pattern;
+
+/** Parameters of qs_test_create(). Zero-initialise, then set what applies. */
+typedef struct qs_draw {
+    uint32_t user;
+    uint8_t pattern;                 /**< qs_draw_pattern */
+    uint8_t mode;                    /**< qs_test_mode of the new test */
+    uint32_t subject, system, topic; /**< QS_DRAW_FILTER / QS_DRAW_ADAPTIVE (system) */
+    uint8_t difficulty;              /**< 0 = any */
+    uint16_t rate_min_bp, rate_max_bp;
+    uint16_t count;                  /**< questions wanted, 1..QS_TEST_MAX_QUESTIONS */
+    uint64_t seed;                   /**< draws are a function of the seed and the store */
+    int64_t created_at;
+} qs_draw;
+
+/** Create an ACTIVE test of up to @p d->count distinct active questions drawn at random
+ *  from those the pattern admits. When fewer are eligible the test holds all of them:
+ *  @p out->n_questions says how many.
+ *  @return 0, QS_NOTFOUND (user), QS_INVALID, QS_READONLY. Write transaction. */
+int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
+
+/** A row of qs_test_list(). */
+typedef struct qs_test_row {
+    uint64_t id;
+    uint8_t status, mode;
+    uint16_t n_questions;
+    int64_t created_at, last_activity_at;
+} qs_test_row;
+
+/** A user's ACTIVE and PAUSED tests, most recent activity first (ties: higher test id
+ *  first). @return 0, QS_NOTFOUND (user). Any transaction. */
+int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup answers Answers and interactions
+ *  @{ */
+
+/** Answer status. */
+typedef enum qs_answer_status {
+    QS_ANSWERED = 1,
+    QS_SKIPPED = 2,  /**< never correct */
+    QS_FLAGGED = 3   /**< answered and marked for review (sets the user-question mark) */
+} qs_answer_status;
+
+#define QS_GRADE (-1)      /**< qs_answer.correct: grade @c chosen against the key */
+#define QS_NO_CHOICE (-1)  /**< qs_answer.chosen: no option chosen */
+
+/** One answer: the unique (test, question) pair. */
+typedef struct qs_answer {
+    uint64_t id;            /**< output only: the answer id (orders answers at equal time) */
+    uint64_t test;
+    uint32_t question;
+    uint32_t user;          /**< 0 = the test's user; else must equal it */
+    uint32_t topic;         /**< output only: the question's topic when answered */
+    int8_t correct;         /**< 1, 0, or QS_GRADE */
+    int8_t chosen;          /**< 0-based option, or QS_NO_CHOICE */
+    uint8_t status;         /**< qs_answer_status */
+    uint8_t score;          /**< 10..90, or 0 for none */
+    int64_t time_spent_ms;  /**< >= 0, below 2^32 */
+    int64_t created_at;
+} qs_answer;
+
+/** Record one answer and, in the same transaction, every aggregate it changes:
+ *  question stats, user summary and streaks, user-topic progress, user daily row,
+ *  user-question status, all-time and weekly leaderboard, and the test's
+ *  last_activity_at (and its list, for an open_list test).
+ *  @param[out] id  the new answer's id (may be NULL)
+ *  @return 0; QS_EXISTS when (test, question) is answered already (nothing changes);
+ *          QS_NOTFOUND (test or question); QS_INVALID (score outside 10..90, negative
+ *          time, status, chosen beyond the options, user not the test's, question not
+ *          in a closed test's list, QS_GRADE without a choice on an ANSWERED answer);
+ *          QS_READONLY, QS_MAP_FULL. Write transaction. */
+int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
+
+/** Read the answer to (test, question). @return 0, QS_NOTFOUND, QS_CORRUPT. */
+int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out);
+
+/** Callback of qs_answer_scan(); return non-zero to stop (qs_answer_scan returns it). */
+typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
+
+/** Every answer with @p from <= created_at < @p to, bucket by bucket (oldest bucket
+ *  first), within a bucket by (user, created_at, id). Any transaction. */
+int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx);
+
+/** One interaction event (view, bookmark, note, ...). */
+typedef struct qs_interaction {
+    uint32_t user;
+    uint8_t action;         /**< application-defined kind */
+    int64_t created_at;
+    const void *payload;    /**< may be NULL when payload_len is 0 */
+    size_t payload_len;     /**< <= QS_PAYLOAD_MAX */
+} qs_interaction;
+
+/** Append an interaction to the bucket of its created_at.
+ *  @param[out] seq  its sequence number (may be NULL)
+ *  @return 0, QS_NOTFOUND (user), QS_TOO_LARGE, QS_READONLY. */
+int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
+
+/** Set or clear a user's review mark on a question. @return 0, QS_NOTFOUND. */
+int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup reads The product's reads
+ *  Every read sees one consistent snapshot: the transaction's.
+ *  @{ */
+
+/** A question's aggregate over all answers. */
+typedef struct qs_question_stats {
+    uint32_t attempts, correct;
+    uint32_t users;          /**< distinct users who answered it */
+    uint32_t rate_bp;
+    uint64_t score_sum, time_ms_sum;
+} qs_question_stats;
+
+/** @return 0 (zeros for a question never answered), QS_NOTFOUND, QS_CORRUPT. */
+int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out);
+
+/** A user's record of one question. */
+typedef struct qs_user_question {
+    uint32_t attempts;
+    uint8_t last_correct;
+    uint8_t marked;
+    int64_t last_at;         /**< created_at of the latest answer */
+} qs_user_question;
+
+/** @return 0, QS_NOTFOUND (never answered nor marked), QS_CORRUPT. */
+int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question,
+                         qs_user_question *out);
+
+/** One topic of a user's progress. */
+typedef struct qs_progress_row {
+    uint32_t topic;
+    uint32_t attempts, correct, rate_bp;
+    int64_t last_answered_at;
+} qs_progress_row;
+
+/** Every topic the user has answered, by topic id.
+ *  @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
+int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n);
+
+#define QS_DASHBOARD_DAYS 30
+#define QS_NO_DAY INT32_MIN  /**< qs_summary.last_day of a user with no answers */
+
+/** A user's summary over all answers. */
+typedef struct qs_summary {
+    uint32_t answered, correct, rate_bp;
+    uint64_t time_ms;        /**< sum of time_spent_ms */
+    int32_t last_day;        /**< last day with an answer, or QS_NO_DAY */
+    uint32_t streak;         /**< consecutive active days ending at last_day */
+    uint32_t best_streak;
+} qs_summary;
+
+/** One day of a user's answers. */
+typedef struct qs_daily_row {
+    int32_t day;
+    uint32_t answers, correct;
+    uint64_t time_ms;
+} qs_daily_row;
+
+/** The dashboard: summary plus the daily rows of days now_day-29 .. now_day (days
+ *  without answers absent), oldest first. */
+typedef struct qs_dashboard {
+    qs_summary summary;
+    size_t n_days;
+    qs_daily_row days[QS_DASHBOARD_DAYS];
+} qs_dashboard;
+
+/** @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
+int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out);
+
+#define QS_BOARD_ALL_TIME 0u
+/** The weekly board of the ISO week (Monday 00:00 UTC) holding @p t. */
+uint32_t qs_board_week(int64_t t);
+
+/** One leaderboard entry. */
+typedef struct qs_rank_row {
+    uint64_t rank;           /**< 1-based: 1 + users strictly ahead */
+    uint32_t user;
+    uint32_t correct;
+} qs_rank_row;
+
+/** The top of a board: correct answers descending, ties by lower user id first.
+ *  The all-time board holds every user (idle ones with 0); a weekly board holds the
+ *  users who answered that week. @return 0, QS_CORRUPT. */
+int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap,
+                       size_t *n);
+
+/** A user's place on a board. On a weekly board a user who did not answer that week
+ *  gets rank 0 and correct 0. @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
+int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row *out);
+
+/** One row of a user's answer history. */
+typedef struct qs_history_row {
+    uint64_t answer_id, test;
+    uint32_t question, topic;
+    uint8_t correct, status, score;
+    int8_t chosen;
+    uint32_t time_spent_ms;
+    int64_t created_at;
+} qs_history_row;
+
+#define QS_CURSOR_SIZE 32
+#define QS_CURSOR_TEXT_SIZE 44   /**< qs_cursor_format() output, NUL included */
+
+/** Opaque position in a user's history. Bound to the user and to the store: a cursor
+ *  that was altered, or made for another user or store, is rejected. */
+typedef struct qs_cursor {
+    unsigned char bytes[QS_CURSOR_SIZE];
+} qs_cursor;
+
+/** A user's answers newest first, by (created_at desc, answer id desc).
+ *  @param[in]  after  NULL for the first page, else the @p next of the previous page:
+ *                     the page resumes strictly after it
+ *  @param[out] rows   up to @p cap rows; unlike other row calls, @p *n is the number
+ *                     written, and a page shorter than @p cap is the last one
+ *  @param[out] next   cursor after the last row written (may be NULL)
+ *  @return 0, QS_NOTFOUND (user), QS_BAD_CURSOR, QS_CORRUPT. */
+int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
+               size_t cap, size_t *n, qs_cursor *next);
+
+/** Write @p c as 43 URL-safe characters and a NUL into @p out. */
+void qs_cursor_format(const qs_cursor *c, char out[QS_CURSOR_TEXT_SIZE]);
+
+/** Parse the text form of a cursor. Checks the form only; qs_history() checks that
+ *  it is genuine. @return 0, QS_BAD_CURSOR. */
+int qs_cursor_parse(const char *text, qs_cursor *c);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QUIZSTORE_H */

@@ -1,0 +1,259 @@
+/* read.c: the product's reads: stats, progress, dashboard, leaderboards, history. */
+#include <string.h>
+
+#include "api.h"
+#include "cursor.h"
+
+static uint32_t rate_bp(uint64_t correct, uint64_t attempts)
+{
+    return attempts ? (uint32_t)(10000 * correct / attempts) : 0;
+}
+
+int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_question_stats_get: output is NULL");
+    qs_question q;
+    eng_qstat s;
+    if ((rc = eng_question_head(txn, question, &q)) != 0)
+        return rc == QS_NOTFOUND ? api_missing("question", question) : rc;
+    rc = eng_qstat_get(txn, question, &s);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    out->attempts = s.attempts;
+    out->correct = s.correct;
+    out->users = s.users;
+    out->rate_bp = rate_bp(s.correct, s.attempts);
+    out->score_sum = s.score_sum;
+    out->time_ms_sum = s.time_sum;
+    return 0;
+}
+
+int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_user_question_get: output is NULL");
+    rc = eng_uq_get(txn, user, question, out);
+    if (rc == QS_NOTFOUND)
+        return eng_fail(rc, "user %u has neither answered nor marked question %u", user,
+                        question);
+    return rc;
+}
+
+/* Open a cursor on a fixed database positioned at the first key >= @p k. */
+static int cursor_at(qs_txn *txn, eng_db db, const eng_key *k, MDB_cursor **cur, MDB_val *mk,
+                     MDB_val *mv)
+{
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    *mk = (MDB_val){k->n, (void *)k->b};
+    return mdb_cursor_get(*cur, mk, mv, MDB_SET_RANGE);
+}
+
+static int walk_end(MDB_cursor *cur, int rc, eng_db db)
+{
+    if (cur)
+        mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!n || (cap && !rows))
+        return eng_fail(QS_INVALID, "qs_progress: NULL output");
+    if ((rc = api_user_exists(txn, user)) != 0)
+        return rc;
+    MDB_cursor *cur = NULL;
+    MDB_val mk, mv;
+    eng_key k;
+    size_t total = 0;
+    eng_progress_key(&k, user, 0);
+    for (rc = cursor_at(txn, ENG_PROGRESS, &k, &cur, &mk, &mv); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        uint32_t topic;
+        eng_progress p;
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
+            break;
+        if ((rc = eng_progress_decode(&mk, &mv, &topic, &p)) != 0)
+            break;
+        if (total < cap)
+            rows[total] = (qs_progress_row){topic, p.attempts, p.correct,
+                                            rate_bp(p.correct, p.attempts), p.last_at};
+        total++;
+    }
+    if ((rc = walk_end(cur, rc, ENG_PROGRESS)) != 0)
+        return rc;
+    *n = total;
+    return 0;
+}
+
+static void summary_from(const eng_usum *s, qs_summary *out)
+{
+    out->answered = s->answered;
+    out->correct = s->correct;
+    out->rate_bp = rate_bp(s->correct, s->answered);
+    out->time_ms = s->time_ms;
+    out->last_day = s->answered ? eng_day(s->last_at) : QS_NO_DAY;
+    out->streak = s->streak;
+    out->best_streak = s->best;
+}
+
+int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_dashboard_get: output is NULL");
+    memset(out, 0, sizeof *out);
+    if ((rc = api_user_exists(txn, user)) != 0)
+        return rc;
+    eng_usum s;
+    rc = eng_usum_get(txn, user, &s);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    summary_from(&s, &out->summary);
+    if (s.answered == 0)
+        return 0;
+    int32_t last = eng_day(now), first = last - (QS_DASHBOARD_DAYS - 1);
+    MDB_cursor *cur = NULL;
+    MDB_val mk, mv;
+    eng_key k;
+    eng_daily_key(&k, user, first);
+    for (rc = cursor_at(txn, ENG_UDAILY, &k, &cur, &mk, &mv); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        int32_t day;
+        eng_daily d;
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
+            break;
+        if ((rc = eng_daily_decode(&mk, &mv, &day, &d)) != 0 || day > last ||
+            out->n_days == QS_DASHBOARD_DAYS)
+            break;
+        out->days[out->n_days++] = (qs_daily_row){day, d.answers, d.correct, d.time_ms};
+    }
+    return walk_end(cur, rc, ENG_UDAILY);
+}
+
+/* ------------------------------------------------------------------ leaderboards */
+
+int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!n || (cap && !rows))
+        return eng_fail(QS_INVALID, "qs_leaderboard_top: NULL output");
+    return idx_lb_top(txn, board, rows, cap, n);
+}
+
+int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row *out)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_leaderboard_rank: output is NULL");
+    memset(out, 0, sizeof *out);
+    if ((rc = api_user_exists(txn, user)) != 0)
+        return rc;
+    out->user = user;
+    uint32_t correct;
+    if (board == QS_BOARD_ALL_TIME) {
+        eng_usum s;
+        rc = eng_usum_get(txn, user, &s);
+        if (rc && rc != QS_NOTFOUND)
+            return rc;
+        correct = s.correct;
+    } else {
+        uint32_t answers;
+        if ((rc = idx_week_totals(txn, user, board, &answers, &correct)) != 0)
+            return rc;
+        if (answers == 0)
+            return 0;   /* not on this week's board */
+    }
+    out->correct = correct;
+    return idx_lb_rank(txn, board, correct, user, &out->rank);
+}
+
+/* ------------------------------------------------------------------ history */
+
+/* Rows of one bucket strictly before (user, before_at, before_id), newest first. */
+static int history_bucket(qs_txn *txn, const eng_bucket_iter *it, uint32_t user,
+                          int64_t before_at, uint64_t before_id, qs_history_row *rows,
+                          size_t cap, size_t *n)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    int rc = mdb_cursor_open(eng_mdb(txn), it->dbi, &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", it->name);
+    eng_answer_key(&k, user, before_at, before_id);
+    mk = (MDB_val){k.n, k.b};
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
+    for (; rc == 0 && *n < cap; rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV)) {
+        eng_answer a;
+        if (mk.mv_size != 20 || eng_get32(mk.mv_data) != user)
+            break;
+        if ((rc = eng_answer_decode(&mk, &mv, it->name, &a)) != 0)
+            break;
+        rows[(*n)++] = (qs_history_row){a.id, a.test, a.question, a.topic, a.correct,
+                                        a.status, a.score, a.chosen, a.time_ms, a.created_at};
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, it->name);
+}
+
+int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
+               size_t cap, size_t *n, qs_cursor *next)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!n || (cap && !rows))
+        return eng_fail(QS_INVALID, "qs_history: NULL output");
+    *n = 0;
+    int64_t before_at = INT64_MAX;
+    uint64_t before_id = UINT64_MAX;
+    if ((rc = api_user_exists(txn, user)) != 0)
+        return rc;
+    if (after && (rc = api_cursor_open(txn, user, after, &before_at, &before_id)) != 0)
+        return rc;
+    eng_usum s;
+    rc = eng_usum_get(txn, user, &s);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    if (s.answered && cap) {
+        /* only the buckets between the user's first answer and the resume point */
+        int64_t to = before_at < s.last_at ? before_at : s.last_at;
+        eng_bucket_iter it;
+        if ((rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, s.first_at, to + 1, 1)) != 0)
+            return rc;
+        while (*n < cap && (rc = eng_bucket_iter_next(&it)) == 0)
+            if ((rc = history_bucket(txn, &it, user, before_at, before_id, rows, cap, n)))
+                break;
+        eng_bucket_iter_close(&it);
+        if (rc && rc != QS_NOTFOUND)
+            return rc;
+    }
+    if (next) {
+        if (*n)
+            api_cursor_make(txn, user, rows[*n - 1].created_at, rows[*n - 1].answer_id, next);
+        else if (after)
+            *next = *after;
+        else
+            api_cursor_make(txn, user, INT64_MAX, UINT64_MAX, next);
+    }
+    return 0;
+}

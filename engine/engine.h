@@ -1,0 +1,183 @@
+/* engine.h: what index/ and api/ may call of the storage engine.
+ *
+ * The engine alone talks to LMDB, zstd and xxHash. It owns the environment and
+ * transactions, the fixed named databases, the key and record codecs, the time
+ * buckets, the text compression, and the thread-local error detail.
+ */
+#ifndef QS_ENGINE_H
+#define QS_ENGINE_H
+
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quizstore.h"
+#include "codec.h"
+
+/* ---------------------------------------------------------------- errors */
+
+/* Record @p rc with a printf-style detail for qs_errmsg(); returns @p rc. */
+int eng_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Map an LMDB return code to the library's (0, QS_ codes, errno), recording
+ * @p what (the operation) and the database name as detail on failure. */
+int eng_mdb_rc(int mdb_rc, const char *what, const char *db);
+
+/* The end of a cursor walk: 0 for a walk that ran out (MDB_NOTFOUND), an LMDB code
+ * mapped with @p db in the detail, any other code as it is. */
+int eng_walk_rc(int rc, const char *db);
+
+/* ---------------------------------------------------------------- databases */
+
+/* The fixed named databases. Their names are in eng_db_name(). */
+typedef enum eng_db {
+    ENG_META,         /* string key -> record: format, counters, settings, dictionaries */
+    ENG_XID,          /* (kind u8, external id) -> internal id */
+    ENG_SUBJECT,      /* u32 -> taxon */
+    ENG_SYSTEM,
+    ENG_TOPIC,
+    ENG_QUESTION,     /* u32 -> question */
+    ENG_QSTAT,        /* u32 qid -> question aggregate */
+    ENG_USER,         /* u32 -> user */
+    ENG_USUM,         /* u32 user -> user summary */
+    ENG_UDAILY,       /* (user, day) -> daily row */
+    ENG_PROGRESS,     /* (user, topic) -> progress row */
+    ENG_UQ,           /* (user, qid) -> user-question status */
+    ENG_TEST,         /* u64 -> test */
+    ENG_TEST_BY_USER, /* (user, status, last_activity_at, test) -> "" */
+    ENG_ANS_BY_TEST,  /* (test, qid) -> answer locator (user, created_at, answer id) */
+    ENG_LB,           /* (board, correct) -> users, DUPSORT|DUPFIXED */
+    ENG_LB_COUNT,     /* (board, level, block) -> users in that correct-count block */
+    ENG_BUCKETS,      /* (table, period start) -> bucket registry record */
+    ENG_DB_COUNT
+} eng_db;
+
+const char *eng_db_name(eng_db db);
+MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
+
+/* ---------------------------------------------------------------- transactions */
+
+MDB_txn *eng_mdb(qs_txn *txn);
+qs_env *eng_env(qs_txn *txn);
+/* 0 if @p txn may write, else records the detail and returns QS_READONLY or QS_BAD_TXN. */
+int eng_writable(qs_txn *txn);
+/* 0 if @p txn may be used at all, else QS_BAD_TXN (or QS_INVALID for NULL). */
+int eng_usable(qs_txn *txn);
+/* Mark @p txn failed after a write error that left it half-done; returns @p rc. */
+int eng_txn_failed(qs_txn *txn, int rc);
+/* The store's secret, for binding client-held tokens (cursors) to this store. */
+uint64_t eng_secret(qs_txn *txn);
+qs_period eng_period(qs_txn *txn);
+
+/* Counters kept in ENG_META, cached in the write transaction and written at commit. */
+typedef enum eng_counter {
+    ENG_NEXT_SUBJECT, ENG_NEXT_SYSTEM, ENG_NEXT_TOPIC, ENG_NEXT_QUESTION,
+    ENG_NEXT_USER, ENG_NEXT_TEST, ENG_NEXT_ANSWER, ENG_NEXT_INTERACTION,
+    ENG_COUNTER_COUNT
+} eng_counter;
+/* Take the next value of @p c (first is 1). Write transaction. */
+uint64_t eng_counter_next(qs_txn *txn, eng_counter c);
+/* Make sure later eng_counter_next(c) return more than @p used. */
+void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used);
+
+/* Scratch memory owned by the transaction, reused by the next call with the same
+ * @p slot. Returns NULL (with detail) when out of memory. */
+enum {
+    ENG_SCRATCH_TEXT,    /* question text handed to the caller */
+    ENG_SCRATCH_PACK,    /* question text being stored, uncompressed */
+    ENG_SCRATCH_ZBUF,    /* question text being stored, compressed */
+    ENG_SCRATCH_RECORD,  /* a large record body being built */
+    ENG_SCRATCH_COUNT
+};
+void *eng_scratch(qs_txn *txn, int slot, size_t size);
+
+/* ---------------------------------------------------------------- records */
+
+/* Read the record at @p key, checking version and checksum.
+ * The body points into the map (valid until the txn ends or the db is written).
+ * Returns 0, QS_NOTFOUND (no detail recorded), QS_CORRUPT (detail names db + key). */
+int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+                eng_rbuf *body);
+/* Write a record. @p flags are mdb_put flags (MDB_NOOVERWRITE, MDB_APPEND).
+ * Returns 0, QS_EXISTS (NOOVERWRITE and present), or a failure that marks the txn. */
+int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+                const eng_wbuf *body, unsigned flags);
+/* Delete @p key (all duplicates). Returns 0 or QS_NOTFOUND, or a failure. */
+int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+            const MDB_val *dup);
+/* Seal a record: header + body into @p out (used by puts through MDB_RESERVE and by tests). */
+size_t eng_rec_size(size_t body_len);
+void eng_rec_seal(uint8_t *out, const eng_key *key, const uint8_t *body, size_t len);
+/* Check a sealed record; on success point @p body at its body. 0 or QS_CORRUPT. */
+int eng_rec_open(const eng_key *key, const uint8_t *rec, size_t len, eng_rbuf *body);
+
+/* Fixed-database shorthands: the db's handle and name in one argument. */
+int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body);
+int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
+            unsigned flags);
+/* A record the caller decoded badly: QS_CORRUPT naming db and key. */
+int eng_corrupt(eng_db db, const eng_key *key, const char *why);
+
+/* ---------------------------------------------------------------- buckets */
+
+typedef enum eng_table { ENG_T_ANSWER = 1, ENG_T_INTERACTION = 2 } eng_table;
+
+/* Start of the period holding @p t, and of the period after @p start. */
+int64_t eng_period_start(qs_period p, int64_t t);
+int64_t eng_period_next(qs_period p, int64_t start);
+/* "ans@2026-01", "ixn@2026-W03" style name of a bucket into @p out (>= 24 bytes). */
+void eng_bucket_name(eng_table table, qs_period p, int64_t start, char *out);
+
+/* The bucket of @p table holding time @p t. With @p create, a missing bucket is
+ * created (write transaction); without, a missing one is QS_NOTFOUND. */
+int eng_bucket_for(qs_txn *txn, eng_table table, int64_t t, int create, MDB_dbi *dbi,
+                   const char **name);
+
+/* Buckets of @p table overlapping [from, to), in time order (or reverse). */
+typedef struct eng_bucket_iter {
+    qs_txn *txn;
+    eng_table table;
+    int64_t from, to;
+    int reverse, started, done;
+    MDB_cursor *cur;
+    /* current bucket */
+    int64_t start;
+    MDB_dbi dbi;
+    char name[24];
+} eng_bucket_iter;
+int eng_bucket_iter_open(eng_bucket_iter *it, qs_txn *txn, eng_table table, int64_t from,
+                         int64_t to, int reverse);
+/* 0 and a bucket in it->dbi, QS_NOTFOUND at the end, or a failure. */
+int eng_bucket_iter_next(eng_bucket_iter *it);
+void eng_bucket_iter_close(eng_bucket_iter *it);
+
+/* ---------------------------------------------------------------- question text */
+
+/* The packed text of a question: stem, explanation, options. */
+typedef struct eng_text {
+    qs_text stem, explanation;
+    qs_text options[QS_MAX_OPTIONS];
+    uint8_t n_options;
+} eng_text;
+
+/* Append the stored form of @p t to @p w: raw, or zstd with the bank dictionary
+ * when one exists and that is smaller. */
+int eng_text_store(qs_txn *txn, const eng_text *t, eng_wbuf *w);
+/* Read the stored form at @p r into @p t; texts point into the map or into the
+ * transaction's text scratch. */
+int eng_text_load(qs_txn *txn, eng_rbuf *r, eng_text *t);
+/* Train a dictionary on @p samples and make it the bank dictionary of @p txn (the
+ * store's after commit). Returns its size in *dict_bytes, 0 if too few samples. */
+int eng_text_train(qs_txn *txn, const void *samples, const size_t *sizes, unsigned n,
+                   uint32_t *dict_bytes);
+
+/* ---------------------------------------------------------------- time */
+
+#define ENG_DAY_MS 86400000LL
+static inline int32_t eng_day(int64_t t)
+{
+    return (int32_t)(t >= 0 ? t / ENG_DAY_MS : -((-t + ENG_DAY_MS - 1) / ENG_DAY_MS));
+}
+
+#endif /* QS_ENGINE_H */

@@ -1,0 +1,463 @@
+/* env.c: opening and closing a store, its fixed databases, bucket handles,
+ * the periodic flusher and storage statistics. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "engine_int.h"
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} fixed_dbs[ENG_DB_COUNT] = {
+    [ENG_META] = {"meta", 0},
+    [ENG_XID] = {"xid", 0},
+    [ENG_SUBJECT] = {"subject", 0},
+    [ENG_SYSTEM] = {"system", 0},
+    [ENG_TOPIC] = {"topic", 0},
+    [ENG_QUESTION] = {"question", 0},
+    [ENG_QSTAT] = {"qstat", 0},
+    [ENG_USER] = {"user", 0},
+    [ENG_USUM] = {"usum", 0},
+    [ENG_UDAILY] = {"udaily", 0},
+    [ENG_PROGRESS] = {"progress", 0},
+    [ENG_UQ] = {"uq", 0},
+    [ENG_TEST] = {"test", 0},
+    [ENG_TEST_BY_USER] = {"test_by_user", 0},
+    [ENG_ANS_BY_TEST] = {"ans_by_test", 0},
+    [ENG_LB] = {"lb", MDB_DUPSORT | MDB_DUPFIXED},
+    [ENG_LB_COUNT] = {"lb_count", 0},
+    [ENG_BUCKETS] = {"buckets", 0},
+};
+
+const char *eng_db_name(eng_db db)
+{
+    return fixed_dbs[db].name;
+}
+
+const char *qs_version(void)
+{
+    return "0.1.0";
+}
+
+void qs_options_init(qs_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->map_size = 64ULL << 30;
+    o->max_readers = 126;
+    o->durability = QS_SYNC_DURABLE;
+    o->sync_interval_ms = 1000;
+    o->bucket_period = QS_PERIOD_MONTH;
+}
+
+/* ------------------------------------------------------------------ meta */
+
+int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v)
+{
+    eng_key k;
+    ek_reset(&k);
+    ek_bytes(&k, name, strlen(name));
+    MDB_val mk = {k.n, k.b}, mv;
+    int rc = mdb_get(txn, meta, &mk, &mv);
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
+    if (rc)
+        return eng_mdb_rc(rc, "read", "meta");
+    eng_rbuf r;
+    if (eng_rec_open(&k, mv.mv_data, mv.mv_size, &r))
+        return eng_fail(QS_CORRUPT, "checksum mismatch in database 'meta' at key '%s'", name);
+    *v = rb_u64(&r);
+    return rb_done(&r) ? 0 : eng_fail(QS_CORRUPT, "bad meta record '%s'", name);
+}
+
+int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v)
+{
+    eng_key k;
+    uint8_t buf[8];
+    eng_wbuf w;
+    ek_reset(&k);
+    ek_bytes(&k, name, strlen(name));
+    wb_init(&w, buf, sizeof buf);
+    wb_u64(&w, v);
+    return eng_put(txn, ENG_META, &k, &w, 0);
+}
+
+/* ------------------------------------------------------------------ handles */
+
+static int find_locked(qs_env *env, const char *name, MDB_dbi *dbi)
+{
+    for (size_t i = 0; i < env->n_handles; i++)
+        if (strcmp(env->handles[i].name, name) == 0) {
+            *dbi = env->handles[i].dbi;
+            return 0;
+        }
+    return QS_NOTFOUND;
+}
+
+int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi)
+{
+    pthread_mutex_lock(&env->handle_lock);
+    int rc = find_locked(env, name, dbi);
+    pthread_mutex_unlock(&env->handle_lock);
+    return rc;
+}
+
+int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi)
+{
+    eng_handle *h = realloc(env->handles, (env->n_handles + 1) * sizeof *h);
+    if (!h)
+        return eng_fail(ENOMEM, "out of memory for bucket handles");
+    env->handles = h;
+    snprintf(h[env->n_handles].name, sizeof h->name, "%s", name);
+    h[env->n_handles++].dbi = dbi;
+    return 0;
+}
+
+/* Open, in a short read transaction of its own, the handle of every bucket in the
+ * registry this process has not opened, and note the generation it reflects. */
+static int refresh_locked(qs_env *env)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t gen = 0;
+    int rc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return eng_mdb_rc(rc, "begin handle refresh", NULL);
+    rc = eng_meta_get_u64(txn, env->dbi[ENG_META], "gen", &gen);
+    if (rc && rc != QS_NOTFOUND)
+        goto fail;
+    rc = mdb_cursor_open(txn, env->dbi[ENG_BUCKETS], &cur);
+    if (rc) {
+        rc = eng_mdb_rc(rc, "open cursor", "buckets");
+        goto fail;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        eng_key key;
+        eng_rbuf r;
+        char name[24];
+        MDB_dbi dbi;
+        ek_reset(&key);
+        ek_bytes(&key, k.mv_data, k.mv_size);
+        if (eng_rec_open(&key, v.mv_data, v.mv_size, &r)) {
+            rc = eng_fail(QS_CORRUPT, "checksum mismatch in database 'buckets'");
+            break;
+        }
+        rb_str(&r, name, sizeof name);
+        if (r.bad) {
+            rc = eng_fail(QS_CORRUPT, "bad record in database 'buckets'");
+            break;
+        }
+        if (find_locked(env, name, &dbi) == 0)
+            continue;
+        int orc = mdb_dbi_open(txn, name, 0, &dbi);
+        if (orc) {
+            rc = eng_mdb_rc(orc, "open bucket", name);
+            break;
+        }
+        if ((rc = eng_handle_add(env, name, dbi)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        goto fail;
+    rc = mdb_txn_commit(txn);   /* a read-only commit keeps the opened handles */
+    if (rc)
+        return eng_mdb_rc(rc, "commit handle refresh", NULL);
+    __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
+    return 0;
+fail:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int eng_refresh_handles(qs_env *env)
+{
+    pthread_mutex_lock(&env->handle_lock);
+    while (env->handle_txn_open)
+        pthread_cond_wait(&env->handle_cond, &env->handle_lock);
+    int rc = refresh_locked(env);
+    pthread_mutex_unlock(&env->handle_lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static int open_fixed_dbs(qs_env *env)
+{
+    MDB_txn *txn;
+    int ro = env->opts.read_only;
+    int rc = mdb_txn_begin(env->mdb, NULL, ro ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return eng_mdb_rc(rc, "begin", NULL);
+    for (int i = 0; i < ENG_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, fixed_dbs[i].name, fixed_dbs[i].flags | (ro ? 0 : MDB_CREATE),
+                          &env->dbi[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            if (rc == MDB_NOTFOUND)
+                return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
+                                fixed_dbs[i].name);
+            return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? eng_mdb_rc(rc, "commit", NULL) : 0;
+}
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+        v = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)clock();
+    return v;
+}
+
+/* First open writes the format, period and secret; later opens check and read them. */
+static int load_settings(qs_env *env)
+{
+    qs_txn *txn;
+    uint64_t format, period, secret;
+    int rc = qs_txn_begin(env, env->opts.read_only ? QS_TXN_RDONLY : 0, &txn);
+    if (rc)
+        return rc;
+    MDB_txn *m = eng_mdb(txn);
+    MDB_dbi meta = env->dbi[ENG_META];
+    rc = eng_meta_get_u64(m, meta, "format", &format);
+    if (rc == QS_NOTFOUND && !env->opts.read_only) {
+        format = ENG_FORMAT;
+        period = (uint64_t)env->opts.bucket_period;
+        secret = random_u64();
+        if ((rc = eng_meta_put_u64(txn, "format", format)) != 0 ||
+            (rc = eng_meta_put_u64(txn, "period", period)) != 0 ||
+            (rc = eng_meta_put_u64(txn, "secret", secret)) != 0)
+            goto fail;
+    } else if (rc) {
+        goto fail;
+    } else {
+        if ((rc = eng_meta_get_u64(m, meta, "period", &period)) != 0 ||
+            (rc = eng_meta_get_u64(m, meta, "secret", &secret)) != 0)
+            goto fail;
+    }
+    if (format > ENG_FORMAT || period > QS_PERIOD_DAY) {
+        rc = eng_fail(QS_FORMAT, "store format %llu is newer than this library's %d",
+                      (unsigned long long)format, ENG_FORMAT);
+        goto fail;
+    }
+    env->period = (qs_period)period;
+    env->secret = secret;
+    return qs_txn_commit(txn);
+fail:
+    qs_txn_abort(txn);
+    return rc;
+}
+
+static void *syncer_main(void *arg)
+{
+    qs_env *env = arg;
+    pthread_mutex_lock(&env->sync_lock);
+    while (!env->closing) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)env->opts.sync_interval_ms * 1000000ULL;
+        until.tv_sec += (time_t)(ns / 1000000000ULL);
+        until.tv_nsec = (long)(ns % 1000000000ULL);
+        pthread_cond_timedwait(&env->sync_cond, &env->sync_lock, &until);
+        pthread_mutex_unlock(&env->sync_lock);
+        mdb_env_sync(env->mdb, 1);
+        pthread_mutex_lock(&env->sync_lock);
+    }
+    pthread_mutex_unlock(&env->sync_lock);
+    return NULL;
+}
+
+static int check_options(const qs_options *o)
+{
+    if (o->map_size < (1ULL << 20))
+        return eng_fail(QS_INVALID, "map_size %llu is below 1 MiB",
+                        (unsigned long long)o->map_size);
+    if (o->max_readers < 1 || o->max_readers > 32768)
+        return eng_fail(QS_INVALID, "max_readers %u is outside 1..32768", o->max_readers);
+    if (o->durability != QS_SYNC_DURABLE && o->durability != QS_SYNC_PERIODIC)
+        return eng_fail(QS_INVALID, "unknown durability %d", (int)o->durability);
+    if (o->durability == QS_SYNC_PERIODIC && o->sync_interval_ms == 0)
+        return eng_fail(QS_INVALID, "sync_interval_ms is 0");
+    if ((unsigned)o->bucket_period > QS_PERIOD_DAY)
+        return eng_fail(QS_INVALID, "unknown bucket period %d", (int)o->bucket_period);
+    return 0;
+}
+
+static int open_mdb(qs_env *env, const char *path)
+{
+    const qs_options *o = &env->opts;
+    unsigned flags = MDB_NOTLS;
+    if (o->durability == QS_SYNC_PERIODIC)
+        flags |= MDB_NOSYNC;
+    if (o->read_only)
+        flags |= MDB_RDONLY;
+    int rc = mdb_env_create(&env->mdb);
+    if (rc)
+        return eng_mdb_rc(rc, "create environment", NULL);
+    if ((rc = mdb_env_set_mapsize(env->mdb, (size_t)o->map_size)) ||
+        (rc = mdb_env_set_maxreaders(env->mdb, o->max_readers)) ||
+        (rc = mdb_env_set_maxdbs(env->mdb, ENG_MAX_DBS)))
+        return eng_mdb_rc(rc, "configure environment", NULL);
+    rc = mdb_env_open(env->mdb, path, flags, 0644);
+    if (rc)
+        return eng_mdb_rc(rc, "open store", path);
+    int dead = 0;
+    mdb_reader_check(env->mdb, &dead);   /* free slots of crashed processes */
+    return 0;
+}
+
+int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
+{
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_env_open: env is NULL");
+    *out = NULL;
+    if (!path)
+        return eng_fail(QS_INVALID, "qs_env_open: path is NULL");
+    qs_env *env = calloc(1, sizeof *env);
+    if (!env)
+        return eng_fail(ENOMEM, "out of memory");
+    if (opts)
+        env->opts = *opts;
+    else
+        qs_options_init(&env->opts);
+    pthread_mutex_init(&env->handle_lock, NULL);
+    pthread_cond_init(&env->handle_cond, NULL);
+    pthread_mutex_init(&env->dict_lock, NULL);
+    pthread_mutex_init(&env->sync_lock, NULL);
+    pthread_cond_init(&env->sync_cond, NULL);
+    env->handles_gen = UINT64_MAX;   /* forces the first refresh */
+    int rc = check_options(&env->opts);
+    if (!rc)
+        rc = open_mdb(env, path);
+    if (!rc)
+        rc = open_fixed_dbs(env);
+    if (!rc)
+        rc = eng_refresh_handles(env);
+    if (!rc)
+        rc = load_settings(env);
+    if (!rc && env->opts.durability == QS_SYNC_PERIODIC && !env->opts.read_only) {
+        if (pthread_create(&env->syncer, NULL, syncer_main, env) == 0)
+            env->syncer_running = 1;
+        else
+            rc = eng_fail(EAGAIN, "cannot start the sync thread");
+    }
+    if (rc) {
+        qs_env_close(env);
+        return rc;
+    }
+    *out = env;
+    return 0;
+}
+
+void qs_env_close(qs_env *env)
+{
+    if (!env)
+        return;
+    if (env->syncer_running) {
+        pthread_mutex_lock(&env->sync_lock);
+        env->closing = 1;
+        pthread_cond_signal(&env->sync_cond);
+        pthread_mutex_unlock(&env->sync_lock);
+        pthread_join(env->syncer, NULL);
+    }
+    if (env->mdb) {
+        if (!env->opts.read_only)
+            mdb_env_sync(env->mdb, 1);
+        mdb_env_close(env->mdb);
+    }
+    eng_dicts_free(env->dicts);
+    free(env->handles);
+    pthread_mutex_destroy(&env->handle_lock);
+    pthread_cond_destroy(&env->handle_cond);
+    pthread_mutex_destroy(&env->dict_lock);
+    pthread_mutex_destroy(&env->sync_lock);
+    pthread_cond_destroy(&env->sync_cond);
+    free(env);
+}
+
+int qs_env_sync(qs_env *env)
+{
+    if (!env)
+        return eng_fail(QS_INVALID, "qs_env_sync: env is NULL");
+    int rc = mdb_env_sync(env->mdb, 1);
+    return rc ? eng_mdb_rc(rc, "sync", NULL) : 0;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+static int stat_one(qs_txn *txn, const char *name, MDB_dbi dbi, qs_db_stat *row)
+{
+    MDB_stat st;
+    int rc = mdb_stat(eng_mdb(txn), dbi, &st);
+    if (rc)
+        return eng_mdb_rc(rc, "stat", name);
+    memset(row, 0, sizeof *row);
+    snprintf(row->name, sizeof row->name, "%s", name);
+    row->entries = st.ms_entries;
+    row->depth = st.ms_depth;
+    row->branch_pages = st.ms_branch_pages;
+    row->leaf_pages = st.ms_leaf_pages;
+    row->overflow_pages = st.ms_overflow_pages;
+    row->bytes = (uint64_t)st.ms_psize *
+                 (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+    return 0;
+}
+
+static int fixed_db_by_name(const char *name)
+{
+    for (int i = 0; i < ENG_DB_COUNT; i++)
+        if (strcmp(fixed_dbs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!n || (cap && !rows))
+        return eng_fail(QS_INVALID, "qs_db_stats: NULL output");
+    MDB_dbi main_dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t total = 0;
+    if ((rc = mdb_dbi_open(eng_mdb(txn), NULL, 0, &main_dbi)) ||
+        (rc = mdb_cursor_open(eng_mdb(txn), main_dbi, &cur)))
+        return eng_mdb_rc(rc, "list databases", NULL);
+    /* The main database's keys are the names of the named databases, sorted. */
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char name[32];
+        MDB_dbi dbi;
+        snprintf(name, sizeof name, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+        int fixed = fixed_db_by_name(name);
+        if (fixed >= 0)
+            dbi = eng_dbi(txn, (eng_db)fixed);
+        else if (eng_handle_find(eng_env(txn), name, &dbi) != 0)
+            continue;
+        if (total < cap) {
+            int src = stat_one(txn, name, dbi, &rows[total]);
+            if (src) {
+                mdb_cursor_close(cur);
+                return src;
+            }
+        }
+        total++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return eng_mdb_rc(rc, "list databases", NULL);
+    *n = total;
+    return 0;
+}

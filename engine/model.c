@@ -1,0 +1,648 @@
+/* model.c: record and key layouts of the data model.
+ *
+ * database      key                                   record body
+ * subject,      id u32                                parent u32 | name str | ext str
+ *  system, topic
+ * question      id u32                                subject u32 | system u32 | topic u32 |
+ *                                                     difficulty u8 | type u8 | active u8 |
+ *                                                     correct u8 | n_options u8 |
+ *                                                     created_at time | ext str | text
+ *                                                     (stored form, text.c)
+ * user          id u32                                created_at time | ext str
+ * test          id u64                                user u32 | status u8 | mode u8 |
+ *                                                     open_list u8 | created_at time |
+ *                                                     last_activity_at time |
+ *                                                     completed_at time | ext str |
+ *                                                     n u16 | question u32 * n
+ * xid           kind u8 | ext bytes                   id u64
+ * ans@<period>  user u32 | created_at time | id u64   test u64 | question u32 | topic u32 |
+ *                                                     correct u8 | status u8 | score u8 |
+ *                                                     chosen u8 | time_ms u32
+ * ans_by_test   test u64 | question u32               user u32 | created_at time | id u64
+ * qstat         question u32                          attempts u32 | correct u32 |
+ *                                                     users u32 | score_sum u64 |
+ *                                                     time_sum u64
+ * usum          user u32                              answered u32 | correct u32 |
+ *                                                     time_ms u64 | first_at time |
+ *                                                     last_at time | streak u32 | best u32
+ * udaily        user u32 | day                        answers u32 | correct u32 | time_ms u64
+ * progress      user u32 | topic u32                  attempts u32 | correct u32 |
+ *                                                     last_at time
+ * uq            user u32 | question u32               attempts u32 | last_correct u8 |
+ *                                                     marked u8 | last_at time
+ * test_by_user  user u32 | status u8 |                (empty)
+ *               last_activity_at time | test u64
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "model.h"
+
+static eng_db taxon_db(qs_kind kind)
+{
+    return kind == QS_SUBJECT ? ENG_SUBJECT : kind == QS_SYSTEM ? ENG_SYSTEM : ENG_TOPIC;
+}
+
+static void key_u32(eng_key *k, uint32_t a)
+{
+    ek_reset(k);
+    ek_u32(k, a);
+}
+
+static void key_u32_u32(eng_key *k, uint32_t a, uint32_t b)
+{
+    ek_reset(k);
+    ek_u32(k, a);
+    ek_u32(k, b);
+}
+
+static void key_u64(eng_key *k, uint64_t a)
+{
+    ek_reset(k);
+    ek_u64(k, a);
+}
+
+/* Get a record and check that decoding consumed exactly its body. */
+#define DECODE_DONE(r, db, k) (rb_done(r) ? 0 : eng_corrupt((db), (k), "bad record body"))
+
+int eng_key_check(const MDB_val *k, size_t n, const char *dbname)
+{
+    if (k->mv_size == n)
+        return 0;
+    return eng_fail(QS_CORRUPT, "key of %zu bytes in database '%s' (expected %zu)",
+                    k->mv_size, dbname, n);
+}
+
+/* ------------------------------------------------------------ taxonomy */
+
+int eng_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    key_u32(&k, id);
+    int rc = eng_get(txn, taxon_db(kind), &k, &r);
+    if (rc)
+        return rc;
+    out->id = id;
+    out->parent = rb_u32(&r);
+    rb_str(&r, out->name, sizeof out->name);
+    rb_str(&r, out->ext_id, sizeof out->ext_id);
+    return DECODE_DONE(&r, taxon_db(kind), &k);
+}
+
+int eng_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[4 + 2 + QS_NAME_MAX + QS_EXT_ID_MAX];
+    key_u32(&k, t->id);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, t->parent);
+    wb_str(&w, t->name);
+    wb_str(&w, t->ext_id);
+    return eng_put(txn, taxon_db(kind), &k, &w, 0);
+}
+
+/* ------------------------------------------------------------ questions */
+
+static int question_decode_head(eng_rbuf *r, uint32_t id, qs_question *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->subject = rb_u32(r);
+    out->system = rb_u32(r);
+    out->topic = rb_u32(r);
+    out->difficulty = rb_u8(r);
+    out->type = rb_u8(r);
+    out->active = rb_u8(r);
+    out->correct_option = rb_u8(r);
+    out->n_options = rb_u8(r);
+    out->created_at = rb_time(r);
+    rb_str(r, out->ext_id, sizeof out->ext_id);
+    return r->bad ? QS_CORRUPT : 0;
+}
+
+int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    key_u32(&k, id);
+    int rc = eng_get(txn, ENG_QUESTION, &k, &r);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    return question_decode_head(&r, id, out) ? eng_corrupt(ENG_QUESTION, &k, "bad question")
+                                             : 0;
+}
+
+int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    eng_text t;
+    key_u32(&k, id);
+    int rc = eng_get(txn, ENG_QUESTION, &k, &r);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    if (question_decode_head(&r, id, out) || (rc = eng_text_load(txn, &r, &t)) != 0 ||
+        !rb_done(&r) || t.n_options != out->n_options)
+        return rc && rc != QS_CORRUPT ? rc : eng_corrupt(ENG_QUESTION, &k, "bad question");
+    out->stem = t.stem;
+    out->explanation = t.explanation;
+    memcpy(out->options, t.options, sizeof out->options);
+    return 0;
+}
+
+static int text_equal(qs_text a, qs_text b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+int eng_question_same(qs_txn *txn, const qs_question *q)
+{
+    qs_question old;
+    if (eng_question_get(txn, q->id, &old) != 0)
+        return 0;
+    if (old.subject != q->subject || old.system != q->system || old.topic != q->topic ||
+        old.difficulty != q->difficulty || old.type != q->type || old.active != q->active ||
+        old.correct_option != q->correct_option || old.n_options != q->n_options ||
+        old.created_at != q->created_at || strcmp(old.ext_id, q->ext_id) != 0 ||
+        !text_equal(old.stem, q->stem) || !text_equal(old.explanation, q->explanation))
+        return 0;
+    for (unsigned i = 0; i < q->n_options; i++)
+        if (!text_equal(old.options[i], q->options[i]))
+            return 0;
+    return 1;
+}
+
+int eng_question_put(qs_txn *txn, const qs_question *q)
+{
+    eng_text t = {q->stem, q->explanation, {{0}}, q->n_options};
+    size_t cap = 64 + QS_EXT_ID_MAX + 16 + 8 + q->stem.len + q->explanation.len;
+    for (unsigned i = 0; i < q->n_options; i++) {
+        t.options[i] = q->options[i];
+        cap += 4 + q->options[i].len;
+    }
+    uint8_t *buf = eng_scratch(txn, ENG_SCRATCH_RECORD, cap);
+    if (!buf)
+        return ENOMEM;
+    eng_key k;
+    eng_wbuf w;
+    key_u32(&k, q->id);
+    wb_init(&w, buf, cap);
+    wb_u32(&w, q->subject);
+    wb_u32(&w, q->system);
+    wb_u32(&w, q->topic);
+    wb_u8(&w, q->difficulty);
+    wb_u8(&w, q->type);
+    wb_u8(&w, q->active);
+    wb_u8(&w, q->correct_option);
+    wb_u8(&w, q->n_options);
+    wb_time(&w, q->created_at);
+    wb_str(&w, q->ext_id);
+    int rc = eng_text_store(txn, &t, &w);
+    return rc ? rc : eng_put(txn, ENG_QUESTION, &k, &w, 0);
+}
+
+/* ------------------------------------------------------------ users */
+
+int eng_user_get(qs_txn *txn, uint32_t id, qs_user *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    key_u32(&k, id);
+    int rc = eng_get(txn, ENG_USER, &k, &r);
+    if (rc)
+        return rc;
+    out->id = id;
+    out->created_at = rb_time(&r);
+    rb_str(&r, out->ext_id, sizeof out->ext_id);
+    return DECODE_DONE(&r, ENG_USER, &k);
+}
+
+int eng_user_put(qs_txn *txn, const qs_user *u)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[8 + 1 + QS_EXT_ID_MAX];
+    key_u32(&k, u->id);
+    wb_init(&w, buf, sizeof buf);
+    wb_time(&w, u->created_at);
+    wb_str(&w, u->ext_id);
+    return eng_put(txn, ENG_USER, &k, &w, 0);
+}
+
+/* ------------------------------------------------------------ tests */
+
+int eng_test_get(qs_txn *txn, uint64_t id, qs_test *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, offsetof(qs_test, questions));
+    key_u64(&k, id);
+    int rc = eng_get(txn, ENG_TEST, &k, &r);
+    if (rc)
+        return rc;
+    out->id = id;
+    out->user = rb_u32(&r);
+    out->status = rb_u8(&r);
+    out->mode = rb_u8(&r);
+    out->open_list = rb_u8(&r);
+    out->created_at = rb_time(&r);
+    out->last_activity_at = rb_time(&r);
+    out->completed_at = rb_time(&r);
+    rb_str(&r, out->ext_id, sizeof out->ext_id);
+    out->n_questions = rb_u16(&r);
+    if (out->n_questions > QS_TEST_MAX_QUESTIONS)
+        return eng_corrupt(ENG_TEST, &k, "question count out of range");
+    for (unsigned i = 0; i < out->n_questions; i++)
+        out->questions[i] = rb_u32(&r);
+    return DECODE_DONE(&r, ENG_TEST, &k);
+}
+
+int eng_test_put(qs_txn *txn, const qs_test *t)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[64 + QS_EXT_ID_MAX + 4 * QS_TEST_MAX_QUESTIONS];
+    key_u64(&k, t->id);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, t->user);
+    wb_u8(&w, t->status);
+    wb_u8(&w, t->mode);
+    wb_u8(&w, t->open_list);
+    wb_time(&w, t->created_at);
+    wb_time(&w, t->last_activity_at);
+    wb_time(&w, t->completed_at);
+    wb_str(&w, t->ext_id);
+    wb_u16(&w, t->n_questions);
+    for (unsigned i = 0; i < t->n_questions; i++)
+        wb_u32(&w, t->questions[i]);
+    return eng_put(txn, ENG_TEST, &k, &w, 0);
+}
+
+void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, uint64_t test)
+{
+    ek_reset(k);
+    ek_u32(k, user);
+    ek_u8(k, status);
+    ek_time(k, at);
+    ek_u64(k, test);
+}
+
+/* ------------------------------------------------------------ external ids */
+
+static void xid_key(eng_key *k, qs_kind kind, const char *ext)
+{
+    ek_reset(k);
+    ek_u8(k, (uint8_t)kind);
+    ek_bytes(k, ext, strlen(ext));
+}
+
+int eng_xid_get(qs_txn *txn, qs_kind kind, const char *ext, uint64_t *id)
+{
+    eng_key k;
+    eng_rbuf r;
+    *id = 0;
+    xid_key(&k, kind, ext);
+    int rc = eng_get(txn, ENG_XID, &k, &r);
+    if (rc)
+        return rc;
+    *id = rb_u64(&r);
+    return DECODE_DONE(&r, ENG_XID, &k);
+}
+
+int eng_xid_put(qs_txn *txn, qs_kind kind, const char *ext, uint64_t id)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[8];
+    xid_key(&k, kind, ext);
+    wb_init(&w, buf, sizeof buf);
+    wb_u64(&w, id);
+    return eng_put(txn, ENG_XID, &k, &w, 0);
+}
+
+/* ------------------------------------------------------------ answers */
+
+void eng_answer_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id)
+{
+    ek_reset(k);
+    ek_u32(k, user);
+    ek_time(k, created_at);
+    ek_u64(k, id);
+}
+
+int eng_answer_put(qs_txn *txn, MDB_dbi bucket, const char *name, const eng_answer *a)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[24];
+    eng_answer_key(&k, a->user, a->created_at, a->id);
+    wb_init(&w, buf, sizeof buf);
+    wb_u64(&w, a->test);
+    wb_u32(&w, a->question);
+    wb_u32(&w, a->topic);
+    wb_u8(&w, a->correct);
+    wb_u8(&w, a->status);
+    wb_u8(&w, a->score);
+    wb_u8(&w, (uint8_t)a->chosen);
+    wb_u32(&w, a->time_ms);
+    return eng_rec_put(txn, bucket, name, &k, &w, MDB_NOOVERWRITE);
+}
+
+int eng_answer_decode(const MDB_val *k, const MDB_val *v, const char *name, eng_answer *a)
+{
+    eng_key key;
+    eng_rbuf r;
+    if (eng_key_check(k, 20, name))
+        return QS_CORRUPT;
+    ek_reset(&key);
+    ek_bytes(&key, k->mv_data, k->mv_size);
+    if (eng_rec_open(&key, v->mv_data, v->mv_size, &r))
+        return eng_fail(QS_CORRUPT, "checksum mismatch in database '%s'", name);
+    a->user = eng_get32(key.b);
+    a->created_at = eng_time_from_bits(eng_get64(key.b + 4));
+    a->id = eng_get64(key.b + 12);
+    a->test = rb_u64(&r);
+    a->question = rb_u32(&r);
+    a->topic = rb_u32(&r);
+    a->correct = rb_u8(&r);
+    a->status = rb_u8(&r);
+    a->score = rb_u8(&r);
+    a->chosen = (int8_t)rb_u8(&r);
+    a->time_ms = rb_u32(&r);
+    return rb_done(&r) ? 0 : eng_fail(QS_CORRUPT, "bad answer record in database '%s'", name);
+}
+
+void eng_answer_to_api(const eng_answer *a, qs_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = a->id;
+    out->test = a->test;
+    out->question = a->question;
+    out->user = a->user;
+    out->topic = a->topic;
+    out->correct = (int8_t)a->correct;
+    out->chosen = a->chosen;
+    out->status = a->status;
+    out->score = a->score;
+    out->time_spent_ms = a->time_ms;
+    out->created_at = a->created_at;
+}
+
+static void locator_key(eng_key *k, uint64_t test, uint32_t question)
+{
+    ek_reset(k);
+    ek_u64(k, test);
+    ek_u32(k, question);
+}
+
+int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    locator_key(&k, test, question);
+    int rc = eng_get(txn, ENG_ANS_BY_TEST, &k, &r);
+    if (rc)
+        return rc;
+    out->user = rb_u32(&r);
+    out->created_at = rb_time(&r);
+    out->answer_id = rb_u64(&r);
+    return DECODE_DONE(&r, ENG_ANS_BY_TEST, &k);
+}
+
+int eng_locator_add(qs_txn *txn, uint64_t test, uint32_t question, const eng_locator *l)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[20];
+    locator_key(&k, test, question);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, l->user);
+    wb_time(&w, l->created_at);
+    wb_u64(&w, l->answer_id);
+    return eng_put(txn, ENG_ANS_BY_TEST, &k, &w, MDB_NOOVERWRITE);
+}
+
+/* ------------------------------------------------------------ aggregates */
+
+int eng_qstat_get(qs_txn *txn, uint32_t question, eng_qstat *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    key_u32(&k, question);
+    int rc = eng_get(txn, ENG_QSTAT, &k, &r);
+    if (rc)
+        return rc;
+    out->attempts = rb_u32(&r);
+    out->correct = rb_u32(&r);
+    out->users = rb_u32(&r);
+    out->score_sum = rb_u64(&r);
+    out->time_sum = rb_u64(&r);
+    return DECODE_DONE(&r, ENG_QSTAT, &k);
+}
+
+int eng_qstat_put(qs_txn *txn, uint32_t question, const eng_qstat *s)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[28];
+    key_u32(&k, question);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, s->attempts);
+    wb_u32(&w, s->correct);
+    wb_u32(&w, s->users);
+    wb_u64(&w, s->score_sum);
+    wb_u64(&w, s->time_sum);
+    return eng_put(txn, ENG_QSTAT, &k, &w, 0);
+}
+
+int eng_usum_get(qs_txn *txn, uint32_t user, eng_usum *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    key_u32(&k, user);
+    int rc = eng_get(txn, ENG_USUM, &k, &r);
+    if (rc)
+        return rc;
+    out->answered = rb_u32(&r);
+    out->correct = rb_u32(&r);
+    out->time_ms = rb_u64(&r);
+    out->first_at = rb_time(&r);
+    out->last_at = rb_time(&r);
+    out->streak = rb_u32(&r);
+    out->best = rb_u32(&r);
+    return DECODE_DONE(&r, ENG_USUM, &k);
+}
+
+int eng_usum_put(qs_txn *txn, uint32_t user, const eng_usum *s)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[40];
+    key_u32(&k, user);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, s->answered);
+    wb_u32(&w, s->correct);
+    wb_u64(&w, s->time_ms);
+    wb_time(&w, s->first_at);
+    wb_time(&w, s->last_at);
+    wb_u32(&w, s->streak);
+    wb_u32(&w, s->best);
+    return eng_put(txn, ENG_USUM, &k, &w, 0);
+}
+
+void eng_daily_key(eng_key *k, uint32_t user, int32_t day)
+{
+    ek_reset(k);
+    ek_u32(k, user);
+    ek_day(k, day);
+}
+
+static void daily_read(eng_rbuf *r, eng_daily *d)
+{
+    d->answers = rb_u32(r);
+    d->correct = rb_u32(r);
+    d->time_ms = rb_u64(r);
+}
+
+int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    eng_daily_key(&k, user, day);
+    int rc = eng_get(txn, ENG_UDAILY, &k, &r);
+    if (rc)
+        return rc;
+    daily_read(&r, out);
+    return DECODE_DONE(&r, ENG_UDAILY, &k);
+}
+
+int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[16];
+    eng_daily_key(&k, user, day);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, d->answers);
+    wb_u32(&w, d->correct);
+    wb_u64(&w, d->time_ms);
+    return eng_put(txn, ENG_UDAILY, &k, &w, 0);
+}
+
+/* Decode a cursor's (key, record) of a fixed database into @p r. */
+static int open_entry(const MDB_val *k, const MDB_val *v, size_t klen, eng_db db,
+                      eng_key *key, eng_rbuf *r)
+{
+    if (eng_key_check(k, klen, eng_db_name(db)))
+        return QS_CORRUPT;
+    ek_reset(key);
+    ek_bytes(key, k->mv_data, k->mv_size);
+    if (eng_rec_open(key, v->mv_data, v->mv_size, r))
+        return eng_corrupt(db, key, "checksum mismatch");
+    return 0;
+}
+
+int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily *d)
+{
+    eng_key key;
+    eng_rbuf r;
+    int rc = open_entry(k, v, 8, ENG_UDAILY, &key, &r);
+    if (rc)
+        return rc;
+    *day = eng_day_from_bits(eng_get32(key.b + 4));
+    daily_read(&r, d);
+    return DECODE_DONE(&r, ENG_UDAILY, &key);
+}
+
+void eng_progress_key(eng_key *k, uint32_t user, uint32_t topic)
+{
+    key_u32_u32(k, user, topic);
+}
+
+static void progress_read(eng_rbuf *r, eng_progress *p)
+{
+    p->attempts = rb_u32(r);
+    p->correct = rb_u32(r);
+    p->last_at = rb_time(r);
+}
+
+int eng_progress_get(qs_txn *txn, uint32_t user, uint32_t topic, eng_progress *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    eng_progress_key(&k, user, topic);
+    int rc = eng_get(txn, ENG_PROGRESS, &k, &r);
+    if (rc)
+        return rc;
+    progress_read(&r, out);
+    return DECODE_DONE(&r, ENG_PROGRESS, &k);
+}
+
+int eng_progress_put(qs_txn *txn, uint32_t user, uint32_t topic, const eng_progress *p)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[16];
+    eng_progress_key(&k, user, topic);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, p->attempts);
+    wb_u32(&w, p->correct);
+    wb_time(&w, p->last_at);
+    return eng_put(txn, ENG_PROGRESS, &k, &w, 0);
+}
+
+int eng_progress_decode(const MDB_val *k, const MDB_val *v, uint32_t *topic,
+                        eng_progress *p)
+{
+    eng_key key;
+    eng_rbuf r;
+    int rc = open_entry(k, v, 8, ENG_PROGRESS, &key, &r);
+    if (rc)
+        return rc;
+    *topic = eng_get32(key.b + 4);
+    progress_read(&r, p);
+    return DECODE_DONE(&r, ENG_PROGRESS, &key);
+}
+
+int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out)
+{
+    eng_key k;
+    eng_rbuf r;
+    memset(out, 0, sizeof *out);
+    key_u32_u32(&k, user, question);
+    int rc = eng_get(txn, ENG_UQ, &k, &r);
+    if (rc)
+        return rc;
+    out->attempts = rb_u32(&r);
+    out->last_correct = rb_u8(&r);
+    out->marked = rb_u8(&r);
+    out->last_at = rb_time(&r);
+    return DECODE_DONE(&r, ENG_UQ, &k);
+}
+
+int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[16];
+    key_u32_u32(&k, user, question);
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, s->attempts);
+    wb_u8(&w, s->last_correct);
+    wb_u8(&w, s->marked);
+    wb_time(&w, s->last_at);
+    return eng_put(txn, ENG_UQ, &k, &w, 0);
+}

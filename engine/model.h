@@ -1,0 +1,111 @@
+/* model.h: the records and keys of the data model (layouts in model.c).
+ *
+ * Every get returns 0, QS_NOTFOUND (output zeroed; no detail recorded) or
+ * QS_CORRUPT (detail names database and key). Every put writes the whole record.
+ */
+#ifndef QS_MODEL_H
+#define QS_MODEL_H
+
+#include "engine.h"
+
+/* ------------------------------------------------------------ entities */
+
+int eng_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
+int eng_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t);
+
+/* The question without its text (the read path for grading and aggregates). */
+int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out);
+/* The question with its text; text pointers as eng_text_load() gives them. */
+int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out);
+int eng_question_put(qs_txn *txn, const qs_question *q);
+/* Whether the stored question @p id already holds exactly @p q (for idempotent puts). */
+int eng_question_same(qs_txn *txn, const qs_question *q);
+
+int eng_user_get(qs_txn *txn, uint32_t id, qs_user *out);
+int eng_user_put(qs_txn *txn, const qs_user *u);
+
+int eng_test_get(qs_txn *txn, uint64_t id, qs_test *out);
+int eng_test_put(qs_txn *txn, const qs_test *t);
+
+/* External id map: (kind, ext id) -> id. */
+int eng_xid_get(qs_txn *txn, qs_kind kind, const char *ext, uint64_t *id);
+int eng_xid_put(qs_txn *txn, qs_kind kind, const char *ext, uint64_t id);
+
+/* ------------------------------------------------------------ answers */
+
+/* An answer as stored in its bucket: key (user, created_at, id), the rest in the
+ * record. */
+typedef struct eng_answer {
+    uint32_t user;
+    int64_t created_at;
+    uint64_t id;
+    uint64_t test;
+    uint32_t question, topic;
+    uint8_t correct, status, score;
+    int8_t chosen;
+    uint32_t time_ms;
+} eng_answer;
+
+void eng_answer_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id);
+int eng_answer_put(qs_txn *txn, MDB_dbi bucket, const char *name, const eng_answer *a);
+/* Decode a bucket entry. 0 or QS_CORRUPT. */
+int eng_answer_decode(const MDB_val *k, const MDB_val *v, const char *name, eng_answer *a);
+void eng_answer_to_api(const eng_answer *a, qs_answer *out);
+
+/* ans_by_test: (test, question) -> where the answer is. */
+typedef struct eng_locator {
+    uint32_t user;
+    int64_t created_at;
+    uint64_t answer_id;
+} eng_locator;
+int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out);
+/* Returns QS_EXISTS when (test, question) is taken. */
+int eng_locator_add(qs_txn *txn, uint64_t test, uint32_t question, const eng_locator *l);
+
+/* ------------------------------------------------------------ aggregates */
+
+typedef struct eng_qstat {
+    uint32_t attempts, correct, users;
+    uint64_t score_sum, time_sum;
+} eng_qstat;
+int eng_qstat_get(qs_txn *txn, uint32_t question, eng_qstat *out);
+int eng_qstat_put(qs_txn *txn, uint32_t question, const eng_qstat *s);
+
+typedef struct eng_usum {
+    uint32_t answered, correct;
+    uint64_t time_ms;
+    int64_t first_at, last_at;   /* oldest and newest answer; bound history walks */
+    uint32_t streak, best;
+} eng_usum;
+int eng_usum_get(qs_txn *txn, uint32_t user, eng_usum *out);
+int eng_usum_put(qs_txn *txn, uint32_t user, const eng_usum *s);
+
+typedef struct eng_daily {
+    uint32_t answers, correct;
+    uint64_t time_ms;
+} eng_daily;
+void eng_daily_key(eng_key *k, uint32_t user, int32_t day);
+int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out);
+int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d);
+int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily *d);
+
+typedef struct eng_progress {
+    uint32_t attempts, correct;
+    int64_t last_at;
+} eng_progress;
+void eng_progress_key(eng_key *k, uint32_t user, uint32_t topic);
+int eng_progress_get(qs_txn *txn, uint32_t user, uint32_t topic, eng_progress *out);
+int eng_progress_put(qs_txn *txn, uint32_t user, uint32_t topic, const eng_progress *p);
+int eng_progress_decode(const MDB_val *k, const MDB_val *v, uint32_t *topic,
+                        eng_progress *p);
+
+int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out);
+int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s);
+
+/* test_by_user index key: (user, status, last_activity_at, test). */
+void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, uint64_t test);
+
+/* A key read back from a cursor must have exactly @p n bytes: else QS_CORRUPT. */
+int eng_key_check(const MDB_val *k, size_t n, const char *dbname);
+
+#endif /* QS_MODEL_H */

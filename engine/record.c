@@ -1,0 +1,118 @@
+/* record.c: checked records (layout in codec.h). */
+#include <stdio.h>
+#include <xxhash.h>
+
+#include "engine.h"
+
+static uint32_t record_checksum(const eng_key *key, const uint8_t *body, size_t len)
+{
+    XXH64_hash_t seed = XXH3_64bits(key->b, key->n);
+    return (uint32_t)XXH3_64bits_withSeed(body, len, seed);
+}
+
+/* Hex of a key for error details; at most 48 key bytes shown. */
+static const char *key_hex(const eng_key *key, char *out, size_t cap)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t n = key->n < 48 ? key->n : 48, o = 0;
+    for (size_t i = 0; i < n && o + 3 < cap; i++) {
+        out[o++] = digits[key->b[i] >> 4];
+        out[o++] = digits[key->b[i] & 15];
+    }
+    out[o] = 0;
+    return out;
+}
+
+size_t eng_rec_size(size_t body_len)
+{
+    return ENG_REC_HEADER + body_len;
+}
+
+void eng_rec_seal(uint8_t *out, const eng_key *key, const uint8_t *body, size_t len)
+{
+    out[0] = ENG_REC_VERSION;
+    eng_put32(out + 1, record_checksum(key, body, len));
+    if (len)
+        memmove(out + ENG_REC_HEADER, body, len);
+}
+
+int eng_rec_open(const eng_key *key, const uint8_t *rec, size_t len, eng_rbuf *body)
+{
+    if (len < ENG_REC_HEADER || rec[0] != ENG_REC_VERSION)
+        return QS_CORRUPT;
+    const uint8_t *b = rec + ENG_REC_HEADER;
+    size_t n = len - ENG_REC_HEADER;
+    if (eng_get32(rec + 1) != record_checksum(key, b, n))
+        return QS_CORRUPT;
+    rb_init(body, b, n);
+    return 0;
+}
+
+static int corrupt_detail(const char *dbname, const eng_key *key, const char *why)
+{
+    char hex[100];
+    return eng_fail(QS_CORRUPT, "%s in database '%s' at key %s", why, dbname,
+                    key_hex(key, hex, sizeof hex));
+}
+
+int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+                eng_rbuf *body)
+{
+    MDB_val k = {key->n, (void *)key->b}, v;
+    int rc = mdb_get(eng_mdb(txn), dbi, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
+    if (rc)
+        return eng_mdb_rc(rc, "read", dbname);
+    const uint8_t *rec = v.mv_data;
+    if (v.mv_size >= 1 && rec[0] != ENG_REC_VERSION)
+        return corrupt_detail(dbname, key, "unknown record version");
+    if (eng_rec_open(key, rec, v.mv_size, body))
+        return corrupt_detail(dbname, key, "checksum mismatch");
+    return 0;
+}
+
+int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+                const eng_wbuf *body, unsigned flags)
+{
+    if (body->overflow)
+        return eng_fail(QS_TOO_LARGE, "record too large for database '%s'", dbname);
+    MDB_val k = {key->n, (void *)key->b}, v = {eng_rec_size(body->n), NULL};
+    int rc = mdb_put(eng_mdb(txn), dbi, &k, &v, flags | MDB_RESERVE);
+    if (rc == MDB_KEYEXIST)
+        return QS_EXISTS;
+    if (rc == MDB_BAD_VALSIZE)
+        return eng_fail(QS_TOO_LARGE, "record too large for database '%s'", dbname);
+    if (rc)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "write", dbname));
+    eng_rec_seal(v.mv_data, key, body->b, body->n);
+    return 0;
+}
+
+int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+            const MDB_val *dup)
+{
+    MDB_val k = {key->n, (void *)key->b};
+    int rc = mdb_del(eng_mdb(txn), dbi, &k, (MDB_val *)dup);
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
+    if (rc)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "delete", dbname));
+    return 0;
+}
+
+int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body)
+{
+    return eng_rec_get(txn, eng_dbi(txn, db), eng_db_name(db), key, body);
+}
+
+int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
+            unsigned flags)
+{
+    return eng_rec_put(txn, eng_dbi(txn, db), eng_db_name(db), key, body, flags);
+}
+
+int eng_corrupt(eng_db db, const eng_key *key, const char *why)
+{
+    return corrupt_detail(eng_db_name(db), key, why);
+}

@@ -1,0 +1,368 @@
+/* txn.c: transactions, savepoints, cached counters and scratch memory. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+
+static const char *const counter_names[ENG_COUNTER_COUNT] = {
+    "next.subject", "next.system", "next.topic", "next.question",
+    "next.user", "next.test", "next.answer", "next.interaction",
+};
+
+static void abort_mdb(qs_txn *txn);
+
+/* ------------------------------------------------------------------ accessors */
+
+MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
+qs_env *eng_env(qs_txn *txn) { return txn->env; }
+MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
+uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
+qs_period eng_period(qs_txn *txn) { return txn->env->period; }
+
+int eng_usable(qs_txn *txn)
+{
+    if (!txn)
+        return eng_fail(QS_INVALID, "transaction is NULL");
+    if (txn->has_child)
+        return eng_fail(QS_INVALID, "transaction has an open savepoint");
+    if (txn->reset)
+        return eng_fail(QS_INVALID, "transaction was reset and not renewed");
+    if (txn->failed)
+        return eng_fail(QS_BAD_TXN, "transaction failed earlier; abort it");
+    return 0;
+}
+
+int eng_writable(qs_txn *txn)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (txn->rdonly)
+        return eng_fail(QS_READONLY, "write call on a read-only transaction");
+    return 0;
+}
+
+int eng_txn_failed(qs_txn *txn, int rc)
+{
+    txn->failed = 1;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ counters */
+
+static int counter_load(qs_txn *txn, eng_counter c)
+{
+    if (txn->counters_loaded & (1u << c))
+        return 0;
+    uint64_t v = 0;
+    int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), counter_names[c], &v);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    txn->counters[c] = v;
+    txn->counters_loaded |= 1u << c;
+    return 0;
+}
+
+uint64_t eng_counter_next(qs_txn *txn, eng_counter c)
+{
+    if (counter_load(txn, c))
+        return 0;
+    txn->counters_dirty |= 1u << c;
+    return ++txn->counters[c];
+}
+
+void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used)
+{
+    if (counter_load(txn, c))
+        return;
+    if (used > txn->counters[c]) {
+        txn->counters[c] = used;
+        txn->counters_dirty |= 1u << c;
+    }
+}
+
+static int counters_flush(qs_txn *txn)
+{
+    for (int c = 0; c < ENG_COUNTER_COUNT; c++) {
+        if (!(txn->counters_dirty & (1u << c)))
+            continue;
+        int rc = eng_meta_put_u64(txn, counter_names[c], txn->counters[c]);
+        if (rc)
+            return rc;
+    }
+    if (txn->gen_dirty)
+        return eng_meta_put_u64(txn, "gen", txn->gen + 1);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ scratch */
+
+void *eng_scratch(qs_txn *txn, int slot, size_t size)
+{
+    if (txn->scratch_cap[slot] < size) {
+        size_t cap = txn->scratch_cap[slot] ? txn->scratch_cap[slot] : 4096;
+        while (cap < size)
+            cap *= 2;
+        void *p = realloc(txn->scratch[slot], cap);
+        if (!p) {
+            eng_fail(ENOMEM, "out of memory (%zu bytes)", size);
+            return NULL;
+        }
+        txn->scratch[slot] = p;
+        txn->scratch_cap[slot] = cap;
+    }
+    return txn->scratch[slot];
+}
+
+static void txn_free(qs_txn *txn)
+{
+    for (int i = 0; i < ENG_SCRATCH_COUNT; i++)
+        free(txn->scratch[i]);
+    free(txn->new_handles);
+    eng_dicts_free(txn->new_dict);
+    free(txn);
+}
+
+/* ------------------------------------------------------------------ begin */
+
+/* Begin the LMDB transaction on a snapshot whose bucket handles this process has
+ * all opened: if the snapshot is of a newer schema generation, refresh and retry. */
+static int begin_current(qs_txn *txn)
+{
+    qs_env *env = txn->env;
+    for (int tries = 0; tries < 16; tries++) {
+        int rc;
+        if (txn->reset)
+            rc = mdb_txn_renew(txn->mdb);
+        else
+            rc = mdb_txn_begin(env->mdb, NULL, txn->rdonly ? MDB_RDONLY : 0, &txn->mdb);
+        if (rc) {
+            if (!txn->reset)
+                txn->mdb = NULL;
+            return eng_mdb_rc(rc, "begin transaction", NULL);
+        }
+        txn->reset = 0;
+        uint64_t gen = 0;
+        rc = eng_meta_get_u64(txn->mdb, env->dbi[ENG_META], "gen", &gen);
+        if (rc == 0 || rc == QS_NOTFOUND) {
+            txn->gen = gen;
+            if (gen == __atomic_load_n(&env->handles_gen, __ATOMIC_ACQUIRE))
+                return 0;
+            rc = 0;
+        }
+        /* A read txn is reset and renewed; a write txn is ended and begun again. */
+        if (txn->rdonly) {
+            mdb_txn_reset(txn->mdb);
+            txn->reset = 1;
+        } else {
+            mdb_txn_abort(txn->mdb);
+            txn->mdb = NULL;
+        }
+        if (rc || (rc = eng_refresh_handles(env)) != 0)
+            return rc;
+    }
+    return eng_fail(QS_PANIC, "bucket handles keep changing");
+}
+
+int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **out)
+{
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_txn_begin: txn is NULL");
+    *out = NULL;
+    if (!env)
+        return eng_fail(QS_INVALID, "qs_txn_begin: env is NULL");
+    if (flags & ~QS_TXN_RDONLY)
+        return eng_fail(QS_INVALID, "qs_txn_begin: unknown flags 0x%x", flags);
+    int rdonly = (flags & QS_TXN_RDONLY) != 0;
+    if (!rdonly && env->opts.read_only)
+        return eng_fail(QS_READONLY, "store was opened read-only");
+    qs_txn *txn = calloc(1, sizeof *txn);
+    if (!txn)
+        return eng_fail(ENOMEM, "out of memory");
+    txn->env = env;
+    txn->rdonly = rdonly;
+    int rc = begin_current(txn);
+    if (rc) {
+        abort_mdb(txn);
+        txn_free(txn);
+        return rc;
+    }
+    *out = txn;
+    return 0;
+}
+
+int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
+{
+    if (!out)
+        return eng_fail(QS_INVALID, "qs_txn_savepoint: child is NULL");
+    *out = NULL;
+    int rc = eng_writable(parent);
+    if (rc)
+        return rc;
+    qs_txn *child = calloc(1, sizeof *child);
+    if (!child)
+        return eng_fail(ENOMEM, "out of memory");
+    rc = mdb_txn_begin(parent->env->mdb, parent->mdb, 0, &child->mdb);
+    if (rc) {
+        free(child);
+        return eng_mdb_rc(rc, "begin savepoint", NULL);
+    }
+    child->env = parent->env;
+    child->parent = parent;
+    child->gen = parent->gen;
+    memcpy(child->counters, parent->counters, sizeof child->counters);
+    child->counters_loaded = parent->counters_loaded;
+    child->last_table = parent->last_table;
+    child->last_start = parent->last_start;
+    child->last_dbi = parent->last_dbi;
+    memcpy(child->last_name, parent->last_name, sizeof child->last_name);
+    parent->has_child = 1;
+    *out = child;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ end */
+
+/* Fold a committed savepoint's state into its parent. */
+static int merge_into_parent(qs_txn *child)
+{
+    qs_txn *p = child->parent;
+    memcpy(p->counters, child->counters, sizeof p->counters);
+    p->counters_loaded |= child->counters_loaded;
+    p->counters_dirty |= child->counters_dirty;
+    p->gen_dirty |= child->gen_dirty;
+    p->opened_handles |= child->opened_handles;
+    p->last_table = child->last_table;
+    p->last_start = child->last_start;
+    p->last_dbi = child->last_dbi;
+    memcpy(p->last_name, child->last_name, sizeof p->last_name);
+    if (child->n_new_handles) {
+        size_t n = p->n_new_handles + child->n_new_handles;
+        eng_handle *h = realloc(p->new_handles, n * sizeof *h);
+        if (!h)
+            return eng_fail(ENOMEM, "out of memory");
+        memcpy(h + p->n_new_handles, child->new_handles,
+               child->n_new_handles * sizeof *h);
+        p->new_handles = h;
+        p->n_new_handles = n;
+    }
+    if (child->new_dict) {
+        eng_dicts_free(p->new_dict);
+        p->new_dict = child->new_dict;
+        child->new_dict = NULL;
+    }
+    return 0;
+}
+
+/* End a top-level write transaction that opened bucket handles: publish them on
+ * success, and let other transactions of the process open handles again. */
+static int end_handle_txn(qs_txn *txn, int commit)
+{
+    qs_env *env = txn->env;
+    int rc = 0;
+    pthread_mutex_lock(&env->handle_lock);
+    if (commit) {
+        rc = mdb_txn_commit(txn->mdb);
+        if (rc == 0) {
+            for (size_t i = 0; i < txn->n_new_handles && !rc; i++)
+                rc = eng_handle_add(env, txn->new_handles[i].name, txn->new_handles[i].dbi);
+            if (txn->gen_dirty)
+                __atomic_store_n(&env->handles_gen, txn->gen + 1, __ATOMIC_RELEASE);
+        } else {
+            rc = eng_mdb_rc(rc, "commit", NULL);
+        }
+    } else {
+        mdb_txn_abort(txn->mdb);
+    }
+    env->handle_txn_open = 0;
+    pthread_cond_broadcast(&env->handle_cond);
+    pthread_mutex_unlock(&env->handle_lock);
+    return rc;
+}
+
+static void abort_mdb(qs_txn *txn)
+{
+    if (!txn->mdb)
+        return;
+    if (!txn->rdonly && !txn->parent && txn->opened_handles)
+        end_handle_txn(txn, 0);
+    else
+        mdb_txn_abort(txn->mdb);   /* also frees a reset read transaction */
+}
+
+void qs_txn_abort(qs_txn *txn)
+{
+    if (!txn)
+        return;
+    if (txn->parent)
+        txn->parent->has_child = 0;
+    abort_mdb(txn);
+    txn_free(txn);
+}
+
+int qs_txn_commit(qs_txn *txn)
+{
+    if (!txn)
+        return eng_fail(QS_INVALID, "qs_txn_commit: txn is NULL");
+    int rc = eng_usable(txn);
+    if (rc) {
+        if (!txn->has_child) {
+            qs_txn_abort(txn);
+            return rc;
+        }
+        return rc;   /* commit the savepoint first */
+    }
+    if (txn->rdonly) {
+        mdb_txn_abort(txn->mdb);
+        txn_free(txn);
+        return 0;
+    }
+    if (txn->parent) {
+        qs_txn *parent = txn->parent;
+        rc = mdb_txn_commit(txn->mdb);
+        parent->has_child = 0;
+        if (rc) {
+            rc = eng_txn_failed(parent, eng_mdb_rc(rc, "commit savepoint", NULL));
+        } else {
+            rc = merge_into_parent(txn);
+            if (rc)
+                eng_txn_failed(parent, rc);
+        }
+        txn_free(txn);
+        return rc;
+    }
+    rc = counters_flush(txn);
+    if (rc) {
+        qs_txn_abort(txn);
+        return rc;
+    }
+    if (txn->opened_handles) {
+        rc = end_handle_txn(txn, 1);
+    } else {
+        rc = mdb_txn_commit(txn->mdb);
+        if (rc)
+            rc = eng_mdb_rc(rc, "commit", NULL);
+    }
+    if (rc == 0 && txn->new_dict) {
+        eng_dict_publish(txn->env, txn->new_dict);
+        txn->new_dict = NULL;
+    }
+    txn_free(txn);
+    return rc;
+}
+
+void qs_txn_reset(qs_txn *txn)
+{
+    if (!txn || !txn->rdonly || txn->reset)
+        return;
+    mdb_txn_reset(txn->mdb);
+    txn->reset = 1;
+}
+
+int qs_txn_renew(qs_txn *txn)
+{
+    if (!txn || !txn->rdonly || !txn->reset)
+        return eng_fail(QS_INVALID, "qs_txn_renew: not a reset read-only transaction");
+    return begin_current(txn);
+}

@@ -1,0 +1,39 @@
+/* index.h: what api/ may call of the index layer: the aggregates an answer moves,
+ * the leaderboards, the test-by-user index and test drawing. */
+#ifndef QS_INDEX_H
+#define QS_INDEX_H
+
+#include "engine.h"
+#include "model.h"
+
+/* Apply one new answer to every aggregate it changes: user-question status,
+ * question stats, user-topic progress, daily row, user summary and streaks, and the
+ * all-time and weekly leaderboards. REQUIRES: @p a was just stored and is new. */
+int idx_apply_answer(qs_txn *txn, const eng_answer *a);
+
+/* Streaks of @p user recomputed from the daily rows: the run ending at the last
+ * active day, and the longest run. */
+int idx_user_streaks(qs_txn *txn, uint32_t user, uint32_t *streak, uint32_t *best);
+
+/* ------------------------------------------------------------ leaderboards */
+
+/* Put @p user on @p board with @p correct. */
+int idx_lb_add(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user);
+/* Move @p user on @p board from @p from to @p to correct answers. */
+int idx_lb_move(qs_txn *txn, uint32_t board, uint32_t from, uint32_t to, uint32_t user);
+int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n);
+/* 1-based rank of @p user holding @p correct on @p board. */
+int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, uint64_t *rank);
+/* Correct answers of @p user in the week of @p board, and whether the user is on it. */
+int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answers,
+                    uint32_t *correct);
+
+/* ------------------------------------------------------------ tests */
+
+/* Keep test_by_user in step with a test put: @p old is NULL for a new test. */
+int idx_test_reindex(qs_txn *txn, const qs_test *old, const qs_test *t);
+
+/* Draw up to d->count distinct active questions for a new test into @p out. */
+int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out);
+
+#endif /* QS_INDEX_H */

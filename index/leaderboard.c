@@ -1,0 +1,285 @@
+/* leaderboard.c: boards of users ordered by correct answers, with ranks.
+ *
+ * Structures, both derived from the user summaries (all-time board, 0) and the
+ * daily rows (weekly boards, qs_board_week()):
+ *
+ *   lb        (board u32, correct u32) -> user u32, DUPSORT|DUPFIXED: the users
+ *             holding each count, ascending, so the order "correct desc, user asc"
+ *             is a reverse walk over keys with each key's users read forward.
+ *   lb_count  (board u32, level u8, block u32) -> users in the block: level 0
+ *             counts each correct value, level 1 each run of 64 values
+ *             (correct >> 6), level 2 each run of 4096 (correct >> 12).
+ *
+ * A rank sums at most a few hundred counts, whatever the number of users ahead:
+ * the level-2 blocks above the user's, the level-1 blocks above it within its
+ * level-2 block, the level-0 values above it within its level-1 block, then the
+ * users tied with it whose id is lower.
+ */
+#include <string.h>
+
+#include "index.h"
+
+#define LEVELS 3
+static const unsigned level_shift[LEVELS] = {0, 6, 12};
+
+uint32_t qs_board_week(int64_t t)
+{
+    int64_t day = eng_day(t);
+    int64_t week = (day + 3) >= 0 ? (day + 3) / 7 : 0;   /* weeks start on Monday */
+    return (uint32_t)week + 1;
+}
+
+static void lb_key(eng_key *k, uint32_t board, uint32_t correct)
+{
+    ek_reset(k);
+    ek_u32(k, board);
+    ek_u32(k, correct);
+}
+
+static void count_key(eng_key *k, uint32_t board, unsigned level, uint32_t block)
+{
+    ek_reset(k);
+    ek_u32(k, board);
+    ek_u8(k, (uint8_t)level);
+    ek_u32(k, block);
+}
+
+static int count_add(qs_txn *txn, uint32_t board, unsigned level, uint32_t block, int delta)
+{
+    eng_key k;
+    eng_rbuf r;
+    uint32_t n = 0;
+    count_key(&k, board, level, block);
+    int rc = eng_get(txn, ENG_LB_COUNT, &k, &r);
+    if (rc == 0) {
+        n = rb_u32(&r);
+        if (!rb_done(&r))
+            return eng_corrupt(ENG_LB_COUNT, &k, "bad count");
+    } else if (rc != QS_NOTFOUND) {
+        return rc;
+    }
+    if (delta < 0 && n == 0)
+        return eng_corrupt(ENG_LB_COUNT, &k, "count below zero");
+    n += (uint32_t)delta;
+    if (n == 0)
+        return eng_del(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &k, NULL);
+    uint8_t buf[4];
+    eng_wbuf w;
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, n);
+    return eng_put(txn, ENG_LB_COUNT, &k, &w, 0);
+}
+
+static int entry_put(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
+{
+    eng_key k;
+    uint8_t ub[4];
+    lb_key(&k, board, correct);
+    eng_put32(ub, user);
+    MDB_val mk = {k.n, k.b}, mv = {4, ub};
+    int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, ENG_LB), &mk, &mv, MDB_NODUPDATA);
+    if (rc == MDB_KEYEXIST)
+        return eng_fail(QS_CORRUPT, "user %u is on board %u twice", user, board);
+    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", "lb")) : 0;
+}
+
+static int entry_del(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
+{
+    eng_key k;
+    uint8_t ub[4];
+    lb_key(&k, board, correct);
+    eng_put32(ub, user);
+    MDB_val dup = {4, ub};
+    int rc = eng_del(txn, eng_dbi(txn, ENG_LB), "lb", &k, &dup);
+    if (rc == QS_NOTFOUND)
+        return eng_fail(QS_CORRUPT, "user %u is not on board %u at %u correct", user, board,
+                        correct);
+    return rc;
+}
+
+int idx_lb_add(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
+{
+    int rc = entry_put(txn, board, correct, user);
+    for (unsigned l = 0; l < LEVELS && !rc; l++)
+        rc = count_add(txn, board, l, correct >> level_shift[l], +1);
+    return rc;
+}
+
+int idx_lb_move(qs_txn *txn, uint32_t board, uint32_t from, uint32_t to, uint32_t user)
+{
+    if (from == to)
+        return 0;
+    int rc = entry_del(txn, board, from, user);
+    if (!rc)
+        rc = entry_put(txn, board, to, user);
+    for (unsigned l = 0; l < LEVELS && !rc; l++) {
+        uint32_t a = from >> level_shift[l], b = to >> level_shift[l];
+        if (a == b)
+            continue;
+        if (!(rc = count_add(txn, board, l, a, -1)))
+            rc = count_add(txn, board, l, b, +1);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ reads */
+
+/* Users in blocks lo..hi (inclusive) of one level. */
+static int sum_counts(MDB_cursor *cur, uint32_t board, unsigned level, uint64_t lo,
+                      uint64_t hi, uint64_t *sum)
+{
+    if (lo > hi || lo > UINT32_MAX)
+        return 0;
+    eng_key k;
+    MDB_val mk, mv;
+    count_key(&k, board, level, (uint32_t)lo);
+    mk = (MDB_val){k.n, k.b};
+    int rc;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        const uint8_t *kb = mk.mv_data;
+        if (mk.mv_size != 9 || eng_get32(kb) != board || kb[4] != level ||
+            eng_get32(kb + 5) > hi)
+            break;
+        eng_key ek;
+        eng_rbuf r;
+        ek_reset(&ek);
+        ek_bytes(&ek, mk.mv_data, mk.mv_size);
+        if (eng_rec_open(&ek, mv.mv_data, mv.mv_size, &r))
+            return eng_corrupt(ENG_LB_COUNT, &ek, "checksum mismatch");
+        *sum += rb_u32(&r);
+    }
+    return eng_walk_rc(rc, "lb_count");
+}
+
+/* Users on (board, correct) whose id is below @p user. */
+static int count_tied_below(MDB_cursor *cur, uint32_t board, uint32_t correct, uint32_t user,
+                            uint64_t *n)
+{
+    eng_key k;
+    lb_key(&k, board, correct);
+    MDB_val mk = {k.n, k.b}, mv;
+    int rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    for (MDB_cursor_op op = MDB_GET_MULTIPLE; rc == 0; op = MDB_NEXT_MULTIPLE) {
+        rc = mdb_cursor_get(cur, &mk, &mv, op);
+        if (rc)
+            break;
+        const uint8_t *ids = mv.mv_data;
+        size_t lo = 0, hi = mv.mv_size / 4;
+        while (lo < hi) {   /* first id >= user */
+            size_t mid = (lo + hi) / 2;
+            if (eng_get32(ids + 4 * mid) < user)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        *n += lo;
+        if (lo < mv.mv_size / 4)
+            return 0;
+    }
+    return rc == MDB_NOTFOUND ? 0 : eng_mdb_rc(rc, "read", "lb");
+}
+
+int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, uint64_t *rank)
+{
+    MDB_cursor *cc, *lc;
+    uint64_t ahead = 0, c = correct;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB_COUNT), &cc);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "lb_count");
+    rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB), &lc);
+    if (rc) {
+        mdb_cursor_close(cc);
+        return eng_mdb_rc(rc, "open cursor", "lb");
+    }
+    /* blocks above the user's at each level, within its block one level up */
+    rc = sum_counts(cc, board, 2, (c >> 12) + 1, UINT32_MAX, &ahead);
+    if (!rc)
+        rc = sum_counts(cc, board, 1, (c >> 6) + 1, (((c >> 12) + 1) << 6) - 1, &ahead);
+    if (!rc)
+        rc = sum_counts(cc, board, 0, c + 1, (((c >> 6) + 1) << 6) - 1, &ahead);
+    if (!rc)
+        rc = count_tied_below(lc, board, correct, user, &ahead);
+    mdb_cursor_close(cc);
+    mdb_cursor_close(lc);
+    *rank = ahead + 1;
+    return rc;
+}
+
+int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    size_t got = 0;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "lb");
+    /* the last key of the board: just before the first key of the next board */
+    lb_key(&k, board + 1, 0);
+    mk = (MDB_val){k.n, k.b};
+    rc = board == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV_NODUP : MDB_LAST);
+    while (rc == 0 && got < cap) {
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != board)
+            break;
+        uint32_t correct = eng_get32((const uint8_t *)mk.mv_data + 4);
+        /* this count's users, ascending */
+        rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST_DUP);
+        for (MDB_cursor_op op = MDB_GET_MULTIPLE; rc == 0 && got < cap; op = MDB_NEXT_MULTIPLE) {
+            rc = mdb_cursor_get(cur, &mk, &mv, op);
+            for (size_t i = 0; rc == 0 && i < mv.mv_size / 4 && got < cap; i++, got++) {
+                rows[got].rank = got + 1;
+                rows[got].user = eng_get32((const uint8_t *)mv.mv_data + 4 * i);
+                rows[got].correct = correct;
+            }
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            break;
+        /* back to this key, then to the previous one */
+        lb_key(&k, board, correct);
+        mk = (MDB_val){k.n, k.b};
+        rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV_NODUP);
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return eng_mdb_rc(rc, "read", "lb");
+    *n = got;
+    return 0;
+}
+
+int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answers,
+                    uint32_t *correct)
+{
+    *answers = *correct = 0;
+    if (board == QS_BOARD_ALL_TIME)
+        return QS_INVALID;
+    int32_t first = (int32_t)((int64_t)(board - 1) * 7 - 3);
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "udaily");
+    eng_daily_key(&k, user, first);
+    mk = (MDB_val){k.n, k.b};
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        int32_t day;
+        eng_daily d;
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
+            break;
+        if ((rc = eng_daily_decode(&mk, &mv, &day, &d)) != 0)
+            break;
+        if (day >= first + 7)
+            break;
+        *answers += d.answers;
+        *correct += d.correct;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "udaily");
+}
