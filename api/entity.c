@@ -243,7 +243,7 @@ int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
         *id = next.id;
     if (eng_question_same(txn, &next))
         return 0;
-    if ((rc = eng_question_put(txn, &next)) == 0)
+    if ((rc = eng_question_put(txn, &next, 0)) == 0)
         rc = finish_ext(txn, QS_QUESTION, &who, next.ext_id);
     return rc;
 }
@@ -259,91 +259,122 @@ int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
     return rc == QS_NOTFOUND ? api_missing("question", id) : rc;
 }
 
-/* The texts of every question, one training sample each, concatenated. */
-static int gather_samples(qs_txn *txn, char **buf, size_t **sizes, unsigned *n,
-                          uint64_t *bytes)
+/* Every question of the bank, its texts copied out of the map into one arena, each
+ * question's texts contiguous (they are its dictionary training sample). */
+typedef struct bank_copy {
+    qs_question *q;
+    size_t *size;        /* bytes of each question's texts, then its record */
+    size_t *record;
+    char *arena;
+    size_t n, used;
+} bank_copy;
+
+static void bank_copy_free(bank_copy *b)
+{
+    free(b->q);
+    free(b->size);
+    free(b->record);
+    free(b->arena);
+}
+
+static int bank_copy_add(bank_copy *b, const qs_question *q, size_t record_size, size_t *cap,
+                         size_t *arena_cap)
+{
+    size_t len = q->stem.len + q->explanation.len;
+    for (unsigned i = 0; i < q->n_options; i++)
+        len += q->options[i].len;
+    if (b->n == *cap) {
+        *cap = *cap ? 2 * *cap : 1024;
+        qs_question *nq = realloc(b->q, *cap * sizeof *nq);
+        size_t *ns = nq ? realloc(b->size, *cap * sizeof *ns) : NULL;
+        size_t *nr = ns ? realloc(b->record, *cap * sizeof *nr) : NULL;
+        if (nq) b->q = nq;
+        if (ns) b->size = ns;
+        if (!nr)
+            return eng_fail(ENOMEM, "out of memory");
+        b->record = nr;
+    }
+    while (b->used + len > *arena_cap) {
+        *arena_cap = *arena_cap ? 2 * *arena_cap : 1 << 20;
+        char *na = realloc(b->arena, *arena_cap);
+        if (!na)
+            return eng_fail(ENOMEM, "out of memory");
+        b->arena = na;
+    }
+    /* texts are kept as offsets into the arena until it stops moving */
+    qs_question *c = &b->q[b->n];
+    *c = *q;
+    qs_text *fields[2 + QS_MAX_OPTIONS] = {&c->stem, &c->explanation};
+    for (unsigned i = 0; i < q->n_options; i++)
+        fields[2 + i] = &c->options[i];
+    for (unsigned i = 0; i < 2u + q->n_options; i++) {
+        memcpy(b->arena + b->used, fields[i]->ptr, fields[i]->len);
+        fields[i]->ptr = (const char *)(uintptr_t)b->used;
+        b->used += fields[i]->len;
+    }
+    b->size[b->n] = len;
+    b->record[b->n++] = record_size;
+    return 0;
+}
+
+static int bank_copy_load(qs_txn *txn, bank_copy *b)
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    size_t cap = 1 << 20, used = 0, ncap = 1024;
-    *n = 0;
-    *bytes = 0;
-    *buf = malloc(cap);
-    *sizes = malloc(ncap * sizeof **sizes);
-    if (!*buf || !*sizes)
-        return eng_fail(ENOMEM, "out of memory");
+    size_t cap = 0, arena_cap = 0;
+    memset(b, 0, sizeof *b);
     int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &cur);
     if (rc)
         return eng_mdb_rc(rc, "open cursor", "question");
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         qs_question q;
-        *bytes += v.mv_size;
         if ((rc = eng_key_check(&k, 4, "question")) != 0 ||
-            (rc = eng_question_get(txn, eng_get32(k.mv_data), &q)) != 0)
+            (rc = eng_question_get(txn, eng_get32(k.mv_data), &q)) != 0 ||
+            (rc = bank_copy_add(b, &q, v.mv_size, &cap, &arena_cap)) != 0)
             break;
-        size_t len = q.stem.len + q.explanation.len;
-        for (unsigned i = 0; i < q.n_options; i++)
-            len += q.options[i].len;
-        while (used + len > cap) {
-            char *nb = realloc(*buf, cap *= 2);
-            if (!nb) { rc = ENOMEM; break; }
-            *buf = nb;
-        }
-        if (*n == ncap) {
-            size_t *ns = realloc(*sizes, (ncap *= 2) * sizeof *ns);
-            if (!ns) { rc = ENOMEM; break; }
-            *sizes = ns;
-        }
-        if (rc)
-            break;
-        memcpy(*buf + used, q.stem.ptr, q.stem.len);
-        memcpy(*buf + used + q.stem.len, q.explanation.ptr, q.explanation.len);
-        size_t at = used + q.stem.len + q.explanation.len;
-        for (unsigned i = 0; i < q.n_options; i++, at += q.options[i - 1].len)
-            memcpy(*buf + at, q.options[i].ptr, q.options[i].len);
-        used += len;
-        (*sizes)[(*n)++] = len;
     }
     mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "question");
+    if ((rc = eng_walk_rc(rc, "question")) != 0)
+        return rc;
+    for (size_t i = 0; i < b->n; i++) {
+        qs_question *q = &b->q[i];
+        q->stem.ptr = b->arena + (uintptr_t)q->stem.ptr;
+        q->explanation.ptr = b->arena + (uintptr_t)q->explanation.ptr;
+        for (unsigned o = 0; o < q->n_options; o++)
+            q->options[o].ptr = b->arena + (uintptr_t)q->options[o].ptr;
+    }
+    return 0;
 }
 
-/* Re-store every question with the dictionary just trained. */
-static int restore_all(qs_txn *txn, qs_compress_report *rep)
+static uint64_t question_db_bytes(qs_txn *txn)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
-    uint32_t last = 0;
-    int rc;
-    for (;;) {
-        /* a fresh cursor each step: puts move pages under an open one */
-        if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &cur)))
-            return eng_mdb_rc(rc, "open cursor", "question");
-        eng_key key;
-        ek_reset(&key);
-        ek_u32(&key, last + 1);
-        k = (MDB_val){key.n, key.b};
-        rc = last == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        mdb_cursor_close(cur);
-        if (rc == MDB_NOTFOUND)
-            return 0;
-        if (rc)
-            return eng_mdb_rc(rc, "read", "question");
-        if ((rc = eng_key_check(&k, 4, "question")) != 0)
+    MDB_stat st;
+    if (mdb_stat(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &st))
+        return 0;
+    return (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+}
+
+/* Empty the question database and write every question back in id order with the
+ * new dictionary: appending packs the pages full. */
+static int rewrite_bank(qs_txn *txn, const bank_copy *b, qs_compress_report *rep)
+{
+    int rc = mdb_drop(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), 0);
+    if (rc)
+        return eng_mdb_rc(rc, "empty", "question");
+    for (size_t i = 0; i < b->n; i++) {
+        eng_key k;
+        MDB_val mk, mv;
+        if ((rc = eng_question_put(txn, &b->q[i], MDB_APPEND)) != 0)
             return rc;
-        last = eng_get32(k.mv_data);
-        size_t before = v.mv_size;
-        qs_question q;
-        if ((rc = eng_question_get(txn, last, &q)) != 0 || (rc = eng_question_put(txn, &q)) != 0)
-            return rc;
-        MDB_val after;
-        if ((rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &k, &after)) != 0)
+        ek_reset(&k);
+        ek_u32(&k, b->q[i].id);
+        mk = (MDB_val){k.n, k.b};
+        if ((rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &mk, &mv)) != 0)
             return eng_mdb_rc(rc, "read", "question");
-        rep->questions++;
-        rep->compressed += after.mv_size < before;
-        rep->stored_bytes += after.mv_size;
+        rep->compressed += mv.mv_size < b->record[i];
     }
+    return 0;
 }
 
 int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
@@ -354,20 +385,16 @@ int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
     if (!report)
         return eng_fail(QS_INVALID, "qs_bank_compress: report is NULL");
     memset(report, 0, sizeof *report);
-    char *samples = NULL;
-    size_t *sizes = NULL;
-    unsigned n = 0;
-    rc = gather_samples(txn, &samples, &sizes, &n, &report->raw_bytes);
+    report->raw_bytes = question_db_bytes(txn);
+    bank_copy b;
+    rc = bank_copy_load(txn, &b);
+    report->questions = (uint32_t)b.n;
     if (!rc)
-        rc = eng_text_train(txn, samples, sizes, n, &report->dict_bytes);
-    free(samples);
-    free(sizes);
+        rc = eng_text_train(txn, b.arena, b.size, (unsigned)b.n, &report->dict_bytes);
     if (!rc && report->dict_bytes)
-        rc = restore_all(txn, report);
-    if (!report->dict_bytes) {
-        report->questions = n;
-        report->stored_bytes = report->raw_bytes;
-    }
+        rc = rewrite_bank(txn, &b, report);
+    bank_copy_free(&b);
+    report->stored_bytes = question_db_bytes(txn);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 

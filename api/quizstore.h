@@ -11,8 +11,12 @@
  *    (see @ref errors) or a positive errno value (ENOSPC, EACCES, ENOMEM, ...).
  *    qs_strerror() names any of them; qs_errmsg() gives the detail of the last
  *    failure on the calling thread (which record, which field, which database).
- *  - A failed write call changes nothing: the transaction stays usable and every
- *    earlier call in it keeps its effect. A transaction whose commit failed is gone.
+ *  - A write call that rejects its input (QS_INVALID, QS_NOTFOUND, QS_EXISTS,
+ *    QS_TOO_LARGE, QS_READONLY) changes nothing: the transaction stays usable and
+ *    every earlier call in it keeps its effect. A call that fails while writing
+ *    (QS_MAP_FULL, QS_TXN_FULL, QS_CORRUPT, errno) leaves the transaction able only
+ *    to be aborted: later calls return QS_BAD_TXN. Nothing committed is ever lost.
+ *    A transaction whose commit failed is gone.
  *  - Output structs and arrays are owned by the caller. A pointer inside an output
  *    (question text) points into memory owned by the transaction and is valid only
  *    until the next call that the function's documentation names, or the end of the
@@ -283,15 +287,17 @@ int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
 /** Result of qs_bank_compress(). */
 typedef struct qs_compress_report {
     uint32_t questions;     /**< questions seen */
-    uint32_t compressed;    /**< stored compressed (the rest were not smaller) */
-    uint64_t raw_bytes;     /**< text bytes before */
-    uint64_t stored_bytes;  /**< text bytes after */
+    uint32_t compressed;    /**< records that became smaller (the rest stay raw) */
+    uint64_t raw_bytes;     /**< bytes of the question database's pages before */
+    uint64_t stored_bytes;  /**< bytes of the question database's pages after */
     uint32_t dict_bytes;    /**< size of the trained dictionary; 0 if none was trained */
 } qs_compress_report;
 
 /** Train a zstd dictionary on the bank's texts and re-store every question's text
- *  compressed with it where that is smaller. Later puts use the same dictionary.
- *  Banks under 64 questions are left as they are (dict_bytes 0).
+ *  compressed with it where that is smaller, rewriting the question database packed.
+ *  Later puts use the same dictionary. Banks under 64 questions, or with too little
+ *  text to learn from, are left as they are (dict_bytes 0). Holds every question's
+ *  text in memory while it runs.
  *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
 

@@ -179,7 +179,7 @@ int eng_question_same(qs_txn *txn, const qs_question *q)
     return 1;
 }
 
-int eng_question_put(qs_txn *txn, const qs_question *q)
+int eng_question_put(qs_txn *txn, const qs_question *q, unsigned flags)
 {
     eng_text t = {q->stem, q->explanation, {{0}}, q->n_options};
     size_t cap = 64 + QS_EXT_ID_MAX + 16 + 8 + q->stem.len + q->explanation.len;
@@ -205,7 +205,7 @@ int eng_question_put(qs_txn *txn, const qs_question *q)
     wb_time(&w, q->created_at);
     wb_str(&w, q->ext_id);
     int rc = eng_text_store(txn, &t, &w);
-    return rc ? rc : eng_put(txn, ENG_QUESTION, &k, &w, 0);
+    return rc ? rc : eng_put(txn, ENG_QUESTION, &k, &w, flags);
 }
 
 /* ------------------------------------------------------------ users */

@@ -17,7 +17,8 @@ int eng_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t);
 int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out);
 /* The question with its text; text pointers as eng_text_load() gives them. */
 int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out);
-int eng_question_put(qs_txn *txn, const qs_question *q);
+/* @p flags: mdb_put flags (MDB_APPEND when writing in id order). */
+int eng_question_put(qs_txn *txn, const qs_question *q, unsigned flags);
 /* Whether the stored question @p id already holds exactly @p q (for idempotent puts). */
 int eng_question_same(qs_txn *txn, const qs_question *q);
 

@@ -51,31 +51,26 @@ int eng_txn_failed(qs_txn *txn, int rc)
 
 /* ------------------------------------------------------------------ counters */
 
-static int counter_load(qs_txn *txn, eng_counter c)
+/* A write transaction reads every counter when it begins, so taking one never fails. */
+static int counters_load(qs_txn *txn)
 {
-    if (txn->counters_loaded & (1u << c))
-        return 0;
-    uint64_t v = 0;
-    int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), counter_names[c], &v);
-    if (rc && rc != QS_NOTFOUND)
-        return rc;
-    txn->counters[c] = v;
-    txn->counters_loaded |= 1u << c;
+    for (int c = 0; c < ENG_COUNTER_COUNT; c++) {
+        int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), counter_names[c],
+                                  &txn->counters[c]);
+        if (rc && rc != QS_NOTFOUND)
+            return rc;
+    }
     return 0;
 }
 
 uint64_t eng_counter_next(qs_txn *txn, eng_counter c)
 {
-    if (counter_load(txn, c))
-        return 0;
     txn->counters_dirty |= 1u << c;
     return ++txn->counters[c];
 }
 
 void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used)
 {
-    if (counter_load(txn, c))
-        return;
     if (used > txn->counters[c]) {
         txn->counters[c] = used;
         txn->counters_dirty |= 1u << c;
@@ -148,7 +143,7 @@ static int begin_current(qs_txn *txn)
         if (rc == 0 || rc == QS_NOTFOUND) {
             txn->gen = gen;
             if (gen == __atomic_load_n(&env->handles_gen, __ATOMIC_ACQUIRE))
-                return 0;
+                return txn->rdonly ? 0 : counters_load(txn);
             rc = 0;
         }
         /* A read txn is reset and renewed; a write txn is ended and begun again. */
@@ -212,7 +207,6 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
     child->parent = parent;
     child->gen = parent->gen;
     memcpy(child->counters, parent->counters, sizeof child->counters);
-    child->counters_loaded = parent->counters_loaded;
     child->last_table = parent->last_table;
     child->last_start = parent->last_start;
     child->last_dbi = parent->last_dbi;
@@ -229,7 +223,6 @@ static int merge_into_parent(qs_txn *child)
 {
     qs_txn *p = child->parent;
     memcpy(p->counters, child->counters, sizeof p->counters);
-    p->counters_loaded |= child->counters_loaded;
     p->counters_dirty |= child->counters_dirty;
     p->gen_dirty |= child->gen_dirty;
     p->opened_handles |= child->opened_handles;

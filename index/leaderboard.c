@@ -248,8 +248,14 @@ int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return eng_mdb_rc(rc, "read", "lb");
-    *n = got;
-    return 0;
+    /* everyone on the board: the sum of its level-2 counts */
+    uint64_t total = 0;
+    if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB_COUNT), &cur)) != 0)
+        return eng_mdb_rc(rc, "open cursor", "lb_count");
+    rc = sum_counts(cur, board, 2, 0, UINT32_MAX, &total);
+    mdb_cursor_close(cur);
+    *n = (size_t)total;
+    return rc;
 }
 
 int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answers,
