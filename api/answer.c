@@ -22,6 +22,9 @@ static int check_answer_fields(const qs_answer *a)
         return eng_fail(QS_INVALID, "correct is %d, not 0, 1 or QS_GRADE", a->correct);
     if (a->chosen != QS_NO_CHOICE && (a->chosen < 0 || a->chosen >= QS_MAX_OPTIONS))
         return eng_fail(QS_INVALID, "chosen option %d is out of range", a->chosen);
+    if (a->created_at < ENG_TIME_MIN || a->created_at >= ENG_TIME_MAX)
+        return eng_fail(QS_INVALID, "created_at %lld is outside the years 1..9999",
+                        (long long)a->created_at);
     if (a->status == QS_SKIPPED && a->correct == 1)
         return eng_fail(QS_INVALID, "a skipped answer cannot be correct");
     if (a->correct == QS_GRADE && a->chosen == QS_NO_CHOICE && a->status != QS_SKIPPED)
@@ -234,6 +237,9 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
         return rc;
     if (!ix || (ix->payload_len && !ix->payload))
         return eng_fail(QS_INVALID, "qs_interaction_log: NULL interaction or payload");
+    if (ix->created_at < ENG_TIME_MIN || ix->created_at >= ENG_TIME_MAX)
+        return eng_fail(QS_INVALID, "created_at %lld is outside the years 1..9999",
+                        (long long)ix->created_at);
     if (ix->payload_len > QS_PAYLOAD_MAX)
         return eng_fail(QS_TOO_LARGE, "payload of %zu bytes is over %d", ix->payload_len,
                         QS_PAYLOAD_MAX);

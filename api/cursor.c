@@ -72,7 +72,9 @@ static int b64_value(char ch)
 
 int qs_cursor_parse(const char *text, qs_cursor *c)
 {
-    if (!text || !c || strlen(text) != QS_CURSOR_TEXT_SIZE - 1)
+    if (!text || !c)
+        return eng_fail(QS_INVALID, "qs_cursor_parse: NULL argument");
+    if (strlen(text) != QS_CURSOR_TEXT_SIZE - 1)
         return eng_fail(QS_BAD_CURSOR, "a cursor is %d characters", QS_CURSOR_TEXT_SIZE - 1);
     uint8_t *b = c->bytes;
     size_t o = 0;

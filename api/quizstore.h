@@ -418,7 +418,7 @@ typedef struct qs_answer {
     uint8_t status;         /**< qs_answer_status */
     uint8_t score;          /**< 10..90, or 0 for none */
     int64_t time_spent_ms;  /**< >= 0, below 2^32 */
-    int64_t created_at;
+    int64_t created_at;     /**< within the years 1 to 9999 */
 } qs_answer;
 
 /** Record one answer and, in the same transaction, every aggregate it changes:
@@ -428,7 +428,7 @@ typedef struct qs_answer {
  *  @param[out] id  the new answer's id (may be NULL)
  *  @return 0; QS_EXISTS when (test, question) is answered already (nothing changes);
  *          QS_NOTFOUND (test or question); QS_INVALID (score outside 10..90, negative
- *          time, status, chosen beyond the options, user not the test's, question not
+ *          time, created_at out of range, status, chosen beyond the options, user not the test's, question not
  *          in a closed test's list, QS_GRADE without a choice on an ANSWERED answer);
  *          QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
@@ -447,7 +447,7 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
 typedef struct qs_interaction {
     uint32_t user;
     uint8_t action;         /**< application-defined kind */
-    int64_t created_at;
+    int64_t created_at;     /**< within the years 1 to 9999 */
     const void *payload;    /**< may be NULL when payload_len is 0 */
     size_t payload_len;     /**< <= QS_PAYLOAD_MAX */
 } qs_interaction;

@@ -199,6 +199,12 @@ int eng_bucket_iter_open(eng_bucket_iter *it, qs_txn *txn, eng_table table, int6
                          int64_t to, int reverse)
 {
     memset(it, 0, sizeof *it);
+    if (from < ENG_TIME_MIN)
+        from = ENG_TIME_MIN;
+    if (to > ENG_TIME_MAX)
+        to = ENG_TIME_MAX;
+    if (from >= to)
+        it->done = 1;
     it->txn = txn;
     it->table = table;
     it->from = from;

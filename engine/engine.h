@@ -119,6 +119,20 @@ int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
 /* A record the caller decoded badly: QS_CORRUPT naming db and key. */
 int eng_corrupt(eng_db db, const eng_key *key, const char *why);
 
+/* ---------------------------------------------------------------- posting lists */
+
+/* The values of one key of a DUPSORT|DUPFIXED database, a page at a time.
+ * Position the cursor on the key's first value, then call eng_dup_next() until it
+ * returns MDB_NOTFOUND. (A key with a single value has no page in LMDB: the
+ * iterator hands that value over as a page of one.) */
+typedef struct eng_dup_iter {
+    MDB_cursor *cur;
+    int started, single;
+} eng_dup_iter;
+/* 0 with the page in vals and n (n values of the database's fixed size @p width), MDB_NOTFOUND
+ * at the end, or an LMDB error. */
+int eng_dup_next(eng_dup_iter *it, size_t width, const uint8_t **vals, size_t *n);
+
 /* ---------------------------------------------------------------- buckets */
 
 typedef enum eng_table { ENG_T_ANSWER = 1, ENG_T_INTERACTION = 2 } eng_table;
@@ -175,9 +189,18 @@ int eng_text_train(qs_txn *txn, const void *samples, const size_t *sizes, unsign
 /* ---------------------------------------------------------------- time */
 
 #define ENG_DAY_MS 86400000LL
+/* Answers and interactions carry times from 0001-01-01 to the end of 9999, UTC:
+ * the range time buckets cover. */
+#define ENG_TIME_MIN (-62135596800000LL)
+#define ENG_TIME_MAX 253402300800000LL
+static inline int64_t eng_day64(int64_t t)
+{
+    return t / ENG_DAY_MS - (t % ENG_DAY_MS < 0);
+}
 static inline int32_t eng_day(int64_t t)
 {
-    return (int32_t)(t >= 0 ? t / ENG_DAY_MS : -((-t + ENG_DAY_MS - 1) / ENG_DAY_MS));
+    int64_t d = eng_day64(t);
+    return d < INT32_MIN ? INT32_MIN : d > INT32_MAX ? INT32_MAX : (int32_t)d;
 }
 
 #endif /* QS_ENGINE_H */

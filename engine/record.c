@@ -116,3 +116,28 @@ int eng_corrupt(eng_db db, const eng_key *key, const char *why)
 {
     return corrupt_detail(eng_db_name(db), key, why);
 }
+
+/* ------------------------------------------------------------------ posting lists */
+
+int eng_dup_next(eng_dup_iter *it, size_t width, const uint8_t **vals, size_t *n)
+{
+    MDB_val k, v;
+    int rc;
+    if (!it->started) {
+        size_t count;
+        it->started = 1;
+        if ((rc = mdb_cursor_count(it->cur, &count)) != 0)
+            return rc;
+        it->single = count == 1;
+        rc = mdb_cursor_get(it->cur, &k, &v, it->single ? MDB_GET_CURRENT : MDB_GET_MULTIPLE);
+    } else if (it->single) {
+        return MDB_NOTFOUND;
+    } else {
+        rc = mdb_cursor_get(it->cur, &k, &v, MDB_NEXT_MULTIPLE);
+    }
+    if (rc)
+        return rc;
+    *vals = v.mv_data;
+    *n = v.mv_size / width;
+    return 0;
+}

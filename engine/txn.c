@@ -192,9 +192,11 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
     if (!out)
         return eng_fail(QS_INVALID, "qs_txn_savepoint: child is NULL");
     *out = NULL;
-    int rc = eng_writable(parent);
+    int rc = eng_usable(parent);
     if (rc)
         return rc;
+    if (parent->rdonly)
+        return eng_fail(QS_INVALID, "a savepoint needs a write transaction");
     qs_txn *child = calloc(1, sizeof *child);
     if (!child)
         return eng_fail(ENOMEM, "out of memory");

@@ -22,11 +22,21 @@
 #define LEVELS 3
 static const unsigned level_shift[LEVELS] = {0, 6, 12};
 
+/* Weekly boards are numbered from week 0 (starting Monday 1969-12-29) plus
+ * WEEK_BASE, so every week of the years 1..9999 has a board above the all-time 0. */
+#define WEEK_BASE (1 << 20)
+
 uint32_t qs_board_week(int64_t t)
 {
-    int64_t day = eng_day(t);
-    int64_t week = (day + 3) >= 0 ? (day + 3) / 7 : 0;   /* weeks start on Monday */
-    return (uint32_t)week + 1;
+    int64_t day = eng_day64(t) + 3;   /* days since Monday 1969-12-29 */
+    int64_t week = day / 7 - (day % 7 < 0);
+    return (uint32_t)(week + WEEK_BASE);
+}
+
+/* First day of the week of a weekly board. */
+static int32_t board_first_day(uint32_t board)
+{
+    return (int32_t)(((int64_t)board - WEEK_BASE) * 7 - 3);
 }
 
 static void lb_key(eng_key *k, uint32_t board, uint32_t correct)
@@ -162,12 +172,11 @@ static int count_tied_below(MDB_cursor *cur, uint32_t board, uint32_t correct, u
     int rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
     if (rc == MDB_NOTFOUND)
         return 0;
-    for (MDB_cursor_op op = MDB_GET_MULTIPLE; rc == 0; op = MDB_NEXT_MULTIPLE) {
-        rc = mdb_cursor_get(cur, &mk, &mv, op);
-        if (rc)
-            break;
-        const uint8_t *ids = mv.mv_data;
-        size_t lo = 0, hi = mv.mv_size / 4;
+    eng_dup_iter it = {cur, 0, 0};
+    const uint8_t *ids;
+    size_t count;
+    while (rc == 0 && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0) {
+        size_t lo = 0, hi = count;
         while (lo < hi) {   /* first id >= user */
             size_t mid = (lo + hi) / 2;
             if (eng_get32(ids + 4 * mid) < user)
@@ -176,10 +185,10 @@ static int count_tied_below(MDB_cursor *cur, uint32_t board, uint32_t correct, u
                 hi = mid;
         }
         *n += lo;
-        if (lo < mv.mv_size / 4)
+        if (lo < count)
             return 0;
     }
-    return rc == MDB_NOTFOUND ? 0 : eng_mdb_rc(rc, "read", "lb");
+    return eng_walk_rc(rc, "lb");
 }
 
 int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, uint64_t *rank)
@@ -227,12 +236,14 @@ int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_
             break;
         uint32_t correct = eng_get32((const uint8_t *)mk.mv_data + 4);
         /* this count's users, ascending */
+        eng_dup_iter it = {cur, 0, 0};
+        const uint8_t *ids;
+        size_t count;
         rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST_DUP);
-        for (MDB_cursor_op op = MDB_GET_MULTIPLE; rc == 0 && got < cap; op = MDB_NEXT_MULTIPLE) {
-            rc = mdb_cursor_get(cur, &mk, &mv, op);
-            for (size_t i = 0; rc == 0 && i < mv.mv_size / 4 && got < cap; i++, got++) {
+        while (rc == 0 && got < cap && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0) {
+            for (size_t i = 0; i < count && got < cap; i++, got++) {
                 rows[got].rank = got + 1;
-                rows[got].user = eng_get32((const uint8_t *)mv.mv_data + 4 * i);
+                rows[got].user = eng_get32(ids + 4 * i);
                 rows[got].correct = correct;
             }
         }
@@ -264,7 +275,7 @@ int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answer
     *answers = *correct = 0;
     if (board == QS_BOARD_ALL_TIME)
         return QS_INVALID;
-    int32_t first = (int32_t)((int64_t)(board - 1) * 7 - 3);
+    int32_t first = board_first_day(board);
     MDB_cursor *cur;
     MDB_val mk, mv;
     eng_key k;
