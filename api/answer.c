@@ -114,8 +114,11 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
     if (!rc) {
         if (e->created_at > t->last_activity_at)
             t->last_activity_at = e->created_at;
+        /* a completed test rebuilt from an answer log ends with its last answer */
+        if (t->open_list && t->status == QS_TEST_COMPLETED && e->created_at > t->completed_at)
+            t->completed_at = e->created_at;
         if (t->last_activity_at != before->last_activity_at ||
-            t->n_questions != before->n_questions) {
+            t->completed_at != before->completed_at || t->n_questions != before->n_questions) {
             rc = eng_test_put(txn, t);
             if (!rc)
                 rc = idx_test_reindex(txn, before, t);
@@ -229,7 +232,45 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
 
 /* ------------------------------------------------------------------ interactions */
 
-/* ixn@<period> key: created_at time | seq u64; record: user u32 | action u8 | payload blob */
+/* ------------------------------------------------------------------ interactions */
+
+/* ixn@<period>  key: created_at time | seq u64
+ *               record: user u32 | action u8 | payload blob */
+
+static void interaction_body(const qs_interaction *ix, eng_wbuf *w)
+{
+    wb_u32(w, ix->user);
+    wb_u8(w, ix->action);
+    wb_blob(w, ix->payload, ix->payload_len);
+}
+
+/* Whether the bucket already holds this very event: same time, user, action and
+ * payload. Events share a time only rarely, so this is one seek. */
+static int interaction_stored(qs_txn *txn, MDB_dbi bucket, const char *name,
+                              const qs_interaction *ix, const eng_wbuf *body, int *found)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    *found = 0;
+    int rc = mdb_cursor_open(eng_mdb(txn), bucket, &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", name);
+    ek_reset(&k);
+    ek_time(&k, ix->created_at);
+    ek_u64(&k, 0);
+    mk = (MDB_val){k.n, k.b};
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0 && !*found;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        if (mk.mv_size != 16 || memcmp(mk.mv_data, k.b, 8) != 0)
+            break;
+        *found = mv.mv_size == eng_rec_size(body->n) &&
+                 memcmp((const uint8_t *)mv.mv_data + ENG_REC_HEADER, body->b, body->n) == 0;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, name);
+}
+
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
 {
     int rc = eng_writable(txn);
@@ -250,17 +291,20 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
     eng_key k;
     eng_wbuf w;
     uint8_t buf[16 + QS_PAYLOAD_MAX];
+    int found;
+    wb_init(&w, buf, sizeof buf);
+    interaction_body(ix, &w);
+    if ((rc = eng_bucket_for(txn, ENG_T_INTERACTION, ix->created_at, 1, &bucket, &name)) ||
+        (rc = interaction_stored(txn, bucket, name, ix, &w, &found)))
+        return rc;
+    if (found)
+        return eng_fail(QS_EXISTS, "user %u already has this %u event at %lld", ix->user,
+                        ix->action, (long long)ix->created_at);
     uint64_t s = eng_counter_next(txn, ENG_NEXT_INTERACTION);
     ek_reset(&k);
     ek_time(&k, ix->created_at);
     ek_u64(&k, s);
-    wb_init(&w, buf, sizeof buf);
-    wb_u32(&w, ix->user);
-    wb_u8(&w, ix->action);
-    wb_blob(&w, ix->payload, ix->payload_len);
-    rc = eng_bucket_for(txn, ENG_T_INTERACTION, ix->created_at, 1, &bucket, &name);
-    if (!rc)
-        rc = eng_rec_put(txn, bucket, name, &k, &w, MDB_APPEND);
+    rc = eng_rec_put(txn, bucket, name, &k, &w, MDB_APPEND);
     if (rc == QS_EXISTS)   /* not the newest key: an ordinary insert */
         rc = eng_rec_put(txn, bucket, name, &k, &w, 0);
     if (rc)

@@ -335,8 +335,9 @@ typedef struct qs_test {
     uint8_t status;                  /**< qs_test_status */
     uint8_t mode;                    /**< qs_test_mode */
     uint8_t open_list;               /**< 1: answers may add questions to the list (tests
-                                          imported from answer logs); 0: an answer must be
-                                          to a listed question */
+                                          imported from answer logs), and a COMPLETED
+                                          test's completed_at follows its last answer;
+                                          0: an answer must be to a listed question */
     uint16_t n_questions;
     int64_t created_at, last_activity_at;
     int64_t completed_at;            /**< 0 until COMPLETED */
@@ -424,7 +425,7 @@ typedef struct qs_answer {
 /** Record one answer and, in the same transaction, every aggregate it changes:
  *  question stats, user summary and streaks, user-topic progress, user daily row,
  *  user-question status, all-time and weekly leaderboard, and the test's
- *  last_activity_at (and its list, for an open_list test).
+ *  last_activity_at (and, for an open_list test, its list and completed_at).
  *  @param[out] id  the new answer's id (may be NULL)
  *  @return 0; QS_EXISTS when (test, question) is answered already (nothing changes);
  *          QS_NOTFOUND (test or question); QS_INVALID (score outside 10..90, negative
@@ -452,9 +453,12 @@ typedef struct qs_interaction {
     size_t payload_len;     /**< <= QS_PAYLOAD_MAX */
 } qs_interaction;
 
-/** Append an interaction to the bucket of its created_at.
+/** Append an interaction to the bucket of its created_at. The same event logged
+ *  twice (same user, action, created_at and payload) is stored once: re-imports of
+ *  an event log change nothing.
  *  @param[out] seq  its sequence number (may be NULL)
- *  @return 0, QS_NOTFOUND (user), QS_TOO_LARGE, QS_READONLY. */
+ *  @return 0, QS_EXISTS (that very event is stored), QS_NOTFOUND (user), QS_INVALID,
+ *          QS_TOO_LARGE, QS_READONLY. */
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
 
 /** Set or clear a user's review mark on a question. @return 0, QS_NOTFOUND. */

@@ -1,0 +1,113 @@
+/* cli.h: what the files of the `quizstore` command share.
+ *
+ * Every subcommand is one function `int cmd_NAME(int argc, char **argv)` that
+ * receives argv with argv[0] set to the subcommand's name and returns the process
+ * exit status: 0 success, 1 a fatal error, 2 (import only) some lines rejected.
+ * Messages go to stderr as "quizstore: CONTEXT: WHAT"; results go to stdout.
+ */
+#ifndef QS_CLI_H
+#define QS_CLI_H
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "quizstore.h"
+
+#define EXIT_REJECTS 2
+
+/* ---- store options shared by every subcommand ------------------------------------ */
+
+/* Long-option values of the options every subcommand accepts. */
+enum {
+    OPT_DURABLE = 1000,
+    OPT_PERIODIC,
+    OPT_MAP_SIZE,
+    OPT_FIRST_LOCAL /* subcommands number their own long options from here */
+};
+
+/* getopt_long entries of the common options; spliced into each subcommand's table. */
+#define COMMON_LONG_OPTIONS                                      \
+    {"dir", required_argument, NULL, 'd'},                       \
+    {"durable", no_argument, NULL, OPT_DURABLE},                 \
+    {"periodic", no_argument, NULL, OPT_PERIODIC},               \
+    {"map-size", required_argument, NULL, OPT_MAP_SIZE},         \
+    {"help", no_argument, NULL, 'h'}
+
+/* Help lines of the common options, for the usage texts. */
+#define COMMON_OPTIONS_HELP                                                      \
+    "  -d, --dir DIR             the store directory (default: $QUIZSTORE_DIR)\n" \
+    "      --durable             every commit waits for the disk (the default)\n" \
+    "      --periodic            commits do not wait; flushed every second\n"     \
+    "      --map-size N          largest size of the store, bytes (K, M, G, T)\n"
+
+typedef struct store_args {
+    const char *dir;
+    int durability_set;
+    qs_durability durability;
+    uint64_t map_size; /* 0: the library's default */
+} store_args;
+
+/* Options given before the subcommand (`quizstore -d DIR get ...`). */
+extern store_args g_store;
+
+/* Handle a common option returned by getopt_long. Returns 1 if @p c was one,
+ * 0 otherwise. Exits on a malformed value. */
+int common_option(int c, const char *arg, const char *cmd);
+
+/* The store directory: -d DIR, else $QUIZSTORE_DIR, else NULL. */
+const char *store_dir(void);
+
+/* Open the store named by g_store. Writable stores create the directory when it
+ * does not exist. On failure prints "quizstore: CMD: ..." and returns NULL. */
+qs_env *store_open(const char *cmd, int writable);
+
+/* ---- messages -------------------------------------------------------------------- */
+
+/* "quizstore: " + formatted text + newline on stderr. */
+void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A library failure: "quizstore: CONTEXT: strerror (errmsg)". */
+void msg_rc(const char *context, int rc);
+
+/* Print @p text to stdout and exit 0 when help was asked for; print it to stderr
+ * and exit EXIT_FAILURE on a usage error. */
+void usage_exit(const char *text, int asked) __attribute__((noreturn));
+
+/* ---- numbers and words ----------------------------------------------------------- */
+
+/* Strict decimal integers: optional sign, digits, nothing else. 0 or -1. */
+int parse_i64(const char *s, size_t len, int64_t *out);
+int parse_u64(const char *s, size_t len, uint64_t *out);
+/* "64M", "2G", "4096": bytes. 0 or -1. */
+int parse_size(const char *s, uint64_t *out);
+
+/* Words of the enums, as they appear in files and in JSON output. */
+const char *test_status_word(unsigned status);
+const char *test_mode_word(unsigned mode);
+const char *answer_status_word(unsigned status);
+/* Case-insensitive lookups of the words above (digits accepted too); 0 if unknown. */
+unsigned test_status_code(const char *s);
+unsigned test_mode_code(const char *s);
+unsigned answer_status_code(const char *s);
+/* Interaction actions: view=1 ... share=8, or a number 0-255. -1 if unknown. */
+int action_code(const char *s);
+
+/* Resolve a command-line id: an external id, or with @p internal a decimal one.
+ * Prints "quizstore: CONTEXT: KIND not found" and returns non-zero on failure. */
+int resolve_arg(qs_txn *txn, qs_kind kind, const char *arg, int internal,
+                const char *context, uint64_t *id);
+const char *kind_word(qs_kind kind);
+
+/* ---- subcommands ----------------------------------------------------------------- */
+
+int cmd_import(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+extern const char import_usage[];
+extern const char get_usage[];
+extern const char stats_usage[];
+
+#endif /* QS_CLI_H */

@@ -1,0 +1,278 @@
+/* get.c: `quizstore get WHAT ARGS`, the product's reads as JSON.
+ *
+ * Each answer is one JSON object with keys in a fixed order: internal ids, and the
+ * external ids of the entities that have one. Times are epoch milliseconds; days are
+ * UTC day numbers with their date beside them. All reads of one call share one
+ * read transaction, so they see one snapshot. Output is built in memory and written
+ * only when every read succeeded.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "get.h"
+
+const char get_usage[] =
+    "usage: quizstore get [-d DIR] [-i] WHAT ARGS\n"
+    "\n"
+    "  question ID                   a question with its texts\n"
+    "  user ID                       a user\n"
+    "  test ID                       a test, its questions and their answers\n"
+    "  tests USER                    the user's active and paused tests\n"
+    "  progress USER                 the user's progress per topic\n"
+    "  dashboard USER [--now TIME]   summary and the 30 days up to TIME (default: now)\n"
+    "  leaderboard [--top N] [--week TIME] [--user USER]\n"
+    "                                the top N (10) of the all-time board, or of the\n"
+    "                                week holding TIME; and USER's rank\n"
+    "  history USER [--limit N] [--cursor C]\n"
+    "                                the user's answers, newest first, N (20) per page;\n"
+    "                                `next` is the cursor of the following page\n"
+    "  stats QUESTION                a question's answer statistics\n"
+    "\n"
+    "IDs are external ids; with -i, --internal they are internal (numeric) ids.\n"
+    "TIME is epoch milliseconds, ISO-8601 (2026-01-01T00:00:00Z) or 'now'.\n"
+    "\n"
+    "options:\n"
+    "  -i, --internal            IDs are internal ids\n"
+    "  -h, --help                this text\n" COMMON_OPTIONS_HELP;
+
+enum { OPT_NOW = OPT_FIRST_LOCAL, OPT_TOP, OPT_WEEK, OPT_USER, OPT_LIMIT, OPT_CURSOR };
+
+#define MAX_TOP 100000
+#define MAX_LIMIT 10000
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+int get_failed(get_ctx *g, int rc, const char *kind)
+{
+    if (rc == QS_NOTFOUND)
+        msg("%s: %s not found", g->a->context, kind);
+    else
+        msg_rc(g->a->context, rc);
+    return 1;
+}
+
+int get_resolve(get_ctx *g, qs_kind kind, const char *arg, uint64_t *id)
+{
+    return resolve_arg(g->txn, kind, arg, g->a->internal, g->a->context, id);
+}
+
+/* ---- shared pieces --------------------------------------------------------------- */
+
+void out_ext_id(jw *w, const char *key, const char *ext)
+{
+    jw_key(w, key);
+    if (ext[0])
+        jw_str(w, ext);
+    else
+        jw_null(w);
+}
+
+void out_time(jw *w, const char *key, int64_t ms)
+{
+    jw_key(w, key);
+    if (ms)
+        jw_int(w, ms);
+    else
+        jw_null(w);
+}
+
+/* {"id", "ext_id", "name"} of a subject, system or topic; null for id 0. */
+void out_taxon(get_ctx *g, const char *key, qs_kind kind, uint32_t id)
+{
+    jw *w = &g->w;
+    jw_key(w, key);
+    if (!id) {
+        jw_null(w);
+        return;
+    }
+    qs_taxon t;
+    jw_row(w);
+    jw_kuint(w, "id", id);
+    if (qs_taxon_get(g->txn, kind, id, &t) == 0) {
+        out_ext_id(w, "ext_id", t.ext_id);
+        jw_kstr(w, "name", t.name);
+    }
+    jw_end_object(w);
+}
+
+void out_user(get_ctx *g, const char *key, uint32_t id)
+{
+    jw *w = &g->w;
+    qs_user u;
+    jw_key(w, key);
+    jw_row(w);
+    jw_kuint(w, "id", id);
+    if (qs_user_get(g->txn, id, &u) == 0)
+        out_ext_id(w, "ext_id", u.ext_id);
+    jw_end_object(w);
+}
+
+void out_question_ext(get_ctx *g, const char *key, uint32_t id)
+{
+    static qs_question q;
+    if (qs_question_get(g->txn, id, &q) == 0)
+        out_ext_id(&g->w, key, q.ext_id);
+    else
+        out_ext_id(&g->w, key, "");
+}
+
+void out_test_ext(get_ctx *g, const char *key, uint64_t id)
+{
+    static qs_test t;
+    if (qs_test_get(g->txn, id, &t) == 0)
+        out_ext_id(&g->w, key, t.ext_id);
+    else
+        out_ext_id(&g->w, key, "");
+}
+
+/* The user named by an argument, checked to exist. */
+int get_load_user(get_ctx *g, const char *arg, uint32_t *id)
+{
+    uint64_t v;
+    qs_user u;
+    if (get_resolve(g, QS_USER, arg, &v) != 0)
+        return -1;
+    int rc = qs_user_get(g->txn, (uint32_t)v, &u);
+    if (rc != 0 || v > UINT32_MAX) {
+        get_failed(g, rc ? rc : QS_NOTFOUND, "user");
+        return -1;
+    }
+    *id = (uint32_t)v;
+    return 0;
+}
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+typedef struct get_what {
+    const char *name;
+    int nargs;          /* positional arguments after WHAT */
+    const char *opts;   /* the options it takes: n(ow) t(op) w(eek) u(ser) l(imit) c(ursor) */
+    int (*run1)(get_ctx *g, const char *arg);
+    int (*run0)(get_ctx *g);
+} get_what;
+
+static const get_what whats[] = {
+    {"question", 1, "", get_question, NULL},   {"user", 1, "", get_user, NULL},
+    {"test", 1, "", get_test, NULL},           {"tests", 1, "", get_tests, NULL},
+    {"progress", 1, "", get_progress, NULL},   {"dashboard", 1, "n", get_dashboard, NULL},
+    {"leaderboard", 0, "twu", NULL, get_leaderboard},
+    {"history", 1, "lc", get_history, NULL},   {"stats", 1, "", get_stats, NULL},
+};
+
+static int bounded(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+{
+    if (parse_u64(arg, strlen(arg), out) != 0 || *out == 0 || *out > max) {
+        msg("get: %s: '%s' is not a number in 1..%" PRIu64, opt, arg, max);
+        exit(EXIT_FAILURE);
+    }
+    return 0;
+}
+
+static void parse_options(get_args *a, int argc, char **argv, char *given)
+{
+    static const struct option longopts[] = {
+        COMMON_LONG_OPTIONS,
+        {"internal", no_argument, NULL, 'i'},
+        {"now", required_argument, NULL, OPT_NOW},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"week", required_argument, NULL, OPT_WEEK},
+        {"user", required_argument, NULL, OPT_USER},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"cursor", required_argument, NULL, OPT_CURSOR},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "d:ih", longopts, NULL)) != -1) {
+        if (common_option(c, optarg, "get"))
+            continue;
+        switch (c) {
+        case 'h': usage_exit(get_usage, 1);
+        case 'i': a->internal = 1; break;
+        case OPT_NOW: a->now = optarg; strcat(given, "n"); break;
+        case OPT_TOP: bounded("--top", optarg, MAX_TOP, &a->top); strcat(given, "t"); break;
+        case OPT_WEEK: a->week = optarg; strcat(given, "w"); break;
+        case OPT_USER: a->user = optarg; strcat(given, "u"); break;
+        case OPT_LIMIT:
+            bounded("--limit", optarg, MAX_LIMIT, &a->limit);
+            strcat(given, "l");
+            break;
+        case OPT_CURSOR: a->cursor = optarg; strcat(given, "c"); break;
+        default: usage_exit(get_usage, 0);
+        }
+        if (strlen(given) > 16)
+            usage_exit(get_usage, 0);
+    }
+}
+
+int cmd_get(int argc, char **argv)
+{
+    get_args a;
+    memset(&a, 0, sizeof a);
+    a.top = 10;
+    a.limit = 20;
+    char given[32] = "";
+    parse_options(&a, argc, argv, given);
+    if (optind >= argc)
+        usage_exit(get_usage, 0);
+    const get_what *what = NULL;
+    for (size_t i = 0; i < sizeof whats / sizeof whats[0]; i++)
+        if (strcmp(whats[i].name, argv[optind]) == 0)
+            what = &whats[i];
+    if (!what) {
+        msg("get: nothing called '%s' to get", argv[optind]);
+        usage_exit(get_usage, 0);
+    }
+    if (argc - optind - 1 != what->nargs)
+        usage_exit(get_usage, 0);
+    static const char *const opt_names[] = {"n--now", "t--top", "w--week", "u--user",
+                                            "l--limit", "c--cursor"};
+    for (const char *o = given; *o; o++) {
+        if (strchr(what->opts, *o))
+            continue;
+        for (size_t i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
+            if (opt_names[i][0] == *o)
+                msg("get %s: %s does not apply (see quizstore help get)", what->name,
+                    opt_names[i] + 1);
+        exit(EXIT_FAILURE);
+    }
+    const char *arg = what->nargs ? argv[optind + 1] : NULL;
+    snprintf(a.context, sizeof a.context, "get %s%s%s", what->name, arg ? " " : "",
+             arg ? arg : "");
+
+    qs_env *env = store_open("get", 0);
+    if (!env)
+        return 1;
+    get_ctx g;
+    memset(&g, 0, sizeof g);
+    g.a = &a;
+    int rc = qs_txn_begin(env, QS_TXN_RDONLY, &g.txn);
+    if (rc != 0) {
+        msg_rc(a.context, rc);
+        qs_env_close(env);
+        return 1;
+    }
+    /* build the answer in memory: nothing reaches stdout when a read fails midway */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) {
+        qs_txn_abort(g.txn);
+        qs_env_close(env);
+        msg("%s: out of memory", a.context);
+        return 1;
+    }
+    jw_init(&g.w, mem);
+    int status = what->run1 ? what->run1(&g, arg) : what->run0(&g);
+    jw_finish(&g.w);
+    fclose(mem);
+    if (status == 0)
+        fwrite(text, 1, len, stdout);
+    free(text);
+    qs_txn_abort(g.txn);
+    qs_env_close(env);
+    if (status == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
+        msg("%s: cannot write the output", a.context);
+        return 1;
+    }
+    return status;
+}

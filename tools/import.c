@@ -1,0 +1,476 @@
+/* import.c: `quizstore import KIND FILE`, the loader.
+ *
+ * Rows are applied in batches: one write transaction per --batch rows, and inside it
+ * one savepoint per row, so a row is applied whole or not at all and a bad row
+ * costs only itself. A store error (map full, disk full, ...) rolls back the current
+ * batch and stops; earlier batches stay committed, and a re-run skips what they
+ * hold: every put is idempotent, and the store recognises answers and interactions it
+ * already has.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "cli.h"
+#include "import.h"
+#include "timefmt.h"
+
+const char import_usage[] =
+    "usage: quizstore import [-d DIR] [options] KIND FILE\n"
+    "\n"
+    "Load FILE (.csv, .jsonl/.ndjson, or - for stdin with --format) into the store.\n"
+    "KIND: subjects systems topics questions users tests answers interactions\n"
+    "\n"
+    "options:\n"
+    "      --format csv|jsonl    the file's format (default: by extension)\n"
+    "      --map FIELD=COLUMN    read FIELD from COLUMN; A+B joins columns with ':'\n"
+    "      --set FIELD=VALUE     FIELD is VALUE on every row\n"
+    "      --null STRING         STRING means an empty value (repeatable)\n"
+    "      --rejects FILE        write each rejected line to FILE (CSV: line,reason,record)\n"
+    "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
+    "      --batch N             rows per commit (default 1000)\n"
+    "      --progress            show the progress bar even if stderr is not a terminal\n"
+    "      --no-progress         never show it\n"
+    "      --compress            after importing questions, compress the bank's texts\n"
+    "  -q, --quiet               print only errors\n"
+    "  -h, --help                this text\n" COMMON_OPTIONS_HELP
+    "\n"
+    "exit status: 0 all rows in, 2 some lines rejected, 1 fatal error\n"
+    "see tools/README.md for the columns of each kind\n";
+
+#define DEFAULT_BATCH 1000
+#define REJECTS_SHOWN 10
+
+enum {
+    OPT_FORMAT = OPT_FIRST_LOCAL,
+    OPT_MAP,
+    OPT_SET,
+    OPT_NULL,
+    OPT_REJECTS,
+    OPT_REJECTS_DUPS,
+    OPT_BATCH,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_COMPRESS
+};
+
+typedef struct counts {
+    uint64_t inserted, updated, unchanged, duplicates, rejected;
+    uint64_t created[CREATED_KINDS];
+} counts;
+
+typedef struct import_run {
+    /* options */
+    file_format format;
+    mapping map;
+    const char *rejects_path;
+    int rejects_dups;
+    unsigned long batch_size;
+    int progress_opt; /* -1: when stderr is a terminal */
+    int compress;
+    int quiet;
+    import_kind kind;
+    const char *path;
+    char where[512];  /* "import KIND FILE" for messages */
+    /* state */
+    qs_env *env;
+    reader *rd;
+    record rec;
+    row row;
+    FILE *rejects;
+    progress prog;
+    qs_txn *txn;
+    counts total, batch;
+    uint64_t read;           /* records read */
+    uint64_t batch_rows;     /* rows in the open batch */
+    long batch_first_line;
+    uint64_t rejects_shown;
+} import_run;
+
+/* ---- options --------------------------------------------------------------------- */
+
+static void parse_options(import_run *run, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        COMMON_LONG_OPTIONS,
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"map", required_argument, NULL, OPT_MAP},
+        {"set", required_argument, NULL, OPT_SET},
+        {"null", required_argument, NULL, OPT_NULL},
+        {"rejects", required_argument, NULL, OPT_REJECTS},
+        {"rejects-duplicates", no_argument, NULL, OPT_REJECTS_DUPS},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"compress", no_argument, NULL, OPT_COMPRESS},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0}};
+    int c, too_many = 0;
+    uint64_t n;
+    while ((c = getopt_long(argc, argv, "d:qh", longopts, NULL)) != -1) {
+        if (common_option(c, optarg, "import"))
+            continue;
+        switch (c) {
+        case 'h': usage_exit(import_usage, 1);
+        case 'q': run->quiet = 1; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "csv") == 0)
+                run->format = FORMAT_CSV;
+            else if (strcmp(optarg, "jsonl") == 0 || strcmp(optarg, "ndjson") == 0)
+                run->format = FORMAT_JSONL;
+            else {
+                msg("import: --format: '%s' is not csv or jsonl", optarg);
+                exit(EXIT_FAILURE);
+            }
+            break;
+        case OPT_MAP: too_many |= mapping_add_map(&run->map, optarg); break;
+        case OPT_SET: too_many |= mapping_add_set(&run->map, optarg); break;
+        case OPT_NULL: too_many |= mapping_add_null(&run->map, optarg); break;
+        case OPT_REJECTS: run->rejects_path = optarg; break;
+        case OPT_REJECTS_DUPS: run->rejects_dups = 1; break;
+        case OPT_BATCH:
+            if (parse_u64(optarg, strlen(optarg), &n) != 0 || n == 0 || n > 10000000) {
+                msg("import: --batch: '%s' is not a number of rows (1..10000000)", optarg);
+                exit(EXIT_FAILURE);
+            }
+            run->batch_size = (unsigned long)n;
+            break;
+        case OPT_PROGRESS: run->progress_opt = 1; break;
+        case OPT_NO_PROGRESS: run->progress_opt = 0; break;
+        case OPT_COMPRESS: run->compress = 1; break;
+        default: usage_exit(import_usage, 0);
+        }
+    }
+    if (too_many) {
+        msg("import: at most 64 each of --map, --set and --null");
+        exit(EXIT_FAILURE);
+    }
+    if (argc - optind != 2)
+        usage_exit(import_usage, 0);
+    if (kind_parse(argv[optind], &run->kind) != 0) {
+        msg("import: unknown kind '%s' (subjects, systems, topics, questions, users, tests, "
+            "answers, interactions)", argv[optind]);
+        exit(EXIT_FAILURE);
+    }
+    run->path = argv[optind + 1];
+    if (run->compress && run->kind != K_QUESTIONS) {
+        msg("import: --compress applies to questions only");
+        exit(EXIT_FAILURE);
+    }
+    snprintf(run->where, sizeof run->where, "import %s %s", kind_name(run->kind), run->path);
+}
+
+/* ---- opening --------------------------------------------------------------------- */
+
+static int open_input(import_run *run)
+{
+    char err[1024], unused[1024];
+    run->rd = reader_open(run->path, run->format, err, sizeof err);
+    if (!run->rd) {
+        msg("%s: %s", run->where, err);
+        return -1;
+    }
+    size_t n_columns;
+    const char *const *columns = reader_columns(run->rd, &n_columns);
+    if (mapping_bind(&run->map, run->kind, columns, n_columns, err, sizeof err, unused,
+                     sizeof unused) != 0) {
+        msg("%s: %s", run->where, err);
+        return -1;
+    }
+    if (unused[0] && !run->quiet)
+        msg("%s: ignoring columns %s", run->where, unused);
+    return 0;
+}
+
+static int open_rejects(import_run *run)
+{
+    if (!run->rejects_path)
+        return 0;
+    run->rejects = fopen(run->rejects_path, "w");
+    if (!run->rejects) {
+        msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
+        return -1;
+    }
+    fputs("line,reason,record\n", run->rejects);
+    return 0;
+}
+
+/* ---- rejects --------------------------------------------------------------------- */
+
+static void write_reject(import_run *run, long line, const char *reason, const char *raw,
+                         size_t raw_len)
+{
+    if (!run->rejects)
+        return;
+    fprintf(run->rejects, "%ld,", line);
+    csv_fwrite(run->rejects, reason, strlen(reason));
+    fputc(',', run->rejects);
+    csv_fwrite(run->rejects, raw, raw_len);
+    fputc('\n', run->rejects);
+}
+
+static void reject(import_run *run, const char *reason)
+{
+    run->batch.rejected++;
+    if (!run->quiet && run->rejects_shown < REJECTS_SHOWN) {
+        progress_end(&run->prog);
+        msg("%s:%ld: %s", run->where, run->rec.line, reason);
+        run->rejects_shown++;
+    }
+    write_reject(run, run->rec.line, reason, run->rec.raw, run->rec.raw_len);
+}
+
+/* ---- batches --------------------------------------------------------------------- */
+
+static void add_counts(counts *to, const counts *from)
+{
+    to->inserted += from->inserted;
+    to->updated += from->updated;
+    to->unchanged += from->unchanged;
+    to->duplicates += from->duplicates;
+    to->rejected += from->rejected;
+    for (int k = 0; k < CREATED_KINDS; k++)
+        to->created[k] += from->created[k];
+}
+
+static void fatal_rc(import_run *run, long line, const char *what, int rc)
+{
+    char context[1024];
+    progress_end(&run->prog);
+    if (line > 0)
+        snprintf(context, sizeof context, "%s:%ld: %s", run->where, line, what);
+    else
+        snprintf(context, sizeof context, "%s: %s", run->where, what);
+    msg_rc(context, rc);
+}
+
+static void rollback_batch(import_run *run)
+{
+    qs_txn_abort(run->txn);
+    run->txn = NULL;
+    if (run->batch_rows)
+        msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
+            " rows before it are committed",
+            run->where, run->batch_first_line, run->batch_rows, run->read - run->batch_rows);
+    run->total.rejected += run->batch.rejected; /* those lines were bad in any case */
+}
+
+static int commit_batch(import_run *run)
+{
+    if (run->txn) {
+        int rc = qs_txn_commit(run->txn);
+        run->txn = NULL;
+        if (rc != 0) {
+            fatal_rc(run, 0, "commit", rc);
+            run->total.rejected += run->batch.rejected;
+            msg("%s: the batch from line %ld (%" PRIu64 " rows) is not stored; the %" PRIu64
+                " rows before it are committed",
+                run->where, run->batch_first_line, run->batch_rows,
+                run->read - run->batch_rows);
+            return -1;
+        }
+    }
+    add_counts(&run->total, &run->batch);
+    memset(&run->batch, 0, sizeof run->batch);
+    run->batch_rows = 0;
+    return 0;
+}
+
+static int begin_batch(import_run *run)
+{
+    if (run->txn)
+        return 0;
+    int rc = qs_txn_begin(run->env, 0, &run->txn);
+    if (rc != 0) {
+        fatal_rc(run, run->rec.line, "begin transaction", rc);
+        return -1;
+    }
+    run->batch_first_line = run->rec.line;
+    return 0;
+}
+
+/* ---- rows ------------------------------------------------------------------------ */
+
+static void count(import_run *run, outcome o, const apply_ctx *ac)
+{
+    switch (o) {
+    case OUT_INSERTED: run->batch.inserted++; break;
+    case OUT_UPDATED: run->batch.updated++; break;
+    case OUT_UNCHANGED: run->batch.unchanged++; break;
+    case OUT_DUPLICATE: run->batch.duplicates++; break;
+    default: break;
+    }
+    for (int k = 0; k < CREATED_KINDS; k++)
+        run->batch.created[k] += ac->created[k];
+}
+
+/* Apply the loaded row in a savepoint. Returns 0, or -1 on a fatal error. */
+static int apply_in_savepoint(import_run *run)
+{
+    qs_txn *sp;
+    int rc = qs_txn_savepoint(run->txn, &sp);
+    if (rc != 0) {
+        fatal_rc(run, run->rec.line, "savepoint", rc);
+        return -1;
+    }
+    apply_ctx ac;
+    memset(&ac, 0, sizeof ac);
+    ac.txn = sp;
+    ac.row = &run->row;
+    outcome o = apply_row(run->kind, &ac);
+    if (o == OUT_INSERTED || o == OUT_UPDATED) {
+        if ((rc = qs_txn_commit(sp)) != 0) {
+            fatal_rc(run, run->rec.line, "savepoint commit", rc);
+            return -1;
+        }
+    } else {
+        qs_txn_abort(sp);
+        memset(ac.created, 0, sizeof ac.created);
+    }
+    if (o == OUT_FATAL) {
+        fatal_rc(run, run->rec.line, ac.fatal, ac.rc);
+        return -1;
+    }
+    if (o == OUT_REJECTED)
+        reject(run, run->row.reason);
+    if (o == OUT_DUPLICATE && run->rejects_dups)
+        write_reject(run, run->rec.line, "duplicate: the same answer is recorded already",
+                     run->rec.raw, run->rec.raw_len);
+    count(run, o, &ac);
+    return 0;
+}
+
+static int import_rows(import_run *run)
+{
+    for (;;) {
+        int st = reader_next(run->rd, &run->rec);
+        if (st == READ_EOF)
+            break;
+        if (st == READ_FATAL) {
+            progress_end(&run->prog);
+            msg("%s:%ld: %s", run->where, run->rec.line, run->rec.error);
+            if (run->txn)
+                rollback_batch(run);
+            return -1;
+        }
+        run->read++;
+        if (begin_batch(run) != 0)
+            return -1;
+        run->batch_rows++;
+        if (st == READ_BAD)
+            reject(run, run->rec.error);
+        else if (row_load(&run->row, &run->rec) != 0)
+            reject(run, run->row.reason);
+        else if (apply_in_savepoint(run) != 0) {
+            rollback_batch(run);
+            return -1;
+        }
+        if (run->batch_rows >= run->batch_size && commit_batch(run) != 0)
+            return -1;
+        progress_update(&run->prog, run->read, reader_offset(run->rd));
+    }
+    return commit_batch(run);
+}
+
+/* ---- report ---------------------------------------------------------------------- */
+
+static void print_summary(const import_run *run, double seconds)
+{
+    const counts *c = &run->total;
+    printf("%s: %" PRIu64 " read, %" PRIu64 " inserted, %" PRIu64 " updated, %" PRIu64
+           " unchanged, %" PRIu64 " duplicate, %" PRIu64 " rejected in %.2f s (%.0f rows/s)\n",
+           run->where, run->read, c->inserted, c->updated, c->unchanged, c->duplicates,
+           c->rejected, seconds, seconds > 0 ? (double)run->read / seconds : 0.0);
+    static const qs_kind order[] = {QS_SUBJECT, QS_SYSTEM, QS_TOPIC, QS_USER, QS_TEST};
+    static const char *const plural[] = {[QS_SUBJECT] = "subjects", [QS_SYSTEM] = "systems",
+                                         [QS_TOPIC] = "topics", [QS_USER] = "users",
+                                         [QS_TEST] = "tests"};
+    int any = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        uint64_t n = c->created[order[i]];
+        if (!n)
+            continue;
+        printf("%s %" PRIu64 " %s", any ? "," : "  created for references:", n, plural[order[i]]);
+        any = 1;
+    }
+    if (any)
+        putchar('\n');
+}
+
+static int compress_bank(import_run *run)
+{
+    qs_txn *txn;
+    qs_compress_report rep;
+    int rc = qs_txn_begin(run->env, 0, &txn);
+    if (rc == 0 && (rc = qs_bank_compress(txn, &rep)) != 0)
+        qs_txn_abort(txn);
+    else if (rc == 0)
+        rc = qs_txn_commit(txn);
+    if (rc != 0) {
+        fatal_rc(run, 0, "compress", rc);
+        return -1;
+    }
+    if (!run->quiet)
+        printf("compress: %" PRIu32 " questions, %" PRIu32 " compressed, text %" PRIu64
+               " -> %" PRIu64 " bytes, dictionary %" PRIu32 " bytes\n",
+               rep.questions, rep.compressed, rep.raw_bytes, rep.stored_bytes, rep.dict_bytes);
+    return 0;
+}
+
+static void close_run(import_run *run)
+{
+    qs_txn_abort(run->txn);
+    reader_close(run->rd);
+    record_free(&run->rec);
+    row_free(&run->row);
+    mapping_free(&run->map);
+    if (run->rejects && fclose(run->rejects) != 0)
+        msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
+    qs_env_close(run->env);
+}
+
+int cmd_import(int argc, char **argv)
+{
+    static import_run run; /* zero-initialised */
+    run.batch_size = DEFAULT_BATCH;
+    run.progress_opt = -1;
+    parse_options(&run, argc, argv);
+    record_init(&run.rec);
+    row_init(&run.row, &run.map);
+
+    int status = 1;
+    if (open_input(&run) != 0 || open_rejects(&run) != 0)
+        goto done;
+    if (!(run.env = store_open("import", 1)))
+        goto done;
+    int show = run.progress_opt >= 0 ? run.progress_opt : !run.quiet && isatty(STDERR_FILENO);
+    const char *slash = strrchr(run.path, '/');
+    progress_start(&run.prog, show, slash ? slash + 1 : run.path, reader_size(run.rd));
+    double start = clock_seconds();
+    int rc = import_rows(&run);
+    progress_end(&run.prog);
+    double seconds = clock_seconds() - start;
+    if (!run.quiet || rc != 0)
+        print_summary(&run, seconds);
+    if (rc != 0)
+        goto done;
+    if (run.compress && compress_bank(&run) != 0)
+        goto done;
+    if (run.total.rejected && !run.quiet) {
+        const char *lines = run.total.rejected == 1 ? "line" : "lines";
+        if (run.rejects_path)
+            msg("%s: %" PRIu64 " %s rejected, written to %s", run.where, run.total.rejected,
+                lines, run.rejects_path);
+        else
+            msg("%s: %" PRIu64 " %s rejected (--rejects FILE lists them)", run.where,
+                run.total.rejected, lines);
+    }
+    status = run.total.rejected ? EXIT_REJECTS : 0;
+done:
+    close_run(&run);
+    return status;
+}

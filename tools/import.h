@@ -1,0 +1,71 @@
+/* import.h: what the import driver (import.c) shares with the per-kind row code
+ * (import_bank.c, import_activity.c) and the progress bar. */
+#ifndef QS_IMPORT_H
+#define QS_IMPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fields.h"
+#include "quizstore.h"
+
+/* What became of one row. */
+typedef enum outcome {
+    OUT_INSERTED,   /* a new entity, answer or interaction */
+    OUT_UPDATED,    /* an existing entity (same external id) now holds the row's content */
+    OUT_UNCHANGED,  /* an existing entity already held exactly the row's content */
+    OUT_DUPLICATE,  /* an answer identical to the one already recorded */
+    OUT_REJECTED,   /* row->reason says why; the row changed nothing */
+    OUT_FATAL       /* a store error: the batch must be rolled back */
+} outcome;
+
+#define FAILED(o) ((o) == OUT_REJECTED || (o) == OUT_FATAL)
+
+/* Entities created on the fly for references, by qs_kind. */
+#define CREATED_KINDS (QS_TEST + 1)
+
+typedef struct apply_ctx {
+    qs_txn *txn;                     /* the row's savepoint */
+    row *row;
+    uint64_t created[CREATED_KINDS]; /* created by this row */
+    int rc;                          /* OUT_FATAL: the library's code */
+    char fatal[256];                 /* OUT_FATAL: what was being done */
+} apply_ctx;
+
+/* Apply one loaded row of @p kind inside ac->txn. */
+outcome apply_row(import_kind kind, apply_ctx *ac);
+
+outcome apply_taxon(import_kind kind, apply_ctx *ac);
+outcome apply_question(apply_ctx *ac);
+outcome apply_user(apply_ctx *ac);
+outcome apply_test(apply_ctx *ac);
+outcome apply_answer(apply_ctx *ac);
+outcome apply_interaction(apply_ctx *ac);
+
+/* A failed library call: a row-level code (QS_NOTFOUND, QS_INVALID, QS_EXISTS,
+ * QS_TOO_LARGE) rejects the row with "WHAT: error (detail)"; anything else is fatal. */
+outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Resolve the external id held by field @p f; an unknown one is created: a subject
+ * or system named after its id, a topic under @p parent, a user created at
+ * @p created_at. *id is 0 when the field is absent. */
+outcome ref_taxon(apply_ctx *ac, field_id f, qs_kind kind, uint32_t parent, uint32_t *id);
+outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id);
+
+/* ---- progress bar (progress.c) --------------------------------------------------- */
+
+typedef struct progress {
+    int enabled, tty;
+    const char *label;
+    uint64_t total_bytes;
+    double start, last;
+    int drawn;
+} progress;
+
+void progress_start(progress *p, int enabled, const char *label, uint64_t total_bytes);
+/* Redraws at most about four times a second. */
+void progress_update(progress *p, uint64_t rows, uint64_t bytes);
+void progress_end(progress *p);
+
+#endif /* QS_IMPORT_H */

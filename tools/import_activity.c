@@ -1,0 +1,306 @@
+/* import_activity.c: rows of users, tests, answers and interactions.
+ *
+ * References are external ids. An unknown user is created (created at the row's
+ * time). An answer to an unknown test creates it: an open-list COMPLETED tutor test
+ * of the row's user, created at the answer's time. An unknown question is a rejected
+ * row. An answer to a (test, question) already answered is a duplicate when it is
+ * identical to the recorded one, and a rejected row (a conflict) when it differs.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+#include "import.h"
+#include "timefmt.h"
+
+/* ---- users ----------------------------------------------------------------------- */
+
+outcome apply_user(apply_ctx *ac)
+{
+    row *r = ac->row;
+    qs_user u;
+    memset(&u, 0, sizeof u);
+    if (row_ext_id(r, FLD_ID, u.ext_id) != 0 || row_time(r, FLD_CREATED_AT, 0, &u.created_at) < 0)
+        return OUT_REJECTED;
+    uint64_t found = 0;
+    int rc = qs_resolve(ac->txn, QS_USER, u.ext_id, &found);
+    if (rc == 0) {
+        qs_user cur;
+        if ((rc = qs_user_get(ac->txn, (uint32_t)found, &cur)) != 0)
+            return lib_failure(ac, rc, "reading user '%s'", u.ext_id);
+        if (cur.created_at == u.created_at)
+            return OUT_UNCHANGED;
+    } else if (rc == QS_NOTFOUND) {
+        found = 0;
+    } else {
+        return lib_failure(ac, rc, "user '%s'", u.ext_id);
+    }
+    if ((rc = qs_user_put(ac->txn, &u, NULL)) != 0)
+        return lib_failure(ac, rc, "user '%s'", u.ext_id);
+    return found ? OUT_UPDATED : OUT_INSERTED;
+}
+
+/* ---- tests ----------------------------------------------------------------------- */
+
+static outcome word_field(row *r, field_id f, unsigned (*code)(const char *), unsigned dflt,
+                          const char *choices, unsigned *out)
+{
+    const row_value *v = &r->v[f];
+    if (!v->present) {
+        *out = dflt;
+        return OUT_INSERTED;
+    }
+    if ((*out = code(v->s)) == 0) {
+        char label[128];
+        row_fail(r, "%s: '%.60s' is not one of %s", row_field_label(r, f, label, sizeof label),
+                 v->s, choices);
+        return OUT_REJECTED;
+    }
+    return OUT_INSERTED;
+}
+
+/* The question list: every item an existing question, none twice. */
+static outcome test_questions(apply_ctx *ac, qs_test *t)
+{
+    row *r = ac->row;
+    list_iter it;
+    const char *s;
+    size_t len;
+    list_start(&it, &r->v[FLD_QUESTIONS]);
+    while (list_next(&it, &s, &len)) {
+        char ext[QS_EXT_ID_MAX + 1];
+        if (len == 0 || len > QS_EXT_ID_MAX) {
+            row_fail(r, "questions: item %u is %s", t->n_questions + 1u,
+                     len ? "longer than 63 bytes" : "empty");
+            return OUT_REJECTED;
+        }
+        if (t->n_questions == QS_TEST_MAX_QUESTIONS) {
+            row_fail(r, "questions: more than %d", QS_TEST_MAX_QUESTIONS);
+            return OUT_REJECTED;
+        }
+        memcpy(ext, s, len);
+        ext[len] = '\0';
+        uint64_t q;
+        int rc = qs_resolve(ac->txn, QS_QUESTION, ext, &q);
+        if (rc == QS_NOTFOUND) {
+            row_fail(r, "questions: question '%s' is not in the bank", ext);
+            return OUT_REJECTED;
+        }
+        if (rc != 0)
+            return lib_failure(ac, rc, "question '%s'", ext);
+        for (unsigned i = 0; i < t->n_questions; i++) {
+            if (t->questions[i] == q) {
+                row_fail(r, "questions: question '%s' is listed twice", ext);
+                return OUT_REJECTED;
+            }
+        }
+        t->questions[t->n_questions++] = (uint32_t)q;
+    }
+    return OUT_INSERTED;
+}
+
+static int same_test(const qs_test *a, const qs_test *b)
+{
+    return a->user == b->user && a->status == b->status && a->mode == b->mode &&
+           a->open_list == b->open_list && a->created_at == b->created_at &&
+           a->last_activity_at == b->last_activity_at && a->completed_at == b->completed_at &&
+           a->n_questions == b->n_questions &&
+           memcmp(a->questions, b->questions, a->n_questions * sizeof a->questions[0]) == 0;
+}
+
+static outcome test_fields(apply_ctx *ac, qs_test *t)
+{
+    row *r = ac->row;
+    unsigned status, mode;
+    int open_list;
+    outcome o;
+    if (row_ext_id(r, FLD_ID, t->ext_id) != 0 ||
+        row_time(r, FLD_CREATED_AT, 0, &t->created_at) < 0 ||
+        row_time(r, FLD_LAST_ACTIVITY_AT, t->created_at, &t->last_activity_at) < 0 ||
+        row_time(r, FLD_COMPLETED_AT, 0, &t->completed_at) < 0 ||
+        row_bool(r, FLD_OPEN_LIST, !r->v[FLD_QUESTIONS].present, &open_list) < 0)
+        return OUT_REJECTED;
+    if (FAILED(o = word_field(r, FLD_STATUS, test_status_code, 0,
+                              "active, paused, completed, abandoned", &status)) ||
+        FAILED(o = word_field(r, FLD_MODE, test_mode_code, QS_MODE_TUTOR, "tutor, timed", &mode)))
+        return o;
+    t->status = (uint8_t)status;
+    t->mode = (uint8_t)mode;
+    t->open_list = (uint8_t)open_list;
+    if (t->status == QS_TEST_COMPLETED && t->completed_at == 0)
+        t->completed_at = t->last_activity_at;
+    if (FAILED(o = ref_user(ac, FLD_USER, t->created_at, &t->user)))
+        return o;
+    return test_questions(ac, t);
+}
+
+outcome apply_test(apply_ctx *ac)
+{
+    static qs_test t, cur; /* 1 KiB each; one import runs on one thread */
+    memset(&t, 0, sizeof t);
+    outcome o = test_fields(ac, &t);
+    if (FAILED(o))
+        return o;
+    uint64_t found = 0;
+    int rc = qs_resolve(ac->txn, QS_TEST, t.ext_id, &found);
+    if (rc == 0) {
+        if ((rc = qs_test_get(ac->txn, found, &cur)) != 0)
+            return lib_failure(ac, rc, "reading test '%s'", t.ext_id);
+        if (same_test(&t, &cur))
+            return OUT_UNCHANGED;
+    } else if (rc == QS_NOTFOUND) {
+        found = 0;
+    } else {
+        return lib_failure(ac, rc, "test '%s'", t.ext_id);
+    }
+    if ((rc = qs_test_put(ac->txn, &t, NULL)) != 0)
+        return lib_failure(ac, rc, "test '%s'", t.ext_id);
+    return found ? OUT_UPDATED : OUT_INSERTED;
+}
+
+/* ---- answers --------------------------------------------------------------------- */
+
+/* The answer's test; an unknown one is created for the row's user. */
+static outcome answer_test(apply_ctx *ac, uint32_t user, int64_t at, uint64_t *id)
+{
+    row *r = ac->row;
+    static qs_test t;
+    memset(&t, 0, sizeof t);
+    if (row_ext_id(r, FLD_TEST, t.ext_id) != 0)
+        return OUT_REJECTED;
+    int rc = qs_resolve(ac->txn, QS_TEST, t.ext_id, id);
+    if (rc == 0)
+        return OUT_UNCHANGED;
+    if (rc != QS_NOTFOUND)
+        return lib_failure(ac, rc, "test '%s'", t.ext_id);
+    if (!user) {
+        row_fail(r, "test '%s' is unknown and the row names no user to create it for", t.ext_id);
+        return OUT_REJECTED;
+    }
+    t.user = user;
+    t.status = QS_TEST_COMPLETED;
+    t.mode = QS_MODE_TUTOR;
+    t.open_list = 1;
+    t.created_at = t.last_activity_at = t.completed_at = at;
+    if ((rc = qs_test_put(ac->txn, &t, id)) != 0)
+        return lib_failure(ac, rc, "creating test '%s'", t.ext_id);
+    ac->created[QS_TEST]++;
+    return OUT_INSERTED;
+}
+
+static outcome answer_fields(row *r, qs_answer *a)
+{
+    int correct, chosen;
+    int64_t score, spent;
+    unsigned status;
+    if (row_time(r, FLD_CREATED_AT, 0, &a->created_at) < 0 ||
+        row_bool(r, FLD_CORRECT, QS_GRADE, &correct) < 0 ||
+        row_option(r, FLD_CHOSEN, QS_NO_CHOICE, &chosen) < 0 ||
+        row_int(r, FLD_SCORE, 10, 90, 0, &score) < 0 ||
+        row_int(r, FLD_TIME_SPENT_MS, 0, UINT32_MAX, 0, &spent) < 0)
+        return OUT_REJECTED;
+    /* no status: answered, or skipped when there is neither a choice nor a grade */
+    unsigned dflt = chosen == QS_NO_CHOICE && correct == QS_GRADE ? QS_SKIPPED : QS_ANSWERED;
+    outcome o = word_field(r, FLD_STATUS, answer_status_code, dflt, "answered, skipped, flagged",
+                           &status);
+    if (FAILED(o))
+        return o;
+    if (status != QS_SKIPPED && chosen == QS_NO_CHOICE && correct == QS_GRADE) {
+        row_fail(r, "an %s answer needs chosen or correct", answer_status_word(status));
+        return OUT_REJECTED;
+    }
+    a->correct = (int8_t)correct;
+    a->chosen = (int8_t)chosen;
+    a->status = (uint8_t)status;
+    a->score = (uint8_t)score;
+    a->time_spent_ms = spent;
+    return OUT_INSERTED;
+}
+
+/* QS_EXISTS: the same answer again is a duplicate; a different one a conflict. */
+static outcome answer_exists(apply_ctx *ac, const qs_answer *a)
+{
+    qs_answer cur;
+    int rc = qs_answer_get(ac->txn, a->test, a->question, &cur);
+    if (rc != 0)
+        return lib_failure(ac, rc, "reading the recorded answer");
+    if (cur.chosen == a->chosen && cur.status == a->status && cur.score == a->score &&
+        cur.time_spent_ms == a->time_spent_ms && cur.created_at == a->created_at &&
+        (a->correct == QS_GRADE || cur.correct == a->correct) &&
+        (a->user == 0 || cur.user == a->user))
+        return OUT_DUPLICATE;
+    char when[TIME_TEXT_SIZE];
+    time_format(cur.created_at, when);
+    row_fail(ac->row,
+             "conflict: test '%s' already has a different answer to question '%s' "
+             "(recorded at %s)",
+             ac->row->v[FLD_TEST].s, ac->row->v[FLD_QUESTION].s, when);
+    return OUT_REJECTED;
+}
+
+outcome apply_answer(apply_ctx *ac)
+{
+    row *r = ac->row;
+    qs_answer a;
+    memset(&a, 0, sizeof a);
+    outcome o = answer_fields(r, &a);
+    if (FAILED(o))
+        return o;
+    char qext[QS_EXT_ID_MAX + 1];
+    if (row_ext_id(r, FLD_QUESTION, qext) != 0)
+        return OUT_REJECTED;
+    uint64_t q;
+    int rc = qs_resolve(ac->txn, QS_QUESTION, qext, &q);
+    if (rc == QS_NOTFOUND) {
+        row_fail(r, "question '%s' is not in the bank", qext);
+        return OUT_REJECTED;
+    }
+    if (rc != 0)
+        return lib_failure(ac, rc, "question '%s'", qext);
+    a.question = (uint32_t)q;
+    if (FAILED(o = ref_user(ac, FLD_USER, a.created_at, &a.user)) ||
+        FAILED(o = answer_test(ac, a.user, a.created_at, &a.test)))
+        return o;
+    rc = qs_answer_submit(ac->txn, &a, NULL);
+    if (rc == QS_EXISTS)
+        return answer_exists(ac, &a);
+    if (rc != 0)
+        return lib_failure(ac, rc, "answer");
+    return OUT_INSERTED;
+}
+
+/* ---- interactions ---------------------------------------------------------------- */
+
+outcome apply_interaction(apply_ctx *ac)
+{
+    row *r = ac->row;
+    qs_interaction ix;
+    memset(&ix, 0, sizeof ix);
+    if (row_time(r, FLD_CREATED_AT, 0, &ix.created_at) < 0)
+        return OUT_REJECTED;
+    int action = action_code(r->v[FLD_ACTION].s);
+    if (action < 0) {
+        char label[128];
+        row_fail(r, "%s: '%.60s' is not one of view, bookmark, note, flag, hint, video, "
+                    "search, share, or 0-255",
+                 row_field_label(r, FLD_ACTION, label, sizeof label), r->v[FLD_ACTION].s);
+        return OUT_REJECTED;
+    }
+    ix.action = (uint8_t)action;
+    const row_value *payload = &r->v[FLD_PAYLOAD];
+    if (payload->len > QS_PAYLOAD_MAX) {
+        row_fail(r, "payload: %zu bytes, at most %d", payload->len, QS_PAYLOAD_MAX);
+        return OUT_REJECTED;
+    }
+    ix.payload = payload->len ? payload->s : NULL;
+    ix.payload_len = payload->len;
+    outcome o = ref_user(ac, FLD_USER, ix.created_at, &ix.user);
+    if (FAILED(o))
+        return o;
+    int rc = qs_interaction_log(ac->txn, &ix, NULL);
+    if (rc == QS_EXISTS)
+        return OUT_DUPLICATE;   /* that very event is stored already */
+    if (rc != 0)
+        return lib_failure(ac, rc, "interaction");
+    return OUT_INSERTED;
+}

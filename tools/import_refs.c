@@ -1,0 +1,103 @@
+/* import_refs.c: per-row dispatch, library failures, and references by external id
+ * (creating the taxonomy entries and users a row refers to when they are unknown). */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+#include "import.h"
+
+outcome apply_row(import_kind kind, apply_ctx *ac)
+{
+    switch (kind) {
+    case K_SUBJECTS:
+    case K_SYSTEMS:
+    case K_TOPICS: return apply_taxon(kind, ac);
+    case K_QUESTIONS: return apply_question(ac);
+    case K_USERS: return apply_user(ac);
+    case K_TESTS: return apply_test(ac);
+    case K_ANSWERS: return apply_answer(ac);
+    case K_INTERACTIONS: return apply_interaction(ac);
+    case K_COUNT: break;
+    }
+    row_fail(ac->row, "unknown kind");
+    return OUT_REJECTED;
+}
+
+static int row_level(int rc)
+{
+    return rc == QS_NOTFOUND || rc == QS_INVALID || rc == QS_EXISTS || rc == QS_TOO_LARGE;
+}
+
+outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    const char *detail = qs_errmsg();
+    if (!row_level(rc)) {
+        ac->rc = rc;
+        snprintf(ac->fatal, sizeof ac->fatal, "%s", what);
+        return OUT_FATAL;
+    }
+    if (detail && *detail)
+        row_fail(ac->row, "%s: %s (%s)", what, qs_strerror(rc), detail);
+    else
+        row_fail(ac->row, "%s: %s", what, qs_strerror(rc));
+    return OUT_REJECTED;
+}
+
+outcome ref_taxon(apply_ctx *ac, field_id f, qs_kind kind, uint32_t parent, uint32_t *id)
+{
+    qs_taxon t;
+    memset(&t, 0, sizeof t);
+    *id = 0;
+    int r = row_ext_id(ac->row, f, t.ext_id);
+    if (r < 0)
+        return OUT_REJECTED;
+    if (r > 0)
+        return OUT_INSERTED; /* absent: no reference */
+    uint64_t found;
+    int rc = qs_resolve(ac->txn, kind, t.ext_id, &found);
+    if (rc == 0) {
+        *id = (uint32_t)found;
+        return OUT_UNCHANGED;
+    }
+    if (rc != QS_NOTFOUND)
+        return lib_failure(ac, rc, "%s '%s'", kind_word(kind), t.ext_id);
+    /* unknown: create it, named after its external id */
+    memcpy(t.name, t.ext_id, sizeof t.ext_id);
+    t.parent = kind == QS_TOPIC ? parent : 0;
+    rc = qs_taxon_put(ac->txn, kind, &t, id);
+    if (rc != 0)
+        return lib_failure(ac, rc, "creating %s '%s'", kind_word(kind), t.ext_id);
+    ac->created[kind]++;
+    return OUT_INSERTED;
+}
+
+outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
+{
+    qs_user u;
+    memset(&u, 0, sizeof u);
+    *id = 0;
+    int r = row_ext_id(ac->row, f, u.ext_id);
+    if (r < 0)
+        return OUT_REJECTED;
+    if (r > 0)
+        return OUT_INSERTED;
+    uint64_t found;
+    int rc = qs_resolve(ac->txn, QS_USER, u.ext_id, &found);
+    if (rc == 0) {
+        *id = (uint32_t)found;
+        return OUT_UNCHANGED;
+    }
+    if (rc != QS_NOTFOUND)
+        return lib_failure(ac, rc, "user '%s'", u.ext_id);
+    u.created_at = created_at;
+    rc = qs_user_put(ac->txn, &u, id);
+    if (rc != 0)
+        return lib_failure(ac, rc, "creating user '%s'", u.ext_id);
+    ac->created[QS_USER]++;
+    return OUT_INSERTED;
+}

@@ -1,0 +1,192 @@
+/* main.c: `quizstore`, the command-line tool of a quizstore store.
+ *
+ *   quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]
+ *
+ * Dispatches to one file per subcommand (import.c, get.c, stats.c) and holds what
+ * they share: the store options and opening the store.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+store_args g_store;
+
+static const char main_usage[] =
+    "usage: quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  import KIND FILE   load subjects, systems, topics, questions, users, tests,\n"
+    "                     answers or interactions from CSV or JSON Lines\n"
+    "  get WHAT ARGS      print a question, user, test, a user's tests, progress,\n"
+    "                     dashboard or history, the leaderboard, question stats (JSON)\n"
+    "  stats              sizes of the store's databases\n"
+    "  help [COMMAND]     this text, or a command's options\n"
+    "\n"
+    "common options (before or after COMMAND):\n" COMMON_OPTIONS_HELP;
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+} command;
+
+static const command commands[] = {
+    {"import", cmd_import, import_usage},
+    {"get", cmd_get, get_usage},
+    {"stats", cmd_stats, stats_usage},
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* ---- messages -------------------------------------------------------------------- */
+
+void msg(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("quizstore: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void msg_rc(const char *context, int rc)
+{
+    const char *detail = qs_errmsg();
+    if (detail && *detail)
+        msg("%s: %s (%s)", context, qs_strerror(rc), detail);
+    else
+        msg("%s: %s", context, qs_strerror(rc));
+}
+
+void usage_exit(const char *text, int asked)
+{
+    fputs(text, asked ? stdout : stderr);
+    exit(asked ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+/* ---- store options --------------------------------------------------------------- */
+
+int common_option(int c, const char *arg, const char *cmd)
+{
+    switch (c) {
+    case 'd':
+        g_store.dir = arg;
+        return 1;
+    case OPT_DURABLE:
+        g_store.durability_set = 1;
+        g_store.durability = QS_SYNC_DURABLE;
+        return 1;
+    case OPT_PERIODIC:
+        g_store.durability_set = 1;
+        g_store.durability = QS_SYNC_PERIODIC;
+        return 1;
+    case OPT_MAP_SIZE:
+        if (parse_size(arg, &g_store.map_size) != 0 || g_store.map_size == 0) {
+            msg("%s: --map-size: '%s' is not a size", cmd, arg);
+            exit(EXIT_FAILURE);
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *store_dir(void)
+{
+    const char *dir = g_store.dir ? g_store.dir : getenv("QUIZSTORE_DIR");
+    return dir && *dir ? dir : NULL;
+}
+
+qs_env *store_open(const char *cmd, int writable)
+{
+    const char *dir = store_dir();
+    if (!dir) {
+        msg("%s: no store given: use -d DIR or set QUIZSTORE_DIR", cmd);
+        return NULL;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (!writable || errno != ENOENT || mkdir(dir, 0777) != 0) {
+            msg("%s: %s: %s", cmd, dir, strerror(errno));
+            return NULL;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        msg("%s: %s: not a directory", cmd, dir);
+        return NULL;
+    }
+
+    qs_options opts;
+    qs_options_init(&opts);
+    opts.read_only = !writable;
+    if (g_store.durability_set)
+        opts.durability = g_store.durability;
+    if (g_store.map_size)
+        opts.map_size = g_store.map_size;
+
+    qs_env *env = NULL;
+    int rc = qs_env_open(dir, &opts, &env);
+    if (rc == ENOENT && !writable) {
+        msg("%s: %s holds no store (import creates one)", cmd, dir);
+        return NULL;
+    }
+    if (rc != 0) {
+        char context[512];
+        snprintf(context, sizeof context, "%s: cannot open store %s", cmd, dir);
+        msg_rc(context, rc);
+        return NULL;
+    }
+    return env;
+}
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+static int run_help(int argc, char **argv)
+{
+    if (argc < 2)
+        usage_exit(main_usage, 1);
+    const command *c = find_command(argv[1]);
+    if (!c) {
+        msg("help: no command '%s'", argv[1]);
+        usage_exit(main_usage, 0);
+    }
+    usage_exit(c->usage, 1);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 1;
+    /* '+': stop at the subcommand; its own options are parsed by it. */
+    while ((c = getopt_long(argc, argv, "+d:h", longopts, NULL)) != -1) {
+        if (c == 'h')
+            usage_exit(main_usage, 1);
+        if (!common_option(c, optarg, "quizstore"))
+            usage_exit(main_usage, 0);
+    }
+    if (optind >= argc)
+        usage_exit(main_usage, 0);
+
+    char **sub_argv = argv + optind;
+    int sub_argc = argc - optind;
+    if (strcmp(sub_argv[0], "help") == 0)
+        return run_help(sub_argc, sub_argv);
+    const command *cmd = find_command(sub_argv[0]);
+    if (!cmd) {
+        msg("no command '%s'", sub_argv[0]);
+        usage_exit(main_usage, 0);
+    }
+    optind = 0; /* GNU getopt: re-initialise, the subcommand parses from argv[1] */
+    return cmd->run(sub_argc, sub_argv);
+}

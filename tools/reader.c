@@ -1,0 +1,261 @@
+/* reader.c: what the CSV and JSON Lines readers share: opening, physical lines,
+ * and building records (see reader.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "reader.h"
+
+/* ---- records --------------------------------------------------------------------- */
+
+void record_init(record *rec) { memset(rec, 0, sizeof *rec); }
+
+void record_free(record *rec)
+{
+    free(rec->fields);
+    free(rec->items);
+    free(rec->item_offs);
+    free(rec->arena);
+    record_init(rec);
+}
+
+void record_clear(record *rec)
+{
+    rec->n_fields = 0;
+    rec->n_items = 0;
+    rec->arena_len = 0;
+    rec->error[0] = '\0';
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+int record_append(record *rec, const char *s, size_t len)
+{
+    if (grow((void **)&rec->arena, &rec->arena_cap, rec->arena_len + len + 1, 1) != 0)
+        return -1;
+    if (len)
+        memcpy(rec->arena + rec->arena_len, s, len);
+    rec->arena_len += len;
+    return 0;
+}
+
+static int begin_field(record *rec, value_type type)
+{
+    if (grow((void **)&rec->fields, &rec->cap_fields, rec->n_fields + 1, sizeof(rec_field)))
+        return -1;
+    rec_field *f = &rec->fields[rec->n_fields++];
+    memset(f, 0, sizeof *f);
+    f->type = type;
+    f->first = rec->n_items;
+    f->s_off = rec->arena_len;
+    rec->cur_start = rec->arena_len;
+    rec->cur_is_item = 0;
+    /* an array's own text is empty; its items follow */
+    if (type == VAL_ARRAY && record_end_value(rec) != 0)
+        return -1;
+    return 0;
+}
+
+int record_field(record *rec, const char *name, size_t name_len, value_type type)
+{
+    size_t off = rec->arena_len;
+    if (record_append(rec, name, name_len) != 0 || record_append(rec, "", 1) != 0)
+        return -1;
+    if (begin_field(rec, type) != 0)
+        return -1;
+    rec->fields[rec->n_fields - 1].name_off = off;
+    return 0;
+}
+
+int record_field_static(record *rec, const char *name, value_type type)
+{
+    if (begin_field(rec, type) != 0)
+        return -1;
+    rec_field *f = &rec->fields[rec->n_fields - 1];
+    f->name = name;
+    f->name_off = SIZE_MAX;
+    return 0;
+}
+
+int record_item(record *rec)
+{
+    if (grow((void **)&rec->items, &rec->cap_items, rec->n_items + 1, sizeof(rec_item)))
+        return -1;
+    size_t cap = rec->cap_items;
+    size_t *offs = realloc(rec->item_offs, cap * sizeof(size_t));
+    if (!offs)
+        return -1;
+    rec->item_offs = offs;
+    rec->item_offs[rec->n_items] = rec->arena_len;
+    rec->items[rec->n_items].len = 0;
+    rec->n_items++;
+    rec->fields[rec->n_fields - 1].n++;
+    rec->cur_start = rec->arena_len;
+    rec->cur_is_item = 1;
+    return 0;
+}
+
+int record_end_value(record *rec)
+{
+    size_t len = rec->arena_len - rec->cur_start;
+    if (record_append(rec, "", 0) != 0)
+        return -1;
+    rec->arena[rec->arena_len++] = '\0';
+    if (rec->cur_is_item)
+        rec->items[rec->n_items - 1].len = len;
+    else
+        rec->fields[rec->n_fields - 1].len = len;
+    return 0;
+}
+
+void record_finish(record *rec)
+{
+    for (size_t i = 0; i < rec->n_fields; i++) {
+        rec_field *f = &rec->fields[i];
+        if (f->name_off != SIZE_MAX)
+            f->name = rec->arena + f->name_off;
+        f->s = rec->arena + f->s_off;
+    }
+    for (size_t i = 0; i < rec->n_items; i++)
+        rec->items[i].s = rec->arena + rec->item_offs[i];
+}
+
+void record_bad(record *rec, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rec->error, sizeof rec->error, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- physical lines -------------------------------------------------------------- */
+
+long reader_getline(reader *r)
+{
+    errno = 0;
+    ssize_t n = getline(&r->buf, &r->buf_cap, r->f);
+    if (n < 0)
+        return ferror(r->f) ? -1 : 0;
+    r->offset += (uint64_t)n;
+    r->line++;
+    return (long)n;
+}
+
+int reader_raw_append(reader *r, const char *s, size_t len)
+{
+    if (r->raw_len + len + 1 > r->raw_cap) {
+        size_t cap = r->raw_cap ? r->raw_cap : 4096;
+        while (cap < r->raw_len + len + 1)
+            cap *= 2;
+        char *p = realloc(r->raw, cap);
+        if (!p)
+            return -1;
+        r->raw = p;
+        r->raw_cap = cap;
+    }
+    memcpy(r->raw + r->raw_len, s, len);
+    r->raw_len += len;
+    r->raw[r->raw_len] = '\0';
+    return 0;
+}
+
+/* ---- opening --------------------------------------------------------------------- */
+
+static file_format format_of_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return FORMAT_AUTO;
+    if (strcasecmp(dot, ".csv") == 0)
+        return FORMAT_CSV;
+    if (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0 ||
+        strcasecmp(dot, ".json") == 0)
+        return FORMAT_JSONL;
+    return FORMAT_AUTO;
+}
+
+reader *reader_open(const char *path, file_format format, char *err, size_t errlen)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    if (format == FORMAT_AUTO && !is_stdin)
+        format = format_of_path(path);
+    if (format == FORMAT_AUTO) {
+        snprintf(err, errlen, "%s: cannot tell the format: use --format csv|jsonl", path);
+        return NULL;
+    }
+    reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->format = format;
+    if (is_stdin) {
+        r->f = stdin;
+    } else {
+        r->f = fopen(path, "rb");
+        if (!r->f) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            free(r);
+            return NULL;
+        }
+        r->own_file = 1;
+        struct stat st;
+        if (fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode))
+            r->size = (uint64_t)st.st_size;
+    }
+    setvbuf(r->f, NULL, _IOFBF, 1 << 16);
+    if (format == FORMAT_CSV && csv_open(r, err, errlen) != 0) {
+        reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+int reader_next(reader *r, record *rec)
+{
+    record_clear(rec);
+    return r->format == FORMAT_CSV ? csv_next(r, rec) : jsonl_next(r, rec);
+}
+
+const char *const *reader_columns(const reader *r, size_t *n)
+{
+    *n = r->n_columns;
+    return (const char *const *)r->columns;
+}
+
+file_format reader_format(const reader *r) { return r->format; }
+uint64_t reader_offset(const reader *r) { return r->offset; }
+uint64_t reader_size(const reader *r) { return r->size; }
+
+void reader_close(reader *r)
+{
+    if (!r)
+        return;
+    if (r->format == FORMAT_CSV)
+        csv_close(r);
+    if (r->own_file)
+        fclose(r->f);
+    for (size_t i = 0; i < r->n_columns; i++)
+        free(r->columns[i]);
+    free(r->columns);
+    free(r->buf);
+    free(r->raw);
+    free(r);
+}

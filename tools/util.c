@@ -1,0 +1,178 @@
+/* util.c: number parsing, the words of the enums, command-line id resolution. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+/* ---- numbers --------------------------------------------------------------------- */
+
+int parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0 || len > 20)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_i64(const char *s, size_t len, int64_t *out)
+{
+    int neg = 0;
+    if (len > 0 && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        s++;
+        len--;
+    }
+    uint64_t v;
+    if (parse_u64(s, len, &v) != 0)
+        return -1;
+    if (neg) {
+        if (v > (uint64_t)INT64_MAX + 1)
+            return -1;
+        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    } else {
+        if (v > (uint64_t)INT64_MAX)
+            return -1;
+        *out = (int64_t)v;
+    }
+    return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+    size_t len = strlen(s);
+    unsigned shift = 0;
+    if (len > 0) {
+        switch (toupper((unsigned char)s[len - 1])) {
+        case 'K': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        default: break;
+        }
+    }
+    if (shift)
+        len--;
+    uint64_t v;
+    if (parse_u64(s, len, &v) != 0 || v > (UINT64_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+/* ---- words ----------------------------------------------------------------------- */
+
+static const char *const test_status_words[] = {NULL, "active", "paused", "completed",
+                                                 "abandoned"};
+static const char *const test_mode_words[] = {NULL, "tutor", "timed"};
+static const char *const answer_status_words[] = {NULL, "answered", "skipped", "flagged"};
+/* Codes 1..8, in the order of the interaction schema. */
+static const char *const action_words[] = {NULL,    "view",  "bookmark", "note", "flag",
+                                            "hint",  "video", "search",   "share"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *word_of(const char *const *words, size_t n, unsigned code)
+{
+    return code > 0 && code < n ? words[code] : "unknown";
+}
+
+/* The code of @p s among words[1..n-1], or a decimal code in 1..n-1; 0 if none. */
+static unsigned code_of(const char *const *words, size_t n, const char *s)
+{
+    for (unsigned i = 1; i < n; i++)
+        if (strcasecmp(words[i], s) == 0)
+            return i;
+    uint64_t v;
+    if (parse_u64(s, strlen(s), &v) == 0 && v >= 1 && v < n)
+        return (unsigned)v;
+    return 0;
+}
+
+const char *test_status_word(unsigned s)
+{
+    return word_of(test_status_words, COUNT(test_status_words), s);
+}
+
+const char *test_mode_word(unsigned m)
+{
+    return word_of(test_mode_words, COUNT(test_mode_words), m);
+}
+
+const char *answer_status_word(unsigned s)
+{
+    return word_of(answer_status_words, COUNT(answer_status_words), s);
+}
+
+unsigned test_status_code(const char *s)
+{
+    return code_of(test_status_words, COUNT(test_status_words), s);
+}
+
+unsigned test_mode_code(const char *s)
+{
+    return code_of(test_mode_words, COUNT(test_mode_words), s);
+}
+
+unsigned answer_status_code(const char *s)
+{
+    return code_of(answer_status_words, COUNT(answer_status_words), s);
+}
+
+int action_code(const char *s)
+{
+    for (int i = 1; i < (int)COUNT(action_words); i++)
+        if (strcasecmp(action_words[i], s) == 0)
+            return i;
+    uint64_t v;
+    if (parse_u64(s, strlen(s), &v) == 0 && v <= 255)
+        return (int)v;
+    return -1;
+}
+
+const char *kind_word(qs_kind kind)
+{
+    switch (kind) {
+    case QS_SUBJECT: return "subject";
+    case QS_SYSTEM: return "system";
+    case QS_TOPIC: return "topic";
+    case QS_QUESTION: return "question";
+    case QS_USER: return "user";
+    case QS_TEST: return "test";
+    }
+    return "entity";
+}
+
+/* ---- ids on the command line ----------------------------------------------------- */
+
+int resolve_arg(qs_txn *txn, qs_kind kind, const char *arg, int internal,
+                const char *context, uint64_t *id)
+{
+    if (internal) {
+        if (parse_u64(arg, strlen(arg), id) != 0 || *id == 0) {
+            msg("%s: '%s' is not an internal id", context, arg);
+            return -1;
+        }
+        return 0;
+    }
+    int rc = qs_resolve(txn, kind, arg, id);
+    if (rc == QS_NOTFOUND || rc == QS_INVALID) {
+        msg("%s: %s not found", context, kind_word(kind));
+        return -1;
+    }
+    if (rc != 0) {
+        msg_rc(context, rc);
+        return -1;
+    }
+    return 0;
+}
