@@ -25,7 +25,7 @@
  *    where one is required returns #QS_INVALID. Destructors accept NULL.
  *  - Functions that return rows take a caller array and its capacity `cap`, write
  *    min(cap, total) rows and set `*n` to the total number available, as snprintf()
- *    does: `*n > cap` means the output was cut.
+ *    does: `*n > cap` means the output was cut. The array may be NULL when `cap` is 0.
  *  - Time is int64 milliseconds since the Unix epoch, UTC. A day is a UTC day,
  *    `created_at / 86400000` (floor). Rates are integer basis points,
  *    `10000 * correct / attempts` rounded down, 0 when there are no attempts.
@@ -429,8 +429,9 @@ typedef struct qs_answer {
  *  @param[out] id  the new answer's id (may be NULL)
  *  @return 0; QS_EXISTS when (test, question) is answered already (nothing changes);
  *          QS_NOTFOUND (test or question); QS_INVALID (score outside 10..90, negative
- *          time, created_at out of range, status, chosen beyond the options, user not the test's, question not
- *          in a closed test's list, QS_GRADE without a choice on an ANSWERED answer);
+ *          time, created_at out of range, status, chosen beyond the options, user
+ *          not the test's, question not in a closed test's list, QS_GRADE without a
+ *          choice on an answer that is not SKIPPED, a SKIPPED answer marked correct);
  *          QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
 
@@ -441,7 +442,9 @@ int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
 typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
 
 /** Every answer with @p from <= created_at < @p to, bucket by bucket (oldest bucket
- *  first), within a bucket by (user, created_at, id). Any transaction. */
+ *  first), within a bucket by (user, created_at, id).
+ *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
+ *          QS_CORRUPT. Any transaction. */
 int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx);
 
 /** One interaction event (view, bookmark, note, ...). */
@@ -484,7 +487,7 @@ int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out
 /** A user's record of one question. */
 typedef struct qs_user_question {
     uint32_t attempts;
-    uint8_t last_correct;
+    uint8_t last_correct;    /**< of the latest answer, by (created_at, answer id) */
     uint8_t marked;
     int64_t last_at;         /**< created_at of the latest answer */
 } qs_user_question;
@@ -540,7 +543,8 @@ uint32_t qs_board_week(int64_t t);
 
 /** One leaderboard entry. */
 typedef struct qs_rank_row {
-    uint64_t rank;           /**< 1-based: 1 + users strictly ahead */
+    uint64_t rank;           /**< 1-based: 1 + users ahead in the board's order, so
+                                  ties get distinct ranks by user id */
     uint32_t user;
     uint32_t correct;
 } qs_rank_row;
@@ -578,7 +582,8 @@ typedef struct qs_cursor {
  *  @param[in]  after  NULL for the first page, else the @p next of the previous page:
  *                     the page resumes strictly after it
  *  @param[out] rows   up to @p cap rows; unlike other row calls, @p *n is the number
- *                     written, and a page shorter than @p cap is the last one
+ *                     written, and a page shorter than @p cap is the last one (with
+ *                     @p cap 0 nothing is read and @p next is @p after)
  *  @param[out] next   cursor after the last row written (may be NULL)
  *  @return 0, QS_NOTFOUND (user), QS_BAD_CURSOR, QS_CORRUPT. */
 int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,

@@ -38,9 +38,12 @@ const char *eng_db_name(eng_db db)
     return fixed_dbs[db].name;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 const char *qs_version(void)
 {
-    return "0.1.0";
+    return STR(QS_VERSION_MAJOR) "." STR(QS_VERSION_MINOR) "." STR(QS_VERSION_PATCH);
 }
 
 void qs_options_init(qs_options *o)

@@ -1,0 +1,575 @@
+/* Tests taxonomy, question, user and test put/get/resolve, and bank compression. */
+#include "check.h"
+#include "fixture.h"
+
+/* ---- taxonomy ------------------------------------------------------------------ */
+
+TEST(taxon_put_assigns_resolves_and_updates)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    qs_taxon t, got;
+    uint32_t sys, sys_again = 0, topic, subj;
+    uint64_t id = 0;
+
+    subj = fx_taxon(txn, QS_SUBJECT, "subj-1", "Medicine", 0);
+    sys = fx_taxon(txn, QS_SYSTEM, "cardio", "Cardiology", 0);
+    topic = fx_taxon(txn, QS_TOPIC, "arrhythmia", "Arrhythmia", sys);
+    CHECK(subj != 0 && sys != 0 && topic != 0);
+
+    /* Same ext id: the same entity, renamed. */
+    memset(&t, 0, sizeof t);
+    snprintf(t.ext_id, sizeof t.ext_id, "cardio");
+    snprintf(t.name, sizeof t.name, "Cardiovascular");
+    CHECK_RC(qs_taxon_put(txn, QS_SYSTEM, &t, &sys_again), 0);
+    CHECK_EQ(sys_again, sys);
+    CHECK_RC(qs_taxon_get(txn, QS_SYSTEM, sys, &got), 0);
+    CHECK_STR(got.name, "Cardiovascular");
+    CHECK_STR(got.ext_id, "cardio");
+    CHECK_EQ(got.id, sys);
+    CHECK_EQ(got.parent, 0);
+    /* Identical content again: same id, nothing else. */
+    CHECK_RC(qs_taxon_put(txn, QS_SYSTEM, &t, &sys_again), 0);
+    CHECK_EQ(sys_again, sys);
+    /* The id may be NULL. */
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "No ext id");
+    CHECK_RC(qs_taxon_put(txn, QS_SUBJECT, &t, NULL), 0);
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_RC(qs_taxon_get(txn, QS_TOPIC, topic, &got), 0);
+    CHECK_EQ(got.parent, sys);
+    CHECK_STR(got.name, "Arrhythmia");
+    CHECK_RC(qs_resolve(txn, QS_TOPIC, "arrhythmia", &id), 0);
+    CHECK_EQ(id, topic);
+    CHECK_RC(qs_resolve(txn, QS_SUBJECT, "subj-1", &id), 0);
+    CHECK_EQ(id, subj);
+    /* Ext ids are per kind. */
+    CHECK_RC(qs_resolve(txn, QS_SUBJECT, "cardio", &id), QS_NOTFOUND);
+    CHECK_RC(qs_resolve(txn, QS_SYSTEM, "nope", &id), QS_NOTFOUND);
+    CHECK_RC(qs_taxon_get(txn, QS_SYSTEM, 4242, &got), QS_NOTFOUND);
+    CHECK_RC(qs_taxon_get(txn, QS_SUBJECT, subj, &got), 0);
+    CHECK_STR(got.name, "Medicine");
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+TEST(taxon_put_with_explicit_id)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    qs_taxon t, got;
+    uint32_t id = 0;
+
+    memset(&t, 0, sizeof t);
+    t.id = 77;
+    snprintf(t.name, sizeof t.name, "Renal");
+    snprintf(t.ext_id, sizeof t.ext_id, "renal");
+    CHECK_RC(qs_taxon_put(txn, QS_SYSTEM, &t, &id), 0);
+    CHECK_EQ(id, 77);
+    CHECK_RC(qs_taxon_get(txn, QS_SYSTEM, 77, &got), 0);
+    CHECK_STR(got.name, "Renal");
+    /* A new entity without id does not take 77. */
+    CHECK(fx_taxon(txn, QS_SYSTEM, "neuro", "Neuro", 0) != 77);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+TEST(taxon_put_rejects_bad_input)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    qs_taxon t, got;
+    uint32_t sys, sys2, id = 0;
+    uint64_t rid;
+
+    sys = fx_taxon(txn, QS_SYSTEM, "sys-a", "A", 0);
+    sys2 = fx_taxon(txn, QS_SYSTEM, "sys-b", "B", 0);
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "x");
+
+    CHECK_RC(qs_taxon_put(NULL, QS_SYSTEM, &t, &id), QS_INVALID);
+    CHECK_RC(qs_taxon_put(txn, QS_SYSTEM, NULL, &id), QS_INVALID);
+    CHECK_RC(qs_taxon_put(txn, QS_QUESTION, &t, &id), QS_INVALID);
+    CHECK_RC(qs_taxon_put(txn, (qs_kind)0, &t, &id), QS_INVALID);
+    CHECK_RC(qs_taxon_put(txn, QS_TOPIC, &t, &id), QS_INVALID);   /* no system */
+    t.parent = 9999;
+    CHECK_RC(qs_taxon_put(txn, QS_TOPIC, &t, &id), QS_NOTFOUND);  /* unknown system */
+    t.parent = 0;
+    t.name[0] = '\0';
+    CHECK_RC(qs_taxon_put(txn, QS_SYSTEM, &t, &id), QS_INVALID);  /* empty name */
+
+    /* An ext id owned by another entity. */
+    memset(&t, 0, sizeof t);
+    t.id = sys2;
+    snprintf(t.name, sizeof t.name, "B");
+    snprintf(t.ext_id, sizeof t.ext_id, "sys-a");
+    CHECK_RC(qs_taxon_put(txn, QS_SYSTEM, &t, &id), QS_EXISTS);
+    CHECK_RC(qs_taxon_get(txn, QS_SYSTEM, sys2, &got), 0);
+    CHECK_STR(got.ext_id, "sys-b");
+    CHECK_RC(qs_resolve(txn, QS_SYSTEM, "sys-a", &rid), 0);
+    CHECK_EQ(rid, sys);
+
+    CHECK_RC(qs_taxon_get(txn, QS_SYSTEM, sys, NULL), QS_INVALID);
+    CHECK_RC(qs_taxon_get(NULL, QS_SYSTEM, sys, &got), QS_INVALID);
+    CHECK_RC(qs_resolve(NULL, QS_SYSTEM, "sys-a", &rid), QS_INVALID);
+    CHECK_RC(qs_resolve(txn, QS_SYSTEM, NULL, &rid), QS_INVALID);
+    CHECK_RC(qs_resolve(txn, QS_SYSTEM, "sys-a", NULL), QS_INVALID);
+    CHECK_RC(qs_resolve(txn, (qs_kind)99, "sys-a", &rid), QS_INVALID);
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+/* ---- questions ------------------------------------------------------------------- */
+
+static void check_text(qs_text got, const char *want)
+{
+    CHECK_EQ(got.len, strlen(want));
+    CHECK(got.len == 0 || memcmp(got.ptr, want, got.len) == 0);
+}
+
+TEST(question_round_trip)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    qs_question q, got;
+    uint32_t id = 0;
+    uint64_t rid;
+    static const char stem[] = "A 45-year-old man, \"quoted\", with a\nnewline and a NUL-free body.";
+
+    fx_bank_build(env, &b);
+    txn = fx_write(env);
+    fx_question_init(&q, "round-trip", b.subject, b.systems[1], b.topics[3], 3, 5, 4);
+    q.type = 7;
+    q.active = 0;
+    q.created_at = FX_T0 - 12345;
+    q.stem.ptr = stem;
+    q.stem.len = strlen(stem);
+    q.explanation.ptr = "";
+    q.explanation.len = 0;
+    CHECK_RC(qs_question_put(txn, &q, &id), 0);
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_RC(qs_resolve(txn, QS_QUESTION, "round-trip", &rid), 0);
+    CHECK_EQ(rid, id);
+    memset(&got, 0xee, sizeof got);
+    CHECK_RC(qs_question_get(txn, id, &got), 0);
+    CHECK_EQ(got.id, id);
+    CHECK_STR(got.ext_id, "round-trip");
+    CHECK_EQ(got.subject, b.subject);
+    CHECK_EQ(got.system, b.systems[1]);
+    CHECK_EQ(got.topic, b.topics[3]);
+    CHECK_EQ(got.difficulty, 3);
+    CHECK_EQ(got.type, 7);
+    CHECK_EQ(got.active, 0);
+    CHECK_EQ(got.correct_option, 4);
+    CHECK_EQ(got.n_options, 5);
+    CHECK_EQ(got.created_at, FX_T0 - 12345);
+    check_text(got.stem, stem);
+    check_text(got.explanation, "");
+    for (unsigned i = 0; i < 5; i++)
+        check_text(got.options[i], fx_option_text[i]);
+
+    CHECK_RC(qs_question_get(txn, 987654, &got), QS_NOTFOUND);
+    CHECK_RC(qs_question_get(txn, id, NULL), QS_INVALID);
+    CHECK_RC(qs_question_get(NULL, id, &got), QS_INVALID);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+TEST(question_update_and_explicit_id)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    qs_question q, got;
+    uint32_t id = 0;
+
+    fx_bank_build(env, &b);
+    txn = fx_write(env);
+    /* Same ext id: an update of question 0, re-tagged and re-keyed. */
+    fx_question_init(&q, "q-0", b.subject, b.systems[1], b.topics[2], 2, 3, 2);
+    q.stem.ptr = "updated stem";
+    q.stem.len = strlen(q.stem.ptr);
+    CHECK_RC(qs_question_put(txn, &q, &id), 0);
+    CHECK_EQ(id, b.questions[0]);
+    CHECK_RC(qs_question_get(txn, id, &got), 0);
+    CHECK_EQ(got.topic, b.topics[2]);
+    CHECK_EQ(got.n_options, 3);
+    CHECK_EQ(got.correct_option, 2);
+    check_text(got.stem, "updated stem");
+
+    /* An explicit new id. */
+    fx_question_init(&q, "explicit", 0, 0, 0, 1, 2, 1);
+    q.id = 5000;
+    CHECK_RC(qs_question_put(txn, &q, &id), 0);
+    CHECK_EQ(id, 5000);
+    CHECK_RC(qs_question_get(txn, 5000, &got), 0);
+    CHECK_EQ(got.subject, 0);
+    CHECK_EQ(got.topic, 0);
+    /* No options text: the key still stands. */
+    fx_question_init(&q, "no-options", b.subject, 0, 0, 1, 0, 3);
+    CHECK_RC(qs_question_put(txn, &q, &id), 0);
+    CHECK_RC(qs_question_get(txn, id, &got), 0);
+    CHECK_EQ(got.n_options, 0);
+    CHECK_EQ(got.correct_option, 3);
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+TEST(question_put_rejects_bad_input)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    qs_question q;
+    uint32_t id = 0;
+    uint64_t rid;
+    char *huge;
+
+    fx_bank_build(env, &b);
+    txn = fx_write(env);
+#define BASE() fx_question_init(&q, "bad", b.subject, b.systems[0], b.topics[0], 2, 4, 1)
+    BASE();
+    CHECK_RC(qs_question_put(NULL, &q, &id), QS_INVALID);
+    CHECK_RC(qs_question_put(txn, NULL, &id), QS_INVALID);
+    BASE();
+    q.difficulty = 0;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.difficulty = 4;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.correct_option = 4; /* n_options is 4 */
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.n_options = QS_MAX_OPTIONS + 1;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.n_options = 0;
+    q.correct_option = QS_MAX_OPTIONS;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.topic = b.topics[2]; /* in systems[1] */
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.system = 0;         /* a topic requires its system */
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    BASE();
+    q.subject = 4040;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_NOTFOUND);
+    BASE();
+    q.system = 4040;
+    q.topic = 0;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_NOTFOUND);
+    BASE();
+    q.topic = 4040;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_NOTFOUND);
+    BASE();
+    q.stem.ptr = NULL;
+    q.stem.len = 10;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_INVALID);
+    /* Texts over QS_TEXT_MAX. */
+    huge = malloc(QS_TEXT_MAX + 1);
+    CHECK(huge != NULL);
+    memset(huge, 'x', QS_TEXT_MAX + 1);
+    BASE();
+    q.stem.ptr = huge;
+    q.stem.len = QS_TEXT_MAX + 1;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_TOO_LARGE);
+    BASE();
+    q.options[3].ptr = huge;
+    q.options[3].len = QS_TEXT_MAX + 1;
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_TOO_LARGE);
+    BASE();
+    q.explanation.ptr = huge;
+    q.explanation.len = QS_TEXT_MAX;  /* exactly at the limit is fine */
+    CHECK_RC(qs_question_put(txn, &q, &id), 0);
+    free(huge);
+    /* An ext id owned by another question. */
+    BASE();
+    q.id = b.questions[1];
+    snprintf(q.ext_id, sizeof q.ext_id, "q-2");
+    CHECK_RC(qs_question_put(txn, &q, &id), QS_EXISTS);
+    CHECK_RC(qs_resolve(txn, QS_QUESTION, "q-2", &rid), 0);
+    CHECK_EQ(rid, b.questions[2]);
+#undef BASE
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+TEST(bank_compress_keeps_texts)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    qs_compress_report rep;
+    qs_question q, got;
+    char ext[32], stem[512], expl[1024];
+    uint32_t ids[100];
+
+    fx_bank_build(env, &b);
+    /* Under 64 questions: nothing is trained. */
+    txn = fx_write(env);
+    memset(&rep, 0xff, sizeof rep);
+    CHECK_RC(qs_bank_compress(txn, &rep), 0);
+    CHECK_EQ(rep.dict_bytes, 0);
+    CHECK_EQ(rep.compressed, 0);
+    CHECK(rep.questions == 0 || rep.questions == FX_BANK_QUESTIONS);
+    CHECK_RC(qs_bank_compress(NULL, &rep), QS_INVALID);
+    fx_commit(txn);
+
+    txn = fx_write(env);
+    for (unsigned i = 0; i < 100; i++) {
+        snprintf(ext, sizeof ext, "bulk-%u", i);
+        snprintf(stem, sizeof stem,
+                 "A %u-year-old patient presents with fever, cough and %u days of "
+                 "fatigue. Laboratory studies show a leukocyte count of %u/mm3. Which "
+                 "of the following is the most likely diagnosis?",
+                 20 + i % 60, 1 + i % 9, 4000 + 37 * i);
+        snprintf(expl, sizeof expl,
+                 "The correct answer is option %u. The clinical picture of fever, cough "
+                 "and fatigue with a leukocyte count of %u/mm3 points to it; the other "
+                 "options do not explain the findings. Case %u.",
+                 i % 4, 4000 + 37 * i, i);
+        fx_question_init(&q, ext, b.subject, b.systems[0], b.topics[i % 2], 1, 4, i % 4);
+        q.stem.ptr = stem;
+        q.stem.len = strlen(stem);
+        q.explanation.ptr = expl;
+        q.explanation.len = strlen(expl);
+        CHECK_RC(qs_question_put(txn, &q, &ids[i]), 0);
+    }
+    CHECK_RC(qs_bank_compress(txn, &rep), 0);
+    CHECK_EQ(rep.questions, 100 + FX_BANK_QUESTIONS);
+    CHECK(rep.dict_bytes > 0);
+    CHECK(rep.compressed <= rep.questions);
+    CHECK(rep.stored_bytes <= rep.raw_bytes);
+    fx_commit(txn);
+
+    /* Texts read back byte for byte, and a later put uses the dictionary. */
+    txn = fx_write(env);
+    fx_question_init(&q, "after-dict", b.subject, b.systems[0], b.topics[0], 1, 4, 0);
+    q.stem.ptr = "A 33-year-old patient presents with fever, cough and 2 days of fatigue.";
+    q.stem.len = strlen(q.stem.ptr);
+    CHECK_RC(qs_question_put(txn, &q, NULL), 0);
+    fx_commit(txn);
+    txn = fx_read(env);
+    for (unsigned i = 0; i < 100; i++) {
+        snprintf(stem, sizeof stem,
+                 "A %u-year-old patient presents with fever, cough and %u days of "
+                 "fatigue. Laboratory studies show a leukocyte count of %u/mm3. Which "
+                 "of the following is the most likely diagnosis?",
+                 20 + i % 60, 1 + i % 9, 4000 + 37 * i);
+        CHECK_RC(qs_question_get(txn, ids[i], &got), 0);
+        check_text(got.stem, stem);
+        check_text(got.options[1], "bravo");
+        CHECK_EQ(got.correct_option, i % 4);
+    }
+    CHECK_RC(qs_question_get(txn, b.questions[5], &got), 0);
+    check_text(got.stem, "Which option is the key?");
+    check_text(got.explanation, "Because the key is the key.");
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+/* ---- users ------------------------------------------------------------------------ */
+
+TEST(user_put_get_and_conflicts)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    qs_user u, got;
+    uint32_t a, bid, id = 0;
+    uint64_t rid;
+    qs_rank_row row;
+
+    a = fx_user(txn, "6b1c2d3e-0000-4000-8000-000000000001", FX_T0 - FX_DAY_MS);
+    bid = fx_user(txn, "cuid-b", FX_T0);
+    CHECK(a != bid);
+    CHECK_RC(qs_user_get(txn, a, &got), 0);
+    CHECK_EQ(got.id, a);
+    CHECK_STR(got.ext_id, "6b1c2d3e-0000-4000-8000-000000000001");
+    CHECK_EQ(got.created_at, FX_T0 - FX_DAY_MS);
+    /* A new user is on the all-time board with 0 correct. */
+    CHECK_RC(qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, bid, &row), 0);
+    CHECK_EQ(row.user, bid);
+    CHECK_EQ(row.correct, 0);
+    CHECK(row.rank >= 1);
+
+    /* Update through the ext id. */
+    memset(&u, 0, sizeof u);
+    snprintf(u.ext_id, sizeof u.ext_id, "cuid-b");
+    u.created_at = FX_T0 + 5;
+    CHECK_RC(qs_user_put(txn, &u, &id), 0);
+    CHECK_EQ(id, bid);
+    CHECK_RC(qs_user_get(txn, bid, &got), 0);
+    CHECK_EQ(got.created_at, FX_T0 + 5);
+
+    /* Conflicting ext id. */
+    u.id = a;
+    CHECK_RC(qs_user_put(txn, &u, &id), QS_EXISTS);
+    CHECK_RC(qs_resolve(txn, QS_USER, "cuid-b", &rid), 0);
+    CHECK_EQ(rid, bid);
+
+    CHECK_RC(qs_user_put(txn, NULL, &id), QS_INVALID);
+    CHECK_RC(qs_user_put(NULL, &u, &id), QS_INVALID);
+    CHECK_RC(qs_user_get(txn, 55555, &got), QS_NOTFOUND);
+    CHECK_RC(qs_user_get(txn, a, NULL), QS_INVALID);
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+TEST(test_put_get_round_trip)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    qs_test t, got;
+    uint64_t id = 0, again = 0, rid;
+    uint32_t list[5];
+
+    fx_bank_build(env, &b);
+    for (unsigned i = 0; i < 5; i++)
+        list[i] = b.questions[10 - 2 * i];
+    txn = fx_write(env);
+    fx_test_init(&t, "test-ext-1", b.users[1], 0, list, 5, FX_T0 - 10 * FX_DAY_MS);
+    t.mode = QS_MODE_TIMED;
+    t.status = QS_TEST_PAUSED;
+    t.last_activity_at = FX_T0 - 9 * FX_DAY_MS;
+    CHECK_RC(qs_test_put(txn, &t, &id), 0);
+    CHECK(id != 0);
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_RC(qs_resolve(txn, QS_TEST, "test-ext-1", &rid), 0);
+    CHECK_EQ(rid, id);
+    CHECK_RC(qs_test_get(txn, id, &got), 0);
+    CHECK_EQ(got.id, id);
+    CHECK_STR(got.ext_id, "test-ext-1");
+    CHECK_EQ(got.user, b.users[1]);
+    CHECK_EQ(got.status, QS_TEST_PAUSED);
+    CHECK_EQ(got.mode, QS_MODE_TIMED);
+    CHECK_EQ(got.open_list, 0);
+    CHECK_EQ(got.n_questions, 5);
+    CHECK_EQ(got.created_at, FX_T0 - 10 * FX_DAY_MS);
+    CHECK_EQ(got.last_activity_at, FX_T0 - 9 * FX_DAY_MS);
+    CHECK_EQ(got.completed_at, 0);
+    for (unsigned i = 0; i < 5; i++)
+        CHECK_EQ(got.questions[i], list[i]);
+    CHECK_RC(qs_test_get(txn, id + 1000, &got), QS_NOTFOUND);
+    CHECK_RC(qs_test_get(txn, id, NULL), QS_INVALID);
+    qs_txn_abort(txn);
+
+    /* Completing it through the ext id. */
+    txn = fx_write(env);
+    t.status = QS_TEST_COMPLETED;
+    t.completed_at = FX_T0 - 8 * FX_DAY_MS;
+    t.last_activity_at = FX_T0 - 8 * FX_DAY_MS;
+    CHECK_RC(qs_test_put(txn, &t, &again), 0);
+    CHECK_EQ(again, id);
+    CHECK_RC(qs_test_get(txn, id, &got), 0);
+    CHECK_EQ(got.status, QS_TEST_COMPLETED);
+    CHECK_EQ(got.completed_at, FX_T0 - 8 * FX_DAY_MS);
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+TEST(test_put_rejects_bad_input)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    static qs_test t;
+    uint64_t id = 0;
+    uint32_t dup[3];
+
+    fx_bank_build(env, &b);
+    txn = fx_write(env);
+#define BASE() fx_test_init(&t, "bad-test", b.users[0], 0, b.questions, 4, FX_T0)
+    BASE();
+    CHECK_RC(qs_test_put(NULL, &t, &id), QS_INVALID);
+    CHECK_RC(qs_test_put(txn, NULL, &id), QS_INVALID);
+    BASE();
+    t.user = 4242;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_NOTFOUND);
+    BASE();
+    t.questions[2] = 4242;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_NOTFOUND);
+    dup[0] = b.questions[0];
+    dup[1] = b.questions[1];
+    dup[2] = b.questions[0];
+    fx_test_init(&t, "bad-test", b.users[0], 0, dup, 3, FX_T0);
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_INVALID);
+    BASE();
+    t.status = 0;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_INVALID);
+    BASE();
+    t.status = QS_TEST_ABANDONED + 1;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_INVALID);
+    BASE();
+    t.mode = 0;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_INVALID);
+    BASE();
+    t.mode = QS_MODE_TIMED + 1;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_INVALID);
+    BASE();
+    t.n_questions = QS_TEST_MAX_QUESTIONS + 1;
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_INVALID);
+    /* Ext id of another test. */
+    BASE();
+    t.id = b.tests[0];
+    snprintf(t.ext_id, sizeof t.ext_id, "test-1");
+    CHECK_RC(qs_test_put(txn, &t, &id), QS_EXISTS);
+#undef BASE
+    CHECK_RC(qs_resolve(txn, QS_TEST, "bad-test", &id), QS_NOTFOUND);
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+TEST(test_put_holds_max_questions)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    qs_txn *txn;
+    static qs_test t, got;
+    static uint32_t qids[QS_TEST_MAX_QUESTIONS];
+    char ext[32];
+    uint64_t id = 0;
+
+    fx_bank_build(env, &b);
+    txn = fx_write(env);
+    for (unsigned i = 0; i < QS_TEST_MAX_QUESTIONS; i++) {
+        snprintf(ext, sizeof ext, "many-%u", i);
+        qids[i] = fx_question(txn, ext, b.subject, b.systems[0], b.topics[0], 1, 0);
+    }
+    fx_test_init(&t, "full-test", b.users[0], 0, qids, QS_TEST_MAX_QUESTIONS, FX_T0);
+    CHECK_RC(qs_test_put(txn, &t, &id), 0);
+    CHECK_RC(qs_test_get(txn, id, &got), 0);
+    CHECK_EQ(got.n_questions, QS_TEST_MAX_QUESTIONS);
+    CHECK_EQ(got.questions[QS_TEST_MAX_QUESTIONS - 1], qids[QS_TEST_MAX_QUESTIONS - 1]);
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+int main(int argc, char **argv)
+{
+    static const check_case cases[] = {
+        CASE(taxon_put_assigns_resolves_and_updates),
+        CASE(taxon_put_with_explicit_id),
+        CASE(taxon_put_rejects_bad_input),
+        CASE(question_round_trip),
+        CASE(question_update_and_explicit_id),
+        CASE(question_put_rejects_bad_input),
+        CASE(bank_compress_keeps_texts),
+        CASE(user_put_get_and_conflicts),
+        CASE(test_put_get_round_trip),
+        CASE(test_put_rejects_bad_input),
+        CASE(test_put_holds_max_questions),
+    };
+    return check_main(argc, argv, cases, NCASES(cases));
+}

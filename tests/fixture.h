@@ -1,0 +1,284 @@
+/* fixture.h: stores, transactions and small question banks for the API tests.
+ *
+ * Every helper checks its own return code with CHECK_RC, so a case reads as the
+ * steps it takes. Include after check.h.
+ */
+#ifndef QS_TESTS_FIXTURE_H
+#define QS_TESTS_FIXTURE_H
+
+#include "check.h"
+
+#define FX_DAY_MS 86400000LL
+#define FX_HOUR_MS 3600000LL
+/* 2026-01-01T00:00:00Z, the workload's "now". */
+#define FX_T0 1767225600000LL
+
+static inline qs_env *fx_open(const char *dir, const qs_options *opts)
+{
+    qs_env *env = NULL;
+    CHECK_RC(qs_env_open(dir, opts, &env), 0);
+    CHECK(env != NULL);
+    return env;
+}
+
+/* A store in a fresh temporary directory. */
+static inline qs_env *fx_open_tmp(void)
+{
+    return fx_open(check_tmpdir(), NULL);
+}
+
+static inline qs_txn *fx_begin(qs_env *env, unsigned flags)
+{
+    qs_txn *txn = NULL;
+    CHECK_RC(qs_txn_begin(env, flags, &txn), 0);
+    CHECK(txn != NULL);
+    return txn;
+}
+
+static inline qs_txn *fx_read(qs_env *env)
+{
+    return fx_begin(env, QS_TXN_RDONLY);
+}
+
+static inline qs_txn *fx_write(qs_env *env)
+{
+    return fx_begin(env, 0);
+}
+
+static inline void fx_commit(qs_txn *txn)
+{
+    CHECK_RC(qs_txn_commit(txn), 0);
+}
+
+static inline uint32_t fx_taxon(qs_txn *txn, qs_kind kind, const char *ext, const char *name,
+                                uint32_t parent)
+{
+    qs_taxon t;
+    uint32_t id = 0;
+    memset(&t, 0, sizeof t);
+    t.parent = parent;
+    snprintf(t.name, sizeof t.name, "%s", name);
+    snprintf(t.ext_id, sizeof t.ext_id, "%s", ext);
+    CHECK_RC(qs_taxon_put(txn, kind, &t, &id), 0);
+    CHECK(id != 0);
+    return id;
+}
+
+static const char *const fx_option_text[QS_MAX_OPTIONS] = {
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
+
+/* A question template: options "alpha".."", stem and explanation naming @p ext. */
+static inline void fx_question_init(qs_question *q, const char *ext, uint32_t subject,
+                                    uint32_t system, uint32_t topic, uint8_t difficulty,
+                                    uint8_t n_options, uint8_t correct_option)
+{
+    memset(q, 0, sizeof *q);
+    snprintf(q->ext_id, sizeof q->ext_id, "%s", ext);
+    q->subject = subject;
+    q->system = system;
+    q->topic = topic;
+    q->difficulty = difficulty;
+    q->type = 1;
+    q->active = 1;
+    q->correct_option = correct_option;
+    q->n_options = n_options;
+    q->created_at = FX_T0 - 400 * FX_DAY_MS;
+    q->stem.ptr = "Which option is the key?";
+    q->stem.len = strlen(q->stem.ptr);
+    q->explanation.ptr = "Because the key is the key.";
+    q->explanation.len = strlen(q->explanation.ptr);
+    for (unsigned i = 0; i < n_options; i++) {
+        q->options[i].ptr = fx_option_text[i];
+        q->options[i].len = strlen(fx_option_text[i]);
+    }
+}
+
+static inline uint32_t fx_question(qs_txn *txn, const char *ext, uint32_t subject,
+                                   uint32_t system, uint32_t topic, uint8_t difficulty,
+                                   uint8_t correct_option)
+{
+    qs_question q;
+    uint32_t id = 0;
+    fx_question_init(&q, ext, subject, system, topic, difficulty, 4, correct_option);
+    CHECK_RC(qs_question_put(txn, &q, &id), 0);
+    CHECK(id != 0);
+    return id;
+}
+
+static inline uint32_t fx_user(qs_txn *txn, const char *ext, int64_t created_at)
+{
+    qs_user u;
+    uint32_t id = 0;
+    memset(&u, 0, sizeof u);
+    snprintf(u.ext_id, sizeof u.ext_id, "%s", ext);
+    u.created_at = created_at;
+    CHECK_RC(qs_user_put(txn, &u, &id), 0);
+    CHECK(id != 0);
+    return id;
+}
+
+static inline void fx_test_init(qs_test *t, const char *ext, uint32_t user, int open_list,
+                                const uint32_t *questions, unsigned n, int64_t created_at)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->ext_id, sizeof t->ext_id, "%s", ext);
+    t->user = user;
+    t->status = QS_TEST_ACTIVE;
+    t->mode = QS_MODE_TUTOR;
+    t->open_list = (uint8_t)open_list;
+    t->n_questions = (uint16_t)n;
+    t->created_at = created_at;
+    t->last_activity_at = created_at;
+    for (unsigned i = 0; i < n; i++)
+        t->questions[i] = questions[i];
+}
+
+static inline uint64_t fx_test(qs_txn *txn, const char *ext, uint32_t user, int open_list,
+                               const uint32_t *questions, unsigned n, int64_t created_at)
+{
+    qs_test t;
+    uint64_t id = 0;
+    fx_test_init(&t, ext, user, open_list, questions, n, created_at);
+    CHECK_RC(qs_test_put(txn, &t, &id), 0);
+    CHECK(id != 0);
+    return id;
+}
+
+static inline void fx_answer_init(qs_answer *a, uint64_t test, uint32_t question,
+                                  uint8_t status, int8_t correct, int8_t chosen,
+                                  int64_t created_at)
+{
+    memset(a, 0, sizeof *a);
+    a->test = test;
+    a->question = question;
+    a->status = status;
+    a->correct = correct;
+    a->chosen = chosen;
+    a->score = 50;
+    a->time_spent_ms = 30000;
+    a->created_at = created_at;
+}
+
+/* Submit an ANSWERED answer graded from @p chosen. */
+static inline uint64_t fx_answer(qs_txn *txn, uint64_t test, uint32_t question, int8_t chosen,
+                                 int64_t created_at)
+{
+    qs_answer a;
+    uint64_t id = 0;
+    fx_answer_init(&a, test, question, QS_ANSWERED, QS_GRADE, chosen, created_at);
+    CHECK_RC(qs_answer_submit(txn, &a, &id), 0);
+    CHECK(id != 0);
+    return id;
+}
+
+/* A small bank: one subject, two systems of two topics each, three questions per
+ * topic with the key at option (index % 4), two users, one open test per user. */
+#define FX_BANK_QUESTIONS 12
+typedef struct fx_bank {
+    uint32_t subject;
+    uint32_t systems[2];
+    uint32_t topics[4];       /* topics[0..1] in systems[0], topics[2..3] in systems[1] */
+    uint32_t questions[FX_BANK_QUESTIONS]; /* question i is in topics[i / 3] */
+    uint8_t key[FX_BANK_QUESTIONS];
+    uint32_t users[2];
+    uint64_t tests[2];        /* open_list tests of users[0] and users[1] */
+} fx_bank;
+
+static inline void fx_bank_build(qs_env *env, fx_bank *b)
+{
+    qs_txn *txn = fx_write(env);
+    char ext[32];
+    memset(b, 0, sizeof *b);
+    b->subject = fx_taxon(txn, QS_SUBJECT, "subj-med", "Medicine", 0);
+    for (unsigned s = 0; s < 2; s++) {
+        snprintf(ext, sizeof ext, "sys-%u", s);
+        b->systems[s] = fx_taxon(txn, QS_SYSTEM, ext, ext, 0);
+    }
+    for (unsigned t = 0; t < 4; t++) {
+        snprintf(ext, sizeof ext, "topic-%u", t);
+        b->topics[t] = fx_taxon(txn, QS_TOPIC, ext, ext, b->systems[t / 2]);
+    }
+    for (unsigned i = 0; i < FX_BANK_QUESTIONS; i++) {
+        snprintf(ext, sizeof ext, "q-%u", i);
+        b->key[i] = (uint8_t)(i % 4);
+        b->questions[i] = fx_question(txn, ext, b->subject, b->systems[i / 6],
+                                      b->topics[i / 3], (uint8_t)(1 + i % 3), b->key[i]);
+    }
+    for (unsigned u = 0; u < 2; u++) {
+        snprintf(ext, sizeof ext, "user-%u", u);
+        b->users[u] = fx_user(txn, ext, FX_T0 - 100 * FX_DAY_MS);
+        snprintf(ext, sizeof ext, "test-%u", u);
+        b->tests[u] = fx_test(txn, ext, b->users[u], 1, NULL, 0, FX_T0 - 90 * FX_DAY_MS);
+    }
+    fx_commit(txn);
+}
+
+/* Everything an answer can change for one (user, question), read in @p txn. */
+typedef struct fx_aggregates {
+    qs_question_stats qstats;
+    qs_dashboard dash;
+    qs_progress_row progress[8];
+    size_t n_progress;
+    qs_user_question uq;
+    int uq_rc;
+    qs_rank_row rank_all, rank_week;
+    qs_test test;
+} fx_aggregates;
+
+static inline void fx_aggregates_read(qs_txn *txn, uint32_t user, uint32_t question,
+                                      uint64_t test, int64_t when, fx_aggregates *out)
+{
+    memset(out, 0, sizeof *out);
+    CHECK_RC(qs_question_stats_get(txn, question, &out->qstats), 0);
+    CHECK_RC(qs_dashboard_get(txn, user, when, &out->dash), 0);
+    CHECK_RC(qs_progress(txn, user, out->progress, 8, &out->n_progress), 0);
+    CHECK(out->n_progress <= 8);
+    out->uq_rc = qs_user_question_get(txn, user, question, &out->uq);
+    CHECK(out->uq_rc == 0 || out->uq_rc == QS_NOTFOUND);
+    if (out->uq_rc != 0)
+        memset(&out->uq, 0, sizeof out->uq);
+    CHECK_RC(qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, user, &out->rank_all), 0);
+    CHECK_RC(qs_leaderboard_rank(txn, qs_board_week(when), user, &out->rank_week), 0);
+    CHECK_RC(qs_test_get(txn, test, &out->test), 0);
+}
+
+static inline int fx_aggregates_equal(const fx_aggregates *a, const fx_aggregates *b)
+{
+    const qs_question_stats *qa = &a->qstats, *qb = &b->qstats;
+    const qs_summary *sa = &a->dash.summary, *sb = &b->dash.summary;
+    if (qa->attempts != qb->attempts || qa->correct != qb->correct || qa->users != qb->users ||
+        qa->rate_bp != qb->rate_bp || qa->score_sum != qb->score_sum ||
+        qa->time_ms_sum != qb->time_ms_sum)
+        return 0;
+    if (sa->answered != sb->answered || sa->correct != sb->correct ||
+        sa->rate_bp != sb->rate_bp || sa->time_ms != sb->time_ms ||
+        sa->last_day != sb->last_day || sa->streak != sb->streak ||
+        sa->best_streak != sb->best_streak || a->dash.n_days != b->dash.n_days)
+        return 0;
+    for (size_t i = 0; i < a->dash.n_days; i++)
+        if (a->dash.days[i].day != b->dash.days[i].day ||
+            a->dash.days[i].answers != b->dash.days[i].answers ||
+            a->dash.days[i].correct != b->dash.days[i].correct ||
+            a->dash.days[i].time_ms != b->dash.days[i].time_ms)
+            return 0;
+    if (a->n_progress != b->n_progress)
+        return 0;
+    for (size_t i = 0; i < a->n_progress; i++)
+        if (a->progress[i].topic != b->progress[i].topic ||
+            a->progress[i].attempts != b->progress[i].attempts ||
+            a->progress[i].correct != b->progress[i].correct ||
+            a->progress[i].rate_bp != b->progress[i].rate_bp ||
+            a->progress[i].last_answered_at != b->progress[i].last_answered_at)
+            return 0;
+    if (a->uq_rc != b->uq_rc || a->uq.attempts != b->uq.attempts ||
+        a->uq.last_correct != b->uq.last_correct || a->uq.marked != b->uq.marked ||
+        a->uq.last_at != b->uq.last_at)
+        return 0;
+    if (a->rank_all.rank != b->rank_all.rank || a->rank_all.correct != b->rank_all.correct ||
+        a->rank_week.rank != b->rank_week.rank || a->rank_week.correct != b->rank_week.correct)
+        return 0;
+    return a->test.last_activity_at == b->test.last_activity_at &&
+           a->test.n_questions == b->test.n_questions;
+}
+
+#endif /* QS_TESTS_FIXTURE_H */

@@ -1,0 +1,99 @@
+#!/bin/sh
+# Runs quizstore's test suite against one build: every test program under
+# BUILD_DIR/tests, then every tests/tools/*.sh script with BUILD_DIR/tools/quizstore.
+# Prints each program's result line, the output of whatever failed, and ends with one
+# line "N passed, N failed" (cases, summed over programs). A program that crashes, hangs
+# or prints no result line counts as one failed case more, named.
+#
+#   tests/run.sh build/release [-v]     -v prints every program's whole output
+#
+# Environment: QS_TEST_TIMEOUT (seconds per program, default 300); the scripts also get
+# QS_GEN=BUILD_DIR/bench/qs-gen.
+set -u
+
+usage() {
+    echo "usage: $0 BUILD_DIR [-v]" >&2
+    exit 2
+}
+
+[ $# -ge 1 ] || usage
+build=$1
+verbose=0
+[ "${2:-}" = "-v" ] && verbose=1
+[ -d "$build/tests" ] || { echo "$0: no test programs in $build/tests" >&2; exit 2; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+cli="$build/tools/quizstore"
+QS_GEN="$build/bench/qs-gen"
+export QS_GEN
+limit=${QS_TEST_TIMEOUT:-300}
+# Every program gets its own TMPDIR inside this run's directory, so whatever a crashed
+# program leaves behind is removed with it.
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/qs-run-XXXXXX")
+trap 'rm -rf "$run_dir"' EXIT
+trap 'exit 130' INT TERM
+out=$run_dir/output
+
+total_pass=0
+total_fail=0
+broken=""
+
+# run NAME COMMAND...: runs one program, adds its counts to the totals.
+run() {
+    name=$1
+    shift
+    mkdir "$run_dir/tmp"
+    TMPDIR=$run_dir/tmp timeout "$limit" "$@" >"$out" 2>&1
+    rc=$?
+    rm -rf "$run_dir/tmp"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+    if [ -n "$line" ]; then
+        pass=${line%% passed*}
+        fail=${line#* passed, }
+        fail=${fail%% failed}
+    else
+        # No result line: count the cases that reported before the end.
+        pass=$(grep -c '^ok ' "$out")
+        fail=$(grep -c '^FAIL ' "$out")
+    fi
+    why=""
+    if [ "$rc" -eq 124 ]; then
+        why="timed out after ${limit}s"
+    elif [ "$rc" -gt 128 ]; then
+        why="killed by signal $((rc - 128))"
+    elif [ -z "$line" ]; then
+        why="exit status $rc without a result line"
+    elif [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+        why="exit status $rc with no failed case"
+    fi
+    if [ -n "$why" ]; then
+        fail=$((fail + 1))
+        broken="$broken $name"
+        line="$pass passed, $fail failed ($why)"
+    fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+    if [ "$verbose" -eq 1 ] || [ "$fail" -ne 0 ]; then
+        sed "s|^|    |" "$out"
+    fi
+    printf '%-32s %s\n' "$name" "$line"
+}
+
+for prog in $(find "$build/tests" -type f -perm -u+x -name '*_test' | sort); do
+    run "${prog#"$build"/tests/}" "$prog" -q
+done
+
+if [ -x "$cli" ]; then
+    for script in "$here"/tools/*.sh; do
+        [ -f "$script" ] || continue
+        run "tools/$(basename "$script")" sh "$script" "$cli"
+    done
+else
+    echo "no CLI at $cli: tools scripts not run"
+    total_fail=$((total_fail + 1))
+    broken="$broken tools"
+fi
+
+[ -n "$broken" ] && echo "broken:$broken"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
