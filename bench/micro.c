@@ -97,35 +97,26 @@ static int load_answer(void *ctx, const wl_answer *w)
     return 0;
 }
 
+static void put_taxa(qs_txn *txn, qs_kind kind, uint32_t n, void (*get)(uint32_t, wl_taxon *))
+{
+    for (uint32_t i = 1; i <= n; i++) {
+        wl_taxon w;
+        qs_taxon t = {0};
+        get(i, &w);
+        t.id = w.id;
+        t.parent = w.parent;
+        snprintf(t.name, sizeof t.name, "%s", w.name);
+        QS(qs_taxon_put(txn, kind, &t, NULL));
+    }
+}
+
 static void load_bank(qs_env *env, const wl_gen *g, const wl_counts *c)
 {
     qs_txn *txn;
     QS(qs_txn_begin(env, 0, &txn));
-    for (uint32_t i = 1; i <= WL_SUBJECTS; i++) {
-        wl_taxon w;
-        qs_taxon t = {0};
-        wl_subject_get(i, &w);
-        t.id = w.id;
-        snprintf(t.name, sizeof t.name, "%s", w.name);
-        QS(qs_taxon_put(txn, QS_SUBJECT, &t, NULL));
-    }
-    for (uint32_t i = 1; i <= WL_SYSTEMS; i++) {
-        wl_taxon w;
-        qs_taxon t = {0};
-        wl_system_get(i, &w);
-        t.id = w.id;
-        snprintf(t.name, sizeof t.name, "%s", w.name);
-        QS(qs_taxon_put(txn, QS_SYSTEM, &t, NULL));
-    }
-    for (uint32_t i = 1; i <= WL_TOPICS; i++) {
-        wl_taxon w;
-        qs_taxon t = {0};
-        wl_topic_get(i, &w);
-        t.id = w.id;
-        t.parent = w.parent;
-        snprintf(t.name, sizeof t.name, "%s", w.name);
-        QS(qs_taxon_put(txn, QS_TOPIC, &t, NULL));
-    }
+    put_taxa(txn, QS_SUBJECT, WL_SUBJECTS, wl_subject_get);
+    put_taxa(txn, QS_SYSTEM, WL_SYSTEMS, wl_system_get);
+    put_taxa(txn, QS_TOPIC, WL_TOPICS, wl_topic_get);
     static wl_text_buf buf;
     for (uint32_t i = 1; i <= WL_QUESTIONS; i++) {
         wl_question w;

@@ -9,29 +9,55 @@
 
 /* ---- a user's tests, progress, dashboard ----------------------------------------- */
 
-int get_tests(get_ctx *g, const char *arg)
+/* A per-user row call, in one signature for all_rows(). */
+typedef int (*user_rows_fn)(qs_txn *txn, uint32_t user, void *rows, size_t cap, size_t *n);
+
+static int list_tests(qs_txn *txn, uint32_t user, void *rows, size_t cap, size_t *n)
 {
-    uint32_t user;
-    if (get_load_user(g, arg, &user) != 0)
-        return 1;
-    size_t cap = 64, n = 0;
-    qs_test_row *rows = NULL;
+    return qs_test_list(txn, user, rows, cap, n);
+}
+
+static int list_progress(qs_txn *txn, uint32_t user, void *rows, size_t cap, size_t *n)
+{
+    return qs_progress(txn, user, rows, cap, n);
+}
+
+/* Every row of @p fn for @p user, in a buffer grown until they fit (the row calls
+ * report the total, as snprintf does). NULL after reporting the failure. */
+static void *all_rows(get_ctx *g, user_rows_fn fn, uint32_t user, size_t row_size,
+                      size_t cap, const char *what, size_t *n)
+{
+    void *rows = NULL;
     int rc;
     for (;;) {
-        qs_test_row *p = realloc(rows, cap * sizeof *rows);
+        void *p = realloc(rows, cap * row_size);
         if (!p) {
             free(rows);
-            return get_failed(g, ENOMEM, "tests");
+            get_failed(g, ENOMEM, what);
+            return NULL;
         }
         rows = p;
-        if ((rc = qs_test_list(g->txn, user, rows, cap, &n)) != 0 || n <= cap)
+        if ((rc = fn(g->txn, user, rows, cap, n)) != 0 || *n <= cap)
             break;
-        cap = n;
+        cap = *n;
     }
     if (rc != 0) {
         free(rows);
-        return get_failed(g, rc, "user");
+        get_failed(g, rc, "user");
+        return NULL;
     }
+    return rows;
+}
+
+int get_tests(get_ctx *g, const char *arg)
+{
+    uint32_t user;
+    size_t n = 0;
+    if (get_load_user(g, arg, &user) != 0)
+        return 1;
+    qs_test_row *rows = all_rows(g, list_tests, user, sizeof *rows, 64, "tests", &n);
+    if (!rows)
+        return 1;
     jw *w = &g->w;
     jw_object(w);
     out_user(g, "user", user);
@@ -58,26 +84,13 @@ int get_tests(get_ctx *g, const char *arg)
 int get_progress(get_ctx *g, const char *arg)
 {
     uint32_t user;
+    size_t n = 0;
     if (get_load_user(g, arg, &user) != 0)
         return 1;
-    size_t cap = 256, n = 0;
-    qs_progress_row *rows = NULL;
-    int rc;
-    for (;;) {
-        qs_progress_row *p = realloc(rows, cap * sizeof *rows);
-        if (!p) {
-            free(rows);
-            return get_failed(g, ENOMEM, "progress");
-        }
-        rows = p;
-        if ((rc = qs_progress(g->txn, user, rows, cap, &n)) != 0 || n <= cap)
-            break;
-        cap = n;
-    }
-    if (rc != 0) {
-        free(rows);
-        return get_failed(g, rc, "user");
-    }
+    qs_progress_row *rows = all_rows(g, list_progress, user, sizeof *rows, 256, "progress",
+                                     &n);
+    if (!rows)
+        return 1;
     jw *w = &g->w;
     jw_object(w);
     out_user(g, "user", user);
