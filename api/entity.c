@@ -559,9 +559,19 @@ int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
     if ((rc = check_draw(txn, d)) != 0)
         return rc;
     memset(out, 0, sizeof *out);
+    if (d->id) {
+        rc = eng_test_get(txn, d->id, out);
+        if (rc == 0)
+            return eng_fail(QS_EXISTS, "test %llu exists", (unsigned long long)d->id);
+        if (rc != QS_NOTFOUND)
+            return rc;
+        memset(out, 0, sizeof *out);
+    }
     if ((rc = idx_draw(txn, d, out)) != 0)
         return rc;
-    out->id = eng_counter_next(txn, ENG_NEXT_TEST);
+    if (d->id)
+        eng_counter_seen(txn, ENG_NEXT_TEST, d->id);
+    out->id = d->id ? d->id : eng_counter_next(txn, ENG_NEXT_TEST);
     out->user = d->user;
     out->status = QS_TEST_ACTIVE;
     out->mode = d->mode;

@@ -363,6 +363,7 @@ typedef enum qs_draw_pattern {
 
 /** Parameters of qs_test_create(). Zero-initialise, then set what applies. */
 typedef struct qs_draw {
+    uint64_t id;                     /**< the new test's id, or 0 to assign one */
     uint32_t user;
     uint8_t pattern;                 /**< qs_draw_pattern */
     uint8_t mode;                    /**< qs_test_mode of the new test */
@@ -377,7 +378,8 @@ typedef struct qs_draw {
 /** Create an ACTIVE test of up to @p d->count distinct active questions drawn at random
  *  from those the pattern admits. When fewer are eligible the test holds all of them:
  *  @p out->n_questions says how many.
- *  @return 0, QS_NOTFOUND (user), QS_INVALID, QS_READONLY. Write transaction. */
+ *  @return 0, QS_NOTFOUND (user), QS_EXISTS (d->id is taken), QS_INVALID, QS_READONLY.
+ *          Write transaction. */
 int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
 
 /** A row of qs_test_list(). */

@@ -19,6 +19,10 @@
 #include "import.h"
 #include "timefmt.h"
 
+/* Questions the text dictionary is trained on when --compress is given. */
+#define COMPRESS_SAMPLE 2048
+
+
 const char import_usage[] =
     "usage: quizstore import [-d DIR] [options] KIND FILE\n"
     "\n"
@@ -35,7 +39,8 @@ const char import_usage[] =
     "      --batch N             rows per commit (default 1000)\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
-    "      --compress            after importing questions, compress the bank's texts\n"
+    "      --compress            compress the bank's texts with a dictionary trained on\n"
+    "                            them (after the first 2048 questions, or at the end)\n"
     "  -q, --quiet               print only errors\n"
     "  -h, --help                this text\n" COMMON_OPTIONS_HELP
     "\n"
@@ -71,7 +76,7 @@ typedef struct import_run {
     int rejects_dups;
     unsigned long batch_size;
     int progress_opt; /* -1: when stderr is a terminal */
-    int compress;
+    int compress, compressed;
     int quiet;
     import_kind kind;
     const char *path;
@@ -90,6 +95,8 @@ typedef struct import_run {
     long batch_first_line;
     uint64_t rejects_shown;
 } import_run;
+
+static int compress_bank(import_run *run);
 
 /* ---- options --------------------------------------------------------------------- */
 
@@ -277,6 +284,10 @@ static int commit_batch(import_run *run)
     add_counts(&run->total, &run->batch);
     memset(&run->batch, 0, sizeof run->batch);
     run->batch_rows = 0;
+    /* Train the text dictionary as soon as there is enough text to learn from, so
+     * the rest of the bank is written compressed once instead of rewritten. */
+    if (run->compress && !run->compressed && run->total.inserted >= COMPRESS_SAMPLE)
+        return compress_bank(run);
     return 0;
 }
 
@@ -403,6 +414,7 @@ static void print_summary(const import_run *run, double seconds)
 
 static int compress_bank(import_run *run)
 {
+    run->compressed = 1;
     qs_txn *txn;
     qs_compress_report rep;
     int rc = qs_txn_begin(run->env, 0, &txn);
@@ -415,8 +427,8 @@ static int compress_bank(import_run *run)
         return -1;
     }
     if (!run->quiet)
-        printf("compress: %" PRIu32 " questions, %" PRIu32 " compressed, text %" PRIu64
-               " -> %" PRIu64 " bytes, dictionary %" PRIu32 " bytes\n",
+        printf("compress: %" PRIu32 " questions, %" PRIu32 " compressed, question database %"
+               PRIu64 " -> %" PRIu64 " bytes, dictionary %" PRIu32 " bytes\n",
                rep.questions, rep.compressed, rep.raw_bytes, rep.stored_bytes, rep.dict_bytes);
     return 0;
 }
@@ -458,7 +470,7 @@ int cmd_import(int argc, char **argv)
         print_summary(&run, seconds);
     if (rc != 0)
         goto done;
-    if (run.compress && compress_bank(&run) != 0)
+    if (run.compress && !run.compressed && compress_bank(&run) != 0)
         goto done;
     if (run.total.rejected && !run.quiet) {
         const char *lines = run.total.rejected == 1 ? "line" : "lines";

@@ -1,0 +1,151 @@
+/* backend.h: one engine under the bench, behind one interface.
+ *
+ * Every backend (quizstore, SQLite, PostgreSQL) implements the operations of
+ * WORKLOAD.md with the same inputs and writes the same canonical result, so the
+ * harness can compare engines result by result before it times anything.
+ *
+ * Conventions:
+ * - Ids are the workload generator's (workload.h): every backend stores them as
+ *   given, so a result names the same entities in every engine. Answers get ids
+ *   1, 2, 3, ... in the order they are recorded (the harness records them in the
+ *   same order everywhere), so (created_at desc, answer id desc) orders alike.
+ * - Functions return 0 on success and -1 on failure after writing a one-line
+ *   reason into be->err (engine, operation, and the engine's own message).
+ * - A backend handle is used by one thread at a time; bk_clone() gives another
+ *   handle on the same store for another thread (reads only).
+ * - Results go into a bk_result: a canonical, engine-independent byte string
+ *   (bk_put_* below) and a summary count; the harness hashes and compares it.
+ */
+#ifndef QS_BENCH_BACKEND_H
+#define QS_BENCH_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workload.h"
+
+/* ------------------------------------------------------------ results */
+
+/* The canonical form of one operation's result. Fields are appended in a fixed order
+ * as little-endian integers and length-prefixed strings; two engines agree when their
+ * bytes are equal. */
+typedef struct bk_result {
+    uint8_t *bytes;
+    size_t len, cap;
+    uint32_t rows;      /* rows returned (history rows, progress rows, ...) */
+} bk_result;
+
+void bk_result_reset(bk_result *r);
+void bk_result_free(bk_result *r);
+void bk_put_u64(bk_result *r, uint64_t v);
+void bk_put_i64(bk_result *r, int64_t v);
+void bk_put_str(bk_result *r, const char *s, size_t len);
+
+/* ------------------------------------------------------------ operations */
+
+/* How commits reach the disk in this run (WORKLOAD.md "Exact semantics"). */
+typedef enum bk_sync {
+    BK_SYNC_DURABLE = 0,   /* every commit waits for the disk */
+    BK_SYNC_LAZY = 1       /* commits do not wait (crash-safe, not power-safe) */
+} bk_sync;
+
+/* test_create patterns. */
+typedef enum bk_draw {
+    BK_DRAW_FILTER = 1,    /* one topic and one difficulty */
+    BK_DRAW_ADAPTIVE = 2,  /* one system, question rate in [4000, 7000] */
+    BK_DRAW_WEAK = 3       /* topics where the user's rate is below 6000, else all */
+} bk_draw;
+
+typedef struct bk_draw_args {
+    bk_draw pattern;
+    uint32_t user, system, topic;
+    uint8_t difficulty;
+    uint16_t count;        /* 40 */
+    uint64_t seed;
+    uint64_t test_id;      /* the id the new test gets */
+    int64_t created_at;
+} bk_draw_args;
+
+typedef struct backend backend;
+
+typedef struct backend_ops {
+    const char *name;                           /* "quizstore", "sqlite", "postgres" */
+    /* Open the store in (or for) @p dir, creating it empty if it does not exist.
+     * Reopening an existing store with another @p sync is how the harness switches
+     * between durable and lazy runs. */
+    int (*open)(backend *be, const char *dir, bk_sync sync);
+    void (*close)(backend *be);                 /* frees be->impl, sets it NULL */
+    /* A second handle on the same store, for a reader thread. NULL if unsupported. */
+    backend *(*clone)(backend *be);
+
+    /* Loading: the bank and users, then history tests and answers in stream order. */
+    int (*load_bank)(backend *be, const wl_gen *g);
+    int (*begin)(backend *be);                  /* start a batch (transaction) */
+    int (*commit)(backend *be);                 /* end it */
+    int (*put_test)(backend *be, const wl_test *t);
+    int (*answer_submit)(backend *be, const wl_answer *a);   /* every aggregate */
+    int (*interaction_log)(backend *be, const wl_interaction *ix);
+
+    /* The product's reads, each in its own read transaction. What each appends to
+     * @p out, in order (u = bk_put_u64, i = bk_put_i64, s = bk_put_str): */
+
+    /* u id, subject, system, topic, difficulty, type, active, correct_option,
+     * n_options; i created_at; s stem, explanation, each option. rows = 1. */
+    int (*question_get)(backend *be, uint32_t question, bk_result *out);
+    /* per topic the user answered, by topic id: u topic, attempts, correct, rate_bp;
+     * i last_answered_at. rows = topics. */
+    int (*progress_view)(backend *be, uint32_t user, bk_result *out);
+    /* u answered, correct, rate_bp, time_ms; i last_day (-1 with no answers);
+     * u streak, best_streak; then per day of now_day-29 .. now_day with answers,
+     * oldest first: i day; u answers, correct, time_ms. rows = days. */
+    int (*dashboard)(backend *be, uint32_t user, int64_t now, bk_result *out);
+    /* the global top 100 by (correct desc, user asc): u rank, user, correct each;
+     * then the user's own: u rank, user, correct. rows = top entries. */
+    int (*leaderboard)(backend *be, uint32_t user, bk_result *out);
+    /* the 20 newest answers by (created_at desc, answer id desc), then the next 20
+     * from the cursor after the 20th: per row u answer_id; i created_at; u test,
+     * question, topic, correct, status, score, time_spent_ms. rows = rows. */
+    int (*history)(backend *be, uint32_t user, bk_result *out);
+    /* ACTIVE and PAUSED tests, at most 20, by (last_activity_at desc, id desc):
+     * u id, status; i last_activity_at; u n_questions. rows = tests. */
+    int (*test_list)(backend *be, uint32_t user, bk_result *out);
+    /* Writes the new ACTIVE test d->test_id (its own transaction). out: u each drawn
+     * question id, in draw order; rows = count. Draws are random, so the harness
+     * compares counts across engines and checks membership in the filter itself. */
+    int (*test_create)(backend *be, const bk_draw_args *d, bk_result *out);
+
+    /* Bytes the store takes on disk now. */
+    int (*size_on_disk)(backend *be, uint64_t *bytes);
+
+    /* Bulk import of a history the way an operator would load it, from the CSV files
+     * qs-gen writes into @p csv_dir (subjects ... interactions, common schemas), into
+     * the empty store just opened, with every index and aggregate built when it
+     * returns: quizstore through its CLI (`quizstore import`, path in the QS_CLI
+     * environment variable), PostgreSQL with COPY, SQLite with its fastest honest
+     * path. Sets *answers to the answers loaded. */
+    int (*bulk_import)(backend *be, const char *csv_dir, uint64_t *answers);
+} backend_ops;
+
+struct backend {
+    const backend_ops *ops;
+    void *impl;
+    char err[512];
+};
+
+/* Record a failure reason in be->err; returns -1. */
+int bk_fail(backend *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The backends. NULL ops functions are not allowed (but clone): a backend implements
+ * them all. bk_sqlite_ops draws tests with ORDER BY RANDOM(), as platforms do;
+ * bk_sqlite_pool_ops is the same store drawing from precomputed pool tables. */
+extern const backend_ops bk_quizstore_ops;
+extern const backend_ops bk_sqlite_ops;
+extern const backend_ops bk_sqlite_pool_ops;
+extern const backend_ops bk_postgres_ops;
+
+/* A new handle for @p ops (not yet opened); NULL when out of memory. bk_free() closes
+ * it if open and frees it. */
+backend *bk_new(const backend_ops *ops);
+void bk_free(backend *be);
+
+#endif /* QS_BENCH_BACKEND_H */
