@@ -121,7 +121,7 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
             t->completed_at != before->completed_at || t->n_questions != before->n_questions) {
             rc = eng_test_put(txn, t);
             if (!rc)
-                rc = idx_test_reindex(txn, before, t);
+                rc = idx_test_changed(txn, before, t);
         }
     }
     return rc ? eng_txn_failed(txn, rc) : 0;

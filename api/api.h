@@ -3,6 +3,7 @@
 #define QS_API_H
 
 #include "engine.h"
+#include "composite.h"
 #include "index.h"
 #include "model.h"
 

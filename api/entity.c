@@ -229,23 +229,27 @@ int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
     if ((rc = check_question(txn, q)) != 0)
         return rc;
     identity who;
-    qs_question old, next = *q;
+    idx_question old, now;
+    qs_question next = *q;
     if ((rc = resolve_identity(txn, QS_QUESTION, q->id, q->ext_id, ENG_NEXT_QUESTION,
                                UINT32_MAX, &who)))
         return rc;
     next.id = (uint32_t)who.id;
-    rc = eng_question_head(txn, next.id, &old);
-    if (rc && rc != QS_NOTFOUND)
-        return rc;
-    if ((rc = merge_ext(old.ext_id, q->ext_id, next.ext_id, QS_QUESTION, who.id)) != 0)
+    int found = idx_question_load(txn, next.id, &old);
+    if (found && found != QS_NOTFOUND)
+        return found;
+    if ((rc = merge_ext(old.head.ext_id, q->ext_id, next.ext_id, QS_QUESTION, who.id)) != 0)
         return rc;
     if (id)
         *id = next.id;
-    if (eng_question_same(txn, &next))
+    if (found == 0 && eng_question_same(txn, &next))
         return 0;
-    if ((rc = eng_question_put(txn, &next, 0)) == 0)
+    now = old;   /* the band stays: it moves with answers */
+    now.head = next;
+    if ((rc = eng_question_put(txn, &next, 0)) == 0 &&
+        (rc = idx_question_changed(txn, found == 0 ? &old : NULL, &now)) == 0)
         rc = finish_ext(txn, QS_QUESTION, &who, next.ext_id);
-    return rc;
+    return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
 int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
@@ -482,7 +486,7 @@ static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
 {
     int rc = eng_test_put(txn, t);
     if (!rc)
-        rc = idx_test_reindex(txn, old, t);
+        rc = idx_test_changed(txn, old, t);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
@@ -543,6 +547,8 @@ static int check_draw(qs_txn *txn, const qs_draw *d)
                         QS_TEST_MAX_QUESTIONS);
     if (d->difficulty > 3)
         return eng_fail(QS_INVALID, "difficulty %u is outside 0..3", d->difficulty);
+    if (d->only > QS_ONLY_MARKED)
+        return eng_fail(QS_INVALID, "draw filter 'only' %u is not 0..3", d->only);
     if (d->pattern == QS_DRAW_ADAPTIVE && (!d->system || d->rate_min_bp > d->rate_max_bp ||
                                            d->rate_max_bp > 10000))
         return eng_fail(QS_INVALID, "adaptive draw needs a system and 0 <= min <= max <= 10000");

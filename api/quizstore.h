@@ -284,6 +284,42 @@ int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
  *  @return 0, QS_NOTFOUND, QS_CORRUPT. Any transaction. */
 int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
 
+/** Orders of qs_question_list(). */
+typedef enum qs_list_order {
+    QS_ORDER_ID = 0,      /**< question id ascending */
+    QS_ORDER_NEWEST = 1   /**< created_at descending, then id descending */
+} qs_list_order;
+
+#define QS_BAND_NONE 11   /**< qs_question_filter.band: questions never answered */
+
+/** What qs_question_list() returns. Zero-initialise: every 0 means "any". */
+typedef struct qs_question_filter {
+    uint32_t subject, system, topic;
+    uint8_t difficulty;   /**< 1..3 */
+    uint8_t active;       /**< 1 = active only, 2 = inactive only */
+    uint8_t band;         /**< success band + 1 (1..10: rate 0-9 %, ... 90-100 %), or
+                               QS_BAND_NONE */
+    uint8_t order;        /**< qs_list_order */
+} qs_question_filter;
+
+#define QS_LIST_CURSOR_SIZE 16
+/** Position in a question listing; qs_question_list() checks it fits the order. */
+typedef struct qs_list_cursor {
+    unsigned char bytes[QS_LIST_CURSOR_SIZE];
+} qs_list_cursor;
+
+/** The ids of the questions that match @p f, a page at a time, in @p f->order.
+ *  The engine reads the narrowest index that fits the filter (topic, system and
+ *  band, subject, system, creation time) and scans the bank only when none does.
+ *  @param[in]  after  NULL for the first page, else the previous page's @p next
+ *  @param[out] ids    up to @p cap ids; @p *n is the number written, and a page
+ *                     shorter than @p cap is the last one
+ *  @param[out] next   position after the last id written (may be NULL)
+ *  @return 0, QS_INVALID (filter out of range, or a cursor of another order),
+ *          QS_BAD_CURSOR (a damaged cursor), QS_CORRUPT. Any transaction. */
+int qs_question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cursor *after,
+                     uint32_t *ids, size_t cap, size_t *n, qs_list_cursor *next);
+
 /** Result of qs_bank_compress(). */
 typedef struct qs_compress_report {
     uint32_t questions;     /**< questions seen */
@@ -361,12 +397,21 @@ typedef enum qs_draw_pattern {
                                questions when there are none */
 } qs_draw_pattern;
 
+/** Which of the eligible questions a draw keeps, by the user's own record. */
+typedef enum qs_draw_only {
+    QS_ONLY_ANY = 0,        /**< all of them */
+    QS_ONLY_UNUSED = 1,     /**< those the user never answered */
+    QS_ONLY_INCORRECT = 2,  /**< those whose latest answer by the user was wrong */
+    QS_ONLY_MARKED = 3      /**< those the user marked */
+} qs_draw_only;
+
 /** Parameters of qs_test_create(). Zero-initialise, then set what applies. */
 typedef struct qs_draw {
     uint64_t id;                     /**< the new test's id, or 0 to assign one */
     uint32_t user;
     uint8_t pattern;                 /**< qs_draw_pattern */
     uint8_t mode;                    /**< qs_test_mode of the new test */
+    uint8_t only;                    /**< qs_draw_only */
     uint32_t subject, system, topic; /**< QS_DRAW_FILTER / QS_DRAW_ADAPTIVE (system) */
     uint8_t difficulty;              /**< 0 = any */
     uint16_t rate_min_bp, rate_max_bp;
@@ -376,11 +421,59 @@ typedef struct qs_draw {
 } qs_draw;
 
 /** Create an ACTIVE test of up to @p d->count distinct active questions drawn at random
- *  from those the pattern admits. When fewer are eligible the test holds all of them:
- *  @p out->n_questions says how many.
+ *  from those the pattern and @p d->only admit, from the precomputed pools: no sort,
+ *  no scan of the bank. Every eligible question is equally likely to be drawn, and a
+ *  draw is a function of the seed and the store. When fewer are eligible the test
+ *  holds all of them: @p out->n_questions says how many.
  *  @return 0, QS_NOTFOUND (user), QS_EXISTS (d->id is taken), QS_INVALID, QS_READONLY.
  *          Write transaction. */
 int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
+
+/** Kinds of precomputed question pools. Each holds the active questions that share
+ *  its coordinates (a, b, c), uniformly shuffled, so qs_test_create() draws without
+ *  sorting. */
+typedef enum qs_pool_kind {
+    QS_POOL_ALL = 1,      /**< a = difficulty */
+    QS_POOL_SYSTEM = 2,   /**< a = system, b = difficulty */
+    QS_POOL_TOPIC = 3,    /**< a = system, b = topic, c = difficulty */
+    QS_POOL_SUBJECT = 4,  /**< a = subject, b = difficulty */
+    QS_POOL_BAND = 5      /**< a = system, b = success band (rate / 1000, 9 from 90 %);
+                               only questions with attempts */
+} qs_pool_kind;
+
+/** One pool. */
+typedef struct qs_pool_info {
+    uint8_t kind;         /**< qs_pool_kind */
+    uint32_t a, b, c;
+    uint32_t size;
+} qs_pool_info;
+
+/** Every non-empty pool, by (kind, a, b, c). @return 0, QS_CORRUPT. Any transaction. */
+int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n);
+
+/** Shuffle every pool anew from @p seed (pools stay uniformly shuffled as questions
+ *  come and go; this gives them a fresh order, e.g. on a schedule).
+ *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
+int qs_pools_reshuffle(qs_txn *txn, uint64_t seed);
+
+/** What qs_index_verify() found in one derived structure. */
+typedef struct qs_index_report {
+    char name[32];            /**< "q_filter", ..., "test_by_user", "pools" */
+    uint64_t checked;         /**< entries the records call for */
+    uint64_t missing;         /**< of those, absent */
+    uint64_t extra;           /**< entries no record calls for (or in the wrong place) */
+    char first_finding[160];  /**< the first finding, naming the entry; "" for none */
+} qs_index_report;
+
+/** Check every secondary index and pool against the records they derive from, both
+ *  ways. One row per index, then one for the pools.
+ *  @return 0 (findings are in the rows, not the return code), QS_CORRUPT.
+ *  Any transaction. */
+int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
+
+/** Rebuild every secondary index and pool from the records.
+ *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
+int qs_index_rebuild(qs_txn *txn);
 
 /** A row of qs_test_list(). */
 typedef struct qs_test_row {

@@ -50,6 +50,12 @@ typedef enum eng_db {
     ENG_LB,           /* (board, correct) -> users, DUPSORT|DUPFIXED */
     ENG_LB_COUNT,     /* (board, level, block) -> users in that correct-count block */
     ENG_BUCKETS,      /* (table, period start) -> bucket registry record */
+    ENG_Q_FILTER,     /* (system, topic, difficulty) -> question ids, DUPSORT|DUPFIXED */
+    ENG_Q_SUBJECT,    /* (subject, difficulty) -> question ids, DUPSORT|DUPFIXED */
+    ENG_Q_BAND,       /* (system, success band) -> question ids, DUPSORT|DUPFIXED */
+    ENG_Q_CREATED,    /* (created_at, question) -> "" */
+    ENG_POOL,         /* (pool, position) -> question id: the shuffled pools */
+    ENG_POOL_POS,     /* (pool, question) -> position */
     ENG_DB_COUNT
 } eng_db;
 

@@ -31,6 +31,12 @@ static const struct {
     [ENG_LB] = {"lb", MDB_DUPSORT | MDB_DUPFIXED},
     [ENG_LB_COUNT] = {"lb_count", 0},
     [ENG_BUCKETS] = {"buckets", 0},
+    [ENG_Q_FILTER] = {"q_filter", MDB_DUPSORT | MDB_DUPFIXED},
+    [ENG_Q_SUBJECT] = {"q_subject", MDB_DUPSORT | MDB_DUPFIXED},
+    [ENG_Q_BAND] = {"q_band", MDB_DUPSORT | MDB_DUPFIXED},
+    [ENG_Q_CREATED] = {"q_created", 0},
+    [ENG_POOL] = {"pool", 0},
+    [ENG_POOL_POS] = {"pool_pos", 0},
 };
 
 const char *eng_db_name(eng_db db)

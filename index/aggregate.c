@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "composite.h"
 #include "index.h"
 
 static int ok_or_new(int rc)
@@ -34,18 +35,40 @@ static int apply_user_question(qs_txn *txn, const eng_answer *a, int *first)
     return eng_uq_put(txn, a->user, a->question, &s);
 }
 
+/* A question whose success band moves changes band index and band pool. */
+static int apply_band(qs_txn *txn, uint32_t question, const eng_qstat *before,
+                      const eng_qstat *after)
+{
+    uint32_t band = idx_band_of(after->attempts, after->correct);
+    if (before->attempts && idx_band_of(before->attempts, before->correct) == band)
+        return 0;
+    idx_question old, now;
+    int rc = idx_question_load(txn, question, &now);
+    if (rc)
+        return rc;
+    old = now;
+    old.has_band = before->attempts > 0;
+    old.band = old.has_band ? (uint8_t)idx_band_of(before->attempts, before->correct) : 0;
+    now.has_band = 1;
+    now.band = (uint8_t)band;
+    return idx_question_changed(txn, &old, &now);
+}
+
 static int apply_question(qs_txn *txn, const eng_answer *a, int first_by_user)
 {
-    eng_qstat s;
+    eng_qstat s, before;
     int rc = ok_or_new(eng_qstat_get(txn, a->question, &s));
     if (rc)
         return rc;
+    before = s;
     s.attempts++;
     s.correct += a->correct;
     s.users += first_by_user ? 1 : 0;
     s.score_sum += a->score;
     s.time_sum += a->time_ms;
-    return eng_qstat_put(txn, a->question, &s);
+    if ((rc = eng_qstat_put(txn, a->question, &s)) != 0)
+        return rc;
+    return apply_band(txn, a->question, &before, &s);
 }
 
 static int apply_progress(qs_txn *txn, const eng_answer *a)

@@ -30,8 +30,16 @@ int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answer
 
 /* ------------------------------------------------------------ tests */
 
-/* Keep test_by_user in step with a test put: @p old is NULL for a new test. */
-int idx_test_reindex(qs_txn *txn, const qs_test *old, const qs_test *t);
+/* A position in a question listing: the last id returned and its created_at. */
+typedef struct idx_list_pos {
+    uint32_t id;
+    int64_t created_at;
+} idx_list_pos;
+
+/* Questions matching @p f after @p after (NULL: from the start), up to @p cap ids;
+ * *n is the number written and *last the position of the last one. */
+int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_pos *after,
+                      uint32_t *ids, size_t cap, size_t *n, idx_list_pos *last);
 
 /* Draw up to d->count distinct active questions for a new test into @p out. */
 int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out);

@@ -1,0 +1,404 @@
+/* composite.c: hand-maintained composite secondary indexes, each declared once.
+ *
+ * An index is a database of entries cut from the records of one source (the
+ * questions, seen with their success band, or the tests). Its declaration says
+ * which database, and how to cut a record's entries (cut) and find the record an
+ * entry came from (owner). Every put of a record goes through idx_*_changed() in
+ * the same transaction: entries of the old version that the new one lacks are
+ * deleted, the new ones added. Rebuild and verify work from the same
+ * declarations, and cover the pools (pool.c) too.
+ *
+ *   index         key                                   value
+ *   q_filter      system u32 | topic u32 | difficulty u8   question u32 (DUPFIXED)
+ *   q_subject     subject u32 | difficulty u8              question u32 (DUPFIXED)
+ *   q_band        system u32 | band u8                     question u32 (DUPFIXED)
+ *   q_created     created_at time | question u32           (empty)
+ *   test_by_user  user u32 | status u8 |                   (empty)
+ *                 last_activity_at time | test u64
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "composite.h"
+
+#define MAX_ENTRIES 4
+
+typedef struct idx_entry {
+    eng_key key;
+    uint8_t val[4];
+    uint8_t val_len;   /* 4 for id-valued (DUPFIXED) indexes, 0 for key-only ones */
+} idx_entry;
+
+typedef struct idx_def {
+    const char *name;
+    eng_db db;
+    idx_source source;
+    /* The entries of @p rec (idx_question* or qs_test*), into @p out. */
+    size_t (*cut)(const void *rec, idx_entry *out);
+    /* The id of the record an entry came from. */
+    uint64_t (*owner)(const MDB_val *key, const MDB_val *val);
+} idx_def;
+
+/* ------------------------------------------------------------------ declarations */
+
+static void id_value(idx_entry *e, uint32_t id)
+{
+    eng_put32(e->val, id);
+    e->val_len = 4;
+}
+
+static uint64_t owner_in_value(const MDB_val *key, const MDB_val *val)
+{
+    return val->mv_size == 4 ? eng_get32(val->mv_data) : 0;
+}
+
+static size_t cut_filter(const void *rec, idx_entry *out)
+{
+    const qs_question *q = &((const idx_question *)rec)->head;
+    ek_reset(&out->key);
+    ek_u32(&out->key, q->system);
+    ek_u32(&out->key, q->topic);
+    ek_u8(&out->key, q->difficulty);
+    id_value(out, q->id);
+    return 1;
+}
+
+static size_t cut_subject(const void *rec, idx_entry *out)
+{
+    const qs_question *q = &((const idx_question *)rec)->head;
+    ek_reset(&out->key);
+    ek_u32(&out->key, q->subject);
+    ek_u8(&out->key, q->difficulty);
+    id_value(out, q->id);
+    return 1;
+}
+
+static size_t cut_band(const void *rec, idx_entry *out)
+{
+    const idx_question *q = rec;
+    if (!q->has_band)
+        return 0;
+    ek_reset(&out->key);
+    ek_u32(&out->key, q->head.system);
+    ek_u8(&out->key, q->band);
+    id_value(out, q->head.id);
+    return 1;
+}
+
+static size_t cut_created(const void *rec, idx_entry *out)
+{
+    const qs_question *q = &((const idx_question *)rec)->head;
+    ek_reset(&out->key);
+    ek_time(&out->key, q->created_at);
+    ek_u32(&out->key, q->id);
+    out->val_len = 0;
+    return 1;
+}
+
+static uint64_t owner_created(const MDB_val *key, const MDB_val *val)
+{
+    return key->mv_size == 12 ? eng_get32((const uint8_t *)key->mv_data + 8) : 0;
+}
+
+static size_t cut_test(const void *rec, idx_entry *out)
+{
+    const qs_test *t = rec;
+    eng_test_index_key(&out->key, t->user, t->status, t->last_activity_at, t->id);
+    out->val_len = 0;
+    return 1;
+}
+
+static uint64_t owner_test(const MDB_val *key, const MDB_val *val)
+{
+    return key->mv_size == 21 ? eng_get64((const uint8_t *)key->mv_data + 13) : 0;
+}
+
+static const idx_def defs[] = {
+    {"q_filter", ENG_Q_FILTER, IDX_QUESTIONS, cut_filter, owner_in_value},
+    {"q_subject", ENG_Q_SUBJECT, IDX_QUESTIONS, cut_subject, owner_in_value},
+    {"q_band", ENG_Q_BAND, IDX_QUESTIONS, cut_band, owner_in_value},
+    {"q_created", ENG_Q_CREATED, IDX_QUESTIONS, cut_created, owner_created},
+    {"test_by_user", ENG_TEST_BY_USER, IDX_TESTS, cut_test, owner_test},
+};
+#define N_DEFS (sizeof defs / sizeof defs[0])
+
+/* ------------------------------------------------------------------ sources */
+
+int idx_question_load(qs_txn *txn, uint32_t id, idx_question *out)
+{
+    eng_qstat s;
+    memset(out, 0, sizeof *out);
+    int rc = eng_question_head(txn, id, &out->head);
+    if (rc)
+        return rc;
+    rc = eng_qstat_get(txn, id, &s);
+    if (rc == 0 && s.attempts) {
+        out->has_band = 1;
+        out->band = (uint8_t)idx_band_of(s.attempts, s.correct);
+    }
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+/* A record of a source, loaded by id into @p buf. */
+static int load_record(qs_txn *txn, idx_source src, uint64_t id, void *buf)
+{
+    if (src == IDX_QUESTIONS)
+        return id > UINT32_MAX ? QS_NOTFOUND : idx_question_load(txn, (uint32_t)id, buf);
+    return eng_test_get(txn, id, buf);
+}
+
+typedef union record_buf {
+    idx_question q;
+    qs_test t;
+} record_buf;
+
+typedef int (*record_fn)(qs_txn *txn, const void *rec, void *ctx);
+
+/* Call @p fn on every record of @p src, in id order. */
+static int each_record(qs_txn *txn, idx_source src, record_fn fn, void *ctx)
+{
+    static _Thread_local record_buf buf;
+    eng_db db = src == IDX_QUESTIONS ? ENG_QUESTION : ENG_TEST;
+    size_t key_len = src == IDX_QUESTIONS ? 4 : 8;
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        if ((rc = eng_key_check(&mk, key_len, eng_db_name(db))) != 0)
+            break;
+        uint64_t id = key_len == 4 ? eng_get32(mk.mv_data) : eng_get64(mk.mv_data);
+        if ((rc = load_record(txn, src, id, &buf)) != 0 || (rc = fn(txn, &buf, ctx)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+/* ------------------------------------------------------------------ maintenance */
+
+static int entry_equal(const idx_entry *a, const idx_entry *b)
+{
+    return a->key.n == b->key.n && memcmp(a->key.b, b->key.b, a->key.n) == 0 &&
+           a->val_len == b->val_len && memcmp(a->val, b->val, a->val_len) == 0;
+}
+
+static int entry_in(const idx_entry *e, const idx_entry *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (entry_equal(e, &set[i]))
+            return 1;
+    return 0;
+}
+
+static int entry_put(qs_txn *txn, const idx_def *d, const idx_entry *e)
+{
+    MDB_val mk = {e->key.n, (void *)e->key.b}, mv = {e->val_len, (void *)e->val};
+    int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, d->db), &mk, &mv,
+                     e->val_len ? MDB_NODUPDATA : 0);
+    if (rc == MDB_KEYEXIST)
+        return 0;
+    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", d->name)) : 0;
+}
+
+static int entry_del(qs_txn *txn, const idx_def *d, const idx_entry *e)
+{
+    MDB_val dup = {e->val_len, (void *)e->val};
+    int rc = eng_del(txn, eng_dbi(txn, d->db), d->name, &e->key, e->val_len ? &dup : NULL);
+    if (rc == QS_NOTFOUND)
+        return eng_corrupt(d->db, &e->key, "index entry missing");
+    return rc;
+}
+
+static int update_source(qs_txn *txn, idx_source src, const void *old, const void *rec)
+{
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const idx_def *d = &defs[i];
+        idx_entry before[MAX_ENTRIES], after[MAX_ENTRIES];
+        size_t nb, na;
+        int rc = 0;
+        if (d->source != src)
+            continue;
+        nb = old ? d->cut(old, before) : 0;
+        na = rec ? d->cut(rec, after) : 0;
+        for (size_t j = 0; j < nb && !rc; j++)
+            if (!entry_in(&before[j], after, na))
+                rc = entry_del(txn, d, &before[j]);
+        for (size_t j = 0; j < na && !rc; j++)
+            if (!entry_in(&after[j], before, nb))
+                rc = entry_put(txn, d, &after[j]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_question *q)
+{
+    int rc = update_source(txn, IDX_QUESTIONS, old, q);
+    if (!rc)
+        rc = idx_pools_update(txn, old, q);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t)
+{
+    int rc = update_source(txn, IDX_TESTS, old, t);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+/* ------------------------------------------------------------------ verify */
+
+typedef struct verify_ctx {
+    const idx_def *def;
+    qs_index_report *report;
+} verify_ctx;
+
+static void finding(qs_index_report *r, const char *fmt, const char *name, const eng_key *k,
+                    const char *what)
+{
+    if (r->first_finding[0])
+        return;
+    char hex[80];
+    size_t o = 0;
+    for (size_t i = 0; i < k->n && o + 2 < sizeof hex; i++)
+        o += (size_t)snprintf(hex + o, sizeof hex - o, "%02x", k->b[i]);
+    snprintf(r->first_finding, sizeof r->first_finding, fmt, name, hex, what);
+}
+
+/* Every entry a record should have is there. */
+static int verify_record(qs_txn *txn, const void *rec, void *arg)
+{
+    verify_ctx *v = arg;
+    idx_entry e[MAX_ENTRIES];
+    size_t n = v->def->cut(rec, e);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val mk = {e[i].key.n, e[i].key.b}, mv = {e[i].val_len, e[i].val};
+        MDB_cursor *cur;
+        int rc;
+        if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, v->def->db), &cur)) != 0)
+            return eng_mdb_rc(rc, "open cursor", v->def->name);
+        rc = mdb_cursor_get(cur, &mk, &mv, e[i].val_len ? MDB_GET_BOTH : MDB_SET);
+        mdb_cursor_close(cur);
+        v->report->checked++;
+        if (rc == MDB_NOTFOUND) {
+            v->report->missing++;
+            finding(v->report, "%s: entry %s missing (%s)", v->def->name, &e[i].key,
+                    "its record has it");
+        } else if (rc) {
+            return eng_mdb_rc(rc, "read", v->def->name);
+        }
+    }
+    return 0;
+}
+
+/* Every entry comes from a live record that still has it. */
+static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
+{
+    static _Thread_local record_buf buf;
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, d->db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", d->name);
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        idx_entry want[MAX_ENTRIES], got;
+        eng_key k;
+        ek_reset(&k);
+        ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
+        got.key = k;
+        got.val_len = (uint8_t)(mv.mv_size == 4 ? 4 : 0);
+        if (got.val_len)
+            memcpy(got.val, mv.mv_data, 4);
+        uint64_t id = d->owner(&mk, &mv);
+        int lrc = id ? load_record(txn, d->source, id, &buf) : QS_NOTFOUND;
+        if (lrc && lrc != QS_NOTFOUND) {
+            rc = lrc;
+            break;
+        }
+        if (lrc == QS_NOTFOUND || !entry_in(&got, want, d->cut(&buf, want))) {
+            r->extra++;
+            finding(r, "%s: entry %s %s", d->name, &k,
+                    lrc ? "points at no record" : "does not match its record");
+        }
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, d->name);
+}
+
+/* ------------------------------------------------------------------ rebuild */
+
+typedef struct rebuild_ctx {
+    const idx_def *def;
+} rebuild_ctx;
+
+static int rebuild_record(qs_txn *txn, const void *rec, void *arg)
+{
+    const idx_def *d = ((rebuild_ctx *)arg)->def;
+    idx_entry e[MAX_ENTRIES];
+    size_t n = d->cut(rec, e);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = entry_put(txn, d, &e[i]);
+    return rc;
+}
+
+static int pool_record(qs_txn *txn, const void *rec, void *arg)
+{
+    return idx_pools_update(txn, NULL, rec);
+}
+
+static int empty_db(qs_txn *txn, eng_db db)
+{
+    int rc = mdb_drop(eng_mdb(txn), eng_dbi(txn, db), 0);
+    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "empty", eng_db_name(db))) : 0;
+}
+
+int idx_rebuild(qs_txn *txn)
+{
+    int rc = 0;
+    for (size_t i = 0; i < N_DEFS && !rc; i++) {
+        rebuild_ctx ctx = {&defs[i]};
+        if (!(rc = empty_db(txn, defs[i].db)))
+            rc = each_record(txn, defs[i].source, rebuild_record, &ctx);
+    }
+    if (!rc && !(rc = empty_db(txn, ENG_POOL)) && !(rc = empty_db(txn, ENG_POOL_POS)))
+        rc = each_record(txn, IDX_QUESTIONS, pool_record, NULL);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+static int pools_check_record(qs_txn *txn, const void *rec, void *r)
+{
+    return idx_pools_check_question(txn, rec, r);
+}
+
+int idx_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
+{
+    size_t total = N_DEFS + 1;
+    for (size_t i = 0; i < N_DEFS && i < cap; i++) {
+        qs_index_report *r = &rows[i];
+        verify_ctx v = {&defs[i], r};
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "%s", defs[i].name);
+        int rc = each_record(txn, defs[i].source, verify_record, &v);
+        if (!rc)
+            rc = verify_entries(txn, &defs[i], r);
+        if (rc)
+            return rc;
+    }
+    if (N_DEFS < cap) {
+        qs_index_report *r = &rows[N_DEFS];
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "pools");
+        int rc = each_record(txn, IDX_QUESTIONS, pools_check_record, r);
+        if (!rc)
+            rc = idx_pools_check_entries(txn, r);
+        if (rc)
+            return rc;
+    }
+    *n = total;
+    return 0;
+}

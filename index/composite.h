@@ -1,0 +1,21 @@
+/* composite.h: the declared secondary indexes (composite.c) and their upkeep. */
+#ifndef QS_COMPOSITE_H
+#define QS_COMPOSITE_H
+
+#include "pool.h"
+
+typedef enum idx_source { IDX_QUESTIONS, IDX_TESTS } idx_source;
+
+/* Keep every index and pool of a question in step with a change: @p old NULL for a
+ * new question. */
+int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_question *q);
+/* Keep every index of a test in step: @p old NULL for a new test. */
+int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t);
+
+/* Empty every declared index and the pools, and cut them again from the records. */
+int idx_rebuild(qs_txn *txn);
+/* One report per declared index, then one for the pools (rows as qs_index_verify). */
+int idx_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
+int idx_pools_reshuffle(qs_txn *txn, uint64_t seed);
+
+#endif /* QS_COMPOSITE_H */
