@@ -82,13 +82,6 @@ static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
     memset(out, 0, sizeof *out);
     if ((rc = grade(a, &q, &out->correct)) != 0 || (rc = claim_in_test(t, a->question)) != 0)
         return rc;
-    eng_locator l;
-    rc = eng_locator_get(txn, a->test, a->question, &l);
-    if (rc == 0)
-        return eng_fail(QS_EXISTS, "test %llu already has an answer to question %u",
-                        (unsigned long long)a->test, a->question);
-    if (rc != QS_NOTFOUND)
-        return rc;
     out->user = t->user;
     out->created_at = a->created_at;
     out->test = a->test;
@@ -105,11 +98,16 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
 {
     MDB_dbi bucket;
     const char *name;
+    eng_locator l = {e->user, e->created_at, eng_counter_peek(txn, ENG_NEXT_ANSWER)};
+    /* Claiming (test, question) is the first write: a duplicate stops here, with
+     * nothing written and no answer id taken. */
+    int rc = eng_locator_add(txn, e->test, e->question, &l);
+    if (rc == QS_EXISTS)
+        return eng_fail(QS_EXISTS, "test %llu already has an answer to question %u",
+                        (unsigned long long)e->test, e->question);
     e->id = eng_counter_next(txn, ENG_NEXT_ANSWER);
-    eng_locator l = {e->user, e->created_at, e->id};
-    int rc = eng_bucket_for(txn, ENG_T_ANSWER, e->created_at, 1, &bucket, &name);
+    if (!rc) rc = eng_bucket_for(txn, ENG_T_ANSWER, e->created_at, 1, &bucket, &name);
     if (!rc) rc = eng_answer_put(txn, bucket, name, e);
-    if (!rc) rc = eng_locator_add(txn, e->test, e->question, &l);
     if (!rc) rc = idx_apply_answer(txn, e);
     if (!rc) {
         if (e->created_at > t->last_activity_at)

@@ -84,6 +84,8 @@ typedef enum eng_counter {
 } eng_counter;
 /* Take the next value of @p c (first is 1). Write transaction. */
 uint64_t eng_counter_next(qs_txn *txn, eng_counter c);
+/* The value eng_counter_next(c) would take, without taking it. */
+uint64_t eng_counter_peek(qs_txn *txn, eng_counter c);
 /* Make sure later eng_counter_next(c) return more than @p used. */
 void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used);
 

@@ -69,6 +69,11 @@ uint64_t eng_counter_next(qs_txn *txn, eng_counter c)
     return ++txn->counters[c];
 }
 
+uint64_t eng_counter_peek(qs_txn *txn, eng_counter c)
+{
+    return txn->counters[c] + 1;
+}
+
 void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used)
 {
     if (used > txn->counters[c]) {

@@ -6,21 +6,22 @@
  *   lb        (board u32, correct u32) -> user u32, DUPSORT|DUPFIXED: the users
  *             holding each count, ascending, so the order "correct desc, user asc"
  *             is a reverse walk over keys with each key's users read forward.
- *   lb_count  (board u32, level u8, block u32) -> users in the block: level 0
- *             counts each correct value, level 1 each run of 64 values
- *             (correct >> 6), level 2 each run of 4096 (correct >> 12).
+ *   lb_count  (board u32, level u8, block u32) -> users in the block: level 1
+ *             counts each run of 64 correct values (correct >> 6), level 2 each
+ *             run of 4096 (correct >> 12). A single value's users are counted by
+ *             LMDB itself (mdb_cursor_count on its lb key).
  *
  * A rank sums at most a few hundred counts, whatever the number of users ahead:
  * the level-2 blocks above the user's, the level-1 blocks above it within its
- * level-2 block, the level-0 values above it within its level-1 block, then the
- * users tied with it whose id is lower.
+ * level-2 block, the values above it within its level-1 block, then the users
+ * tied with it whose id is lower.
  */
 #include <string.h>
 
 #include "index.h"
 
-#define LEVELS 3
-static const unsigned level_shift[LEVELS] = {0, 6, 12};
+#define LEVELS 2
+static const unsigned level_shift[LEVELS] = {6, 12};   /* levels 1 and 2 */
 
 /* Weekly boards are numbered from week 0 (starting Monday 1969-12-29) plus
  * WEEK_BASE, so every week of the years 1..9999 has a board above the all-time 0. */
@@ -111,7 +112,7 @@ int idx_lb_add(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
 {
     int rc = entry_put(txn, board, correct, user);
     for (unsigned l = 0; l < LEVELS && !rc; l++)
-        rc = count_add(txn, board, l, correct >> level_shift[l], +1);
+        rc = count_add(txn, board, l + 1, correct >> level_shift[l], +1);
     return rc;
 }
 
@@ -126,8 +127,8 @@ int idx_lb_move(qs_txn *txn, uint32_t board, uint32_t from, uint32_t to, uint32_
         uint32_t a = from >> level_shift[l], b = to >> level_shift[l];
         if (a == b)
             continue;
-        if (!(rc = count_add(txn, board, l, a, -1)))
-            rc = count_add(txn, board, l, b, +1);
+        if (!(rc = count_add(txn, board, l + 1, a, -1)))
+            rc = count_add(txn, board, l + 1, b, +1);
     }
     return rc;
 }
@@ -160,6 +161,28 @@ static int sum_counts(MDB_cursor *cur, uint32_t board, unsigned level, uint64_t 
         *sum += rb_u32(&r);
     }
     return eng_walk_rc(rc, "lb_count");
+}
+
+/* Users holding each correct value in lo..hi (inclusive). */
+static int sum_values(MDB_cursor *cur, uint32_t board, uint64_t lo, uint64_t hi, uint64_t *sum)
+{
+    if (lo > hi || lo > UINT32_MAX)
+        return 0;
+    eng_key k;
+    lb_key(&k, board, (uint32_t)lo);
+    MDB_val mk = {k.n, k.b}, mv;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
+        size_t count;
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != board ||
+            eng_get32((const uint8_t *)mk.mv_data + 4) > hi)
+            break;
+        if ((rc = mdb_cursor_count(cur, &count)) != 0)
+            break;
+        *sum += count;
+    }
+    return eng_walk_rc(rc, "lb");
 }
 
 /* Users on (board, correct) whose id is below @p user. */
@@ -208,7 +231,7 @@ int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, ui
     if (!rc)
         rc = sum_counts(cc, board, 1, (c >> 6) + 1, (((c >> 12) + 1) << 6) - 1, &ahead);
     if (!rc)
-        rc = sum_counts(cc, board, 0, c + 1, (((c >> 6) + 1) << 6) - 1, &ahead);
+        rc = sum_values(lc, board, c + 1, (((c >> 6) + 1) << 6) - 1, &ahead);
     if (!rc)
         rc = count_tied_below(lc, board, correct, user, &ahead);
     mdb_cursor_close(cc);
