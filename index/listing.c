@@ -213,7 +213,7 @@ int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_p
     int rc = from_index(txn, &r, &used);
     if (!rc && !used)
         rc = by_walk(txn, &r, cap);
-    else if (!rc)
+    else if (!rc && r.n)
         qsort(r.items, r.n, sizeof *r.items, f->order == QS_ORDER_ID ? by_id : by_newest);
     for (size_t i = 0; !rc && i < r.n && *n < cap; i++) {
         ids[(*n)++] = r.items[i].id;

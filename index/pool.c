@@ -315,6 +315,44 @@ static void pool_finding(qs_index_report *r, const idx_pool *p, uint32_t questio
                  p->kind, p->a, p->b, p->c, question, what);
 }
 
+/* Every pool_pos entry names a position whose pool entry names it back. */
+static int check_positions(qs_txn *txn, qs_index_report *r)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_POOL_POS), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "pool_pos");
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        idx_pool p = {0, 0, 0, 0};
+        uint32_t q = 0, at;
+        int ok = mk.mv_size == POOL_KEY + 4 && mv.mv_size == 4;
+        if (ok) {
+            const uint8_t *kb = mk.mv_data;
+            p = (idx_pool){kb[0], eng_get32(kb + 1), eng_get32(kb + 5), eng_get32(kb + 9)};
+            q = eng_get32(kb + POOL_KEY);
+            eng_key k;
+            MDB_val pk, pv;
+            pos_key(&k, &p, eng_get32(mv.mv_data));
+            pk = (MDB_val){k.n, k.b};
+            int grc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &pk, &pv);
+            if (grc && grc != MDB_NOTFOUND) {
+                rc = eng_mdb_rc(grc, "read", "pool");
+                break;
+            }
+            at = grc == 0 && pv.mv_size == 4 ? eng_get32(pv.mv_data) : 0;
+            ok = grc == 0 && pv.mv_size == 4 && at == q;
+        }
+        if (!ok) {
+            r->extra++;
+            pool_finding(r, &p, q, "has a position its pool does not hold");
+        }
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "pool_pos");
+}
+
 /* Every entry of the pool database sits at the next position of its pool, points
  * back through pool_pos, and belongs to a question that belongs to the pool. */
 int idx_pools_check_entries(qs_txn *txn, qs_index_report *r)
@@ -357,7 +395,9 @@ int idx_pools_check_entries(qs_txn *txn, qs_index_report *r)
         }
     }
     mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "pool");
+    if ((rc = eng_walk_rc(rc, "pool")) != 0)
+        return rc;
+    return check_positions(txn, r);
 }
 
 int idx_pools_check_question(qs_txn *txn, const idx_question *q, qs_index_report *r)

@@ -105,9 +105,13 @@ const char *kind_word(qs_kind kind);
 int cmd_import(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_pools(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 
 extern const char import_usage[];
 extern const char get_usage[];
 extern const char stats_usage[];
+extern const char pools_usage[];
+extern const char index_usage[];
 
 #endif /* QS_CLI_H */

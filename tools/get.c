@@ -28,6 +28,12 @@ const char get_usage[] =
     "                                the user's answers, newest first, N (20) per page;\n"
     "                                `next` is the cursor of the following page\n"
     "  stats QUESTION                a question's answer statistics\n"
+    "  questions [--subject S] [--system S] [--topic T] [--difficulty D]\n"
+    "            [--active yes|no] [--band B|none] [--newest] [--limit N] [--cursor C]\n"
+    "                                the ids of the questions that match, by id (or\n"
+    "                                newest first), N (20) per page; B is the success\n"
+    "                                band 0..9 (rate / 10 %), none: never answered;\n"
+    "                                `next` is the cursor of the following page\n"
     "\n"
     "IDs are external ids; with -i, --internal they are internal (numeric) ids.\n"
     "TIME is epoch milliseconds, ISO-8601 (2026-01-01T00:00:00Z) or 'now'.\n"
@@ -36,7 +42,10 @@ const char get_usage[] =
     "  -i, --internal            IDs are internal ids\n"
     "  -h, --help                this text\n" COMMON_OPTIONS_HELP;
 
-enum { OPT_NOW = OPT_FIRST_LOCAL, OPT_TOP, OPT_WEEK, OPT_USER, OPT_LIMIT, OPT_CURSOR };
+enum {
+    OPT_NOW = OPT_FIRST_LOCAL, OPT_TOP, OPT_WEEK, OPT_USER, OPT_LIMIT, OPT_CURSOR,
+    OPT_SUBJECT, OPT_SYSTEM, OPT_TOPIC, OPT_DIFFICULTY, OPT_ACTIVE, OPT_BAND, OPT_NEWEST
+};
 
 #define MAX_TOP 100000
 #define MAX_LIMIT 10000
@@ -147,7 +156,9 @@ int get_load_user(get_ctx *g, const char *arg, uint32_t *id)
 typedef struct get_what {
     const char *name;
     int nargs;          /* positional arguments after WHAT */
-    const char *opts;   /* the options it takes: n(ow) t(op) w(eek) u(ser) l(imit) c(ursor) */
+    const char *opts;   /* the options it takes: n(ow) t(op) w(eek) u(ser) l(imit) c(ursor),
+                           and the filter's: S subject, Y system, T topic, D difficulty,
+                           A active, B band, N newest */
     int (*run1)(get_ctx *g, const char *arg);
     int (*run0)(get_ctx *g);
 } get_what;
@@ -158,6 +169,7 @@ static const get_what whats[] = {
     {"progress", 1, "", get_progress, NULL},   {"dashboard", 1, "n", get_dashboard, NULL},
     {"leaderboard", 0, "twu", NULL, get_leaderboard},
     {"history", 1, "lc", get_history, NULL},   {"stats", 1, "", get_stats, NULL},
+    {"questions", 0, "SYTDABNlc", NULL, get_questions},
 };
 
 static int bounded(const char *opt, const char *arg, uint64_t max, uint64_t *out)
@@ -180,6 +192,13 @@ static void parse_options(get_args *a, int argc, char **argv, char *given)
         {"user", required_argument, NULL, OPT_USER},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"cursor", required_argument, NULL, OPT_CURSOR},
+        {"subject", required_argument, NULL, OPT_SUBJECT},
+        {"system", required_argument, NULL, OPT_SYSTEM},
+        {"topic", required_argument, NULL, OPT_TOPIC},
+        {"difficulty", required_argument, NULL, OPT_DIFFICULTY},
+        {"active", required_argument, NULL, OPT_ACTIVE},
+        {"band", required_argument, NULL, OPT_BAND},
+        {"newest", no_argument, NULL, OPT_NEWEST},
         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "d:ih", longopts, NULL)) != -1) {
@@ -197,6 +216,13 @@ static void parse_options(get_args *a, int argc, char **argv, char *given)
             strcat(given, "l");
             break;
         case OPT_CURSOR: a->cursor = optarg; strcat(given, "c"); break;
+        case OPT_SUBJECT: a->subject = optarg; strcat(given, "S"); break;
+        case OPT_SYSTEM: a->system = optarg; strcat(given, "Y"); break;
+        case OPT_TOPIC: a->topic = optarg; strcat(given, "T"); break;
+        case OPT_DIFFICULTY: a->difficulty = optarg; strcat(given, "D"); break;
+        case OPT_ACTIVE: a->active = optarg; strcat(given, "A"); break;
+        case OPT_BAND: a->band = optarg; strcat(given, "B"); break;
+        case OPT_NEWEST: a->newest = 1; strcat(given, "N"); break;
         default: usage_exit(get_usage, 0);
         }
         if (strlen(given) > 16)
@@ -224,8 +250,10 @@ int cmd_get(int argc, char **argv)
     }
     if (argc - optind - 1 != what->nargs)
         usage_exit(get_usage, 0);
-    static const char *const opt_names[] = {"n--now", "t--top", "w--week", "u--user",
-                                            "l--limit", "c--cursor"};
+    static const char *const opt_names[] = {
+        "n--now",    "t--top",    "w--week",   "u--user",       "l--limit",
+        "c--cursor", "S--subject", "Y--system", "T--topic",      "D--difficulty",
+        "A--active", "B--band",   "N--newest"};
     for (const char *o = given; *o; o++) {
         if (strchr(what->opts, *o))
             continue;

@@ -1,6 +1,7 @@
 /* get.h: what the files of `quizstore get` share (get.c: options, dispatch and the
  * helpers below; get_entity.c: a question, user, test, question stats; get_user.c: a
- * user's tests, progress, dashboard, history, and the leaderboard). */
+ * user's tests, progress, dashboard, history, and the leaderboard; get_questions.c:
+ * the bank listed by filter). */
 #ifndef QS_GET_H
 #define QS_GET_H
 
@@ -13,6 +14,9 @@
 typedef struct get_args {
     int internal;
     const char *now, *week, *user, *cursor;
+    /* questions: the filter as given (NULL: any) and the order */
+    const char *subject, *system, *topic, *difficulty, *active, *band;
+    int newest;
     uint64_t top, limit;
     char context[256]; /* "get WHAT ID" */
 } get_args;
@@ -53,5 +57,6 @@ int get_progress(get_ctx *g, const char *arg);
 int get_dashboard(get_ctx *g, const char *arg);
 int get_leaderboard(get_ctx *g);
 int get_history(get_ctx *g, const char *arg);
+int get_questions(get_ctx *g);
 
 #endif /* QS_GET_H */

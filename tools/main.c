@@ -2,8 +2,8 @@
  *
  *   quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]
  *
- * Dispatches to one file per subcommand (import.c, get.c, stats.c) and holds what
- * they share: the store options and opening the store.
+ * Dispatches to one file per subcommand (import.c, get.c, stats.c, index_cmd.c for
+ * pools and index) and holds what they share: the store options and opening the store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +24,8 @@ static const char main_usage[] =
     "  get WHAT ARGS      print a question, user, test, a user's tests, progress,\n"
     "                     dashboard or history, the leaderboard, question stats (JSON)\n"
     "  stats              sizes of the store's databases\n"
+    "  pools ACTION       the question pools: list, reshuffle, verify\n"
+    "  index ACTION       the secondary indexes: verify, rebuild\n"
     "  help [COMMAND]     this text, or a command's options\n"
     "\n"
     "common options (before or after COMMAND):\n" COMMON_OPTIONS_HELP;
@@ -38,6 +40,8 @@ static const command commands[] = {
     {"import", cmd_import, import_usage},
     {"get", cmd_get, get_usage},
     {"stats", cmd_stats, stats_usage},
+    {"pools", cmd_pools, pools_usage},
+    {"index", cmd_index, index_usage},
 };
 
 static const command *find_command(const char *name)

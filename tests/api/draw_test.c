@@ -1,6 +1,9 @@
 /* Tests qs_test_create: filter, adaptive and weak draws, pools, seeds, uniformity. */
+#include <sys/stat.h>
+
 #include "check.h"
 #include "fixture.h"
+#include "bank.h"
 
 static void draw_init(qs_draw *d, uint32_t user, uint8_t pattern, uint16_t count)
 {
@@ -326,47 +329,453 @@ TEST(create_rejects_bad_input)
     qs_env_close(env);
 }
 
-/* Chi-square critical value for 19 degrees of freedom at p = 0.001. */
-#define CHI2_DF19_P001 43.82
+/* ---- draw properties over a random bank ---------------------------------------------- */
 
-TEST(draws_are_uniform)
+#define DP_USERS 6
+
+/* A random bank with answers (so bands, weak topics and the user's own record vary)
+ * and marks. */
+typedef struct dp_bank {
+    bk_taxonomy tax;
+    uint32_t users[DP_USERS];
+    uint32_t max_question;
+} dp_bank;
+
+static void dp_build(qs_env *env, dp_bank *b)
 {
-    qs_env *env = fx_open_tmp();
-    qs_txn *txn;
-    qs_draw d;
-    static qs_test out;
-    uint32_t sys, topic, subject, user, ids[20];
-    unsigned counts[20] = {0};
-    const unsigned draws = 400, per_draw = 5;
-    double expected = (double)draws * per_draw / 20, chi2 = 0;
+    qs_txn *txn = fx_write(env);
+    uint32_t ids[240];
+    uint64_t tests[DP_USERS];
     char ext[32];
-
-    txn = fx_write(env);
-    subject = fx_taxon(txn, QS_SUBJECT, "s", "S", 0);
-    sys = fx_taxon(txn, QS_SYSTEM, "y", "Y", 0);
-    topic = fx_taxon(txn, QS_TOPIC, "t", "T", sys);
-    user = fx_user(txn, "u", FX_T0);
-    for (unsigned i = 0; i < 20; i++) {
-        snprintf(ext, sizeof ext, "uq-%u", i);
-        ids[i] = fx_question(txn, ext, subject, sys, topic, 2, 0);
+    bk_taxonomy_build(txn, &b->tax, 3, 3, 3);
+    for (unsigned i = 0; i < 240; i++) {
+        snprintf(ext, sizeof ext, "dp-q-%u", i);
+        ids[i] = b->max_question = bk_new_question(txn, &b->tax, ext, FX_T0 - (int64_t)i);
+    }
+    for (unsigned u = 0; u < DP_USERS; u++) {
+        snprintf(ext, sizeof ext, "dp-user-%u", u);
+        b->users[u] = fx_user(txn, ext, FX_T0 - 100 * FX_DAY_MS);
+        snprintf(ext, sizeof ext, "dp-test-%u", u);
+        tests[u] = fx_test(txn, ext, b->users[u], 1, NULL, 0, FX_T0 - 90 * FX_DAY_MS);
+    }
+    for (unsigned u = 0; u < DP_USERS; u++) {
+        for (unsigned i = 0; i < 240; i++) {
+            if (!check_chance(33))
+                continue;
+            fx_answer(txn, tests[u], ids[i], (int8_t)check_below(4),
+                      FX_T0 - FX_DAY_MS + (int64_t)(u * 240 + i));
+            if (check_chance(20))
+                CHECK_RC(qs_question_mark(txn, b->users[u], ids[i], 1), 0);
+        }
     }
     fx_commit(txn);
+}
 
-    txn = fx_write(env);
-    for (unsigned k = 0; k < draws; k++) {
-        draw_init(&d, user, QS_DRAW_FILTER, (uint16_t)per_draw);
-        d.topic = topic;
-        d.system = sys;
-        CHECK_EQ(draw_checked(txn, &d, ids, 20, &out), per_draw);
-        for (unsigned i = 0; i < per_draw; i++)
-            for (unsigned j = 0; j < 20; j++)
-                counts[j] += out.questions[i] == ids[j];
+/* A random draw of any pattern and `only` over the bank. */
+static void dp_random_draw(const dp_bank *b, qs_draw *d)
+{
+    const bk_taxonomy *t = &b->tax;
+    unsigned s = (unsigned)check_below(t->n_systems);
+    memset(d, 0, sizeof *d);
+    d->user = b->users[check_below(DP_USERS)];
+    d->pattern = (uint8_t)check_range(QS_DRAW_FILTER, QS_DRAW_WEAK);
+    d->mode = QS_MODE_TUTOR;
+    d->only = (uint8_t)check_below(QS_ONLY_MARKED + 1);
+    d->count = (uint16_t)check_range(1, 60);
+    d->seed = check_rand();
+    if (d->pattern == QS_DRAW_FILTER) {
+        if (check_chance(50))
+            d->subject = t->subjects[check_below(t->n_subjects)];
+        if (check_chance(50))
+            d->system = t->systems[s];
+        if (check_chance(50))
+            d->topic = t->topics[s][check_below(t->n_topics)];
+        if (check_chance(50))
+            d->difficulty = (uint8_t)check_range(1, 3);
+    } else if (d->pattern == QS_DRAW_ADAPTIVE) {
+        d->system = t->systems[s];
+        d->rate_min_bp = (uint16_t)check_below(10001);
+        d->rate_max_bp = (uint16_t)check_range(d->rate_min_bp, 10000);
+    }
+}
+
+TEST(draws_hold_only_eligible_questions)
+{
+    qs_env *env = fx_open_tmp();
+    static dp_bank b;
+    static bk_view v;
+    static qs_test out;
+    unsigned short_draws = 0, full_draws = 0;
+
+    dp_build(env, &b);
+    qs_txn *txn = fx_write(env);
+    bk_view_load(txn, b.max_question, &v);
+    for (unsigned k = 0; k < 600; k++) {
+        qs_draw d;
+        dp_random_draw(&b, &d);
+        size_t eligible = bk_draw_checked(txn, &v, &d, &out);
+        if (eligible > 0 && eligible <= d.count)
+            short_draws++;
+        else if (eligible > d.count)
+            full_draws++;
+    }
+    /* both sides of "fewer eligible than asked" came up many times */
+    CHECK_MSG(short_draws > 50 && full_draws > 50, "%u short, %u full draws", short_draws,
+              full_draws);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+TEST(fewer_eligible_than_asked_gives_all_of_them)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    static bk_view v;
+    static qs_test out;
+    uint32_t sys, topic, user, ids[12], last = 0;
+    uint64_t test;
+    qs_draw d;
+    char ext[32];
+
+    sys = fx_taxon(txn, QS_SYSTEM, "few-sys", "few", 0);
+    topic = fx_taxon(txn, QS_TOPIC, "few-topic", "few", sys);
+    user = fx_user(txn, "few-user", FX_T0);
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(ext, sizeof ext, "few-q-%u", i);
+        ids[i] = last = fx_question(txn, ext, 0, sys, topic, 2, 0);
+    }
+    /* 0..1 inactive; 2..4 answered wrong, 5..6 right, 7 marked only, 2 marked too */
+    for (unsigned i = 0; i < 2; i++) {
+        qs_question q;
+        snprintf(ext, sizeof ext, "few-q-%u", i);
+        fx_question_init(&q, ext, 0, sys, topic, 2, 4, 0);
+        q.active = 0;
+        CHECK_RC(qs_question_put(txn, &q, NULL), 0);
+    }
+    test = fx_test(txn, "few-test", user, 1, NULL, 0, FX_T0 - FX_DAY_MS);
+    for (unsigned i = 2; i < 7; i++)
+        fx_answer(txn, test, ids[i], i < 5 ? 1 : 0, FX_T0 - FX_HOUR_MS + i);
+    CHECK_RC(qs_question_mark(txn, user, ids[7], 1), 0);
+    CHECK_RC(qs_question_mark(txn, user, ids[2], 1), 0);
+    bk_view_load(txn, last, &v);
+
+    memset(&d, 0, sizeof d);
+    d.user = user;
+    d.pattern = QS_DRAW_FILTER;
+    d.mode = QS_MODE_TIMED;
+    d.count = 50;
+    d.topic = topic;
+    d.seed = 3;
+    for (uint8_t only = QS_ONLY_ANY; only <= QS_ONLY_MARKED; only++) {
+        static const size_t expected[] = {10, 5, 3, 2};   /* any, unused, incorrect, marked */
+        d.only = only;
+        CHECK_EQ(bk_draw_checked(txn, &v, &d, &out), expected[only]);
+        CHECK_EQ(out.n_questions, expected[only]);
+    }
+    /* adaptive: questions 2..6 have rates 0 and 10000 */
+    d.pattern = QS_DRAW_ADAPTIVE;
+    d.topic = 0;
+    d.system = sys;
+    d.only = QS_ONLY_ANY;
+    d.rate_min_bp = 0;
+    d.rate_max_bp = 10000;
+    CHECK_EQ(bk_draw_checked(txn, &v, &d, &out), 5);
+    d.rate_min_bp = 10000;
+    CHECK_EQ(bk_draw_checked(txn, &v, &d, &out), 2);
+    d.rate_min_bp = 1;
+    d.rate_max_bp = 9999;
+    CHECK_EQ(bk_draw_checked(txn, &v, &d, &out), 0);
+    /* weak: the one topic is at 4000 */
+    d.pattern = QS_DRAW_WEAK;
+    d.rate_min_bp = d.rate_max_bp = 0;
+    d.system = 0;
+    CHECK_EQ(bk_draw_checked(txn, &v, &d, &out), 10);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+static void dp_copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[65536];
+    size_t n;
+    CHECK(in != NULL && out != NULL);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        CHECK(fwrite(buf, 1, n, out) == n);
+    CHECK(!ferror(in));
+    fclose(in);
+    CHECK(fclose(out) == 0);
+}
+
+/* The same draws on @p a and @p b, which must give the same tests. */
+static void dp_same_draws(qs_env *a, qs_env *b, const dp_bank *bank, uint64_t seed)
+{
+    static qs_test ta, tb;
+    qs_txn *xa = fx_write(a), *xb = fx_write(b);
+    for (unsigned k = 0; k < 40; k++) {
+        qs_draw d;
+        dp_random_draw(bank, &d);
+        d.seed = seed + k;
+        CHECK_RC(qs_test_create(xa, &d, &ta), 0);
+        CHECK_RC(qs_test_create(xb, &d, &tb), 0);
+        CHECK_EQ(ta.id, tb.id);
+        CHECK_EQ(ta.n_questions, tb.n_questions);
+        CHECK(memcmp(ta.questions, tb.questions, ta.n_questions * sizeof ta.questions[0]) == 0);
+    }
+    qs_txn_abort(xa);
+    qs_txn_abort(xb);
+}
+
+TEST(draws_repeat_on_equal_stores)
+{
+    const char *dir_a = check_tmpdir(), *dir_b = check_tmpdir();
+    char from[4200], to[4200];
+    static dp_bank b;
+    static qs_test first, other;
+    qs_env *a = fx_open(dir_a, NULL), *copy;
+    qs_txn *txn;
+
+    dp_build(a, &b);
+    qs_env_close(a);
+    /* an equal store: a copy of the file, secret and all */
+    snprintf(from, sizeof from, "%s/data.mdb", dir_a);
+    snprintf(to, sizeof to, "%s/data.mdb", dir_b);
+    dp_copy_file(from, to);
+    a = fx_open(dir_a, NULL);
+    copy = fx_open(dir_b, NULL);
+    dp_same_draws(a, copy, &b, 1000);
+    /* after the same writes and the same reshuffle, still the same */
+    for (unsigned k = 0; k < 2; k++) {
+        txn = fx_write(k ? copy : a);
+        fx_question(txn, "dp-late", b.tax.subjects[0], b.tax.systems[0], b.tax.topics[0][0], 2,
+                    1);
+        CHECK_RC(qs_pools_reshuffle(txn, 5), 0);
+        fx_commit(txn);
+    }
+    dp_same_draws(a, copy, &b, 2000);
+
+    /* and another seed is another test */
+    qs_draw d;
+    memset(&d, 0, sizeof d);
+    d.user = b.users[1];
+    d.pattern = QS_DRAW_FILTER;
+    d.mode = QS_MODE_TUTOR;
+    d.count = 10;
+    d.seed = 77;
+    txn = fx_write(a);
+    CHECK_RC(qs_test_create(txn, &d, &first), 0);
+    d.seed = 78;
+    CHECK_RC(qs_test_create(txn, &d, &other), 0);
+    CHECK_EQ(first.n_questions, 10);
+    CHECK(memcmp(first.questions, other.questions, 10 * sizeof first.questions[0]) != 0);
+    qs_txn_abort(txn);
+    qs_env_close(a);
+    qs_env_close(copy);
+}
+
+/* ---- uniformity ----------------------------------------------------------------------
+ *
+ * Each scenario draws DP_DRAWS tests of DP_PICK questions from DP_ELIGIBLE eligible ones,
+ * with consecutive seeds (as an application with a counter would give), and checks:
+ *
+ * 1. Chi-square: one member of each test, picked by the harness at random. If every
+ *    eligible question is equally likely to be in a test, that member is uniform over the
+ *    40, whatever the joint law of a test's members (a window of a shuffled pool draws
+ *    neighbours together, so the counts of all picks are not multinomial, and a Pearson
+ *    test on them would alarm too often). The draws are independent, so the counts are
+ *    multinomial(4000, 1/40), expected 100 each, and Pearson's statistic is chi-square
+ *    with 39 degrees of freedom. Threshold 103.3, the quantile at 1e-7: the false-alarm
+ *    rate stays below 1e-6 even allowing the chi-square approximation a factor of ten in
+ *    the far tail.
+ * 2. Every question's count over all picks: the tests that hold a question are a sum of
+ *    4000 independent Bernoulli(10/40) whatever the joint law, so binomial(4000, 1/4),
+ *    mean 1000, sd 27.4. P(|count - 1000| >= 155) = 1.85e-8 exactly (binomial), so over
+ *    the 40 questions the false-alarm rate is at most 7.4e-7.
+ * 3. Overlap of consecutive tests (pairs 2i, 2i+1, same user): for independent uniform
+ *    tests the mean overlap is 10 * 10 / 40 = 2.5 (the hypergeometric mean). Each overlap
+ *    lies in 0..10, so by Hoeffding P(|mean of 2000 - 2.5| >= 0.65) <= 2 exp(-2 * 2000 *
+ *    0.65^2 / 10^2) = 9.2e-8.
+ */
+#define DP_DRAWS 4000
+#define DP_PICK 10
+#define DP_ELIGIBLE 40
+#define DP_CHI2_DF39_P1E7 103.3
+#define DP_COUNT_TOLERANCE 155
+#define DP_OVERLAP_TOLERANCE 0.65
+
+typedef struct dp_uniformity {
+    double chi2;              /* of the harness-picked members */
+    unsigned min_count, max_count;
+    double mean_overlap;
+} dp_uniformity;
+
+static unsigned dp_index_of(const uint32_t *ids, uint32_t q)
+{
+    for (unsigned j = 0; j < DP_ELIGIBLE; j++)
+        if (ids[j] == q)
+            return j;
+    check_fail_here(__FILE__, __LINE__, "question %u is not eligible", q);
+}
+
+/* DP_DRAWS draws of @p tmpl (count DP_PICK) whose eligible questions are @p eligible. */
+static void dp_measure(qs_env *env, const qs_draw *tmpl, const uint32_t *eligible,
+                       dp_uniformity *u)
+{
+    static qs_test out, prev;
+    unsigned member[DP_ELIGIBLE] = {0}, all[DP_ELIGIBLE] = {0};
+    uint64_t overlap_sum = 0;
+    qs_draw d = *tmpl;
+    qs_txn *txn = NULL;
+    d.count = DP_PICK;
+    for (unsigned k = 0; k < DP_DRAWS; k++) {
+        if (k % 500 == 0) {   /* the draws leave the store as it was */
+            qs_txn_abort(txn);
+            txn = fx_write(env);
+        }
+        d.seed = tmpl->seed + k;
+        CHECK_RC(qs_test_create(txn, &d, &out), 0);
+        CHECK_EQ(out.n_questions, DP_PICK);
+        for (unsigned i = 0; i < DP_PICK; i++) {
+            all[dp_index_of(eligible, out.questions[i])]++;
+            CHECK(!bk_contains(out.questions, i, out.questions[i]));
+        }
+        member[dp_index_of(eligible, out.questions[check_below(DP_PICK)])]++;
+        if (k % 2 == 1)
+            for (unsigned i = 0; i < DP_PICK; i++)
+                overlap_sum += bk_contains(prev.questions, DP_PICK, out.questions[i]);
+        prev = out;
     }
     qs_txn_abort(txn);
-    for (unsigned j = 0; j < 20; j++)
-        chi2 += (counts[j] - expected) * (counts[j] - expected) / expected;
-    CHECK_MSG(chi2 < CHI2_DF19_P001, "chi-square %.1f over 20 questions (counts %u %u %u ...)",
-              chi2, counts[0], counts[1], counts[2]);
+    double expected = (double)DP_DRAWS / DP_ELIGIBLE;
+    u->chi2 = 0;
+    u->min_count = u->max_count = all[0];
+    for (unsigned j = 0; j < DP_ELIGIBLE; j++) {
+        u->chi2 += (member[j] - expected) * (member[j] - expected) / expected;
+        u->min_count = all[j] < u->min_count ? all[j] : u->min_count;
+        u->max_count = all[j] > u->max_count ? all[j] : u->max_count;
+    }
+    u->mean_overlap = (double)overlap_sum / (DP_DRAWS / 2);
+}
+
+static void dp_check_uniform(const char *scenario, const dp_uniformity *u)
+{
+    const unsigned mean = DP_DRAWS * DP_PICK / DP_ELIGIBLE;
+    CHECK_MSG(u->chi2 < DP_CHI2_DF39_P1E7, "%s: chi-square %.1f (df 39)", scenario, u->chi2);
+    CHECK_MSG(u->min_count > mean - DP_COUNT_TOLERANCE && u->max_count < mean + DP_COUNT_TOLERANCE,
+              "%s: counts from %u to %u, expected %u +- %u", scenario, u->min_count,
+              u->max_count, mean, DP_COUNT_TOLERANCE);
+}
+
+static void dp_check_overlap(const char *scenario, const dp_uniformity *u)
+{
+    const double mean = (double)DP_PICK * DP_PICK / DP_ELIGIBLE;
+    CHECK_MSG(u->mean_overlap > mean - DP_OVERLAP_TOLERANCE &&
+                  u->mean_overlap < mean + DP_OVERLAP_TOLERANCE,
+              "%s: consecutive tests share %.3f questions on average, chance is %.2f",
+              scenario, u->mean_overlap, mean);
+}
+
+/* Scenarios: a topic of 40 (one pool); a system of 40 over three difficulties (a
+ * union of three pools); a topic of 52 of which the user answered 12 (only UNUSED). */
+typedef struct dp_scenarios {
+    uint32_t user, sys[3], topic[3];
+    uint32_t one_pool[DP_ELIGIBLE], union_of_pools[DP_ELIGIBLE], unused[DP_ELIGIBLE];
+} dp_scenarios;
+
+static void dp_scenarios_build(qs_env *env, dp_scenarios *s)
+{
+    qs_txn *txn = fx_write(env);
+    char ext[32];
+    uint32_t subject = fx_taxon(txn, QS_SUBJECT, "u-subject", "u", 0);
+    s->user = fx_user(txn, "u-user", FX_T0);
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(ext, sizeof ext, "u-sys-%u", i);
+        s->sys[i] = fx_taxon(txn, QS_SYSTEM, ext, ext, 0);
+        snprintf(ext, sizeof ext, "u-topic-%u", i);
+        s->topic[i] = fx_taxon(txn, QS_TOPIC, ext, ext, s->sys[i]);
+    }
+    for (unsigned i = 0; i < DP_ELIGIBLE; i++) {
+        snprintf(ext, sizeof ext, "u-one-%u", i);
+        s->one_pool[i] = fx_question(txn, ext, subject, s->sys[0], s->topic[0], 2, 0);
+        snprintf(ext, sizeof ext, "u-union-%u", i);
+        s->union_of_pools[i] = fx_question(txn, ext, subject, s->sys[1],
+                                           i % 2 ? s->topic[1] : 0, (uint8_t)(1 + i % 3), 0);
+    }
+    /* noise in the first topic's system: other difficulties, inactive */
+    for (unsigned i = 0; i < 10; i++) {
+        qs_question q;
+        snprintf(ext, sizeof ext, "u-noise-%u", i);
+        fx_question_init(&q, ext, subject, s->sys[0], s->topic[0], i % 2 ? 1 : 2, 4, 0);
+        q.active = i % 2;
+        CHECK_RC(qs_question_put(txn, &q, NULL), 0);
+    }
+    uint64_t test = fx_test(txn, "u-answered", s->user, 1, NULL, 0, FX_T0 - FX_DAY_MS);
+    unsigned kept = 0;
+    for (unsigned i = 0; i < DP_ELIGIBLE + 12; i++) {
+        snprintf(ext, sizeof ext, "u-unused-%u", i);
+        uint32_t q = fx_question(txn, ext, subject, s->sys[2], s->topic[2], 3, 0);
+        if (i % 13 < 3) {
+            fx_answer(txn, test, q, (int8_t)(i % 2), FX_T0 - FX_HOUR_MS);
+        } else {
+            CHECK(kept < DP_ELIGIBLE);
+            s->unused[kept++] = q;
+        }
+    }
+    CHECK_EQ(kept, DP_ELIGIBLE);
+    fx_commit(txn);
+}
+
+static void dp_scenario_draw(const dp_scenarios *s, unsigned which, qs_draw *d)
+{
+    memset(d, 0, sizeof *d);
+    d->user = s->user;
+    d->pattern = QS_DRAW_FILTER;
+    d->mode = QS_MODE_TIMED;
+    d->seed = check_rand();
+    d->created_at = FX_T0;
+    if (which == 0) {
+        d->system = s->sys[0];
+        d->topic = s->topic[0];
+        d->difficulty = 2;
+    } else if (which == 1) {
+        d->system = s->sys[1];
+    } else {
+        d->topic = s->topic[2];
+        d->only = QS_ONLY_UNUSED;
+    }
+}
+
+TEST(draws_are_uniform_by_chi_square)
+{
+    static const char *const names[] = {"one pool", "a union of pools", "only unused"};
+    qs_env *env = fx_open_tmp();
+    static dp_scenarios s;
+    dp_scenarios_build(env, &s);
+    const uint32_t *eligible[] = {s.one_pool, s.union_of_pools, s.unused};
+    for (unsigned which = 0; which < 3; which++) {
+        qs_draw d;
+        dp_uniformity u;
+        dp_scenario_draw(&s, which, &d);
+        dp_measure(env, &d, eligible[which], &u);
+        dp_check_uniform(names[which], &u);
+    }
+    qs_env_close(env);
+}
+
+TEST(consecutive_tests_overlap_by_chance)
+{
+    static const char *const names[] = {"one pool", "a union of pools", "only unused"};
+    qs_env *env = fx_open_tmp();
+    static dp_scenarios s;
+    dp_scenarios_build(env, &s);
+    const uint32_t *eligible[] = {s.one_pool, s.union_of_pools, s.unused};
+    for (unsigned which = 0; which < 3; which++) {
+        qs_draw d;
+        dp_uniformity u;
+        dp_scenario_draw(&s, which, &d);
+        dp_measure(env, &d, eligible[which], &u);
+        dp_check_overlap(names[which], &u);
+    }
     qs_env_close(env);
 }
 
@@ -379,7 +788,11 @@ int main(int argc, char **argv)
         CASE(adaptive_draws_by_question_rate),
         CASE(weak_draws_by_user_topics),
         CASE(create_rejects_bad_input),
-        CASE(draws_are_uniform),
+        CASE(draws_hold_only_eligible_questions),
+        CASE(fewer_eligible_than_asked_gives_all_of_them),
+        CASE(draws_repeat_on_equal_stores),
+        CASE(draws_are_uniform_by_chi_square),
+        CASE(consecutive_tests_overlap_by_chance),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }
