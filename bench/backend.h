@@ -56,8 +56,17 @@ typedef enum bk_draw {
     BK_DRAW_WEAK = 3       /* topics where the user's rate is below 6000, else all */
 } bk_draw;
 
+/* Which eligible questions a draw keeps, by the user's own record (qs_draw_only). */
+typedef enum bk_only {
+    BK_ONLY_ANY = 0,
+    BK_ONLY_UNUSED = 1,     /* never answered by the user */
+    BK_ONLY_INCORRECT = 2,  /* the user's latest answer was wrong */
+    BK_ONLY_MARKED = 3      /* marked by the user (FLAGGED answers mark) */
+} bk_only;
+
 typedef struct bk_draw_args {
     bk_draw pattern;
+    bk_only only;
     uint32_t user, system, topic;
     uint8_t difficulty;
     uint16_t count;        /* 40 */

@@ -3,8 +3,9 @@
  * One qs_env per store (an LMDB rule: one per process); clones share it and each
  * holds its own read transaction, reset between operations and renewed for the
  * next. Writes go through the batch transaction begin() opens; a write outside a
- * batch commits on its own. The bank's text is compressed with its dictionary, as a
- * deployment would run it.
+ * batch commits on its own. Question text stays raw, the store's default: the
+ * bank dictionary (qs_bank_compress) makes the bank about 10x smaller but a question
+ * read about twice as slow, and question_get is the most frequent operation.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +17,6 @@
 
 #include "backend.h"
 #include "quizstore.h"
-
-#define DICT_SAMPLE 2048   /* questions the text dictionary is trained on */
 
 typedef struct qsb_impl {
     qs_env *env;
@@ -162,7 +161,6 @@ static int qsb_load_bank(backend *be, const wl_gen *g)
 {
     wl_counts c;
     qs_txn *txn;
-    qs_compress_report rep;
     wl_counts_get(g, &c);
     int rc = qs_txn_begin(impl(be)->env, 0, &txn);
     if (rc)
@@ -170,11 +168,8 @@ static int qsb_load_bank(backend *be, const wl_gen *g)
     put_taxa(txn, QS_SUBJECT, WL_SUBJECTS, wl_subject_get, &rc);
     put_taxa(txn, QS_SYSTEM, WL_SYSTEMS, wl_system_get, &rc);
     put_taxa(txn, QS_TOPIC, WL_TOPICS, wl_topic_get, &rc);
-    /* The dictionary learns from the first questions; the rest are written
-     * compressed, as `quizstore import --compress` does. */
     for (uint32_t i = 1; i <= WL_QUESTIONS && !rc; i++)
-        if (!(rc = put_question(txn, g, i)) && i == DICT_SAMPLE)
-            rc = qs_bank_compress(txn, &rep);
+        rc = put_question(txn, g, i);
     for (uint32_t i = 1; i <= c.users && !rc; i++) {
         wl_user w;
         wl_user_get(g, i, &w);
@@ -424,6 +419,7 @@ static int qsb_test_create_op(backend *be, const bk_draw_args *d, bk_result *out
     c.draw.id = d->test_id;
     c.draw.user = d->user;
     c.draw.mode = QS_MODE_TUTOR;
+    c.draw.only = (uint8_t)d->only;
     c.draw.count = d->count;
     c.draw.seed = d->seed;
     c.draw.created_at = d->created_at;
@@ -467,8 +463,7 @@ static int qsb_size(backend *be, uint64_t *bytes)
 }
 
 /* Run `quizstore import` for one file; 0 when it exits 0. */
-static int run_import(backend *be, const char *cli, const char *kind, const char *csv_dir,
-                      int compress)
+static int run_import(backend *be, const char *cli, const char *kind, const char *csv_dir)
 {
     char file[1100];
     snprintf(file, sizeof file, "%s/%s.csv", csv_dir, kind);
@@ -484,8 +479,6 @@ static int run_import(backend *be, const char *cli, const char *kind, const char
         argv[n++] = "--periodic";
         argv[n++] = "import";
         argv[n++] = "--quiet";
-        if (compress)
-            argv[n++] = "--compress";
         argv[n++] = kind;
         argv[n++] = file;
         argv[n] = NULL;
@@ -512,7 +505,7 @@ static int qsb_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
     qs_env_close(q->env);
     q->env = NULL;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (run_import(be, cli, kinds[i], csv_dir, strcmp(kinds[i], "questions") == 0))
+        if (run_import(be, cli, kinds[i], csv_dir))
             return -1;
     int rc = qs_env_open(q->dir, NULL, &q->env);
     if (rc)

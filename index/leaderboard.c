@@ -240,6 +240,34 @@ int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, ui
     return rc;
 }
 
+/* Append the users holding @p correct, ascending, from the cursor on that key; then
+ * leave the cursor on the previous key's last user. */
+static int top_of_key(MDB_cursor *cur, MDB_val *mk, MDB_val *mv, uint32_t board,
+                      uint32_t correct, qs_rank_row *rows, size_t cap, size_t *got)
+{
+    size_t count;
+    int rc = mdb_cursor_count(cur, &count);
+    if (rc == 0 && count == 1) {   /* the common case near the top: one user */
+        rows[*got] = (qs_rank_row){*got + 1, eng_get32(mv->mv_data), correct};
+        (*got)++;
+        return mdb_cursor_get(cur, mk, mv, MDB_PREV);
+    }
+    eng_dup_iter it = {cur, 0, 0};
+    const uint8_t *ids;
+    rc = rc ? rc : mdb_cursor_get(cur, mk, mv, MDB_FIRST_DUP);
+    while (rc == 0 && *got < cap && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0)
+        for (size_t i = 0; i < count && *got < cap; i++, (*got)++)
+            rows[*got] = (qs_rank_row){*got + 1, eng_get32(ids + 4 * i), correct};
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    /* back to this key's first user, then to the previous key */
+    eng_key k;
+    lb_key(&k, board, correct);
+    *mk = (MDB_val){k.n, k.b};
+    rc = mdb_cursor_get(cur, mk, mv, MDB_SET);
+    return rc ? rc : mdb_cursor_get(cur, mk, mv, MDB_PREV_NODUP);
+}
+
 int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
 {
     MDB_cursor *cur;
@@ -258,26 +286,7 @@ int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_
         if (mk.mv_size != 8 || eng_get32(mk.mv_data) != board)
             break;
         uint32_t correct = eng_get32((const uint8_t *)mk.mv_data + 4);
-        /* this count's users, ascending */
-        eng_dup_iter it = {cur, 0, 0};
-        const uint8_t *ids;
-        size_t count;
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST_DUP);
-        while (rc == 0 && got < cap && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0) {
-            for (size_t i = 0; i < count && got < cap; i++, got++) {
-                rows[got].rank = got + 1;
-                rows[got].user = eng_get32(ids + 4 * i);
-                rows[got].correct = correct;
-            }
-        }
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            break;
-        /* back to this key, then to the previous one */
-        lb_key(&k, board, correct);
-        mk = (MDB_val){k.n, k.b};
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
-        if (rc == 0)
-            rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV_NODUP);
+        rc = top_of_key(cur, &mk, &mv, board, correct, rows, cap, &got);
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)

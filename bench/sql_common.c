@@ -1,0 +1,386 @@
+/* sql_common.c: CSV reading, field parsing and the streak rule (see sql_common.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sql_common.h"
+
+/* ===================================================================== */
+/* CSV files                                                              */
+
+#define MAX_COLUMNS 64
+
+struct sqlc_csv {
+    char path[512];
+    char *base, *p, *end;
+    size_t size;
+    uint64_t line, record_line;
+    char *names[MAX_COLUMNS];
+    size_t n_names;
+};
+
+static int csv_error(const sqlc_csv *f, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int csv_error(const sqlc_csv *f, char *err, size_t errlen, const char *fmt, ...)
+{
+    int n = snprintf(err, errlen, "%s:%llu: ", f->path, (unsigned long long)f->record_line);
+    if (n < 0 || (size_t)n >= errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A quoted field starting after its opening quote: unescaped in place. */
+static int read_quoted(sqlc_csv *f, sqlc_field *out)
+{
+    char *w = f->p, *start = f->p;
+    for (;;) {
+        if (f->p >= f->end)
+            return -1;   /* no closing quote */
+        char c = *f->p;
+        if (c == '"') {
+            if (f->p + 1 < f->end && f->p[1] == '"') {
+                *w++ = '"';
+                f->p += 2;
+                continue;
+            }
+            f->p++;
+            break;
+        }
+        if (c == '\n')
+            f->line++;
+        *w++ = c;
+        f->p++;
+    }
+    out->ptr = start;
+    out->len = (size_t)(w - start);
+    return 0;
+}
+
+static void read_plain(sqlc_csv *f, sqlc_field *out)
+{
+    char *start = f->p;
+    while (f->p < f->end && *f->p != ',' && *f->p != '\n' && *f->p != '\r')
+        f->p++;
+    out->ptr = start;
+    out->len = (size_t)(f->p - start);
+}
+
+/* One record, blank lines included (a single empty field). */
+static int read_record(sqlc_csv *f, sqlc_field *fields, size_t cap, size_t *n, char *err,
+                       size_t errlen)
+{
+    *n = 0;
+    f->record_line = f->line;
+    for (;;) {
+        sqlc_field fld;
+        if (f->p < f->end && *f->p == '"') {
+            f->p++;
+            if (read_quoted(f, &fld) != 0)
+                return csv_error(f, err, errlen, "a quoted field has no closing quote");
+            if (f->p < f->end && *f->p != ',' && *f->p != '\n' && *f->p != '\r')
+                return csv_error(f, err, errlen, "text after a closing quote");
+        } else {
+            read_plain(f, &fld);
+        }
+        if (*n == cap)
+            return csv_error(f, err, errlen, "more than %zu fields", cap);
+        fields[(*n)++] = fld;
+        if (f->p >= f->end)
+            return 1;
+        char c = *f->p++;
+        if (c == ',')
+            continue;
+        if (c == '\r' && f->p < f->end && *f->p == '\n')
+            f->p++;
+        f->line++;
+        return 1;
+    }
+}
+
+int sqlc_csv_open(const char *path, sqlc_csv **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    sqlc_csv *f = calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->line = 1;
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(f);
+        return -1;
+    }
+    f->size = (size_t)st.st_size;
+    if (f->size) {
+        /* Private and writable: quoted fields are unescaped in place, copy on write. */
+        void *m = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            close(fd);
+            free(f);
+            return -1;
+        }
+        madvise(m, f->size, MADV_SEQUENTIAL);
+        f->base = m;
+    }
+    close(fd);
+    f->p = f->base;
+    f->end = f->base + f->size;
+
+    sqlc_field h[MAX_COLUMNS];
+    size_t n;
+    if (f->size == 0 || read_record(f, h, MAX_COLUMNS, &n, err, errlen) != 1) {
+        if (f->size == 0)
+            snprintf(err, errlen, "%s: empty file, a header row is required", path);
+        sqlc_csv_close(f);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(f->names[i] = strndup(h[i].ptr, h[i].len))) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            sqlc_csv_close(f);
+            return -1;
+        }
+        f->n_names++;
+    }
+    *out = f;
+    return 0;
+}
+
+void sqlc_csv_close(sqlc_csv *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n_names; i++)
+        free(f->names[i]);
+    if (f->base)
+        munmap(f->base, f->size);
+    free(f);
+}
+
+int sqlc_csv_column(const sqlc_csv *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_names; i++)
+        if (strcmp(f->names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int sqlc_csv_next(sqlc_csv *f, sqlc_field *fields, size_t cap, size_t *n, char *err,
+                  size_t errlen)
+{
+    while (f->p < f->end) {
+        int rc = read_record(f, fields, cap, n, err, errlen);
+        if (rc != 1)
+            return rc;
+        if (*n > 1 || fields[0].len > 0)
+            return 1;
+    }
+    return 0;
+}
+
+uint64_t sqlc_csv_line(const sqlc_csv *f)
+{
+    return f->record_line;
+}
+
+/* ===================================================================== */
+/* Fields                                                                 */
+
+const char *const sqlc_test_status_words[5] = {"", "active", "paused", "completed", "abandoned"};
+const char *const sqlc_mode_words[3] = {"", "tutor", "timed"};
+const char *const sqlc_answer_status_words[4] = {"", "answered", "skipped", "flagged"};
+const char *const sqlc_action_words[8] = {"view", "bookmark", "note",  "flag",
+                                          "hint", "video",    "search", "share"};
+
+int sqlc_int(sqlc_field f, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char *p = f.ptr, *end = f.ptr + f.len;
+    int neg = p < end && *p == '-';
+    p += neg;
+    if (p == end || end - p > 18)
+        return -1;
+    int64_t v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    v = neg ? -v : v;
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char **p, const char *end, int n, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (*p >= end || **p < '0' || **p > '9')
+            return -1;
+        v = v * 10 + (unsigned)(**p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int expect(const char **p, const char *end, char c)
+{
+    if (*p >= end || **p != c)
+        return -1;
+    (*p)++;
+    return 0;
+}
+
+/* Z, +hh:mm, +hhmm, +hh (or -), or nothing: minutes east of UTC. */
+static int utc_offset(const char *p, const char *end, int64_t *minutes)
+{
+    *minutes = 0;
+    if (p == end)
+        return 0;
+    if ((*p == 'Z' || *p == 'z') && p + 1 == end)
+        return 0;
+    if (*p != '+' && *p != '-')
+        return -1;
+    int sign = *p++ == '-' ? -1 : 1;
+    unsigned hh, mm = 0;
+    if (digits(&p, end, 2, &hh) != 0)
+        return -1;
+    if (p < end && *p == ':')
+        p++;
+    if (p < end && digits(&p, end, 2, &mm) != 0)
+        return -1;
+    if (p != end || hh > 23 || mm > 59)
+        return -1;
+    *minutes = sign * (int64_t)(hh * 60 + mm);
+    return 0;
+}
+
+static unsigned days_in_month(unsigned y, unsigned m)
+{
+    static const unsigned n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : n[m - 1];
+}
+
+static int iso_time(const char *p, const char *end, int64_t *out)
+{
+    unsigned y, mo, d, hh = 0, mi = 0, ss = 0, ms = 0;
+    if (digits(&p, end, 4, &y) || expect(&p, end, '-') || digits(&p, end, 2, &mo) ||
+        expect(&p, end, '-') || digits(&p, end, 2, &d) || mo < 1 || mo > 12 || d < 1 ||
+        d > days_in_month(y, mo))
+        return -1;
+    if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
+        p++;
+        if (digits(&p, end, 2, &hh) || expect(&p, end, ':') || digits(&p, end, 2, &mi))
+            return -1;
+        if (p < end && *p == ':') {
+            p++;
+            if (digits(&p, end, 2, &ss))
+                return -1;
+            if (p < end && *p == '.') {
+                p++;
+                int n = 0;
+                for (; p < end && *p >= '0' && *p <= '9'; p++, n++)
+                    if (n < 3)
+                        ms = ms * 10 + (unsigned)(*p - '0');
+                if (n == 0)
+                    return -1;
+                for (; n < 3; n++)
+                    ms *= 10;
+            }
+        }
+    }
+    int64_t offset;
+    if (hh > 23 || mi > 59 || ss > 60 || utc_offset(p, end, &offset) != 0)
+        return -1;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - offset * 60;
+    *out = secs * 1000 + ms;
+    return 0;
+}
+
+int sqlc_time(sqlc_field f, int64_t *out)
+{
+    if (sqlc_int(f, INT64_MIN / 2, INT64_MAX / 2, out) == 0)
+        return 0;
+    return iso_time(f.ptr, f.ptr + f.len, out);
+}
+
+int sqlc_option(sqlc_field f, int *out)
+{
+    if (f.len != 1)
+        return -1;
+    char c = f.ptr[0];
+    if (c >= '0' && c <= '7')
+        *out = c - '0';
+    else if (c >= 'a' && c <= 'h')
+        *out = c - 'a';
+    else if (c >= 'A' && c <= 'H')
+        *out = c - 'A';
+    else
+        return -1;
+    return 0;
+}
+
+int sqlc_word(sqlc_field f, const char *const *words, int n_words, int *out)
+{
+    for (int i = 0; i < n_words; i++) {
+        if (words[i][0] && strlen(words[i]) == f.len && memcmp(words[i], f.ptr, f.len) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int sqlc_action(sqlc_field f, int *out)
+{
+    int64_t v;
+    if (sqlc_word(f, sqlc_action_words, 8, out) == 0)
+        return 0;
+    if (sqlc_int(f, 0, 255, &v) != 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* ===================================================================== */
+/* Streaks                                                                */
+
+void sqlc_streak_add(sqlc_streak *s, int64_t day)
+{
+    s->streak = s->any && day == s->last_day + 1 ? s->streak + 1 : 1;
+    if (s->streak > s->best)
+        s->best = s->streak;
+    s->last_day = day;
+    s->any = 1;
+}
