@@ -133,6 +133,11 @@ typedef struct backend_ops {
      * environment variable), PostgreSQL with COPY, SQLite with its fastest honest
      * path. Sets *answers to the answers loaded. */
     int (*bulk_import)(backend *be, const char *csv_dir, uint64_t *answers);
+
+    /* 1 when test_create honours bk_draw_args.only (the reference workload itself
+     * draws from every question; the bench measures the other kinds where they are
+     * implemented). */
+    int draws_only;
 } backend_ops;
 
 struct backend {

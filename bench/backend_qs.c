@@ -544,4 +544,5 @@ const backend_ops bk_quizstore_ops = {
     .test_create = qsb_test_create_op,
     .size_on_disk = qsb_size,
     .bulk_import = qsb_bulk_import,
+    .draws_only = 1,
 };

@@ -1727,7 +1727,7 @@ static int sq_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
 /* ===================================================================== */
 /* The backends                                                           */
 
-#define SQLITE_OPS(ops_name, label, open_fn)                                            \
+#define SQLITE_OPS(ops_name, label, open_fn, only)                                      \
     const backend_ops ops_name = {                                                      \
         .name = label,                                                                  \
         .open = open_fn,                                                                \
@@ -1748,7 +1748,9 @@ static int sq_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
         .test_create = sq_test_create,                                                  \
         .size_on_disk = sq_size_on_disk,                                                \
         .bulk_import = sq_bulk_import,                                                  \
+        .draws_only = only,                                                             \
     }
 
-SQLITE_OPS(bk_sqlite_ops, "sqlite", sq_open);
-SQLITE_OPS(bk_sqlite_pool_ops, "sqlite-pools", sq_pool_open);
+/* The pool variant draws by the user's record exactly as bk_sqlite_ops does. */
+SQLITE_OPS(bk_sqlite_ops, "sqlite", sq_open, 1);
+SQLITE_OPS(bk_sqlite_pool_ops, "sqlite-pools", sq_pool_open, 0);

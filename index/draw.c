@@ -12,8 +12,9 @@
  *   are new; if that stalls (few pass), it lists every passing candidate and takes
  *   a partial Fisher-Yates sample. Either way each pick is uniform over the
  *   passing candidates not yet taken;
- * - for INCORRECT and MARKED, the user's own questions are the shorter list: it
- *   keeps those of them in the plan's pools that pass, and samples those.
+ * - for INCORRECT and MARKED, it lists the passing candidates from the shorter of
+ *   the user's own questions (kept when in the plan's pools) and the pools
+ *   themselves, and samples those.
  *
  * The random stream is splitmix64 seeded with qs_draw.seed.
  */
@@ -380,9 +381,18 @@ int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out)
         return rc;
     if (!plan_has_checks(&p))
         return pick_window(txn, &p, &rng, d->count < p.total ? d->count : (size_t)p.total, out);
-    if (p.only == QS_ONLY_INCORRECT || p.only == QS_ONLY_MARKED)
-        return pick_from_user(txn, &p, &rng, d->count, out);
-    rc = pick_sampled(txn, &p, &rng, d->count, out);
+    if (p.only == QS_ONLY_INCORRECT || p.only == QS_ONLY_MARKED) {
+        /* walk whichever is shorter: the user's questions or the plan's pools */
+        eng_usum u;
+        rc = eng_usum_get(txn, d->user, &u);
+        if (rc && rc != QS_NOTFOUND)
+            return rc;
+        return u.answered < p.total ? pick_from_user(txn, &p, &rng, d->count, out)
+                                    : pick_exhaustive(txn, &p, &rng, d->count, out);
+    }
+    /* sampling pays off only when the pools are well larger than the draw */
+    if (p.total > 2 * (uint64_t)d->count)
+        rc = pick_sampled(txn, &p, &rng, d->count, out);
     if (!rc && out->n_questions < d->count)
         rc = pick_exhaustive(txn, &p, &rng, d->count, out);
     return rc;

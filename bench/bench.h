@@ -1,0 +1,174 @@
+/* bench.h: what the parts of qs-bench share.
+ *
+ * qs-bench runs in phases (bench.c): generate the workload (bench_data), then per
+ * engine load it and run the same-answers check (bench_check), then per engine time
+ * each operation alone, the answer batches and the bulk import (bench_run) and the
+ * mixed replay (bench_replay), and last print and write the results (bench_out).
+ * Each engine is driven only through backend.h.
+ */
+#ifndef QS_BENCH_H
+#define QS_BENCH_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "bench_data.h"
+#include "bench_hist.h"
+
+#define BENCH_MAX_ENGINES 4
+#define BENCH_MAX_THREADS 64
+#define BENCH_LOAD_BATCH 1000
+
+/* ------------------------------------------------------------ operations */
+
+/* The reads of the product, each one backend call (history: two pages). */
+typedef enum bench_read {
+    READ_QUESTION_GET,
+    READ_PROGRESS_VIEW,
+    READ_DASHBOARD,
+    READ_LEADERBOARD,
+    READ_HISTORY,
+    READ_TEST_LIST,
+    READ_COUNT
+} bench_read;
+
+extern const char *const bench_read_names[READ_COUNT];
+
+/* Run @p op for @p arg (a question for question_get, else a user); dashboard's
+ * "now" is WL_NOW_MS. @return the backend's 0 or -1. */
+int bench_read_run(backend *be, bench_read op, uint32_t arg, bk_result *out);
+
+/* Everything whose latency is measured alone, in table order. */
+typedef enum bench_lat {
+    LAT_QUESTION_GET,
+    LAT_PROGRESS_VIEW,
+    LAT_DASHBOARD,
+    LAT_LEADERBOARD,
+    LAT_HISTORY,
+    LAT_TEST_LIST,
+    LAT_CREATE_FILTER,
+    LAT_CREATE_ADAPTIVE,
+    LAT_CREATE_WEAK,
+    LAT_INTERACTION_LOG,
+    LAT_SUBMIT_DURABLE,   /* one answer, its own durable commit */
+    LAT_SUBMIT_BATCH50,   /* a batch of 50 answers, lazy commit */
+    LAT_COUNT
+} bench_lat;
+
+extern const char *const bench_lat_names[LAT_COUNT];   /* for people */
+extern const char *const bench_lat_keys[LAT_COUNT];    /* for JSON */
+extern const char *const bench_only_names[3];          /* unused, incorrect, marked */
+
+/* ------------------------------------------------------------ configuration */
+
+typedef struct bench_cfg {
+    wl_params params;
+    char out_dir[PATH_MAX];
+    char work_dir[PATH_MAX];   /* stores and CSV files, under out_dir */
+    char csv_dir[PATH_MAX];
+    char exe_dir[PATH_MAX];    /* where qs-gen and ../tools/quizstore are */
+    int quick, keep;
+    unsigned iters;            /* timed calls per op alone */
+    double op_seconds;         /* time cap per op alone */
+    unsigned check_samples;    /* sampled inputs per op in the check */
+    uint64_t durable_answers;  /* answer_submit batch 1 */
+    uint64_t batch50_answers;  /* answer_submit batch 50 */
+    double submit_seconds;     /* time cap per answer_submit figure */
+    uint64_t replay_ops;       /* ops per replay run (all threads together) */
+    double replay_seconds;     /* time cap per replay run */
+    unsigned threads;          /* the multi-threaded replay: one per core */
+} bench_cfg;
+
+/* ------------------------------------------------------------ results */
+
+typedef struct lat_stat {
+    uint64_t n;
+    double p50, p99, p999, mean, max;   /* microseconds */
+} lat_stat;
+
+typedef struct replay_stat {
+    unsigned threads;
+    uint64_t ops, answers;
+    double seconds, ops_per_s, day_seconds;
+    const char *writers;                /* how writes were issued */
+    const char *ended;                  /* "ops", "time" or "answers" */
+} replay_stat;
+
+typedef struct engine_result {
+    uint64_t load_tests, load_answers, load_ixs;
+    double load_bank_seconds, load_seconds, load_ix_seconds, load_answers_per_s, load_ix_per_s;
+    uint64_t size_after_load;
+    lat_stat lat[LAT_COUNT];
+    lat_stat draw_only[3][3];           /* test_create: pattern x only (unused, incorrect,
+                                           marked), where the engine draws them */
+    uint64_t durable_answers, batch50_answers;
+    double durable_per_s, batch50_per_s;
+    uint64_t import_answers, import_size;
+    double import_seconds, import_per_s;
+    replay_stat replay[2];              /* 1 thread, one per core */
+    double phase_seconds[4];            /* load+check, ops alone, replay, import */
+} engine_result;
+
+/* One engine under the bench. */
+typedef struct bench_engine {
+    const char *name;
+    const backend_ops *ops;
+    char dir[PATH_MAX];                 /* the store loaded through the ops */
+    char import_dir[PATH_MAX];          /* the store bulk_import fills */
+    backend *be;
+    /* Cursors into the next day, shared by every phase after the check so that no
+     * answer or interaction is recorded twice. */
+    size_t next_answer, next_ix;
+    uint64_t next_test_id;
+    engine_result res;
+} bench_engine;
+
+typedef struct bench_run {
+    bench_cfg cfg;
+    bench_data data;
+    bench_engine engines[BENCH_MAX_ENGINES];
+    unsigned n_engines;
+    double gen_seconds, csv_seconds, total_seconds;
+    uint64_t check_cases;
+    long nproc;
+    uint64_t ram_bytes;
+    char cpu[128], kernel[128];
+    char command[4096];
+} bench_run;
+
+/* ------------------------------------------------------------ phases */
+
+/* bench_run.c. Each returns 0, or -1 after printing the engine's reason. */
+int bench_open(bench_engine *e, const char *dir, bk_sync sync);
+void bench_close(bench_engine *e);
+int bench_load(bench_run *r, bench_engine *e);
+int bench_ops_alone(bench_run *r, bench_engine *e);
+int bench_submits(bench_run *r, bench_engine *e);
+int bench_bulk_import(bench_run *r, bench_engine *e);
+
+/* bench_check.c: run the sample on @p e (loaded, open) and compare with the first
+ * engine checked. @return 0 when every result agrees, 1 on a mismatch (printed),
+ * -1 when an op failed. */
+int bench_check(bench_run *r, bench_engine *e);
+void bench_check_free(void);
+
+/* bench_replay.c: the mixed replay with @p threads threads on the open store. */
+int bench_replay(bench_run *r, bench_engine *e, unsigned threads, replay_stat *out);
+
+/* bench_out.c */
+void bench_print_header(const bench_run *r);
+void bench_print_table(const bench_run *r);
+int bench_write_json(const bench_run *r, const char *path);
+
+/* bench_chart.c: writes DIR/latency.dat and latency.gp and runs gnuplot; 0, or -1
+ * after a note on stdout. */
+int bench_write_chart(const bench_run *r);
+
+/* Helpers (bench.c). */
+double bench_now(void);
+uint64_t bench_now_ns(void);
+void bench_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lat_stat_from(lat_stat *s, const hist *h);
+
+#endif /* QS_BENCH_H */
