@@ -51,6 +51,7 @@ static int qsb_open(backend *be, const char *dir, bk_sync sync)
     qs_options o;
     qs_options_init(&o);
     o.durability = sync == BK_SYNC_DURABLE ? QS_SYNC_DURABLE : QS_SYNC_PERIODIC;
+    o.write_map = sync == BK_SYNC_LAZY;   /* the bench never uses savepoints */
     int rc = qs_env_open(dir, &o, &q->env);
     return rc ? qsb_failed(be, "open", rc) : 0;
 }

@@ -308,6 +308,8 @@ static int open_mdb(qs_env *env, const char *path)
     unsigned flags = MDB_NOTLS;
     if (o->durability == QS_SYNC_PERIODIC)
         flags |= MDB_NOSYNC;
+    if (o->write_map)
+        flags |= MDB_WRITEMAP;
     if (o->read_only)
         flags |= MDB_RDONLY;
     int rc = mdb_env_create(&env->mdb);

@@ -202,6 +202,9 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
         return rc;
     if (parent->rdonly)
         return eng_fail(QS_INVALID, "a savepoint needs a write transaction");
+    if (parent->env->opts.write_map)
+        return eng_fail(QS_INVALID, "savepoints are unavailable on a store opened with "
+                                    "write_map");
     qs_txn *child = calloc(1, sizeof *child);
     if (!child)
         return eng_fail(ENOMEM, "out of memory");

@@ -407,6 +407,31 @@ TEST(read_txn_moves_between_threads)
     qs_env_close(env);
 }
 
+TEST(write_map_store_writes_and_refuses_savepoints)
+{
+    qs_options o;
+    qs_options_init(&o);
+    o.durability = QS_SYNC_PERIODIC;
+    o.write_map = 1;
+    const char *dir = check_tmpdir();
+    qs_env *env = fx_open(dir, &o);
+    qs_txn *txn = fx_write(env), *child = NULL;
+    uint32_t user = fx_user(txn, "wm-user", FX_T0);
+    CHECK_RC(qs_txn_savepoint(txn, &child), QS_INVALID);
+    CHECK(child == NULL);
+    fx_commit(txn);   /* the refused savepoint left the transaction usable */
+    qs_env_close(env);
+
+    /* what was written through the map is there for a store opened the usual way */
+    env = fx_open(dir, NULL);
+    qs_user u;
+    txn = fx_read(env);
+    CHECK_RC(qs_user_get(txn, user, &u), 0);
+    CHECK_STR(u.ext_id, "wm-user");
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -422,6 +447,7 @@ int main(int argc, char **argv)
         CASE(reset_and_renew_take_a_new_snapshot),
         CASE(second_writer_waits_for_the_first),
         CASE(read_txn_moves_between_threads),
+        CASE(write_map_store_writes_and_refuses_savepoints),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }
