@@ -1,11 +1,14 @@
 /* qs-micro: quizstore alone on the reference workload, through the public API.
  *
- * Loads D days of history at scale S, then measures, single-threaded:
- * - the load rate of the history (answers/s, batches of 1000, periodic sync);
+ * Writes go through the bench's quizstore backend (backend_qs.c); reads use the API
+ * on a store opened the default way. Loads D days of history at scale S, then
+ * measures, single-threaded:
+ * - the load rate of the history (answers/s, batches of 1000, lazy sync);
  * - question record bytes and question_get latency before and after the bank
  *   dictionary (qs_bank_compress);
  * - latency of each read the product makes, one read transaction per operation;
- * - answer recording at batch 1 with durable commits, and at batch 50.
+ * - answer recording at batch 1 with durable commits, and at batch 50 lazily
+ *   (the backend's lazy mode: periodic sync and write_map).
  * Prints one line per figure; medians and tails in microseconds.
  */
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "quizstore.h"
 #include "workload.h"
 
@@ -30,123 +34,66 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* ------------------------------------------------------------------ load */
+/* ------------------------------------------------------------------ writes */
 
-typedef struct loader {
-    qs_env *env;
-    qs_txn *txn;
-    unsigned in_batch, batch;
-    uint64_t answers;
-} loader;
+#define BK(be, x) do { if ((x) != 0) DIE("%s", (be)->err); } while (0)
 
-static void batch_step(loader *l)
+/* Writes of a workload window through the backend: tests always, answers up to a
+ * limit, in batches; the time spent submitting answers is summed. */
+typedef struct writer {
+    backend *be;
+    unsigned batch, in_batch;
+    uint64_t limit, done;
+    double busy;
+} writer;
+
+static void batch_step(writer *w)
 {
-    if (++l->in_batch < l->batch)
+    if (++w->in_batch < w->batch)
         return;
-    QS(qs_txn_commit(l->txn));
-    QS(qs_txn_begin(l->env, 0, &l->txn));
-    l->in_batch = 0;
+    BK(w->be, w->be->ops->commit(w->be));
+    BK(w->be, w->be->ops->begin(w->be));
+    w->in_batch = 0;
 }
 
-static void put_test(qs_txn *txn, const wl_test *w)
+static int write_test(void *ctx, const wl_test *t)
 {
-    qs_test t;
-    memset(&t, 0, sizeof t);
-    t.id = w->id;
-    t.user = w->user;
-    t.status = w->status;
-    t.mode = w->mode;
-    t.n_questions = w->n_questions;
-    t.created_at = w->created_at;
-    t.last_activity_at = w->created_at;
-    t.completed_at = w->completed_at;
-    memcpy(t.questions, w->questions, w->n_questions * sizeof t.questions[0]);
-    QS(qs_test_put(txn, &t, NULL));
-}
-
-static qs_answer to_answer(const wl_answer *w)
-{
-    qs_answer a = {0};
-    a.test = w->test;
-    a.question = w->question;
-    a.user = w->user;
-    a.correct = (int8_t)w->correct;
-    a.chosen = w->chosen;
-    a.status = w->status;
-    a.score = w->score;
-    a.time_spent_ms = w->time_spent_ms;
-    a.created_at = w->created_at;
-    return a;
-}
-
-static int load_test(void *ctx, const wl_test *t)
-{
-    loader *l = ctx;
-    put_test(l->txn, t);
-    batch_step(l);
+    writer *w = ctx;
+    BK(w->be, w->be->ops->put_test(w->be, t));
+    batch_step(w);
     return 0;
 }
 
-static int load_answer(void *ctx, const wl_answer *w)
+static int write_answer(void *ctx, const wl_answer *a)
 {
-    loader *l = ctx;
-    qs_answer a = to_answer(w);
-    QS(qs_answer_submit(l->txn, &a, NULL));
-    l->answers++;
-    batch_step(l);
+    writer *w = ctx;
+    if (w->done >= w->limit)
+        return 1;
+    double t0 = now_s();
+    BK(w->be, w->be->ops->answer_submit(w->be, a));
+    batch_step(w);
+    w->busy += now_s() - t0;
+    w->done++;
     return 0;
 }
 
-static void put_taxa(qs_txn *txn, qs_kind kind, uint32_t n, void (*get)(uint32_t, wl_taxon *))
+/* Run @p window through a backend on @p dir opened with @p sync. */
+static writer write_window(const char *dir, const wl_gen *g, wl_window window, bk_sync sync,
+                           unsigned batch, uint64_t limit, int load_bank)
 {
-    for (uint32_t i = 1; i <= n; i++) {
-        wl_taxon w;
-        qs_taxon t = {0};
-        get(i, &w);
-        t.id = w.id;
-        t.parent = w.parent;
-        snprintf(t.name, sizeof t.name, "%s", w.name);
-        QS(qs_taxon_put(txn, kind, &t, NULL));
-    }
-}
-
-static void load_bank(qs_env *env, const wl_gen *g, const wl_counts *c)
-{
-    qs_txn *txn;
-    QS(qs_txn_begin(env, 0, &txn));
-    put_taxa(txn, QS_SUBJECT, WL_SUBJECTS, wl_subject_get);
-    put_taxa(txn, QS_SYSTEM, WL_SYSTEMS, wl_system_get);
-    put_taxa(txn, QS_TOPIC, WL_TOPICS, wl_topic_get);
-    static wl_text_buf buf;
-    for (uint32_t i = 1; i <= WL_QUESTIONS; i++) {
-        wl_question w;
-        qs_question q = {0};
-        wl_question_get(g, i, &w, &buf);
-        q.id = w.id;
-        q.subject = w.subject;
-        q.system = w.system;
-        q.topic = w.topic;
-        q.difficulty = w.difficulty;
-        q.type = w.type;
-        q.active = w.active;
-        q.correct_option = w.correct_option;
-        q.n_options = w.n_options;
-        q.created_at = w.created_at;
-        q.stem = (qs_text){w.stem.ptr, w.stem.len};
-        q.explanation = (qs_text){w.explanation.ptr, w.explanation.len};
-        for (unsigned o = 0; o < w.n_options; o++)
-            q.options[o] = (qs_text){w.options[o].ptr, w.options[o].len};
-        QS(qs_question_put(txn, &q, NULL));
-    }
-    for (uint32_t i = 1; i <= c->users; i++) {
-        wl_user w;
-        qs_user u = {0};
-        wl_user_get(g, i, &w);
-        u.id = w.id;
-        u.created_at = w.created_at;
-        QS(qs_user_put(txn, &u, NULL));
-    }
-    QS(qs_txn_commit(txn));
+    writer w = {bk_new(&bk_quizstore_ops), batch, 0, limit, 0, 0};
+    if (!w.be)
+        DIE("out of memory");
+    BK(w.be, w.be->ops->open(w.be, dir, sync));
+    if (load_bank)
+        BK(w.be, w.be->ops->load_bank(w.be, g));
+    BK(w.be, w.be->ops->begin(w.be));
+    wl_sink sink = {write_test, write_answer, NULL, &w};
+    wl_run(g, window, &sink);
+    BK(w.be, w.be->ops->commit(w.be));
+    bk_free(w.be);
+    w.be = NULL;
+    return w;
 }
 
 /* ------------------------------------------------------------------ timing */
@@ -273,90 +220,17 @@ static uint64_t question_bytes(qs_env *env)
     return bytes;
 }
 
-/* ------------------------------------------------------------------ submits */
-
-typedef struct submitter {
-    qs_env *env;
-    qs_txn *txn;
-    unsigned batch, in_batch;
-    uint64_t limit, done;
-    int tests_only;
-    double busy;
-} submitter;
-
-static int next_day_test(void *ctx, const wl_test *t)
-{
-    submitter *s = ctx;
-    if (s->tests_only)
-        put_test(s->txn, t);
-    return 0;
-}
-
-static int next_day_answer(void *ctx, const wl_answer *w)
-{
-    submitter *s = ctx;
-    if (s->tests_only)
-        return 0;
-    if (s->done >= s->limit)
-        return 1;
-    qs_answer a = to_answer(w);
-    double t0 = now_s();
-    if (!s->txn)
-        QS(qs_txn_begin(s->env, 0, &s->txn));
-    int rc = qs_answer_submit(s->txn, &a, NULL);
-    if (rc && rc != QS_EXISTS)
-        DIE("submit: %s (%s)", qs_strerror(rc), qs_errmsg());
-    if (++s->in_batch == s->batch) {
-        QS(qs_txn_commit(s->txn));
-        s->txn = NULL;
-        s->in_batch = 0;
-    }
-    s->busy += now_s() - t0;
-    s->done++;
-    return 0;
-}
-
+/* Next-day answers after the first @p skip, @p n of them in batches of @p batch. */
 static void measure_submits(const char *dir, const wl_gen *g, unsigned batch, uint64_t n,
-                            qs_durability mode, uint64_t skip)
+                            bk_sync sync, uint64_t skip)
 {
-    qs_options o;
-    qs_env *env;
-    qs_options_init(&o);
-    o.durability = mode;
-    QS(qs_env_open(dir, &o, &env));
-    submitter s = {env, NULL, batch, 0, skip, 0, 0, 0};
-    wl_sink sink = {next_day_test, next_day_answer, NULL, &s};
-    if (skip) {   /* pass the answers a previous run recorded */
-        s.limit = skip;
-        s.busy = 0;
-        s.tests_only = 0;
-        s.batch = 1000;
-        wl_run(g, WL_NEXT_DAY, &sink);
-        if (s.txn)
-            QS(qs_txn_commit(s.txn));
-        s.txn = NULL;
-        s.in_batch = 0;
-    }
-    s.batch = batch;
-    s.limit = skip + n;
-    s.busy = 0;
-    uint64_t before = s.done;
-    wl_run(g, WL_NEXT_DAY, &sink);
-    if (s.txn)
-        QS(qs_txn_commit(s.txn));
+    if (skip)   /* what an earlier figure recorded is passed over, untimed */
+        write_window(dir, g, WL_NEXT_DAY, BK_SYNC_LAZY, 1000, skip, 0);
+    writer w = write_window(dir, g, WL_NEXT_DAY, sync, batch, skip + n, 0);
+    uint64_t done = w.done - skip;
     printf("answer_submit batch %-3u %-8s %8.0f answers/s (%llu answers, every aggregate)\n",
-           batch, mode == QS_SYNC_DURABLE ? "durable" : "periodic",
-           (double)(s.done - before) / s.busy, (unsigned long long)(s.done - before));
-    qs_env_close(env);
-}
-
-static void create_next_day_tests(qs_env *env, const wl_gen *g)
-{
-    submitter s = {env, NULL, 0, 0, 0, 0, 1, 0};
-    QS(qs_txn_begin(env, 0, &s.txn));
-    wl_sink sink = {next_day_test, next_day_answer, NULL, &s};
-    wl_run(g, WL_NEXT_DAY, &sink);
-    QS(qs_txn_commit(s.txn));
+           batch, sync == BK_SYNC_DURABLE ? "durable" : "lazy", (double)done / w.busy,
+           (unsigned long long)done);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -399,23 +273,14 @@ int main(int argc, char **argv)
     printf("workload: seed %llu, S=%g (%u users), D=%d days\n", (unsigned long long)p.seed,
            p.scale, c.users, p.days);
 
-    qs_options o;
-    qs_env *env;
-    qs_options_init(&o);
-    o.durability = QS_SYNC_PERIODIC;
-    QS(qs_env_open(dir, &o, &env));
     double t0 = now_s();
-    load_bank(env, g, &c);
-    loader l = {env, NULL, 0, 1000, 0};
-    QS(qs_txn_begin(env, 0, &l.txn));
-    wl_sink sink = {load_test, load_answer, NULL, &l};
-    if (wl_run(g, WL_HISTORY, &sink))
-        DIE("history generation failed");
-    QS(qs_txn_commit(l.txn));
+    writer w = write_window(dir, g, WL_HISTORY, BK_SYNC_LAZY, 1000, UINT64_MAX, 1);
     double secs = now_s() - t0;
-    printf("load through the API       %llu answers in %.1f s: %.0f answers/s (batches of 1000)\n",
-           (unsigned long long)l.answers, secs, l.answers / secs);
+    printf("load through the backend   %llu answers in %.1f s: %.0f answers/s "
+           "(batches of 1000)\n", (unsigned long long)w.done, secs, w.done / secs);
 
+    qs_env *env;
+    QS(qs_env_open(dir, NULL, &env));
     uint64_t raw = question_bytes(env);
     measure_reads(env, g, &c, iters, OP_QUESTION, OP_QUESTION);
     qs_compress_report rep;
@@ -427,11 +292,10 @@ int main(int argc, char **argv)
            "question db %llu -> %llu bytes\n", rep.dict_bytes, rep.compressed, rep.questions,
            (unsigned long long)raw, (unsigned long long)question_bytes(env));
     measure_reads(env, g, &c, iters, OP_QUESTION, OP_TEST_LIST);
-    create_next_day_tests(env, g);
     qs_env_close(env);
 
-    measure_submits(dir, g, 1, durable_n, QS_SYNC_DURABLE, 0);
-    measure_submits(dir, g, 50, 50000, QS_SYNC_PERIODIC, durable_n);
+    measure_submits(dir, g, 1, durable_n, BK_SYNC_DURABLE, 0);
+    measure_submits(dir, g, 50, 50000, BK_SYNC_LAZY, durable_n);
     wl_close(g);
     return 0;
 }

@@ -276,6 +276,18 @@ static int pick_sampled(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t w
     return 0;
 }
 
+/* Append a uniform sample of @p all (partial Fisher-Yates) until @p want. */
+static void take_sample(uint32_t *all, size_t n, uint64_t *rng, size_t want, qs_test *out)
+{
+    for (size_t i = 0; i < n && out->n_questions < want; i++) {
+        size_t j = i + (size_t)(splitmix64(rng) % (n - i));
+        uint32_t t = all[i];
+        all[i] = all[j];
+        all[j] = t;
+        out->questions[out->n_questions++] = all[i];
+    }
+}
+
 /* Every passing candidate not yet taken, then a partial Fisher-Yates sample. */
 static int pick_exhaustive(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
                            qs_test *out)
@@ -296,13 +308,7 @@ static int pick_exhaustive(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_
         if (yes)
             all[n++] = q;
     }
-    for (size_t i = 0; i < n && out->n_questions < want; i++) {
-        size_t j = i + (size_t)(splitmix64(rng) % (n - i));
-        uint32_t t = all[i];
-        all[i] = all[j];
-        all[j] = t;
-        out->questions[out->n_questions++] = all[i];
-    }
+    take_sample(all, n, rng, want, out);
     return 0;
 }
 
@@ -361,13 +367,7 @@ static int pick_from_user(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t
     mdb_cursor_close(cur);
     if ((rc = eng_walk_rc(rc, "uq")) != 0)
         return rc;
-    for (size_t i = 0; i < n && out->n_questions < want; i++) {
-        size_t j = i + (size_t)(splitmix64(rng) % (n - i));
-        uint32_t t = all[i];
-        all[i] = all[j];
-        all[j] = t;
-        out->questions[out->n_questions++] = all[i];
-    }
+    take_sample(all, n, rng, want, out);
     return 0;
 }
 
