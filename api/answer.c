@@ -98,14 +98,15 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
 {
     MDB_dbi bucket;
     const char *name;
-    eng_locator l = {e->user, e->created_at, eng_counter_peek(txn, ENG_NEXT_ANSWER)};
     /* Claiming (test, question) is the first write: a duplicate stops here, with
      * nothing written and no answer id taken. */
-    int rc = eng_locator_add(txn, e->test, e->question, &l);
+    e->id = eng_counter_peek(txn, ENG_NEXT_ANSWER);
+    int rc = idx_answer_added(txn, e);
     if (rc == QS_EXISTS)
         return eng_fail(QS_EXISTS, "test %llu already has an answer to question %u",
                         (unsigned long long)e->test, e->question);
-    e->id = eng_counter_next(txn, ENG_NEXT_ANSWER);
+    if (!rc)
+        eng_counter_next(txn, ENG_NEXT_ANSWER);
     if (!rc) rc = eng_bucket_for(txn, ENG_T_ANSWER, e->created_at, 1, &bucket, &name);
     if (!rc) rc = eng_answer_put(txn, bucket, name, e);
     if (!rc) rc = idx_apply_answer(txn, e);

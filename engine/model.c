@@ -19,6 +19,8 @@
  *                                                     correct u8 | status u8 | score u8 |
  *                                                     chosen u8 | time_ms u32
  * ans_by_test   test u64 | question u32               user u32 | created_at time | id u64
+ *                                                     (an index entry, written by the
+ *                                                     declared index layer, unsealed)
  * qstat         question u32                          attempts u32 | correct u32 |
  *                                                     users u32 | score_sum u64 |
  *                                                     time_sum u64
@@ -406,29 +408,22 @@ static void locator_key(eng_key *k, uint64_t test, uint32_t question)
 int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out)
 {
     eng_key k;
-    eng_rbuf r;
+    MDB_val mk, mv;
     memset(out, 0, sizeof *out);
     locator_key(&k, test, question);
-    int rc = eng_get(txn, ENG_ANS_BY_TEST, &k, &r);
+    mk = (MDB_val){k.n, k.b};
+    int rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_ANS_BY_TEST), &mk, &mv);
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
     if (rc)
-        return rc;
-    out->user = rb_u32(&r);
-    out->created_at = rb_time(&r);
-    out->answer_id = rb_u64(&r);
-    return DECODE_DONE(&r, ENG_ANS_BY_TEST, &k);
-}
-
-int eng_locator_add(qs_txn *txn, uint64_t test, uint32_t question, const eng_locator *l)
-{
-    eng_key k;
-    eng_wbuf w;
-    uint8_t buf[20];
-    locator_key(&k, test, question);
-    wb_init(&w, buf, sizeof buf);
-    wb_u32(&w, l->user);
-    wb_time(&w, l->created_at);
-    wb_u64(&w, l->answer_id);
-    return eng_put(txn, ENG_ANS_BY_TEST, &k, &w, MDB_NOOVERWRITE);
+        return eng_mdb_rc(rc, "read", "ans_by_test");
+    if (mv.mv_size != 20)
+        return eng_corrupt(ENG_ANS_BY_TEST, &k, "entry is not an answer's place");
+    const uint8_t *v = mv.mv_data;
+    out->user = eng_get32(v);
+    out->created_at = eng_time_from_bits(eng_get64(v + 4));
+    out->answer_id = eng_get64(v + 12);
+    return 0;
 }
 
 /* ------------------------------------------------------------ aggregates */

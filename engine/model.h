@@ -53,15 +53,13 @@ int eng_answer_put(qs_txn *txn, MDB_dbi bucket, const char *name, const eng_answ
 int eng_answer_decode(const MDB_val *k, const MDB_val *v, const char *name, eng_answer *a);
 void eng_answer_to_api(const eng_answer *a, qs_answer *out);
 
-/* ans_by_test: (test, question) -> where the answer is. */
+/* ans_by_test: (test, question) -> where the answer is (written by index/composite.c). */
 typedef struct eng_locator {
     uint32_t user;
     int64_t created_at;
     uint64_t answer_id;
 } eng_locator;
 int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out);
-/* Returns QS_EXISTS when (test, question) is taken. */
-int eng_locator_add(qs_txn *txn, uint64_t test, uint32_t question, const eng_locator *l);
 
 /* ------------------------------------------------------------ aggregates */
 

@@ -15,6 +15,12 @@
  *   q_created     created_at time | question u32           (empty)
  *   test_by_user  user u32 | status u8 |                   (empty)
  *                 last_activity_at time | test u64
+ *   ans_by_test   test u64 | question u32                  user u32 | created_at time |
+ *                                                          answer id u64: where the
+ *                                                          answer is (its bucket key)
+ *
+ * ans_by_test also makes (test, question) unique: idx_answer_added() claims its
+ * entry before anything else of an answer is written.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +31,7 @@
 
 typedef struct idx_entry {
     eng_key key;
-    uint8_t val[4];
+    uint8_t val[20];
     uint8_t val_len;   /* 4 for id-valued (DUPFIXED) indexes, 0 for key-only ones */
 } idx_entry;
 
@@ -35,8 +41,9 @@ typedef struct idx_def {
     idx_source source;
     /* The entries of @p rec (idx_question* or qs_test*), into @p out. */
     size_t (*cut)(const void *rec, idx_entry *out);
-    /* The id of the record an entry came from. */
+    /* The id of the record an entry came from, for sources loaded by id. */
     uint64_t (*owner)(const MDB_val *key, const MDB_val *val);
+    unsigned dupsort;   /* the database holds posting lists */
 } idx_def;
 
 /* ------------------------------------------------------------------ declarations */
@@ -113,12 +120,26 @@ static uint64_t owner_test(const MDB_val *key, const MDB_val *val)
     return key->mv_size == 21 ? eng_get64((const uint8_t *)key->mv_data + 13) : 0;
 }
 
+static size_t cut_answer(const void *rec, idx_entry *out)
+{
+    const eng_answer *a = rec;
+    ek_reset(&out->key);
+    ek_u64(&out->key, a->test);
+    ek_u32(&out->key, a->question);
+    eng_put32(out->val, a->user);
+    eng_put64(out->val + 4, eng_time_bits(a->created_at));
+    eng_put64(out->val + 12, a->id);
+    out->val_len = 20;
+    return 1;
+}
+
 static const idx_def defs[] = {
-    {"q_filter", ENG_Q_FILTER, IDX_QUESTIONS, cut_filter, owner_in_value},
-    {"q_subject", ENG_Q_SUBJECT, IDX_QUESTIONS, cut_subject, owner_in_value},
-    {"q_band", ENG_Q_BAND, IDX_QUESTIONS, cut_band, owner_in_value},
-    {"q_created", ENG_Q_CREATED, IDX_QUESTIONS, cut_created, owner_created},
-    {"test_by_user", ENG_TEST_BY_USER, IDX_TESTS, cut_test, owner_test},
+    {"q_filter", ENG_Q_FILTER, IDX_QUESTIONS, cut_filter, owner_in_value, 1},
+    {"q_subject", ENG_Q_SUBJECT, IDX_QUESTIONS, cut_subject, owner_in_value, 1},
+    {"q_band", ENG_Q_BAND, IDX_QUESTIONS, cut_band, owner_in_value, 1},
+    {"q_created", ENG_Q_CREATED, IDX_QUESTIONS, cut_created, owner_created, 0},
+    {"test_by_user", ENG_TEST_BY_USER, IDX_TESTS, cut_test, owner_test, 0},
+    {"ans_by_test", ENG_ANS_BY_TEST, IDX_ANSWERS, cut_answer, NULL, 0},
 };
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
@@ -150,14 +171,65 @@ static int load_record(qs_txn *txn, idx_source src, uint64_t id, void *buf)
 typedef union record_buf {
     idx_question q;
     qs_test t;
+    eng_answer a;
 } record_buf;
 
 typedef int (*record_fn)(qs_txn *txn, const void *rec, void *ctx);
 
-/* Call @p fn on every record of @p src, in id order. */
+/* Call @p fn on every answer, bucket by bucket. */
+static int each_answer(qs_txn *txn, record_fn fn, void *ctx)
+{
+    eng_bucket_iter it;
+    int rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, ENG_TIME_MIN, ENG_TIME_MAX, 0);
+    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
+        MDB_cursor *cur;
+        MDB_val mk, mv;
+        if ((rc = mdb_cursor_open(eng_mdb(txn), it.dbi, &cur)) != 0) {
+            rc = eng_mdb_rc(rc, "open cursor", it.name);
+            break;
+        }
+        for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+            eng_answer a;
+            if ((rc = eng_answer_decode(&mk, &mv, it.name, &a)) != 0 ||
+                (rc = fn(txn, &a, ctx)) != 0)
+                break;
+        }
+        mdb_cursor_close(cur);
+        rc = eng_walk_rc(rc, it.name);
+    }
+    eng_bucket_iter_close(&it);
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+/* The answer an ans_by_test entry points at, into @p a. 0 or QS_NOTFOUND. */
+static int answer_of_entry(qs_txn *txn, const MDB_val *val, eng_answer *a)
+{
+    MDB_dbi bucket;
+    const char *name;
+    eng_key k;
+    MDB_val mk, mv;
+    if (val->mv_size != 20)
+        return QS_NOTFOUND;
+    const uint8_t *v = val->mv_data;
+    int64_t at = eng_time_from_bits(eng_get64(v + 4));
+    int rc = eng_bucket_for(txn, ENG_T_ANSWER, at, 0, &bucket, &name);
+    if (rc)
+        return rc;
+    eng_answer_key(&k, eng_get32(v), at, eng_get64(v + 12));
+    mk = (MDB_val){k.n, k.b};
+    rc = mdb_get(eng_mdb(txn), bucket, &mk, &mv);
+    if (rc)
+        return rc == MDB_NOTFOUND ? QS_NOTFOUND : eng_mdb_rc(rc, "read", name);
+    return eng_answer_decode(&mk, &mv, name, a);
+}
+
+/* Call @p fn on every record of @p src, in id order (answers: bucket order). */
 static int each_record(qs_txn *txn, idx_source src, record_fn fn, void *ctx)
 {
     static _Thread_local record_buf buf;
+    if (src == IDX_ANSWERS)
+        return each_answer(txn, fn, ctx);
     eng_db db = src == IDX_QUESTIONS ? ENG_QUESTION : ENG_TEST;
     size_t key_len = src == IDX_QUESTIONS ? 4 : 8;
     MDB_cursor *cur;
@@ -197,7 +269,7 @@ static int entry_put(qs_txn *txn, const idx_def *d, const idx_entry *e)
 {
     MDB_val mk = {e->key.n, (void *)e->key.b}, mv = {e->val_len, (void *)e->val};
     int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, d->db), &mk, &mv,
-                     e->val_len ? MDB_NODUPDATA : 0);
+                     d->dupsort ? MDB_NODUPDATA : 0);
     if (rc == MDB_KEYEXIST)
         return 0;
     return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", d->name)) : 0;
@@ -206,7 +278,7 @@ static int entry_put(qs_txn *txn, const idx_def *d, const idx_entry *e)
 static int entry_del(qs_txn *txn, const idx_def *d, const idx_entry *e)
 {
     MDB_val dup = {e->val_len, (void *)e->val};
-    int rc = eng_del(txn, eng_dbi(txn, d->db), d->name, &e->key, e->val_len ? &dup : NULL);
+    int rc = eng_del(txn, eng_dbi(txn, d->db), d->name, &e->key, d->dupsort ? &dup : NULL);
     if (rc == QS_NOTFOUND)
         return eng_corrupt(d->db, &e->key, "index entry missing");
     return rc;
@@ -249,6 +321,24 @@ int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
+int idx_answer_added(qs_txn *txn, const eng_answer *a)
+{
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const idx_def *d = &defs[i];
+        idx_entry e;
+        if (d->source != IDX_ANSWERS)
+            continue;
+        d->cut(a, &e);
+        MDB_val mk = {e.key.n, e.key.b}, mv = {e.val_len, e.val};
+        int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, d->db), &mk, &mv, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST)
+            return QS_EXISTS;
+        if (rc)
+            return eng_txn_failed(txn, eng_mdb_rc(rc, "write", d->name));
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ verify */
 
 typedef struct verify_ctx {
@@ -280,7 +370,11 @@ static int verify_record(qs_txn *txn, const void *rec, void *arg)
         int rc;
         if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, v->def->db), &cur)) != 0)
             return eng_mdb_rc(rc, "open cursor", v->def->name);
-        rc = mdb_cursor_get(cur, &mk, &mv, e[i].val_len ? MDB_GET_BOTH : MDB_SET);
+        MDB_val want = mv;
+        rc = mdb_cursor_get(cur, &mk, &mv, v->def->dupsort ? MDB_GET_BOTH : MDB_SET);
+        if (rc == 0 && !v->def->dupsort &&
+            (mv.mv_size != want.mv_size || memcmp(mv.mv_data, want.mv_data, want.mv_size) != 0))
+            rc = MDB_NOTFOUND;   /* the key is there with another value */
         mdb_cursor_close(cur);
         v->report->checked++;
         if (rc == MDB_NOTFOUND) {
@@ -310,11 +404,15 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
         ek_reset(&k);
         ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
         got.key = k;
-        got.val_len = (uint8_t)(mv.mv_size == 4 ? 4 : 0);
-        if (got.val_len)
-            memcpy(got.val, mv.mv_data, 4);
-        uint64_t id = d->owner(&mk, &mv);
-        int lrc = id ? load_record(txn, d->source, id, &buf) : QS_NOTFOUND;
+        got.val_len = (uint8_t)(mv.mv_size <= sizeof got.val ? mv.mv_size : 0);
+        memcpy(got.val, mv.mv_data, got.val_len);
+        int lrc;
+        if (d->source == IDX_ANSWERS) {
+            lrc = answer_of_entry(txn, &mv, &buf.a);
+        } else {
+            uint64_t id = d->owner(&mk, &mv);
+            lrc = id ? load_record(txn, d->source, id, &buf) : QS_NOTFOUND;
+        }
         if (lrc && lrc != QS_NOTFOUND) {
             rc = lrc;
             break;

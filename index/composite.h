@@ -4,13 +4,17 @@
 
 #include "pool.h"
 
-typedef enum idx_source { IDX_QUESTIONS, IDX_TESTS } idx_source;
+typedef enum idx_source { IDX_QUESTIONS, IDX_TESTS, IDX_ANSWERS } idx_source;
 
 /* Keep every index and pool of a question in step with a change: @p old NULL for a
  * new question. */
 int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_question *q);
 /* Keep every index of a test in step: @p old NULL for a new test. */
 int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t);
+
+/* Claim (test, question) for a new answer in its indexes: QS_EXISTS (nothing
+ * written) when another answer holds it. The first write of an answer. */
+int idx_answer_added(qs_txn *txn, const eng_answer *a);
 
 /* Empty every declared index and the pools, and cut them again from the records. */
 int idx_rebuild(qs_txn *txn);
