@@ -430,7 +430,7 @@ int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
         return 0;
     rc = eng_user_put(txn, &next);
     if (!rc && found == QS_NOTFOUND)
-        rc = idx_lb_add(txn, QS_BOARD_ALL_TIME, 0, next.id);
+        rc = idx_board_changed(txn, NULL, &(idx_board_view){next.id, QS_BOARD_ALL_TIME, 0, 0});
     if (!rc)
         rc = finish_ext(txn, QS_USER, &who, next.ext_id);
     return rc ? eng_txn_failed(txn, rc) : 0;

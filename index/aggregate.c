@@ -164,16 +164,18 @@ static int apply_summary(qs_txn *txn, const eng_answer *a, int32_t day, int new_
 static int apply_boards(qs_txn *txn, const eng_answer *a, const eng_usum *before,
                         uint32_t week_answers, uint32_t week_correct, uint32_t week)
 {
-    int rc = 0;
-    if (a->correct)
-        rc = idx_lb_move(txn, QS_BOARD_ALL_TIME, before->correct, before->correct + 1, a->user);
+    idx_board_view all_was = {a->user, QS_BOARD_ALL_TIME, before->answered, before->correct};
+    idx_board_view all_now = all_was;
+    all_now.answers++;
+    all_now.correct += a->correct;
+    int rc = idx_board_changed(txn, &all_was, &all_now);
     if (rc)
         return rc;
-    if (week_answers == 0)
-        return idx_lb_add(txn, week, a->correct, a->user);
-    if (a->correct)
-        return idx_lb_move(txn, week, week_correct, week_correct + 1, a->user);
-    return 0;
+    idx_board_view week_was = {a->user, week, week_answers, week_correct};
+    idx_board_view week_now = week_was;
+    week_now.answers++;
+    week_now.correct += a->correct;
+    return idx_board_changed(txn, &week_was, &week_now);
 }
 
 int idx_apply_answer(qs_txn *txn, const eng_answer *a)

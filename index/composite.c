@@ -19,13 +19,21 @@
  *                                                          answer id u64: where the
  *                                                          answer is (its bucket key)
  *
+ *   lb            board u32 | correct u32                  user u32 (DUPFIXED): board 0
+ *                                                          from every user and its
+ *                                                          summary, weekly boards from
+ *                                                          the users' daily rows
+ *
  * ans_by_test also makes (test, question) unique: idx_answer_added() claims its
- * entry before anything else of an answer is written.
+ * entry before anything else of an answer is written. The leaderboards share one
+ * database, each declaration owning its boards, and keep lb_count in step through
+ * their moved hook (leaderboard.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "composite.h"
+#include "index.h"
 
 #define MAX_ENTRIES 4
 
@@ -44,6 +52,10 @@ typedef struct idx_def {
     /* The id of the record an entry came from, for sources loaded by id. */
     uint64_t (*owner)(const MDB_val *key, const MDB_val *val);
     unsigned dupsort;   /* the database holds posting lists */
+    /* For a database shared by declarations: whether an entry is this one's. */
+    int (*owns)(const MDB_val *key);
+    /* Called after an entry moved (from or to NULL when added or removed). */
+    int (*moved)(qs_txn *txn, const MDB_val *from, const MDB_val *to);
 } idx_def;
 
 /* ------------------------------------------------------------------ declarations */
@@ -133,13 +145,47 @@ static size_t cut_answer(const void *rec, idx_entry *out)
     return 1;
 }
 
+static size_t cut_board(const void *rec, idx_entry *out)
+{
+    const idx_board_view *v = rec;
+    if (v->board != QS_BOARD_ALL_TIME && v->answers == 0)
+        return 0;   /* a weekly board holds that week's answerers */
+    ek_reset(&out->key);
+    ek_u32(&out->key, v->board);
+    ek_u32(&out->key, v->correct);
+    id_value(out, v->user);
+    return 1;
+}
+
+static uint64_t owner_board(const MDB_val *key, const MDB_val *val)
+{
+    if (key->mv_size != 8 || val->mv_size != 4)
+        return 0;
+    uint64_t board = eng_get32(key->mv_data);
+    return board << 32 | eng_get32(val->mv_data);
+}
+
+static int owns_all_time(const MDB_val *key)
+{
+    return key->mv_size == 8 && eng_get32(key->mv_data) == QS_BOARD_ALL_TIME;
+}
+
+static int owns_weekly(const MDB_val *key)
+{
+    return !owns_all_time(key);
+}
+
 static const idx_def defs[] = {
-    {"q_filter", ENG_Q_FILTER, IDX_QUESTIONS, cut_filter, owner_in_value, 1},
-    {"q_subject", ENG_Q_SUBJECT, IDX_QUESTIONS, cut_subject, owner_in_value, 1},
-    {"q_band", ENG_Q_BAND, IDX_QUESTIONS, cut_band, owner_in_value, 1},
-    {"q_created", ENG_Q_CREATED, IDX_QUESTIONS, cut_created, owner_created, 0},
-    {"test_by_user", ENG_TEST_BY_USER, IDX_TESTS, cut_test, owner_test, 0},
-    {"ans_by_test", ENG_ANS_BY_TEST, IDX_ANSWERS, cut_answer, NULL, 0},
+    {"q_filter", ENG_Q_FILTER, IDX_QUESTIONS, cut_filter, owner_in_value, 1, NULL, NULL},
+    {"q_subject", ENG_Q_SUBJECT, IDX_QUESTIONS, cut_subject, owner_in_value, 1, NULL, NULL},
+    {"q_band", ENG_Q_BAND, IDX_QUESTIONS, cut_band, owner_in_value, 1, NULL, NULL},
+    {"q_created", ENG_Q_CREATED, IDX_QUESTIONS, cut_created, owner_created, 0, NULL, NULL},
+    {"test_by_user", ENG_TEST_BY_USER, IDX_TESTS, cut_test, owner_test, 0, NULL, NULL},
+    {"ans_by_test", ENG_ANS_BY_TEST, IDX_ANSWERS, cut_answer, NULL, 0, NULL, NULL},
+    {"lb_all_time", ENG_LB, IDX_USERS, cut_board, owner_board, 1, owns_all_time,
+     idx_lb_counts_moved},
+    {"lb_weekly", ENG_LB, IDX_USER_WEEKS, cut_board, owner_board, 1, owns_weekly,
+     idx_lb_counts_moved},
 };
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
@@ -160,18 +206,44 @@ int idx_question_load(qs_txn *txn, uint32_t id, idx_question *out)
     return rc == QS_NOTFOUND ? 0 : rc;
 }
 
-/* A record of a source, loaded by id into @p buf. */
+/* A user's place on a board: all-time from the summary, weekly from the daily rows. */
+static int load_board_view(qs_txn *txn, uint32_t user, uint32_t board, idx_board_view *v)
+{
+    qs_user u;
+    int rc = eng_user_get(txn, user, &u);
+    if (rc)
+        return rc;
+    *v = (idx_board_view){user, board, 0, 0};
+    if (board != QS_BOARD_ALL_TIME)
+        return idx_week_totals(txn, user, board, &v->answers, &v->correct);
+    eng_usum sum;
+    rc = eng_usum_get(txn, user, &sum);
+    v->answers = sum.answered;
+    v->correct = sum.correct;
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+/* A record of a source, loaded by id into @p buf (boards: board << 32 | user). */
 static int load_record(qs_txn *txn, idx_source src, uint64_t id, void *buf)
 {
-    if (src == IDX_QUESTIONS)
+    switch (src) {
+    case IDX_QUESTIONS:
         return id > UINT32_MAX ? QS_NOTFOUND : idx_question_load(txn, (uint32_t)id, buf);
-    return eng_test_get(txn, id, buf);
+    case IDX_USERS:
+    case IDX_USER_WEEKS:
+        if ((src == IDX_USERS) != ((id >> 32) == QS_BOARD_ALL_TIME))
+            return QS_NOTFOUND;
+        return load_board_view(txn, (uint32_t)id, (uint32_t)(id >> 32), buf);
+    default:
+        return eng_test_get(txn, id, buf);
+    }
 }
 
 typedef union record_buf {
     idx_question q;
     qs_test t;
     eng_answer a;
+    idx_board_view b;
 } record_buf;
 
 typedef int (*record_fn)(qs_txn *txn, const void *rec, void *ctx);
@@ -224,14 +296,45 @@ static int answer_of_entry(qs_txn *txn, const MDB_val *val, eng_answer *a)
     return eng_answer_decode(&mk, &mv, name, a);
 }
 
+/* Call @p fn on every (user, week) with answers, from the daily rows in order. */
+static int each_user_week(qs_txn *txn, record_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    idx_board_view v = {0, 0, 0, 0};
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "udaily");
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        int32_t day;
+        eng_daily d;
+        if ((rc = eng_daily_decode(&mk, &mv, &day, &d)) != 0)
+            break;
+        uint32_t user = eng_get32(mk.mv_data), board = qs_board_week(day * ENG_DAY_MS);
+        if (v.answers && (user != v.user || board != v.board) && (rc = fn(txn, &v, ctx)))
+            break;
+        if (user != v.user || board != v.board)
+            v = (idx_board_view){user, board, 0, 0};
+        v.answers += d.answers;
+        v.correct += d.correct;
+    }
+    mdb_cursor_close(cur);
+    if ((rc = eng_walk_rc(rc, "udaily")) == 0 && v.answers)
+        rc = fn(txn, &v, ctx);
+    return rc;
+}
+
 /* Call @p fn on every record of @p src, in id order (answers: bucket order). */
 static int each_record(qs_txn *txn, idx_source src, record_fn fn, void *ctx)
 {
     static _Thread_local record_buf buf;
     if (src == IDX_ANSWERS)
         return each_answer(txn, fn, ctx);
-    eng_db db = src == IDX_QUESTIONS ? ENG_QUESTION : ENG_TEST;
-    size_t key_len = src == IDX_QUESTIONS ? 4 : 8;
+    if (src == IDX_USER_WEEKS)
+        return each_user_week(txn, fn, ctx);
+    eng_db db = src == IDX_QUESTIONS ? ENG_QUESTION : src == IDX_USERS ? ENG_USER : ENG_TEST;
+    size_t key_len = src == IDX_TESTS ? 8 : 4;
     MDB_cursor *cur;
     MDB_val mk, mv;
     int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
@@ -295,12 +398,18 @@ static int update_source(qs_txn *txn, idx_source src, const void *old, const voi
             continue;
         nb = old ? d->cut(old, before) : 0;
         na = rec ? d->cut(rec, after) : 0;
+        const idx_entry *gone = NULL, *came = NULL;
         for (size_t j = 0; j < nb && !rc; j++)
             if (!entry_in(&before[j], after, na))
-                rc = entry_del(txn, d, &before[j]);
+                rc = entry_del(txn, d, gone = &before[j]);
         for (size_t j = 0; j < na && !rc; j++)
             if (!entry_in(&after[j], before, nb))
-                rc = entry_put(txn, d, &after[j]);
+                rc = entry_put(txn, d, came = &after[j]);
+        if (!rc && d->moved && (gone || came)) {   /* single-entry declarations */
+            MDB_val from = gone ? (MDB_val){gone->key.n, (void *)gone->key.b} : (MDB_val){0, 0};
+            MDB_val to = came ? (MDB_val){came->key.n, (void *)came->key.b} : (MDB_val){0, 0};
+            rc = d->moved(txn, gone ? &from : NULL, came ? &to : NULL);
+        }
         if (rc)
             return rc;
     }
@@ -312,6 +421,14 @@ int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_questio
     int rc = update_source(txn, IDX_QUESTIONS, old, q);
     if (!rc)
         rc = idx_pools_update(txn, old, q);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int idx_board_changed(qs_txn *txn, const idx_board_view *old, const idx_board_view *now)
+{
+    const idx_board_view *v = now ? now : old;
+    int rc = update_source(txn, v->board == QS_BOARD_ALL_TIME ? IDX_USERS : IDX_USER_WEEKS,
+                           old, now);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
@@ -401,6 +518,8 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         idx_entry want[MAX_ENTRIES], got;
         eng_key k;
+        if (d->owns && !d->owns(&mk))
+            continue;
         ek_reset(&k);
         ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
         got.key = k;
@@ -439,8 +558,11 @@ static int rebuild_record(qs_txn *txn, const void *rec, void *arg)
     idx_entry e[MAX_ENTRIES];
     size_t n = d->cut(rec, e);
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = entry_put(txn, d, &e[i]);
+    for (size_t i = 0; i < n && !rc; i++) {
+        MDB_val k = {e[i].key.n, e[i].key.b};
+        if (!(rc = entry_put(txn, d, &e[i])) && d->moved)
+            rc = d->moved(txn, NULL, &k);
+    }
     return rc;
 }
 
@@ -457,11 +579,12 @@ static int empty_db(qs_txn *txn, eng_db db)
 
 int idx_rebuild(qs_txn *txn)
 {
-    int rc = 0;
+    int rc = empty_db(txn, ENG_LB_COUNT);   /* the leaderboards' hook recounts it */
+    for (size_t i = 0; i < N_DEFS && !rc; i++)
+        rc = empty_db(txn, defs[i].db);     /* declarations may share a database */
     for (size_t i = 0; i < N_DEFS && !rc; i++) {
         rebuild_ctx ctx = {&defs[i]};
-        if (!(rc = empty_db(txn, defs[i].db)))
-            rc = each_record(txn, defs[i].source, rebuild_record, &ctx);
+        rc = each_record(txn, defs[i].source, rebuild_record, &ctx);
     }
     if (!rc && !(rc = empty_db(txn, ENG_POOL)) && !(rc = empty_db(txn, ENG_POOL_POS)))
         rc = each_record(txn, IDX_QUESTIONS, pool_record, NULL);
@@ -475,7 +598,7 @@ static int pools_check_record(qs_txn *txn, const void *rec, void *r)
 
 int idx_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
 {
-    size_t total = N_DEFS + 1;
+    size_t total = N_DEFS + 2;   /* the declarations, the block counts, the pools */
     for (size_t i = 0; i < N_DEFS && i < cap; i++) {
         qs_index_report *r = &rows[i];
         verify_ctx v = {&defs[i], r};
@@ -489,6 +612,14 @@ int idx_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
     }
     if (N_DEFS < cap) {
         qs_index_report *r = &rows[N_DEFS];
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "lb_count");
+        int rc = idx_lb_counts_check(txn, r);
+        if (rc)
+            return rc;
+    }
+    if (N_DEFS + 1 < cap) {
+        qs_index_report *r = &rows[N_DEFS + 1];
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "pools");
         int rc = each_record(txn, IDX_QUESTIONS, pools_check_record, r);

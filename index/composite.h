@@ -4,7 +4,20 @@
 
 #include "pool.h"
 
-typedef enum idx_source { IDX_QUESTIONS, IDX_TESTS, IDX_ANSWERS } idx_source;
+typedef enum idx_source {
+    IDX_QUESTIONS, IDX_TESTS, IDX_ANSWERS,
+    IDX_USERS,        /* each user with its summary: the all-time board */
+    IDX_USER_WEEKS    /* each user's week with answers: the weekly boards */
+} idx_source;
+
+/* A user's standing on one board, as the leaderboards are cut from it. */
+typedef struct idx_board_view {
+    uint32_t user, board;
+    uint32_t answers, correct;   /* on the board's span (all time, or its week) */
+} idx_board_view;
+
+/* Keep a board in step with a user's standing: @p old NULL for a user new to it. */
+int idx_board_changed(qs_txn *txn, const idx_board_view *old, const idx_board_view *now);
 
 /* Keep every index and pool of a question in step with a change: @p old NULL for a
  * new question. */

@@ -17,10 +17,11 @@ int idx_user_streaks(qs_txn *txn, uint32_t user, uint32_t *streak, uint32_t *bes
 
 /* ------------------------------------------------------------ leaderboards */
 
-/* Put @p user on @p board with @p correct. */
-int idx_lb_add(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user);
-/* Move @p user on @p board from @p from to @p to correct answers. */
-int idx_lb_move(qs_txn *txn, uint32_t board, uint32_t from, uint32_t to, uint32_t user);
+/* Keep lb_count in step with an lb entry that moved: @p from or @p to is NULL when
+ * the entry was added or removed (keys: board u32 | correct u32). */
+int idx_lb_counts_moved(qs_txn *txn, const MDB_val *from, const MDB_val *to);
+/* Recount lb_count from the lb entries and report the difference into @p r. */
+int idx_lb_counts_check(qs_txn *txn, qs_index_report *r);
 int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n);
 /* 1-based rank of @p user holding @p correct on @p board. */
 int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, uint64_t *rank);

@@ -16,6 +16,9 @@
  * level-2 block, the values above it within its level-1 block, then the users
  * tied with it whose id is lower.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "index.h"
@@ -81,56 +84,163 @@ static int count_add(qs_txn *txn, uint32_t board, unsigned level, uint32_t block
     return eng_put(txn, ENG_LB_COUNT, &k, &w, 0);
 }
 
-static int entry_put(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
+int idx_lb_counts_moved(qs_txn *txn, const MDB_val *from, const MDB_val *to)
 {
-    eng_key k;
-    uint8_t ub[4];
-    lb_key(&k, board, correct);
-    eng_put32(ub, user);
-    MDB_val mk = {k.n, k.b}, mv = {4, ub};
-    int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, ENG_LB), &mk, &mv, MDB_NODUPDATA);
-    if (rc == MDB_KEYEXIST)
-        return eng_fail(QS_CORRUPT, "user %u is on board %u twice", user, board);
-    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", "lb")) : 0;
-}
-
-static int entry_del(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
-{
-    eng_key k;
-    uint8_t ub[4];
-    lb_key(&k, board, correct);
-    eng_put32(ub, user);
-    MDB_val dup = {4, ub};
-    int rc = eng_del(txn, eng_dbi(txn, ENG_LB), "lb", &k, &dup);
-    if (rc == QS_NOTFOUND)
-        return eng_fail(QS_CORRUPT, "user %u is not on board %u at %u correct", user, board,
-                        correct);
-    return rc;
-}
-
-int idx_lb_add(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user)
-{
-    int rc = entry_put(txn, board, correct, user);
-    for (unsigned l = 0; l < LEVELS && !rc; l++)
-        rc = count_add(txn, board, l + 1, correct >> level_shift[l], +1);
-    return rc;
-}
-
-int idx_lb_move(qs_txn *txn, uint32_t board, uint32_t from, uint32_t to, uint32_t user)
-{
-    if (from == to)
-        return 0;
-    int rc = entry_del(txn, board, from, user);
-    if (!rc)
-        rc = entry_put(txn, board, to, user);
+    uint32_t fb = 0, fc = 0, tb = 0, tc = 0;
+    if (from) {
+        fb = eng_get32(from->mv_data);
+        fc = eng_get32((const uint8_t *)from->mv_data + 4);
+    }
+    if (to) {
+        tb = eng_get32(to->mv_data);
+        tc = eng_get32((const uint8_t *)to->mv_data + 4);
+    }
+    int rc = 0;
     for (unsigned l = 0; l < LEVELS && !rc; l++) {
-        uint32_t a = from >> level_shift[l], b = to >> level_shift[l];
-        if (a == b)
-            continue;
-        if (!(rc = count_add(txn, board, l + 1, a, -1)))
-            rc = count_add(txn, board, l + 1, b, +1);
+        uint32_t a = fc >> level_shift[l], b = tc >> level_shift[l];
+        if (from && to && fb == tb && a == b)
+            continue;   /* a move within one block changes no count */
+        if (from)
+            rc = count_add(txn, fb, l + 1, a, -1);
+        if (!rc && to)
+            rc = count_add(txn, tb, l + 1, b, +1);
     }
     return rc;
+}
+
+/* Expected block counts from the lb entries, compared with lb_count. */
+typedef struct block_count {
+    uint32_t board, block;
+    uint8_t level;
+    uint32_t n;
+} block_count;
+
+static int by_block(const void *pa, const void *pb)
+{
+    const block_count *x = pa, *y = pb;
+    if (x->board != y->board)
+        return x->board < y->board ? -1 : 1;
+    if (x->level != y->level)
+        return x->level < y->level ? -1 : 1;
+    return (x->block > y->block) - (x->block < y->block);
+}
+
+static int expected_counts(qs_txn *txn, block_count **out, size_t *n)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    size_t cap = 256;
+    block_count *bc = malloc(cap * sizeof *bc);
+    *n = 0;
+    if (!bc)
+        return eng_fail(ENOMEM, "out of memory");
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB), &cur);
+    if (rc) {
+        free(bc);
+        return eng_mdb_rc(rc, "open cursor", "lb");
+    }
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
+        size_t users;
+        if (mk.mv_size != 8 || (rc = mdb_cursor_count(cur, &users)) != 0)
+            break;
+        uint32_t board = eng_get32(mk.mv_data), c = eng_get32((const uint8_t *)mk.mv_data + 4);
+        for (unsigned l = 0; l < LEVELS; l++) {
+            if (*n == cap) {
+                block_count *m = realloc(bc, (cap *= 2) * sizeof *bc);
+                if (!m) {
+                    rc = ENOMEM;
+                    break;
+                }
+                bc = m;
+            }
+            bc[(*n)++] = (block_count){board, c >> level_shift[l], (uint8_t)(l + 1),
+                                       (uint32_t)users};
+        }
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if ((rc = eng_walk_rc(rc, "lb")) != 0) {
+        free(bc);
+        return rc;
+    }
+    qsort(bc, *n, sizeof *bc, by_block);
+    /* one entry per block: the users of its values summed */
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (m && by_block(&bc[m - 1], &bc[i]) == 0)
+            bc[m - 1].n += bc[i].n;
+        else
+            bc[m++] = bc[i];
+    }
+    *n = m;
+    *out = bc;
+    return 0;
+}
+
+static void count_finding(qs_index_report *r, const block_count *b, uint32_t stored)
+{
+    if (!r->first_finding[0])
+        snprintf(r->first_finding, sizeof r->first_finding,
+                 "lb_count: board %u level %u block %u holds %u, the board has %u", b->board,
+                 b->level, b->block, stored, b->n);
+}
+
+int idx_lb_counts_check(qs_txn *txn, qs_index_report *r)
+{
+    block_count *bc = NULL;
+    size_t n, i = 0;
+    int rc = expected_counts(txn, &bc, &n);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB_COUNT), &cur)) != 0) {
+        free(bc);
+        return eng_mdb_rc(rc, "open cursor", "lb_count");
+    }
+    /* merge the stored counts (in key order) with the expected ones (sorted alike) */
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST);
+    while (rc == 0 || (rc == MDB_NOTFOUND && i < n)) {
+        block_count got = {0, 0, 0, 0};
+        int have = rc == 0;
+        if (have) {
+            eng_key k;
+            eng_rbuf b;
+            const uint8_t *kb = mk.mv_data;
+            ek_reset(&k);
+            ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
+            if (mk.mv_size == 9) {
+                got = (block_count){eng_get32(kb), eng_get32(kb + 5), kb[4], 0};
+                if (eng_rec_open(&k, mv.mv_data, mv.mv_size, &b) == 0)
+                    got.n = rb_u32(&b);
+            }
+        }
+        int cmp = !have ? 1 : i == n ? -1 : by_block(&got, &bc[i]);
+        if (cmp == 0) {
+            r->checked++;
+            if (got.n != bc[i].n) {
+                r->missing++;
+                r->extra++;
+                count_finding(r, &bc[i], got.n);
+            }
+            i++;
+        } else if (cmp < 0) {   /* stored, but no entry calls for it */
+            r->extra++;
+            count_finding(r, &(block_count){got.board, got.block, got.level, 0}, got.n);
+        } else {                /* called for, but not stored */
+            r->checked++;
+            r->missing++;
+            count_finding(r, &bc[i], 0);
+            i++;
+            continue;
+        }
+        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    free(bc);
+    return eng_walk_rc(rc, "lb_count");
 }
 
 /* ------------------------------------------------------------------ reads */

@@ -817,6 +817,50 @@ TEST(damage_to_the_answers_by_test_index_is_found_and_rebuilt)
     dmg_find_and_rebuild(&d, "ans_by_test", 1, 1);
 }
 
+/* Reopen a store whose leaderboards were damaged: @p board_row and lb_count report it,
+ * a rebuild repairs both. */
+static void lb_find_and_rebuild(const dmg_store *d, const char *board_row)
+{
+    qs_env *env = fx_open(d->dir, NULL);
+    qs_txn *txn = fx_read(env);
+    qs_index_report board = bk_verify_row(txn, board_row);
+    qs_index_report counts = bk_verify_row(txn, "lb_count");
+    CHECK_MSG(board.missing + board.extra > 0 && strstr(board.first_finding, board_row),
+              "%s: %llu missing, %llu extra: %s", board_row, (unsigned long long)board.missing,
+              (unsigned long long)board.extra, board.first_finding);
+    CHECK_MSG(counts.missing + counts.extra > 0 && strstr(counts.first_finding, "lb_count"),
+              "lb_count: %llu missing, %llu extra: %s", (unsigned long long)counts.missing,
+              (unsigned long long)counts.extra, counts.first_finding);
+    qs_txn_abort(txn);
+    txn = fx_write(env);
+    CHECK_RC(qs_index_rebuild(txn), 0);
+    fx_commit(txn);
+    txn = fx_read(env);
+    bk_verify_clean(txn);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
+TEST(damage_to_the_leaderboards_is_found_and_rebuilt)
+{
+    static const char *const rows[] = {"lb_all_time", "lb_weekly"};
+    for (size_t i = 0; i < NCASES(rows); i++) {
+        static dmg_store d;
+        raw_db r;
+        uint8_t key[64], val[64];
+        size_t kn, vn;
+        dmg_build(&d);
+        /* lb: (board u32 | correct u32) -> user; board 0 first, weekly boards last */
+        raw_open(&r, d.dir, "lb", MDB_DUPSORT | MDB_DUPFIXED);
+        raw_entry(&r, i == 0 ? MDB_FIRST : MDB_LAST, key, &kn, val, &vn);
+        CHECK_EQ(kn, 8);
+        CHECK_EQ(raw_get32(key) == 0, i == 0);
+        raw_del(&r, key, kn, val, vn);
+        raw_close(&r);
+        lb_find_and_rebuild(&d, rows[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -830,6 +874,7 @@ int main(int argc, char **argv)
         CASE(damage_to_every_question_index_is_found_and_rebuilt),
         CASE(damage_to_the_tests_by_user_index_is_found_and_rebuilt),
         CASE(damage_to_the_answers_by_test_index_is_found_and_rebuilt),
+        CASE(damage_to_the_leaderboards_is_found_and_rebuilt),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }

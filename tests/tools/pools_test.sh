@@ -205,7 +205,7 @@ fi
 expect_rc "index verify: exit 0" 0 index -d "$STORE" verify --json
 json_is "index verify: every index and the pools, clean" "$WORK/out" \
     '[d["ok"], [r["name"] for r in d["indexes"]], sum(r["missing"] + r["extra"] for r in d["indexes"])]' \
-    '[true, ["q_filter", "q_subject", "q_band", "q_created", "test_by_user", "ans_by_test", "pools"], 0]'
+    '[true, ["q_filter", "q_subject", "q_band", "q_created", "test_by_user", "ans_by_test", "lb_all_time", "lb_weekly", "lb_count", "pools"], 0]'
 
 expect_rc "pools reshuffle --seed 9" 0 pools -d "$STORE" reshuffle --seed 9
 contains "pools reshuffle: says what it did" "$WORK/out" '^reshuffled [0-9]* pools ([0-9]* entries) with seed 9$'
@@ -323,7 +323,7 @@ contains "index verify: names q_filter" "$WORK/err" 'q_filter: 0 missing, 1 extr
 contains "index verify: the table shows the finding" "$WORK/out" 'first finding: q_filter: entry'
 expect_rc "pools verify: the pools are fine" 0 pools -d "$STORE" verify
 expect_rc "index rebuild" 0 index -d "$STORE" rebuild
-contains "index rebuild: says what it did" "$WORK/out" '^rebuilt 6 indexes and [0-9]* pools'
+contains "index rebuild: says what it did" "$WORK/out" '^rebuilt 9 indexes and [0-9]* pools'
 expect_rc "index verify after rebuild" 0 index -d "$STORE" verify
 
 # a pool entry pointing at another question
