@@ -466,7 +466,7 @@ int qs_pools_reshuffle(qs_txn *txn, uint64_t seed);
 
 /** What qs_index_verify() found in one derived structure. */
 typedef struct qs_index_report {
-    char name[32];            /**< "q_filter", ..., "test_by_user", "pools" */
+    char name[32];            /**< "q_filter", ..., "lb_weekly", "lb_count", "pools" */
     uint64_t checked;         /**< entries the records call for */
     uint64_t missing;         /**< of those, absent */
     uint64_t extra;           /**< entries no record calls for (or in the wrong place) */
@@ -474,7 +474,9 @@ typedef struct qs_index_report {
 } qs_index_report;
 
 /** Check every secondary index and pool against the records they derive from, both
- *  ways. One row per index, then one for the pools.
+ *  ways: one row per declared index (q_filter, q_subject, q_band, q_created,
+ *  test_by_user, ans_by_test, lb_all_time, lb_weekly), then the leaderboards' block
+ *  counts (lb_count), then the pools.
  *  @return 0 (findings are in the rows, not the return code), QS_CORRUPT.
  *  Any transaction. */
 int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
