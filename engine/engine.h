@@ -74,7 +74,6 @@ int eng_usable(qs_txn *txn);
 int eng_txn_failed(qs_txn *txn, int rc);
 /* The store's secret, for binding client-held tokens (cursors) to this store. */
 uint64_t eng_secret(qs_txn *txn);
-qs_period eng_period(qs_txn *txn);
 
 /* Counters kept in ENG_META, cached in the write transaction and written at commit. */
 typedef enum eng_counter {
@@ -193,6 +192,17 @@ int eng_text_load(qs_txn *txn, eng_rbuf *r, eng_text *t);
  * store's after commit). Returns its size in *dict_bytes, 0 if too few samples. */
 int eng_text_train(qs_txn *txn, const void *samples, const size_t *sizes, unsigned n,
                    uint32_t *dict_bytes);
+
+/* ---------------------------------------------------------------- randomness */
+
+/* The next value of a splitmix64 stream (Vigna): small, fast, seedable. */
+static inline uint64_t eng_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
 
 /* ---------------------------------------------------------------- time */
 

@@ -18,7 +18,6 @@ MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
 qs_env *eng_env(qs_txn *txn) { return txn->env; }
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
 uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
-qs_period eng_period(qs_txn *txn) { return txn->env->period; }
 
 int eng_usable(qs_txn *txn)
 {

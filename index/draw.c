@@ -37,14 +37,6 @@ typedef struct draw_plan {
     uint32_t user;
 } draw_plan;
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 /* ------------------------------------------------------------------ planning */
 
 static int plan_add(qs_txn *txn, draw_plan *p, idx_pool pool)
@@ -246,7 +238,7 @@ static int taken(const qs_test *t, uint32_t q)
 static int pick_window(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
                        qs_test *out)
 {
-    uint64_t start = splitmix64(rng) % p->total;
+    uint64_t start = eng_splitmix64(rng) % p->total;
     for (size_t i = 0; i < want; i++) {
         uint32_t q;
         int rc = question_at(txn, p, (start + i) % p->total, &q);
@@ -257,17 +249,22 @@ static int pick_window(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t wa
     return 0;
 }
 
+/* The question at global position @p g; *yes when it passes and is not taken yet. */
+static int candidate_at(qs_txn *txn, const draw_plan *p, uint64_t g, const qs_test *out,
+                        uint32_t *q, int *yes)
+{
+    *yes = 0;
+    int rc = question_at(txn, p, g, q);
+    return rc || taken(out, *q) ? rc : passes(txn, p, *q, yes);
+}
+
 /* Uniform positions, keeping new passing candidates, until @p want or a stall. */
 static int pick_sampled(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
                         qs_test *out)
 {
     for (size_t tries = 8 * want + 64; tries > 0 && out->n_questions < want; tries--) {
         uint32_t q;
-        int yes, rc = question_at(txn, p, splitmix64(rng) % p->total, &q);
-        if (!rc && !taken(out, q))
-            rc = passes(txn, p, q, &yes);
-        else
-            yes = 0;
+        int yes, rc = candidate_at(txn, p, eng_splitmix64(rng) % p->total, out, &q, &yes);
         if (rc)
             return rc;
         if (yes)
@@ -280,7 +277,7 @@ static int pick_sampled(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t w
 static void take_sample(uint32_t *all, size_t n, uint64_t *rng, size_t want, qs_test *out)
 {
     for (size_t i = 0; i < n && out->n_questions < want; i++) {
-        size_t j = i + (size_t)(splitmix64(rng) % (n - i));
+        size_t j = i + (size_t)(eng_splitmix64(rng) % (n - i));
         uint32_t t = all[i];
         all[i] = all[j];
         all[j] = t;
@@ -298,11 +295,7 @@ static int pick_exhaustive(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_
         return ENOMEM;
     for (uint64_t g = 0; g < p->total; g++) {
         uint32_t q;
-        int yes, rc = question_at(txn, p, g, &q);
-        if (!rc && !taken(out, q))
-            rc = passes(txn, p, q, &yes);
-        else
-            yes = 0;
+        int yes, rc = candidate_at(txn, p, g, out, &q, &yes);
         if (rc)
             return rc;
         if (yes)

@@ -259,21 +259,13 @@ int idx_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
 
 /* ------------------------------------------------------------------ reshuffle */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 /* Fisher-Yates over one pool's positions, in place. */
 static int reshuffle_one(qs_txn *txn, const idx_pool *p, uint32_t size, uint64_t seed)
 {
     uint32_t in[4] = {p->kind, p->a, p->b, p->c};
     uint64_t state = XXH3_64bits_withSeed(in, sizeof in, seed);
     for (uint32_t i = size; i > 1; i--) {
-        uint32_t j = (uint32_t)(splitmix64(&state) % i), a, b;
+        uint32_t j = (uint32_t)(eng_splitmix64(&state) % i), a, b;
         int rc;
         if (j == i - 1)
             continue;
@@ -301,11 +293,6 @@ int idx_pools_reshuffle(qs_txn *txn, uint64_t seed)
 }
 
 /* ------------------------------------------------------------------ verify */
-
-int idx_pool_position(qs_txn *txn, const idx_pool *p, uint32_t question, uint32_t *pos)
-{
-    return position_of(txn, p, question, pos);
-}
 
 static void pool_finding(qs_index_report *r, const idx_pool *p, uint32_t question,
                          const char *what)

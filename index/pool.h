@@ -39,7 +39,6 @@ int idx_pool_remove(qs_txn *txn, const idx_pool *p, uint32_t question);
  * @p q NULL for a question going away. */
 int idx_pools_update(qs_txn *txn, const idx_question *old, const idx_question *q);
 int idx_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n);
-int idx_pool_position(qs_txn *txn, const idx_pool *p, uint32_t question, uint32_t *pos);
 /* Verification halves: a question is in each of its pools at a position that maps
  * back to it; every pool entry is dense, mapped back, and belongs. */
 int idx_pools_check_question(qs_txn *txn, const idx_question *q, qs_index_report *r);
