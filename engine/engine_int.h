@@ -64,7 +64,7 @@ struct qs_txn {
     uint64_t gen;               /* schema generation of the snapshot */
     /* write transactions */
     uint64_t counters[ENG_COUNTER_COUNT];
-    unsigned counters_dirty;    /* bit per counter */
+    int counters_dirty;         /* the counters record must be written at commit */
     int opened_handles;         /* this txn called mdb_dbi_open (publish on commit) */
     eng_handle *new_handles;    /* handles to publish on commit */
     size_t n_new_handles;

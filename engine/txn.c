@@ -5,10 +5,15 @@
 
 #include "engine_int.h"
 
-static const char *const counter_names[ENG_COUNTER_COUNT] = {
-    "next.subject", "next.system", "next.topic", "next.question",
-    "next.user", "next.test", "next.answer", "next.interaction",
-};
+/* The counters live in one ENG_META record, "counters": ENG_COUNTER_COUNT u64s in
+ * eng_counter order, the last value each has given out. */
+#define COUNTERS_KEY "counters"
+
+static void counters_key(eng_key *k)
+{
+    ek_reset(k);
+    ek_bytes(k, COUNTERS_KEY, sizeof COUNTERS_KEY - 1);
+}
 
 static void abort_mdb(qs_txn *txn);
 
@@ -50,21 +55,24 @@ int eng_txn_failed(qs_txn *txn, int rc)
 
 /* ------------------------------------------------------------------ counters */
 
-/* A write transaction reads every counter when it begins, so taking one never fails. */
+/* A write transaction reads the counters when it begins, so taking one never fails. */
 static int counters_load(qs_txn *txn)
 {
-    for (int c = 0; c < ENG_COUNTER_COUNT; c++) {
-        int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), counter_names[c],
-                                  &txn->counters[c]);
-        if (rc && rc != QS_NOTFOUND)
-            return rc;
-    }
-    return 0;
+    eng_key k;
+    eng_rbuf r;
+    counters_key(&k);
+    memset(txn->counters, 0, sizeof txn->counters);
+    int rc = eng_get(txn, ENG_META, &k, &r);
+    if (rc)
+        return rc == QS_NOTFOUND ? 0 : rc;
+    for (int c = 0; c < ENG_COUNTER_COUNT; c++)
+        txn->counters[c] = rb_u64(&r);
+    return rb_done(&r) ? 0 : eng_corrupt(ENG_META, &k, "bad counters");
 }
 
 uint64_t eng_counter_next(qs_txn *txn, eng_counter c)
 {
-    txn->counters_dirty |= 1u << c;
+    txn->counters_dirty = 1;
     return ++txn->counters[c];
 }
 
@@ -77,16 +85,21 @@ void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used)
 {
     if (used > txn->counters[c]) {
         txn->counters[c] = used;
-        txn->counters_dirty |= 1u << c;
+        txn->counters_dirty = 1;
     }
 }
 
 static int counters_flush(qs_txn *txn)
 {
-    for (int c = 0; c < ENG_COUNTER_COUNT; c++) {
-        if (!(txn->counters_dirty & (1u << c)))
-            continue;
-        int rc = eng_meta_put_u64(txn, counter_names[c], txn->counters[c]);
+    if (txn->counters_dirty) {
+        eng_key k;
+        eng_wbuf w;
+        uint8_t buf[8 * ENG_COUNTER_COUNT];
+        counters_key(&k);
+        wb_init(&w, buf, sizeof buf);
+        for (int c = 0; c < ENG_COUNTER_COUNT; c++)
+            wb_u64(&w, txn->counters[c]);
+        int rc = eng_put(txn, ENG_META, &k, &w, 0);
         if (rc)
             return rc;
     }
