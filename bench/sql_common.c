@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "sql_common.h"
+#include "cli.h"
+#include "timefmt.h"
 
 /* ===================================================================== */
 /* CSV files                                                              */
@@ -212,127 +214,17 @@ const char *const sqlc_action_words[8] = {"view", "bookmark", "note",  "flag",
 
 int sqlc_int(sqlc_field f, int64_t lo, int64_t hi, int64_t *out)
 {
-    const char *p = f.ptr, *end = f.ptr + f.len;
-    int neg = p < end && *p == '-';
-    p += neg;
-    if (p == end || end - p > 18)
-        return -1;
-    int64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    v = neg ? -v : v;
-    if (v < lo || v > hi)
+    int64_t v;
+    if (parse_i64(f.ptr, f.len, &v) != 0 || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char **p, const char *end, int n, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (*p >= end || **p < '0' || **p > '9')
-            return -1;
-        v = v * 10 + (unsigned)(**p - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int expect(const char **p, const char *end, char c)
-{
-    if (*p >= end || **p != c)
-        return -1;
-    (*p)++;
-    return 0;
-}
-
-/* Z, +hh:mm, +hhmm, +hh (or -), or nothing: minutes east of UTC. */
-static int utc_offset(const char *p, const char *end, int64_t *minutes)
-{
-    *minutes = 0;
-    if (p == end)
-        return 0;
-    if ((*p == 'Z' || *p == 'z') && p + 1 == end)
-        return 0;
-    if (*p != '+' && *p != '-')
-        return -1;
-    int sign = *p++ == '-' ? -1 : 1;
-    unsigned hh, mm = 0;
-    if (digits(&p, end, 2, &hh) != 0)
-        return -1;
-    if (p < end && *p == ':')
-        p++;
-    if (p < end && digits(&p, end, 2, &mm) != 0)
-        return -1;
-    if (p != end || hh > 23 || mm > 59)
-        return -1;
-    *minutes = sign * (int64_t)(hh * 60 + mm);
-    return 0;
-}
-
-static unsigned days_in_month(unsigned y, unsigned m)
-{
-    static const unsigned n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : n[m - 1];
-}
-
-static int iso_time(const char *p, const char *end, int64_t *out)
-{
-    unsigned y, mo, d, hh = 0, mi = 0, ss = 0, ms = 0;
-    if (digits(&p, end, 4, &y) || expect(&p, end, '-') || digits(&p, end, 2, &mo) ||
-        expect(&p, end, '-') || digits(&p, end, 2, &d) || mo < 1 || mo > 12 || d < 1 ||
-        d > days_in_month(y, mo))
-        return -1;
-    if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
-        p++;
-        if (digits(&p, end, 2, &hh) || expect(&p, end, ':') || digits(&p, end, 2, &mi))
-            return -1;
-        if (p < end && *p == ':') {
-            p++;
-            if (digits(&p, end, 2, &ss))
-                return -1;
-            if (p < end && *p == '.') {
-                p++;
-                int n = 0;
-                for (; p < end && *p >= '0' && *p <= '9'; p++, n++)
-                    if (n < 3)
-                        ms = ms * 10 + (unsigned)(*p - '0');
-                if (n == 0)
-                    return -1;
-                for (; n < 3; n++)
-                    ms *= 10;
-            }
-        }
-    }
-    int64_t offset;
-    if (hh > 23 || mi > 59 || ss > 60 || utc_offset(p, end, &offset) != 0)
-        return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - offset * 60;
-    *out = secs * 1000 + ms;
-    return 0;
-}
-
+/* The CLI's parsers: the same CSV forms it imports. */
 int sqlc_time(sqlc_field f, int64_t *out)
 {
-    if (sqlc_int(f, INT64_MIN / 2, INT64_MAX / 2, out) == 0)
-        return 0;
-    return iso_time(f.ptr, f.ptr + f.len, out);
+    return time_parse(f.ptr, f.len, out);
 }
 
 int sqlc_option(sqlc_field f, int *out)

@@ -1,4 +1,4 @@
-/* util.c: number parsing, the words of the enums, command-line id resolution. */
+/* util.c: sizes, the words of the enums, command-line id resolution. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,46 +7,6 @@
 #include "cli.h"
 
 /* ---- numbers --------------------------------------------------------------------- */
-
-int parse_u64(const char *s, size_t len, uint64_t *out)
-{
-    if (len == 0 || len > 20)
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-int parse_i64(const char *s, size_t len, int64_t *out)
-{
-    int neg = 0;
-    if (len > 0 && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        s++;
-        len--;
-    }
-    uint64_t v;
-    if (parse_u64(s, len, &v) != 0)
-        return -1;
-    if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return -1;
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    } else {
-        if (v > (uint64_t)INT64_MAX)
-            return -1;
-        *out = (int64_t)v;
-    }
-    return 0;
-}
 
 int parse_size(const char *s, uint64_t *out)
 {
