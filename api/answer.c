@@ -96,8 +96,6 @@ static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
 
 static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answer *e)
 {
-    MDB_dbi bucket;
-    const char *name;
     /* Claiming (test, question) is the first write: a duplicate stops here, with
      * nothing written and no answer id taken. */
     e->id = eng_counter_peek(txn, ENG_NEXT_ANSWER);
@@ -107,8 +105,7 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
                         (unsigned long long)e->test, e->question);
     if (!rc)
         eng_counter_next(txn, ENG_NEXT_ANSWER);
-    if (!rc) rc = eng_bucket_for(txn, ENG_T_ANSWER, e->created_at, 1, &bucket, &name);
-    if (!rc) rc = eng_answer_put(txn, bucket, name, e);
+    if (!rc) rc = eng_row_put(txn, ENG_T_ANSWER, &(eng_row){.a = *e});
     if (!rc) rc = idx_apply_answer(txn, e);
     if (!rc) {
         if (e->created_at > t->last_activity_at)
@@ -147,24 +144,20 @@ int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 /* Find the stored answer behind a locator. */
 static int answer_at(qs_txn *txn, const eng_locator *l, eng_answer *out)
 {
-    MDB_dbi bucket;
-    const char *name;
-    eng_key k;
-    MDB_val mk, mv;
-    int rc = eng_bucket_for(txn, ENG_T_ANSWER, l->created_at, 0, &bucket, &name);
-    if (rc)
-        return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "answer %llu: its bucket is missing",
-                                            (unsigned long long)l->answer_id)
-                                 : rc;
-    eng_answer_key(&k, l->user, l->created_at, l->answer_id);
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_get(eng_mdb(txn), bucket, &mk, &mv);
-    if (rc == MDB_NOTFOUND)
+    eng_bucket b;
+    eng_row row;
+    int rc = eng_bucket_at(txn, ENG_T_ANSWER, l->created_at, 0, &b);
+    if (rc == QS_NOTFOUND)
+        return eng_fail(rc, "answer %llu was dropped with its bucket by retention",
+                        (unsigned long long)l->answer_id);
+    if (!rc)
+        rc = eng_row_find(txn, &b, l->user, l->created_at, l->answer_id, &row);
+    if (rc == QS_NOTFOUND)
         return eng_fail(QS_CORRUPT, "answer %llu is indexed but missing from '%s'",
-                        (unsigned long long)l->answer_id, name);
-    if (rc)
-        return eng_mdb_rc(rc, "read", name);
-    return eng_answer_decode(&mk, &mv, name, out);
+                        (unsigned long long)l->answer_id, b.name);
+    if (!rc)
+        *out = row.a;
+    return rc;
 }
 
 int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
@@ -187,29 +180,41 @@ int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
     return rc;
 }
 
-static int scan_bucket(qs_txn *txn, const eng_bucket_iter *it, int64_t from, int64_t to,
-                       qs_answer_fn fn, void *ctx)
+/* Call @p fn on every row of @p table with from <= created_at < to, bucket by bucket. */
+typedef int (*row_fn)(const eng_row *row, void *ctx);
+
+static int scan_rows(qs_txn *txn, eng_table table, int64_t from, int64_t to, row_fn fn,
+                     void *ctx)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), it->dbi, &cur), stop = 0;
-    if (rc)
-        return eng_mdb_rc(rc, "open cursor", it->name);
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0 && !stop;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        eng_answer e;
-        qs_answer a;
-        if ((rc = eng_answer_decode(&mk, &mv, it->name, &e)) != 0)
-            break;
-        if (e.created_at < from || e.created_at >= to)
-            continue;
-        eng_answer_to_api(&e, &a);
-        stop = fn(&a, ctx);
+    eng_bucket_iter it;
+    int rc = eng_bucket_iter_open(&it, txn, table, from, to, 0);
+    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
+        eng_rows c;
+        eng_row row;
+        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, NULL, 0)) == 0)
+            while ((rc = eng_rows_next(&c, &row)) == 0)
+                if (row.a.created_at >= from && row.a.created_at < to &&
+                    (rc = fn(&row, ctx)) != 0)
+                    break;
+        eng_rows_close(&c);
+        if (rc == QS_NOTFOUND)
+            rc = 0;
     }
-    mdb_cursor_close(cur);
-    if (stop)
-        return stop;
-    return eng_walk_rc(rc, it->name);
+    eng_bucket_iter_close(&it);
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+typedef struct answer_scan {
+    qs_answer_fn fn;
+    void *ctx;
+} answer_scan;
+
+static int answer_row(const eng_row *row, void *ctx)
+{
+    answer_scan *s = ctx;
+    qs_answer a;
+    eng_answer_to_api(&row->a, &a);
+    return s->fn(&a, s->ctx);
 }
 
 int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx)
@@ -219,55 +224,33 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
         return rc;
     if (!fn || from >= to)
         return eng_fail(QS_INVALID, "qs_answer_scan: no callback or empty range");
-    eng_bucket_iter it;
-    if ((rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, from, to, 0)) != 0)
-        return rc;
-    while ((rc = eng_bucket_iter_next(&it)) == 0)
-        if ((rc = scan_bucket(txn, &it, from, to, fn, ctx)) != 0)
-            break;
-    eng_bucket_iter_close(&it);
-    return rc == QS_NOTFOUND ? 0 : rc;
+    answer_scan s = {fn, ctx};
+    return scan_rows(txn, ENG_T_ANSWER, from, to, answer_row, &s);
 }
 
 /* ------------------------------------------------------------------ interactions */
 
-/* ------------------------------------------------------------------ interactions */
-
-/* ixn@<period>  key: created_at time | seq u64
- *               record: user u32 | action u8 | payload blob */
-
-static void interaction_body(const qs_interaction *ix, eng_wbuf *w)
-{
-    wb_u32(w, ix->user);
-    wb_u8(w, ix->action);
-    wb_blob(w, ix->payload, ix->payload_len);
-}
-
-/* Whether the bucket already holds this very event: same time, user, action and
+/* Whether the bucket already holds this very event: same user, time, action and
  * payload. Events share a time only rarely, so this is one seek. */
-static int interaction_stored(qs_txn *txn, MDB_dbi bucket, const char *name,
-                              const qs_interaction *ix, const eng_wbuf *body, int *found)
+static int interaction_stored(qs_txn *txn, const qs_interaction *ix, int *found)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_bucket b;
+    eng_rows c;
+    eng_row row;
     eng_key k;
     *found = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), bucket, &cur);
+    int rc = eng_bucket_at(txn, ENG_T_INTERACTION, ix->created_at, 0, &b);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", name);
-    ek_reset(&k);
-    ek_time(&k, ix->created_at);
-    ek_u64(&k, 0);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0 && !*found;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size != 16 || memcmp(mk.mv_data, k.b, 8) != 0)
-            break;
-        *found = mv.mv_size == eng_rec_size(body->n) &&
-                 memcmp((const uint8_t *)mv.mv_data + ENG_REC_HEADER, body->b, body->n) == 0;
-    }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, name);
+        return rc == QS_NOTFOUND ? 0 : rc;
+    eng_row_key(&k, ix->user, ix->created_at, 0);
+    if ((rc = eng_rows_open(&c, txn, &b)) == 0 && (rc = eng_rows_seek(&c, &k, 0)) == 0)
+        while (!*found && (rc = eng_rows_next(&c, &row)) == 0 && row.i.user == ix->user &&
+               row.i.created_at == ix->created_at)
+            *found = row.i.action == ix->action && row.i.payload_len == ix->payload_len &&
+                     (!ix->payload_len ||
+                      memcmp(row.i.payload, ix->payload, ix->payload_len) == 0);
+    eng_rows_close(&c);
+    return rc == QS_NOTFOUND ? 0 : rc;
 }
 
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
@@ -285,32 +268,83 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
                         QS_PAYLOAD_MAX);
     if ((rc = api_user_exists(txn, ix->user)) != 0)
         return rc;
-    MDB_dbi bucket;
-    const char *name;
-    eng_key k;
-    eng_wbuf w;
-    uint8_t buf[16 + QS_PAYLOAD_MAX];
     int found;
-    wb_init(&w, buf, sizeof buf);
-    interaction_body(ix, &w);
-    if ((rc = eng_bucket_for(txn, ENG_T_INTERACTION, ix->created_at, 1, &bucket, &name)) ||
-        (rc = interaction_stored(txn, bucket, name, ix, &w, &found)))
+    if ((rc = interaction_stored(txn, ix, &found)) != 0)
         return rc;
     if (found)
         return eng_fail(QS_EXISTS, "user %u already has this %u event at %lld", ix->user,
                         ix->action, (long long)ix->created_at);
-    uint64_t s = eng_counter_next(txn, ENG_NEXT_INTERACTION);
-    ek_reset(&k);
-    ek_time(&k, ix->created_at);
-    ek_u64(&k, s);
-    rc = eng_rec_put(txn, bucket, name, &k, &w, MDB_APPEND);
-    if (rc == QS_EXISTS)   /* not the newest key: an ordinary insert */
-        rc = eng_rec_put(txn, bucket, name, &k, &w, 0);
+    eng_row row = {.i = {ix->user, ix->created_at, eng_counter_next(txn, ENG_NEXT_INTERACTION),
+                         ix->action, (uint16_t)ix->payload_len, ix->payload}};
+    rc = eng_row_put(txn, ENG_T_INTERACTION, &row);
+    if (!rc)
+        rc = eng_idaily_add(txn, ix->user, eng_day(ix->created_at), ix->action);
     if (rc)
         return eng_txn_failed(txn, rc);
     if (seq)
-        *seq = s;
+        *seq = row.i.seq;
     return 0;
+}
+
+typedef struct interaction_scan {
+    qs_interaction_fn fn;
+    void *ctx;
+} interaction_scan;
+
+static int interaction_row(const eng_row *row, void *ctx)
+{
+    interaction_scan *s = ctx;
+    qs_interaction ix = {row->i.user, row->i.action, row->i.created_at, row->i.payload,
+                         row->i.payload_len};
+    return s->fn(&ix, row->i.seq, s->ctx);
+}
+
+int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
+                        void *ctx)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!fn || from >= to)
+        return eng_fail(QS_INVALID, "qs_interaction_scan: no callback or empty range");
+    interaction_scan s = {fn, ctx};
+    return scan_rows(txn, ENG_T_INTERACTION, from, to, interaction_row, &s);
+}
+
+int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
+                        qs_interaction_day *rows, size_t cap, size_t *n)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!n || (cap && !rows) || from_day > to_day)
+        return eng_fail(QS_INVALID, "qs_interaction_days: NULL output or empty range");
+    if ((rc = api_user_exists(txn, user)) != 0)
+        return rc;
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    size_t total = 0;
+    if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_IDAILY), &cur)) != 0)
+        return eng_mdb_rc(rc, "open cursor", "idaily");
+    eng_idaily_key(&k, user, from_day, 0);
+    mk = (MDB_val){k.n, k.b};
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        qs_interaction_day d;
+        if (mk.mv_size < 4 || eng_get32(mk.mv_data) != user)
+            break;
+        if ((rc = eng_idaily_decode(&mk, &mv, &d)) != 0)
+            break;
+        if (d.day > to_day)
+            break;
+        if (total < cap)
+            rows[total] = d;
+        total++;
+    }
+    mdb_cursor_close(cur);
+    *n = total;
+    return eng_walk_rc(rc, "idaily");
 }
 
 int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked)

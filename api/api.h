@@ -6,6 +6,7 @@
 #include "composite.h"
 #include "index.h"
 #include "model.h"
+#include "rows.h"
 
 /* An external id held in a fixed array is NUL-terminated and short enough. */
 int api_check_ext(const char *ext, const char *what);

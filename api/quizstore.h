@@ -82,6 +82,7 @@ const char *qs_version(void);
 #define QS_BAD_TXN       (-30911) /**< the transaction failed earlier and can only be aborted */
 #define QS_DBS_FULL      (-30912) /**< too many databases (time buckets) are open */
 #define QS_PANIC         (-30913) /**< the store hit a fatal error; close and reopen it */
+#define QS_HOT           (-30914) /**< the time bucket is inside the hot window and stays raw */
 /** @} */
 
 /** A static English text for any code this library returns (0, QS_ codes, errno).
@@ -540,7 +541,8 @@ typedef struct qs_answer {
  *          QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
 
-/** Read the answer to (test, question). @return 0, QS_NOTFOUND, QS_CORRUPT. */
+/** Read the answer to (test, question). @return 0, QS_NOTFOUND (none, or its bucket
+ *  was dropped by retention: the pair stays answered), QS_CORRUPT. */
 int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out);
 
 /** Callback of qs_answer_scan(); return non-zero to stop (qs_answer_scan returns it). */
@@ -568,6 +570,34 @@ typedef struct qs_interaction {
  *  @return 0, QS_EXISTS (that very event is stored), QS_NOTFOUND (user), QS_INVALID,
  *          QS_TOO_LARGE, QS_READONLY. */
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
+
+/** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.
+ *  Return non-zero to stop (qs_interaction_scan returns it). */
+typedef int (*qs_interaction_fn)(const qs_interaction *ix, uint64_t seq, void *ctx);
+
+/** Every stored interaction with @p from <= created_at < @p to, bucket by bucket
+ *  (oldest bucket first), within a bucket by (user, created_at, seq). Buckets that
+ *  retention dropped are gone; their counts stay in qs_interaction_days().
+ *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
+ *          QS_CORRUPT. Any transaction. */
+int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
+                        void *ctx);
+
+/** A user's interactions of one action on one UTC day. */
+typedef struct qs_interaction_day {
+    int32_t day;             /**< days since 1970-01-01 */
+    uint8_t action;
+    uint32_t count;
+} qs_interaction_day;
+
+/** A user's interaction counts for days @p from_day .. @p to_day (inclusive), by
+ *  (day, action). Kept in the same transaction as every qs_interaction_log() and never
+ *  dropped by retention.
+ *  @param[out] rows  up to @p cap rows
+ *  @param[out] n     total number of rows in the range
+ *  @return 0, QS_NOTFOUND (user), QS_INVALID, QS_CORRUPT. */
+int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
+                        qs_interaction_day *rows, size_t cap, size_t *n);
 
 /** Set or clear a user's review mark on a question. @return 0, QS_NOTFOUND. */
 int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked);
@@ -700,6 +730,78 @@ void qs_cursor_format(const qs_cursor *c, char out[QS_CURSOR_TEXT_SIZE]);
 /** Parse the text form of a cursor. Checks the form only; qs_history() checks that
  *  it is genuine. @return 0, QS_BAD_CURSOR. */
 int qs_cursor_parse(const char *text, qs_cursor *c);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup buckets Time buckets: sealing and retention
+ *  Answers and interactions live in one database per period (qs_options.bucket_period),
+ *  named by it: "ans@2026-01", "ixn@2026-01". Writes go to the bucket of the row's own
+ *  created_at; reads with a time range open only the buckets that overlap it.
+ *
+ *  A bucket older than the hot window can be sealed: its rows are grouped per user in
+ *  blocks of delta-coded columns, each block compressed with a zstd dictionary trained
+ *  on that bucket. Every read returns the same rows from a sealed bucket as from the
+ *  raw one. A row written later into a sealed bucket (an import of old history) goes
+ *  into its user's block, which is re-compressed: the bucket stays sealed.
+ *
+ *  Retention drops whole buckets. Every aggregate (question stats, user summaries,
+ *  progress, daily rows, leaderboards, interaction day counts) stays as it was.
+ *  @{ */
+
+/** The two time-bucketed tables. */
+typedef enum qs_table {
+    QS_TABLE_ANSWERS = 1,
+    QS_TABLE_INTERACTIONS = 2
+} qs_table;
+
+/** One bucket. */
+typedef struct qs_bucket_info {
+    qs_table table;
+    int64_t start, end;      /**< its period, [start, end) */
+    char name[24];           /**< its database: "ans@2026-01" raw, "ans@2026-01.z" sealed */
+    int sealed;
+    uint64_t rows;
+    uint64_t bytes;          /**< pages its database occupies, in bytes */
+    uint64_t raw_bytes;      /**< sealed: bytes of the raw database it replaced; raw:
+                                  equal to @c bytes */
+} qs_bucket_info;
+
+/** Every bucket, answers then interactions, oldest first.
+ *  @param[out] rows  up to @p cap rows
+ *  @param[out] n     total number of buckets
+ *  @return 0, QS_CORRUPT. Any transaction. */
+int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n);
+
+/** When buckets are sealed and dropped. Stored in the store. */
+typedef struct qs_bucket_policy {
+    unsigned hot_periods;                 /**< periods that stay raw, the one holding
+                                               "now" included (2: the current and the
+                                               previous); at least 1 */
+    unsigned answer_retention_days;       /**< drop answer buckets whose whole period is
+                                               older than this; 0 keeps them (default) */
+    unsigned interaction_retention_days;  /**< the same for interactions (90); 0 keeps */
+} qs_bucket_policy;
+
+/** @return 0, QS_CORRUPT. Any transaction. */
+int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out);
+/** @return 0, QS_INVALID (hot_periods 0), QS_READONLY. Write transaction. */
+int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *policy);
+
+/** Seal the bucket of @p table that holds time @p t. The sealed database replaces the
+ *  raw one when @p txn commits; until then every reader sees the raw one, and if the
+ *  transaction never commits (abort, crash) the raw bucket stays as it was.
+ *  @param[out] out  the sealed bucket (may be NULL)
+ *  @return 0; QS_NOTFOUND (no bucket holds @p t); QS_EXISTS (sealed already);
+ *          QS_HOT (the bucket ends after the start of the hot window at @p now);
+ *          QS_INVALID; QS_READONLY; QS_MAP_FULL. Write transaction. */
+int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now,
+                   qs_bucket_info *out);
+
+/** Drop every bucket whose whole period ended more than its table's retention before
+ *  @p now (a period ending exactly at the cutoff is dropped).
+ *  @param[out] dropped  how many buckets were dropped (may be NULL)
+ *  @return 0, QS_READONLY, QS_CORRUPT. Write transaction. */
+int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
 /** @} */
 
 #ifdef __cplusplus

@@ -188,31 +188,24 @@ int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row 
 /* ------------------------------------------------------------------ history */
 
 /* Rows of one bucket strictly before (user, before_at, before_id), newest first. */
-static int history_bucket(qs_txn *txn, const eng_bucket_iter *it, uint32_t user,
-                          int64_t before_at, uint64_t before_id, qs_history_row *rows,
-                          size_t cap, size_t *n)
+static int history_bucket(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t before_at,
+                          uint64_t before_id, qs_history_row *rows, size_t cap, size_t *n)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_rows c;
+    eng_row row;
     eng_key k;
-    int rc = mdb_cursor_open(eng_mdb(txn), it->dbi, &cur);
-    if (rc)
-        return eng_mdb_rc(rc, "open cursor", it->name);
-    eng_answer_key(&k, user, before_at, before_id);
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
-    for (; rc == 0 && *n < cap; rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV)) {
-        eng_answer a;
-        if (mk.mv_size != 20 || eng_get32(mk.mv_data) != user)
-            break;
-        if ((rc = eng_answer_decode(&mk, &mv, it->name, &a)) != 0)
-            break;
-        rows[(*n)++] = (qs_history_row){a.id, a.test, a.question, a.topic, a.correct,
-                                        a.status, a.score, a.chosen, a.time_ms, a.created_at};
+    eng_row_key(&k, user, before_at, before_id);
+    int rc = eng_rows_open(&c, txn, b);
+    if (!rc)
+        rc = eng_rows_seek(&c, &k, 1);
+    while (!rc && *n < cap && (rc = eng_rows_next(&c, &row)) == 0 && row.a.user == user) {
+        const eng_answer *a = &row.a;
+        rows[(*n)++] = (qs_history_row){a->id, a->test, a->question, a->topic, a->correct,
+                                        a->status, a->score, a->chosen, a->time_ms,
+                                        a->created_at};
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, it->name);
+    eng_rows_close(&c);
+    return rc == QS_NOTFOUND ? 0 : rc;
 }
 
 int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
@@ -241,7 +234,7 @@ int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_ro
         if ((rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, s.first_at, to + 1, 1)) != 0)
             return rc;
         while (*n < cap && (rc = eng_bucket_iter_next(&it)) == 0)
-            if ((rc = history_bucket(txn, &it, user, before_at, before_id, rows, cap, n)))
+            if ((rc = history_bucket(txn, &it.b, user, before_at, before_id, rows, cap, n)))
                 break;
         eng_bucket_iter_close(&it);
         if (rc && rc != QS_NOTFOUND)

@@ -2,19 +2,27 @@
  *
  * Each table keeps one LMDB database per period (a month by default), named
  * "<table>@<period start>": ans@2026-01, ixn@2026-01-05 (weekly and daily stores
- * name the first day). The registry, ENG_BUCKETS, lists them:
+ * name the first day); sealing replaces it with "<name>.z" (seal.c). The registry,
+ * ENG_BUCKETS, lists them:
  *
  *   key:    table u8 | period start (time)
- *   record: name (str) | state u8 (0 = raw)
+ *   record: name str | sealed u8 | rows u64 | raw_bytes u64
+ *           (rows and raw_bytes are kept for sealed buckets only)
  *
- * Creating a bucket bumps the schema generation so that every process opens the
- * new handle before its next transaction (see txn.c, begin_current).
+ * and the databases that sealing or retention emptied, to be deleted when no
+ * transaction of this process can still hold their handles (at the next open):
+ *
+ *   key:    ENG_T_EMPTIED u8 | name      record: (empty)
+ *
+ * Creating or renaming a bucket bumps the schema generation so that every process
+ * opens the new handle before its next transaction (see txn.c, begin_current).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "engine_int.h"
+#include "rows.h"
 
 /* ------------------------------------------------------------------ periods */
 
@@ -81,6 +89,11 @@ int64_t eng_period_next(qs_period p, int64_t start)
     }
 }
 
+int64_t eng_period_prev(qs_period p, int64_t start)
+{
+    return eng_period_start(p, start - 1);
+}
+
 void eng_bucket_name(eng_table table, qs_period p, int64_t start, char *out)
 {
     int64_t y;
@@ -93,13 +106,69 @@ void eng_bucket_name(eng_table table, qs_period p, int64_t start, char *out)
         snprintf(out, 24, "%s@%04lld-%02u-%02u", prefix, (long long)y, m, d);
 }
 
-/* ------------------------------------------------------------------ lookup */
+/* ------------------------------------------------------------------ registry */
 
 static void registry_key(eng_key *k, eng_table table, int64_t start)
 {
     ek_reset(k);
     ek_u8(k, (uint8_t)table);
     ek_time(k, start);
+}
+
+static int registry_decode(const eng_key *k, eng_rbuf *r, eng_registry_rec *rec)
+{
+    rb_str(r, rec->name, sizeof rec->name);
+    rec->sealed = rb_u8(r);
+    rec->rows = rb_u64(r);
+    rec->raw_bytes = rb_u64(r);
+    return rb_done(r) && rec->sealed <= 1 ? 0 : eng_corrupt(ENG_BUCKETS, k, "bad bucket record");
+}
+
+int eng_registry_get(qs_txn *txn, eng_table table, int64_t start, eng_registry_rec *rec)
+{
+    eng_key k;
+    eng_rbuf r;
+    registry_key(&k, table, start);
+    int rc = eng_get(txn, ENG_BUCKETS, &k, &r);
+    return rc ? rc : registry_decode(&k, &r, rec);
+}
+
+int eng_registry_put(qs_txn *txn, eng_table table, int64_t start, const eng_registry_rec *rec)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[64];
+    registry_key(&k, table, start);
+    wb_init(&w, buf, sizeof buf);
+    wb_str(&w, rec->name);
+    wb_u8(&w, (uint8_t)rec->sealed);
+    wb_u64(&w, rec->rows);
+    wb_u64(&w, rec->raw_bytes);
+    return eng_put(txn, ENG_BUCKETS, &k, &w, 0);
+}
+
+int eng_registry_del(qs_txn *txn, eng_table table, int64_t start)
+{
+    eng_key k;
+    registry_key(&k, table, start);
+    txn->gen_dirty = 1;
+    eng_bucket_forget(txn);
+    return eng_del(txn, eng_dbi(txn, ENG_BUCKETS), "buckets", &k, NULL);
+}
+
+void eng_bucket_forget(qs_txn *txn)
+{
+    for (qs_txn *t = txn; t; t = t->parent)
+        t->last_bucket.table = 0;
+}
+
+/* ------------------------------------------------------------------ databases */
+
+static void emptied_key(eng_key *k, const char *name)
+{
+    ek_reset(k);
+    ek_u8(k, ENG_T_EMPTIED);
+    ek_bytes(k, name, strlen(name));
 }
 
 /* A handle opened by this transaction or an ancestor, not yet published. */
@@ -128,16 +197,21 @@ static qs_txn *top_of(qs_txn *txn)
     return txn;
 }
 
-static int create_bucket(qs_txn *txn, eng_table table, int64_t start, const char *name,
-                         MDB_dbi *dbi)
+int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi)
 {
     qs_env *env = txn->env;
+    eng_key k;
     eng_handle *h = realloc(txn->new_handles, (txn->n_new_handles + 1) * sizeof *h);
     if (!h)
         return eng_fail(ENOMEM, "out of memory");
     txn->new_handles = h;
+    /* a database of this name emptied earlier is now in use again */
+    emptied_key(&k, name);
+    int rc = eng_del(txn, eng_dbi(txn, ENG_BUCKETS), "buckets", &k, NULL);
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
     pthread_mutex_lock(&env->handle_lock);
-    int rc = mdb_dbi_open(txn->mdb, name, MDB_CREATE, dbi);
+    rc = mdb_dbi_open(txn->mdb, name, MDB_CREATE, dbi);
     if (rc == 0) {
         env->handle_txn_open = 1;
         top_of(txn)->opened_handles = 1;
@@ -147,49 +221,111 @@ static int create_bucket(qs_txn *txn, eng_table table, int64_t start, const char
         return eng_txn_failed(txn, eng_mdb_rc(rc, "create bucket", name));
     snprintf(h[txn->n_new_handles].name, sizeof h->name, "%s", name);
     h[txn->n_new_handles++].dbi = *dbi;
+    return 0;
+}
 
+/* Deleting a named database closes its handle in this process at once, under any
+ * transaction still reading it; so it is emptied now (its pages freed) and deleted
+ * by the next qs_env_open, before any transaction of that process begins. */
+int eng_db_retire(qs_txn *txn, MDB_dbi dbi, const char *name)
+{
     eng_key k;
-    uint8_t buf[40];
     eng_wbuf w;
-    registry_key(&k, table, start);
-    wb_init(&w, buf, sizeof buf);
-    wb_str(&w, name);
-    wb_u8(&w, 0);
-    txn->gen_dirty = 1;
+    int rc = mdb_drop(txn->mdb, dbi, 0);
+    if (rc)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "empty", name));
+    emptied_key(&k, name);
+    wb_init(&w, NULL, 0);
     return eng_put(txn, ENG_BUCKETS, &k, &w, 0);
 }
 
-int eng_bucket_for(qs_txn *txn, eng_table table, int64_t t, int create, MDB_dbi *dbi,
-                   const char **name)
+static int delete_emptied(MDB_txn *m, MDB_cursor *cur)
 {
-    qs_period p = txn->env->period;
-    int64_t start = eng_period_start(p, t);
-    if (txn->last_table == table && txn->last_start == start) {
-        *dbi = txn->last_dbi;
-        *name = txn->last_name;
+    MDB_val k, v;
+    uint8_t first = ENG_T_EMPTIED;
+    k = (MDB_val){1, &first};
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) {
+        const uint8_t *kb = k.mv_data;
+        if (kb[0] != ENG_T_EMPTIED)
+            break;
+        char name[24];
+        MDB_dbi dbi;
+        snprintf(name, sizeof name, "%.*s", (int)(k.mv_size - 1), (const char *)kb + 1);
+        int orc = mdb_dbi_open(m, name, 0, &dbi);
+        if (orc == 0)
+            orc = mdb_drop(m, dbi, 1);
+        if (orc && orc != MDB_NOTFOUND)
+            return eng_mdb_rc(orc, "delete", name);
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        k = (MDB_val){1, &first};
+    }
+    return rc == MDB_NOTFOUND ? 0 : eng_mdb_rc(rc, "delete emptied databases", NULL);
+}
+
+int eng_emptied_delete(qs_env *env)
+{
+    MDB_txn *m;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(env->mdb, NULL, 0, &m);
+    if (rc)
+        return eng_mdb_rc(rc, "begin", NULL);
+    if ((rc = mdb_cursor_open(m, env->dbi[ENG_BUCKETS], &cur)) != 0) {
+        mdb_txn_abort(m);
+        return eng_mdb_rc(rc, "open cursor", "buckets");
+    }
+    rc = delete_emptied(m, cur);
+    mdb_cursor_close(cur);
+    if (rc) {
+        mdb_txn_abort(m);
+        return rc;
+    }
+    rc = mdb_txn_commit(m);
+    return rc ? eng_mdb_rc(rc, "commit", NULL) : 0;
+}
+
+/* ------------------------------------------------------------------ lookup */
+
+static int bucket_from(qs_txn *txn, eng_table table, int64_t start,
+                       const eng_registry_rec *rec, eng_bucket *b)
+{
+    b->table = table;
+    b->start = start;
+    b->sealed = rec->sealed;
+    memcpy(b->name, rec->name, sizeof b->name);
+    return handle_of(txn, b->name, &b->dbi);
+}
+
+static int create_bucket(qs_txn *txn, eng_table table, int64_t start, eng_bucket *b)
+{
+    eng_registry_rec rec = {0};
+    MDB_dbi dbi;
+    eng_bucket_name(table, txn->env->period, start, rec.name);
+    int rc = eng_db_create(txn, rec.name, &dbi);
+    if (!rc)
+        rc = eng_registry_put(txn, table, start, &rec);
+    txn->gen_dirty = 1;
+    return rc ? rc : bucket_from(txn, table, start, &rec, b);
+}
+
+int eng_bucket_at(qs_txn *txn, eng_table table, int64_t t, int create, eng_bucket *b)
+{
+    int64_t start = eng_period_start(txn->env->period, t);
+    if (txn->last_bucket.table == table && txn->last_bucket.start == start) {
+        *b = txn->last_bucket;
         return 0;
     }
-    eng_key k;
-    eng_rbuf r;
-    char bname[24];
-    registry_key(&k, table, start);
-    int rc = eng_get(txn, ENG_BUCKETS, &k, &r);
-    if (rc == 0) {
-        rb_str(&r, bname, sizeof bname);
-        if (r.bad)
-            return eng_corrupt(ENG_BUCKETS, &k, "bad bucket record");
-        rc = handle_of(txn, bname, dbi);
-    } else if (rc == QS_NOTFOUND && create) {
-        eng_bucket_name(table, p, start, bname);
-        rc = create_bucket(txn, table, start, bname, dbi);
-    }
+    eng_registry_rec rec;
+    int rc = eng_registry_get(txn, table, start, &rec);
+    if (rc == 0)
+        rc = bucket_from(txn, table, start, &rec, b);
+    else if (rc == QS_NOTFOUND && create)
+        rc = create_bucket(txn, table, start, b);
     if (rc)
         return rc;
-    txn->last_table = table;
-    txn->last_start = start;
-    txn->last_dbi = *dbi;
-    memcpy(txn->last_name, bname, sizeof bname);
-    *name = txn->last_name;
+    txn->last_bucket = *b;
     return 0;
 }
 
@@ -261,15 +397,14 @@ int eng_bucket_iter_next(eng_bucket_iter *it)
             continue;
         eng_key key;
         eng_rbuf r;
+        eng_registry_rec rec;
         ek_reset(&key);
         ek_bytes(&key, k.mv_data, k.mv_size);
         if (eng_rec_open(&key, v.mv_data, v.mv_size, &r))
             return eng_corrupt(ENG_BUCKETS, &key, "checksum mismatch");
-        rb_str(&r, it->name, sizeof it->name);
-        if (r.bad)
-            return eng_corrupt(ENG_BUCKETS, &key, "bad bucket record");
-        it->start = start;
-        return handle_of(it->txn, it->name, &it->dbi);
+        if ((rc = registry_decode(&key, &r, &rec)) != 0)
+            return rc;
+        return bucket_from(it->txn, it->table, start, &rec, &it->b);
     }
     it->done = 1;
     return QS_NOTFOUND;

@@ -42,6 +42,7 @@ typedef enum eng_db {
     ENG_USER,         /* u32 -> user */
     ENG_USUM,         /* u32 user -> user summary */
     ENG_UDAILY,       /* (user, day) -> daily row */
+    ENG_IDAILY,       /* (user, day, action) -> interaction count */
     ENG_PROGRESS,     /* (user, topic) -> progress row */
     ENG_UQ,           /* (user, qid) -> user-question status */
     ENG_TEST,         /* u64 -> test */
@@ -74,6 +75,8 @@ int eng_usable(qs_txn *txn);
 int eng_txn_failed(qs_txn *txn, int rc);
 /* The store's secret, for binding client-held tokens (cursors) to this store. */
 uint64_t eng_secret(qs_txn *txn);
+/* The store's bucket period. */
+qs_period eng_period(qs_txn *txn);
 
 /* Counters kept in ENG_META, cached in the write transaction and written at commit. */
 typedef enum eng_counter {
@@ -125,6 +128,7 @@ int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
             unsigned flags);
 /* A record the caller decoded badly: QS_CORRUPT naming db and key. */
 int eng_corrupt(eng_db db, const eng_key *key, const char *why);
+int eng_rec_corrupt(const char *dbname, const eng_key *key, const char *why);
 
 /* ---------------------------------------------------------------- posting lists */
 
@@ -142,36 +146,21 @@ int eng_dup_next(eng_dup_iter *it, size_t width, const uint8_t **vals, size_t *n
 
 /* ---------------------------------------------------------------- buckets */
 
-typedef enum eng_table { ENG_T_ANSWER = 1, ENG_T_INTERACTION = 2 } eng_table;
+/* Tables (their values are qs_table's) and, in the registry, the emptied databases. */
+typedef enum eng_table {
+    ENG_T_ANSWER = QS_TABLE_ANSWERS,
+    ENG_T_INTERACTION = QS_TABLE_INTERACTIONS,
+    ENG_T_EMPTIED = 3
+} eng_table;
 
-/* Start of the period holding @p t, and of the period after @p start. */
+/* Start of the period holding @p t, of the period after @p start, and of the one
+ * before it. */
 int64_t eng_period_start(qs_period p, int64_t t);
 int64_t eng_period_next(qs_period p, int64_t start);
-/* "ans@2026-01", "ixn@2026-W03" style name of a bucket into @p out (>= 24 bytes). */
+int64_t eng_period_prev(qs_period p, int64_t start);
+/* "ans@2026-01", "ixn@2026-01-05" style name of a bucket into @p out (>= 24 bytes). */
 void eng_bucket_name(eng_table table, qs_period p, int64_t start, char *out);
 
-/* The bucket of @p table holding time @p t. With @p create, a missing bucket is
- * created (write transaction); without, a missing one is QS_NOTFOUND. */
-int eng_bucket_for(qs_txn *txn, eng_table table, int64_t t, int create, MDB_dbi *dbi,
-                   const char **name);
-
-/* Buckets of @p table overlapping [from, to), in time order (or reverse). */
-typedef struct eng_bucket_iter {
-    qs_txn *txn;
-    eng_table table;
-    int64_t from, to;
-    int reverse, started, done;
-    MDB_cursor *cur;
-    /* current bucket */
-    int64_t start;
-    MDB_dbi dbi;
-    char name[24];
-} eng_bucket_iter;
-int eng_bucket_iter_open(eng_bucket_iter *it, qs_txn *txn, eng_table table, int64_t from,
-                         int64_t to, int reverse);
-/* 0 and a bucket in it->dbi, QS_NOTFOUND at the end, or a failure. */
-int eng_bucket_iter_next(eng_bucket_iter *it);
-void eng_bucket_iter_close(eng_bucket_iter *it);
 
 /* ---------------------------------------------------------------- question text */
 

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <zstd.h>
 
-#include "engine.h"
+#include "rows.h"
 
 #define ENG_MAX_DBS 4096   /* fixed databases plus every time bucket */
 #define ENG_FORMAT 1       /* on-disk format written and understood */
@@ -23,6 +23,15 @@ typedef struct eng_dict {
     ZSTD_DDict *ddict;
     struct eng_dict *next;
 } eng_dict;
+
+/* seal.c: dictionaries of sealed buckets, by bucket name and dictionary id. */
+typedef struct eng_seal_dict {
+    char name[24];
+    uint32_t id;
+    ZSTD_DDict *ddict;
+    ZSTD_CDict *cdict;          /* made when the bucket is first written */
+    struct eng_seal_dict *next;
+} eng_seal_dict;
 
 struct qs_env {
     MDB_env *mdb;
@@ -43,10 +52,12 @@ struct qs_env {
     size_t n_handles;
     uint64_t handles_gen;
 
-    /* Dictionaries: every one loaded, newest first; current is used for writes. */
+    /* Dictionaries: every one loaded, newest first; current is used for writes.
+     * dict_lock also guards the sealed buckets' dictionaries. */
     pthread_mutex_t dict_lock;
     eng_dict *dicts;
     uint32_t current_dict;
+    eng_seal_dict *seal_dicts;
 
     /* QS_SYNC_PERIODIC flusher. */
     pthread_t syncer;
@@ -71,10 +82,7 @@ struct qs_txn {
     eng_dict *new_dict;         /* dictionary trained in this txn */
     int gen_dirty;
     /* last bucket resolved, to skip the registry on consecutive writes */
-    eng_table last_table;
-    int64_t last_start;
-    MDB_dbi last_dbi;
-    char last_name[24];
+    eng_bucket last_bucket;     /* table 0: none */
     /* scratch */
     void *scratch[ENG_SCRATCH_COUNT];
     size_t scratch_cap[ENG_SCRATCH_COUNT];
@@ -89,7 +97,33 @@ int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi);
 int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v);
 int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v);
 
+/* bucket.c */
+/* What the registry holds of a bucket; rows and raw_bytes are kept once it is sealed. */
+typedef struct eng_registry_rec {
+    char name[24];
+    int sealed;
+    uint64_t rows, raw_bytes;
+} eng_registry_rec;
+int eng_registry_get(qs_txn *txn, eng_table table, int64_t start, eng_registry_rec *rec);
+/* A put that renames a bucket, and every del, must also set txn->gen_dirty. */
+int eng_registry_put(qs_txn *txn, eng_table table, int64_t start,
+                     const eng_registry_rec *rec);
+int eng_registry_del(qs_txn *txn, eng_table table, int64_t start);
+
+/* Create database @p name in @p txn; its handle is published when the txn commits. */
+int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi);
+/* Empty database @p name now; delete it at the next open (eng_emptied_delete). */
+int eng_db_retire(qs_txn *txn, MDB_dbi dbi, const char *name);
+int eng_emptied_delete(qs_env *env);
+/* Forget the bucket this transaction (and its parents) resolved last. */
+void eng_bucket_forget(qs_txn *txn);
+
+
+/* seal.c */
+void eng_seal_dicts_free(eng_seal_dict *d);
+
 /* text.c */
+int eng_zstd_contexts(ZSTD_CCtx **c, ZSTD_DCtx **d);
 int eng_dict_for(qs_txn *txn, uint32_t id, eng_dict **out);
 void eng_dicts_free(eng_dict *d);
 void eng_dict_publish(qs_env *env, eng_dict *d);

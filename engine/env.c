@@ -23,6 +23,7 @@ static const struct {
     [ENG_USER] = {"user", 0},
     [ENG_USUM] = {"usum", 0},
     [ENG_UDAILY] = {"udaily", 0},
+    [ENG_IDAILY] = {"idaily", 0},
     [ENG_PROGRESS] = {"progress", 0},
     [ENG_UQ] = {"uq", 0},
     [ENG_TEST] = {"test", 0},
@@ -152,6 +153,8 @@ static int refresh_locked(qs_env *env)
         eng_rbuf r;
         char name[24];
         MDB_dbi dbi;
+        if (k.mv_size != 9)   /* not a bucket: an emptied database's entry */
+            continue;
         ek_reset(&key);
         ek_bytes(&key, k.mv_data, k.mv_size);
         if (eng_rec_open(&key, v.mv_data, v.mv_size, &r)) {
@@ -356,6 +359,8 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
         rc = eng_refresh_handles(env);
     if (!rc)
         rc = load_settings(env);
+    if (!rc && !env->opts.read_only)
+        rc = eng_emptied_delete(env);
     if (!rc && env->opts.durability == QS_SYNC_PERIODIC && !env->opts.read_only) {
         if (pthread_create(&env->syncer, NULL, syncer_main, env) == 0)
             env->syncer_running = 1;
@@ -387,6 +392,7 @@ void qs_env_close(qs_env *env)
         mdb_env_close(env->mdb);
     }
     eng_dicts_free(env->dicts);
+    eng_seal_dicts_free(env->seal_dicts);
     free(env->handles);
     pthread_mutex_destroy(&env->handle_lock);
     pthread_cond_destroy(&env->handle_cond);

@@ -25,6 +25,7 @@ static const struct {
     {QS_BAD_TXN, "transaction failed earlier and must be aborted"},
     {QS_DBS_FULL, "too many time buckets"},
     {QS_PANIC, "fatal store error: close and reopen"},
+    {QS_HOT, "time bucket is inside the hot window"},
 };
 
 const char *qs_strerror(int rc)

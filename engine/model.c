@@ -15,9 +15,7 @@
  *                                                     completed_at time | ext str |
  *                                                     n u16 | question u32 * n
  * xid           kind u8 | ext bytes                   id u64
- * ans@<period>  user u32 | created_at time | id u64   test u64 | question u32 | topic u32 |
- *                                                     correct u8 | status u8 | score u8 |
- *                                                     chosen u8 | time_ms u32
+ * ans@, ixn@     the time buckets: see rows.c and seal.c
  * ans_by_test   test u64 | question u32               user u32 | created_at time | id u64
  *                                                     (an index entry, written by the
  *                                                     declared index layer, unsealed)
@@ -28,6 +26,7 @@
  *                                                     time_ms u64 | first_at time |
  *                                                     last_at time | streak u32 | best u32
  * udaily        user u32 | day                        answers u32 | correct u32 | time_ms u64
+ * idaily        user u32 | day | action u8            count u32
  * progress      user u32 | topic u32                  attempts u32 | correct u32 |
  *                                                     last_at time
  * uq            user u32 | question u32               attempts u32 | last_correct u8 |
@@ -332,56 +331,6 @@ int eng_xid_put(qs_txn *txn, qs_kind kind, const char *ext, uint64_t id)
 
 /* ------------------------------------------------------------ answers */
 
-void eng_answer_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id)
-{
-    ek_reset(k);
-    ek_u32(k, user);
-    ek_time(k, created_at);
-    ek_u64(k, id);
-}
-
-int eng_answer_put(qs_txn *txn, MDB_dbi bucket, const char *name, const eng_answer *a)
-{
-    eng_key k;
-    eng_wbuf w;
-    uint8_t buf[24];
-    eng_answer_key(&k, a->user, a->created_at, a->id);
-    wb_init(&w, buf, sizeof buf);
-    wb_u64(&w, a->test);
-    wb_u32(&w, a->question);
-    wb_u32(&w, a->topic);
-    wb_u8(&w, a->correct);
-    wb_u8(&w, a->status);
-    wb_u8(&w, a->score);
-    wb_u8(&w, (uint8_t)a->chosen);
-    wb_u32(&w, a->time_ms);
-    return eng_rec_put(txn, bucket, name, &k, &w, MDB_NOOVERWRITE);
-}
-
-int eng_answer_decode(const MDB_val *k, const MDB_val *v, const char *name, eng_answer *a)
-{
-    eng_key key;
-    eng_rbuf r;
-    if (eng_key_check(k, 20, name))
-        return QS_CORRUPT;
-    ek_reset(&key);
-    ek_bytes(&key, k->mv_data, k->mv_size);
-    if (eng_rec_open(&key, v->mv_data, v->mv_size, &r))
-        return eng_fail(QS_CORRUPT, "checksum mismatch in database '%s'", name);
-    a->user = eng_get32(key.b);
-    a->created_at = eng_time_from_bits(eng_get64(key.b + 4));
-    a->id = eng_get64(key.b + 12);
-    a->test = rb_u64(&r);
-    a->question = rb_u32(&r);
-    a->topic = rb_u32(&r);
-    a->correct = rb_u8(&r);
-    a->status = rb_u8(&r);
-    a->score = rb_u8(&r);
-    a->chosen = (int8_t)rb_u8(&r);
-    a->time_ms = rb_u32(&r);
-    return rb_done(&r) ? 0 : eng_fail(QS_CORRUPT, "bad answer record in database '%s'", name);
-}
-
 void eng_answer_to_api(const eng_answer *a, qs_answer *out)
 {
     memset(out, 0, sizeof *out);
@@ -559,6 +508,48 @@ int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily
     *day = eng_day_from_bits(eng_get32(key.b + 4));
     daily_read(&r, d);
     return DECODE_DONE(&r, ENG_UDAILY, &key);
+}
+
+void eng_idaily_key(eng_key *k, uint32_t user, int32_t day, uint8_t action)
+{
+    ek_reset(k);
+    ek_u32(k, user);
+    ek_day(k, day);
+    ek_u8(k, action);
+}
+
+int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action)
+{
+    eng_key k;
+    eng_rbuf r;
+    eng_wbuf w;
+    uint8_t buf[4];
+    uint32_t count = 0;
+    eng_idaily_key(&k, user, day, action);
+    int rc = eng_get(txn, ENG_IDAILY, &k, &r);
+    if (rc == 0) {
+        count = rb_u32(&r);
+        if ((rc = DECODE_DONE(&r, ENG_IDAILY, &k)) != 0)
+            return rc;
+    } else if (rc != QS_NOTFOUND) {
+        return rc;
+    }
+    wb_init(&w, buf, sizeof buf);
+    wb_u32(&w, count + 1);
+    return eng_put(txn, ENG_IDAILY, &k, &w, 0);
+}
+
+int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *out)
+{
+    eng_key key;
+    eng_rbuf r;
+    int rc = open_entry(k, v, 9, ENG_IDAILY, &key, &r);
+    if (rc)
+        return rc;
+    out->day = eng_day_from_bits(eng_get32(key.b + 4));
+    out->action = key.b[8];
+    out->count = rb_u32(&r);
+    return DECODE_DONE(&r, ENG_IDAILY, &key);
 }
 
 void eng_progress_key(eng_key *k, uint32_t user, uint32_t topic)

@@ -34,8 +34,7 @@ int eng_xid_put(qs_txn *txn, qs_kind kind, const char *ext, uint64_t id);
 
 /* ------------------------------------------------------------ answers */
 
-/* An answer as stored in its bucket: key (user, created_at, id), the rest in the
- * record. */
+/* An answer as stored in its bucket (rows.h): key (user, created_at, id). */
 typedef struct eng_answer {
     uint32_t user;
     int64_t created_at;
@@ -47,10 +46,6 @@ typedef struct eng_answer {
     uint32_t time_ms;
 } eng_answer;
 
-void eng_answer_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id);
-int eng_answer_put(qs_txn *txn, MDB_dbi bucket, const char *name, const eng_answer *a);
-/* Decode a bucket entry. 0 or QS_CORRUPT. */
-int eng_answer_decode(const MDB_val *k, const MDB_val *v, const char *name, eng_answer *a);
 void eng_answer_to_api(const eng_answer *a, qs_answer *out);
 
 /* ans_by_test: (test, question) -> where the answer is (written by index/composite.c). */
@@ -100,6 +95,11 @@ int eng_progress_decode(const MDB_val *k, const MDB_val *v, uint32_t *topic,
 
 int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out);
 int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s);
+
+/* idaily: a user's interactions per (day, action). */
+void eng_idaily_key(eng_key *k, uint32_t user, int32_t day, uint8_t action);
+int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action);
+int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *out);
 
 /* test_by_user index key: (user, status, last_activity_at, test). */
 void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, uint64_t test);

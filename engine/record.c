@@ -48,7 +48,7 @@ int eng_rec_open(const eng_key *key, const uint8_t *rec, size_t len, eng_rbuf *b
     return 0;
 }
 
-static int corrupt_detail(const char *dbname, const eng_key *key, const char *why)
+int eng_rec_corrupt(const char *dbname, const eng_key *key, const char *why)
 {
     char hex[100];
     return eng_fail(QS_CORRUPT, "%s in database '%s' at key %s", why, dbname,
@@ -66,9 +66,9 @@ int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
         return eng_mdb_rc(rc, "read", dbname);
     const uint8_t *rec = v.mv_data;
     if (v.mv_size >= 1 && rec[0] != ENG_REC_VERSION)
-        return corrupt_detail(dbname, key, "unknown record version");
+        return eng_rec_corrupt(dbname, key, "unknown record version");
     if (eng_rec_open(key, rec, v.mv_size, body))
-        return corrupt_detail(dbname, key, "checksum mismatch");
+        return eng_rec_corrupt(dbname, key, "checksum mismatch");
     return 0;
 }
 
@@ -114,7 +114,7 @@ int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
 
 int eng_corrupt(eng_db db, const eng_key *key, const char *why)
 {
-    return corrupt_detail(eng_db_name(db), key, why);
+    return eng_rec_corrupt(eng_db_name(db), key, why);
 }
 
 /* ------------------------------------------------------------------ posting lists */

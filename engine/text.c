@@ -69,6 +69,16 @@ static thread_ctx *thread_contexts(void)
     return t;
 }
 
+int eng_zstd_contexts(ZSTD_CCtx **c, ZSTD_DCtx **d)
+{
+    thread_ctx *t = thread_contexts();
+    if (!t)
+        return eng_fail(ENOMEM, "out of memory for zstd contexts");
+    *c = t->c;
+    *d = t->d;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ dictionaries */
 
 void eng_dicts_free(eng_dict *d)

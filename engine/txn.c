@@ -23,6 +23,7 @@ MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
 qs_env *eng_env(qs_txn *txn) { return txn->env; }
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
 uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
+qs_period eng_period(qs_txn *txn) { return txn->env->period; }
 
 int eng_usable(qs_txn *txn)
 {
@@ -229,10 +230,7 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
     child->parent = parent;
     child->gen = parent->gen;
     memcpy(child->counters, parent->counters, sizeof child->counters);
-    child->last_table = parent->last_table;
-    child->last_start = parent->last_start;
-    child->last_dbi = parent->last_dbi;
-    memcpy(child->last_name, parent->last_name, sizeof child->last_name);
+    child->last_bucket = parent->last_bucket;
     parent->has_child = 1;
     *out = child;
     return 0;
@@ -248,10 +246,7 @@ static int merge_into_parent(qs_txn *child)
     p->counters_dirty |= child->counters_dirty;
     p->gen_dirty |= child->gen_dirty;
     p->opened_handles |= child->opened_handles;
-    p->last_table = child->last_table;
-    p->last_start = child->last_start;
-    p->last_dbi = child->last_dbi;
-    memcpy(p->last_name, child->last_name, sizeof p->last_name);
+    p->last_bucket = child->last_bucket;
     if (child->n_new_handles) {
         size_t n = p->n_new_handles + child->n_new_handles;
         eng_handle *h = realloc(p->new_handles, n * sizeof *h);

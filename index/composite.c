@@ -34,6 +34,7 @@
 
 #include "composite.h"
 #include "index.h"
+#include "rows.h"
 
 #define MAX_ENTRIES 4
 
@@ -254,46 +255,38 @@ static int each_answer(qs_txn *txn, record_fn fn, void *ctx)
     eng_bucket_iter it;
     int rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, ENG_TIME_MIN, ENG_TIME_MAX, 0);
     while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
-        MDB_cursor *cur;
-        MDB_val mk, mv;
-        if ((rc = mdb_cursor_open(eng_mdb(txn), it.dbi, &cur)) != 0) {
-            rc = eng_mdb_rc(rc, "open cursor", it.name);
-            break;
-        }
-        for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-            eng_answer a;
-            if ((rc = eng_answer_decode(&mk, &mv, it.name, &a)) != 0 ||
-                (rc = fn(txn, &a, ctx)) != 0)
-                break;
-        }
-        mdb_cursor_close(cur);
-        rc = eng_walk_rc(rc, it.name);
+        eng_rows c;
+        eng_row row;
+        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, NULL, 0)) == 0)
+            while ((rc = eng_rows_next(&c, &row)) == 0 && (rc = fn(txn, &row.a, ctx)) == 0)
+                ;
+        eng_rows_close(&c);
+        if (rc == QS_NOTFOUND)
+            rc = 0;
     }
     eng_bucket_iter_close(&it);
     return rc == QS_NOTFOUND ? 0 : rc;
 }
 
-/* The answer an ans_by_test entry points at, into @p a. 0 or QS_NOTFOUND. */
-static int answer_of_entry(qs_txn *txn, const MDB_val *val, eng_answer *a)
+/* The answer an ans_by_test entry points at, into @p a: 0 or QS_NOTFOUND. An entry
+ * whose bucket retention dropped keeps (test, question) answered: *expired is set. */
+static int answer_of_entry(qs_txn *txn, const MDB_val *val, eng_answer *a, int *expired)
 {
-    MDB_dbi bucket;
-    const char *name;
-    eng_key k;
-    MDB_val mk, mv;
+    eng_bucket b;
+    eng_row row;
+    *expired = 0;
     if (val->mv_size != 20)
         return QS_NOTFOUND;
     const uint8_t *v = val->mv_data;
     int64_t at = eng_time_from_bits(eng_get64(v + 4));
-    int rc = eng_bucket_for(txn, ENG_T_ANSWER, at, 0, &bucket, &name);
-    if (rc)
-        return rc;
-    eng_answer_key(&k, eng_get32(v), at, eng_get64(v + 12));
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_get(eng_mdb(txn), bucket, &mk, &mv);
-    if (rc)
-        return rc == MDB_NOTFOUND ? QS_NOTFOUND : eng_mdb_rc(rc, "read", name);
-    return eng_answer_decode(&mk, &mv, name, a);
+    int rc = eng_bucket_at(txn, ENG_T_ANSWER, at, 0, &b);
+    if (rc == QS_NOTFOUND)
+        *expired = 1;
+    if (!rc)
+        rc = eng_row_find(txn, &b, eng_get32(v), at, eng_get64(v + 12), &row);
+    if (!rc)
+        *a = row.a;
+    return rc;
 }
 
 /* Call @p fn on every (user, week) with answers, from the daily rows in order. */
@@ -525,9 +518,11 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
         got.key = k;
         got.val_len = (uint8_t)(mv.mv_size <= sizeof got.val ? mv.mv_size : 0);
         memcpy(got.val, mv.mv_data, got.val_len);
-        int lrc;
+        int lrc, expired = 0;
         if (d->source == IDX_ANSWERS) {
-            lrc = answer_of_entry(txn, &mv, &buf.a);
+            lrc = answer_of_entry(txn, &mv, &buf.a, &expired);
+            if (expired)
+                continue;
         } else {
             uint64_t id = d->owner(&mk, &mv);
             lrc = id ? load_record(txn, d->source, id, &buf) : QS_NOTFOUND;
@@ -577,11 +572,39 @@ static int empty_db(qs_txn *txn, eng_db db)
     return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "empty", eng_db_name(db))) : 0;
 }
 
+/* Empty the answer index but for the entries of answers retention dropped: no
+ * answer is left to rebuild them from, and they keep their (test, question)
+ * answered. */
+static int empty_answer_index(qs_txn *txn, eng_db db)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        eng_answer a;
+        int expired;
+        int lrc = answer_of_entry(txn, &mv, &a, &expired);
+        if (lrc && lrc != QS_NOTFOUND) {
+            rc = lrc;
+            break;
+        }
+        if (!expired && (rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    rc = eng_walk_rc(rc, eng_db_name(db));
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
 int idx_rebuild(qs_txn *txn)
 {
     int rc = empty_db(txn, ENG_LB_COUNT);   /* the leaderboards' hook recounts it */
-    for (size_t i = 0; i < N_DEFS && !rc; i++)
-        rc = empty_db(txn, defs[i].db);     /* declarations may share a database */
+    for (size_t i = 0; i < N_DEFS && !rc; i++)   /* declarations may share a database */
+        rc = defs[i].source == IDX_ANSWERS ? empty_answer_index(txn, defs[i].db)
+                                           : empty_db(txn, defs[i].db);
     for (size_t i = 0; i < N_DEFS && !rc; i++) {
         rebuild_ctx ctx = {&defs[i]};
         rc = each_record(txn, defs[i].source, rebuild_record, &ctx);

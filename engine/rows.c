@@ -1,0 +1,260 @@
+/* rows.c: rows of the time-bucketed tables: the raw layout, and one cursor over
+ * raw and sealed buckets alike.
+ *
+ * bucket          key                                   record body
+ * ans@<period>    user u32 | created_at time | id u64   test u64 | question u32 |
+ *                                                       topic u32 | correct u8 |
+ *                                                       status u8 | score u8 |
+ *                                                       chosen u8 | time_ms u32
+ * ixn@<period>    user u32 | created_at time | seq u64  action u8 | payload blob
+ *
+ * Sealed buckets ("<name>.z") hold blocks instead: see seal.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "engine_int.h"
+#include "rows.h"
+
+enum { ROWS_UNSET, ROWS_AT, ROWS_MOVE, ROWS_END };
+
+void eng_row_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id)
+{
+    ek_reset(k);
+    ek_u32(k, user);
+    ek_time(k, created_at);
+    ek_u64(k, id);
+}
+
+static void key_of(const eng_row *r, eng_key *k)
+{
+    eng_row_key(k, r->a.user, r->a.created_at, r->a.id);
+}
+
+/* ------------------------------------------------------------ raw layout */
+
+static void raw_body(eng_table table, const eng_row *r, eng_wbuf *w)
+{
+    if (table == ENG_T_ANSWER) {
+        const eng_answer *a = &r->a;
+        wb_u64(w, a->test);
+        wb_u32(w, a->question);
+        wb_u32(w, a->topic);
+        wb_u8(w, a->correct);
+        wb_u8(w, a->status);
+        wb_u8(w, a->score);
+        wb_u8(w, (uint8_t)a->chosen);
+        wb_u32(w, a->time_ms);
+    } else {
+        wb_u8(w, r->i.action);
+        wb_blob(w, r->i.payload, r->i.payload_len);
+    }
+}
+
+static void raw_fields(eng_table table, eng_rbuf *b, eng_row *r)
+{
+    if (table == ENG_T_ANSWER) {
+        eng_answer *a = &r->a;
+        a->test = rb_u64(b);
+        a->question = rb_u32(b);
+        a->topic = rb_u32(b);
+        a->correct = rb_u8(b);
+        a->status = rb_u8(b);
+        a->score = rb_u8(b);
+        a->chosen = (int8_t)rb_u8(b);
+        a->time_ms = rb_u32(b);
+    } else {
+        size_t len;
+        r->i.action = rb_u8(b);
+        r->i.payload = rb_blob(b, &len);
+        r->i.payload_len = (uint16_t)len;
+        if (len > QS_PAYLOAD_MAX)
+            b->bad = 1;
+    }
+}
+
+static int raw_decode(const eng_bucket *bk, const MDB_val *k, const MDB_val *v, eng_row *r)
+{
+    eng_key key;
+    eng_rbuf b;
+    if (eng_key_check(k, ENG_ROW_KEY, bk->name))
+        return QS_CORRUPT;
+    ek_reset(&key);
+    ek_bytes(&key, k->mv_data, k->mv_size);
+    if (eng_rec_open(&key, v->mv_data, v->mv_size, &b))
+        return eng_fail(QS_CORRUPT, "checksum mismatch in database '%s'", bk->name);
+    memset(r, 0, sizeof *r);
+    r->a.user = eng_get32(key.b);
+    r->a.created_at = eng_time_from_bits(eng_get64(key.b + 4));
+    r->a.id = eng_get64(key.b + 12);
+    raw_fields(bk->table, &b, r);
+    return rb_done(&b) ? 0 : eng_fail(QS_CORRUPT, "bad row in database '%s'", bk->name);
+}
+
+static int raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
+{
+    eng_key k;
+    eng_wbuf w;
+    uint8_t buf[32 + QS_PAYLOAD_MAX];
+    key_of(r, &k);
+    wb_init(&w, buf, sizeof buf);
+    raw_body(b->table, r, &w);
+    return eng_rec_put(txn, b->dbi, b->name, &k, &w, MDB_NOOVERWRITE);
+}
+
+/* ------------------------------------------------------------ cursor */
+
+int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b)
+{
+    memset(c, 0, sizeof *c);
+    c->txn = txn;
+    c->b = *b;
+    int rc = mdb_cursor_open(eng_mdb(txn), b->dbi, &c->cur);
+    return rc ? eng_mdb_rc(rc, "open cursor", b->name) : 0;
+}
+
+void eng_rows_close(eng_rows *c)
+{
+    if (c->cur)
+        mdb_cursor_close(c->cur);
+    free(c->block);
+    free(c->raw);
+    memset(c, 0, sizeof *c);
+}
+
+static int key_cmp(const eng_row *r, const eng_key *k)
+{
+    eng_key rk;
+    key_of(r, &rk);
+    size_t n = rk.n < k->n ? rk.n : k->n;
+    int d = memcmp(rk.b, k->b, n);
+    return d ? d : (rk.n > k->n) - (rk.n < k->n);
+}
+
+/* The number of rows of the loaded block that sort before @p k. */
+static size_t rows_before(const eng_rows *c, const eng_key *k)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(&c->block[mid], k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Move the sealed cursor to a block with @p op and load it. The dictionary's entry
+ * has the only shorter key, which sorts before every block: only MDB_FIRST steps over
+ * it; MDB_PREV or MDB_LAST reaching it are at the end. */
+static int block_move(eng_rows *c, MDB_val *k, MDB_cursor_op op)
+{
+    MDB_val v;
+    int rc = mdb_cursor_get(c->cur, k, &v, op);
+    if (rc == 0 && k->mv_size != ENG_ROW_KEY)
+        rc = op == MDB_FIRST ? mdb_cursor_get(c->cur, k, &v, MDB_NEXT) : MDB_NOTFOUND;
+    if (rc)
+        return rc;
+    return eng_sealed_load(c, k, &v);
+}
+
+static int sealed_seek(eng_rows *c, const eng_key *k)
+{
+    MDB_val mk = {k ? k->n : 0, k ? (void *)k->b : NULL};
+    int rc;
+    if (!c->backward) {
+        rc = block_move(c, &mk, k ? MDB_SET_RANGE : MDB_FIRST);
+        c->pos = rc == 0 && k ? rows_before(c, k) : 0;
+        return rc;
+    }
+    rc = k ? block_move(c, &mk, MDB_SET_RANGE) : MDB_NOTFOUND;
+    if (rc == 0) {
+        c->pos = rows_before(c, k);
+        if (c->pos > 0)
+            return 0;
+        rc = block_move(c, &mk, MDB_PREV);
+    } else if (rc == MDB_NOTFOUND) {
+        rc = block_move(c, &mk, MDB_LAST);
+    }
+    c->pos = c->n;
+    return rc;
+}
+
+int eng_rows_seek(eng_rows *c, const eng_key *k, int backward)
+{
+    MDB_val mk = {k ? k->n : 0, k ? (void *)k->b : NULL}, mv;
+    int rc;
+    c->backward = backward;
+    if (c->b.sealed) {
+        rc = sealed_seek(c, k);
+    } else if (!backward) {
+        rc = mdb_cursor_get(c->cur, &mk, &mv, k ? MDB_SET_RANGE : MDB_FIRST);
+    } else {
+        rc = k ? mdb_cursor_get(c->cur, &mk, &mv, MDB_SET_RANGE) : MDB_NOTFOUND;
+        rc = mdb_cursor_get(c->cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
+    }
+    c->state = rc == 0 ? ROWS_AT : ROWS_END;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, c->b.name);
+}
+
+static int sealed_next(eng_rows *c, eng_row *row)
+{
+    MDB_val k;
+    while (c->backward ? c->pos == 0 : c->pos >= c->n) {
+        int rc = block_move(c, &k, c->backward ? MDB_PREV : MDB_NEXT);
+        if (rc)
+            return rc;
+        c->pos = c->backward ? c->n : 0;
+    }
+    *row = c->block[c->backward ? --c->pos : c->pos++];
+    return 0;
+}
+
+static int raw_next(eng_rows *c, eng_row *row)
+{
+    MDB_val k, v;
+    int rc = mdb_cursor_get(c->cur, &k, &v,
+                            c->state == ROWS_AT ? MDB_GET_CURRENT
+                                                : c->backward ? MDB_PREV : MDB_NEXT);
+    return rc ? rc : raw_decode(&c->b, &k, &v, row);
+}
+
+int eng_rows_next(eng_rows *c, eng_row *row)
+{
+    if (c->state == ROWS_END || c->state == ROWS_UNSET)
+        return QS_NOTFOUND;
+    int rc = c->b.sealed ? sealed_next(c, row) : raw_next(c, row);
+    c->state = rc ? ROWS_END : ROWS_MOVE;
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
+    return eng_walk_rc(rc, c->b.name);
+}
+
+/* ------------------------------------------------------------ point reads, writes */
+
+int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
+                 uint64_t id, eng_row *row)
+{
+    eng_rows c;
+    eng_key k;
+    eng_row_key(&k, user, created_at, id);
+    int rc = eng_rows_open(&c, txn, b);
+    if (!rc)
+        rc = eng_rows_seek(&c, &k, 0);
+    if (!rc)
+        rc = eng_rows_next(&c, row);
+    if (!rc && key_cmp(row, &k) != 0)
+        rc = QS_NOTFOUND;
+    eng_rows_close(&c);
+    return rc;
+}
+
+int eng_row_put(qs_txn *txn, eng_table table, const eng_row *row)
+{
+    eng_bucket b;
+    int rc = eng_bucket_at(txn, table, row->a.created_at, 1, &b);
+    if (rc)
+        return rc;
+    return b.sealed ? eng_sealed_insert(txn, &b, row) : raw_put(txn, &b, row);
+}

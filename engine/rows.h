@@ -1,0 +1,122 @@
+/* rows.h: the rows of the time-bucketed tables, read and written the same way
+ * whether their bucket is raw or sealed.
+ *
+ * Both tables key a row by (user u32, created_at time, id u64): the answer id, or
+ * the interaction's sequence number. A raw bucket holds one LMDB entry per row. A
+ * sealed bucket (seal.c) holds blocks of one user's consecutive rows, each keyed by
+ * its last row's key, so the same seeks find a row in either form.
+ */
+#ifndef QS_ROWS_H
+#define QS_ROWS_H
+
+#include "model.h"
+
+#define ENG_ROW_KEY 20        /* user u32 | created_at time | id u64 */
+#define ENG_BLOCK_ROWS 128    /* rows of one sealed block, at most */
+
+/* An interaction as stored: key (user, created_at, seq), the rest in the record. */
+typedef struct eng_ixn {
+    uint32_t user;
+    int64_t created_at;
+    uint64_t seq;
+    uint8_t action;
+    uint16_t payload_len;
+    const uint8_t *payload;   /* into the map or the cursor's block */
+} eng_ixn;
+
+/* A row of either table. Both structs begin with the key (user, created_at, id),
+ * which may be read through either member. */
+typedef union eng_row {
+    eng_answer a;
+    eng_ixn i;
+} eng_row;
+
+void eng_row_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id);
+
+/* One bucket: what the registry says of it and its handle. */
+typedef struct eng_bucket {
+    eng_table table;
+    int64_t start;
+    int sealed;
+    MDB_dbi dbi;
+    char name[24];
+} eng_bucket;
+
+/* The bucket of @p table holding time @p t into @p b. With @p create a missing bucket
+ * is created raw (write transaction); without, a missing one is QS_NOTFOUND. */
+int eng_bucket_at(qs_txn *txn, eng_table table, int64_t t, int create, eng_bucket *b);
+
+/* Buckets of @p table overlapping [from, to), in time order (or reverse). */
+typedef struct eng_bucket_iter {
+    qs_txn *txn;
+    eng_table table;
+    int64_t from, to;
+    int reverse, started, done;
+    MDB_cursor *cur;
+    eng_bucket b;             /* the current bucket */
+} eng_bucket_iter;
+int eng_bucket_iter_open(eng_bucket_iter *it, qs_txn *txn, eng_table table, int64_t from,
+                         int64_t to, int reverse);
+/* 0 and a bucket in it->b, QS_NOTFOUND at the end, or a failure. */
+int eng_bucket_iter_next(eng_bucket_iter *it);
+void eng_bucket_iter_close(eng_bucket_iter *it);
+
+/* ------------------------------------------------------------ cursor */
+
+typedef struct eng_rows {
+    qs_txn *txn;
+    eng_bucket b;
+    MDB_cursor *cur;
+    int backward;
+    int state;                /* ROWS_* in rows.c */
+    /* sealed buckets: the decoded block and the position in it */
+    eng_row *block;
+    size_t n, pos;
+    uint8_t *raw;
+    size_t raw_cap;
+} eng_rows;
+
+int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b);
+/* Position @p c so that eng_rows_next() returns, forward, the rows from the first key
+ * >= @p k on; @p backward, the rows before @p k, newest first. @p k NULL: from the
+ * first (or last) row. */
+int eng_rows_seek(eng_rows *c, const eng_key *k, int backward);
+/* 0 and the next row, QS_NOTFOUND past the end, or QS_CORRUPT. A row's payload stays
+ * valid until the next call. */
+int eng_rows_next(eng_rows *c, eng_row *row);
+void eng_rows_close(eng_rows *c);
+
+/* The row at exactly (user, created_at, id) in @p b: 0 or QS_NOTFOUND. */
+int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
+                 uint64_t id, eng_row *row);
+
+/* Store @p row in the bucket of its created_at (created when missing; a sealed bucket
+ * takes it into its user's block). QS_EXISTS if its key is taken. Write transaction. */
+int eng_row_put(qs_txn *txn, eng_table table, const eng_row *row);
+
+/* ------------------------------------------------------------ blocks (block.c) */
+
+/* Column form of rows[0 .. n) of one user, in key order, into @p out; its size.
+ * @p out holds at least eng_block_bound(table, n, payload bytes). */
+size_t eng_block_bound(eng_table table, size_t n, size_t payload_bytes);
+size_t eng_block_encode(eng_table table, const eng_row *rows, size_t n, uint8_t *out);
+/* Rows of user @p user from the column form at @p p; payloads point into @p p.
+ * 0 or QS_CORRUPT (no detail). */
+int eng_block_decode(eng_table table, uint32_t user, const uint8_t *p, size_t len,
+                     eng_row *rows, size_t n);
+
+/* ------------------------------------------------------------ sealing (seal.c) */
+
+/* Seal raw bucket @p raw: the sealed one replaces it when @p txn commits. */
+int eng_bucket_seal(qs_txn *txn, const eng_bucket *raw);
+/* Drop bucket @p b: its database is emptied and its registry entry deleted. */
+int eng_bucket_drop(qs_txn *txn, const eng_bucket *b);
+/* The public description of @p b. */
+int eng_bucket_info(qs_txn *txn, const eng_bucket *b, qs_bucket_info *out);
+
+/* A sealed block of @p b at the cursor's entry @p v, decoded into c->block. */
+int eng_sealed_load(eng_rows *c, const MDB_val *k, const MDB_val *v);
+/* Insert @p row into the user's block of sealed bucket @p b. */
+int eng_sealed_insert(qs_txn *txn, const eng_bucket *b, const eng_row *row);
+
+#endif /* QS_ROWS_H */

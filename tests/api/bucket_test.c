@@ -1,0 +1,703 @@
+/* Tests time buckets: sealing keeps every read, writes into sealed buckets, refusals,
+ * retention, and a crash in the middle of sealing. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "check.h"
+#include "fixture.h"
+
+#define N_QUESTIONS 60
+#define N_USERS 6
+#define MAX_ANSWERS 8000
+#define SEP_2025 1756684800000LL   /* 2025-09-01T00:00:00Z */
+#define OCT_2025 1759276800000LL
+#define NOV_2025 1761955200000LL
+#define DEC_2025 1764547200000LL
+
+static const int64_t months[] = {SEP_2025, OCT_2025, NOV_2025, DEC_2025};
+
+/* ------------------------------------------------------------------ the log store */
+
+typedef struct answer_rec {
+    uint32_t user;
+    uint64_t test, id;
+    uint32_t question;
+    int64_t at;
+} answer_rec;
+
+typedef struct log_store {
+    const char *dir;
+    qs_env *env;
+    fx_bank b;
+    uint32_t questions[N_QUESTIONS];
+    uint32_t users[N_USERS];
+    uint64_t test[N_USERS];        /* the user's open test being filled */
+    unsigned test_fill[N_USERS];   /* its answers so far */
+    unsigned tests_made;
+    answer_rec answers[MAX_ANSWERS];
+    size_t n_answers;
+    size_t n_interactions;
+} log_store;
+
+static void new_test(log_store *s, qs_txn *txn, unsigned u)
+{
+    char ext[32];
+    snprintf(ext, sizeof ext, "lt-%u", s->tests_made++);
+    s->test[u] = fx_test(txn, ext, s->users[u], 1, NULL, 0, SEP_2025 - FX_DAY_MS);
+    s->test_fill[u] = 0;
+}
+
+/* One answer of user @p u at @p at, to the next question of its open test. */
+static void add_answer(log_store *s, qs_txn *txn, unsigned u, int64_t at)
+{
+    if (s->test_fill[u] == N_QUESTIONS)
+        new_test(s, txn, u);
+    CHECK(s->n_answers < MAX_ANSWERS);
+    answer_rec *r = &s->answers[s->n_answers++];
+    qs_answer a;
+    r->user = s->users[u];
+    r->test = s->test[u];
+    r->question = s->questions[s->test_fill[u]++];
+    r->at = at;
+    fx_answer_init(&a, r->test, r->question, QS_ANSWERED, QS_GRADE,
+                   (int8_t)check_below(4), at);
+    a.score = (uint8_t)(10 + check_below(81));
+    a.time_spent_ms = (int64_t)check_below(600000);
+    CHECK_RC(qs_answer_submit(txn, &a, &r->id), 0);
+}
+
+static void add_interaction(log_store *s, qs_txn *txn, unsigned u, int64_t at)
+{
+    uint8_t payload[100];
+    size_t len = (size_t)check_below(sizeof payload);
+    for (size_t i = 0; i < len; i++)
+        payload[i] = (uint8_t)('a' + check_below(8));
+    qs_interaction ix = {s->users[u], (uint8_t)(1 + check_below(8)), at, payload, len};
+    int rc = qs_interaction_log(txn, &ix, NULL);
+    CHECK(rc == 0 || rc == QS_EXISTS);
+    s->n_interactions += rc == 0;
+}
+
+/* A time in [from, from + span), on whole seconds, sometimes repeating @p previous. */
+static int64_t pick_time(int64_t from, int64_t span, int64_t previous)
+{
+    if (previous && check_chance(15))
+        return previous;
+    return from + (int64_t)check_below((uint64_t)(span / 1000)) * 1000;
+}
+
+/* Four months of answers and interactions, September to December 2025: user 0 is
+ * busy (several blocks a month), the others answer a little. */
+static void log_store_build(log_store *s)
+{
+    char ext[32];
+    memset(s, 0, sizeof *s);
+    s->dir = check_tmpdir();
+    s->env = fx_open(s->dir, NULL);
+    fx_bank_build(s->env, &s->b);
+    qs_txn *txn = fx_write(s->env);
+    for (unsigned i = 0; i < N_QUESTIONS; i++) {
+        snprintf(ext, sizeof ext, "lq-%u", i);
+        s->questions[i] = fx_question(txn, ext, s->b.subject, s->b.systems[(i % 4) / 2],
+                                      s->b.topics[i % 4], 2, (uint8_t)(i % 4));
+    }
+    for (unsigned u = 0; u < N_USERS; u++) {
+        snprintf(ext, sizeof ext, "lu-%u", u);
+        s->users[u] = fx_user(txn, ext, SEP_2025 - 10 * FX_DAY_MS);
+        new_test(s, txn, u);
+    }
+    for (int m = 0; m < 4; m++) {
+        int64_t start = months[m];
+        for (unsigned u = 0; u < N_USERS; u++) {
+            unsigned n = u == 0 ? 300 + (unsigned)check_below(100) : (unsigned)check_below(60);
+            int64_t previous = 0;
+            for (unsigned i = 0; i < n; i++)
+                add_answer(s, txn, u, previous = pick_time(start, 28 * FX_DAY_MS, previous));
+            for (unsigned i = 0; i < n / 2 + 1; i++)
+                add_interaction(s, txn, u, pick_time(start, 28 * FX_DAY_MS, 0));
+        }
+    }
+    fx_commit(txn);
+}
+
+/* ------------------------------------------------------------------ digests */
+
+/* Everything the reads return, as bytes, to compare stores field by field. */
+typedef struct digest {
+    uint8_t *b;
+    size_t n, cap;
+} digest;
+
+static void put(digest *d, const void *p, size_t n)
+{
+    if (d->n + n > d->cap) {
+        d->cap = (d->n + n) * 2 + 4096;
+        d->b = realloc(d->b, d->cap);
+        CHECK(d->b != NULL);
+    }
+    memcpy(d->b + d->n, p, n);
+    d->n += n;
+}
+
+#define PUT(d, v) do { __typeof__(v) v_ = (v); put((d), &v_, sizeof v_); } while (0)
+
+static void put_history_row(digest *d, const qs_history_row *r)
+{
+    PUT(d, r->answer_id); PUT(d, r->test); PUT(d, r->question); PUT(d, r->topic);
+    PUT(d, r->correct); PUT(d, r->status); PUT(d, r->score); PUT(d, r->chosen);
+    PUT(d, r->time_spent_ms); PUT(d, r->created_at);
+}
+
+static int put_answer(const qs_answer *a, void *ctx)
+{
+    digest *d = ctx;
+    PUT(d, a->id); PUT(d, a->test); PUT(d, a->question); PUT(d, a->user);
+    PUT(d, a->topic); PUT(d, a->correct); PUT(d, a->chosen); PUT(d, a->status);
+    PUT(d, a->score); PUT(d, a->time_spent_ms); PUT(d, a->created_at);
+    return 0;
+}
+
+static int put_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
+{
+    digest *d = ctx;
+    PUT(d, seq); PUT(d, ix->user); PUT(d, ix->action); PUT(d, ix->created_at);
+    PUT(d, ix->payload_len);
+    put(d, ix->payload, ix->payload_len);
+    return 0;
+}
+
+/* A user's whole history, in pages of 7 rows, following the cursors. */
+static size_t put_history(digest *d, qs_txn *txn, uint32_t user)
+{
+    qs_history_row rows[7];
+    qs_cursor next, after;
+    size_t n, total = 0;
+    CHECK_RC(qs_history(txn, user, NULL, rows, 7, &n, &next), 0);
+    for (;;) {
+        for (size_t i = 0; i < n; i++)
+            put_history_row(d, &rows[i]);
+        total += n;
+        if (n < 7)
+            return total;
+        after = next;
+        CHECK_RC(qs_history(txn, user, &after, rows, 7, &n, &next), 0);
+    }
+}
+
+static void put_days(digest *d, qs_txn *txn, uint32_t user)
+{
+    qs_interaction_day days[512];
+    size_t n;
+    CHECK_RC(qs_interaction_days(txn, user, INT32_MIN, INT32_MAX, days, 512, &n), 0);
+    CHECK(n <= 512);
+    for (size_t i = 0; i < n; i++) {
+        PUT(d, days[i].day); PUT(d, days[i].action); PUT(d, days[i].count);
+    }
+}
+
+static int count_answer(const qs_answer *a, void *ctx)
+{
+    (void)a;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static int count_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
+{
+    (void)ix;
+    (void)seq;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* Every read of the time-bucketed tables: histories, scans (whole and a window
+ * across buckets), each answer by (test, question), interaction days. */
+static void take_digest(log_store *s, digest *d)
+{
+    qs_txn *txn = fx_read(s->env);
+    size_t rows = 0;
+    d->n = 0;
+    for (unsigned u = 0; u < N_USERS; u++) {
+        rows += put_history(d, txn, s->users[u]);
+        put_days(d, txn, s->users[u]);
+    }
+    CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, put_answer, d), 0);
+    CHECK_RC(qs_answer_scan(txn, OCT_2025 + 9 * FX_DAY_MS, NOV_2025 + 20 * FX_DAY_MS,
+                            put_answer, d), 0);
+    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, put_interaction, d), 0);
+    CHECK_RC(qs_interaction_scan(txn, OCT_2025 + 3 * FX_DAY_MS, DEC_2025 + FX_DAY_MS,
+                                 put_interaction, d), 0);
+    for (size_t i = 0; i < s->n_answers; i++) {
+        qs_answer a;
+        int rc = qs_answer_get(txn, s->answers[i].test, s->answers[i].question, &a);
+        PUT(d, rc);
+        if (rc == 0)
+            put_answer(&a, d);
+    }
+    qs_txn_abort(txn);
+    CHECK(rows > 0);
+}
+
+static void check_same(const digest *a, const digest *b)
+{
+    CHECK_EQ(a->n, b->n);
+    CHECK(a->n == b->n && memcmp(a->b, b->b, a->n) == 0);
+}
+
+static void check_indexes_clean(qs_env *env)
+{
+    qs_index_report r[16];
+    size_t n;
+    qs_txn *txn = fx_read(env);
+    CHECK_RC(qs_index_verify(txn, r, 16, &n), 0);
+    for (size_t i = 0; i < n && i < 16; i++)
+        CHECK_MSG(r[i].missing == 0 && r[i].extra == 0, "%s: %s", r[i].name,
+                  r[i].first_finding);
+    qs_txn_abort(txn);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static int seal(qs_env *env, qs_table table, int64_t t, int64_t now, qs_bucket_info *out)
+{
+    qs_txn *txn = fx_write(env);
+    int rc = qs_bucket_seal(txn, table, t, now, out);
+    if (rc == 0)
+        fx_commit(txn);
+    else
+        qs_txn_abort(txn);
+    return rc;
+}
+
+/* The bucket of @p table starting at @p start, or NULL. */
+static const qs_bucket_info *find_bucket(const qs_bucket_info *list, size_t n, qs_table table,
+                                         int64_t start)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i].table == table && list[i].start == start)
+            return &list[i];
+    return NULL;
+}
+
+static size_t list_buckets(qs_env *env, qs_bucket_info *list, size_t cap)
+{
+    size_t n;
+    qs_txn *txn = fx_read(env);
+    CHECK_RC(qs_bucket_list(txn, list, cap, &n), 0);
+    qs_txn_abort(txn);
+    CHECK(n <= cap);
+    return n;
+}
+
+/* ------------------------------------------------------------------ cases */
+
+TEST(sealing_keeps_every_read)
+{
+    static log_store s;
+    digest before = {0}, after = {0};
+    qs_bucket_info list[16], was[16];
+    log_store_build(&s);
+    take_digest(&s, &before);
+    size_t n_was = list_buckets(s.env, was, 16);
+    CHECK_EQ(n_was, 8u);
+
+    /* At 2026-01-01 with two hot periods, December stays hot; the rest seals. */
+    for (int table = QS_TABLE_ANSWERS; table <= QS_TABLE_INTERACTIONS; table++)
+        for (int m = 0; m < 3; m++) {
+            qs_bucket_info info;
+            CHECK_RC(seal(s.env, (qs_table)table, months[m] + FX_DAY_MS, FX_T0, &info), 0);
+            CHECK(info.sealed);
+            CHECK_EQ(info.start, months[m]);
+            CHECK(info.bytes < info.raw_bytes);
+        }
+    take_digest(&s, &after);
+    check_same(&before, &after);
+
+    size_t n = list_buckets(s.env, list, 16);
+    CHECK_EQ(n, n_was);
+    uint64_t rows[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        const qs_bucket_info *w = find_bucket(was, n_was, list[i].table, list[i].start);
+        CHECK(w != NULL);
+        CHECK_EQ(list[i].rows, w->rows);
+        CHECK_EQ(list[i].sealed, list[i].start != DEC_2025);
+        if (list[i].sealed) {
+            CHECK_EQ(list[i].raw_bytes, w->bytes);
+            CHECK(strstr(list[i].name, ".z") != NULL);
+        }
+        rows[list[i].table - 1] += list[i].rows;
+    }
+    CHECK_EQ(rows[0], s.n_answers);
+    CHECK_EQ(rows[1], s.n_interactions);
+    check_indexes_clean(s.env);
+
+    /* A new process sees the sealed buckets, and the raw databases are gone. */
+    qs_env_close(s.env);
+    s.env = fx_open(s.dir, NULL);
+    take_digest(&s, &after);
+    check_same(&before, &after);
+    qs_db_stat stats[64];
+    size_t n_stats;
+    qs_txn *txn = fx_read(s.env);
+    CHECK_RC(qs_db_stats(txn, stats, 64, &n_stats), 0);
+    qs_txn_abort(txn);
+    for (size_t i = 0; i < n_stats && i < 64; i++)
+        CHECK_MSG(strcmp(stats[i].name, "ans@2025-10") != 0, "raw bucket still listed");
+    qs_env_close(s.env);
+    free(before.b);
+    free(after.b);
+}
+
+TEST(seal_refusals_change_nothing)
+{
+    static log_store s;
+    digest before = {0}, after = {0};
+    qs_bucket_info list[16];
+    log_store_build(&s);
+    take_digest(&s, &before);
+
+    CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, DEC_2025, FX_T0, NULL), QS_HOT);
+    CHECK(strstr(qs_errmsg(), "ans@2025-12") != NULL);
+    CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, SEP_2025 - 31 * FX_DAY_MS, FX_T0, NULL), QS_NOTFOUND);
+    CHECK_RC(seal(s.env, (qs_table)7, SEP_2025, FX_T0, NULL), QS_INVALID);
+    /* three hot periods keep November raw too */
+    qs_txn *txn = fx_write(s.env);
+    qs_bucket_policy p;
+    CHECK_RC(qs_bucket_policy_get(txn, &p), 0);
+    CHECK_EQ(p.hot_periods, 2u);
+    CHECK_EQ(p.answer_retention_days, 0u);
+    CHECK_EQ(p.interaction_retention_days, 90u);
+    p.hot_periods = 0;
+    CHECK_RC(qs_bucket_policy_set(txn, &p), QS_INVALID);
+    p.hot_periods = 3;
+    CHECK_RC(qs_bucket_policy_set(txn, &p), 0);
+    fx_commit(txn);
+    CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, NOV_2025, FX_T0, NULL), QS_HOT);
+
+    txn = fx_read(s.env);
+    CHECK_RC(qs_bucket_seal(txn, QS_TABLE_ANSWERS, SEP_2025, FX_T0, NULL), QS_READONLY);
+    qs_txn_abort(txn);
+
+    /* An aborted seal leaves the raw bucket. */
+    txn = fx_write(s.env);
+    CHECK_RC(qs_bucket_seal(txn, QS_TABLE_ANSWERS, SEP_2025, FX_T0, NULL), 0);
+    qs_txn_abort(txn);
+    size_t n = list_buckets(s.env, list, 16);
+    const qs_bucket_info *sep = find_bucket(list, n, QS_TABLE_ANSWERS, SEP_2025);
+    CHECK(sep != NULL && !sep->sealed);
+
+    CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, SEP_2025, FX_T0, NULL), 0);
+    CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, SEP_2025, FX_T0, NULL), QS_EXISTS);
+    take_digest(&s, &after);
+    check_same(&before, &after);
+    qs_env_close(s.env);
+    free(before.b);
+    free(after.b);
+}
+
+static int newest_first(const void *pa, const void *pb)
+{
+    const answer_rec *a = pa, *b = pb;
+    if (a->at != b->at)
+        return a->at > b->at ? -1 : 1;
+    return a->id > b->id ? -1 : (a->id < b->id);
+}
+
+/* Each user's history holds exactly the answers the store recorded, newest first. */
+static void check_histories(log_store *s)
+{
+    static answer_rec sorted[MAX_ANSWERS];
+    memcpy(sorted, s->answers, s->n_answers * sizeof *sorted);
+    qsort(sorted, s->n_answers, sizeof *sorted, newest_first);
+    qs_txn *txn = fx_read(s->env);
+    for (unsigned u = 0; u < N_USERS; u++) {
+        qs_history_row rows[16];
+        qs_cursor next;
+        size_t n = 0, pos = 0, seen = 0;
+        CHECK_RC(qs_history(txn, s->users[u], NULL, rows, 16, &n, &next), 0);
+        for (size_t i = 0; i < s->n_answers; i++) {
+            if (sorted[i].user != s->users[u])
+                continue;
+            if (pos == n) {
+                qs_cursor after = next;
+                CHECK_EQ(n, 16u);
+                CHECK_RC(qs_history(txn, s->users[u], &after, rows, 16, &n, &next), 0);
+                pos = 0;
+            }
+            CHECK(pos < n);
+            CHECK_EQ(rows[pos].answer_id, sorted[i].id);
+            CHECK_EQ(rows[pos].created_at, sorted[i].at);
+            CHECK_EQ(rows[pos].test, sorted[i].test);
+            pos++;
+            seen++;
+        }
+        CHECK(seen > 0);
+        CHECK(pos == n);
+        if (n == 16) {
+            qs_cursor after = next;
+            CHECK_RC(qs_history(txn, s->users[u], &after, rows, 16, &n, &next), 0);
+            CHECK_EQ(n, 0u);
+        }
+    }
+    qs_txn_abort(txn);
+}
+
+TEST(writes_into_sealed_buckets_stay_sealed)
+{
+    static log_store s;
+    qs_bucket_info list[16];
+    log_store_build(&s);
+    for (int m = 0; m < 3; m++) {
+        CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, months[m], FX_T0, NULL), 0);
+        CHECK_RC(seal(s.env, QS_TABLE_INTERACTIONS, months[m], FX_T0, NULL), 0);
+    }
+    size_t interactions_before = s.n_interactions;
+    /* Old history arrives: many answers of the busy user inside October (blocks
+     * split), a few of the others, interactions, and a repeated interaction. */
+    qs_txn *txn = fx_write(s.env);
+    for (unsigned i = 0; i < 400; i++)
+        add_answer(&s, txn, i % 5 ? 0 : 1 + i % (N_USERS - 1),
+                   pick_time(OCT_2025, 30 * FX_DAY_MS, 0));
+    for (unsigned i = 0; i < 50; i++)
+        add_interaction(&s, txn, i % N_USERS, pick_time(OCT_2025, 30 * FX_DAY_MS, 0));
+    fx_commit(txn);
+    CHECK(s.n_interactions > interactions_before);
+
+    txn = fx_write(s.env);
+    uint8_t payload[] = "same event";
+    qs_interaction ix = {s.users[2], 3, OCT_2025 + 5 * FX_DAY_MS + 777, payload, 10};
+    CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
+    CHECK_RC(qs_interaction_log(txn, &ix, NULL), QS_EXISTS);
+    fx_commit(txn);
+    s.n_interactions++;
+
+    size_t n = list_buckets(s.env, list, 16);
+    const qs_bucket_info *oct = find_bucket(list, n, QS_TABLE_ANSWERS, OCT_2025);
+    CHECK(oct != NULL && oct->sealed);
+    uint64_t rows[2] = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        rows[list[i].table - 1] += list[i].rows;
+    CHECK_EQ(rows[0], s.n_answers);
+    CHECK_EQ(rows[1], s.n_interactions);
+
+    size_t scanned = 0;
+    txn = fx_read(s.env);
+    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, count_interaction, &scanned), 0);
+    CHECK_EQ(scanned, s.n_interactions);
+    scanned = 0;
+    CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, count_answer, &scanned), 0);
+    CHECK_EQ(scanned, s.n_answers);
+    qs_txn_abort(txn);
+    check_histories(&s);
+    check_indexes_clean(s.env);
+    qs_env_close(s.env);
+}
+
+static void dashboards(log_store *s, digest *d)
+{
+    qs_txn *txn = fx_read(s->env);
+    d->n = 0;
+    for (unsigned u = 0; u < N_USERS; u++) {
+        qs_dashboard dash;
+        qs_progress_row prog[8];
+        size_t n;
+        CHECK_RC(qs_dashboard_get(txn, s->users[u], DEC_2025 + 20 * FX_DAY_MS, &dash), 0);
+        PUT(d, dash.summary.answered); PUT(d, dash.summary.correct);
+        PUT(d, dash.summary.time_ms); PUT(d, dash.summary.streak);
+        PUT(d, dash.summary.best_streak); PUT(d, dash.n_days);
+        CHECK_RC(qs_progress(txn, s->users[u], prog, 8, &n), 0);
+        for (size_t i = 0; i < n && i < 8; i++) {
+            PUT(d, prog[i].attempts); PUT(d, prog[i].correct);
+        }
+        put_days(d, txn, s->users[u]);
+    }
+    qs_txn_abort(txn);
+}
+
+static size_t expire(qs_env *env, int64_t now)
+{
+    size_t dropped = 99;
+    qs_txn *txn = fx_write(env);
+    CHECK_RC(qs_buckets_expire(txn, now, &dropped), 0);
+    fx_commit(txn);
+    return dropped;
+}
+
+static void set_retention(qs_env *env, unsigned answers, unsigned interactions)
+{
+    qs_bucket_policy p = {2, answers, interactions};
+    qs_txn *txn = fx_write(env);
+    CHECK_RC(qs_bucket_policy_set(txn, &p), 0);
+    fx_commit(txn);
+}
+
+TEST(retention_drops_only_expired_buckets)
+{
+    static log_store s;
+    digest aggregates = {0}, after = {0};
+    qs_bucket_info list[16];
+    log_store_build(&s);
+    CHECK_RC(seal(s.env, QS_TABLE_INTERACTIONS, OCT_2025, FX_T0, NULL), 0);
+    dashboards(&s, &aggregates);
+
+    /* Default policy at 2026-01-01: interactions keep 90 days, from 2025-10-03 on:
+     * September ends before that and goes; October ends after and stays. */
+    CHECK_EQ(expire(s.env, FX_T0), 1u);
+    size_t n = list_buckets(s.env, list, 16);
+    CHECK_EQ(n, 7u);
+    CHECK(find_bucket(list, n, QS_TABLE_INTERACTIONS, SEP_2025) == NULL);
+    CHECK(find_bucket(list, n, QS_TABLE_INTERACTIONS, OCT_2025) != NULL);
+    for (int m = 0; m < 4; m++)
+        CHECK(find_bucket(list, n, QS_TABLE_ANSWERS, months[m]) != NULL);
+    CHECK_EQ(expire(s.env, FX_T0), 0u);
+    size_t scanned = 0;
+    qs_txn *txn = fx_read(s.env);
+    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, OCT_2025, count_interaction, &scanned), 0);
+    CHECK_EQ(scanned, 0u);
+    qs_txn_abort(txn);
+
+    /* Answers kept 61 days at 2026-01-01: a period ending exactly at the cutoff,
+     * 2025-11-01, goes with September. */
+    set_retention(s.env, 61, 90);
+    CHECK_EQ(expire(s.env, FX_T0), 2u);
+    n = list_buckets(s.env, list, 16);
+    CHECK_EQ(n, 5u);
+    CHECK(find_bucket(list, n, QS_TABLE_ANSWERS, OCT_2025) == NULL);
+    CHECK(find_bucket(list, n, QS_TABLE_ANSWERS, NOV_2025) != NULL);
+
+    /* Every aggregate stays; the dropped answers stay answered. */
+    dashboards(&s, &after);
+    check_same(&aggregates, &after);
+    txn = fx_write(s.env);
+    qs_answer a;
+    const answer_rec *old = &s.answers[0];
+    CHECK(old->at < NOV_2025);
+    CHECK_RC(qs_answer_get(txn, old->test, old->question, &a), QS_NOTFOUND);
+    CHECK(strstr(qs_errmsg(), "retention") != NULL);
+    fx_answer_init(&a, old->test, old->question, QS_ANSWERED, QS_GRADE, 0, old->at);
+    CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_EXISTS);
+    CHECK_RC(qs_index_rebuild(txn), 0);
+    CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_EXISTS);
+    fx_commit(txn);
+    check_indexes_clean(s.env);
+
+    qs_env_close(s.env);
+    s.env = fx_open(s.dir, NULL);
+    dashboards(&s, &after);
+    check_same(&aggregates, &after);
+    qs_env_close(s.env);
+    free(aggregates.b);
+    free(after.b);
+}
+
+/* ------------------------------------------------------------------ crash */
+
+/* The named databases of the store in @p dir whose name starts with @p prefix. */
+static unsigned count_dbs(const char *dir, const char *prefix)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi main_dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    unsigned n = 0;
+    CHECK_RC(mdb_env_create(&env), 0);
+    CHECK_RC(mdb_env_set_maxdbs(env, 64), 0);
+    CHECK_RC(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
+    CHECK_RC(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    CHECK_RC(mdb_dbi_open(txn, NULL, 0, &main_dbi), 0);
+    CHECK_RC(mdb_cursor_open(txn, main_dbi, &cur), 0);
+    size_t len = strlen(prefix);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        n += k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0;
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return n;
+}
+
+/* A child seals October; the parent kills it @p delay_us after it began. */
+static void seal_and_kill(const char *dir, unsigned delay_us)
+{
+    int ready[2];
+    CHECK_RC(pipe(ready), 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        qs_env *env;
+        qs_txn *txn;
+        close(ready[0]);
+        if (qs_env_open(dir, NULL, &env) || qs_txn_begin(env, 0, &txn))
+            _exit(2);
+        if (write(ready[1], "s", 1) != 1)
+            _exit(2);
+        int rc = qs_bucket_seal(txn, QS_TABLE_ANSWERS, OCT_2025, FX_T0, NULL);
+        if (rc == 0)
+            rc = qs_txn_commit(txn);
+        _exit(rc == 0 || rc == QS_EXISTS ? 0 : 3);
+    }
+    close(ready[1]);
+    char c;
+    CHECK_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    usleep(delay_us);
+    kill(pid, SIGKILL);
+    int status;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+}
+
+TEST(crash_while_sealing_leaves_one_bucket)
+{
+    static log_store s;
+    digest before = {0}, after = {0};
+    qs_bucket_info list[16];
+    log_store_build(&s);
+    /* a larger October, so that the kill lands inside the seal */
+    qs_txn *txn = fx_write(s.env);
+    for (unsigned i = 0; i < 3000; i++)
+        add_answer(&s, txn, i % N_USERS, pick_time(OCT_2025, 30 * FX_DAY_MS, 0));
+    fx_commit(txn);
+    take_digest(&s, &before);
+    qs_env_close(s.env);
+
+    static const unsigned delays_us[] = {0, 300, 1000, 2000, 4000, 6000, 9000, 2000000};
+    unsigned sealed_seen = 0, raw_seen = 0;
+    for (size_t i = 0; i < sizeof delays_us / sizeof delays_us[0]; i++) {
+        seal_and_kill(s.dir, delays_us[i]);
+        s.env = fx_open(s.dir, NULL);
+        size_t n = list_buckets(s.env, list, 16);
+        const qs_bucket_info *oct = find_bucket(list, n, QS_TABLE_ANSWERS, OCT_2025);
+        CHECK(oct != NULL);
+        take_digest(&s, &after);
+        check_same(&before, &after);
+        qs_env_close(s.env);
+        /* never both databases, never neither */
+        unsigned raw = count_dbs(s.dir, "ans@2025-10") - count_dbs(s.dir, "ans@2025-10.z");
+        unsigned sealed = count_dbs(s.dir, "ans@2025-10.z");
+        CHECK_EQ(raw + sealed, 1u);
+        CHECK_EQ(sealed, (unsigned)oct->sealed);
+        sealed_seen += sealed;
+        raw_seen += raw;
+    }
+    CHECK(sealed_seen > 0);   /* the last child had all the time it needed */
+    CHECK(raw_seen > 0);      /* the first was killed before it could commit */
+    free(before.b);
+    free(after.b);
+}
+
+int main(int argc, char **argv)
+{
+    static const check_case cases[] = {
+        CASE(sealing_keeps_every_read),
+        CASE(seal_refusals_change_nothing),
+        CASE(writes_into_sealed_buckets_stay_sealed),
+        CASE(retention_drops_only_expired_buckets),
+        CASE(crash_while_sealing_leaves_one_bucket),
+    };
+    return check_main(argc, argv, cases, NCASES(cases));
+}
