@@ -68,6 +68,8 @@ static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
                    eng_answer *out)
 {
     int rc = check_answer_fields(a);
+    if (!rc)
+        rc = eng_row_expired(txn, ENG_T_ANSWER, a->created_at);
     if (rc)
         return rc;
     if ((rc = eng_test_get(txn, a->test, before)) != 0)
@@ -266,7 +268,8 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
     if (ix->payload_len > QS_PAYLOAD_MAX)
         return eng_fail(QS_TOO_LARGE, "payload of %zu bytes is over %d", ix->payload_len,
                         QS_PAYLOAD_MAX);
-    if ((rc = api_user_exists(txn, ix->user)) != 0)
+    if ((rc = eng_row_expired(txn, ENG_T_INTERACTION, ix->created_at)) != 0 ||
+        (rc = api_user_exists(txn, ix->user)) != 0)
         return rc;
     int found;
     if ((rc = interaction_stored(txn, ix, &found)) != 0)

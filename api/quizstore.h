@@ -83,6 +83,7 @@ const char *qs_version(void);
 #define QS_DBS_FULL      (-30912) /**< too many databases (time buckets) are open */
 #define QS_PANIC         (-30913) /**< the store hit a fatal error; close and reopen it */
 #define QS_HOT           (-30914) /**< the time bucket is inside the hot window and stays raw */
+#define QS_EXPIRED       (-30915) /**< the row's period was dropped by retention */
 /** @} */
 
 /** A static English text for any code this library returns (0, QS_ codes, errno).
@@ -534,7 +535,9 @@ typedef struct qs_answer {
  *  last_activity_at (and, for an open_list test, its list and completed_at).
  *  @param[out] id  the new answer's id (may be NULL)
  *  @return 0; QS_EXISTS when (test, question) is answered already (nothing changes);
- *          QS_NOTFOUND (test or question); QS_INVALID (score outside 10..90, negative
+ *          QS_EXPIRED when created_at falls in a period retention dropped (nothing
+ *          changes: the answer may have been counted before); QS_NOTFOUND (test or
+ *          question); QS_INVALID (score outside 10..90, negative
  *          time, created_at out of range, status, chosen beyond the options, user
  *          not the test's, question not in a closed test's list, QS_GRADE without a
  *          choice on an answer that is not SKIPPED, a SKIPPED answer marked correct);
@@ -567,8 +570,10 @@ typedef struct qs_interaction {
  *  twice (same user, action, created_at and payload) is stored once: re-imports of
  *  an event log change nothing.
  *  @param[out] seq  its sequence number (may be NULL)
- *  @return 0, QS_EXISTS (that very event is stored), QS_NOTFOUND (user), QS_INVALID,
- *          QS_TOO_LARGE, QS_READONLY. */
+ *  @return 0, QS_EXISTS (that very event is stored), QS_EXPIRED (created_at falls in a
+ *          period retention dropped: nothing changes, so that a re-import of an old
+ *          log counts nothing twice), QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE,
+ *          QS_READONLY. */
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
 
 /** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.
@@ -798,7 +803,8 @@ int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now,
                    qs_bucket_info *out);
 
 /** Drop every bucket whose whole period ended more than its table's retention before
- *  @p now (a period ending exactly at the cutoff is dropped).
+ *  @p now (a period ending exactly at the cutoff is dropped). Later writes of rows
+ *  older than the newest dropped period's end return QS_EXPIRED.
  *  @param[out] dropped  how many buckets were dropped (may be NULL)
  *  @return 0, QS_READONLY, QS_CORRUPT. Write transaction. */
 int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);

@@ -9,6 +9,10 @@
  *   record: name str | sealed u8 | rows u64 | raw_bytes u64
  *           (rows and raw_bytes are kept for sealed buckets only)
  *
+ * ENG_META "expired.<table>" (time bits) holds the end of the newest period retention
+ * dropped: rows older than that are refused, since their bucket can no longer tell
+ * whether they were stored before.
+ *
  * and the databases that sealing or retention emptied, to be deleted when no
  * transaction of this process can still hold their handles (at the next open):
  *
@@ -284,6 +288,41 @@ int eng_emptied_delete(qs_env *env)
     }
     rc = mdb_txn_commit(m);
     return rc ? eng_mdb_rc(rc, "commit", NULL) : 0;
+}
+
+/* ------------------------------------------------------------------ retention */
+
+static const char *expired_name(eng_table table)
+{
+    return table == ENG_T_ANSWER ? "expired.ans" : "expired.ixn";
+}
+
+static int expired_end(qs_txn *txn, eng_table table, int64_t *end)
+{
+    uint64_t bits;
+    int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), expired_name(table), &bits);
+    *end = rc == 0 ? eng_time_from_bits(bits) : ENG_TIME_MIN;
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+int eng_row_expired(qs_txn *txn, eng_table table, int64_t t)
+{
+    int64_t end;
+    int rc = expired_end(txn, table, &end);
+    if (rc || t >= end)
+        return rc;
+    return eng_fail(QS_EXPIRED, "%s at %lld falls in a period retention dropped (before %lld)",
+                    table == ENG_T_ANSWER ? "an answer" : "an interaction", (long long)t,
+                    (long long)end);
+}
+
+int eng_expired_advance(qs_txn *txn, eng_table table, int64_t end)
+{
+    int64_t was;
+    int rc = expired_end(txn, table, &was);
+    if (rc || end <= was)
+        return rc;
+    return eng_meta_put_u64(txn, expired_name(table), eng_time_bits(end));
 }
 
 /* ------------------------------------------------------------------ lookup */

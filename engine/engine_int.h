@@ -115,6 +115,8 @@ int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi);
 /* Empty database @p name now; delete it at the next open (eng_emptied_delete). */
 int eng_db_retire(qs_txn *txn, MDB_dbi dbi, const char *name);
 int eng_emptied_delete(qs_env *env);
+/* Refuse rows from now on older than @p end, the end of a dropped period. */
+int eng_expired_advance(qs_txn *txn, eng_table table, int64_t end);
 /* Forget the bucket this transaction (and its parents) resolved last. */
 void eng_bucket_forget(qs_txn *txn);
 

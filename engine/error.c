@@ -26,6 +26,7 @@ static const struct {
     {QS_DBS_FULL, "too many time buckets"},
     {QS_PANIC, "fatal store error: close and reopen"},
     {QS_HOT, "time bucket is inside the hot window"},
+    {QS_EXPIRED, "period was dropped by retention"},
 };
 
 const char *qs_strerror(int rc)

@@ -90,6 +90,10 @@ void eng_rows_close(eng_rows *c);
 int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
                  uint64_t id, eng_row *row);
 
+/* 0, or QS_EXPIRED (with detail) when time @p t of @p table falls in a period that
+ * retention dropped. */
+int eng_row_expired(qs_txn *txn, eng_table table, int64_t t);
+
 /* Store @p row in the bucket of its created_at (created when missing; a sealed bucket
  * takes it into its user's block). QS_EXISTS if its key is taken. Write transaction. */
 int eng_row_put(qs_txn *txn, eng_table table, const eng_row *row);

@@ -459,6 +459,8 @@ int eng_bucket_drop(qs_txn *txn, const eng_bucket *b)
     int rc = eng_db_retire(txn, b->dbi, b->name);
     if (!rc)
         rc = eng_registry_del(txn, b->table, b->start);
+    if (!rc)
+        rc = eng_expired_advance(txn, b->table, eng_period_next(txn->env->period, b->start));
     txn->gen_dirty = 1;
     eng_bucket_forget(txn);
     return rc ? eng_txn_failed(txn, rc) : 0;

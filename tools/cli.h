@@ -25,6 +25,7 @@ enum {
     OPT_DURABLE = 1000,
     OPT_PERIODIC,
     OPT_MAP_SIZE,
+    OPT_PERIOD,
     OPT_FIRST_LOCAL /* subcommands number their own long options from here */
 };
 
@@ -34,6 +35,7 @@ enum {
     {"durable", no_argument, NULL, OPT_DURABLE},                 \
     {"periodic", no_argument, NULL, OPT_PERIODIC},               \
     {"map-size", required_argument, NULL, OPT_MAP_SIZE},         \
+    {"period", required_argument, NULL, OPT_PERIOD},             \
     {"help", no_argument, NULL, 'h'}
 
 /* Help lines of the common options, for the usage texts. */
@@ -41,13 +43,17 @@ enum {
     "  -d, --dir DIR             the store directory (default: $QUIZSTORE_DIR)\n" \
     "      --durable             every commit waits for the disk (the default)\n" \
     "      --periodic            commits do not wait; flushed every second\n"     \
-    "      --map-size N          largest size of the store, bytes (K, M, G, T)\n"
+    "      --map-size N          largest size of the store, bytes (K, M, G, T)\n" \
+    "      --period P            a new store's time buckets: month (default),\n"   \
+    "                            week or day; an existing store keeps its own\n"
 
 typedef struct store_args {
     const char *dir;
     int durability_set;
     qs_durability durability;
     uint64_t map_size; /* 0: the library's default */
+    int period_set;
+    qs_period period;  /* used only when the store is created */
 } store_args;
 
 /* Options given before the subcommand (`quizstore -d DIR get ...`). */
@@ -93,6 +99,8 @@ unsigned test_mode_code(const char *s);
 unsigned answer_status_code(const char *s);
 /* Interaction actions: view=1 ... share=8, or a number 0-255. -1 if unknown. */
 int action_code(const char *s);
+/* The name of action @p code, or NULL for codes without one. */
+const char *action_word(unsigned code);
 
 /* Resolve a command-line id: an external id, or with @p internal a decimal one.
  * Prints "quizstore: CONTEXT: KIND not found" and returns non-zero on failure. */
@@ -107,11 +115,13 @@ int cmd_get(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_pools(int argc, char **argv);
 int cmd_index(int argc, char **argv);
+int cmd_buckets(int argc, char **argv);
 
 extern const char import_usage[];
 extern const char get_usage[];
 extern const char stats_usage[];
 extern const char pools_usage[];
 extern const char index_usage[];
+extern const char buckets_usage[];
 
 #endif /* QS_CLI_H */

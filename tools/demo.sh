@@ -5,9 +5,10 @@
 #
 # Generates a small workload with qs-gen (seed 42, 100 users, 3 days), imports every
 # file with `quizstore import` in dependency order into a fresh store (STORE_DIR, which
-# must be new or empty, or a temporary directory removed at the end), then prints
-# `quizstore stats` and the reads of the most active user: dashboard, progress,
-# leaderboard rank, two pages of history and the open tests.
+# must be new or empty, or a temporary directory removed at the end), seals the time
+# buckets old enough by the wall clock and lists them, then prints `quizstore stats` and
+# the reads of the most active user: dashboard, progress, leaderboard rank, two pages of
+# history and the open tests.
 set -eu
 
 usage() {
@@ -52,6 +53,12 @@ done
 
 step "quizstore import -d $store answers answers.csv   (again: nothing changes)"
 "$qs" import -d "$store" --periodic answers "$data/answers.csv"
+
+step "quizstore buckets -d $store seal; quizstore buckets -d $store list"
+echo "Buckets older than the hot window (by the wall clock) are compressed per user;" \
+    "list shows each bucket's rows, bytes before and after, and the ratio."
+"$qs" buckets -d "$store" seal
+"$qs" buckets -d "$store" list
 
 step "quizstore stats -d $store"
 "$qs" stats -d "$store"

@@ -28,6 +28,11 @@ const char get_usage[] =
     "                                the user's answers, newest first, N (20) per page;\n"
     "                                `next` is the cursor of the following page\n"
     "  stats QUESTION                a question's answer statistics\n"
+    "  interactions USER [--from DAY] [--to DAY] [--now TIME] [--events]\n"
+    "                                the user's interactions counted per day and\n"
+    "                                action, days DAY..DAY (YYYY-MM-DD; default: the 30\n"
+    "                                days up to TIME, default now); --events: the\n"
+    "                                stored events of those days too\n"
     "  questions [--subject S] [--system S] [--topic T] [--difficulty D]\n"
     "            [--active yes|no] [--band B|none] [--newest] [--limit N] [--cursor C]\n"
     "                                the ids of the questions that match, by id (or\n"
@@ -44,7 +49,8 @@ const char get_usage[] =
 
 enum {
     OPT_NOW = OPT_FIRST_LOCAL, OPT_TOP, OPT_WEEK, OPT_USER, OPT_LIMIT, OPT_CURSOR,
-    OPT_SUBJECT, OPT_SYSTEM, OPT_TOPIC, OPT_DIFFICULTY, OPT_ACTIVE, OPT_BAND, OPT_NEWEST
+    OPT_SUBJECT, OPT_SYSTEM, OPT_TOPIC, OPT_DIFFICULTY, OPT_ACTIVE, OPT_BAND, OPT_NEWEST,
+    OPT_FROM, OPT_TO, OPT_EVENTS
 };
 
 #define MAX_TOP 100000
@@ -157,8 +163,8 @@ typedef struct get_what {
     const char *name;
     int nargs;          /* positional arguments after WHAT */
     const char *opts;   /* the options it takes: n(ow) t(op) w(eek) u(ser) l(imit) c(ursor),
-                           and the filter's: S subject, Y system, T topic, D difficulty,
-                           A active, B band, N newest */
+                           f(rom) (t)o E(vents), and the filter's: S subject, Y system,
+                           T topic, D difficulty, A active, B band, N newest */
     int (*run1)(get_ctx *g, const char *arg);
     int (*run0)(get_ctx *g);
 } get_what;
@@ -170,6 +176,7 @@ static const get_what whats[] = {
     {"leaderboard", 0, "twu", NULL, get_leaderboard},
     {"history", 1, "lc", get_history, NULL},   {"stats", 1, "", get_stats, NULL},
     {"questions", 0, "SYTDABNlc", NULL, get_questions},
+    {"interactions", 1, "nfoE", get_interactions, NULL},
 };
 
 static int bounded(const char *opt, const char *arg, uint64_t max, uint64_t *out)
@@ -199,6 +206,9 @@ static void parse_options(get_args *a, int argc, char **argv, char *given)
         {"active", required_argument, NULL, OPT_ACTIVE},
         {"band", required_argument, NULL, OPT_BAND},
         {"newest", no_argument, NULL, OPT_NEWEST},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"events", no_argument, NULL, OPT_EVENTS},
         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "d:ih", longopts, NULL)) != -1) {
@@ -223,6 +233,9 @@ static void parse_options(get_args *a, int argc, char **argv, char *given)
         case OPT_ACTIVE: a->active = optarg; strcat(given, "A"); break;
         case OPT_BAND: a->band = optarg; strcat(given, "B"); break;
         case OPT_NEWEST: a->newest = 1; strcat(given, "N"); break;
+        case OPT_FROM: a->from = optarg; strcat(given, "f"); break;
+        case OPT_TO: a->to = optarg; strcat(given, "o"); break;
+        case OPT_EVENTS: a->events = 1; strcat(given, "E"); break;
         default: usage_exit(get_usage, 0);
         }
         if (strlen(given) > 16)
@@ -253,7 +266,8 @@ int cmd_get(int argc, char **argv)
     static const char *const opt_names[] = {
         "n--now",    "t--top",    "w--week",   "u--user",       "l--limit",
         "c--cursor", "S--subject", "Y--system", "T--topic",      "D--difficulty",
-        "A--active", "B--band",   "N--newest"};
+        "A--active", "B--band",   "N--newest",   "f--from",       "o--to",
+        "E--events"};
     for (const char *o = given; *o; o++) {
         if (strchr(what->opts, *o))
             continue;

@@ -1,6 +1,6 @@
 /* get.h: what the files of `quizstore get` share (get.c: options, dispatch and the
  * helpers below; get_entity.c: a question, user, test, question stats; get_user.c: a
- * user's tests, progress, dashboard, history, and the leaderboard; get_questions.c:
+ * user's tests, progress, dashboard, history, interactions, and the leaderboard; get_questions.c:
  * the bank listed by filter). */
 #ifndef QS_GET_H
 #define QS_GET_H
@@ -17,6 +17,9 @@ typedef struct get_args {
     /* questions: the filter as given (NULL: any) and the order */
     const char *subject, *system, *topic, *difficulty, *active, *band;
     int newest;
+    /* interactions: days as given (NULL: the default), and whether to list events */
+    const char *from, *to;
+    int events;
     uint64_t top, limit;
     char context[256]; /* "get WHAT ID" */
 } get_args;
@@ -57,6 +60,7 @@ int get_progress(get_ctx *g, const char *arg);
 int get_dashboard(get_ctx *g, const char *arg);
 int get_leaderboard(get_ctx *g);
 int get_history(get_ctx *g, const char *arg);
+int get_interactions(get_ctx *g, const char *arg);
 int get_questions(get_ctx *g);
 
 #endif /* QS_GET_H */

@@ -1,11 +1,12 @@
 /* get_user.c: `quizstore get` of a user's reads: open tests, progress per topic,
- * dashboard, history pages; and the leaderboard. */
+ * dashboard, history pages, interactions per day; and the leaderboard. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "get.h"
 #include "timefmt.h"
+
 
 /* ---- a user's tests, progress, dashboard ----------------------------------------- */
 
@@ -223,7 +224,7 @@ int get_leaderboard(get_ctx *g)
         jw_kstr(w, "board", "week");
         jw_kuint(w, "week", board);
         /* the Monday of the week holding week_time */
-        int64_t day = week_time >= 0 ? week_time / 86400000 : (week_time - 86399999) / 86400000;
+        int64_t day = time_day(week_time);
         int64_t monday = day - ((day + 3) % 7 + 7) % 7;
         day_format((int32_t)monday, date);
         jw_kstr(w, "week_of", date);
@@ -313,5 +314,147 @@ int get_history(get_ctx *g, const char *arg)
     }
     jw_end_object(w);
     free(rows);
+    return 0;
+}
+
+/* ---- a user's interactions ------------------------------------------------------ */
+
+/* "action": its name, or its number for codes without one. */
+static void out_action(jw *w, unsigned action)
+{
+    char number[8];
+    const char *word = action_word(action);
+    if (!word) {
+        snprintf(number, sizeof number, "%u", action);
+        word = number;
+    }
+    jw_kstr(w, "action", word);
+}
+
+/* A date YYYY-MM-DD as a UTC day number. 0 or -1. */
+static int parse_day(const char *s, int32_t *day)
+{
+    int64_t ms;
+    if (strlen(s) != 10 || time_parse(s, 10, &ms) != 0)
+        return -1;
+    *day = (int32_t)(ms / TIME_DAY_MS); /* midnight: exact */
+    return 0;
+}
+
+/* The days of the call: --from .. --to; --to defaults to the day of --now (default:
+ * the current time), --from to 30 days ending at --to. 0 or -1 (reported). */
+static int interaction_days_range(get_ctx *g, int32_t *from, int32_t *to)
+{
+    get_args *a = g->a;
+    int64_t now;
+    if (time_parse_arg(a->now ? a->now : "now", &now) != 0) {
+        msg("%s: --now: '%s' is not a time", a->context, a->now);
+        return -1;
+    }
+    if (g->a->to && parse_day(g->a->to, to) != 0) {
+        msg("%s: --to: '%s' is not a date (YYYY-MM-DD)", a->context, g->a->to);
+        return -1;
+    }
+    if (g->a->from && parse_day(g->a->from, from) != 0) {
+        msg("%s: --from: '%s' is not a date (YYYY-MM-DD)", a->context, g->a->from);
+        return -1;
+    }
+    if (!g->a->to)
+        *to = time_day(now);
+    if (!g->a->from)
+        *from = *to - (QS_DASHBOARD_DAYS - 1);
+    if (*from > *to) {
+        char from_text[TIME_TEXT_SIZE], to_text[TIME_TEXT_SIZE];
+        day_format(*from, from_text);
+        day_format(*to, to_text);
+        msg("%s: --from %s is after --to %s", a->context, from_text, to_text);
+        return -1;
+    }
+    return 0;
+}
+
+/* The user's day rows, in a malloc'ed array grown until they fit. */
+static int read_interaction_days(get_ctx *g, uint32_t user, int32_t from, int32_t to,
+                                 qs_interaction_day **rows, size_t *n)
+{
+    size_t cap = 256;
+    *rows = NULL;
+    for (;;) {
+        qs_interaction_day *p = realloc(*rows, cap * sizeof *p);
+        if (!p)
+            return ENOMEM;
+        *rows = p;
+        int rc = qs_interaction_days(g->txn, user, from, to, *rows, cap, n);
+        if (rc != 0 || *n <= cap)
+            return rc;
+        cap = *n;
+    }
+}
+
+typedef struct event_ctx {
+    jw *w;
+    uint32_t user;
+} event_ctx;
+
+static int out_event(const qs_interaction *ix, uint64_t seq, void *ctx)
+{
+    event_ctx *e = ctx;
+    if (ix->user != e->user)
+        return 0;
+    jw_row(e->w);
+    jw_kint(e->w, "created_at", ix->created_at);
+    jw_kuint(e->w, "seq", seq);
+    out_action(e->w, ix->action);
+    jw_key(e->w, "payload");
+    jw_strn(e->w, ix->payload_len ? ix->payload : "", ix->payload_len);
+    jw_end_object(e->w);
+    return 0;
+}
+
+int get_interactions(get_ctx *g, const char *arg)
+{
+    int32_t from = 0, to = 0;
+    uint32_t user;
+    if (interaction_days_range(g, &from, &to) != 0 || get_load_user(g, arg, &user) != 0)
+        return 1;
+    qs_interaction_day *rows = NULL;
+    size_t n = 0;
+    int rc = read_interaction_days(g, user, from, to, &rows, &n);
+    if (rc != 0) {
+        free(rows);
+        return get_failed(g, rc, "user");
+    }
+    jw *w = &g->w;
+    char date[TIME_TEXT_SIZE];
+    jw_object(w);
+    out_user(g, "user", user);
+    day_format(from, date);
+    jw_kstr(w, "from", date);
+    day_format(to, date);
+    jw_kstr(w, "to", date);
+    jw_key(w, "rows");
+    jw_array(w);
+    for (size_t i = 0; i < n; i++) {
+        jw_row(w);
+        day_format(rows[i].day, date);
+        jw_kstr(w, "day", date);
+        out_action(w, rows[i].action);
+        jw_kuint(w, "count", rows[i].count);
+        jw_end_object(w);
+    }
+    jw_end_array(w);
+    free(rows);
+    if (g->a->events) {
+        /* the scan visits every user's events of those days: the user's are picked out */
+        event_ctx e = {w, user};
+        jw_key(w, "events");
+        jw_array(w);
+        rc = qs_interaction_scan(g->txn, (int64_t)from * TIME_DAY_MS,
+                                 ((int64_t)to + 1) * TIME_DAY_MS, out_event, &e);
+        if (rc != 0)
+            return get_failed(g, rc, "interactions");
+        jw_end_array(w);
+    }
+    jw_end_object(w);
     return 0;
 }

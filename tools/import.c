@@ -64,7 +64,7 @@ enum {
 };
 
 typedef struct counts {
-    uint64_t inserted, updated, unchanged, duplicates, rejected;
+    uint64_t inserted, updated, unchanged, duplicates, expired, rejected;
     uint64_t created[CREATED_KINDS];
 } counts;
 
@@ -239,6 +239,7 @@ static void add_counts(counts *to, const counts *from)
     to->updated += from->updated;
     to->unchanged += from->unchanged;
     to->duplicates += from->duplicates;
+    to->expired += from->expired;
     to->rejected += from->rejected;
     for (int k = 0; k < CREATED_KINDS; k++)
         to->created[k] += from->created[k];
@@ -313,6 +314,7 @@ static void count(import_run *run, outcome o, const apply_ctx *ac)
     case OUT_UPDATED: run->batch.updated++; break;
     case OUT_UNCHANGED: run->batch.unchanged++; break;
     case OUT_DUPLICATE: run->batch.duplicates++; break;
+    case OUT_EXPIRED: run->batch.expired++; break;
     default: break;
     }
     for (int k = 0; k < CREATED_KINDS; k++)
@@ -393,9 +395,13 @@ static void print_summary(const import_run *run, double seconds)
 {
     const counts *c = &run->total;
     printf("%s: %" PRIu64 " read, %" PRIu64 " inserted, %" PRIu64 " updated, %" PRIu64
-           " unchanged, %" PRIu64 " duplicate, %" PRIu64 " rejected in %.2f s (%.0f rows/s)\n",
+           " unchanged, %" PRIu64 " duplicate, %" PRIu64 " rejected",
            run->where, run->read, c->inserted, c->updated, c->unchanged, c->duplicates,
-           c->rejected, seconds, seconds > 0 ? (double)run->read / seconds : 0.0);
+           c->rejected);
+    if (c->expired)   /* rows of periods retention dropped: skipped, like duplicates */
+        printf(", %" PRIu64 " expired", c->expired);
+    printf(" in %.2f s (%.0f rows/s)\n", seconds,
+           seconds > 0 ? (double)run->read / seconds : 0.0);
     static const qs_kind order[] = {QS_SUBJECT, QS_SYSTEM, QS_TOPIC, QS_USER, QS_TEST};
     static const char *const plural[] = {[QS_SUBJECT] = "subjects", [QS_SYSTEM] = "systems",
                                          [QS_TOPIC] = "topics", [QS_USER] = "users",

@@ -15,6 +15,7 @@ typedef enum outcome {
     OUT_UPDATED,    /* an existing entity (same external id) now holds the row's content */
     OUT_UNCHANGED,  /* an existing entity already held exactly the row's content */
     OUT_DUPLICATE,  /* an answer identical to the one already recorded */
+    OUT_EXPIRED,    /* an answer or interaction of a period retention dropped */
     OUT_REJECTED,   /* row->reason says why; the row changed nothing */
     OUT_FATAL       /* a store error: the batch must be rolled back */
 } outcome;

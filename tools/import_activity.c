@@ -264,6 +264,8 @@ outcome apply_answer(apply_ctx *ac)
     rc = qs_answer_submit(ac->txn, &a, NULL);
     if (rc == QS_EXISTS)
         return answer_exists(ac, &a);
+    if (rc == QS_EXPIRED)
+        return OUT_EXPIRED;
     if (rc != 0)
         return lib_failure(ac, rc, "answer");
     return OUT_INSERTED;
@@ -300,6 +302,8 @@ outcome apply_interaction(apply_ctx *ac)
     int rc = qs_interaction_log(ac->txn, &ix, NULL);
     if (rc == QS_EXISTS)
         return OUT_DUPLICATE;   /* that very event is stored already */
+    if (rc == QS_EXPIRED)
+        return OUT_EXPIRED;
     if (rc != 0)
         return lib_failure(ac, rc, "interaction");
     return OUT_INSERTED;

@@ -3,7 +3,8 @@
  *   quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]
  *
  * Dispatches to one file per subcommand (import.c, get.c, stats.c, index_cmd.c for
- * pools and index) and holds what they share: the store options and opening the store.
+ * pools and index, buckets.c) and holds what they share: the store options and opening
+ * the store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ static const char main_usage[] =
     "  stats              sizes of the store's databases\n"
     "  pools ACTION       the question pools: list, reshuffle, verify\n"
     "  index ACTION       the secondary indexes: verify, rebuild\n"
+    "  buckets ACTION     the time buckets of answers and interactions: list, seal,\n"
+    "                     expire, policy\n"
     "  help [COMMAND]     this text, or a command's options\n"
     "\n"
     "common options (before or after COMMAND):\n" COMMON_OPTIONS_HELP;
@@ -42,6 +45,7 @@ static const command commands[] = {
     {"stats", cmd_stats, stats_usage},
     {"pools", cmd_pools, pools_usage},
     {"index", cmd_index, index_usage},
+    {"buckets", cmd_buckets, buckets_usage},
 };
 
 static const command *find_command(const char *name)
@@ -81,6 +85,20 @@ void usage_exit(const char *text, int asked)
 
 /* ---- store options --------------------------------------------------------------- */
 
+static int parse_period(const char *s, qs_period *out)
+{
+    static const struct {
+        const char *word;
+        qs_period period;
+    } periods[] = {{"month", QS_PERIOD_MONTH}, {"week", QS_PERIOD_WEEK}, {"day", QS_PERIOD_DAY}};
+    for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
+        if (strcmp(periods[i].word, s) == 0) {
+            *out = periods[i].period;
+            return 0;
+        }
+    return -1;
+}
+
 int common_option(int c, const char *arg, const char *cmd)
 {
     switch (c) {
@@ -100,6 +118,13 @@ int common_option(int c, const char *arg, const char *cmd)
             msg("%s: --map-size: '%s' is not a size", cmd, arg);
             exit(EXIT_FAILURE);
         }
+        return 1;
+    case OPT_PERIOD:
+        if (parse_period(arg, &g_store.period) != 0) {
+            msg("%s: --period: '%s' is not month, week or day", cmd, arg);
+            exit(EXIT_FAILURE);
+        }
+        g_store.period_set = 1;
         return 1;
     default:
         return 0;
@@ -137,6 +162,8 @@ qs_env *store_open(const char *cmd, int writable)
         opts.durability = g_store.durability;
     if (g_store.map_size)
         opts.map_size = g_store.map_size;
+    if (g_store.period_set)
+        opts.bucket_period = g_store.period; /* the library keeps a store's own */
 
     qs_env *env = NULL;
     int rc = qs_env_open(dir, &opts, &env);

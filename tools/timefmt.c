@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "timefmt.h"
 
-#define MS_PER_DAY 86400000LL
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -125,7 +124,7 @@ static int parse_iso(const char *s, size_t len, int64_t *ms)
     if (parse_offset(&p, end, &offset_min) != 0 || p != end)
         return -1;
     int64_t days = days_from_civil(year, mon, day);
-    *ms = days * MS_PER_DAY + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000 + frac -
+    *ms = days * TIME_DAY_MS + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000 + frac -
           offset_min * 60000;
     return 0;
 }
@@ -154,14 +153,19 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 void time_format(int64_t ms, char out[TIME_TEXT_SIZE])
 {
-    int64_t days = floor_div(ms, MS_PER_DAY);
-    int64_t rest = ms - days * MS_PER_DAY;
+    int64_t days = floor_div(ms, TIME_DAY_MS);
+    int64_t rest = ms - days * TIME_DAY_MS;
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
     snprintf(out, TIME_TEXT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
              (unsigned)(rest / 3600000), (unsigned)(rest / 60000 % 60),
              (unsigned)(rest / 1000 % 60), (unsigned)(rest % 1000));
+}
+
+int32_t time_day(int64_t ms)
+{
+    return (int32_t)floor_div(ms, TIME_DAY_MS);
 }
 
 void day_format(int32_t day, char out[TIME_TEXT_SIZE])

@@ -12,6 +12,10 @@
 #include <stdint.h>
 
 #define TIME_TEXT_SIZE 32
+#define TIME_DAY_MS 86400000LL
+
+/* The UTC day number (days since 1970-01-01) holding @p ms. */
+int32_t time_day(int64_t ms);
 
 /* Parse @p len bytes of @p s. Returns 0, or -1 when it is neither form. */
 int time_parse(const char *s, size_t len, int64_t *ms);

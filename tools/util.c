@@ -100,6 +100,11 @@ int action_code(const char *s)
     return -1;
 }
 
+const char *action_word(unsigned code)
+{
+    return code > 0 && code < COUNT(action_words) ? action_words[code] : NULL;
+}
+
 const char *kind_word(qs_kind kind)
 {
     switch (kind) {

@@ -568,16 +568,29 @@ TEST(retention_drops_only_expired_buckets)
     CHECK(find_bucket(list, n, QS_TABLE_ANSWERS, OCT_2025) == NULL);
     CHECK(find_bucket(list, n, QS_TABLE_ANSWERS, NOV_2025) != NULL);
 
+    /* Rows of dropped periods are refused, so that a re-import counts nothing twice. */
+    txn = fx_write(s.env);
+    qs_answer a;
+    qs_interaction ix = {s.users[1], 2, SEP_2025 + FX_DAY_MS, "x", 1};
+    CHECK_RC(qs_interaction_log(txn, &ix, NULL), QS_EXPIRED);
+    new_test(&s, txn, 1);
+    fx_answer_init(&a, s.test[1], s.questions[0], QS_ANSWERED, QS_GRADE, 0,
+                   NOV_2025 - 1000);
+    CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_EXPIRED);
+    CHECK(strstr(qs_errmsg(), "retention") != NULL);
+    a.created_at = NOV_2025;
+    CHECK_RC(qs_answer_submit(txn, &a, NULL), 0);
+    qs_txn_abort(txn);
+
     /* Every aggregate stays; the dropped answers stay answered. */
     dashboards(&s, &after);
     check_same(&aggregates, &after);
     txn = fx_write(s.env);
-    qs_answer a;
     const answer_rec *old = &s.answers[0];
     CHECK(old->at < NOV_2025);
     CHECK_RC(qs_answer_get(txn, old->test, old->question, &a), QS_NOTFOUND);
     CHECK(strstr(qs_errmsg(), "retention") != NULL);
-    fx_answer_init(&a, old->test, old->question, QS_ANSWERED, QS_GRADE, 0, old->at);
+    fx_answer_init(&a, old->test, old->question, QS_ANSWERED, QS_GRADE, 0, NOV_2025);
     CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_EXISTS);
     CHECK_RC(qs_index_rebuild(txn), 0);
     CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_EXISTS);
