@@ -810,6 +810,59 @@ int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now,
 int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
 /** @} */
 
+/* ===================================================================== */
+/** @defgroup check Integrity check, repair, backup
+ *  @{ */
+
+/** What qs_check() found in one part of the store. */
+typedef struct qs_check_report {
+    char name[32];            /**< a database ("question", "ans@2026-01"), an index or
+                                   the pools ("index:q_filter", "index:pools": the
+                                   names of qs_index_verify()), or an aggregate
+                                   recomputed ("aggregate:usum", ...) */
+    uint64_t checked;         /**< records or entries examined */
+    uint64_t findings;        /**< of those: damaged, missing, extra or different */
+    char first_finding[160];  /**< the first finding, naming its key; "" for none. A
+                                   part not checked says why here, with 0 findings */
+} qs_check_report;
+
+/** Check the whole store in @p txn's snapshot:
+ *  - every record of every database: format byte, checksum, layout; every block of
+ *    every sealed bucket decodes;
+ *  - every index and pool entry both ways (as qs_index_verify());
+ *  - every aggregate against its recomputation from the answers: question stats, user
+ *    summaries with streaks, daily rows, topic progress, user-question status, and the
+ *    interaction day counts from the interactions. A table with buckets dropped by
+ *    retention cannot be recomputed: its aggregates get a row that says so.
+ *  @param[out] rows  up to @p cap rows
+ *  @param[out] n     total number of rows
+ *  @return 0 (findings are in the rows, not the return code), ENOMEM. Any transaction. */
+int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
+
+/** Rebuild everything derived from the primary records (questions, users, tests,
+ *  answers, interactions): the aggregates recomputed from the answers and
+ *  interactions (not for a table with buckets dropped by retention: those stay), then
+ *  every index, leaderboard and pool. Review marks are kept. Primary records are not
+ *  derived: a damaged one is QS_CORRUPT, naming it, and nothing is changed.
+ *  @return 0, QS_CORRUPT, QS_READONLY, QS_MAP_FULL. Write transaction. */
+int qs_repair(qs_txn *txn);
+
+#define QS_BACKUP_COMPRESS 0x1   /**< qs_backup(): write data.mdb.zst instead of data.mdb */
+
+/** Write a consistent, compacted copy of the store, as of one snapshot, into directory
+ *  @p dir (created if missing; it must hold no backup) while other transactions go
+ *  on: data.mdb (or data.mdb.zst) and MANIFEST, a text file listing each file's size
+ *  and xxh3-64 hash and the store's format. @return 0, QS_INVALID, QS_EXISTS (dir
+ *  holds a backup), errno (ENOSPC, EACCES, ...). Any thread. */
+int qs_backup(qs_env *env, const char *dir, unsigned flags);
+
+/** Restore the backup in @p backup_dir into @p store_dir (created if missing; it must
+ *  hold no store), after checking every file against the manifest.
+ *  @return 0, QS_CORRUPT (a file does not match the manifest, naming it), QS_EXISTS
+ *          (store_dir holds a store), QS_INVALID, errno. */
+int qs_restore(const char *backup_dir, const char *store_dir);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

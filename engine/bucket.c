@@ -297,7 +297,7 @@ static const char *expired_name(eng_table table)
     return table == ENG_T_ANSWER ? "expired.ans" : "expired.ixn";
 }
 
-static int expired_end(qs_txn *txn, eng_table table, int64_t *end)
+int eng_expired_end(qs_txn *txn, eng_table table, int64_t *end)
 {
     uint64_t bits;
     int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), expired_name(table), &bits);
@@ -308,7 +308,7 @@ static int expired_end(qs_txn *txn, eng_table table, int64_t *end)
 int eng_row_expired(qs_txn *txn, eng_table table, int64_t t)
 {
     int64_t end;
-    int rc = expired_end(txn, table, &end);
+    int rc = eng_expired_end(txn, table, &end);
     if (rc || t >= end)
         return rc;
     return eng_fail(QS_EXPIRED, "%s at %lld falls in a period retention dropped (before %lld)",
@@ -319,7 +319,7 @@ int eng_row_expired(qs_txn *txn, eng_table table, int64_t t)
 int eng_expired_advance(qs_txn *txn, eng_table table, int64_t end)
 {
     int64_t was;
-    int rc = expired_end(txn, table, &was);
+    int rc = eng_expired_end(txn, table, &was);
     if (rc || end <= was)
         return rc;
     return eng_meta_put_u64(txn, expired_name(table), eng_time_bits(end));

@@ -130,6 +130,18 @@ int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
 int eng_corrupt(eng_db db, const eng_key *key, const char *why);
 int eng_rec_corrupt(const char *dbname, const eng_key *key, const char *why);
 
+/* ---------------------------------------------------------------- checking */
+
+void eng_report_init(qs_check_report *r, const char *name);
+/* Count a finding in @p r; the first one's text is kept. */
+void eng_report_finding(qs_check_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Whether @p db's values are records (else index entries). */
+int eng_db_holds_records(eng_db db);
+/* Check every record of @p db: header, checksum, layout. 0, or a failure other than
+ * a finding. */
+int eng_check_db(qs_txn *txn, eng_db db, qs_check_report *r);
+
 /* ---------------------------------------------------------------- posting lists */
 
 /* The values of one key of a DUPSORT|DUPFIXED database, a page at a time.

@@ -258,3 +258,52 @@ int eng_row_put(qs_txn *txn, eng_table table, const eng_row *row)
         return rc;
     return b.sealed ? eng_sealed_insert(txn, &b, row) : raw_put(txn, &b, row);
 }
+
+/* ------------------------------------------------------------ checking */
+
+/* Check one entry of a bucket, counting the rows it holds into *rows. */
+static int check_entry(eng_rows *c, const MDB_val *k, const MDB_val *v, uint64_t *rows)
+{
+    eng_row row;
+    int rc;
+    if (!c->b.sealed) {
+        if ((rc = raw_decode(&c->b, k, v, &row)) == 0)
+            (*rows)++;
+        return rc;
+    }
+    if (k->mv_size != ENG_ROW_KEY)
+        return eng_sealed_dict_check(&c->b, k, v);
+    if ((rc = eng_sealed_load(c, k, v)) == 0)
+        *rows += c->n;
+    return rc;
+}
+
+int eng_bucket_check(qs_txn *txn, const eng_bucket *b, qs_check_report *r)
+{
+    eng_rows c;
+    eng_registry_rec rec;
+    MDB_val k, v;
+    uint64_t rows = 0;
+    int rc = eng_rows_open(&c, txn, b);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(c.cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c.cur, &k, &v, MDB_NEXT)) {
+        int erc = check_entry(&c, &k, &v, &rows);
+        r->checked++;
+        if (erc == QS_CORRUPT) {
+            eng_report_finding(r, "%s", qs_errmsg());
+        } else if (erc) {
+            rc = erc;
+            break;
+        }
+    }
+    eng_rows_close(&c);
+    if ((rc = eng_walk_rc(rc, b->name)) != 0)
+        return rc;
+    if (b->sealed && r->findings == 0 &&
+        (rc = eng_registry_get(txn, b->table, b->start, &rec)) == 0 && rec.rows != rows)
+        eng_report_finding(r, "'%s' holds %llu rows, its registry entry says %llu", b->name,
+                           (unsigned long long)rows, (unsigned long long)rec.rows);
+    return rc;
+}

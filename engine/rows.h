@@ -90,6 +90,9 @@ void eng_rows_close(eng_rows *c);
 int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
                  uint64_t id, eng_row *row);
 
+/* The end of the newest period of @p table that retention dropped; ENG_TIME_MIN when
+ * none was. */
+int eng_expired_end(qs_txn *txn, eng_table table, int64_t *end);
 /* 0, or QS_EXPIRED (with detail) when time @p t of @p table falls in a period that
  * retention dropped. */
 int eng_row_expired(qs_txn *txn, eng_table table, int64_t t);
@@ -115,11 +118,16 @@ int eng_block_decode(eng_table table, uint32_t user, const uint8_t *p, size_t le
 int eng_bucket_seal(qs_txn *txn, const eng_bucket *raw);
 /* Drop bucket @p b: its database is emptied and its registry entry deleted. */
 int eng_bucket_drop(qs_txn *txn, const eng_bucket *b);
+/* Check every entry of @p b (checksums, layouts, blocks, the registry's row count),
+ * counting entries and findings in @p r. 0, or a failure other than a finding. */
+int eng_bucket_check(qs_txn *txn, const eng_bucket *b, qs_check_report *r);
 /* The public description of @p b. */
 int eng_bucket_info(qs_txn *txn, const eng_bucket *b, qs_bucket_info *out);
 
 /* A sealed block of @p b at the cursor's entry @p v, decoded into c->block. */
 int eng_sealed_load(eng_rows *c, const MDB_val *k, const MDB_val *v);
+/* Check the dictionary entry (@p k, @p v) of sealed bucket @p b: 0 or QS_CORRUPT. */
+int eng_sealed_dict_check(const eng_bucket *b, const MDB_val *k, const MDB_val *v);
 /* Insert @p row into the user's block of sealed bucket @p b. */
 int eng_sealed_insert(qs_txn *txn, const eng_bucket *b, const eng_row *row);
 

@@ -101,6 +101,22 @@ static int bucket_dict(qs_txn *txn, const eng_bucket *b, int for_writing, eng_se
     return cached_dict(txn->env, b->name, bytes, n, for_writing, out);
 }
 
+int eng_sealed_dict_check(const eng_bucket *b, const MDB_val *k, const MDB_val *v)
+{
+    eng_key key;
+    eng_rbuf r;
+    ek_reset(&key);
+    ek_bytes(&key, k->mv_data, k->mv_size < ENG_KEY_MAX ? k->mv_size : ENG_KEY_MAX);
+    if (k->mv_size != 1 || *(const uint8_t *)k->mv_data != dict_key_byte)
+        return eng_rec_corrupt(b->name, &key, "bad block key");
+    if (eng_rec_open(&key, v->mv_data, v->mv_size, &r))
+        return eng_rec_corrupt(b->name, &key, "checksum mismatch");
+    size_t n = rb_left(&r);
+    if (!ZSTD_getDictID_fromDict(rb_take(&r, n), n))
+        return eng_rec_corrupt(b->name, &key, "not a zstd dictionary");
+    return 0;
+}
+
 /* ------------------------------------------------------------------ block records */
 
 /* Compress the column form @p raw into a block record body at @p w. */

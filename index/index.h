@@ -45,4 +45,9 @@ int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_p
 /* Draw up to d->count distinct active questions for a new test into @p out. */
 int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out);
 
+/* check.c: every aggregate recomputed and compared (AGG rows into @p rows, their
+ * number in *n), and recomputed into the store. */
+int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
+int idx_repair_aggregates(qs_txn *txn);
+
 #endif /* QS_INDEX_H */

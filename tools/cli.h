@@ -116,6 +116,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_pools(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_buckets(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 extern const char import_usage[];
 extern const char get_usage[];
@@ -123,5 +124,6 @@ extern const char stats_usage[];
 extern const char pools_usage[];
 extern const char index_usage[];
 extern const char buckets_usage[];
+extern const char check_usage[];
 
 #endif /* QS_CLI_H */

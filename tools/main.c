@@ -27,6 +27,7 @@ static const char main_usage[] =
     "  stats              sizes of the store's databases\n"
     "  pools ACTION       the question pools: list, reshuffle, verify\n"
     "  index ACTION       the secondary indexes: verify, rebuild\n"
+    "  check              the whole store's integrity; --repair rebuilds derived data\n"
     "  buckets ACTION     the time buckets of answers and interactions: list, seal,\n"
     "                     expire, policy\n"
     "  help [COMMAND]     this text, or a command's options\n"
@@ -46,6 +47,7 @@ static const command commands[] = {
     {"pools", cmd_pools, pools_usage},
     {"index", cmd_index, index_usage},
     {"buckets", cmd_buckets, buckets_usage},
+    {"check", cmd_check, check_usage},
 };
 
 static const command *find_command(const char *name)

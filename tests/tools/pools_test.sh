@@ -159,23 +159,6 @@ contains() {
     fi
 }
 
-# damage DB KEY VALUE: puts (KEY, VALUE), hex, into database DB of the closed store, through
-# mdb_dump's header and mdb_load.
-damage() {
-    mdb_dump -s "$1" "$STORE" | sed '/^HEADER=END$/q' >"$WORK/damage.txt"
-    printf ' %s\n %s\nDATA=END\n' "$2" "$3" >>"$WORK/damage.txt"
-    if mdb_load -s "$1" "$STORE" <"$WORK/damage.txt" 2>"$WORK/damage.err"; then
-        pass "damage $1"
-    else
-        fail "damage $1" "$(cat "$WORK/damage.err")"
-    fi
-}
-
-# first_key DB: the hex of the first key of database DB.
-first_key() {
-    mdb_dump -s "$1" "$STORE" | sed -n '/^HEADER=END$/{n;s/^ //p;q}'
-}
-
 if ! python3 "$MODEL" generate "$BANK" >"$WORK/gen.out" 2>&1; then
     fail "generate the bank" "$(cat "$WORK/gen.out")"
     finish

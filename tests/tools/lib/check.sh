@@ -99,3 +99,20 @@ finish() {
     [ "$checks_failed" -eq 0 ]
     exit $?
 }
+
+# damage DB KEY VALUE: puts (KEY, VALUE), hex, into database DB of the closed store
+# $STORE, through mdb_dump's header and mdb_load.
+damage() {
+    mdb_dump -s "$1" "$STORE" 2>/dev/null | sed '/^HEADER=END$/q' >"$WORK/damage.txt"
+    printf ' %s\n %s\nDATA=END\n' "$2" "$3" >>"$WORK/damage.txt"
+    if mdb_load -s "$1" "$STORE" <"$WORK/damage.txt" 2>"$WORK/damage.err"; then
+        pass "damage $1"
+    else
+        fail "damage $1" "$(cat "$WORK/damage.err")"
+    fi
+}
+
+# first_key DB: the hex of the first key of database DB of $STORE.
+first_key() {
+    mdb_dump -s "$1" "$STORE" 2>/dev/null | sed -n '/^HEADER=END$/{n;s/^ //p;q}'
+}

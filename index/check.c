@@ -1,0 +1,726 @@
+/* check.c: every aggregate recomputed from the answers (and interaction counts from
+ * the interactions) and compared with what is stored; and the repair that rebuilds
+ * them.
+ *
+ * The check is written apart from aggregate.c on purpose: it recomputes each user's
+ * aggregates from that user's answers alone, in memory, so a slip in the incremental
+ * code shows as a difference. Users are taken one at a time (their answers gathered
+ * from every bucket), so memory stays that of the busiest user, plus one counter set
+ * per question for the question stats.
+ *
+ * The repair replays every answer through idx_apply_answer(), the code every submit
+ * runs, onto emptied aggregates, in time order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "composite.h"
+#include "index.h"
+#include "rows.h"
+
+enum { AGG_QSTAT, AGG_USUM, AGG_UDAILY, AGG_PROGRESS, AGG_UQ, AGG_IDAILY, AGG_COUNT };
+
+static const char *const agg_names[AGG_COUNT] = {
+    "aggregate:qstat", "aggregate:usum", "aggregate:udaily", "aggregate:progress",
+    "aggregate:uq", "aggregate:idaily"};
+
+/* A growable array of rows of one type. */
+typedef struct vec {
+    void *p;
+    size_t n, cap, size;
+} vec;
+
+static void *vec_push(vec *v)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        void *p = realloc(v->p, cap * v->size);
+        if (!p)
+            return NULL;
+        v->p = p;
+        v->cap = cap;
+    }
+    return (char *)v->p + v->size * v->n++;
+}
+
+typedef struct user_rows {
+    vec answers;       /* eng_answer, in (created_at, id) order */
+    vec events;        /* qs_interaction_day with count 1, as met */
+} user_rows;
+
+typedef struct question_totals {
+    uint32_t attempts, correct, users;
+    uint64_t score_sum, time_sum;
+} question_totals;
+
+typedef struct checker {
+    qs_txn *txn;
+    qs_check_report *r;     /* AGG_COUNT reports */
+    int answers_kept, interactions_kept;
+    question_totals *questions;
+    size_t n_questions;
+    user_rows u;
+} checker;
+
+static int no_memory(void)
+{
+    return eng_fail(ENOMEM, "out of memory while recomputing aggregates");
+}
+
+/* ------------------------------------------------------------------ gathering */
+
+/* Every row of @p user in the buckets of @p table, in time order, to @p fn. */
+static int user_rows_each(qs_txn *txn, eng_table table, uint32_t user,
+                          int (*fn)(const eng_row *row, void *ctx), void *ctx)
+{
+    eng_bucket_iter it;
+    eng_key prefix;
+    ek_reset(&prefix);
+    ek_u32(&prefix, user);
+    int rc = eng_bucket_iter_open(&it, txn, table, ENG_TIME_MIN, ENG_TIME_MAX, 0);
+    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
+        eng_rows c;
+        eng_row row;
+        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, &prefix, 0)) == 0)
+            while ((rc = eng_rows_next(&c, &row)) == 0 && row.a.user == user)
+                if ((rc = fn(&row, ctx)) != 0)
+                    break;
+        eng_rows_close(&c);
+        if (rc == QS_NOTFOUND)
+            rc = 0;
+    }
+    eng_bucket_iter_close(&it);
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+static int keep_answer(const eng_row *row, void *ctx)
+{
+    eng_answer *a = vec_push(ctx);
+    if (!a)
+        return no_memory();
+    *a = row->a;
+    return 0;
+}
+
+static int keep_event(const eng_row *row, void *ctx)
+{
+    qs_interaction_day *d = vec_push(ctx);
+    if (!d)
+        return no_memory();
+    *d = (qs_interaction_day){eng_day(row->i.created_at), row->i.action, 1};
+    return 0;
+}
+
+/* ------------------------------------------------------------------ comparing */
+
+/* Walk the stored rows of @p db under the 4-byte @p user prefix; @p fn gets each. */
+static int stored_rows(qs_txn *txn, eng_db db, uint32_t user,
+                       int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    uint8_t prefix[4];
+    eng_put32(prefix, user);
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    mk = (MDB_val){4, prefix};
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        if (mk.mv_size < 4 || memcmp(mk.mv_data, prefix, 4) != 0)
+            break;
+        if ((rc = fn(&mk, &mv, ctx)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+/* A merge of computed rows (sorted) against the stored ones (in key order). */
+typedef struct merge {
+    checker *c;
+    int agg;
+    uint32_t user;
+    const void *rows;
+    size_t n, next;
+} merge;
+
+static void differs(merge *m, const char *what, int64_t key)
+{
+    eng_report_finding(&m->c->r[m->agg], "user %u: %s %lld %s", m->user,
+                       agg_names[m->agg] + 10, (long long)key, what);
+}
+
+/* Computed rows before @p key are missing from the store. */
+static void missing_before(merge *m, int64_t key, int64_t (*key_of)(const void *row, size_t i))
+{
+    while (m->next < m->n && key_of(m->rows, m->next) < key) {
+        m->c->r[m->agg].checked++;
+        differs(m, "is missing", key_of(m->rows, m->next));
+        m->next++;
+    }
+}
+
+static int64_t daily_key(const void *rows, size_t i)
+{
+    return ((const qs_daily_row *)rows)[i].day;
+}
+
+static int merge_daily(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    merge *m = ctx;
+    int32_t day;
+    eng_daily d;
+    int rc = eng_daily_decode(k, v, &day, &d);
+    if (rc)
+        return rc;
+    missing_before(m, day, daily_key);
+    const qs_daily_row *want = m->next < m->n ? &((const qs_daily_row *)m->rows)[m->next] : NULL;
+    m->c->r[m->agg].checked++;
+    if (!want || want->day != day) {
+        differs(m, "is stored but has no answers", day);
+        return 0;
+    }
+    if (want->answers != d.answers || want->correct != d.correct || want->time_ms != d.time_ms)
+        differs(m, "has other counts than its answers", day);
+    m->next++;
+    return 0;
+}
+
+typedef struct progress_row {
+    uint32_t topic;
+    eng_progress p;
+} progress_row;
+
+static int64_t progress_key(const void *rows, size_t i)
+{
+    return ((const progress_row *)rows)[i].topic;
+}
+
+static int merge_progress(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    merge *m = ctx;
+    uint32_t topic;
+    eng_progress p;
+    int rc = eng_progress_decode(k, v, &topic, &p);
+    if (rc)
+        return rc;
+    missing_before(m, topic, progress_key);
+    const progress_row *want = m->next < m->n ? &((const progress_row *)m->rows)[m->next] : NULL;
+    m->c->r[m->agg].checked++;
+    if (!want || want->topic != topic) {
+        differs(m, "is stored but has no answers", topic);
+        return 0;
+    }
+    if (want->p.attempts != p.attempts || want->p.correct != p.correct ||
+        want->p.last_at != p.last_at)
+        differs(m, "has other counts than its answers", topic);
+    m->next++;
+    return 0;
+}
+
+typedef struct uq_row {
+    uint32_t question;
+    qs_user_question s;
+} uq_row;
+
+static int64_t uq_key(const void *rows, size_t i)
+{
+    return ((const uq_row *)rows)[i].question;
+}
+
+static int merge_uq(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    merge *m = ctx;
+    qs_user_question s;
+    if (eng_key_check(k, 8, "uq"))
+        return QS_CORRUPT;
+    uint32_t question = eng_get32((const uint8_t *)k->mv_data + 4);
+    int rc = eng_uq_get(m->c->txn, m->user, question, &s);
+    if (rc)
+        return rc;
+    if (s.attempts == 0)
+        return 0;   /* a review mark alone */
+    missing_before(m, question, uq_key);
+    const uq_row *want = m->next < m->n ? &((const uq_row *)m->rows)[m->next] : NULL;
+    m->c->r[m->agg].checked++;
+    if (!want || want->question != question) {
+        differs(m, "is stored but has no answers", question);
+        return 0;
+    }
+    if (want->s.attempts != s.attempts || want->s.last_correct != s.last_correct ||
+        want->s.last_at != s.last_at)
+        differs(m, "has other counts than its answers", question);
+    m->next++;
+    return 0;
+}
+
+static int64_t idaily_key(const void *rows, size_t i)
+{
+    const qs_interaction_day *d = &((const qs_interaction_day *)rows)[i];
+    return (int64_t)d->day * 256 + d->action;
+}
+
+static int merge_idaily(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    merge *m = ctx;
+    qs_interaction_day d;
+    int rc = eng_idaily_decode(k, v, &d);
+    if (rc)
+        return rc;
+    int64_t key = (int64_t)d.day * 256 + d.action;
+    missing_before(m, key, idaily_key);
+    const qs_interaction_day *want =
+        m->next < m->n ? &((const qs_interaction_day *)m->rows)[m->next] : NULL;
+    m->c->r[m->agg].checked++;
+    if (!want || idaily_key(want, 0) != key) {
+        differs(m, "(day * 256 + action) is stored but has no interactions", key);
+        return 0;
+    }
+    if (want->count != d.count)
+        differs(m, "(day * 256 + action) has another count than its interactions", key);
+    m->next++;
+    return 0;
+}
+
+/* Compare the sorted @p rows with the stored ones of @p db for @p user. */
+static int compare_rows(checker *c, int agg, eng_db db, uint32_t user, const void *rows,
+                        size_t n, int (*fn)(const MDB_val *, const MDB_val *, void *),
+                        int64_t (*key_of)(const void *, size_t))
+{
+    merge m = {c, agg, user, rows, n, 0};
+    int rc = stored_rows(c->txn, db, user, fn, &m);
+    if (rc == QS_CORRUPT) {   /* the record check names it; the rest is unknown */
+        eng_report_finding(&c->r[agg], "user %u: %s", user, qs_errmsg());
+        return 0;
+    }
+    missing_before(&m, INT64_MAX, key_of);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ one user */
+
+static int by_topic(const void *pa, const void *pb)
+{
+    const eng_answer *a = pa, *b = pb;
+    return (a->topic > b->topic) - (a->topic < b->topic);
+}
+
+static int by_question_then_time(const void *pa, const void *pb)
+{
+    const eng_answer *a = pa, *b = pb;
+    if (a->question != b->question)
+        return a->question < b->question ? -1 : 1;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+static int by_day_action(const void *pa, const void *pb)
+{
+    int64_t a = idaily_key(pa, 0), b = idaily_key(pb, 0);
+    return (a > b) - (a < b);
+}
+
+/* The daily rows and the summary of answers in time order. */
+static int daily_and_summary(const eng_answer *as, size_t n, vec *days, eng_usum *s)
+{
+    uint32_t run = 0;
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        const eng_answer *a = &as[i];
+        int32_t day = eng_day(a->created_at);
+        qs_daily_row *d = days->n ? &((qs_daily_row *)days->p)[days->n - 1] : NULL;
+        if (!d || d->day != day) {
+            run = d && day == d->day + 1 ? run + 1 : 1;
+            if (run > s->best)
+                s->best = run;
+            if (!(d = vec_push(days)))
+                return no_memory();
+            *d = (qs_daily_row){day, 0, 0, 0};
+        }
+        d->answers++;
+        d->correct += a->correct;
+        d->time_ms += a->time_ms;
+        s->answered++;
+        s->correct += a->correct;
+        s->time_ms += a->time_ms;
+    }
+    s->streak = run;
+    if (n) {
+        s->first_at = as[0].created_at;
+        s->last_at = as[n - 1].created_at;
+    }
+    return 0;
+}
+
+static void check_summary(checker *c, uint32_t user, const eng_usum *want)
+{
+    eng_usum s;
+    qs_check_report *r = &c->r[AGG_USUM];
+    int rc = eng_usum_get(c->txn, user, &s);
+    r->checked++;
+    if (rc == QS_CORRUPT)
+        eng_report_finding(r, "user %u: %s", user, qs_errmsg());
+    else if (s.answered != want->answered || s.correct != want->correct ||
+             s.time_ms != want->time_ms || s.streak != want->streak || s.best != want->best ||
+             (want->answered && (s.first_at != want->first_at || s.last_at != want->last_at)))
+        eng_report_finding(r, "user %u: summary says %u answered, %u correct, streak %u/%u; "
+                              "the answers %u, %u, %u/%u",
+                           user, s.answered, s.correct, s.streak, s.best, want->answered,
+                           want->correct, want->streak, want->best);
+}
+
+/* Progress rows per topic and user-question rows; the question totals too. */
+static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progress, vec *uq)
+{
+    qsort(as, n, sizeof *as, by_topic);
+    for (size_t i = 0; i < n; i++) {
+        if (as[i].topic == 0)
+            continue;
+        progress_row *p = progress->n ? &((progress_row *)progress->p)[progress->n - 1] : NULL;
+        if (!p || p->topic != as[i].topic) {
+            if (!(p = vec_push(progress)))
+                return no_memory();
+            *p = (progress_row){as[i].topic, {0, 0, as[i].created_at}};
+        }
+        p->p.attempts++;
+        p->p.correct += as[i].correct;
+        if (as[i].created_at > p->p.last_at)
+            p->p.last_at = as[i].created_at;
+    }
+    qsort(as, n, sizeof *as, by_question_then_time);
+    for (size_t i = 0; i < n; i++) {
+        const eng_answer *a = &as[i];
+        uq_row *q = uq->n ? &((uq_row *)uq->p)[uq->n - 1] : NULL;
+        if (!q || q->question != a->question) {
+            if (!(q = vec_push(uq)))
+                return no_memory();
+            *q = (uq_row){a->question, {0, 0, 0, 0}};
+        }
+        q->s.attempts++;
+        q->s.last_correct = a->correct;   /* the last in (created_at, id) order */
+        q->s.last_at = a->created_at;
+        if (a->question >= c->n_questions) {
+            size_t cap = (size_t)a->question * 2 + 16;
+            question_totals *t = realloc(c->questions, cap * sizeof *t);
+            if (!t)
+                return no_memory();
+            memset(t + c->n_questions, 0, (cap - c->n_questions) * sizeof *t);
+            c->questions = t;
+            c->n_questions = cap;
+        }
+        question_totals *t = &c->questions[a->question];
+        t->attempts++;
+        t->correct += a->correct;
+        t->users += q->s.attempts == 1;
+        t->score_sum += a->score;
+        t->time_sum += a->time_ms;
+    }
+    return 0;
+}
+
+static int check_user_answers(checker *c, uint32_t user)
+{
+    vec days = {.size = sizeof(qs_daily_row)}, progress = {.size = sizeof(progress_row)},
+        uq = {.size = sizeof(uq_row)};
+    eng_usum want;
+    user_rows *u = &c->u;
+    u->answers.n = 0;
+    int rc = user_rows_each(c->txn, ENG_T_ANSWER, user, keep_answer, &u->answers);
+    if (!rc)
+        rc = daily_and_summary(u->answers.p, u->answers.n, &days, &want);
+    if (!rc)
+        rc = topics_and_questions(c, u->answers.p, u->answers.n, &progress, &uq);
+    if (!rc) {
+        check_summary(c, user, &want);
+        rc = compare_rows(c, AGG_UDAILY, ENG_UDAILY, user, days.p, days.n, merge_daily,
+                          daily_key);
+    }
+    if (!rc)
+        rc = compare_rows(c, AGG_PROGRESS, ENG_PROGRESS, user, progress.p, progress.n,
+                          merge_progress, progress_key);
+    if (!rc)
+        rc = compare_rows(c, AGG_UQ, ENG_UQ, user, uq.p, uq.n, merge_uq, uq_key);
+    free(days.p);
+    free(progress.p);
+    free(uq.p);
+    return rc;
+}
+
+static int check_user_events(checker *c, uint32_t user)
+{
+    vec *ev = &c->u.events;
+    ev->n = 0;
+    int rc = user_rows_each(c->txn, ENG_T_INTERACTION, user, keep_event, ev);
+    if (rc)
+        return rc;
+    qs_interaction_day *d = ev->p;
+    qsort(d, ev->n, sizeof *d, by_day_action);
+    size_t n = 0;
+    for (size_t i = 0; i < ev->n; i++) {
+        if (n && by_day_action(&d[n - 1], &d[i]) == 0)
+            d[n - 1].count++;
+        else
+            d[n++] = d[i];
+    }
+    return compare_rows(c, AGG_IDAILY, ENG_IDAILY, user, d, n, merge_idaily, idaily_key);
+}
+
+/* ------------------------------------------------------------------ question stats */
+
+/* Answered questions below @p end not met in the stats since @p *next. */
+static void stats_missing(checker *c, uint32_t *next, uint64_t end)
+{
+    for (; *next < c->n_questions && *next < end; (*next)++)
+        if (c->questions[*next].attempts) {
+            c->r[AGG_QSTAT].checked++;
+            eng_report_finding(&c->r[AGG_QSTAT], "question %u: answered but has no stats",
+                               *next);
+        }
+}
+
+static int compare_stats(checker *c, uint32_t q)
+{
+    eng_qstat s;
+    qs_check_report *r = &c->r[AGG_QSTAT];
+    question_totals zero = {0}, *t = q < c->n_questions ? &c->questions[q] : &zero;
+    int rc = eng_qstat_get(c->txn, q, &s);
+    r->checked++;
+    if (rc == QS_CORRUPT) {
+        eng_report_finding(r, "%s", qs_errmsg());
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (t->attempts != s.attempts || t->correct != s.correct || t->users != s.users ||
+        t->score_sum != s.score_sum || t->time_sum != s.time_sum)
+        eng_report_finding(r, "question %u: stats say %u attempts, %u correct, %u users; "
+                              "its answers %u, %u, %u",
+                           q, s.attempts, s.correct, s.users, t->attempts, t->correct, t->users);
+    return 0;
+}
+
+static int check_question_stats(checker *c)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    uint32_t next = 0;
+    int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QSTAT), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "qstat");
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        if (mk.mv_size != 4)
+            continue;   /* the record check reports it */
+        uint32_t q = eng_get32(mk.mv_data);
+        stats_missing(c, &next, q);
+        if ((rc = compare_stats(c, q)) != 0)
+            break;
+        next = q + 1;
+    }
+    mdb_cursor_close(cur);
+    stats_missing(c, &next, UINT64_MAX);
+    return eng_walk_rc(rc, "qstat");
+}
+
+/* ------------------------------------------------------------------ the check */
+
+static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker *c)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_USER), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "user");
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
+        if (mk.mv_size == 4 && (rc = fn(c, eng_get32(mk.mv_data))) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "user");
+}
+
+static int check_user(checker *c, uint32_t user)
+{
+    int rc = 0;
+    if (c->answers_kept)
+        rc = check_user_answers(c, user);
+    if (!rc && c->interactions_kept)
+        rc = check_user_events(c, user);
+    return rc;
+}
+
+/* Whether every bucket of @p table is still there to recompute from; else a note. */
+static int recomputable(qs_txn *txn, eng_table table, qs_check_report *r, int *kept)
+{
+    int64_t end;
+    int rc = eng_expired_end(txn, table, &end);
+    *kept = !rc && end == ENG_TIME_MIN;
+    if (!rc && !*kept)
+        snprintf(r->first_finding, sizeof r->first_finding,
+                 "not recomputed: retention dropped the %s before %lld",
+                 table == ENG_T_ANSWER ? "answers" : "interactions", (long long)end);
+    return rc;
+}
+
+int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
+{
+    qs_check_report r[AGG_COUNT];
+    checker c = {txn, r, 0, 0, NULL, 0, {{.size = sizeof(eng_answer)},
+                                         {.size = sizeof(qs_interaction_day)}}};
+    for (int i = 0; i < AGG_COUNT; i++)
+        eng_report_init(&r[i], agg_names[i]);
+    int rc = recomputable(txn, ENG_T_INTERACTION, &r[AGG_IDAILY], &c.interactions_kept);
+    for (int i = 0; !rc && i < AGG_IDAILY; i++)
+        rc = recomputable(txn, ENG_T_ANSWER, &r[i], &c.answers_kept);
+    if (!rc)
+        rc = each_user(txn, check_user, &c);
+    if (!rc && c.answers_kept)
+        rc = check_question_stats(&c);
+    free(c.questions);
+    free(c.u.answers.p);
+    free(c.u.events.p);
+    for (size_t i = 0; i < AGG_COUNT && i < cap; i++)
+        rows[i] = r[i];
+    *n = AGG_COUNT;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ repair */
+
+static int empty_db(qs_txn *txn, eng_db db)
+{
+    int rc = mdb_drop(eng_mdb(txn), eng_dbi(txn, db), 0);
+    return rc ? eng_mdb_rc(rc, "empty", eng_db_name(db)) : 0;
+}
+
+/* The review marks, to put back after the user-question rows are recomputed. */
+typedef struct mark {
+    uint32_t user, question;
+    uint8_t marked;
+} mark;
+
+static int save_mark(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    qs_user_question s;
+    mark *m;
+    if (k->mv_size != 8)
+        return 0;
+    uint32_t user = eng_get32(k->mv_data), question = eng_get32((const uint8_t *)k->mv_data + 4);
+    eng_key key;
+    eng_rbuf r;
+    ek_reset(&key);
+    ek_bytes(&key, k->mv_data, 8);
+    if (eng_rec_open(&key, v->mv_data, v->mv_size, &r))
+        return 0;   /* a damaged row's mark is lost; its attempts are recomputed */
+    s.attempts = rb_u32(&r);
+    s.last_correct = rb_u8(&r);
+    s.marked = rb_u8(&r);
+    rb_time(&r);
+    if (!rb_done(&r))
+        return 0;
+    if (!(m = vec_push(ctx)))
+        return no_memory();
+    *m = (mark){user, question, s.marked};
+    return 0;
+}
+
+static int each_entry(qs_txn *txn, eng_db db,
+                      int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
+        if ((rc = fn(&mk, &mv, ctx)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+static int restore_marks(qs_txn *txn, const vec *marks)
+{
+    const mark *m = marks->p;
+    for (size_t i = 0; i < marks->n; i++) {
+        qs_user_question s;
+        int rc = eng_uq_get(txn, m[i].user, m[i].question, &s);
+        if (rc && rc != QS_NOTFOUND)
+            return rc;
+        if (rc == 0 && s.marked == m[i].marked)
+            continue;
+        if (rc == QS_NOTFOUND && !m[i].marked)
+            continue;
+        s.marked = m[i].marked;
+        if ((rc = eng_uq_put(txn, m[i].user, m[i].question, &s)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int replay_answer(const eng_row *row, void *ctx)
+{
+    return idx_apply_answer(ctx, &row->a);
+}
+
+static int replay_event(const eng_row *row, void *ctx)
+{
+    return eng_idaily_add(ctx, row->i.user, eng_day(row->i.created_at), row->i.action);
+}
+
+/* Every row of @p table, bucket by bucket in time order, to @p fn. */
+static int replay(qs_txn *txn, eng_table table, int (*fn)(const eng_row *row, void *ctx))
+{
+    eng_bucket_iter it;
+    int rc = eng_bucket_iter_open(&it, txn, table, ENG_TIME_MIN, ENG_TIME_MAX, 0);
+    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
+        eng_rows c;
+        eng_row row;
+        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, NULL, 0)) == 0)
+            while ((rc = eng_rows_next(&c, &row)) == 0 && (rc = fn(&row, txn)) == 0)
+                ;
+        eng_rows_close(&c);
+        if (rc == QS_NOTFOUND)
+            rc = 0;
+    }
+    eng_bucket_iter_close(&it);
+    return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+/* The answer aggregates from nothing: emptied, the indexes rebuilt on them, then
+ * every answer applied in time order; review marks put back. Time order matters
+ * within a user only, and buckets come in time order. */
+static int recompute_answer_aggregates(qs_txn *txn)
+{
+    static const eng_db derived[] = {ENG_QSTAT, ENG_USUM, ENG_UDAILY, ENG_PROGRESS, ENG_UQ};
+    vec marks = {.size = sizeof(mark)};
+    int rc = each_entry(txn, ENG_UQ, save_mark, &marks);
+    for (size_t i = 0; !rc && i < sizeof derived / sizeof derived[0]; i++)
+        rc = empty_db(txn, derived[i]);
+    if (!rc)
+        rc = idx_rebuild(txn);
+    if (!rc)
+        rc = replay(txn, ENG_T_ANSWER, replay_answer);
+    if (!rc)
+        rc = restore_marks(txn, &marks);
+    free(marks.p);
+    return rc;
+}
+
+int idx_repair_aggregates(qs_txn *txn)
+{
+    int answers_kept, events_kept, rc;
+    qs_check_report note;
+    if ((rc = recomputable(txn, ENG_T_ANSWER, &note, &answers_kept)) != 0 ||
+        (rc = recomputable(txn, ENG_T_INTERACTION, &note, &events_kept)) != 0)
+        return rc;
+    rc = answers_kept ? recompute_answer_aggregates(txn) : idx_rebuild(txn);
+    if (!rc && events_kept && (rc = empty_db(txn, ENG_IDAILY)) == 0)
+        rc = replay(txn, ENG_T_INTERACTION, replay_event);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
