@@ -75,6 +75,26 @@ typedef struct bk_draw_args {
     int64_t created_at;
 } bk_draw_args;
 
+/* A position in a user's history: the row (created_at, answer id) a page resumes after. */
+typedef struct bk_position {
+    int64_t created_at;
+    uint64_t answer_id;
+} bk_position;
+
+/* What one table of the common schema takes on disk: its rows, its own pages and each
+ * of its indexes' pages (every B-tree the table owns), in bytes. */
+#define BK_MAX_INDEXES 8
+typedef struct bk_table_space {
+    uint64_t rows;
+    uint64_t table_bytes;
+    unsigned n_indexes;
+    struct {
+        char name[64];
+        uint64_t bytes;
+    } indexes[BK_MAX_INDEXES];
+    const char *method;    /* how the pages were counted, for the report */
+} bk_table_space;
+
 typedef struct backend backend;
 
 typedef struct backend_ops {
@@ -138,6 +158,16 @@ typedef struct backend_ops {
      * draws from every question; the bench measures the other kinds where they are
      * implemented). */
     int draws_only;
+
+    /* Optional (NULL when the backend lacks them); qs-seal uses them. */
+
+    /* One history page in its own read transaction: the 20 answers that follow
+     * @p after by (created_at desc, answer id desc), or the 20 newest when @p after is
+     * NULL; rows appended as history appends them. */
+    int (*history_page)(backend *be, uint32_t user, const bk_position *after, bk_result *out);
+    /* The space @p table (a table of the common schema: "answer", "interaction")
+     * takes, read in one transaction. */
+    int (*table_space)(backend *be, const char *table, bk_table_space *out);
 } backend_ops;
 
 struct backend {
@@ -149,8 +179,8 @@ struct backend {
 /* Record a failure reason in be->err; returns -1. */
 int bk_fail(backend *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The backends. NULL ops functions are not allowed (but clone): a backend implements
- * them all. bk_sqlite_ops draws tests with ORDER BY RANDOM(), as platforms do;
+/* The backends. NULL ops functions are not allowed (but clone and the optional ones):
+ * a backend implements them all. bk_sqlite_ops draws tests with ORDER BY RANDOM(), as platforms do;
  * bk_sqlite_pool_ops is the same store drawing from precomputed pool tables. */
 extern const backend_ops bk_quizstore_ops;
 extern const backend_ops bk_sqlite_ops;
