@@ -852,14 +852,18 @@ int qs_repair(qs_txn *txn);
 /** Write a consistent, compacted copy of the store, as of one snapshot, into directory
  *  @p dir (created if missing; it must hold no backup) while other transactions go
  *  on: data.mdb (or data.mdb.zst) and MANIFEST, a text file listing each file's size
- *  and xxh3-64 hash and the store's format. @return 0, QS_INVALID, QS_EXISTS (dir
- *  holds a backup), errno (ENOSPC, EACCES, ...). Any thread. */
+ *  and xxh3-64 hash and the store's format. A backup without its MANIFEST (a failed
+ *  one) is never complete. @return 0, QS_INVALID, QS_EXISTS (dir holds a backup or a
+ *  data file), QS_READERS_FULL, QS_CORRUPT (the copy found the store damaged), errno
+ *  (ENOENT: no parent directory, ENOSPC, EFBIG, EACCES, ...). Any thread. */
 int qs_backup(qs_env *env, const char *dir, unsigned flags);
 
 /** Restore the backup in @p backup_dir into @p store_dir (created if missing; it must
- *  hold no store), after checking every file against the manifest.
- *  @return 0, QS_CORRUPT (a file does not match the manifest, naming it), QS_EXISTS
- *          (store_dir holds a store), QS_INVALID, errno. */
+ *  hold no store), after checking every file against the manifest: a damaged backup
+ *  writes nothing.
+ *  @return 0, QS_CORRUPT (a file does not match the manifest, naming it), QS_FORMAT
+ *          (written by a newer library), QS_EXISTS (store_dir holds a store),
+ *          QS_INVALID, errno (ENOENT: no MANIFEST). */
 int qs_restore(const char *backup_dir, const char *store_dir);
 /** @} */
 

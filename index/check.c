@@ -376,6 +376,8 @@ static void check_summary(checker *c, uint32_t user, const eng_usum *want)
 /* Progress rows per topic and user-question rows; the question totals too. */
 static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progress, vec *uq)
 {
+    if (n == 0)
+        return 0;
     qsort(as, n, sizeof *as, by_topic);
     for (size_t i = 0; i < n; i++) {
         if (as[i].topic == 0)
@@ -458,7 +460,8 @@ static int check_user_events(checker *c, uint32_t user)
     if (rc)
         return rc;
     qs_interaction_day *d = ev->p;
-    qsort(d, ev->n, sizeof *d, by_day_action);
+    if (ev->n)
+        qsort(d, ev->n, sizeof *d, by_day_action);
     size_t n = 0;
     for (size_t i = 0; i < ev->n; i++) {
         if (n && by_day_action(&d[n - 1], &d[i]) == 0)

@@ -116,6 +116,8 @@ int cmd_stats(int argc, char **argv);
 int cmd_pools(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_buckets(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
 extern const char import_usage[];
@@ -124,6 +126,8 @@ extern const char stats_usage[];
 extern const char pools_usage[];
 extern const char index_usage[];
 extern const char buckets_usage[];
+extern const char backup_usage[];
+extern const char restore_usage[];
 extern const char check_usage[];
 
 #endif /* QS_CLI_H */

@@ -3,8 +3,8 @@
  *   quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]
  *
  * Dispatches to one file per subcommand (import.c, get.c, stats.c, index_cmd.c for
- * pools and index, buckets.c) and holds what they share: the store options and opening
- * the store.
+ * pools and index, buckets.c, backup.c for backup and restore) and holds what they
+ * share: the store options and opening the store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +30,8 @@ static const char main_usage[] =
     "  check              the whole store's integrity; --repair rebuilds derived data\n"
     "  buckets ACTION     the time buckets of answers and interactions: list, seal,\n"
     "                     expire, policy\n"
+    "  backup DIR         a consistent, compacted copy of the store while in use\n"
+    "  restore BACKUP DIR check a backup and write it as a new store in DIR\n"
     "  help [COMMAND]     this text, or a command's options\n"
     "\n"
     "common options (before or after COMMAND):\n" COMMON_OPTIONS_HELP;
@@ -47,6 +49,8 @@ static const command commands[] = {
     {"pools", cmd_pools, pools_usage},
     {"index", cmd_index, index_usage},
     {"buckets", cmd_buckets, buckets_usage},
+    {"backup", cmd_backup, backup_usage},
+    {"restore", cmd_restore, restore_usage},
     {"check", cmd_check, check_usage},
 };
 
