@@ -124,8 +124,9 @@ typedef enum qs_period {
 
 /** Options for qs_env_open(). Initialise with qs_options_init(), then change fields. */
 typedef struct qs_options {
-    uint64_t map_size;          /**< largest size the store may grow to, bytes (64 GiB); the
-                                     file grows as needed, this is address space */
+    uint64_t map_size;          /**< largest size the store may grow to, bytes (64 GiB),
+                                     at least 1 MiB; the file grows as needed, this is
+                                     address space */
     unsigned max_readers;       /**< concurrent read transactions, all processes (126) */
     qs_durability durability;   /**< QS_SYNC_DURABLE */
     unsigned sync_interval_ms;  /**< flush interval for QS_SYNC_PERIODIC (1000) */
@@ -148,8 +149,9 @@ void qs_options_init(qs_options *opts);
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure
- *  @return 0, QS_FORMAT (newer on-disk format), QS_INVALID, QS_CORRUPT, or errno
- *          (ENOENT: no such directory, EACCES, ...).
+ *  @return 0, QS_FORMAT (newer on-disk format), QS_INVALID, QS_CORRUPT,
+ *          QS_READERS_FULL (opening reads the bucket registry), or errno (ENOENT: no
+ *          such directory, EACCES, ...).
  *  Call once per store per process. */
 int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
 
@@ -189,9 +191,10 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
  *          or errno. */
 int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
 
-/** Commit and free @p txn. On any return the handle is gone.
- *  @return 0, QS_MAP_FULL, ENOSPC (disk full: nothing of this transaction is kept,
- *          everything committed before is intact), or errno. */
+/** Commit and free @p txn. On any return the handle is gone. On failure nothing of
+ *  this transaction is kept and everything committed before is intact.
+ *  @return 0, QS_MAP_FULL, ENOSPC (the disk is full), EFBIG (the store file may not
+ *          grow: RLIMIT_FSIZE), or errno (EIO: a write failed). */
 int qs_txn_commit(qs_txn *txn);
 
 /** Abandon @p txn and everything it wrote; free the handle. NULL is a no-op. */
@@ -206,7 +209,8 @@ void qs_txn_abort(qs_txn *txn);
 int qs_txn_savepoint(qs_txn *parent, qs_txn **child);
 
 /** Release a read-only transaction's snapshot but keep the handle for qs_txn_renew():
- *  cheaper than abort + begin for a reader that runs many short reads. */
+ *  cheaper than abort + begin for a reader that runs many short reads. The handle
+ *  keeps its reader slot (qs_options.max_readers) until it is aborted. */
 void qs_txn_reset(qs_txn *txn);
 
 /** Take a new snapshot on a read-only transaction that was reset.
@@ -541,7 +545,9 @@ typedef struct qs_answer {
  *          time, created_at out of range, status, chosen beyond the options, user
  *          not the test's, question not in a closed test's list, QS_GRADE without a
  *          choice on an answer that is not SKIPPED, a SKIPPED answer marked correct);
- *          QS_READONLY, QS_MAP_FULL. Write transaction. */
+ *          QS_READONLY, QS_MAP_FULL, QS_DBS_FULL (its period needs a new bucket past
+ *          the store's limit of about 4,000 databases; retention frees them).
+ *          Write transaction. */
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
 
 /** Read the answer to (test, question). @return 0, QS_NOTFOUND (none, or its bucket
@@ -573,7 +579,7 @@ typedef struct qs_interaction {
  *  @return 0, QS_EXISTS (that very event is stored), QS_EXPIRED (created_at falls in a
  *          period retention dropped: nothing changes, so that a re-import of an old
  *          log counts nothing twice), QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE,
- *          QS_READONLY. */
+ *          QS_READONLY, QS_MAP_FULL, QS_DBS_FULL (as qs_answer_submit()). */
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
 
 /** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.

@@ -25,7 +25,10 @@
 #include "engine_int.h"
 #include "rows.h"
 
-#define SEAL_LEVEL 9                  /* zstd level: sealing is rare, reads unaffected */
+/* zstd level. Writers wait while a bucket seals: against level 9, level 3 sealed a
+ * month of interactions 5.6x faster for 4 % more bytes, and answers 1.8x faster for
+ * the same bytes (qs-seal at S=0.1). */
+#define SEAL_LEVEL 3
 #define SEAL_DICT_CAPACITY (16 * 1024)
 #define SEAL_SAMPLE_BYTES (1024 * 1024)
 #define BLOCK_PAYLOAD_BUDGET 2048     /* payload bytes of one block, about */
@@ -190,7 +193,8 @@ static int decompress(eng_rows *c, uint8_t codec, const uint8_t *z, size_t zn, s
     if (codec == BLOCK_STORED) {
         if (zn != raw_len)
             return QS_CORRUPT;
-        memcpy(c->raw, z, zn);
+        if (zn)
+            memcpy(c->raw, z, zn);
         return 0;
     }
     ZSTD_CCtx *cctx;
@@ -537,6 +541,10 @@ static int registry_count(qs_txn *txn, const eng_bucket *b)
 static int merge_row(const eng_rows *c, const eng_row *row, const eng_key *k, eng_row *out)
 {
     size_t at = 0;
+    if (c->n == 0) {   /* a new block */
+        out[0] = *row;
+        return 0;
+    }
     while (at < c->n) {
         eng_key rk;
         const eng_row *r = &c->block[at];

@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "engine_int.h"
 
@@ -265,6 +268,32 @@ static int merge_into_parent(qs_txn *child)
     return 0;
 }
 
+/* A commit that failed. LMDB reports a write cut short as EIO ("short write,
+ * filesystem full?"); tell a full disk (ENOSPC) and a file at its size limit (EFBIG)
+ * from a real I/O error by looking at both. Nothing of the transaction is kept. */
+static int commit_failed(qs_env *env, int mdb_rc)
+{
+    enum { SLACK = 1 << 20 };   /* a commit writes far less than this past the end */
+    const char *path = "";
+    mdb_env_get_path(env->mdb, &path);
+    if (mdb_rc == EIO) {
+        int fd = -1;
+        struct stat st;
+        struct statvfs vfs;
+        struct rlimit lim;
+        if (mdb_env_get_fd(env->mdb, &fd) == 0 && fstat(fd, &st) == 0 &&
+            getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+            (uint64_t)st.st_size + SLACK > (uint64_t)lim.rlim_cur)
+            return eng_fail(EFBIG, "commit: the store file in %s may not grow past %llu "
+                                   "bytes (RLIMIT_FSIZE); nothing of it was kept",
+                            path, (unsigned long long)lim.rlim_cur);
+        if (fd >= 0 && fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < SLACK)
+            return eng_fail(ENOSPC, "commit: the disk of %s is full; nothing of it was kept",
+                            path);
+    }
+    return eng_mdb_rc(mdb_rc, "commit", path);
+}
+
 /* End a top-level write transaction that opened bucket handles: publish them on
  * success, and let other transactions of the process open handles again. */
 static int end_handle_txn(qs_txn *txn, int commit)
@@ -280,7 +309,7 @@ static int end_handle_txn(qs_txn *txn, int commit)
             if (txn->gen_dirty)
                 __atomic_store_n(&env->handles_gen, txn->gen + 1, __ATOMIC_RELEASE);
         } else {
-            rc = eng_mdb_rc(rc, "commit", NULL);
+            rc = commit_failed(env, rc);
         }
     } else {
         mdb_txn_abort(txn->mdb);
@@ -352,7 +381,7 @@ int qs_txn_commit(qs_txn *txn)
     } else {
         rc = mdb_txn_commit(txn->mdb);
         if (rc)
-            rc = eng_mdb_rc(rc, "commit", NULL);
+            rc = commit_failed(txn->env, rc);
     }
     if (rc == 0 && txn->new_dict) {
         eng_dict_publish(txn->env, txn->new_dict);

@@ -406,13 +406,10 @@ static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progr
         q->s.last_correct = a->correct;   /* the last in (created_at, id) order */
         q->s.last_at = a->created_at;
         if (a->question >= c->n_questions) {
-            size_t cap = (size_t)a->question * 2 + 16;
-            question_totals *t = realloc(c->questions, cap * sizeof *t);
-            if (!t)
-                return no_memory();
-            memset(t + c->n_questions, 0, (cap - c->n_questions) * sizeof *t);
-            c->questions = t;
-            c->n_questions = cap;
+            eng_report_finding(&c->r[AGG_QSTAT], "answer %llu names question %u, which is "
+                                                  "not in the bank",
+                               (unsigned long long)a->id, a->question);
+            continue;
         }
         question_totals *t = &c->questions[a->question];
         t->attempts++;
@@ -531,6 +528,23 @@ static int check_question_stats(checker *c)
 
 /* ------------------------------------------------------------------ the check */
 
+/* Totals for every question id up to the bank's highest. */
+static int question_totals_make(checker *c)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "question");
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return eng_mdb_rc(rc, "read", "question");
+    c->n_questions = rc == 0 && mk.mv_size == 4 ? (size_t)eng_get32(mk.mv_data) + 1 : 0;
+    c->questions = calloc(c->n_questions + 1, sizeof *c->questions);
+    return c->questions ? 0 : no_memory();
+}
+
 static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker *c)
 {
     MDB_cursor *cur;
@@ -579,6 +593,8 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
     int rc = recomputable(txn, ENG_T_INTERACTION, &r[AGG_IDAILY], &c.interactions_kept);
     for (int i = 0; !rc && i < AGG_IDAILY; i++)
         rc = recomputable(txn, ENG_T_ANSWER, &r[i], &c.answers_kept);
+    if (!rc && c.answers_kept)
+        rc = question_totals_make(&c);
     if (!rc)
         rc = each_user(txn, check_user, &c);
     if (!rc && c.answers_kept)

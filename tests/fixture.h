@@ -6,6 +6,8 @@
 #ifndef QS_TESTS_FIXTURE_H
 #define QS_TESTS_FIXTURE_H
 
+#include <stdlib.h>
+
 #include "check.h"
 
 #define FX_DAY_MS 86400000LL
@@ -13,10 +15,24 @@
 /* 2026-01-01T00:00:00Z, the workload's "now". */
 #define FX_T0 1767225600000LL
 
+/* The options of every test store: the defaults, but the map size from
+ * $QS_TEST_MAP_SIZE (bytes) when set: valgrind cannot reserve the default 64 GiB. */
+static inline qs_options fx_options(void)
+{
+    qs_options o;
+    const char *size = getenv("QS_TEST_MAP_SIZE");
+    qs_options_init(&o);
+    if (size && *size)
+        o.map_size = strtoull(size, NULL, 10);
+    return o;
+}
+
+/* Open the store in @p dir with @p opts, or fx_options() when NULL. */
 static inline qs_env *fx_open(const char *dir, const qs_options *opts)
 {
     qs_env *env = NULL;
-    CHECK_RC(qs_env_open(dir, opts, &env), 0);
+    qs_options defaults = fx_options();
+    CHECK_RC(qs_env_open(dir, opts ? opts : &defaults, &env), 0);
     CHECK(env != NULL);
     return env;
 }

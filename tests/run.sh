@@ -7,8 +7,9 @@
 #
 #   tests/run.sh build/release [-v]     -v prints every program's whole output
 #
-# Environment: QS_TEST_TIMEOUT (seconds per program, default 300); the scripts also get
-# QS_GEN=BUILD_DIR/bench/qs-gen.
+# Environment: QS_TEST_TIMEOUT (seconds per program, default 300); QS_TEST_WRAP, a
+# command every test program and every CLI call run under (tests/valgrind.sh sets it);
+# the scripts also get QS_GEN=BUILD_DIR/bench/qs-gen.
 set -u
 
 usage() {
@@ -33,6 +34,14 @@ run_dir=$(mktemp -d "${TMPDIR:-/tmp}/qs-run-XXXXXX")
 trap 'rm -rf "$run_dir"' EXIT
 trap 'exit 130' INT TERM
 out=$run_dir/output
+wrap=${QS_TEST_WRAP:-}
+if [ -n "$wrap" ] && [ -x "$cli" ]; then
+    # the scripts take the CLI as a path: hand them one that runs it wrapped
+    printf '#!/bin/sh\nexec %s %s "$@"\n' "$wrap" "$(cd "$(dirname "$cli")" && pwd)/quizstore" \
+        >"$run_dir/quizstore"
+    chmod +x "$run_dir/quizstore"
+    cli=$run_dir/quizstore
+fi
 
 total_pass=0
 total_fail=0
@@ -80,7 +89,8 @@ run() {
 }
 
 for prog in $(find "$build/tests" -type f -perm -u+x -name '*_test' | sort); do
-    run "${prog#"$build"/tests/}" "$prog" -q
+    # shellcheck disable=SC2086
+    run "${prog#"$build"/tests/}" $wrap "$prog" -q
 done
 
 if [ -x "$cli" ]; then

@@ -166,8 +166,14 @@ qs_env *store_open(const char *cmd, int writable)
     opts.read_only = !writable;
     if (g_store.durability_set)
         opts.durability = g_store.durability;
-    if (g_store.map_size)
-        opts.map_size = g_store.map_size;
+    uint64_t map_size = g_store.map_size;
+    const char *env_size = getenv("QUIZSTORE_MAP_SIZE");
+    if (!map_size && env_size && *env_size && parse_size(env_size, &map_size) != 0) {
+        msg("%s: QUIZSTORE_MAP_SIZE: '%s' is not a size", cmd, env_size);
+        return NULL;
+    }
+    if (map_size)
+        opts.map_size = map_size;
     if (g_store.period_set)
         opts.bucket_period = g_store.period; /* the library keeps a store's own */
 

@@ -434,7 +434,7 @@ TEST(backup_while_writing)
     const char *src = check_tmpdir();
     const char *bak_root = check_tmpdir();
     qs_options opts;
-    qs_options_init(&opts);
+    opts = fx_options();
     opts.durability = QS_SYNC_PERIODIC;
     qs_env *env = fx_open(src, &opts);
     fx_bank b;

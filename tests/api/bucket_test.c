@@ -643,8 +643,9 @@ static void seal_and_kill(const char *dir, unsigned delay_us)
     if (pid == 0) {
         qs_env *env;
         qs_txn *txn;
+        qs_options o = fx_options();
         close(ready[0]);
-        if (qs_env_open(dir, NULL, &env) || qs_txn_begin(env, 0, &txn))
+        if (qs_env_open(dir, &o, &env) || qs_txn_begin(env, 0, &txn))
             _exit(2);
         if (write(ready[1], "s", 1) != 1)
             _exit(2);

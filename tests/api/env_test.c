@@ -164,7 +164,7 @@ TEST(periodic_durability_keeps_commits)
     qs_txn *txn;
     uint64_t id = 0;
 
-    qs_options_init(&o);
+    o = fx_options();
     o.durability = QS_SYNC_PERIODIC;
     o.sync_interval_ms = 20;
     env = fx_open(dir, &o);
@@ -195,7 +195,7 @@ TEST(read_only_env_refuses_writers)
     fx_bank_build(env, &b);
     qs_env_close(env);
 
-    qs_options_init(&o);
+    o = fx_options();
     o.read_only = 1;
     env = fx_open(dir, &o);
     CHECK_RC(qs_txn_begin(env, 0, &txn), QS_READONLY);
@@ -277,7 +277,7 @@ TEST(bucket_period_is_fixed_at_creation)
     qs_txn *txn;
 
     month = fx_open(dir_month, NULL);
-    qs_options_init(&o);
+    o = fx_options();
     o.bucket_period = QS_PERIOD_DAY;
     day = fx_open(dir_day, &o);
     fx_bank_build(month, &bm);
@@ -292,7 +292,7 @@ TEST(bucket_period_is_fixed_at_creation)
     qs_env_close(day);
 
     /* Reopening with another period keeps the stored one. */
-    qs_options_init(&o);
+    o = fx_options();
     o.bucket_period = QS_PERIOD_MONTH;
     day = fx_open(dir_day, &o);
     n_day_before = db_count(day);
@@ -330,7 +330,7 @@ TEST(map_full_leaves_store_consistent)
     int rc = 0, puts = 0;
     uint64_t id;
 
-    qs_options_init(&o);
+    o = fx_options();
     o.map_size = 2u << 20;
     env = fx_open(dir, &o);
     fx_bank_build(env, &b);
@@ -470,7 +470,8 @@ static void keeper_main(const char *dir, int ready_fd, int hold_fd)
     qs_env *env = NULL;
     char c = 'k';
     close(keeper_hold_write_fd);
-    if (qs_env_open(dir, NULL, &env) != 0)
+    qs_options o = fx_options();
+    if (qs_env_open(dir, &o, &env) != 0)
         _exit(3);
     if (write(ready_fd, &c, 1) != 1)
         _exit(4);
@@ -486,7 +487,8 @@ static void stale_reader_main(const char *dir, int report_fd)
     static reader_pool pool;
     qs_env *env = NULL;
     int got;
-    if (qs_env_open(dir, NULL, &env) != 0)
+    qs_options o = fx_options();
+    if (qs_env_open(dir, &o, &env) != 0)
         _exit(3);
     got = pool_fill(&pool, env);
     if (pool.last_rc != QS_READERS_FULL)

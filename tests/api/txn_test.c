@@ -410,7 +410,7 @@ TEST(read_txn_moves_between_threads)
 TEST(write_map_store_writes_and_refuses_savepoints)
 {
     qs_options o;
-    qs_options_init(&o);
+    o = fx_options();
     o.durability = QS_SYNC_PERIODIC;
     o.write_map = 1;
     const char *dir = check_tmpdir();

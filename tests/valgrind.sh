@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs the whole test suite under valgrind memcheck: every test program and every call
+# of the CLI that the scripts make. Any memory error, or a definite leak, makes the
+# program exit 99, which the runner counts as a failure.
+#
+#   sh tests/valgrind.sh [BUILD_DIR]       (default build/release)
+#
+# Stores are opened with a 1 GiB map: valgrind cannot reserve the default 64 GiB.
+set -u
+build=${1:-build/release}
+QS_TEST_MAP_SIZE=1073741824
+QUIZSTORE_MAP_SIZE=1G
+QS_TEST_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+QS_TEST_TIMEOUT=${QS_TEST_TIMEOUT:-1800}
+export QS_TEST_MAP_SIZE QUIZSTORE_MAP_SIZE QS_TEST_WRAP QS_TEST_TIMEOUT
+exec sh "$(dirname "$0")/run.sh" "$build"
