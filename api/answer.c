@@ -182,41 +182,27 @@ int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
     return rc;
 }
 
-/* Call @p fn on every row of @p table with from <= created_at < to, bucket by bucket. */
-typedef int (*row_fn)(const eng_row *row, void *ctx);
-
-static int scan_rows(qs_txn *txn, eng_table table, int64_t from, int64_t to, row_fn fn,
-                     void *ctx)
-{
-    eng_bucket_iter it;
-    int rc = eng_bucket_iter_open(&it, txn, table, from, to, 0);
-    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
-        eng_rows c;
-        eng_row row;
-        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, NULL, 0)) == 0)
-            while ((rc = eng_rows_next(&c, &row)) == 0)
-                if (row.a.created_at >= from && row.a.created_at < to &&
-                    (rc = fn(&row, ctx)) != 0)
-                    break;
-        eng_rows_close(&c);
-        if (rc == QS_NOTFOUND)
-            rc = 0;
-    }
-    eng_bucket_iter_close(&it);
-    return rc == QS_NOTFOUND ? 0 : rc;
-}
-
-typedef struct answer_scan {
-    qs_answer_fn fn;
+/* A scan's range and callback, for answers or for interactions. */
+typedef struct row_scan {
+    int64_t from, to;
+    qs_answer_fn answer_fn;
+    qs_interaction_fn interaction_fn;
     void *ctx;
-} answer_scan;
+} row_scan;
 
-static int answer_row(const eng_row *row, void *ctx)
+static int scan_row(const eng_row *row, void *ctx)
 {
-    answer_scan *s = ctx;
-    qs_answer a;
-    eng_answer_to_api(&row->a, &a);
-    return s->fn(&a, s->ctx);
+    row_scan *s = ctx;
+    if (row->a.created_at < s->from || row->a.created_at >= s->to)
+        return 0;
+    if (s->answer_fn) {
+        qs_answer a;
+        eng_answer_to_api(&row->a, &a);
+        return s->answer_fn(&a, s->ctx);
+    }
+    qs_interaction ix = {row->i.user, row->i.action, row->i.created_at, row->i.payload,
+                         row->i.payload_len};
+    return s->interaction_fn(&ix, row->i.seq, s->ctx);
 }
 
 int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx)
@@ -226,8 +212,8 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
         return rc;
     if (!fn || from >= to)
         return eng_fail(QS_INVALID, "qs_answer_scan: no callback or empty range");
-    answer_scan s = {fn, ctx};
-    return scan_rows(txn, ENG_T_ANSWER, from, to, answer_row, &s);
+    row_scan s = {from, to, fn, NULL, ctx};
+    return eng_table_each(txn, ENG_T_ANSWER, from, to, NULL, scan_row, &s);
 }
 
 /* ------------------------------------------------------------------ interactions */
@@ -289,19 +275,6 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
     return 0;
 }
 
-typedef struct interaction_scan {
-    qs_interaction_fn fn;
-    void *ctx;
-} interaction_scan;
-
-static int interaction_row(const eng_row *row, void *ctx)
-{
-    interaction_scan *s = ctx;
-    qs_interaction ix = {row->i.user, row->i.action, row->i.created_at, row->i.payload,
-                         row->i.payload_len};
-    return s->fn(&ix, row->i.seq, s->ctx);
-}
-
 int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
                         void *ctx)
 {
@@ -310,8 +283,8 @@ int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn
         return rc;
     if (!fn || from >= to)
         return eng_fail(QS_INVALID, "qs_interaction_scan: no callback or empty range");
-    interaction_scan s = {fn, ctx};
-    return scan_rows(txn, ENG_T_INTERACTION, from, to, interaction_row, &s);
+    row_scan s = {from, to, NULL, fn, ctx};
+    return eng_table_each(txn, ENG_T_INTERACTION, from, to, NULL, scan_row, &s);
 }
 
 int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,

@@ -86,6 +86,17 @@ int eng_rows_seek(eng_rows *c, const eng_key *k, int backward);
 int eng_rows_next(eng_rows *c, eng_row *row);
 void eng_rows_close(eng_rows *c);
 
+/* What an eng_row_fn returns to skip the rest of the bucket (a code of the library's
+ * own range that no call returns). */
+#define ENG_ROWS_NEXT_BUCKET (-30990)
+typedef int (*eng_row_fn)(const eng_row *row, void *ctx);
+/* Every row of @p table in the buckets overlapping [from, to), bucket by bucket in time
+ * order; in each bucket from the first key >= @p seek (NULL: its first row). @p fn
+ * returns 0 to go on, ENG_ROWS_NEXT_BUCKET, or anything else to stop: that is
+ * returned. Rows outside [from, to) in an overlapping bucket are passed too. */
+int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
+                   const eng_key *seek, eng_row_fn fn, void *ctx);
+
 /* The row at exactly (user, created_at, id) in @p b: 0 or QS_NOTFOUND. */
 int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
                  uint64_t id, eng_row *row);

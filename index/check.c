@@ -71,33 +71,29 @@ static int no_memory(void)
 
 /* ------------------------------------------------------------------ gathering */
 
-/* Every row of @p user in the buckets of @p table, in time order, to @p fn. */
-static int user_rows_each(qs_txn *txn, eng_table table, uint32_t user,
-                          int (*fn)(const eng_row *row, void *ctx), void *ctx)
+/* A user's rows gathered from every bucket of a table, in time order. */
+typedef struct gather {
+    uint32_t user;
+    vec *rows;
+} gather;
+
+static int gather_rows(qs_txn *txn, eng_table table, uint32_t user, vec *rows,
+                       eng_row_fn keep)
 {
-    eng_bucket_iter it;
     eng_key prefix;
+    gather g = {user, rows};
     ek_reset(&prefix);
     ek_u32(&prefix, user);
-    int rc = eng_bucket_iter_open(&it, txn, table, ENG_TIME_MIN, ENG_TIME_MAX, 0);
-    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
-        eng_rows c;
-        eng_row row;
-        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, &prefix, 0)) == 0)
-            while ((rc = eng_rows_next(&c, &row)) == 0 && row.a.user == user)
-                if ((rc = fn(&row, ctx)) != 0)
-                    break;
-        eng_rows_close(&c);
-        if (rc == QS_NOTFOUND)
-            rc = 0;
-    }
-    eng_bucket_iter_close(&it);
-    return rc == QS_NOTFOUND ? 0 : rc;
+    rows->n = 0;
+    return eng_table_each(txn, table, ENG_TIME_MIN, ENG_TIME_MAX, &prefix, keep, &g);
 }
 
 static int keep_answer(const eng_row *row, void *ctx)
 {
-    eng_answer *a = vec_push(ctx);
+    gather *g = ctx;
+    if (row->a.user != g->user)
+        return ENG_ROWS_NEXT_BUCKET;
+    eng_answer *a = vec_push(g->rows);
     if (!a)
         return no_memory();
     *a = row->a;
@@ -106,7 +102,10 @@ static int keep_answer(const eng_row *row, void *ctx)
 
 static int keep_event(const eng_row *row, void *ctx)
 {
-    qs_interaction_day *d = vec_push(ctx);
+    gather *g = ctx;
+    if (row->i.user != g->user)
+        return ENG_ROWS_NEXT_BUCKET;
+    qs_interaction_day *d = vec_push(g->rows);
     if (!d)
         return no_memory();
     *d = (qs_interaction_day){eng_day(row->i.created_at), row->i.action, 1};
@@ -427,8 +426,7 @@ static int check_user_answers(checker *c, uint32_t user)
         uq = {.size = sizeof(uq_row)};
     eng_usum want;
     user_rows *u = &c->u;
-    u->answers.n = 0;
-    int rc = user_rows_each(c->txn, ENG_T_ANSWER, user, keep_answer, &u->answers);
+    int rc = gather_rows(c->txn, ENG_T_ANSWER, user, &u->answers, keep_answer);
     if (!rc)
         rc = daily_and_summary(u->answers.p, u->answers.n, &days, &want);
     if (!rc)
@@ -452,8 +450,7 @@ static int check_user_answers(checker *c, uint32_t user)
 static int check_user_events(checker *c, uint32_t user)
 {
     vec *ev = &c->u.events;
-    ev->n = 0;
-    int rc = user_rows_each(c->txn, ENG_T_INTERACTION, user, keep_event, ev);
+    int rc = gather_rows(c->txn, ENG_T_INTERACTION, user, ev, keep_event);
     if (rc)
         return rc;
     qs_interaction_day *d = ev->p;
@@ -693,22 +690,9 @@ static int replay_event(const eng_row *row, void *ctx)
 }
 
 /* Every row of @p table, bucket by bucket in time order, to @p fn. */
-static int replay(qs_txn *txn, eng_table table, int (*fn)(const eng_row *row, void *ctx))
+static int replay(qs_txn *txn, eng_table table, eng_row_fn fn)
 {
-    eng_bucket_iter it;
-    int rc = eng_bucket_iter_open(&it, txn, table, ENG_TIME_MIN, ENG_TIME_MAX, 0);
-    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
-        eng_rows c;
-        eng_row row;
-        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, NULL, 0)) == 0)
-            while ((rc = eng_rows_next(&c, &row)) == 0 && (rc = fn(&row, txn)) == 0)
-                ;
-        eng_rows_close(&c);
-        if (rc == QS_NOTFOUND)
-            rc = 0;
-    }
-    eng_bucket_iter_close(&it);
-    return rc == QS_NOTFOUND ? 0 : rc;
+    return eng_table_each(txn, table, ENG_TIME_MIN, ENG_TIME_MAX, NULL, fn, txn);
 }
 
 /* The answer aggregates from nothing: emptied, the indexes rebuilt on them, then

@@ -249,23 +249,23 @@ typedef union record_buf {
 
 typedef int (*record_fn)(qs_txn *txn, const void *rec, void *ctx);
 
+typedef struct answer_walk {
+    qs_txn *txn;
+    record_fn fn;
+    void *ctx;
+} answer_walk;
+
+static int walk_answer(const eng_row *row, void *ctx)
+{
+    answer_walk *w = ctx;
+    return w->fn(w->txn, &row->a, w->ctx);
+}
+
 /* Call @p fn on every answer, bucket by bucket. */
 static int each_answer(qs_txn *txn, record_fn fn, void *ctx)
 {
-    eng_bucket_iter it;
-    int rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, ENG_TIME_MIN, ENG_TIME_MAX, 0);
-    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
-        eng_rows c;
-        eng_row row;
-        if ((rc = eng_rows_open(&c, txn, &it.b)) == 0 && (rc = eng_rows_seek(&c, NULL, 0)) == 0)
-            while ((rc = eng_rows_next(&c, &row)) == 0 && (rc = fn(txn, &row.a, ctx)) == 0)
-                ;
-        eng_rows_close(&c);
-        if (rc == QS_NOTFOUND)
-            rc = 0;
-    }
-    eng_bucket_iter_close(&it);
-    return rc == QS_NOTFOUND ? 0 : rc;
+    answer_walk w = {txn, fn, ctx};
+    return eng_table_each(txn, ENG_T_ANSWER, ENG_TIME_MIN, ENG_TIME_MAX, NULL, walk_answer, &w);
 }
 
 /* The answer an ans_by_test entry points at, into @p a: 0 or QS_NOTFOUND. An entry

@@ -66,6 +66,64 @@ static inline void fx_commit(qs_txn *txn)
     CHECK_RC(qs_txn_commit(txn), 0);
 }
 
+/* qs_check() in @p txn finds nothing: every record, bucket, index, pool and
+ * aggregate is sound. */
+static inline void fx_check_clean_txn(qs_txn *txn)
+{
+    size_t cap = 128, n = 0;
+    qs_check_report *r = NULL;
+    for (;;) {
+        r = realloc(r, cap * sizeof *r);
+        CHECK(r != NULL);
+        CHECK_RC(qs_check(txn, r, cap, &n), 0);
+        if (n <= cap)
+            break;
+        cap = n;   /* a row per bucket: many buckets */
+    }
+    CHECK(n > 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK_MSG(r[i].findings == 0, "%s: %llu findings: %s", r[i].name,
+                  (unsigned long long)r[i].findings, r[i].first_finding);
+    free(r);
+}
+
+static inline void fx_check_clean(qs_env *env)
+{
+    qs_txn *txn = fx_read(env);
+    fx_check_clean_txn(txn);
+    qs_txn_abort(txn);
+}
+
+static inline int fx_count_answer(const qs_answer *a, void *ctx)
+{
+    (void)a;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static inline int fx_count_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
+{
+    (void)ix;
+    (void)seq;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* The answers and the interactions stored with from <= created_at < to. */
+static inline size_t fx_answers_in(qs_txn *txn, int64_t from, int64_t to)
+{
+    size_t n = 0;
+    CHECK_RC(qs_answer_scan(txn, from, to, fx_count_answer, &n), 0);
+    return n;
+}
+
+static inline size_t fx_interactions_in(qs_txn *txn, int64_t from, int64_t to)
+{
+    size_t n = 0;
+    CHECK_RC(qs_interaction_scan(txn, from, to, fx_count_interaction, &n), 0);
+    return n;
+}
+
 static inline uint32_t fx_taxon(qs_txn *txn, qs_kind kind, const char *ext, const char *name,
                                 uint32_t parent)
 {

@@ -9,7 +9,8 @@
 #
 # Environment: QS_TEST_TIMEOUT (seconds per program, default 300); QS_TEST_WRAP, a
 # command every test program and every CLI call run under (tests/valgrind.sh sets it);
-# the scripts also get QS_GEN=BUILD_DIR/bench/qs-gen.
+# QS_TEST_SCRIPTS=0 runs the test programs only (the CLI scripts are not counted);
+# the scripts get QS_GEN=BUILD_DIR/bench/qs-gen.
 set -u
 
 usage() {
@@ -93,7 +94,9 @@ for prog in $(find "$build/tests" -type f -perm -u+x -name '*_test' | sort); do
     run "${prog#"$build"/tests/}" $wrap "$prog" -q
 done
 
-if [ -x "$cli" ]; then
+if [ "${QS_TEST_SCRIPTS:-1}" = 0 ]; then
+    echo "tools scripts not run (QS_TEST_SCRIPTS=0)"
+elif [ -x "$cli" ]; then
     for script in "$here"/tools/*.sh; do
         [ -f "$script" ] || continue
         run "tools/$(basename "$script")" sh "$script" "$cli"

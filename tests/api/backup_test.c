@@ -260,40 +260,9 @@ static void same_stores(const char *a_dir, const char *b_dir, size_t *dbs, uint6
     raw_end(&b);
 }
 
-static void check_indexes_clean(qs_txn *txn)
-{
-    qs_index_report r[16];
-    size_t n;
-    CHECK_RC(qs_index_verify(txn, r, 16, &n), 0);
-    CHECK(n > 0 && n <= 16);
-    for (size_t i = 0; i < n; i++)
-        CHECK_MSG(r[i].missing == 0 && r[i].extra == 0, "%s: %s", r[i].name,
-                  r[i].first_finding);
-}
-
-static void check_store_clean(qs_txn *txn)
-{
-    qs_check_report r[128];
-    size_t n;
-    CHECK_RC(qs_check(txn, r, 128, &n), 0);
-    CHECK(n > 0 && n <= 128);
-    for (size_t i = 0; i < n; i++)
-        CHECK_MSG(r[i].findings == 0, "%s: %llu findings: %s", r[i].name,
-                  (unsigned long long)r[i].findings, r[i].first_finding);
-}
-
-static int count_answer(const qs_answer *a, void *ctx)
-{
-    (void)a;
-    ++*(uint64_t *)ctx;
-    return 0;
-}
-
 static uint64_t answers_in(qs_txn *txn)
 {
-    uint64_t n = 0;
-    CHECK_RC(qs_answer_scan(txn, 0, FX_T0 + 365 * FX_DAY_MS, count_answer, &n), 0);
-    return n;
+    return fx_answers_in(txn, 0, FX_T0 + 365 * FX_DAY_MS);
 }
 
 /* ------------------------------------------------------------------ round trips */
@@ -334,8 +303,7 @@ static void round_trip(unsigned flags)
     fx_aggregates_read(tb, 1, 1, 1, FX_T0, &fb);
     CHECK(fx_aggregates_equal(&fa, &fb));
     CHECK_EQ(answers_in(tb), 480);
-    check_indexes_clean(tb);
-    check_store_clean(tb);
+    fx_check_clean_txn(tb);
     qs_txn_abort(ta);
     qs_txn_abort(tb);
     qs_env_close(a);
@@ -484,8 +452,7 @@ TEST(backup_while_writing)
         CHECK_RC(qs_dashboard_get(txn, b.users[0], FX_T0, &d0), 0);
         CHECK_RC(qs_dashboard_get(txn, b.users[1], FX_T0, &d1), 0);
         CHECK_EQ(d0.summary.answered + d1.summary.answered, n);
-        check_indexes_clean(txn);
-        check_store_clean(txn);
+        fx_check_clean_txn(txn);
         qs_txn_abort(txn);
         qs_env_close(r);
         overlapped += after[i] - before[i];

@@ -198,21 +198,6 @@ static void put_days(digest *d, qs_txn *txn, uint32_t user)
     }
 }
 
-static int count_answer(const qs_answer *a, void *ctx)
-{
-    (void)a;
-    ++*(size_t *)ctx;
-    return 0;
-}
-
-static int count_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
-{
-    (void)ix;
-    (void)seq;
-    ++*(size_t *)ctx;
-    return 0;
-}
-
 /* Every read of the time-bucketed tables: histories, scans (whole and a window
  * across buckets), each answer by (test, question), interaction days. */
 static void take_digest(log_store *s, digest *d)
@@ -245,18 +230,6 @@ static void check_same(const digest *a, const digest *b)
 {
     CHECK_EQ(a->n, b->n);
     CHECK(a->n == b->n && memcmp(a->b, b->b, a->n) == 0);
-}
-
-static void check_indexes_clean(qs_env *env)
-{
-    qs_index_report r[16];
-    size_t n;
-    qs_txn *txn = fx_read(env);
-    CHECK_RC(qs_index_verify(txn, r, 16, &n), 0);
-    for (size_t i = 0; i < n && i < 16; i++)
-        CHECK_MSG(r[i].missing == 0 && r[i].extra == 0, "%s: %s", r[i].name,
-                  r[i].first_finding);
-    qs_txn_abort(txn);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -332,7 +305,7 @@ TEST(sealing_keeps_every_read)
     }
     CHECK_EQ(rows[0], s.n_answers);
     CHECK_EQ(rows[1], s.n_interactions);
-    check_indexes_clean(s.env);
+    fx_check_clean(s.env);
 
     /* A new process sees the sealed buckets, and the raw databases are gone. */
     qs_env_close(s.env);
@@ -483,16 +456,12 @@ TEST(writes_into_sealed_buckets_stay_sealed)
     CHECK_EQ(rows[0], s.n_answers);
     CHECK_EQ(rows[1], s.n_interactions);
 
-    size_t scanned = 0;
     txn = fx_read(s.env);
-    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, count_interaction, &scanned), 0);
-    CHECK_EQ(scanned, s.n_interactions);
-    scanned = 0;
-    CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, count_answer, &scanned), 0);
-    CHECK_EQ(scanned, s.n_answers);
+    CHECK_EQ(fx_interactions_in(txn, INT64_MIN, INT64_MAX), s.n_interactions);
+    CHECK_EQ(fx_answers_in(txn, INT64_MIN, INT64_MAX), s.n_answers);
     qs_txn_abort(txn);
     check_histories(&s);
-    check_indexes_clean(s.env);
+    fx_check_clean(s.env);
     qs_env_close(s.env);
 }
 
@@ -553,10 +522,8 @@ TEST(retention_drops_only_expired_buckets)
     for (int m = 0; m < 4; m++)
         CHECK(find_bucket(list, n, QS_TABLE_ANSWERS, months[m]) != NULL);
     CHECK_EQ(expire(s.env, FX_T0), 0u);
-    size_t scanned = 0;
     qs_txn *txn = fx_read(s.env);
-    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, OCT_2025, count_interaction, &scanned), 0);
-    CHECK_EQ(scanned, 0u);
+    CHECK_EQ(fx_interactions_in(txn, INT64_MIN, OCT_2025), 0u);
     qs_txn_abort(txn);
 
     /* Answers kept 61 days at 2026-01-01: a period ending exactly at the cutoff,
@@ -595,7 +562,7 @@ TEST(retention_drops_only_expired_buckets)
     CHECK_RC(qs_index_rebuild(txn), 0);
     CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_EXISTS);
     fx_commit(txn);
-    check_indexes_clean(s.env);
+    fx_check_clean(s.env);
 
     qs_env_close(s.env);
     s.env = fx_open(s.dir, NULL);

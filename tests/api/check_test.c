@@ -74,14 +74,6 @@ static uint64_t total_findings(const qs_check_report *rows, size_t n)
     return f;
 }
 
-static void check_clean(qs_env *env)
-{
-    qs_check_report rows[96];
-    size_t n = run_check(env, rows, 96);
-    for (size_t i = 0; i < n; i++)
-        CHECK_MSG(rows[i].findings == 0, "%s: %s", rows[i].name, rows[i].first_finding);
-}
-
 /* What the dashboards and reads show, to compare before damage and after repair. */
 static void snapshot(store *s, char *out, size_t cap)
 {
@@ -205,7 +197,7 @@ TEST(wrong_aggregates_are_found_and_repaired)
     qs_txn *txn = fx_write(s.env);
     CHECK_RC(qs_repair(txn), 0);
     fx_commit(txn);
-    check_clean(s.env);
+    fx_check_clean(s.env);
     snapshot(&s, after, sizeof after);
     CHECK_STR(after, before);   /* review marks included */
     qs_env_close(s.env);
@@ -281,7 +273,7 @@ TEST(after_retention_aggregates_are_not_recomputed)
     txn = fx_write(s.env);
     CHECK_RC(qs_repair(txn), 0);
     fx_commit(txn);
-    check_clean(s.env);
+    fx_check_clean(s.env);
     snapshot(&s, after, sizeof after);
     CHECK_STR(after, before);
     qs_env_close(s.env);

@@ -12,43 +12,6 @@
 
 /* ================================================================== shared helpers */
 
-static void check_indexes_clean(qs_env *env)
-{
-    qs_index_report r[16];
-    size_t n;
-    qs_txn *txn = fx_read(env);
-    CHECK_RC(qs_index_verify(txn, r, 16, &n), 0);
-    CHECK(n <= 16);
-    for (size_t i = 0; i < n; i++)
-        CHECK_MSG(r[i].missing == 0 && r[i].extra == 0, "%s: %s", r[i].name,
-                  r[i].first_finding);
-    qs_txn_abort(txn);
-}
-
-static void check_store_clean(qs_env *env)
-{
-    size_t cap = 512, n;
-    qs_check_report *r = calloc(cap, sizeof *r);
-    qs_txn *txn = fx_read(env);
-    CHECK(r != NULL);
-    CHECK_RC(qs_check(txn, r, cap, &n), 0);
-    if (n > cap) {   /* a row per bucket: many buckets */
-        free(r);
-        r = calloc(cap = n, sizeof *r);
-        CHECK(r != NULL);
-        CHECK_RC(qs_check(txn, r, cap, &n), 0);
-    }
-    qs_txn_abort(txn);
-    for (size_t i = 0; i < n; i++)
-        if (r[i].findings != 0) {
-            fprintf(stdout, "  %s: %llu findings: %s\n", r[i].name,
-                    (unsigned long long)r[i].findings, r[i].first_finding);
-            free(r);
-            CHECK_MSG(0, "qs_check found damage");
-        }
-    free(r);
-}
-
 /* Memory shared with forked children. */
 static void *shared_alloc(size_t size)
 {
@@ -497,8 +460,7 @@ TEST(readers_never_see_torn_aggregates)
                   r->snapshots, r->iterations);
     }
     CHECK(sh->writer.iterations > 100);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
     qs_env_close(env);
     munmap(sh, sizeof *sh);
 }

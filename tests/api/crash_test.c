@@ -30,43 +30,7 @@ static qs_env *open_durable(const char *dir)
     return fx_open(dir, &o);
 }
 
-static void check_indexes_clean(qs_env *env)
-{
-    qs_index_report r[16];
-    size_t n;
-    qs_txn *txn = fx_read(env);
-    CHECK_RC(qs_index_verify(txn, r, 16, &n), 0);
-    CHECK(n <= 16);
-    for (size_t i = 0; i < n; i++)
-        CHECK_MSG(r[i].missing == 0 && r[i].extra == 0, "%s: %s", r[i].name,
-                  r[i].first_finding);
-    qs_txn_abort(txn);
-}
-
 /* qs_check finds nothing: every record decodes, every aggregate recomputes. */
-static void check_store_clean(qs_env *env)
-{
-    size_t cap = 512, n;
-    qs_check_report *r = calloc(cap, sizeof *r);
-    qs_txn *txn = fx_read(env);
-    CHECK(r != NULL);
-    CHECK_RC(qs_check(txn, r, cap, &n), 0);
-    if (n > cap) {   /* a row per bucket: many buckets */
-        free(r);
-        r = calloc(cap = n, sizeof *r);
-        CHECK(r != NULL);
-        CHECK_RC(qs_check(txn, r, cap, &n), 0);
-    }
-    qs_txn_abort(txn);
-    for (size_t i = 0; i < n; i++)
-        if (r[i].findings != 0) {
-            fprintf(stdout, "  %s: %llu findings: %s\n", r[i].name,
-                    (unsigned long long)r[i].findings, r[i].first_finding);
-            free(r);
-            CHECK_MSG(0, "qs_check found damage");
-        }
-    free(r);
-}
 
 /* ---- the killed process's log ------------------------------------------------ */
 
@@ -520,33 +484,14 @@ static void plan_resolve(qs_txn *txn, plan *p)
     }
 }
 
-static int count_answer(const qs_answer *a, void *ctx)
-{
-    (void)a;
-    ++*(size_t *)ctx;
-    return 0;
-}
-
-static int count_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
-{
-    (void)ix;
-    (void)seq;
-    ++*(size_t *)ctx;
-    return 0;
-}
-
 static size_t answers_stored(qs_txn *txn)
 {
-    size_t n = 0;
-    CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, count_answer, &n), 0);
-    return n;
+    return fx_answers_in(txn, INT64_MIN, INT64_MAX);
 }
 
 static size_t interactions_stored(qs_txn *txn)
 {
-    size_t n = 0;
-    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, count_interaction, &n), 0);
-    return n;
+    return fx_interactions_in(txn, INT64_MIN, INT64_MAX);
 }
 
 /* Is the effect of @p o in the store? */
@@ -719,8 +664,7 @@ static void model_check(qs_env *env, const model *m)
     check_answers(txn, m);
     check_aggregates(txn, m);
     qs_txn_abort(txn);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
 }
 
 /* ---- one kill ---------------------------------------------------------------------- */
@@ -1309,8 +1253,7 @@ static void check_after_kill(const bucket_base *b, const char *dir, const log_re
               n % 2 ? " and one in flight" : "");
     check_bucket_reads(txn, b, j);
     qs_txn_abort(txn);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
     qs_env_close(env);
     check_bucket_files(dir, b_state[j]);
     tally->kills++;

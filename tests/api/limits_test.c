@@ -15,54 +15,10 @@
 
 /* ================================================================== shared helpers */
 
-static void check_indexes_clean(qs_env *env)
-{
-    qs_index_report r[16];
-    size_t n;
-    qs_txn *txn = fx_read(env);
-    CHECK_RC(qs_index_verify(txn, r, 16, &n), 0);
-    CHECK(n <= 16);
-    for (size_t i = 0; i < n; i++)
-        CHECK_MSG(r[i].missing == 0 && r[i].extra == 0, "%s: %s", r[i].name,
-                  r[i].first_finding);
-    qs_txn_abort(txn);
-}
-
-static void check_store_clean(qs_env *env)
-{
-    size_t cap = 512, n;
-    qs_check_report *r = calloc(cap, sizeof *r);
-    qs_txn *txn = fx_read(env);
-    CHECK(r != NULL);
-    CHECK_RC(qs_check(txn, r, cap, &n), 0);
-    if (n > cap) {   /* a row per bucket: many buckets */
-        free(r);
-        r = calloc(cap = n, sizeof *r);
-        CHECK(r != NULL);
-        CHECK_RC(qs_check(txn, r, cap, &n), 0);
-    }
-    qs_txn_abort(txn);
-    for (size_t i = 0; i < n; i++)
-        if (r[i].findings != 0) {
-            fprintf(stdout, "  %s: %llu findings: %s\n", r[i].name,
-                    (unsigned long long)r[i].findings, r[i].first_finding);
-            free(r);
-            CHECK_MSG(0, "qs_check found damage");
-        }
-    free(r);
-}
-
 /* A failure's detail names it. */
 static void check_errmsg(void)
 {
     CHECK_MSG(qs_errmsg()[0] != '\0', "a failure left qs_errmsg() empty");
-}
-
-static int count_answer(const qs_answer *a, void *ctx)
-{
-    (void)a;
-    ++*(size_t *)ctx;
-    return 0;
 }
 
 /* ---- answers written until something gives ----------------------------------- */
@@ -177,9 +133,7 @@ static int fill_batch(qs_env *env, fill *f, unsigned size, qs_txn **open_txn)
 static void fill_verify(qs_env *env, const fill *f)
 {
     qs_txn *txn = fx_read(env);
-    size_t n = 0;
-    CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, count_answer, &n), 0);
-    CHECK_EQ(n, f->n_answers);
+    CHECK_EQ(fx_answers_in(txn, INT64_MIN, INT64_MAX), f->n_answers);
     for (size_t i = 0; i < f->n_answers; i++) {
         qs_answer a;
         CHECK_RC(qs_answer_get(txn, f->answers[i].test, f->answers[i].question, &a), 0);
@@ -193,8 +147,7 @@ static void fill_verify(qs_env *env, const fill *f)
     }
     CHECK_EQ(answered, f->n_answers);
     qs_txn_abort(txn);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
 }
 
 /* ================================================================== (a) a full map */
@@ -352,7 +305,7 @@ static disk_report fill_past_file_limit(off_t extra)
     uint64_t test = fx_test(txn, "after-the-limit", user, 1, NULL, 0, FX_T0 - FX_DAY_MS);
     fx_answer(txn, test, f.questions[0], 1, FX_T0 - 1000);
     fx_commit(txn);
-    check_indexes_clean(env);
+    fx_check_clean(env);
     qs_env_close(env);
     disk_report out = *r;
     munmap(r, sizeof *r);
@@ -494,12 +447,9 @@ TEST(bucket_limit_is_a_clear_error)
     size_t n = 0;
     CHECK_RC(qs_bucket_list(txn, NULL, 0, &n), 0);
     CHECK_EQ(n, days);
-    n = 0;
-    CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, count_answer, &n), 0);
-    CHECK_EQ(n, days + 1);
+    CHECK_EQ(fx_answers_in(txn, INT64_MIN, INT64_MAX), days + 1);
     qs_txn_abort(txn);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
     qs_env_close(env);
     munmap(f.answers, FILL_MAX_ANSWERS * sizeof *f.answers);
 }
@@ -625,8 +575,7 @@ TEST(oversized_texts_and_payloads_write_nothing)
     CHECK_EQ(days[0].count, 1u);
     qs_txn_abort(txn);
     free(text);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
     qs_env_close(env);
 }
 
@@ -721,8 +670,7 @@ TEST(oversized_ids_names_and_lists_write_nothing)
     CHECK_RC(qs_dashboard_get(txn, user, FX_T0, &dash), 0);
     CHECK_EQ(dash.summary.answered, QS_TEST_MAX_QUESTIONS);
     qs_txn_abort(txn);
-    check_indexes_clean(env);
-    check_store_clean(env);
+    fx_check_clean(env);
     qs_env_close(env);
 }
 
@@ -1199,8 +1147,7 @@ TEST(bad_arguments_are_refused_and_change_nothing)
     fx_user(c.txn, "after-the-bad-calls", FX_T0);
     fx_commit(c.txn);
     qs_txn_abort(c.reader);
-    check_indexes_clean(c.env);
-    check_store_clean(c.env);
+    fx_check_clean(c.env);
     qs_env_close(c.env);
     free(start);
 }

@@ -12,15 +12,6 @@ GEN_DATA=$WORK/gen
 STORE=$WORK/store
 NOW=2026-01-01T00:00:00Z
 
-# contains NAME FILE REGEX: FILE has a line matching REGEX.
-contains() {
-    if grep -q -- "$3" "$2"; then
-        pass "$1"
-    else
-        fail "$1" "no '$3' in: $(head -c 600 "$2")"
-    fi
-}
-
 # absent NAME PATH: nothing is at PATH.
 absent() {
     if [ -e "$2" ]; then

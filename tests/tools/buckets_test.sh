@@ -209,15 +209,6 @@ check() {
     fi
 }
 
-# contains NAME FILE REGEX: FILE has a line matching REGEX.
-contains() {
-    if grep -q -- "$3" "$2"; then
-        pass "$1"
-    else
-        fail "$1" "no '$3' in: $(head -c 600 "$2")"
-    fi
-}
-
 # lines NAME FILE REGEX N: FILE has N lines matching REGEX.
 lines() {
     got=$(grep -c -- "$3" "$2")

@@ -10,15 +10,6 @@
 GEN=${QS_GEN:-$(dirname "$CLI")/../bench/qs-gen}
 STORE=$WORK/store
 
-# contains NAME FILE PATTERN: FILE has a line matching the basic regex PATTERN.
-contains() {
-    if grep -q -- "$3" "$2"; then
-        pass "$1"
-    else
-        fail "$1" "no '$3' in: $(head -c 600 "$2")"
-    fi
-}
-
 # reads DIR: the dashboards, progress and history of the first users, and a board.
 reads() {
     mkdir -p "$1"

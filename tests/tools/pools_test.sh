@@ -150,15 +150,6 @@ model() {
     fi
 }
 
-# contains NAME FILE TEXT: FILE holds TEXT.
-contains() {
-    if grep -q -- "$3" "$2"; then
-        pass "$1"
-    else
-        fail "$1" "no '$3' in: $(head -c 600 "$2")"
-    fi
-}
-
 if ! python3 "$MODEL" generate "$BANK" >"$WORK/gen.out" 2>&1; then
     fail "generate the bank" "$(cat "$WORK/gen.out")"
     finish

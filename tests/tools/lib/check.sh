@@ -68,6 +68,15 @@ same_file() {
     fi
 }
 
+# contains NAME FILE REGEX: FILE has a line matching the basic regex REGEX.
+contains() {
+    if grep -q -- "$3" "$2"; then
+        pass "$1"
+    else
+        fail "$1" "no '$3' in: $(head -c 600 "$2")"
+    fi
+}
+
 # json_is NAME FILE EXPR JSON: the Python expression EXPR over the parsed FILE (as d)
 # equals the JSON value JSON.
 json_is() {

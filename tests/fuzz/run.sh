@@ -1,0 +1,101 @@
+#!/bin/sh
+# Run the libFuzzer harnesses of tests/fuzz/ (built by `scons --variant=fuzz`).
+#
+#   tests/fuzz/run.sh SECONDS [TARGET...]    fuzz each target for SECONDS seconds
+#   tests/fuzz/run.sh --merge [TARGET...]    minimise tests/fuzz/corpus/TARGET with the
+#                                            inputs the last runs found
+#
+# Targets: fuzz_csv fuzz_jsonl fuzz_records fuzz_cursor (default: all). Each run reads
+# tests/fuzz/corpus/TARGET and tests/fuzz/TARGET.dict; the inputs it finds go to
+# build/fuzz/run/new/TARGET, never into the repository, until --merge keeps those that
+# add coverage. A crash, hang, leak or sanitizer report stops that target; its input
+# is saved under build/fuzz/run/crashes/. One line per target says how many inputs ran
+# and whether it crashed; the exit status is 1 if any did.
+set -eu
+cd "$(dirname "$0")/../.."
+
+usage() {
+    echo "usage: tests/fuzz/run.sh SECONDS [TARGET...] | --merge [TARGET...]" >&2
+    exit 2
+}
+[ $# -ge 1 ] || usage
+mode=fuzz
+case "$1" in
+--merge) mode=merge ;;
+*[!0-9]* | '') usage ;;
+*) seconds=$1 ;;
+esac
+shift
+targets=${*:-fuzz_csv fuzz_jsonl fuzz_records fuzz_cursor}
+
+bin=build/fuzz/tests/fuzz
+out=build/fuzz/run
+scons -Q --variant=fuzz -j2 fuzz >/dev/null
+mkdir -p "$out/crashes" "$out/logs" "$out/new"
+
+# Every sanitizer report is fatal; the stores the harnesses build go under $out/tmp.
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+
+symbolizer=$(command -v llvm-symbolizer || true)
+[ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH="$symbolizer"
+export TMPDIR="$PWD/$out/tmp"
+
+dict_of() {
+    case $1 in
+    fuzz_csv) echo tests/fuzz/csv.dict ;;
+    fuzz_jsonl) echo tests/fuzz/jsonl.dict ;;
+    fuzz_records) echo tests/fuzz/records.dict ;;
+    *) echo "" ;;
+    esac
+}
+
+# The value of libFuzzer's final statistic $2 in log $1.
+stat() {
+    sed -n "s/^stat::$2: *//p" "$1" | tail -n 1
+}
+
+merge() {
+    t=$1
+    fresh="$out/merged/$t"
+    rm -rf "$fresh"
+    mkdir -p "$fresh" "$out/new/$t"
+    "$bin/$t" -merge=1 "$fresh" "tests/fuzz/corpus/$t" "$out/new/$t" >"$out/logs/$t.merge" 2>&1
+    rm -rf "tests/fuzz/corpus/$t"
+    mv "$fresh" "tests/fuzz/corpus/$t"
+    echo "$t: corpus $(ls "tests/fuzz/corpus/$t" | wc -l) files," \
+        "$(du -sk --apparent-size "tests/fuzz/corpus/$t" | cut -f1) KB"
+}
+
+fuzz() {
+    t=$1
+    log="$out/logs/$t.log"
+    dict=$(dict_of "$t")
+    rm -rf "$TMPDIR"
+    mkdir -p "$TMPDIR" "$out/new/$t"
+    rc=0
+    "$bin/$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$out/crashes/$t-" ${dict:+-dict="$dict"} \
+        "$out/new/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+    rm -rf "$TMPDIR"
+    runs=$(stat "$log" number_of_executed_units)
+    cov=$(sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1 ft \2/p' "$log" | tail -n 1)
+    if [ "$rc" -eq 0 ]; then
+        echo "$t: ${runs:-?} runs, ${cov:-no coverage line}, no crash"
+        return 0
+    fi
+    artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+    echo "$t: ${runs:-?} runs, CRASH (exit $rc): input ${artifact:-not saved}, log $log"
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: )|runtime error' "$log" | head -n 5 | sed 's/^/    /'
+    return 1
+}
+
+status=0
+for t in $targets; do
+    [ -x "$bin/$t" ] || { echo "$t: no such harness" >&2; exit 2; }
+    if [ "$mode" = merge ]; then
+        merge "$t"
+    else
+        fuzz "$t" || status=1
+    fi
+done
+exit $status
