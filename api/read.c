@@ -231,7 +231,8 @@ int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_ro
         /* only the buckets between the user's first answer and the resume point */
         int64_t to = before_at < s.last_at ? before_at : s.last_at;
         eng_bucket_iter it;
-        if ((rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, s.first_at, to + 1, 1)) != 0)
+        to = to < ENG_TIME_MAX ? to + 1 : ENG_TIME_MAX;   /* a summary may be damaged */
+        if ((rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, s.first_at, to, 1)) != 0)
             return rc;
         while (*n < cap && (rc = eng_bucket_iter_next(&it)) == 0)
             if ((rc = history_bucket(txn, &it.b, user, before_at, before_id, rows, cap, n)))

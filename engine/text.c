@@ -24,6 +24,8 @@
 #include "engine_int.h"
 
 #define TEXT_LEVEL 5
+/* The largest packed text: every text at its limit, with its length. */
+#define PACKED_MAX (1 + (2 + QS_MAX_OPTIONS) * (4 + (size_t)QS_TEXT_MAX))
 #define DICT_CAPACITY (64 * 1024)
 #define DICT_MIN_SAMPLES 64
 
@@ -304,7 +306,7 @@ int eng_text_load(qs_txn *txn, eng_rbuf *r, eng_text *t)
     uint32_t id = rb_u32(r);
     uint32_t raw = rb_u32(r);
     const uint8_t *z = rb_blob(r, &n);
-    if (!z)
+    if (!z || raw > PACKED_MAX)
         return QS_CORRUPT;
     eng_dict *d;
     int rc = eng_dict_for(txn, id, &d);
