@@ -111,6 +111,18 @@ static void wait_ready(int fd)
     close(fd);
 }
 
+/* Wait until the log at @p path holds @p n records (or a minute went by): the kill
+ * then follows the writer's progress, however slowly it runs (under valgrind, say). */
+static void wait_log_records(const char *path, size_t n)
+{
+    struct stat st;
+    for (int i = 0; i < 60000; i++) {
+        if (stat(path, &st) == 0 && (size_t)st.st_size >= n * sizeof(log_rec))
+            return;
+        usleep(1000);
+    }
+}
+
 /* ================================================================== the writer's model */
 
 #define MAX_USERS 64
@@ -733,8 +745,10 @@ static void kill_writer_once(const char *dir, const qs_options *opts, unsigned m
     }
     close(ready[1]);
     close(log_fd);
-    if (!during_open)
+    if (!during_open) {
         wait_ready(ready[0]);
+        wait_log_records(log_path, (size_t)check_below(24));
+    }
     usleep(delay_us);
     kill_child(pid);
     if (during_open)
