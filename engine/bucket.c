@@ -191,7 +191,7 @@ static int handle_of(qs_txn *txn, const char *name, MDB_dbi *dbi)
 {
     if (pending_handle(txn, name, dbi) == 0 || eng_handle_find(txn->env, name, dbi) == 0)
         return 0;
-    return eng_fail(QS_PANIC, "bucket '%s' is registered but has no handle", name);
+    return eng_fail(QS_CORRUPT, "bucket '%s' is registered but its database is missing", name);
 }
 
 static qs_txn *top_of(qs_txn *txn)

@@ -157,18 +157,16 @@ static int refresh_locked(qs_env *env)
             continue;
         ek_reset(&key);
         ek_bytes(&key, k.mv_data, k.mv_size);
-        if (eng_rec_open(&key, v.mv_data, v.mv_size, &r)) {
-            rc = eng_fail(QS_CORRUPT, "checksum mismatch in database 'buckets'");
-            break;
-        }
+        /* A damaged entry is skipped, so that the store still opens: a read of
+         * that bucket, and qs_check, report it. */
+        if (eng_rec_open(&key, v.mv_data, v.mv_size, &r))
+            continue;
         rb_str(&r, name, sizeof name);
-        if (r.bad) {
-            rc = eng_fail(QS_CORRUPT, "bad record in database 'buckets'");
-            break;
-        }
-        if (find_locked(env, name, &dbi) == 0)
+        if (r.bad || find_locked(env, name, &dbi) == 0)
             continue;
         int orc = mdb_dbi_open(txn, name, 0, &dbi);
+        if (orc == MDB_NOTFOUND)
+            continue;
         if (orc) {
             rc = eng_mdb_rc(orc, "open bucket", name);
             break;

@@ -58,7 +58,8 @@ static void dict_key(eng_key *k)
 }
 
 /* The cached dictionary of bucket @p name with id @p id, made on first use. With
- * @p for_writing, its compression form too. */
+ * @p for_writing, its compression form too. A dictionary that does not load is
+ * QS_CORRUPT and is not cached. */
 static int cached_dict(qs_env *env, const char *name, const uint8_t *bytes, size_t n,
                        int for_writing, eng_seal_dict **out)
 {
@@ -69,17 +70,22 @@ static int cached_dict(qs_env *env, const char *name, const uint8_t *bytes, size
     for (d = env->seal_dicts; d; d = d->next)
         if (d->id == id && strcmp(d->name, name) == 0)
             break;
-    if (!d && (d = calloc(1, sizeof *d)) != NULL) {
-        snprintf(d->name, sizeof d->name, "%s", name);
-        d->id = id;
-        d->ddict = ZSTD_createDDict(bytes, n);
-        d->next = env->seal_dicts;
-        env->seal_dicts = d;
+    if (!d) {
+        ZSTD_DDict *ddict = ZSTD_createDDict(bytes, n);
+        if (ddict && (d = calloc(1, sizeof *d)) != NULL) {
+            snprintf(d->name, sizeof d->name, "%s", name);
+            d->id = id;
+            d->ddict = ddict;
+            d->next = env->seal_dicts;
+            env->seal_dicts = d;
+        } else {
+            ZSTD_freeDDict(ddict);
+            rc = ddict ? eng_fail(ENOMEM, "out of memory for the dictionary of '%s'", name)
+                       : eng_fail(QS_CORRUPT, "the dictionary of '%s' does not load", name);
+        }
     }
-    if (d && for_writing && !d->cdict)
-        d->cdict = ZSTD_createCDict(bytes, n, SEAL_LEVEL);
-    if (!d || !d->ddict || (for_writing && !d->cdict))
-        rc = eng_fail(ENOMEM, "out of memory for the dictionary of '%s'", name);
+    if (d && for_writing && !d->cdict && !(d->cdict = ZSTD_createCDict(bytes, n, SEAL_LEVEL)))
+        rc = eng_fail(QS_CORRUPT, "the dictionary of '%s' does not load", name);
     pthread_mutex_unlock(&env->dict_lock);
     *out = d;
     return rc;
@@ -228,7 +234,7 @@ int eng_sealed_load(eng_rows *c, const MDB_val *k, const MDB_val *v)
     size_t raw_len = rb_u32(&r);
     size_t zn = rb_left(&r);
     const uint8_t *z = rb_take(&r, zn);
-    if (r.bad || codec > BLOCK_ZSTD_DICT || n == 0 || n > ENG_BLOCK_ROWS ||
+    if (r.bad || codec > BLOCK_ZSTD_DICT || n == 0 || n > ENG_BLOCK_ROWS || raw_len == 0 ||
         raw_len > eng_block_bound(c->b.table, n, n * QS_PAYLOAD_MAX))
         return eng_rec_corrupt(c->b.name, &key, "bad block header");
     if (!c->block && !(c->block = malloc(ENG_BLOCK_ROWS * sizeof *c->block)))

@@ -55,12 +55,19 @@ typedef struct question_totals {
     uint64_t score_sum, time_sum;
 } question_totals;
 
+/* A slot of the question totals' table: open addressing on the question id. */
+typedef struct question_slot {
+    uint32_t question;
+    uint8_t used, compared;
+    question_totals t;
+} question_slot;
+
 typedef struct checker {
     qs_txn *txn;
     qs_check_report *r;     /* AGG_COUNT reports */
     int answers_kept, interactions_kept;
-    question_totals *questions;
-    size_t n_questions;
+    question_slot *questions;   /* one slot per question of the bank, and spare ones */
+    size_t slots;               /* a power of two */
     user_rows u;
 } checker;
 
@@ -372,6 +379,15 @@ static void check_summary(checker *c, uint32_t user, const eng_usum *want)
                            want->correct, want->streak, want->best);
 }
 
+/* The slot of @p question: its own, or the empty one where it would go. */
+static question_slot *question_find(checker *c, uint32_t question)
+{
+    size_t i = (question * 0x9E3779B1u) & (c->slots - 1);
+    while (c->questions[i].used && c->questions[i].question != question)
+        i = (i + 1) & (c->slots - 1);
+    return &c->questions[i];
+}
+
 /* Progress rows per topic and user-question rows; the question totals too. */
 static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progress, vec *uq)
 {
@@ -404,13 +420,14 @@ static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progr
         q->s.attempts++;
         q->s.last_correct = a->correct;   /* the last in (created_at, id) order */
         q->s.last_at = a->created_at;
-        if (a->question >= c->n_questions) {
+        question_slot *slot = question_find(c, a->question);
+        if (!slot->used) {
             eng_report_finding(&c->r[AGG_QSTAT], "answer %llu names question %u, which is "
                                                   "not in the bank",
                                (unsigned long long)a->id, a->question);
             continue;
         }
-        question_totals *t = &c->questions[a->question];
+        question_totals *t = &slot->t;
         t->attempts++;
         t->correct += a->correct;
         t->users += q->s.attempts == 1;
@@ -468,22 +485,13 @@ static int check_user_events(checker *c, uint32_t user)
 
 /* ------------------------------------------------------------------ question stats */
 
-/* Answered questions below @p end not met in the stats since @p *next. */
-static void stats_missing(checker *c, uint32_t *next, uint64_t end)
-{
-    for (; *next < c->n_questions && *next < end; (*next)++)
-        if (c->questions[*next].attempts) {
-            c->r[AGG_QSTAT].checked++;
-            eng_report_finding(&c->r[AGG_QSTAT], "question %u: answered but has no stats",
-                               *next);
-        }
-}
-
 static int compare_stats(checker *c, uint32_t q)
 {
     eng_qstat s;
     qs_check_report *r = &c->r[AGG_QSTAT];
-    question_totals zero = {0}, *t = q < c->n_questions ? &c->questions[q] : &zero;
+    question_slot *slot = question_find(c, q);
+    question_totals zero = {0}, *t = slot->used ? &slot->t : &zero;
+    slot->compared = 1;
     int rc = eng_qstat_get(c->txn, q, &s);
     r->checked++;
     if (rc == QS_CORRUPT) {
@@ -504,42 +512,51 @@ static int check_question_stats(checker *c)
 {
     MDB_cursor *cur;
     MDB_val mk, mv;
-    uint32_t next = 0;
     int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QSTAT), &cur);
     if (rc)
         return eng_mdb_rc(rc, "open cursor", "qstat");
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size != 4)
-            continue;   /* the record check reports it */
-        uint32_t q = eng_get32(mk.mv_data);
-        stats_missing(c, &next, q);
-        if ((rc = compare_stats(c, q)) != 0)
-            break;
-        next = q + 1;
-    }
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
+        if (mk.mv_size == 4 && (rc = compare_stats(c, eng_get32(mk.mv_data))) != 0)
+            break;   /* (a key of another size: the record check reports it) */
     mdb_cursor_close(cur);
-    stats_missing(c, &next, UINT64_MAX);
+    for (size_t i = 0; i < c->slots; i++) {
+        const question_slot *slot = &c->questions[i];
+        if (slot->used && slot->t.attempts && !slot->compared) {
+            c->r[AGG_QSTAT].checked++;
+            eng_report_finding(&c->r[AGG_QSTAT], "question %u: answered but has no stats",
+                               slot->question);
+        }
+    }
     return eng_walk_rc(rc, "qstat");
 }
 
 /* ------------------------------------------------------------------ the check */
 
-/* Totals for every question id up to the bank's highest. */
+/* A slot for every question of the bank, at most half the table full. */
 static int question_totals_make(checker *c)
 {
     MDB_cursor *cur;
+    MDB_stat st;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &cur);
+    int rc = mdb_stat(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &st);
     if (rc)
+        return eng_mdb_rc(rc, "stat", "question");
+    for (c->slots = 16; c->slots < 2 * st.ms_entries; c->slots *= 2)
+        ;
+    if (!(c->questions = calloc(c->slots, sizeof *c->questions)))
+        return no_memory();
+    if ((rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &cur)) != 0)
         return eng_mdb_rc(rc, "open cursor", "question");
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_LAST);
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
+        if (mk.mv_size == 4) {
+            question_slot *slot = question_find(c, eng_get32(mk.mv_data));
+            slot->question = eng_get32(mk.mv_data);
+            slot->used = 1;
+        }
     mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND)
-        return eng_mdb_rc(rc, "read", "question");
-    c->n_questions = rc == 0 && mk.mv_size == 4 ? (size_t)eng_get32(mk.mv_data) + 1 : 0;
-    c->questions = calloc(c->n_questions + 1, sizeof *c->questions);
-    return c->questions ? 0 : no_memory();
+    return eng_walk_rc(rc, "question");
 }
 
 static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker *c)

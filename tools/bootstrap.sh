@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="gcc pkg-config scons python3 \
 liblmdb-dev lmdb-utils libzstd-dev libxxhash-dev libcsv-dev libcmocka-dev \
-libsqlite3-dev sqlite3 libpq-dev postgresql gnuplot-nox"
+libsqlite3-dev sqlite3 libpq-dev postgresql gnuplot-nox \
+clang libclang-rt-14-dev lld llvm valgrind"
 
 missing=""
 for p in $PACKAGES; do

@@ -59,7 +59,9 @@ merge() {
     fresh="$out/merged/$t"
     rm -rf "$fresh"
     mkdir -p "$fresh" "$out/new/$t"
-    "$bin/$t" -merge=1 "$fresh" "tests/fuzz/corpus/$t" "$out/new/$t" >"$out/logs/$t.merge" 2>&1
+    # -use_counters=0: an input stays when it reaches a new edge, not a new hit count
+    "$bin/$t" -merge=1 -use_counters=0 "$fresh" "tests/fuzz/corpus/$t" "$out/new/$t" \
+        >"$out/logs/$t.merge" 2>&1
     rm -rf "tests/fuzz/corpus/$t"
     mv "$fresh" "tests/fuzz/corpus/$t"
     echo "$t: corpus $(ls "tests/fuzz/corpus/$t" | wc -l) files," \
