@@ -77,6 +77,7 @@ struct qs_txn {
     uint64_t counters[ENG_COUNTER_COUNT];
     int counters_dirty;         /* the counters record must be written at commit */
     int opened_handles;         /* this txn called mdb_dbi_open (publish on commit) */
+    int refreshed;              /* it opened them to catch up with gen (not new ones) */
     eng_handle *new_handles;    /* handles to publish on commit */
     size_t n_new_handles;
     eng_dict *new_dict;         /* dictionary trained in this txn */
@@ -90,6 +91,10 @@ struct qs_txn {
 
 /* env.c */
 int eng_refresh_handles(qs_env *env);
+/* The same inside write transaction @p txn, whose snapshot is of generation @p gen: a
+ * writer needs no reader slot for it. The handles are published when @p txn commits
+ * (closed by LMDB if it aborts). */
+int eng_refresh_in_write(qs_txn *txn, uint64_t gen);
 /* Handle table lookups and additions; eng_handle_find takes handle_lock,
  * eng_handle_add expects it held. */
 int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi);

@@ -128,25 +128,18 @@ int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi)
     return 0;
 }
 
-/* Open, in a short read transaction of its own, the handle of every bucket in the
- * registry this process has not opened, and note the generation it reflects. */
-static int refresh_locked(qs_env *env)
+/* Called with each handle open_missing() opened. */
+typedef int (*keep_fn)(void *ctx, const char *name, MDB_dbi dbi);
+
+/* Open in @p m the handle of every bucket in the registry this process has not
+ * opened; @p keep records each. Called with handle_lock held. */
+static int open_missing(qs_env *env, MDB_txn *m, keep_fn keep, void *ctx)
 {
-    MDB_txn *txn;
     MDB_cursor *cur;
     MDB_val k, v;
-    uint64_t gen = 0;
-    int rc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    int rc = mdb_cursor_open(m, env->dbi[ENG_BUCKETS], &cur);
     if (rc)
-        return eng_mdb_rc(rc, "begin handle refresh", NULL);
-    rc = eng_meta_get_u64(txn, env->dbi[ENG_META], "gen", &gen);
-    if (rc && rc != QS_NOTFOUND)
-        goto fail;
-    rc = mdb_cursor_open(txn, env->dbi[ENG_BUCKETS], &cur);
-    if (rc) {
-        rc = eng_mdb_rc(rc, "open cursor", "buckets");
-        goto fail;
-    }
+        return eng_mdb_rc(rc, "open cursor", "buckets");
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         eng_key key;
@@ -164,25 +157,43 @@ static int refresh_locked(qs_env *env)
         rb_str(&r, name, sizeof name);
         if (r.bad || find_locked(env, name, &dbi) == 0)
             continue;
-        int orc = mdb_dbi_open(txn, name, 0, &dbi);
+        int orc = mdb_dbi_open(m, name, 0, &dbi);
         if (orc == MDB_NOTFOUND)
             continue;
         if (orc) {
             rc = eng_mdb_rc(orc, "open bucket", name);
             break;
         }
-        if ((rc = eng_handle_add(env, name, dbi)) != 0)
+        if ((rc = keep(ctx, name, dbi)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND)
-        goto fail;
-    rc = mdb_txn_commit(txn);   /* a read-only commit keeps the opened handles */
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int keep_in_env(void *ctx, const char *name, MDB_dbi dbi)
+{
+    return eng_handle_add(ctx, name, dbi);
+}
+
+/* Open, in a short read transaction of its own, the handle of every bucket this
+ * process lacks, and note the generation the table now reflects. */
+static int refresh_locked(qs_env *env)
+{
+    MDB_txn *txn;
+    uint64_t gen = 0;
+    int rc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
     if (rc)
-        return eng_mdb_rc(rc, "commit handle refresh", NULL);
-    __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
-    return 0;
-fail:
+        return eng_mdb_rc(rc, "begin handle refresh", NULL);
+    rc = eng_meta_get_u64(txn, env->dbi[ENG_META], "gen", &gen);
+    if ((rc == 0 || rc == QS_NOTFOUND) &&
+        (rc = open_missing(env, txn, keep_in_env, env)) == 0) {
+        rc = mdb_txn_commit(txn);   /* a read-only commit keeps the opened handles */
+        if (rc)
+            return eng_mdb_rc(rc, "commit handle refresh", NULL);
+        __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
+        return 0;
+    }
     mdb_txn_abort(txn);
     return rc;
 }
@@ -193,6 +204,34 @@ int eng_refresh_handles(qs_env *env)
     while (env->handle_txn_open)
         pthread_cond_wait(&env->handle_cond, &env->handle_lock);
     int rc = refresh_locked(env);
+    pthread_mutex_unlock(&env->handle_lock);
+    return rc;
+}
+
+static int keep_pending(void *ctx, const char *name, MDB_dbi dbi)
+{
+    qs_txn *txn = ctx;
+    eng_handle *h = realloc(txn->new_handles, (txn->n_new_handles + 1) * sizeof *h);
+    if (!h)
+        return eng_fail(ENOMEM, "out of memory for bucket handles");
+    txn->new_handles = h;
+    snprintf(h[txn->n_new_handles].name, sizeof h->name, "%s", name);
+    h[txn->n_new_handles++].dbi = dbi;
+    return 0;
+}
+
+int eng_refresh_in_write(qs_txn *txn, uint64_t gen)
+{
+    qs_env *env = txn->env;
+    pthread_mutex_lock(&env->handle_lock);
+    int rc = open_missing(env, txn->mdb, keep_pending, txn);
+    if (rc == 0 && txn->n_new_handles) {
+        env->handle_txn_open = 1;
+        txn->opened_handles = 1;
+        txn->refreshed = 1;
+    } else if (rc == 0) {   /* nothing was missing: the table already reflects gen */
+        __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&env->handle_lock);
     return rc;
 }

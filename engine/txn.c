@@ -165,6 +165,11 @@ static int begin_current(qs_txn *txn)
             txn->gen = gen;
             if (gen == __atomic_load_n(&env->handles_gen, __ATOMIC_ACQUIRE))
                 return txn->rdonly ? 0 : counters_load(txn);
+            /* a writer catches up in its own transaction: it needs no reader slot */
+            if (!txn->rdonly && (rc = eng_refresh_in_write(txn, gen)) == 0)
+                return counters_load(txn);
+            if (!txn->rdonly)
+                return rc;   /* qs_txn_begin aborts it */
             rc = 0;
         }
         /* A read txn is reset and renewed; a write txn is ended and begun again. */
@@ -308,6 +313,8 @@ static int end_handle_txn(qs_txn *txn, int commit)
                 rc = eng_handle_add(env, txn->new_handles[i].name, txn->new_handles[i].dbi);
             if (txn->gen_dirty)
                 __atomic_store_n(&env->handles_gen, txn->gen + 1, __ATOMIC_RELEASE);
+            else if (txn->refreshed)
+                __atomic_store_n(&env->handles_gen, txn->gen, __ATOMIC_RELEASE);
         } else {
             rc = commit_failed(env, rc);
         }

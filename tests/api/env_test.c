@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "fixture.h"
@@ -574,6 +575,74 @@ TEST(stale_readers_cleared_on_open)
     close(report[1]);
 }
 
+/* Child: open the store, wait for the go, record an answer in a month no bucket holds
+ * yet (a new bucket), commit, exit 0. */
+static void new_bucket_main(const char *dir, const fx_bank *b, int ready_fd, int go_fd)
+{
+    qs_env *env;
+    qs_txn *txn;
+    qs_answer a;
+    char c = 'r';
+    qs_options o = fx_options();
+    o.max_readers = 4;
+    if (qs_env_open(dir, &o, &env) != 0 || write(ready_fd, &c, 1) != 1 ||
+        read(go_fd, &c, 1) != 1)
+        _exit(3);
+    fx_answer_init(&a, b->tests[0], b->questions[0], QS_ANSWERED, QS_GRADE, 0,
+                   FX_T0 - 200 * FX_DAY_MS);
+    if (qs_txn_begin(env, 0, &txn) || qs_answer_submit(txn, &a, NULL) || qs_txn_commit(txn))
+        _exit(4);
+    qs_env_close(env);
+    _exit(0);
+}
+
+TEST(writer_catches_up_without_a_reader_slot)
+{
+    const char *dir = check_tmpdir();
+    qs_options o = fx_options();
+    o.max_readers = 4;
+    qs_env *env = fx_open(dir, &o);
+    fx_bank b;
+    fx_bank_build(env, &b);
+    int go[2], ready[2];
+    char c;
+    CHECK_RC(pipe(go), 0);
+    CHECK_RC(pipe(ready), 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(go[1]);
+        close(ready[0]);
+        new_bucket_main(dir, &b, ready[1], go[0]);
+    }
+    close(go[0]);
+    close(ready[1]);
+    CHECK_EQ(read(ready[0], &c, 1), 1);   /* the child has opened the store */
+    close(ready[0]);
+    /* every reader slot taken by this process, then another process adds a bucket */
+    qs_txn *readers[4];
+    for (int i = 0; i < 4; i++)
+        readers[i] = fx_read(env);
+    qs_txn *extra = NULL;
+    CHECK_RC(qs_txn_begin(env, QS_TXN_RDONLY, &extra), QS_READERS_FULL);
+    CHECK_EQ(write(go[1], "g", 1), 1);
+    close(go[1]);
+    int status;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* a writer opens the new bucket's handle in its own transaction and uses it */
+    qs_txn *txn = fx_write(env);
+    fx_answer(txn, b.tests[0], b.questions[1], 0, FX_T0 - 200 * FX_DAY_MS + 1000);
+    fx_commit(txn);
+    for (int i = 0; i < 4; i++)
+        qs_txn_abort(readers[i]);
+    txn = fx_read(env);
+    CHECK_EQ(fx_answers_in(txn, FX_T0 - 201 * FX_DAY_MS, FX_T0 - 199 * FX_DAY_MS), 2u);
+    qs_txn_abort(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -591,6 +660,7 @@ int main(int argc, char **argv)
         CASE(bucket_period_is_fixed_at_creation),
         CASE(map_full_leaves_store_consistent),
         CASE(stale_readers_cleared_on_open),
+        CASE(writer_catches_up_without_a_reader_slot),
     };
     signal(SIGPIPE, SIG_IGN);
     return check_main(argc, argv, cases, NCASES(cases));
