@@ -576,7 +576,8 @@ TEST(stale_readers_cleared_on_open)
 }
 
 /* Child: open the store, wait for the go, record an answer in a month no bucket holds
- * yet (a new bucket), commit, exit 0. */
+ * yet (a new bucket), commit, and say so on @p ready_fd (not by its exit status, which
+ * a memory checker may change). */
 static void new_bucket_main(const char *dir, const fx_bank *b, int ready_fd, int go_fd)
 {
     qs_env *env;
@@ -593,7 +594,8 @@ static void new_bucket_main(const char *dir, const fx_bank *b, int ready_fd, int
     if (qs_txn_begin(env, 0, &txn) || qs_answer_submit(txn, &a, NULL) || qs_txn_commit(txn))
         _exit(4);
     qs_env_close(env);
-    _exit(0);
+    c = 'c';
+    _exit(write(ready_fd, &c, 1) == 1 ? 0 : 5);
 }
 
 TEST(writer_catches_up_without_a_reader_slot)
@@ -618,7 +620,6 @@ TEST(writer_catches_up_without_a_reader_slot)
     close(go[0]);
     close(ready[1]);
     CHECK_EQ(read(ready[0], &c, 1), 1);   /* the child has opened the store */
-    close(ready[0]);
     /* every reader slot taken by this process, then another process adds a bucket */
     qs_txn *readers[4];
     for (int i = 0; i < 4; i++)
@@ -629,7 +630,8 @@ TEST(writer_catches_up_without_a_reader_slot)
     close(go[1]);
     int status;
     CHECK_EQ(waitpid(pid, &status, 0), pid);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_MSG(read(ready[0], &c, 1) == 1 && c == 'c', "the child did not commit");
+    close(ready[0]);
     /* a writer opens the new bucket's handle in its own transaction and uses it */
     qs_txn *txn = fx_write(env);
     fx_answer(txn, b.tests[0], b.questions[1], 0, FX_T0 - 200 * FX_DAY_MS + 1000);
