@@ -297,12 +297,21 @@ static const char *expired_name(eng_table table)
     return table == ENG_T_ANSWER ? "expired.ans" : "expired.ixn";
 }
 
+/* Read once per transaction: every answer submitted and interaction logged asks. */
 int eng_expired_end(qs_txn *txn, eng_table table, int64_t *end)
 {
+    if (txn->expired_known[table]) {
+        *end = txn->expired_end[table];
+        return 0;
+    }
     uint64_t bits;
     int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), expired_name(table), &bits);
     *end = rc == 0 ? eng_time_from_bits(bits) : ENG_TIME_MIN;
-    return rc == QS_NOTFOUND ? 0 : rc;
+    if (rc && rc != QS_NOTFOUND)
+        return rc;
+    txn->expired_end[table] = *end;
+    txn->expired_known[table] = 1;
+    return 0;
 }
 
 int eng_row_expired(qs_txn *txn, eng_table table, int64_t t)
@@ -322,6 +331,7 @@ int eng_expired_advance(qs_txn *txn, eng_table table, int64_t end)
     int rc = eng_expired_end(txn, table, &was);
     if (rc || end <= was)
         return rc;
+    txn->expired_end[table] = end;
     return eng_meta_put_u64(txn, expired_name(table), eng_time_bits(end));
 }
 

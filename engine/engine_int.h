@@ -84,6 +84,9 @@ struct qs_txn {
     int gen_dirty;
     /* last bucket resolved, to skip the registry on consecutive writes */
     eng_bucket last_bucket;     /* table 0: none */
+    /* end of the newest period retention dropped, per eng_table, once read */
+    int64_t expired_end[ENG_T_EMPTIED];
+    uint8_t expired_known[ENG_T_EMPTIED];
     /* scratch */
     void *scratch[ENG_SCRATCH_COUNT];
     size_t scratch_cap[ENG_SCRATCH_COUNT];

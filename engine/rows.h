@@ -74,6 +74,8 @@ typedef struct eng_rows {
     size_t n, pos;
     uint8_t *raw;
     size_t raw_cap;
+    const void *dict;         /* the bucket's dictionary, looked up once per cursor */
+    int dict_known;
 } eng_rows;
 
 int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b);

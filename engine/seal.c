@@ -207,11 +207,14 @@ static int decompress(eng_rows *c, uint8_t codec, const uint8_t *z, size_t zn, s
     ZSTD_DCtx *dctx;
     eng_seal_dict *d = NULL;
     int rc = eng_zstd_contexts(&cctx, &dctx);
-    if (!rc && codec == BLOCK_ZSTD_DICT) {
+    if (!rc && codec == BLOCK_ZSTD_DICT && !c->dict_known) {
         rc = bucket_dict(c->txn, &c->b, 0, &d);
-        if (!rc && !d)
-            return QS_CORRUPT;
+        c->dict = d;
+        c->dict_known = !rc;
     }
+    d = (eng_seal_dict *)c->dict;
+    if (!rc && codec == BLOCK_ZSTD_DICT && !d)
+        return QS_CORRUPT;
     if (rc)
         return rc;
     size_t got = d ? ZSTD_decompress_usingDDict(dctx, c->raw, raw_len, z, zn, d->ddict)

@@ -159,6 +159,7 @@ static int begin_current(qs_txn *txn)
             return eng_mdb_rc(rc, "begin transaction", NULL);
         }
         txn->reset = 0;
+        memset(txn->expired_known, 0, sizeof txn->expired_known);   /* a new snapshot */
         uint64_t gen = 0;
         rc = eng_meta_get_u64(txn->mdb, env->dbi[ENG_META], "gen", &gen);
         if (rc == 0 || rc == QS_NOTFOUND) {
@@ -239,6 +240,8 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
     child->gen = parent->gen;
     memcpy(child->counters, parent->counters, sizeof child->counters);
     child->last_bucket = parent->last_bucket;
+    memcpy(child->expired_end, parent->expired_end, sizeof child->expired_end);
+    memcpy(child->expired_known, parent->expired_known, sizeof child->expired_known);
     parent->has_child = 1;
     *out = child;
     return 0;
@@ -255,6 +258,8 @@ static int merge_into_parent(qs_txn *child)
     p->gen_dirty |= child->gen_dirty;
     p->opened_handles |= child->opened_handles;
     p->last_bucket = child->last_bucket;
+    memcpy(p->expired_end, child->expired_end, sizeof p->expired_end);
+    memcpy(p->expired_known, child->expired_known, sizeof p->expired_known);
     if (child->n_new_handles) {
         size_t n = p->n_new_handles + child->n_new_handles;
         eng_handle *h = realloc(p->new_handles, n * sizeof *h);
