@@ -125,7 +125,7 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
+static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -141,6 +141,11 @@ int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
     if (id)
         *id = e.id;
     return 0;
+}
+
+int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
+{
+    ENG_GUARDED(txn, answer_submit(txn, a, id));
 }
 
 /* Find the stored answer behind a locator. */
@@ -162,7 +167,7 @@ static int answer_at(qs_txn *txn, const eng_locator *l, eng_answer *out)
     return rc;
 }
 
-int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
+static int answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -180,6 +185,11 @@ int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
     if (!rc)
         eng_answer_to_api(&e, out);
     return rc;
+}
+
+int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out)
+{
+    ENG_GUARDED(txn, answer_get(txn, test, question, out));
 }
 
 /* A scan's range and callback, for answers or for interactions. */
@@ -205,7 +215,7 @@ static int scan_row(const eng_row *row, void *ctx)
     return s->interaction_fn(&ix, row->i.seq, s->ctx);
 }
 
-int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx)
+static int answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -214,6 +224,11 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
         return eng_fail(QS_INVALID, "qs_answer_scan: no callback or empty range");
     row_scan s = {from, to, fn, NULL, ctx};
     return eng_table_each(txn, ENG_T_ANSWER, from, to, NULL, scan_row, &s);
+}
+
+int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx)
+{
+    ENG_GUARDED(txn, answer_scan(txn, from, to, fn, ctx));
 }
 
 /* ------------------------------------------------------------------ interactions */
@@ -241,7 +256,7 @@ static int interaction_stored(qs_txn *txn, const qs_interaction *ix, int *found)
     return rc == QS_NOTFOUND ? 0 : rc;
 }
 
-int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
+static int interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -275,8 +290,13 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
     return 0;
 }
 
-int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
-                        void *ctx)
+int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
+{
+    ENG_GUARDED(txn, interaction_log(txn, ix, seq));
+}
+
+static int interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
+                            void *ctx)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -287,8 +307,14 @@ int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn
     return eng_table_each(txn, ENG_T_INTERACTION, from, to, NULL, scan_row, &s);
 }
 
-int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
-                        qs_interaction_day *rows, size_t cap, size_t *n)
+int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
+                        void *ctx)
+{
+    ENG_GUARDED(txn, interaction_scan(txn, from, to, fn, ctx));
+}
+
+static int interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
+                            qs_interaction_day *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -323,7 +349,13 @@ int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to
     return eng_walk_rc(rc, "idaily");
 }
 
-int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked)
+int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
+                        qs_interaction_day *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, interaction_days(txn, user, from_day, to_day, rows, cap, n));
+}
+
+static int question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -344,4 +376,9 @@ int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked)
     s.marked = (uint8_t)marked;
     rc = eng_uq_put(txn, user, question, &s);
     return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked)
+{
+    ENG_GUARDED(txn, question_mark(txn, user, question, marked));
 }

@@ -35,7 +35,7 @@ static int policy_read(qs_txn *txn, qs_bucket_policy *out)
     return rb_done(&r) && out->hot_periods ? 0 : eng_corrupt(ENG_META, &k, "bad policy");
 }
 
-int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
+static int bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -45,7 +45,12 @@ int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
     return policy_read(txn, out);
 }
 
-int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *p)
+int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
+{
+    ENG_GUARDED(txn, bucket_policy_get(txn, out));
+}
+
+static int bucket_policy_set(qs_txn *txn, const qs_bucket_policy *p)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -64,9 +69,14 @@ int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *p)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
+int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *p)
+{
+    ENG_GUARDED(txn, bucket_policy_set(txn, p));
+}
+
 /* ------------------------------------------------------------------ listing */
 
-int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n)
+static int bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -88,6 +98,11 @@ int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n)
     return rc;
 }
 
+int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, bucket_list(txn, rows, cap, n));
+}
+
 /* ------------------------------------------------------------------ sealing */
 
 static int check_table(qs_table table)
@@ -107,7 +122,7 @@ static int64_t hot_start(qs_txn *txn, const qs_bucket_policy *p, int64_t now)
     return start;
 }
 
-int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now, qs_bucket_info *out)
+static int bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now, qs_bucket_info *out)
 {
     int rc = eng_writable(txn);
     if (!rc)
@@ -141,6 +156,11 @@ int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now, qs_bucke
     return eng_bucket_info(txn, &b, out);
 }
 
+int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now, qs_bucket_info *out)
+{
+    ENG_GUARDED(txn, bucket_seal(txn, table, t, now, out));
+}
+
 /* ------------------------------------------------------------------ retention */
 
 /* Drop the buckets of @p table whose period ended at or before @p cutoff. */
@@ -163,7 +183,7 @@ static int expire_table(qs_txn *txn, eng_table table, int64_t cutoff, size_t *dr
     return rc == QS_NOTFOUND ? 0 : rc;
 }
 
-int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped)
+static int buckets_expire(qs_txn *txn, int64_t now, size_t *dropped)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -183,4 +203,9 @@ int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped)
     if (dropped)
         *dropped = count;
     return rc;
+}
+
+int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped)
+{
+    ENG_GUARDED(txn, buckets_expire(txn, now, dropped));
 }

@@ -1,7 +1,9 @@
 /* check.c: qs_check() and qs_repair().
  *
- * The check's rows: every fixed database holding records, then every bucket, then
- * the indexes and pools (qs_index_verify()), then the aggregates recomputed.
+ * The check's rows: the pages of the data file, then every fixed database holding
+ * records, then every bucket, then the indexes and pools (qs_index_verify()), then the
+ * aggregates recomputed. Damaged pages stop the check after its first row: the rest
+ * would follow their pointers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +34,20 @@ static qs_check_report *report_add(report_list *l, const char *name)
     qs_check_report *r = &l->rows[l->n++];
     eng_report_init(r, name);
     return r;
+}
+
+/* The pages row; *damaged when it has findings (then a row says what was left). */
+static int check_pages(qs_txn *txn, report_list *l, int *damaged)
+{
+    qs_check_report *r = report_add(l, "pages");
+    int rc = r ? eng_pages_check(eng_env(txn), r) : ENOMEM;
+    *damaged = rc == 0 && r->findings > 0;
+    if (*damaged && !(r = report_add(l, "records")))
+        return ENOMEM;
+    if (*damaged)
+        snprintf(r->first_finding, sizeof r->first_finding, "not checked: the data file's "
+                 "pages are damaged (see 'pages'); restore the store from a backup");
+    return rc;
 }
 
 static int check_records(qs_txn *txn, report_list *l)
@@ -110,7 +126,7 @@ static int check_aggregates(qs_txn *txn, report_list *l)
     return rc;
 }
 
-int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
+static int check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -118,12 +134,15 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
     if (!n || (cap && !rows))
         return eng_fail(QS_INVALID, "qs_check: NULL output");
     report_list l = {0};
-    rc = check_records(txn, &l);
-    if (!rc)
+    int damaged = 0;
+    rc = check_pages(txn, &l, &damaged);
+    if (!rc && !damaged)
+        rc = check_records(txn, &l);
+    if (!rc && !damaged)
         rc = check_buckets(txn, &l);
-    if (!rc)
+    if (!rc && !damaged)
         rc = check_indexes(txn, &l);
-    if (!rc)
+    if (!rc && !damaged)
         rc = check_aggregates(txn, &l);
     if (rc == ENOMEM)
         eng_fail(rc, "out of memory for the check's report");
@@ -133,6 +152,11 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
     }
     free(l.rows);
     return rc;
+}
+
+int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, check(txn, rows, cap, n));
 }
 
 /* ------------------------------------------------------------------ repair */
@@ -156,7 +180,7 @@ static int primary_damage(qs_txn *txn)
     return rc == ENOMEM ? eng_fail(rc, "out of memory") : rc;
 }
 
-int qs_repair(qs_txn *txn)
+static int repair(qs_txn *txn)
 {
     int rc = eng_writable(txn);
     if (!rc)
@@ -164,4 +188,9 @@ int qs_repair(qs_txn *txn)
     if (!rc)
         rc = idx_repair_aggregates(txn);
     return rc;
+}
+
+int qs_repair(qs_txn *txn)
+{
+    ENG_GUARDED(txn, repair(txn));
 }

@@ -39,7 +39,7 @@ static const char *kind_name(qs_kind kind)
     return (unsigned)kind <= QS_TEST ? names[kind] : "entity";
 }
 
-int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
+static int resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -51,6 +51,11 @@ int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
     if (rc == QS_NOTFOUND)
         return eng_fail(rc, "%s '%s' not found", kind_name(kind), ext_id);
     return rc;
+}
+
+int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
+{
+    ENG_GUARDED(txn, resolve(txn, kind, ext_id, id));
 }
 
 /* The identity of an entity being put. *ext_new says the external id must be
@@ -128,7 +133,7 @@ static int check_taxon(qs_txn *txn, qs_kind kind, const qs_taxon *t)
     return rc == QS_NOTFOUND ? api_missing("system", t->parent) : rc;
 }
 
-int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
+static int taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
 {
     static const eng_counter counters[] = {0, ENG_NEXT_SUBJECT, ENG_NEXT_SYSTEM, ENG_NEXT_TOPIC};
     int rc = eng_writable(txn);
@@ -157,7 +162,12 @@ int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
     return rc;
 }
 
-int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
+int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
+{
+    ENG_GUARDED(txn, taxon_put(txn, kind, t, id));
+}
+
+static int taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -166,6 +176,11 @@ int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
         return eng_fail(QS_INVALID, "qs_taxon_get: bad kind or NULL output");
     rc = eng_taxon_get(txn, kind, id, out);
     return rc == QS_NOTFOUND ? api_missing(kind_name(kind), id) : rc;
+}
+
+int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
+{
+    ENG_GUARDED(txn, taxon_get(txn, kind, id, out));
 }
 
 /* ------------------------------------------------------------------ questions */
@@ -219,7 +234,7 @@ static int check_question(qs_txn *txn, const qs_question *q)
     return 0;
 }
 
-int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
+static int question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -252,7 +267,12 @@ int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
+int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
+{
+    ENG_GUARDED(txn, question_put(txn, q, id));
+}
+
+static int question_get(qs_txn *txn, uint32_t id, qs_question *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -261,6 +281,11 @@ int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
         return eng_fail(QS_INVALID, "qs_question_get: output is NULL");
     rc = eng_question_get(txn, id, out);
     return rc == QS_NOTFOUND ? api_missing("question", id) : rc;
+}
+
+int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
+{
+    ENG_GUARDED(txn, question_get(txn, id, out));
 }
 
 /* Every question of the bank, its texts copied out of the map into one arena, each
@@ -381,7 +406,7 @@ static int rewrite_bank(qs_txn *txn, const bank_copy *b, qs_compress_report *rep
     return 0;
 }
 
-int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
+static int bank_compress(qs_txn *txn, qs_compress_report *report)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -402,9 +427,14 @@ int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
+int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
+{
+    ENG_GUARDED(txn, bank_compress(txn, report));
+}
+
 /* ------------------------------------------------------------------ users */
 
-int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
+static int user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -436,7 +466,12 @@ int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out)
+int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
+{
+    ENG_GUARDED(txn, user_put(txn, u, id));
+}
+
+static int user_get(qs_txn *txn, uint32_t id, qs_user *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -445,6 +480,11 @@ int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out)
         return eng_fail(QS_INVALID, "qs_user_get: output is NULL");
     rc = eng_user_get(txn, id, out);
     return rc == QS_NOTFOUND ? api_missing("user", id) : rc;
+}
+
+int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out)
+{
+    ENG_GUARDED(txn, user_get(txn, id, out));
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -490,7 +530,7 @@ static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
+static int test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -525,7 +565,12 @@ int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
     return rc;
 }
 
-int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out)
+int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
+{
+    ENG_GUARDED(txn, test_put(txn, t, id));
+}
+
+static int test_get(qs_txn *txn, uint64_t id, qs_test *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -534,6 +579,11 @@ int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out)
         return eng_fail(QS_INVALID, "qs_test_get: output is NULL");
     rc = eng_test_get(txn, id, out);
     return rc == QS_NOTFOUND ? api_missing("test", id) : rc;
+}
+
+int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out)
+{
+    ENG_GUARDED(txn, test_get(txn, id, out));
 }
 
 static int check_draw(qs_txn *txn, const qs_draw *d)
@@ -555,7 +605,7 @@ static int check_draw(qs_txn *txn, const qs_draw *d)
     return api_user_exists(txn, d->user);
 }
 
-int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
+static int test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
 {
     int rc = eng_writable(txn);
     if (rc)
@@ -583,6 +633,11 @@ int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
     out->mode = d->mode;
     out->created_at = out->last_activity_at = d->created_at;
     return store_test(txn, out, NULL);
+}
+
+int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
+{
+    ENG_GUARDED(txn, test_create(txn, d, out));
 }
 
 /* Walk one status of a user's tests newest first, merging into @p rows. */
@@ -624,7 +679,7 @@ static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *
     return eng_walk_rc(rc, "test_by_user");
 }
 
-int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
+static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -649,4 +704,9 @@ int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size
     }
     *n = total;
     return 0;
+}
+
+int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, test_list(txn, user, rows, cap, n));
 }

@@ -40,8 +40,8 @@ static int check_filter(const qs_question_filter *f)
     return 0;
 }
 
-int qs_question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cursor *after,
-                     uint32_t *ids, size_t cap, size_t *n, qs_list_cursor *next)
+static int question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cursor *after,
+                         uint32_t *ids, size_t cap, size_t *n, qs_list_cursor *next)
 {
     idx_list_pos from, last = {0, 0};
     int rc = eng_usable(txn);
@@ -65,7 +65,13 @@ int qs_question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cur
     return 0;
 }
 
-int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
+int qs_question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cursor *after,
+                     uint32_t *ids, size_t cap, size_t *n, qs_list_cursor *next)
+{
+    ENG_GUARDED(txn, question_list(txn, f, after, ids, cap, n, next));
+}
+
+static int pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -75,13 +81,23 @@ int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
     return idx_pools_list(txn, rows, cap, n);
 }
 
-int qs_pools_reshuffle(qs_txn *txn, uint64_t seed)
+int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, pools_list(txn, rows, cap, n));
+}
+
+static int pools_reshuffle(qs_txn *txn, uint64_t seed)
 {
     int rc = eng_writable(txn);
     return rc ? rc : idx_pools_reshuffle(txn, seed);
 }
 
-int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
+int qs_pools_reshuffle(qs_txn *txn, uint64_t seed)
+{
+    ENG_GUARDED(txn, pools_reshuffle(txn, seed));
+}
+
+static int index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -91,8 +107,18 @@ int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
     return idx_verify(txn, rows, cap, n);
 }
 
-int qs_index_rebuild(qs_txn *txn)
+int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, index_verify(txn, rows, cap, n));
+}
+
+static int index_rebuild(qs_txn *txn)
 {
     int rc = eng_writable(txn);
     return rc ? rc : idx_rebuild(txn);
+}
+
+int qs_index_rebuild(qs_txn *txn)
+{
+    ENG_GUARDED(txn, index_rebuild(txn));
 }

@@ -47,6 +47,31 @@
  *    many write calls in one transaction, one commit.
  *  - Readers never block writers nor see a partial write: every aggregate an answer
  *    changes is updated in the same transaction as the answer.
+ *
+ *  @section damage Damaged store files
+ *
+ *  LMDB reads the store through a memory map and trusts what its pages say; quizstore
+ *  does not let a damaged file (a disk error, a bad copy, a truncation) crash the
+ *  process or spread:
+ *  - qs_env_open() refuses a data file that is empty (read-only), not an LMDB file, or
+ *    shorter than its newest commit says (truncated), with QS_CORRUPT (ENOENT for an
+ *    empty one) naming what it found. A writable open also reads every page of the
+ *    store first and refuses, with QS_CORRUPT, a store with a damaged page: writing
+ *    through one could spread the damage. A damaged store still opens read-only, to be
+ *    checked (qs_check() names each damaged page) and read.
+ *  - Every call that reads the store runs under a guard: a read through a damaged page
+ *    that faults (SIGSEGV, SIGBUS) at an address in or near the store's map or inside
+ *    LMDB's code, or that fails one of LMDB's assertions, returns QS_CORRUPT from that
+ *    call instead of ending the process; the transaction can then only be aborted. If
+ *    the fault struck while the engine held one of its locks, every later call on that
+ *    handle returns QS_PANIC until it is closed. Memory the interrupted call had
+ *    allocated is not freed (a few hundred bytes).
+ *  - For this the first qs_env_open() of a process installs handlers for SIGSEGV and
+ *    SIGBUS in front of those in place (and again at each open, if one was installed
+ *    since): faults that are not the store's are passed to the handler that was there,
+ *    or end the process as before. It also ignores SIGXFSZ when that signal is at its
+ *    default action, so that a store file reaching RLIMIT_FSIZE fails the commit with
+ *    EFBIG instead of killing the process.
  */
 #ifndef QUIZSTORE_H
 #define QUIZSTORE_H
@@ -145,13 +170,20 @@ typedef struct qs_options {
 void qs_options_init(qs_options *opts);
 
 /** Open (creating if needed) the store in directory @p path.
- *  Clears reader slots left by crashed processes. The directory must exist.
+ *  Clears reader slots left by crashed processes. The directory must exist. A writable
+ *  open reads every page of the store first (see @ref damage): its cost grows with
+ *  the store's size. A read-only open of a store whose lock file cannot be written (a
+ *  store of another user, a read-only medium) reads without LMDB's lock file, which is
+ *  safe only while no process writes the store: it is refused (EACCES) while another
+ *  process has the store open, and a writer that opens the store later does not see
+ *  this reader.
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure
- *  @return 0, QS_FORMAT (newer on-disk format), QS_INVALID, QS_CORRUPT,
- *          QS_READERS_FULL (opening reads the bucket registry), or errno (ENOENT: no
- *          such directory, EACCES, ...).
+ *  @return 0, QS_FORMAT (newer on-disk format), QS_INVALID, QS_CORRUPT (not an LMDB
+ *          file, truncated, or a damaged page: see @ref damage), QS_READERS_FULL
+ *          (opening reads the bucket registry), or errno (ENOENT: no such directory,
+ *          or read-only with no store or an empty data file; EACCES, ...).
  *  Call once per store per process. */
 int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
 
@@ -822,10 +854,11 @@ int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
 
 /** What qs_check() found in one part of the store. */
 typedef struct qs_check_report {
-    char name[32];            /**< a database ("question", "ans@2026-01"), an index or
-                                   the pools ("index:q_filter", "index:pools": the
-                                   names of qs_index_verify()), or an aggregate
-                                   recomputed ("aggregate:usum", ...) */
+    char name[32];            /**< "pages" (the data file's pages), a database
+                                   ("question", "ans@2026-01"), an index or the pools
+                                   ("index:q_filter", "index:pools": the names of
+                                   qs_index_verify()), or an aggregate recomputed
+                                   ("aggregate:usum", ...) */
     uint64_t checked;         /**< records or entries examined */
     uint64_t findings;        /**< of those: damaged, missing, extra or different */
     char first_finding[160];  /**< the first finding, naming its key; "" for none. A
@@ -833,6 +866,13 @@ typedef struct qs_check_report {
 } qs_check_report;
 
 /** Check the whole store in @p txn's snapshot:
+ *  - first every page of the data file's B-trees, read without LMDB (row "pages", of a
+ *    snapshot taken when the check starts): each page's header, node offsets and
+ *    sizes, key order, child and overflow page numbers, each page reached once, and
+ *    each database's counts. A finding names the damaged page and its database
+ *    ("damaged page 812 (database 'ans@2025-12'): ..."). Damaged pages end the check
+ *    there, with a row "records" saying the rest was not checked, since it would
+ *    follow their pointers;
  *  - every record of every database: format byte, checksum, layout; every block of
  *    every sealed bucket decodes;
  *  - every index and pool entry both ways (as qs_index_verify());

@@ -9,7 +9,7 @@ static uint32_t rate_bp(uint64_t correct, uint64_t attempts)
     return attempts ? (uint32_t)(10000 * correct / attempts) : 0;
 }
 
-int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out)
+static int question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -32,7 +32,12 @@ int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out
     return 0;
 }
 
-int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out)
+int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out)
+{
+    ENG_GUARDED(txn, question_stats_get(txn, question, out));
+}
+
+static int user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -44,6 +49,11 @@ int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_
         return eng_fail(rc, "user %u has neither answered nor marked question %u", user,
                         question);
     return rc;
+}
+
+int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out)
+{
+    ENG_GUARDED(txn, user_question_get(txn, user, question, out));
 }
 
 /* Open a cursor on a fixed database positioned at the first key >= @p k. */
@@ -64,7 +74,7 @@ static int walk_end(MDB_cursor *cur, int rc, eng_db db)
     return eng_walk_rc(rc, eng_db_name(db));
 }
 
-int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n)
+static int progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -97,6 +107,11 @@ int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, s
     return 0;
 }
 
+int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, progress(txn, user, rows, cap, n));
+}
+
 static void summary_from(const eng_usum *s, qs_summary *out)
 {
     out->answered = s->answered;
@@ -108,7 +123,7 @@ static void summary_from(const eng_usum *s, qs_summary *out)
     out->best_streak = s->best;
 }
 
-int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out)
+static int dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -144,9 +159,14 @@ int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out)
     return walk_end(cur, rc, ENG_UDAILY);
 }
 
+int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out)
+{
+    ENG_GUARDED(txn, dashboard_get(txn, user, now, out));
+}
+
 /* ------------------------------------------------------------------ leaderboards */
 
-int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
+static int leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -156,7 +176,12 @@ int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t ca
     return idx_lb_top(txn, board, rows, cap, n);
 }
 
-int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row *out)
+int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, leaderboard_top(txn, board, rows, cap, n));
+}
+
+static int leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row *out)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -185,6 +210,11 @@ int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row 
     return idx_lb_rank(txn, board, correct, user, &out->rank);
 }
 
+int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row *out)
+{
+    ENG_GUARDED(txn, leaderboard_rank(txn, board, user, out));
+}
+
 /* ------------------------------------------------------------------ history */
 
 /* Rows of one bucket strictly before (user, before_at, before_id), newest first. */
@@ -208,8 +238,8 @@ static int history_bucket(qs_txn *txn, const eng_bucket *b, uint32_t user, int64
     return rc == QS_NOTFOUND ? 0 : rc;
 }
 
-int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
-               size_t cap, size_t *n, qs_cursor *next)
+static int history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
+                   size_t cap, size_t *n, qs_cursor *next)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -250,4 +280,10 @@ int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_ro
             api_cursor_make(txn, user, INT64_MAX, UINT64_MAX, next);
     }
     return 0;
+}
+
+int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
+               size_t cap, size_t *n, qs_cursor *next)
+{
+    ENG_GUARDED(txn, history(txn, user, after, rows, cap, n, next));
 }

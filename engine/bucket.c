@@ -214,13 +214,13 @@ int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi)
     int rc = eng_del(txn, eng_dbi(txn, ENG_BUCKETS), "buckets", &k, NULL);
     if (rc && rc != QS_NOTFOUND)
         return rc;
-    pthread_mutex_lock(&env->handle_lock);
+    eng_lock(&env->handle_lock);
     rc = mdb_dbi_open(txn->mdb, name, MDB_CREATE, dbi);
     if (rc == 0) {
         env->handle_txn_open = 1;
         top_of(txn)->opened_handles = 1;
     }
-    pthread_mutex_unlock(&env->handle_lock);
+    eng_unlock(&env->handle_lock);
     if (rc)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "create bucket", name));
     snprintf(h[txn->n_new_handles].name, sizeof h->name, "%s", name);
@@ -269,24 +269,34 @@ static int delete_emptied(MDB_txn *m, MDB_cursor *cur)
     return rc == MDB_NOTFOUND ? 0 : eng_mdb_rc(rc, "delete emptied databases", NULL);
 }
 
+typedef struct emptied_ctx {
+    qs_env *env;
+    MDB_txn *txn;
+} emptied_ctx;
+
+static int emptied_in(void *arg)
+{
+    emptied_ctx *c = arg;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(c->txn, c->env->dbi[ENG_BUCKETS], &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "buckets");
+    rc = delete_emptied(c->txn, cur);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
 int eng_emptied_delete(qs_env *env)
 {
-    MDB_txn *m;
-    MDB_cursor *cur;
-    int rc = mdb_txn_begin(env->mdb, NULL, 0, &m);
+    emptied_ctx c = {env, NULL};
+    int rc = mdb_txn_begin(env->mdb, NULL, 0, &c.txn);
     if (rc)
         return eng_mdb_rc(rc, "begin", NULL);
-    if ((rc = mdb_cursor_open(m, env->dbi[ENG_BUCKETS], &cur)) != 0) {
-        mdb_txn_abort(m);
-        return eng_mdb_rc(rc, "open cursor", "buckets");
-    }
-    rc = delete_emptied(m, cur);
-    mdb_cursor_close(cur);
-    if (rc) {
-        mdb_txn_abort(m);
+    if ((rc = eng_guarded(env, NULL, emptied_in, &c)) != 0) {
+        mdb_txn_abort(c.txn);
         return rc;
     }
-    rc = mdb_txn_commit(m);
+    rc = mdb_txn_commit(c.txn);
     return rc ? eng_mdb_rc(rc, "commit", NULL) : 0;
 }
 

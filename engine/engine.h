@@ -8,6 +8,8 @@
 #define QS_ENGINE_H
 
 #include <lmdb.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +29,54 @@ int eng_mdb_rc(int mdb_rc, const char *what, const char *db);
 /* The end of a cursor walk: 0 for a walk that ran out (MDB_NOTFOUND), an LMDB code
  * mapped with @p db in the detail, any other code as it is. */
 int eng_walk_rc(int rc, const char *db);
+
+/* ---------------------------------------------------------------- damaged-file guard */
+
+/* A guard armed on the calling thread around a call that reads the store (guard.c):
+ * a fault reading the store's map, or an LMDB assertion, jumps back to its
+ * sigsetjmp() with a non-zero value. */
+#define ENG_GUARD_LOCKS 4
+typedef struct eng_guard {
+    sigjmp_buf jb;
+    struct eng_guard *outer;       /* the guard armed before it on this thread */
+    qs_env *env;
+    uintptr_t map_base;            /* the store's map, and how far past it faults count */
+    uint64_t map_reach;
+    uint32_t psize;
+    pthread_mutex_t *held[ENG_GUARD_LOCKS];   /* engine locks taken under the guard */
+    int n_held;
+    int signo;                     /* the fault: SIGSEGV or SIGBUS, at addr; 0: assertion */
+    uintptr_t addr;
+    char assertion[200];
+} eng_guard;
+
+/* Arm @p g for @p env's map (NULL: catch nothing but LMDB assertions of no store);
+ * then call sigsetjmp(g.jb, 0) in the same function, and disarm on the way out. */
+void eng_guard_arm(eng_guard *g, qs_env *env);
+void eng_guard_disarm(eng_guard *g);
+/* After the jump: disarm, release the locks taken under @p g (the environment is then
+ * broken), mark @p txn failed (may be NULL). Returns QS_CORRUPT with the detail. */
+int eng_guard_caught(eng_guard *g, qs_txn *txn);
+/* The engine's mutexes, remembered by the armed guard so that a fault releases them. */
+void eng_lock(pthread_mutex_t *m);
+void eng_unlock(pthread_mutex_t *m);
+
+/* @p fn(@p arg) under a guard on @p env's store: its return, or QS_CORRUPT after a
+ * fault (then @p txn, if not NULL, can only be aborted). */
+int eng_guarded(qs_env *env, qs_txn *txn, int (*fn)(void *), void *arg);
+
+/* The body of a public function: return @p call, evaluated under a guard on @p txn's
+ * store; a fault returns QS_CORRUPT and leaves @p txn only to be aborted. */
+#define ENG_GUARDED(txn, call)                                       \
+    do {                                                             \
+        eng_guard guard_;                                            \
+        eng_guard_arm(&guard_, eng_txn_store(txn));                  \
+        if (sigsetjmp(guard_.jb, 0) != 0)                            \
+            return eng_guard_caught(&guard_, (txn));                 \
+        int guarded_rc_ = (call);                                    \
+        eng_guard_disarm(&guard_);                                   \
+        return guarded_rc_;                                          \
+    } while (0)
 
 /* ---------------------------------------------------------------- databases */
 
@@ -67,6 +117,8 @@ MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 
 MDB_txn *eng_mdb(qs_txn *txn);
 qs_env *eng_env(qs_txn *txn);
+/* The store of @p txn, or NULL for a NULL txn. */
+qs_env *eng_txn_store(qs_txn *txn);
 /* 0 if @p txn may write, else records the detail and returns QS_READONLY or QS_BAD_TXN. */
 int eng_writable(qs_txn *txn);
 /* 0 if @p txn may be used at all, else QS_BAD_TXN (or QS_INVALID for NULL). */
@@ -141,6 +193,13 @@ int eng_db_holds_records(eng_db db);
 /* Check every record of @p db: header, checksum, layout. 0, or a failure other than
  * a finding. */
 int eng_check_db(qs_txn *txn, eng_db db, qs_check_report *r);
+
+/* Walk every B-tree page of one snapshot of the store's data file, reading it with
+ * pread() and checking each page's header, node offsets and sizes, key order, child
+ * and overflow page numbers, and each database record's counts, before LMDB would
+ * follow them (pages.c). Damage goes into @p r (row "pages"), one finding per damaged
+ * page naming it and its database. 0, or errno (ENOMEM, an I/O error). */
+int eng_pages_check(qs_env *env, qs_check_report *r);
 
 /* ---------------------------------------------------------------- posting lists */
 

@@ -35,6 +35,10 @@ typedef struct eng_seal_dict {
 
 struct qs_env {
     MDB_env *mdb;
+    uintptr_t map_base;         /* where LMDB mapped the data file, 0 if not found */
+    uint64_t map_size;
+    uint32_t psize;
+    int broken;                 /* a fault struck while the engine held a lock */
     MDB_dbi dbi[ENG_DB_COUNT];
     qs_options opts;
     qs_period period;
@@ -104,6 +108,24 @@ int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi);
 int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi);
 int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v);
 int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v);
+
+/* pages.c */
+/* What the newest commit of a data file says of it. */
+typedef struct eng_file_meta {
+    uint32_t psize;
+    uint64_t pages;   /* pages its newest commit uses */
+} eng_file_meta;
+/* Read the meta pages of data file @p fd (named @p path in messages) and check that
+ * the file holds every page its newest commit uses. 0; QS_CORRUPT (not an LMDB file,
+ * or truncated), errno. */
+int eng_file_check(int fd, const char *path, eng_file_meta *out);
+
+/* guard.c */
+/* Once per process: find LMDB's code, and ignore SIGXFSZ if it is at its default. */
+void eng_process_init(void);
+/* eng_process_init(), then put the fault handlers in front of those in place and
+ * LMDB's assertion hook on @p mdb. */
+void eng_guard_install(MDB_env *mdb);
 
 /* bucket.c */
 /* What the registry holds of a bucket; rows and raw_bytes are kept once it is sealed. */

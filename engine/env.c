@@ -1,11 +1,14 @@
 /* env.c: opening and closing a store, its fixed databases, bucket handles,
  * the periodic flusher and storage statistics. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine_int.h"
 
@@ -111,9 +114,9 @@ static int find_locked(qs_env *env, const char *name, MDB_dbi *dbi)
 
 int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi)
 {
-    pthread_mutex_lock(&env->handle_lock);
+    eng_lock(&env->handle_lock);
     int rc = find_locked(env, name, dbi);
-    pthread_mutex_unlock(&env->handle_lock);
+    eng_unlock(&env->handle_lock);
     return rc;
 }
 
@@ -168,7 +171,7 @@ static int open_missing(qs_env *env, MDB_txn *m, keep_fn keep, void *ctx)
             break;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return eng_walk_rc(rc, "buckets");
 }
 
 static int keep_in_env(void *ctx, const char *name, MDB_dbi dbi)
@@ -178,33 +181,45 @@ static int keep_in_env(void *ctx, const char *name, MDB_dbi dbi)
 
 /* Open, in a short read transaction of its own, the handle of every bucket this
  * process lacks, and note the generation the table now reflects. */
+typedef struct refresh_ctx {
+    qs_env *env;
+    MDB_txn *txn;
+    uint64_t gen;
+} refresh_ctx;
+
+static int refresh_in(void *arg)
+{
+    refresh_ctx *c = arg;
+    int rc = eng_meta_get_u64(c->txn, c->env->dbi[ENG_META], "gen", &c->gen);
+    if (rc == 0 || rc == QS_NOTFOUND)
+        rc = open_missing(c->env, c->txn, keep_in_env, c->env);
+    return rc;
+}
+
 static int refresh_locked(qs_env *env)
 {
-    MDB_txn *txn;
-    uint64_t gen = 0;
-    int rc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &txn);
+    refresh_ctx c = {env, NULL, 0};
+    int rc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &c.txn);
     if (rc)
         return eng_mdb_rc(rc, "begin handle refresh", NULL);
-    rc = eng_meta_get_u64(txn, env->dbi[ENG_META], "gen", &gen);
-    if ((rc == 0 || rc == QS_NOTFOUND) &&
-        (rc = open_missing(env, txn, keep_in_env, env)) == 0) {
-        rc = mdb_txn_commit(txn);   /* a read-only commit keeps the opened handles */
-        if (rc)
-            return eng_mdb_rc(rc, "commit handle refresh", NULL);
-        __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
-        return 0;
+    if ((rc = eng_guarded(env, NULL, refresh_in, &c)) != 0) {
+        mdb_txn_abort(c.txn);
+        return rc;
     }
-    mdb_txn_abort(txn);
-    return rc;
+    rc = mdb_txn_commit(c.txn);   /* a read-only commit keeps the opened handles */
+    if (rc)
+        return eng_mdb_rc(rc, "commit handle refresh", NULL);
+    __atomic_store_n(&env->handles_gen, c.gen, __ATOMIC_RELEASE);
+    return 0;
 }
 
 int eng_refresh_handles(qs_env *env)
 {
-    pthread_mutex_lock(&env->handle_lock);
+    eng_lock(&env->handle_lock);
     while (env->handle_txn_open)
         pthread_cond_wait(&env->handle_cond, &env->handle_lock);
     int rc = refresh_locked(env);
-    pthread_mutex_unlock(&env->handle_lock);
+    eng_unlock(&env->handle_lock);
     return rc;
 }
 
@@ -223,7 +238,7 @@ static int keep_pending(void *ctx, const char *name, MDB_dbi dbi)
 int eng_refresh_in_write(qs_txn *txn, uint64_t gen)
 {
     qs_env *env = txn->env;
-    pthread_mutex_lock(&env->handle_lock);
+    eng_lock(&env->handle_lock);
     int rc = open_missing(env, txn->mdb, keep_pending, txn);
     if (rc == 0 && txn->n_new_handles) {
         env->handle_txn_open = 1;
@@ -232,31 +247,44 @@ int eng_refresh_in_write(qs_txn *txn, uint64_t gen)
     } else if (rc == 0) {   /* nothing was missing: the table already reflects gen */
         __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
     }
-    pthread_mutex_unlock(&env->handle_lock);
+    eng_unlock(&env->handle_lock);
     return rc;
 }
 
 /* ------------------------------------------------------------------ open */
 
+typedef struct fixed_ctx {
+    qs_env *env;
+    MDB_txn *txn;
+} fixed_ctx;
+
+static int open_each_fixed(void *arg)
+{
+    fixed_ctx *c = arg;
+    int ro = c->env->opts.read_only;
+    for (int i = 0; i < ENG_DB_COUNT; i++) {
+        int rc = mdb_dbi_open(c->txn, fixed_dbs[i].name,
+                              fixed_dbs[i].flags | (ro ? 0 : MDB_CREATE), &c->env->dbi[i]);
+        if (rc == MDB_NOTFOUND)
+            return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
+                            fixed_dbs[i].name);
+        if (rc)
+            return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
+    }
+    return 0;
+}
+
 static int open_fixed_dbs(qs_env *env)
 {
-    MDB_txn *txn;
-    int ro = env->opts.read_only;
-    int rc = mdb_txn_begin(env->mdb, NULL, ro ? MDB_RDONLY : 0, &txn);
+    fixed_ctx c = {env, NULL};
+    int rc = mdb_txn_begin(env->mdb, NULL, env->opts.read_only ? MDB_RDONLY : 0, &c.txn);
     if (rc)
         return eng_mdb_rc(rc, "begin", NULL);
-    for (int i = 0; i < ENG_DB_COUNT; i++) {
-        rc = mdb_dbi_open(txn, fixed_dbs[i].name, fixed_dbs[i].flags | (ro ? 0 : MDB_CREATE),
-                          &env->dbi[i]);
-        if (rc) {
-            mdb_txn_abort(txn);
-            if (rc == MDB_NOTFOUND)
-                return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
-                                fixed_dbs[i].name);
-            return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
-        }
+    if ((rc = eng_guarded(env, NULL, open_each_fixed, &c)) != 0) {
+        mdb_txn_abort(c.txn);
+        return rc;
     }
-    rc = mdb_txn_commit(txn);
+    rc = mdb_txn_commit(c.txn);
     return rc ? eng_mdb_rc(rc, "commit", NULL) : 0;
 }
 
@@ -269,16 +297,14 @@ static uint64_t random_u64(void)
 }
 
 /* First open writes the format, period and secret; later opens check and read them. */
-static int load_settings(qs_env *env)
+static int settings_in(void *arg)
 {
-    qs_txn *txn;
+    qs_txn *txn = arg;
+    qs_env *env = eng_env(txn);
     uint64_t format, period, secret;
-    int rc = qs_txn_begin(env, env->opts.read_only ? QS_TXN_RDONLY : 0, &txn);
-    if (rc)
-        return rc;
     MDB_txn *m = eng_mdb(txn);
     MDB_dbi meta = env->dbi[ENG_META];
-    rc = eng_meta_get_u64(m, meta, "format", &format);
+    int rc = eng_meta_get_u64(m, meta, "format", &format);
     if (rc == QS_NOTFOUND && !env->opts.read_only) {
         format = ENG_FORMAT;
         period = (uint64_t)env->opts.bucket_period;
@@ -286,25 +312,32 @@ static int load_settings(qs_env *env)
         if ((rc = eng_meta_put_u64(txn, "format", format)) != 0 ||
             (rc = eng_meta_put_u64(txn, "period", period)) != 0 ||
             (rc = eng_meta_put_u64(txn, "secret", secret)) != 0)
-            goto fail;
+            return rc;
     } else if (rc) {
-        goto fail;
-    } else {
-        if ((rc = eng_meta_get_u64(m, meta, "period", &period)) != 0 ||
-            (rc = eng_meta_get_u64(m, meta, "secret", &secret)) != 0)
-            goto fail;
+        return rc;
+    } else if ((rc = eng_meta_get_u64(m, meta, "period", &period)) != 0 ||
+               (rc = eng_meta_get_u64(m, meta, "secret", &secret)) != 0) {
+        return rc;
     }
-    if (format > ENG_FORMAT || period > QS_PERIOD_DAY) {
-        rc = eng_fail(QS_FORMAT, "store format %llu is newer than this library's %d",
-                      (unsigned long long)format, ENG_FORMAT);
-        goto fail;
-    }
+    if (format > ENG_FORMAT || period > QS_PERIOD_DAY)
+        return eng_fail(QS_FORMAT, "store format %llu is newer than this library's %d",
+                        (unsigned long long)format, ENG_FORMAT);
     env->period = (qs_period)period;
     env->secret = secret;
+    return 0;
+}
+
+static int load_settings(qs_env *env)
+{
+    qs_txn *txn;
+    int rc = qs_txn_begin(env, env->opts.read_only ? QS_TXN_RDONLY : 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = eng_guarded(env, txn, settings_in, txn)) != 0) {
+        qs_txn_abort(txn);
+        return rc;
+    }
     return qs_txn_commit(txn);
-fail:
-    qs_txn_abort(txn);
-    return rc;
 }
 
 static void *syncer_main(void *arg)
@@ -342,29 +375,140 @@ static int check_options(const qs_options *o)
     return 0;
 }
 
+/* A read-only open whose lock file cannot be written (a store of another user, a
+ * read-only medium) reads without LMDB's lock, provided no process has the store open
+ * now: each of them holds a shared lock on the lock file's first byte. Sets *nolock. */
+static int check_lock_file(const char *path, int *nolock)
+{
+    char lock[4096];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", path);
+    *nolock = 0;
+    if (access(lock, W_OK) == 0 || (errno == ENOENT && access(path, W_OK) == 0))
+        return 0;
+    if (errno != EACCES && errno != EROFS && errno != EPERM && errno != ENOENT)
+        return 0;   /* let LMDB report it */
+    int fd = open(lock, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+        int held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+        close(fd);
+        if (held)
+            return eng_fail(EACCES, "%s cannot be written, and process %ld has the store "
+                            "open: a reader without the lock could see pages being "
+                            "rewritten", lock, (long)fl.l_pid);
+    }
+    *nolock = 1;
+    return 0;
+}
+
+/* What the data file is before LMDB maps it: a read-only open needs a store that
+ * holds a commit, and a file that is an LMDB file holding every page its newest
+ * commit uses (LMDB would fault reading past the end of a truncated one). */
+static int check_data_file(const char *path, int read_only)
+{
+    char data[4096];
+    struct stat st;
+    snprintf(data, sizeof data, "%s/data.mdb", path);
+    if (stat(data, &st) != 0) {
+        if (errno == ENOENT && !read_only)
+            return 0;   /* a new store */
+        return eng_fail(errno, "%s: %s", errno == ENOENT ? path : data,
+                        errno == ENOENT ? "holds no store (no data.mdb)" : strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode))
+        return eng_fail(QS_INVALID, "%s is not a regular file", data);
+    if (st.st_size == 0)
+        return read_only ? eng_fail(ENOENT, "%s is empty: nothing was ever committed to "
+                                            "this store", data)
+                         : 0;   /* a store whose creation was cut short: LMDB starts it */
+    int fd = open(data, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return eng_fail(errno, "%s: %s", data, strerror(errno));
+    int rc = eng_file_check(fd, data, NULL);
+    close(fd);
+    return rc;
+}
+
+/* Where LMDB mapped the data file: the mapping of its inode, from offset 0, of the
+ * map's size (the guard needs it to tell the store's faults from others). */
+static void locate_map(qs_env *env)
+{
+    MDB_envinfo info;
+    struct stat st;
+    int fd;
+    char line[512];
+    if (mdb_env_info(env->mdb, &info) != 0 || mdb_env_get_fd(env->mdb, &fd) != 0 ||
+        fstat(fd, &st) != 0)
+        return;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (!maps)
+        return;
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long lo, hi, off, ino;
+        if (sscanf(line, "%lx-%lx %*s %lx %*s %lu", &lo, &hi, &off, &ino) == 4 &&
+            ino == (unsigned long)st.st_ino && off == 0 && hi - lo == info.me_mapsize) {
+            env->map_base = lo;
+            env->map_size = info.me_mapsize;
+        }
+    }
+    fclose(maps);
+}
+
+/* A writable open reads every page first: LMDB writing through a damaged page could
+ * overrun its buffers or spread the damage. A damaged store opens read-only only. */
+static int refuse_damaged(qs_env *env)
+{
+    qs_check_report r;
+    int rc = eng_pages_check(env, &r);
+    if (rc == 0 && r.findings)
+        rc = eng_fail(QS_CORRUPT, "%s (%llu damaged pages in all); a damaged store opens "
+                      "read-only only", r.first_finding, (unsigned long long)r.findings);
+    return rc;
+}
+
 static int open_mdb(qs_env *env, const char *path)
 {
     const qs_options *o = &env->opts;
     unsigned flags = MDB_NOTLS;
+    int nolock = 0, rc;
+    if ((rc = check_data_file(path, o->read_only)) != 0 ||
+        (o->read_only && (rc = check_lock_file(path, &nolock)) != 0))
+        return rc;
     if (o->durability == QS_SYNC_PERIODIC)
         flags |= MDB_NOSYNC;
     if (o->write_map)
         flags |= MDB_WRITEMAP;
     if (o->read_only)
         flags |= MDB_RDONLY;
-    int rc = mdb_env_create(&env->mdb);
+    if (nolock)
+        flags |= MDB_NOLOCK;
+    rc = mdb_env_create(&env->mdb);
     if (rc)
         return eng_mdb_rc(rc, "create environment", NULL);
     if ((rc = mdb_env_set_mapsize(env->mdb, (size_t)o->map_size)) ||
         (rc = mdb_env_set_maxreaders(env->mdb, o->max_readers)) ||
         (rc = mdb_env_set_maxdbs(env->mdb, ENG_MAX_DBS)))
         return eng_mdb_rc(rc, "configure environment", NULL);
+    eng_guard_install(env->mdb);
     rc = mdb_env_open(env->mdb, path, flags, 0644);
     if (rc)
         return eng_mdb_rc(rc, "open store", path);
-    int dead = 0;
-    mdb_reader_check(env->mdb, &dead);   /* free slots of crashed processes */
-    return 0;
+    /* checked again under LMDB's lock: a writer may have created the store since */
+    char data[4096];
+    eng_file_meta fm;
+    int fd;
+    snprintf(data, sizeof data, "%s/data.mdb", path);
+    if ((rc = mdb_env_get_fd(env->mdb, &fd)) != 0)
+        return eng_mdb_rc(rc, "open store", path);
+    if ((rc = eng_file_check(fd, data, &fm)) != 0)
+        return rc;
+    env->psize = fm.psize;
+    locate_map(env);
+    if (!nolock) {
+        int dead = 0;
+        mdb_reader_check(env->mdb, &dead);   /* free slots of crashed processes */
+    }
+    return o->read_only ? 0 : refuse_damaged(env);
 }
 
 int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
@@ -475,7 +619,7 @@ static int fixed_db_by_name(const char *name)
     return -1;
 }
 
-int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
+static int db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -514,4 +658,9 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
         return eng_mdb_rc(rc, "list databases", NULL);
     *n = total;
     return 0;
+}
+
+int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
+{
+    ENG_GUARDED(txn, db_stats(txn, rows, cap, n));
 }

@@ -66,7 +66,7 @@ static int cached_dict(qs_env *env, const char *name, const uint8_t *bytes, size
     uint32_t id = (uint32_t)ZSTD_getDictID_fromDict(bytes, n);
     eng_seal_dict *d;
     int rc = 0;
-    pthread_mutex_lock(&env->dict_lock);
+    eng_lock(&env->dict_lock);
     for (d = env->seal_dicts; d; d = d->next)
         if (d->id == id && strcmp(d->name, name) == 0)
             break;
@@ -86,7 +86,7 @@ static int cached_dict(qs_env *env, const char *name, const uint8_t *bytes, size
     }
     if (d && for_writing && !d->cdict && !(d->cdict = ZSTD_createCDict(bytes, n, SEAL_LEVEL)))
         rc = eng_fail(QS_CORRUPT, "the dictionary of '%s' does not load", name);
-    pthread_mutex_unlock(&env->dict_lock);
+    eng_unlock(&env->dict_lock);
     *out = d;
     return rc;
 }

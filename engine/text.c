@@ -111,10 +111,10 @@ static eng_dict *dict_make(const void *buf, size_t n)
 
 void eng_dict_publish(qs_env *env, eng_dict *d)
 {
-    pthread_mutex_lock(&env->dict_lock);
+    eng_lock(&env->dict_lock);
     d->next = env->dicts;
     env->dicts = d;
-    pthread_mutex_unlock(&env->dict_lock);
+    eng_unlock(&env->dict_lock);
 }
 
 static void dict_key(eng_key *k, uint32_t id)
@@ -133,14 +133,14 @@ int eng_dict_for(qs_txn *txn, uint32_t id, eng_dict **out)
             return 0;
         }
     qs_env *env = txn->env;
-    pthread_mutex_lock(&env->dict_lock);
+    eng_lock(&env->dict_lock);
     for (eng_dict *d = env->dicts; d; d = d->next)
         if (d->id == id) {
-            pthread_mutex_unlock(&env->dict_lock);
+            eng_unlock(&env->dict_lock);
             *out = d;
             return 0;
         }
-    pthread_mutex_unlock(&env->dict_lock);
+    eng_unlock(&env->dict_lock);
 
     eng_key k;
     eng_rbuf r;

@@ -24,9 +24,19 @@ static void abort_mdb(qs_txn *txn);
 
 MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
 qs_env *eng_env(qs_txn *txn) { return txn->env; }
+qs_env *eng_txn_store(qs_txn *txn) { return txn ? txn->env : NULL; }
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
 uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
 qs_period eng_period(qs_txn *txn) { return txn->env->period; }
+
+/* 0, or QS_PANIC once a fault struck the environment while the engine held a lock. */
+static int env_usable(qs_env *env)
+{
+    if (env->broken)
+        return eng_fail(QS_PANIC, "a damaged page was read while the store's state was "
+                        "being changed: close the store and restore it from a backup");
+    return 0;
+}
 
 int eng_usable(qs_txn *txn)
 {
@@ -38,7 +48,7 @@ int eng_usable(qs_txn *txn)
         return eng_fail(QS_INVALID, "transaction was reset and not renewed");
     if (txn->failed)
         return eng_fail(QS_BAD_TXN, "transaction failed earlier; abort it");
-    return 0;
+    return env_usable(txn->env);
 }
 
 int eng_writable(qs_txn *txn)
@@ -144,8 +154,9 @@ static void txn_free(qs_txn *txn)
 
 /* Begin the LMDB transaction on a snapshot whose bucket handles this process has
  * all opened: if the snapshot is of a newer schema generation, refresh and retry. */
-static int begin_current(qs_txn *txn)
+static int begin_current(void *arg)
 {
+    qs_txn *txn = arg;
     qs_env *env = txn->env;
     for (int tries = 0; tries < 16; tries++) {
         int rc;
@@ -199,12 +210,15 @@ int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **out)
     int rdonly = (flags & QS_TXN_RDONLY) != 0;
     if (!rdonly && env->opts.read_only)
         return eng_fail(QS_READONLY, "store was opened read-only");
+    int rc = env_usable(env);
+    if (rc)
+        return rc;
     qs_txn *txn = calloc(1, sizeof *txn);
     if (!txn)
         return eng_fail(ENOMEM, "out of memory");
     txn->env = env;
     txn->rdonly = rdonly;
-    int rc = begin_current(txn);
+    rc = eng_guarded(env, txn, begin_current, txn);
     if (rc) {
         abort_mdb(txn);
         txn_free(txn);
@@ -279,14 +293,15 @@ static int merge_into_parent(qs_txn *child)
 }
 
 /* A commit that failed. LMDB reports a write cut short as EIO ("short write,
- * filesystem full?"); tell a full disk (ENOSPC) and a file at its size limit (EFBIG)
- * from a real I/O error by looking at both. Nothing of the transaction is kept. */
+ * filesystem full?"), and a write refused at once by its errno; tell a full disk
+ * (ENOSPC) and a file at its size limit (EFBIG) from a real I/O error by looking at
+ * both. Nothing of the transaction is kept. */
 static int commit_failed(qs_env *env, int mdb_rc)
 {
     enum { SLACK = 1 << 20 };   /* a commit writes far less than this past the end */
     const char *path = "";
     mdb_env_get_path(env->mdb, &path);
-    if (mdb_rc == EIO) {
+    if (mdb_rc == EIO || mdb_rc == EFBIG || mdb_rc == ENOSPC) {
         int fd = -1;
         struct stat st;
         struct statvfs vfs;
@@ -310,7 +325,7 @@ static int end_handle_txn(qs_txn *txn, int commit)
 {
     qs_env *env = txn->env;
     int rc = 0;
-    pthread_mutex_lock(&env->handle_lock);
+    eng_lock(&env->handle_lock);
     if (commit) {
         rc = mdb_txn_commit(txn->mdb);
         if (rc == 0) {
@@ -328,7 +343,7 @@ static int end_handle_txn(qs_txn *txn, int commit)
     }
     env->handle_txn_open = 0;
     pthread_cond_broadcast(&env->handle_cond);
-    pthread_mutex_unlock(&env->handle_lock);
+    eng_unlock(&env->handle_lock);
     return rc;
 }
 
@@ -350,6 +365,22 @@ void qs_txn_abort(qs_txn *txn)
         txn->parent->has_child = 0;
     abort_mdb(txn);
     txn_free(txn);
+}
+
+/* Commit a top-level write transaction. LMDB ends it, committed or not, unless this
+ * fails before LMDB's commit (txn->mdb is then still set). */
+static int commit_top(void *arg)
+{
+    qs_txn *txn = arg;
+    int rc = counters_flush(txn);
+    if (rc)
+        return rc;
+    if (txn->opened_handles)
+        rc = end_handle_txn(txn, 1);
+    else if ((rc = mdb_txn_commit(txn->mdb)) != 0)
+        rc = commit_failed(txn->env, rc);
+    txn->mdb = NULL;
+    return rc;
 }
 
 int qs_txn_commit(qs_txn *txn)
@@ -383,17 +414,9 @@ int qs_txn_commit(qs_txn *txn)
         txn_free(txn);
         return rc;
     }
-    rc = counters_flush(txn);
-    if (rc) {
-        qs_txn_abort(txn);
+    if ((rc = eng_guarded(txn->env, txn, commit_top, txn)) != 0 && txn->mdb) {
+        qs_txn_abort(txn);   /* it failed before LMDB's commit ended the transaction */
         return rc;
-    }
-    if (txn->opened_handles) {
-        rc = end_handle_txn(txn, 1);
-    } else {
-        rc = mdb_txn_commit(txn->mdb);
-        if (rc)
-            rc = commit_failed(txn->env, rc);
     }
     if (rc == 0 && txn->new_dict) {
         eng_dict_publish(txn->env, txn->new_dict);
@@ -415,5 +438,6 @@ int qs_txn_renew(qs_txn *txn)
 {
     if (!txn || !txn->rdonly || !txn->reset)
         return eng_fail(QS_INVALID, "qs_txn_renew: not a reset read-only transaction");
-    return begin_current(txn);
+    int rc = env_usable(txn->env);
+    return rc ? rc : eng_guarded(txn->env, txn, begin_current, txn);
 }

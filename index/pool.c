@@ -230,13 +230,20 @@ int idx_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
     int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &cur);
     if (rc)
         return eng_mdb_rc(rc, "open cursor", "pool");
-    /* the last position of each pool: jump from pool to pool */
+    uint8_t last[POOL_KEY];
+    /* the last position of each pool: jump from pool to pool; each jump must move
+     * forward, which keys out of order (a damaged page) would not */
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;) {
         if (mk.mv_size != POOL_KEY + 4) {
             rc = eng_fail(QS_CORRUPT, "pool key of %zu bytes", mk.mv_size);
             break;
         }
         const uint8_t *kb = mk.mv_data;
+        if (total && memcmp(kb, last, POOL_KEY) <= 0) {
+            rc = eng_fail(QS_CORRUPT, "keys of database 'pool' out of order");
+            break;
+        }
+        memcpy(last, kb, POOL_KEY);
         idx_pool p = {kb[0], eng_get32(kb + 1), eng_get32(kb + 5), eng_get32(kb + 9)};
         eng_key k;
         pos_key(&k, &p, UINT32_MAX);

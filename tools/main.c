@@ -180,7 +180,7 @@ qs_env *store_open(const char *cmd, int writable)
     qs_env *env = NULL;
     int rc = qs_env_open(dir, &opts, &env);
     if (rc == ENOENT && !writable) {
-        msg("%s: %s holds no store (import creates one)", cmd, dir);
+        msg("%s: %s (import creates one)", cmd, qs_errmsg());
         return NULL;
     }
     if (rc != 0) {

@@ -1,0 +1,410 @@
+/* Tests damaged store files: truncated, empty, not LMDB, pages overwritten, a page
+ * LMDB asserts on, a file cut short under an open store, a lock file that cannot be
+ * written. Each is refused on open or reported by qs_check() naming the page, and
+ * every read returns a code, never a crash; a damaged store opens read-only only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fixture.h"
+
+#define PSIZE 4096
+#define USERS 20
+#define TESTS_PER_USER 10
+
+/* ---- a store with trees two levels deep -------------------------------------- */
+
+typedef struct store {
+    char dir[512];
+    fx_bank b;
+    uint32_t users[USERS];
+} store;
+
+/* fx_bank, then USERS users who each answer every question in TESTS_PER_USER tests on
+ * days of December 2025: 2,400 answers, so the answers bucket needs branch pages. */
+static void store_build(store *s)
+{
+    snprintf(s->dir, sizeof s->dir, "%s", check_tmpdir());
+    qs_env *env = fx_open(s->dir, NULL);
+    fx_bank_build(env, &s->b);
+    qs_txn *txn = fx_write(env);
+    char ext[32];
+    for (unsigned u = 0; u < USERS; u++) {
+        snprintf(ext, sizeof ext, "learner-%u", u);
+        s->users[u] = fx_user(txn, ext, FX_T0 - 60 * FX_DAY_MS);
+        for (unsigned t = 0; t < TESTS_PER_USER; t++) {
+            int64_t day = FX_T0 - (int64_t)(31 - t) * FX_DAY_MS;
+            snprintf(ext, sizeof ext, "learner-%u-test-%u", u, t);
+            uint64_t test = fx_test(txn, ext, s->users[u], 1, NULL, 0, day);
+            for (unsigned q = 0; q < FX_BANK_QUESTIONS; q++)
+                fx_answer(txn, test, s->b.questions[q], (int8_t)(q % 4),
+                          day + (int64_t)q * 60000);
+        }
+    }
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+static void data_path(const char *dir, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/data.mdb", dir);
+}
+
+/* The whole data file of @p dir, malloc'ed; its size in *n. */
+static uint8_t *file_read(const char *dir, size_t *n)
+{
+    char path[600];
+    struct stat st;
+    data_path(dir, path, sizeof path);
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && fstat(fd, &st) == 0);
+    uint8_t *b = malloc((size_t)st.st_size);
+    CHECK(b != NULL);
+    CHECK(read(fd, b, (size_t)st.st_size) == st.st_size);
+    close(fd);
+    *n = (size_t)st.st_size;
+    return b;
+}
+
+/* @p dir (a fresh directory when NULL), its data file now @p n bytes of @p b. */
+static const char *file_write(const char *dir, const uint8_t *b, size_t n)
+{
+    char path[600];
+    if (!dir)
+        dir = check_tmpdir();
+    data_path(dir, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    CHECK(n == 0 || write(fd, b, n) == (ssize_t)n);
+    CHECK(close(fd) == 0);
+    return dir;
+}
+
+static int open_rc(const char *dir, int read_only, qs_env **env)
+{
+    qs_options o = fx_options();
+    o.read_only = read_only;
+    *env = NULL;
+    return qs_env_open(dir, &o, env);
+}
+
+static int errmsg_has(const char *what)
+{
+    return strstr(qs_errmsg(), what) != NULL;
+}
+
+/* The pages row of qs_check() in a read transaction of @p env; every row is sound
+ * in form, and the check itself returns 0. */
+static qs_check_report pages_row(qs_env *env)
+{
+    static qs_check_report rows[128];
+    size_t n = 0;
+    qs_txn *txn = fx_read(env);
+    CHECK_RC(qs_check(txn, rows, 128, &n), 0);
+    qs_txn_abort(txn);
+    CHECK(n >= 1 && n <= 128);
+    CHECK_STR(rows[0].name, "pages");
+    return rows[0];
+}
+
+/* Every read of every user, a question each, and a scan per user: each returns 0 or
+ * a QS_ code. Returns how many said QS_CORRUPT; the first one's detail in @p first. */
+typedef struct reads {
+    int corrupt;
+    char first[512];
+} reads;
+
+static void note(reads *r, int rc, const char *what)
+{
+    CHECK_MSG(rc == 0 || (rc <= QS_NOTFOUND && rc >= -30999), "%s returned %d (%s)", what,
+              rc, qs_errmsg());
+    if (rc == QS_CORRUPT && r->corrupt++ == 0)
+        snprintf(r->first, sizeof r->first, "%s", qs_errmsg());
+}
+
+static int answer_count(const qs_answer *a, void *ctx)
+{
+    (void)a;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static void read_user(reads *r, qs_txn *txn, const store *s, unsigned u)
+{
+    static qs_dashboard dash;
+    qs_history_row hist[16];
+    qs_progress_row prog[8];
+    qs_question q;
+    qs_rank_row rank;
+    qs_cursor next;
+    uint64_t id;
+    size_t n, count = 0;
+    note(r, qs_history(txn, s->users[u], NULL, hist, 16, &n, &next), "history");
+    note(r, qs_dashboard_get(txn, s->users[u], FX_T0, &dash), "dashboard");
+    note(r, qs_progress(txn, s->users[u], prog, 8, &n), "progress");
+    note(r, qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, s->users[u], &rank), "rank");
+    note(r, qs_question_get(txn, s->b.questions[u % FX_BANK_QUESTIONS], &q), "question");
+    note(r, qs_answer_scan(txn, INT64_MIN, INT64_MAX, answer_count, &count), "scan");
+    note(r, qs_resolve(txn, QS_USER, "learner-3", &id), "resolve");
+    note(r, qs_user_get(txn, s->users[u], &(qs_user){0}), "user");
+}
+
+static reads read_everything(qs_env *env, const store *s)
+{
+    reads r = {0, ""};
+    for (unsigned u = 0; u < USERS; u++) {
+        qs_txn *txn;
+        int rc = qs_txn_begin(env, QS_TXN_RDONLY, &txn);
+        note(&r, rc, "begin");
+        if (rc == 0)
+            read_user(&r, txn, s, u);
+        qs_txn_abort(txn);
+    }
+    return r;
+}
+
+/* ---- cases -------------------------------------------------------------------- */
+
+/* A data file cut short: both opens refuse it, naming the truncation. */
+TEST(truncated_file_refused)
+{
+    store s;
+    size_t n;
+    qs_env *env;
+    store_build(&s);
+    uint8_t *b = file_read(s.dir, &n);
+    size_t cuts[] = {n / 2, n / 2 + 1000, 3 * PSIZE, n - PSIZE};
+    for (unsigned i = 0; i < 4; i++) {
+        const char *dir = file_write(NULL, b, cuts[i]);
+        for (int ro = 0; ro < 2; ro++) {
+            CHECK_RC(open_rc(dir, ro, &env), QS_CORRUPT);
+            CHECK(env == NULL);
+            CHECK_MSG(errmsg_has("truncated"), "%s", qs_errmsg());
+        }
+    }
+    free(b);
+}
+
+/* An empty data file holds no store to read; a writable open starts one there. */
+TEST(empty_file)
+{
+    qs_env *env;
+    const char *dir = file_write(NULL, NULL, 0);
+    CHECK_RC(open_rc(dir, 1, &env), ENOENT);
+    CHECK_MSG(errmsg_has("empty"), "%s", qs_errmsg());
+    CHECK_RC(open_rc(dir, 0, &env), 0);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
+/* A file that is not LMDB's says so. */
+TEST(not_an_lmdb_file)
+{
+    static uint8_t text[5 * PSIZE];
+    qs_env *env;
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (uint8_t)("id,name\n1,alice\n"[i % 16]);
+    const char *dir = file_write(NULL, text, sizeof text);
+    for (int ro = 0; ro < 2; ro++) {
+        CHECK_RC(open_rc(dir, ro, &env), QS_CORRUPT);
+        CHECK_MSG(errmsg_has("not an LMDB file"), "%s", qs_errmsg());
+    }
+}
+
+/* Every page of the store in turn overwritten with noise: the writable open refuses
+ * the store exactly when the page check finds damage; the check names the page; the
+ * reads of a read-only open return codes; and a store the check finds sound reads as
+ * it did. */
+TEST(overwritten_pages)
+{
+    store s;
+    size_t n;
+    store_build(&s);
+    uint8_t *pristine = file_read(s.dir, &n), *b = malloc(n);
+    CHECK(b != NULL);
+    unsigned damaged = 0, pages = (unsigned)(n / PSIZE);
+    const char *dir = check_tmpdir();
+    for (unsigned p = 2; p < pages; p++) {
+        memcpy(b, pristine, n);
+        for (unsigned i = 0; i < PSIZE; i++)
+            b[(size_t)p * PSIZE + i] = (uint8_t)check_rand();
+        file_write(dir, b, n);
+        qs_env *env;
+        int wrc = open_rc(dir, 0, &env);
+        qs_env_close(env);
+        int rrc = open_rc(dir, 1, &env);
+        CHECK_MSG(rrc == 0 || rrc == QS_CORRUPT, "page %u: open returned %d (%s)", p, rrc,
+                  qs_errmsg());
+        if (rrc != 0) {   /* a page the open itself reads: the main tree */
+            CHECK_RC(wrc, QS_CORRUPT);
+            damaged++;
+            continue;
+        }
+        qs_check_report r = pages_row(env);
+        char want[64];
+        snprintf(want, sizeof want, "damaged page %u ", p);
+        CHECK_MSG(wrc == (r.findings ? QS_CORRUPT : 0), "page %u: writable open %d, %llu "
+                  "findings", p, wrc, (unsigned long long)r.findings);
+        CHECK_MSG(!r.findings || strstr(r.first_finding, want), "page %u: %s", p,
+                  r.first_finding);
+        damaged += r.findings > 0;
+        reads rd = read_everything(env, &s);
+        CHECK_MSG(r.findings || !rd.corrupt, "page %u: the check found nothing, a read said "
+                  "%s", p, rd.first);
+        qs_env_close(env);
+    }
+    /* noise in a page of a tree is always found; free pages are the rest */
+    CHECK_MSG(damaged > pages / 2, "%u of %u pages found damaged", damaged, pages);
+    free(b);
+    free(pristine);
+}
+
+/* The u16 at @p at in the first page of @p b (@p n bytes) with flags @p flags and a
+ * page number equal to its own, set to @p v; that page's number. */
+static unsigned poke_first_page(uint8_t *b, size_t n, uint16_t flags, size_t at, uint16_t v)
+{
+    for (size_t p = 2; p < n / PSIZE; p++) {
+        uint8_t *pg = b + p * PSIZE;
+        uint64_t pgno;
+        uint16_t f;
+        memcpy(&pgno, pg, 8);
+        memcpy(&f, pg + 10, 2);
+        if (pgno == p && f == flags) {
+            memcpy(pg + at, &v, 2);
+            return (unsigned)p;
+        }
+    }
+    CHECK_MSG(0, "no page with flags 0x%x", flags);
+    return 0;
+}
+
+/* A branch page left with one child trips an assertion in LMDB (which would abort the
+ * process): the read that descends it returns QS_CORRUPT, and the check names it. */
+TEST(lmdb_assertion_is_corrupt)
+{
+    store s;
+    size_t n;
+    qs_env *env;
+    store_build(&s);
+    uint8_t *b = file_read(s.dir, &n);
+    unsigned p = poke_first_page(b, n, 0x01 /* branch */, 12 /* lower */, 16 + 2);
+    const char *dir = file_write(NULL, b, n);
+    CHECK_RC(open_rc(dir, 1, &env), 0);
+    qs_check_report r = pages_row(env);
+    char want[64];
+    snprintf(want, sizeof want, "damaged page %u ", p);
+    CHECK_MSG(strstr(r.first_finding, want), "%s", r.first_finding);
+    reads rd = read_everything(env, &s);
+    CHECK(rd.corrupt > 0);
+    CHECK_MSG(strstr(rd.first, "LMDB failed a check"), "%s", rd.first);
+    qs_env_close(env);
+    free(b);
+}
+
+/* The file cut short under an open store (another process truncating it): a read
+ * past its end returns QS_CORRUPT instead of dying of SIGBUS, its transaction can only
+ * be aborted, and the store can be closed. */
+TEST(fault_under_open_store)
+{
+    store s;
+    char path[600];
+    qs_env *env;
+    qs_txn *txn;
+    qs_history_row hist[4];
+    size_t n;
+    store_build(&s);
+    CHECK_RC(open_rc(s.dir, 1, &env), 0);
+    txn = fx_read(env);
+    data_path(s.dir, path, sizeof path);
+    CHECK(truncate(path, 4 * PSIZE) == 0);
+    CHECK_RC(qs_history(txn, s.users[USERS - 1], NULL, hist, 4, &n, NULL), QS_CORRUPT);
+    CHECK_MSG(errmsg_has("went past the end of the file"), "%s", qs_errmsg());
+    CHECK_RC(qs_history(txn, s.users[USERS - 1], NULL, hist, 4, &n, NULL), QS_BAD_TXN);
+    qs_txn_abort(txn);
+    reads rd = read_everything(env, &s);
+    CHECK(rd.corrupt > 0);
+    qs_env_close(env);
+}
+
+/* ---- a lock file that cannot be written ---------------------------------------- */
+
+/* Run @p fn in a child that cannot write the store's lock file: the file is made
+ * read-only, and a child of root gives up the capabilities that would override that.
+ * Returns the child's exit status. */
+static int as_reader_without_lock(const char *dir, int (*fn)(const char *))
+{
+    char lock[600];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    CHECK(chmod(lock, 0444) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct none[2];
+        memset(none, 0, sizeof none);
+        if (geteuid() == 0 && syscall(SYS_capset, &hdr, none) != 0)
+            _exit(90);
+        _exit(access(lock, W_OK) == 0 ? 91 : fn(dir));
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(chmod(lock, 0644) == 0);
+    CHECK_MSG(WIFEXITED(status), "the child died of signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+/* 0 when a read-only open and a dashboard read work. */
+static int reads_fine(const char *dir)
+{
+    qs_env *env;
+    qs_txn *txn;
+    qs_dashboard d;
+    uint64_t user;
+    if (open_rc(dir, 1, &env) != 0)
+        return 1;
+    int rc = qs_txn_begin(env, QS_TXN_RDONLY, &txn);
+    if (rc == 0 && (rc = qs_resolve(txn, QS_USER, "learner-0", &user)) == 0)
+        rc = qs_dashboard_get(txn, (uint32_t)user, FX_T0, &d);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+    return rc == 0 && d.summary.answered > 0 ? 0 : 2;
+}
+
+/* 0 when the read-only open is refused with EACCES, naming the process that has it. */
+static int refused_while_open(const char *dir)
+{
+    qs_env *env;
+    return open_rc(dir, 1, &env) == EACCES && errmsg_has("has the store open") ? 0 : 3;
+}
+
+TEST(lock_file_not_writable)
+{
+    store s;
+    store_build(&s);
+    CHECK_EQ(as_reader_without_lock(s.dir, reads_fine), 0);
+    /* with a process holding the store open, reading without the lock is refused */
+    qs_env *env = fx_open(s.dir, NULL);
+    CHECK_EQ(as_reader_without_lock(s.dir, refused_while_open), 0);
+    qs_env_close(env);
+}
+
+static const check_case cases[] = {
+    CASE(truncated_file_refused),
+    CASE(empty_file),
+    CASE(not_an_lmdb_file),
+    CASE(overwritten_pages),
+    CASE(lmdb_assertion_is_corrupt),
+    CASE(fault_under_open_store),
+    CASE(lock_file_not_writable),
+};
+
+int main(int argc, char **argv)
+{
+    return check_main(argc, argv, cases, NCASES(cases));
+}
