@@ -71,7 +71,7 @@
  *    since): faults that are not the store's are passed to the handler that was there,
  *    or end the process as before. It also ignores SIGXFSZ when that signal is at its
  *    default action, so that a store file reaching RLIMIT_FSIZE fails the commit with
- *    EFBIG instead of killing the process.
+ *    EFBIG instead of killing the process (qs_restore() does the same).
  */
 #ifndef QUIZSTORE_H
 #define QUIZSTORE_H
@@ -896,12 +896,16 @@ int qs_repair(qs_txn *txn);
 #define QS_BACKUP_COMPRESS 0x1   /**< qs_backup(): write data.mdb.zst instead of data.mdb */
 
 /** Write a consistent, compacted copy of the store, as of one snapshot, into directory
- *  @p dir (created if missing; it must hold no backup) while other transactions go
- *  on: data.mdb (or data.mdb.zst) and MANIFEST, a text file listing each file's size
- *  and xxh3-64 hash and the store's format. A backup without its MANIFEST (a failed
- *  one) is never complete. @return 0, QS_INVALID, QS_EXISTS (dir holds a backup or a
- *  data file), QS_READERS_FULL, QS_CORRUPT (the copy found the store damaged), errno
- *  (ENOENT: no parent directory, ENOSPC, EFBIG, EACCES, ...). Any thread. */
+ *  @p dir (created if missing; it must hold no backup, and may not be the store's own)
+ *  while other transactions go on: data.mdb (or data.mdb.zst) and MANIFEST, a text
+ *  file listing each file's size and xxh3-64 hash and the store's format. The data
+ *  file is written as NAME.partial and renamed once whole, then the MANIFEST is
+ *  written: a failed backup leaves no data file, and a backup without its MANIFEST is
+ *  never complete. Every page of the store is checked first (as qs_check() does): a
+ *  damaged store is not backed up. @return 0, QS_INVALID (dir is the store's),
+ *  QS_EXISTS (dir holds a backup or a data file), QS_READERS_FULL, QS_CORRUPT (the
+ *  store is damaged), errno (ENOENT: no parent directory, ENOSPC, EFBIG, EACCES,
+ *  ...). Any thread. */
 int qs_backup(qs_env *env, const char *dir, unsigned flags);
 
 /** Restore the backup in @p backup_dir into @p store_dir (created if missing; it must
@@ -909,7 +913,7 @@ int qs_backup(qs_env *env, const char *dir, unsigned flags);
  *  writes nothing.
  *  @return 0, QS_CORRUPT (a file does not match the manifest, naming it), QS_FORMAT
  *          (written by a newer library), QS_EXISTS (store_dir holds a store),
- *          QS_INVALID, errno (ENOENT: no MANIFEST). */
+ *          QS_INVALID (store_dir is backup_dir), errno (ENOENT: no MANIFEST, EFBIG). */
 int qs_restore(const char *backup_dir, const char *store_dir);
 /** @} */
 

@@ -233,28 +233,49 @@ static int write_manifest(const char *dir, const char *text, size_t len)
     return rc;
 }
 
-/* Copy the store into the data file at @p path, then fsync it. */
+/* Copy the store into the data file at @p path: written as @p path.partial, fsynced,
+ * then given its name. */
 static int write_data(qs_env *env, const char *dir, const char *path, int compress,
                       pump *p)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return eng_fail(QS_EXISTS, "%s exists already: a backup directory must hold "
-                            "no backup files", path);
-        return bk_sys_fail("create", path);
-    }
-    int rc = pump_init(p, fd, path, compress);
+    char partial[PATH_MAX];
+    if (snprintf(partial, sizeof partial, "%s%s", path, PARTIAL_SUFFIX) >= PATH_MAX)
+        return eng_fail(ENAMETOOLONG, "%s: name too long", path);
+    if (bk_exists(path))
+        return eng_fail(QS_EXISTS, "%s exists already: a backup directory must hold "
+                        "no backup files", path);
+    int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return bk_sys_fail("create", partial);
+    int rc = pump_init(p, fd, partial, compress);
     if (!rc)
         rc = copy_through_pump(env, p);
     if (!rc && fsync(fd) != 0)
-        rc = bk_sys_fail("fsync", path);
+        rc = bk_sys_fail("fsync", partial);
     if (close(fd) != 0 && !rc)
-        rc = bk_sys_fail("close", path);
+        rc = bk_sys_fail("close", partial);
+    if (!rc)
+        rc = bk_publish(partial, path);
     if (!rc)
         rc = bk_fsync_dir(dir);
     if (rc)
-        unlink(path);
+        unlink(partial);
+    return rc;
+}
+
+/* A backup goes elsewhere than the store, and of a store whose pages are sound. */
+static int check_source(qs_env *env, const char *dir)
+{
+    const char *store = "";
+    qs_check_report r;
+    mdb_env_get_path(env->mdb, &store);
+    if (bk_same_file(dir, store))
+        return eng_fail(QS_INVALID, "%s is the store's own directory: a backup goes into "
+                        "another one", dir);
+    int rc = eng_pages_check(env, &r);
+    if (rc == 0 && r.findings)
+        rc = eng_fail(QS_CORRUPT, "the store is damaged, so a backup of it would be too: %s",
+                      r.first_finding);
     return rc;
 }
 
@@ -276,7 +297,7 @@ int qs_backup(qs_env *env, const char *dir, unsigned flags)
     if ((rc = bk_path_in(manifest_path, dir, MANIFEST_NAME)) != 0 ||
         (rc = bk_path_in(data, dir, data_name)) != 0)
         return rc;
-    if ((rc = store_format(env, &format)) != 0)
+    if ((rc = check_source(env, dir)) != 0 || (rc = store_format(env, &format)) != 0)
         return rc;
     if ((rc = bk_make_dir(dir, &made_dir)) != 0)
         return rc;

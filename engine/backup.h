@@ -24,7 +24,11 @@
  * a read transaction of its own, so writers go on, and writes the pages it reaches
  * from that snapshot, renumbered, free pages left out. It writes into a pipe; a
  * thread of ours reads the other end, hashes, compresses when asked and writes the
- * file, so neither the store nor the file is ever held in memory.
+ * file, so neither the store nor the file is ever held in memory. The file is written
+ * as NAME.partial and given its name once whole: a backup cut short (killed, a full
+ * disk) leaves no data file, and its partial one is written over by the next try.
+ * Before copying, every page of the store is checked (eng_pages_check): a damaged
+ * store is not backed up.
  *
  * Restore parses the manifest, checks the data file's size and hash, and only then
  * writes store_dir/data.mdb: first under a temporary name, fsynced, then linked to
@@ -43,7 +47,8 @@
 #define MANIFEST_MAX 4096           /* bytes; a real one is about 250 */
 #define DATA_NAME "data.mdb"
 #define DATA_ZST_NAME "data.mdb.zst"
-#define RESTORE_TMP "data.mdb.partial"
+#define PARTIAL_SUFFIX ".partial"   /* a data file being written */
+#define RESTORE_TMP DATA_NAME PARTIAL_SUFFIX
 #define IO_CHUNK (1024 * 1024)      /* LMDB's copy writes 1 MiB buffers */
 
 typedef struct manifest {
@@ -70,6 +75,8 @@ ssize_t bk_read_some(int fd, void *buf, size_t n);
 int bk_fsync_dir(const char *dir);
 /* The parent directory of @p path, for fsyncing a new entry in it. */
 void bk_parent_of(const char *path, char *out);
+/* Whether @p a and @p b name the same existing directory (or file). */
+int bk_same_file(const char *a, const char *b);
 /* Make directory @p dir unless it exists; *created tells whether it was made. */
 int bk_make_dir(const char *dir, int *created);
 /* Give file @p tmp its final name @p path without ever replacing a file there:

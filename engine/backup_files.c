@@ -83,6 +83,13 @@ void bk_parent_of(const char *path, char *out)
         *slash = '\0';
 }
 
+int bk_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 /* Make directory @p dir unless it exists; *created tells whether it was made. */
 int bk_make_dir(const char *dir, int *created)
 {

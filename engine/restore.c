@@ -415,8 +415,12 @@ int qs_restore(const char *backup_dir, const char *store_dir)
         (rc = bk_path_in(store_file, store_dir, DATA_NAME)) != 0 ||
         (rc = bk_path_in(tmp, store_dir, RESTORE_TMP)) != 0)
         return rc;
+    if (bk_same_file(backup_dir, store_dir))
+        return eng_fail(QS_INVALID, "%s is the backup's own directory: restore into another "
+                        "one", store_dir);
     if ((rc = check_target(store_dir, store_file)) != 0)
         return rc;
+    eng_process_init();   /* EFBIG past RLIMIT_FSIZE, not SIGXFSZ */
     if ((rc = read_manifest(manifest_path, &m)) != 0)
         return rc;
     if ((rc = bk_path_in(data, backup_dir, m.name)) != 0)

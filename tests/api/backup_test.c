@@ -595,8 +595,8 @@ TEST(exists_cases)
     CHECK_EQ(dir_entries(bak), 2);
     /* The store's own directory: its data.mdb is never written over. */
     long long size = file_size(path_of(src, "data.mdb"));
-    CHECK_RC(qs_backup(env, src, 0), QS_EXISTS);
-    CHECK(strstr(qs_errmsg(), "data.mdb") != NULL);
+    CHECK_RC(qs_backup(env, src, 0), QS_INVALID);
+    CHECK(strstr(qs_errmsg(), "own directory") != NULL);
     CHECK_EQ(file_size(path_of(src, "data.mdb")), size);
     CHECK(!file_exists(path_of(src, "MANIFEST")));
     qs_env_close(env);
@@ -693,6 +693,43 @@ TEST(write_failure_leaves_nothing)
     CHECK_RC(qs_restore(bak, r.b), 0);
 }
 
+/* A compressed backup would not clash with the store's data.mdb, and still goes into
+ * another directory than the store's; a restore goes into another one than the
+ * backup's. */
+TEST(own_directories_refused)
+{
+    const char *src = check_tmpdir();
+    const char *work = check_tmpdir();
+    build_store(src);
+    qs_env *env = fx_open(src, NULL);
+    CHECK_RC(qs_backup(env, src, QS_BACKUP_COMPRESS), QS_INVALID);
+    CHECK_MSG(strstr(qs_errmsg(), "own directory") != NULL, "errmsg: %s", qs_errmsg());
+    const char *bak = path_of(work, "zst");
+    CHECK_RC(qs_backup(env, bak, QS_BACKUP_COMPRESS), 0);
+    qs_env_close(env);
+    CHECK_RC(qs_restore(bak, bak), QS_INVALID);
+    CHECK_EQ(dir_entries(bak), 2);   /* data.mdb.zst and MANIFEST, nothing added */
+    fx_check_clean(env = fx_open(src, NULL));
+    qs_env_close(env);
+}
+
+/* The data file of a backup killed before it finished (NAME.partial) does not stop
+ * the next backup into that directory, which writes over it. */
+TEST(partial_file_written_over)
+{
+    const char *src = check_tmpdir();
+    const char *bak = check_tmpdir();
+    build_store(src);
+    FILE *f = fopen(path_of(bak, "data.mdb.partial"), "w");
+    CHECK(f != NULL);
+    CHECK(fputs("cut short", f) >= 0 && fclose(f) == 0);
+    qs_env *env = fx_open(src, NULL);
+    CHECK_RC(qs_backup(env, bak, 0), 0);
+    qs_env_close(env);
+    CHECK_EQ(dir_entries(bak), 2);
+    CHECK_RC(qs_restore(bak, path_of(bak, "restored")), 0);
+}
+
 static const check_case cases[] = {
     CASE(bad_arguments),
     CASE(round_trip_plain),
@@ -706,6 +743,8 @@ static const check_case cases[] = {
     CASE(exists_cases),
     CASE(unwritable_targets),
     CASE(write_failure_leaves_nothing),
+    CASE(own_directories_refused),
+    CASE(partial_file_written_over),
 };
 
 int main(int argc, char **argv)

@@ -75,6 +75,8 @@ fi
 expect_rc "import: refuses a damaged store" 1 import -d "$WORK/page" -q users \
     "$WORK/gen/users.csv"
 contains "import: says the store opens read-only only" "$WORK/err" "read-only only"
+expect_rc "backup: refuses a damaged store" 1 backup -d "$WORK/page" "$WORK/page-backup"
+contains "backup: says why" "$WORK/err" "a backup of it would be too"
 
 # ---- an empty data file, and one that is not LMDB's
 mkdir "$WORK/empty" && : >"$WORK/empty/data.mdb"
