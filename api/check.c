@@ -128,7 +128,7 @@ static int check_aggregates(qs_txn *txn, report_list *l)
 
 static int check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
 {
-    int rc = eng_usable(txn);
+    int rc = eng_usable_to_check(txn);
     if (rc)
         return rc;
     if (!n || (cap && !rows))

@@ -121,8 +121,11 @@ qs_env *eng_env(qs_txn *txn);
 qs_env *eng_txn_store(qs_txn *txn);
 /* 0 if @p txn may write, else records the detail and returns QS_READONLY or QS_BAD_TXN. */
 int eng_writable(qs_txn *txn);
-/* 0 if @p txn may be used at all, else QS_BAD_TXN (or QS_INVALID for NULL). */
+/* 0 if @p txn may be used at all, else QS_BAD_TXN (or QS_INVALID for NULL), QS_PANIC
+ * (the store hit a fault under a lock), QS_CORRUPT (the store was found damaged at
+ * open: only qs_check runs, through eng_usable_to_check). */
 int eng_usable(qs_txn *txn);
+int eng_usable_to_check(qs_txn *txn);
 /* Mark @p txn failed after a write error that left it half-done; returns @p rc. */
 int eng_txn_failed(qs_txn *txn, int rc);
 /* The store's secret, for binding client-held tokens (cursors) to this store. */

@@ -39,6 +39,8 @@ struct qs_env {
     uint64_t map_size;
     uint32_t psize;
     int broken;                 /* a fault struck while the engine held a lock */
+    char damage[160];           /* the first damaged page found at open (read-only), or "":
+                                   then only qs_check() runs */
     MDB_dbi dbi[ENG_DB_COUNT];
     qs_options opts;
     qs_period period;

@@ -454,16 +454,20 @@ static void locate_map(qs_env *env)
     fclose(maps);
 }
 
-/* A writable open reads every page first: LMDB writing through a damaged page could
- * overrun its buffers or spread the damage. A damaged store opens read-only only. */
-static int refuse_damaged(qs_env *env)
+/* Every open reads every page first, before LMDB follows any: LMDB writing through a
+ * damaged page overruns its buffers, and reading through one can loop for ever. A
+ * damaged store opens read-only only, and then for qs_check() alone (env->damage). */
+static int check_pages(qs_env *env)
 {
     qs_check_report r;
     int rc = eng_pages_check(env, &r);
-    if (rc == 0 && r.findings)
-        rc = eng_fail(QS_CORRUPT, "%s (%llu damaged pages in all); a damaged store opens "
-                      "read-only only", r.first_finding, (unsigned long long)r.findings);
-    return rc;
+    if (rc || !r.findings)
+        return rc;
+    if (!env->opts.read_only)
+        return eng_fail(QS_CORRUPT, "%s (%llu findings in all); a damaged store opens "
+                        "read-only only", r.first_finding, (unsigned long long)r.findings);
+    snprintf(env->damage, sizeof env->damage, "%s", r.first_finding);
+    return 0;
 }
 
 static int open_mdb(qs_env *env, const char *path)
@@ -508,7 +512,7 @@ static int open_mdb(qs_env *env, const char *path)
         int dead = 0;
         mdb_reader_check(env->mdb, &dead);   /* free slots of crashed processes */
     }
-    return o->read_only ? 0 : refuse_damaged(env);
+    return check_pages(env);
 }
 
 int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
@@ -534,6 +538,10 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
     int rc = check_options(&env->opts);
     if (!rc)
         rc = open_mdb(env, path);
+    if (!rc && env->damage[0]) {   /* its trees are not to be followed */
+        *out = env;
+        return 0;
+    }
     if (!rc)
         rc = open_fixed_dbs(env);
     if (!rc)

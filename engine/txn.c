@@ -38,7 +38,8 @@ static int env_usable(qs_env *env)
     return 0;
 }
 
-int eng_usable(qs_txn *txn)
+/* eng_usable() without refusing a store found damaged at open: for qs_check(). */
+int eng_usable_to_check(qs_txn *txn)
 {
     if (!txn)
         return eng_fail(QS_INVALID, "transaction is NULL");
@@ -49,6 +50,15 @@ int eng_usable(qs_txn *txn)
     if (txn->failed)
         return eng_fail(QS_BAD_TXN, "transaction failed earlier; abort it");
     return env_usable(txn->env);
+}
+
+int eng_usable(qs_txn *txn)
+{
+    int rc = eng_usable_to_check(txn);
+    if (rc == 0 && txn->env->damage[0])
+        rc = eng_fail(QS_CORRUPT, "the store is damaged, %s; only qs_check reads it",
+                      txn->env->damage);
+    return rc;
 }
 
 int eng_writable(qs_txn *txn)
@@ -152,24 +162,33 @@ static void txn_free(qs_txn *txn)
 
 /* ------------------------------------------------------------------ begin */
 
+/* Begin (or renew, when reset) the LMDB transaction of @p txn. */
+static int begin_mdb(qs_txn *txn)
+{
+    int rc = txn->reset ? mdb_txn_renew(txn->mdb)
+                        : mdb_txn_begin(txn->env->mdb, NULL, txn->rdonly ? MDB_RDONLY : 0,
+                                        &txn->mdb);
+    if (rc) {
+        if (!txn->reset)
+            txn->mdb = NULL;
+        return eng_mdb_rc(rc, "begin transaction", NULL);
+    }
+    txn->reset = 0;
+    return 0;
+}
+
 /* Begin the LMDB transaction on a snapshot whose bucket handles this process has
  * all opened: if the snapshot is of a newer schema generation, refresh and retry. */
 static int begin_current(void *arg)
 {
     qs_txn *txn = arg;
     qs_env *env = txn->env;
+    if (env->damage[0])   /* nothing of it is read but by qs_check's own walk */
+        return begin_mdb(txn);
     for (int tries = 0; tries < 16; tries++) {
-        int rc;
-        if (txn->reset)
-            rc = mdb_txn_renew(txn->mdb);
-        else
-            rc = mdb_txn_begin(env->mdb, NULL, txn->rdonly ? MDB_RDONLY : 0, &txn->mdb);
-        if (rc) {
-            if (!txn->reset)
-                txn->mdb = NULL;
-            return eng_mdb_rc(rc, "begin transaction", NULL);
-        }
-        txn->reset = 0;
+        int rc = begin_mdb(txn);
+        if (rc)
+            return rc;
         memset(txn->expired_known, 0, sizeof txn->expired_known);   /* a new snapshot */
         uint64_t gen = 0;
         rc = eng_meta_get_u64(txn->mdb, env->dbi[ENG_META], "gen", &gen);
