@@ -53,6 +53,16 @@ int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
     return rc;
 }
 
+/* A free id for a new entity of @p kind (see eng_counter_take). */
+static int new_id(qs_txn *txn, qs_kind kind, eng_counter counter, uint64_t max, uint64_t *id)
+{
+    int rc = eng_counter_take(txn, counter, max, id);
+    if (rc == 0 && *id == 0)
+        return eng_fail(QS_INVALID, "no %s id left: every id up to %llu is taken",
+                        kind_name(kind), (unsigned long long)max);
+    return rc;
+}
+
 /* The identity of an entity being put. *ext_new says the external id must be
  * recorded once the put succeeds. */
 typedef struct identity {
@@ -83,11 +93,11 @@ static int resolve_identity(qs_txn *txn, qs_kind kind, uint64_t given, const cha
             return rc;
         out->ext_new = 1;
     }
-    if (out->id)
+    if (out->id) {
         eng_counter_seen(txn, counter, out->id);
-    else if ((out->id = eng_counter_next(txn, counter)) == 0 || out->id > max)
-        return eng_fail(QS_INVALID, "no %s id left", kind_name(kind));
-    return 0;
+        return 0;
+    }
+    return new_id(txn, kind, counter, max, &out->id);
 }
 
 /* The external id to store: a put with none keeps the one the entity has. */
@@ -575,9 +585,11 @@ int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
     }
     if ((rc = idx_draw(txn, d, out)) != 0)
         return rc;
+    out->id = d->id;
     if (d->id)
         eng_counter_seen(txn, ENG_NEXT_TEST, d->id);
-    out->id = d->id ? d->id : eng_counter_next(txn, ENG_NEXT_TEST);
+    else if ((rc = new_id(txn, QS_TEST, ENG_NEXT_TEST, UINT64_MAX, &out->id)) != 0)
+        return rc;
     out->user = d->user;
     out->status = QS_TEST_ACTIVE;
     out->mode = d->mode;

@@ -34,6 +34,13 @@
  *    (the UUID or code of the platform being migrated), at most #QS_EXT_ID_MAX bytes.
  *    qs_resolve() maps an external id to its internal id, so every call that takes
  *    an id can be reached from an external one.
+ *  - A put may give an entity's id or leave it 0 to have one assigned. An assigned
+ *    id is the lowest free id above the largest id assigned or given so far, so that
+ *    ids stay dense and an import with its own ids gets the next ones after them.
+ *    Once that largest id is the type's maximum (UINT32_MAX; UINT64_MAX for tests),
+ *    assignment goes on from the lowest free id. An assigned id is never one an
+ *    entity holds, and assignment fails (QS_INVALID, "no id left") only when every
+ *    id is taken.
  *
  *  @section threads Threads and processes
  *
@@ -253,9 +260,10 @@ typedef struct qs_taxon {
 
 /** Create or update a subject, system or topic.
  *  Identity: @p t->id when non-zero (created if new), else the entity owning
- *  @p t->ext_id, else a new dense id. Putting identical content changes nothing.
+ *  @p t->ext_id, else a new id (see @ref conventions). Putting identical content
+ *  changes nothing.
  *  @param[out] id  the entity's id (may be NULL)
- *  @return 0, QS_INVALID (empty name, topic without a system, bad kind),
+ *  @return 0, QS_INVALID (empty name, topic without a system, bad kind, no id left),
  *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
  *          QS_READONLY. Write transaction. */
 int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
