@@ -5,6 +5,7 @@
  * identical content writes nothing, so re-imports leave the store unchanged.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,10 +15,13 @@
 
 int api_check_ext(const char *ext, const char *what)
 {
-    if (strnlen(ext, QS_EXT_ID_MAX + 1) > QS_EXT_ID_MAX)
+    char field[32];
+    size_t len = strnlen(ext, QS_EXT_ID_MAX + 1);
+    if (len > QS_EXT_ID_MAX)
         return eng_fail(QS_INVALID, "%s: external id longer than %d bytes", what,
                         QS_EXT_ID_MAX);
-    return 0;
+    snprintf(field, sizeof field, "%s external id", what);
+    return api_check_utf8(ext, len, field);
 }
 
 int api_missing(const char *what, uint64_t id)
@@ -123,10 +127,14 @@ static int check_taxon(qs_txn *txn, qs_kind kind, const qs_taxon *t)
     if (kind < QS_SUBJECT || kind > QS_TOPIC)
         return eng_fail(QS_INVALID, "taxonomy kind %d is not subject, system or topic", kind);
     size_t name_len = strnlen(t->name, QS_NAME_MAX + 1);
+    char field[16];
     if (name_len == 0 || name_len > QS_NAME_MAX)
         return eng_fail(QS_INVALID, "%s name is empty or longer than %d bytes", kind_name(kind),
                         QS_NAME_MAX);
-    int rc = api_check_ext(t->ext_id, kind_name(kind));
+    snprintf(field, sizeof field, "%s name", kind_name(kind));
+    int rc = api_check_utf8(t->name, name_len, field);
+    if (!rc)
+        rc = api_check_ext(t->ext_id, kind_name(kind));
     if (rc)
         return rc;
     if (kind != QS_TOPIC)
@@ -180,14 +188,17 @@ int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
 
 /* ------------------------------------------------------------------ questions */
 
+/* @p what names the text ("stem", "option 2"). */
 static int check_text(qs_text t, const char *what)
 {
+    char field[32];
     if (t.len > QS_TEXT_MAX)
         return eng_fail(QS_TOO_LARGE, "question %s of %zu bytes is over %d", what, t.len,
                         QS_TEXT_MAX);
     if (t.len && !t.ptr)
         return eng_fail(QS_INVALID, "question %s has a length but no text", what);
-    return 0;
+    snprintf(field, sizeof field, "question %s", what);
+    return api_check_utf8(t.ptr, t.len, field);
 }
 
 static int check_taxon_ref(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
@@ -214,8 +225,11 @@ static int check_question(qs_txn *txn, const qs_question *q)
     int rc = api_check_ext(q->ext_id, "question");
     if (!rc) rc = check_text(q->stem, "stem");
     if (!rc) rc = check_text(q->explanation, "explanation");
-    for (unsigned i = 0; i < q->n_options && !rc; i++)
-        rc = check_text(q->options[i], "option");
+    for (unsigned i = 0; i < q->n_options && !rc; i++) {
+        char option[16];
+        snprintf(option, sizeof option, "option %u", i);
+        rc = check_text(q->options[i], option);
+    }
     if (rc)
         return rc;
     qs_taxon subject, system, topic;

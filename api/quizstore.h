@@ -34,6 +34,14 @@
  *    (the UUID or code of the platform being migrated), at most #QS_EXT_ID_MAX bytes.
  *    qs_resolve() maps an external id to its internal id, so every call that takes
  *    an id can be reached from an external one.
+ *  - Texts the library stores are UTF-8: external ids, subject, system and topic
+ *    names, and question stems, options and explanations must be well-formed UTF-8
+ *    (RFC 3629: no overlong forms, surrogates, code points past U+10FFFF or
+ *    sequences cut short) without NUL bytes, so that every form they are shown in
+ *    holds them as they are and two ids never print alike. A put of any other text
+ *    returns QS_INVALID, naming the field and the byte offset, and writes nothing.
+ *    Interaction payloads are bytes, unchecked. qs_resolve() looks up any external
+ *    id, so that one an older version stored stays reachable.
  *  - A put may give an entity's id or leave it 0 to have one assigned. An assigned
  *    id is the lowest free id above the largest id assigned or given so far, so that
  *    ids stay dense and an import with its own ids gets the next ones after them.
@@ -263,7 +271,8 @@ typedef struct qs_taxon {
  *  @p t->ext_id, else a new id (see @ref conventions). Putting identical content
  *  changes nothing.
  *  @param[out] id  the entity's id (may be NULL)
- *  @return 0, QS_INVALID (empty name, topic without a system, bad kind, no id left),
+ *  @return 0, QS_INVALID (empty name, topic without a system, bad kind, a name or
+ *          external id that is not UTF-8, no id left),
  *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
  *          QS_READONLY. Write transaction. */
 int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
@@ -271,7 +280,8 @@ int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
 /** Read a subject, system or topic. @return 0, QS_NOTFOUND, QS_CORRUPT. */
 int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
 
-/** A length-delimited text; need not be NUL-terminated. */
+/** A length-delimited text; need not be NUL-terminated, and holds no NUL byte (texts
+ *  are UTF-8: see @ref conventions). */
 typedef struct qs_text {
     const char *ptr;
     size_t len;
@@ -297,7 +307,8 @@ typedef struct qs_question {
  *  question's future answers to the new topic; past answers keep the topic they were
  *  given under. Texts are stored compressed when a bank dictionary exists and that is
  *  smaller (qs_bank_compress()).
- *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system),
+ *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system,
+ *          a text or external id that is not UTF-8),
  *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
 int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
 
