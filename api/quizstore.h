@@ -858,7 +858,10 @@ typedef struct qs_check_report {
  *  - every aggregate against its recomputation from the answers: question stats, user
  *    summaries with streaks, daily rows, topic progress, user-question status, and the
  *    interaction day counts from the interactions. A table with buckets dropped by
- *    retention cannot be recomputed: its aggregates get a row that says so.
+ *    retention cannot be recomputed: its aggregates get a row that says so;
+ *  - the ends of each user's runs of consecutive active days that the daily rows
+ *    record for the streaks, against the runs the daily rows make (in the
+ *    "aggregate:udaily" row, also when retention dropped answers).
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of rows
  *  @return 0 (findings are in the rows, not the return code), ENOMEM. Any transaction. */
@@ -866,8 +869,9 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
 
 /** Rebuild everything derived from the primary records (questions, users, tests,
  *  answers, interactions): the aggregates recomputed from the answers and
- *  interactions (not for a table with buckets dropped by retention: those stay), then
- *  every index, leaderboard and pool. Review marks are kept. Primary records are not
+ *  interactions (not for a table with buckets dropped by retention: those stay, but
+ *  for the daily rows' run ends, rebuilt from the daily rows), then every index,
+ *  leaderboard and pool. Review marks are kept. Primary records are not
  *  derived: a damaged one is QS_CORRUPT, naming it, and nothing is changed.
  *  @return 0, QS_CORRUPT, QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_repair(qs_txn *txn);
