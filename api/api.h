@@ -8,8 +8,13 @@
 #include "model.h"
 #include "rows.h"
 
-/* An external id held in a fixed array is NUL-terminated and short enough. */
+/* An external id held in a fixed array is NUL-terminated, short enough and UTF-8.
+ * @p what names the entity kind. */
 int api_check_ext(const char *ext, const char *what);
+
+/* utf8.c: @p len bytes at @p text are well-formed UTF-8 without NUL bytes, else
+ * QS_INVALID with a detail naming @p what (the field) and the byte offset. */
+int api_check_utf8(const char *text, size_t len, const char *what);
 
 /* Fail with QS_NOTFOUND naming the missing entity. */
 int api_missing(const char *what, uint64_t id);

@@ -5,6 +5,7 @@
  * identical content writes nothing, so re-imports leave the store unchanged.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,10 +15,13 @@
 
 int api_check_ext(const char *ext, const char *what)
 {
-    if (strnlen(ext, QS_EXT_ID_MAX + 1) > QS_EXT_ID_MAX)
+    char field[32];
+    size_t len = strnlen(ext, QS_EXT_ID_MAX + 1);
+    if (len > QS_EXT_ID_MAX)
         return eng_fail(QS_INVALID, "%s: external id longer than %d bytes", what,
                         QS_EXT_ID_MAX);
-    return 0;
+    snprintf(field, sizeof field, "%s external id", what);
+    return api_check_utf8(ext, len, field);
 }
 
 int api_missing(const char *what, uint64_t id)
@@ -58,6 +62,16 @@ int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
     ENG_GUARDED(txn, resolve(txn, kind, ext_id, id));
 }
 
+/* A free id for a new entity of @p kind (see eng_counter_take). */
+static int new_id(qs_txn *txn, qs_kind kind, eng_counter counter, uint64_t max, uint64_t *id)
+{
+    int rc = eng_counter_take(txn, counter, max, id);
+    if (rc == 0 && *id == 0)
+        return eng_fail(QS_INVALID, "no %s id left: every id up to %llu is taken",
+                        kind_name(kind), (unsigned long long)max);
+    return rc;
+}
+
 /* The identity of an entity being put. *ext_new says the external id must be
  * recorded once the put succeeds. */
 typedef struct identity {
@@ -88,11 +102,11 @@ static int resolve_identity(qs_txn *txn, qs_kind kind, uint64_t given, const cha
             return rc;
         out->ext_new = 1;
     }
-    if (out->id)
+    if (out->id) {
         eng_counter_seen(txn, counter, out->id);
-    else if ((out->id = eng_counter_next(txn, counter)) == 0 || out->id > max)
-        return eng_fail(QS_INVALID, "no %s id left", kind_name(kind));
-    return 0;
+        return 0;
+    }
+    return new_id(txn, kind, counter, max, &out->id);
 }
 
 /* The external id to store: a put with none keeps the one the entity has. */
@@ -118,10 +132,14 @@ static int check_taxon(qs_txn *txn, qs_kind kind, const qs_taxon *t)
     if (kind < QS_SUBJECT || kind > QS_TOPIC)
         return eng_fail(QS_INVALID, "taxonomy kind %d is not subject, system or topic", kind);
     size_t name_len = strnlen(t->name, QS_NAME_MAX + 1);
+    char field[16];
     if (name_len == 0 || name_len > QS_NAME_MAX)
         return eng_fail(QS_INVALID, "%s name is empty or longer than %d bytes", kind_name(kind),
                         QS_NAME_MAX);
-    int rc = api_check_ext(t->ext_id, kind_name(kind));
+    snprintf(field, sizeof field, "%s name", kind_name(kind));
+    int rc = api_check_utf8(t->name, name_len, field);
+    if (!rc)
+        rc = api_check_ext(t->ext_id, kind_name(kind));
     if (rc)
         return rc;
     if (kind != QS_TOPIC)
@@ -185,14 +203,17 @@ int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
 
 /* ------------------------------------------------------------------ questions */
 
+/* @p what names the text ("stem", "option 2"). */
 static int check_text(qs_text t, const char *what)
 {
+    char field[32];
     if (t.len > QS_TEXT_MAX)
         return eng_fail(QS_TOO_LARGE, "question %s of %zu bytes is over %d", what, t.len,
                         QS_TEXT_MAX);
     if (t.len && !t.ptr)
         return eng_fail(QS_INVALID, "question %s has a length but no text", what);
-    return 0;
+    snprintf(field, sizeof field, "question %s", what);
+    return api_check_utf8(t.ptr, t.len, field);
 }
 
 static int check_taxon_ref(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
@@ -219,8 +240,11 @@ static int check_question(qs_txn *txn, const qs_question *q)
     int rc = api_check_ext(q->ext_id, "question");
     if (!rc) rc = check_text(q->stem, "stem");
     if (!rc) rc = check_text(q->explanation, "explanation");
-    for (unsigned i = 0; i < q->n_options && !rc; i++)
-        rc = check_text(q->options[i], "option");
+    for (unsigned i = 0; i < q->n_options && !rc; i++) {
+        char option[16];
+        snprintf(option, sizeof option, "option %u", i);
+        rc = check_text(q->options[i], option);
+    }
     if (rc)
         return rc;
     qs_taxon subject, system, topic;
@@ -625,9 +649,11 @@ static int test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
     }
     if ((rc = idx_draw(txn, d, out)) != 0)
         return rc;
+    out->id = d->id;
     if (d->id)
         eng_counter_seen(txn, ENG_NEXT_TEST, d->id);
-    out->id = d->id ? d->id : eng_counter_next(txn, ENG_NEXT_TEST);
+    else if ((rc = new_id(txn, QS_TEST, ENG_NEXT_TEST, UINT64_MAX, &out->id)) != 0)
+        return rc;
     out->user = d->user;
     out->status = QS_TEST_ACTIVE;
     out->mode = d->mode;

@@ -34,6 +34,21 @@
  *    (the UUID or code of the platform being migrated), at most #QS_EXT_ID_MAX bytes.
  *    qs_resolve() maps an external id to its internal id, so every call that takes
  *    an id can be reached from an external one.
+ *  - Texts the library stores are UTF-8: external ids, subject, system and topic
+ *    names, and question stems, options and explanations must be well-formed UTF-8
+ *    (RFC 3629: no overlong forms, surrogates, code points past U+10FFFF or
+ *    sequences cut short) without NUL bytes, so that every form they are shown in
+ *    holds them as they are and two ids never print alike. A put of any other text
+ *    returns QS_INVALID, naming the field and the byte offset, and writes nothing.
+ *    Interaction payloads are bytes, unchecked. qs_resolve() looks up any external
+ *    id, so that one an older version stored stays reachable.
+ *  - A put may give an entity's id or leave it 0 to have one assigned. An assigned
+ *    id is the lowest free id above the largest id assigned or given so far, so that
+ *    ids stay dense and an import with its own ids gets the next ones after them.
+ *    Once that largest id is the type's maximum (UINT32_MAX; UINT64_MAX for tests),
+ *    assignment goes on from the lowest free id. An assigned id is never one an
+ *    entity holds, and assignment fails (QS_INVALID, "no id left") only when every
+ *    id is taken.
  *
  *  @section threads Threads and processes
  *
@@ -292,9 +307,11 @@ typedef struct qs_taxon {
 
 /** Create or update a subject, system or topic.
  *  Identity: @p t->id when non-zero (created if new), else the entity owning
- *  @p t->ext_id, else a new dense id. Putting identical content changes nothing.
+ *  @p t->ext_id, else a new id (see @ref conventions). Putting identical content
+ *  changes nothing.
  *  @param[out] id  the entity's id (may be NULL)
- *  @return 0, QS_INVALID (empty name, topic without a system, bad kind),
+ *  @return 0, QS_INVALID (empty name, topic without a system, bad kind, a name or
+ *          external id that is not UTF-8, no id left),
  *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
  *          QS_READONLY. Write transaction. */
 int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
@@ -302,7 +319,8 @@ int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
 /** Read a subject, system or topic. @return 0, QS_NOTFOUND, QS_CORRUPT. */
 int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
 
-/** A length-delimited text; need not be NUL-terminated. */
+/** A length-delimited text; need not be NUL-terminated, and holds no NUL byte (texts
+ *  are UTF-8: see @ref conventions). */
 typedef struct qs_text {
     const char *ptr;
     size_t len;
@@ -328,7 +346,8 @@ typedef struct qs_question {
  *  question's future answers to the new topic; past answers keep the topic they were
  *  given under. Texts are stored compressed when a bank dictionary exists and that is
  *  smaller (qs_bank_compress()).
- *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system),
+ *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system,
+ *          a text or external id that is not UTF-8),
  *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
 int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
 
@@ -886,7 +905,10 @@ typedef struct qs_check_report {
  *  - every aggregate against its recomputation from the answers: question stats, user
  *    summaries with streaks, daily rows, topic progress, user-question status, and the
  *    interaction day counts from the interactions. A table with buckets dropped by
- *    retention cannot be recomputed: its aggregates get a row that says so.
+ *    retention cannot be recomputed: its aggregates get a row that says so;
+ *  - the ends of each user's runs of consecutive active days that the daily rows
+ *    record for the streaks, against the runs the daily rows make (in the
+ *    "aggregate:udaily" row, also when retention dropped answers).
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of rows
  *  @return 0 (findings are in the rows, not the return code), ENOMEM. Any transaction. */
@@ -894,8 +916,9 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
 
 /** Rebuild everything derived from the primary records (questions, users, tests,
  *  answers, interactions): the aggregates recomputed from the answers and
- *  interactions (not for a table with buckets dropped by retention: those stay), then
- *  every index, leaderboard and pool. Review marks are kept. Primary records are not
+ *  interactions (not for a table with buckets dropped by retention: those stay, but
+ *  for the daily rows' run ends, rebuilt from the daily rows), then every index,
+ *  leaderboard and pool. Review marks are kept. Primary records are not
  *  derived: a damaged one is QS_CORRUPT, naming it, and nothing is changed.
  *  @return 0, QS_CORRUPT, QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_repair(qs_txn *txn);

@@ -139,12 +139,20 @@ typedef enum eng_counter {
     ENG_NEXT_USER, ENG_NEXT_TEST, ENG_NEXT_ANSWER, ENG_NEXT_INTERACTION,
     ENG_COUNTER_COUNT
 } eng_counter;
-/* Take the next value of @p c (first is 1). Write transaction. */
+/* Take the next value of @p c (first is 1): answers and interactions. Write
+ * transaction. */
 uint64_t eng_counter_next(qs_txn *txn, eng_counter c);
 /* The value eng_counter_next(c) would take, without taking it. */
 uint64_t eng_counter_peek(qs_txn *txn, eng_counter c);
-/* Make sure later eng_counter_next(c) return more than @p used. */
+/* An explicit id @p used was given: later ids of @p c are taken above it while
+ * there are free ones. */
 void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used);
+/* An id for a new entity of counter @p c (subjects to tests), free in its primary
+ * database: the lowest free id above the counter, or once the ids up to @p max are
+ * all taken, the lowest free id from 1 (a walk that steps over runs of taken ids, so
+ * that each id costs O(1) amortised). 0 in *id when every id up to @p max is taken.
+ * Write transaction. */
+int eng_counter_take(qs_txn *txn, eng_counter c, uint64_t max, uint64_t *id);
 
 /* Scratch memory owned by the transaction, reused by the next call with the same
  * @p slot. Returns NULL (with detail) when out of memory. */

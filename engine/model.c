@@ -25,7 +25,8 @@
  * usum          user u32                              answered u32 | correct u32 |
  *                                                     time_ms u64 | first_at time |
  *                                                     last_at time | streak u32 | best u32
- * udaily        user u32 | day                        answers u32 | correct u32 | time_ms u64
+ * udaily        user u32 | day                        answers u32 | correct u32 | time_ms u64 |
+ *                                                     other_end day (see below)
  * idaily        user u32 | day | action u8            count u32
  * progress      user u32 | topic u32                  attempts u32 | correct u32 |
  *                                                     last_at time
@@ -33,6 +34,13 @@
  *                                                     marked u8 | last_at time
  * test_by_user  user u32 | status u8 |                (empty)
  *               last_activity_at time | test u64
+ *
+ * A daily row's other_end is the day at the other end of the user's run of
+ * consecutive active days that the row belongs to: the last day at the run's first
+ * row, the first day at its last row, its own day for a one-day run. It is kept at
+ * those two rows only (index/aggregate.c); at a run's inner rows it is stale and
+ * never read. Rows written before the field existed end after time_ms (a 16-byte
+ * body, no other_end): both lengths decode.
  */
 #include <errno.h>
 #include <string.h>
@@ -452,11 +460,22 @@ void eng_daily_key(eng_key *k, uint32_t user, int32_t day)
     ek_day(k, day);
 }
 
-static void daily_read(eng_rbuf *r, eng_daily *d)
+void eng_daily_write(eng_wbuf *w, const eng_daily *d)
+{
+    wb_u32(w, d->answers);
+    wb_u32(w, d->correct);
+    wb_u64(w, d->time_ms);
+    if (d->has_other_end)
+        wb_day(w, d->other_end);
+}
+
+void eng_daily_read(eng_rbuf *r, eng_daily *d)
 {
     d->answers = rb_u32(r);
     d->correct = rb_u32(r);
     d->time_ms = rb_u64(r);
+    d->has_other_end = rb_left(r) > 0;   /* rows of older versions end here */
+    d->other_end = d->has_other_end ? rb_day(r) : 0;
 }
 
 int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out)
@@ -468,7 +487,7 @@ int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out)
     int rc = eng_get(txn, ENG_UDAILY, &k, &r);
     if (rc)
         return rc;
-    daily_read(&r, out);
+    eng_daily_read(&r, out);
     return DECODE_DONE(&r, ENG_UDAILY, &k);
 }
 
@@ -476,12 +495,10 @@ int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d)
 {
     eng_key k;
     eng_wbuf w;
-    uint8_t buf[16];
+    uint8_t buf[20];
     eng_daily_key(&k, user, day);
     wb_init(&w, buf, sizeof buf);
-    wb_u32(&w, d->answers);
-    wb_u32(&w, d->correct);
-    wb_u64(&w, d->time_ms);
+    eng_daily_write(&w, d);
     return eng_put(txn, ENG_UDAILY, &k, &w, 0);
 }
 
@@ -506,7 +523,7 @@ int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily
     if (rc)
         return rc;
     *day = eng_day_from_bits(eng_get32(key.b + 4));
-    daily_read(&r, d);
+    eng_daily_read(&r, d);
     return DECODE_DONE(&r, ENG_UDAILY, &key);
 }
 

@@ -77,7 +77,12 @@ int eng_usum_put(qs_txn *txn, uint32_t user, const eng_usum *s);
 typedef struct eng_daily {
     uint32_t answers, correct;
     uint64_t time_ms;
+    int32_t other_end;       /* the day at the other end of the row's run (model.c) */
+    int has_other_end;       /* 0: a row of an older version, written without it */
 } eng_daily;
+/* The body of a daily row: both forms decode; check rb_done() after reading. */
+void eng_daily_write(eng_wbuf *w, const eng_daily *d);
+void eng_daily_read(eng_rbuf *r, eng_daily *d);
 void eng_daily_key(eng_key *k, uint32_t user, int32_t day);
 int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out);
 int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d);

@@ -113,6 +113,70 @@ void eng_counter_seen(qs_txn *txn, eng_counter c, uint64_t used)
     }
 }
 
+/* The primary database of each entity counter and the width of its keys. */
+static const struct {
+    eng_db db;
+    size_t width;
+} id_spaces[ENG_COUNTER_COUNT] = {
+    [ENG_NEXT_SUBJECT] = {ENG_SUBJECT, 4}, [ENG_NEXT_SYSTEM] = {ENG_SYSTEM, 4},
+    [ENG_NEXT_TOPIC] = {ENG_TOPIC, 4},     [ENG_NEXT_QUESTION] = {ENG_QUESTION, 4},
+    [ENG_NEXT_USER] = {ENG_USER, 4},       [ENG_NEXT_TEST] = {ENG_TEST, 8},
+};
+
+/* The lowest id in [from, max] without a record in @p c's primary database into
+ * *id, 0 when there is none: one seek, then one step per taken id. */
+static int first_free_id(qs_txn *txn, eng_counter c, uint64_t from, uint64_t max,
+                         uint64_t *id)
+{
+    eng_db db = id_spaces[c].db;
+    size_t width = id_spaces[c].width;
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    int rc = mdb_cursor_open(txn->mdb, eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    ek_reset(&k);
+    if (width == 4)
+        ek_u32(&k, (uint32_t)from);
+    else
+        ek_u64(&k, from);
+    mk = (MDB_val){k.n, k.b};
+    *id = from;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        if (mk.mv_size != width) {
+            rc = eng_fail(QS_CORRUPT, "key of %zu bytes in database '%s' (expected %zu)",
+                          mk.mv_size, eng_db_name(db), width);
+            break;
+        }
+        uint64_t taken = width == 4 ? eng_get32(mk.mv_data) : eng_get64(mk.mv_data);
+        if (taken != *id)
+            break;   /* keys come in order: *id is not among them */
+        if (*id == max) {
+            *id = 0;
+            break;
+        }
+        ++*id;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+int eng_counter_take(qs_txn *txn, eng_counter c, uint64_t max, uint64_t *id)
+{
+    uint64_t last = txn->counters[c];
+    uint64_t from = last < max ? last + 1 : 1;
+    int rc = first_free_id(txn, c, from, max, id);
+    if (rc == 0 && *id == 0 && from > 1)
+        rc = first_free_id(txn, c, 1, max, id);   /* wrap around */
+    if (rc == 0 && *id) {
+        txn->counters[c] = *id;
+        txn->counters_dirty = 1;
+    }
+    return rc;
+}
+
 static int counters_flush(qs_txn *txn)
 {
     if (txn->counters_dirty) {

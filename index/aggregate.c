@@ -3,9 +3,16 @@
  * Every aggregate is derived from the answers alone and can be recomputed from
  * them: question stats (qstat), user-question status (uq), user-topic progress
  * (progress), daily rows (udaily), the user summary with its streaks (usum) and
- * the leaderboards (leaderboard.c). An answer changes each by one step; only a
- * day inserted before the user's last active day (an import of old history)
- * recomputes the streaks from the daily rows.
+ * the leaderboards (leaderboard.c). An answer changes each by one step.
+ *
+ * Streaks: a user's active days form runs of consecutive days, and each daily row
+ * names the day at the other end of its run, right at the run's two end rows
+ * (engine/model.c). A new day d joins the run ending at d-1 and the one starting at
+ * d+1 and writes the merged run's ends, a few lookups whatever the order days come
+ * in: the streak is the merged run's length when it reaches the last active day, and
+ * the best streak grows to it (runs only ever grow). A row written before the field
+ * existed is an end whose other end is found by walking its run, once: the ends are
+ * written from then on.
  */
 #include <string.h>
 
@@ -86,49 +93,116 @@ static int apply_progress(qs_txn *txn, const eng_answer *a)
     return eng_progress_put(txn, a->user, a->topic, &p);
 }
 
-/* Returns 1 in *new_day when the answer opens a day for the user. */
-static int apply_daily(qs_txn *txn, const eng_answer *a, int32_t day, int *new_day)
+/* ------------------------------------------------------------------ streaks */
+
+_Thread_local uint64_t idx_streak_rows_read;
+
+/* The daily row of @p day, read for streak upkeep: 0 or QS_NOTFOUND. */
+static int streak_row(qs_txn *txn, uint32_t user, int32_t day, eng_daily *d)
+{
+    idx_streak_rows_read++;
+    return eng_daily_get(txn, user, day, d);
+}
+
+/* The far end of the run of consecutive days that the row of @p day ends, walking
+ * the rows from @p day in direction @p step (-1 to the run's first day, +1 to its
+ * last). */
+static int walk_run(qs_txn *txn, uint32_t user, int32_t day, int step, int32_t *end)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "udaily");
+    eng_daily_key(&k, user, day);
+    mk = (MDB_val){k.n, k.b};
+    *end = day;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
+         rc == 0 && (rc = mdb_cursor_get(cur, &mk, &mv, step < 0 ? MDB_PREV : MDB_NEXT)) == 0;
+         *end += step) {
+        idx_streak_rows_read++;
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user ||
+            eng_day_from_bits(eng_get32((const uint8_t *)mk.mv_data + 4)) != *end + step)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "udaily");
+}
+
+/* The far end of the run that @p near, the row of @p day, ends (see walk_run for
+ * @p step), and its row into @p far. The row's own field gives it; a row of an
+ * older version, or a field that cannot be right (pointing the wrong way or at a day
+ * without a row), is walked instead. */
+static int run_end(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *near, int step,
+                   int32_t *end, eng_daily *far)
+{
+    int rc = QS_NOTFOUND;
+    if (near->has_other_end && ((int64_t)near->other_end - day) * step >= 0) {
+        *end = near->other_end;
+        rc = *end == day ? 0 : streak_row(txn, user, *end, far);
+    }
+    if (rc == QS_NOTFOUND && (rc = walk_run(txn, user, day, step, end)) == 0 && *end != day)
+        rc = streak_row(txn, user, *end, far);
+    if (rc == 0 && *end == day)
+        *far = *near;
+    return rc;
+}
+
+/* The run beside @p day on the side of @p step (-1: the run ending at day-1; +1: the
+ * one starting at day+1): its far end into *end and that end's row into @p far, or
+ * *end = @p day when there is none. */
+static int run_beside(qs_txn *txn, uint32_t user, int32_t day, int step, int32_t *end,
+                      eng_daily *far)
+{
+    eng_daily near;
+    int rc = streak_row(txn, user, day + step, &near);
+    *end = day;
+    if (rc)
+        return rc == QS_NOTFOUND ? 0 : rc;
+    return run_end(txn, user, day + step, &near, step, end, far);
+}
+
+/* A new active day @p day of @p user, whose row @p row is about to be written: the
+ * run it makes, [*first, *last], joining the runs beside it. The run's other end
+ * rows are written with their fields; @p row gets its own. */
+static int join_runs(qs_txn *txn, uint32_t user, int32_t day, eng_daily *row, int32_t *first,
+                     int32_t *last)
+{
+    eng_daily first_row = {0}, last_row = {0};
+    int rc;
+    if ((rc = run_beside(txn, user, day, -1, first, &first_row)) != 0 ||
+        (rc = run_beside(txn, user, day, +1, last, &last_row)) != 0)
+        return rc;
+    row->has_other_end = 1;
+    row->other_end = day == *first ? *last : day == *last ? *first : day;
+    first_row.has_other_end = last_row.has_other_end = 1;
+    first_row.other_end = *last;
+    last_row.other_end = *first;
+    if (*first < day && (rc = eng_daily_put(txn, user, *first, &first_row)) != 0)
+        return rc;
+    return *last > day ? eng_daily_put(txn, user, *last, &last_row) : 0;
+}
+
+/* Returns 1 in *new_day when the answer opens a day for the user, and then the run
+ * of consecutive active days the day is in, [run[0], run[1]]. */
+static int apply_daily(qs_txn *txn, const eng_answer *a, int32_t day, int *new_day,
+                       int32_t run[2])
 {
     eng_daily d;
     int rc = eng_daily_get(txn, a->user, day, &d);
     if (rc && rc != QS_NOTFOUND)
         return rc;
     *new_day = rc == QS_NOTFOUND;
+    if (*new_day && (rc = join_runs(txn, a->user, day, &d, &run[0], &run[1])) != 0)
+        return rc;
     d.answers++;
     d.correct += a->correct;
     d.time_ms += a->time_ms;
     return eng_daily_put(txn, a->user, day, &d);
 }
 
-int idx_user_streaks(qs_txn *txn, uint32_t user, uint32_t *streak, uint32_t *best)
-{
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    eng_key k;
-    uint32_t run = 0;
-    int32_t prev = 0;
-    *streak = *best = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
-    if (rc)
-        return eng_mdb_rc(rc, "open cursor", "udaily");
-    eng_daily_key(&k, user, INT32_MIN);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
-            break;
-        int32_t day = eng_day_from_bits(eng_get32((const uint8_t *)mk.mv_data + 4));
-        run = run && day == prev + 1 ? run + 1 : 1;
-        prev = day;
-        if (run > *best)
-            *best = run;
-    }
-    mdb_cursor_close(cur);
-    *streak = run;
-    return eng_walk_rc(rc, "udaily");
-}
-
-static int apply_summary(qs_txn *txn, const eng_answer *a, int32_t day, int new_day,
+static int apply_summary(qs_txn *txn, const eng_answer *a, int new_day, const int32_t run[2],
                          eng_usum *before)
 {
     eng_usum s;
@@ -136,24 +210,16 @@ static int apply_summary(qs_txn *txn, const eng_answer *a, int32_t day, int new_
     if (rc)
         return rc;
     *before = s;
-    int32_t last_day = eng_day(s.last_at);
-    if (s.answered == 0) {
-        s.first_at = s.last_at = a->created_at;
-        s.streak = s.best = 1;
-    } else {
-        if (a->created_at < s.first_at)
-            s.first_at = a->created_at;
-        if (a->created_at > s.last_at)
-            s.last_at = a->created_at;
-        if (new_day && day > last_day) {
-            s.streak = day == last_day + 1 ? s.streak + 1 : 1;
-            if (s.streak > s.best)
-                s.best = s.streak;
-        } else if (new_day) {   /* a day filled in before the last active one */
-            rc = idx_user_streaks(txn, a->user, &s.streak, &s.best);
-            if (rc)
-                return rc;
-        }
+    if (s.answered == 0 || a->created_at < s.first_at)
+        s.first_at = a->created_at;
+    if (s.answered == 0 || a->created_at > s.last_at)
+        s.last_at = a->created_at;
+    if (new_day) {
+        uint32_t length = (uint32_t)((int64_t)run[1] - run[0] + 1);
+        if (run[1] == eng_day(s.last_at))   /* the run reaches the last active day */
+            s.streak = length;
+        if (length > s.best)
+            s.best = length;
     }
     s.answered++;
     s.correct += a->correct;
@@ -183,14 +249,15 @@ int idx_apply_answer(qs_txn *txn, const eng_answer *a)
     int32_t day = eng_day(a->created_at);
     uint32_t week = qs_board_week(a->created_at), week_answers, week_correct;
     int first, new_day;
+    int32_t run[2];
     eng_usum before;
     int rc;
     if ((rc = apply_user_question(txn, a, &first)) != 0 ||
         (rc = apply_question(txn, a, first)) != 0 ||
         (rc = apply_progress(txn, a)) != 0 ||
         (rc = idx_week_totals(txn, a->user, week, &week_answers, &week_correct)) != 0 ||
-        (rc = apply_daily(txn, a, day, &new_day)) != 0 ||
-        (rc = apply_summary(txn, a, day, new_day, &before)) != 0 ||
+        (rc = apply_daily(txn, a, day, &new_day, run)) != 0 ||
+        (rc = apply_summary(txn, a, new_day, run, &before)) != 0 ||
         (rc = apply_boards(txn, a, &before, week_answers, week_correct, week)) != 0)
         return eng_txn_failed(txn, rc);
     return 0;

@@ -9,7 +9,9 @@
  * per question for the question stats.
  *
  * The repair replays every answer through idx_apply_answer(), the code every submit
- * runs, onto emptied aggregates, in time order.
+ * runs, onto emptied aggregates, in time order. When retention dropped answers the
+ * daily rows stay as they are, and only their run ends, derived from the rows
+ * themselves, are rebuilt.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +50,7 @@ static void *vec_push(vec *v)
 typedef struct user_rows {
     vec answers;       /* eng_answer, in (created_at, id) order */
     vec events;        /* qs_interaction_day with count 1, as met */
+    vec runs;          /* run, in day order */
 } user_rows;
 
 typedef struct question_totals {
@@ -483,6 +486,69 @@ static int check_user_events(checker *c, uint32_t user)
     return compare_rows(c, AGG_IDAILY, ENG_IDAILY, user, d, n, merge_idaily, idaily_key);
 }
 
+/* ------------------------------------------------------------------ runs of days */
+
+/* A run of consecutive days of a user's daily rows, with its end rows. */
+typedef struct run {
+    int32_t first, last;
+    eng_daily first_row, last_row;
+} run;
+
+static int keep_run_row(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    vec *runs = ctx;
+    int32_t day;
+    eng_daily d;
+    int rc = eng_daily_decode(k, v, &day, &d);
+    if (rc)
+        return rc;
+    run *r = runs->n ? &((run *)runs->p)[runs->n - 1] : NULL;
+    if (!r || day != r->last + 1) {
+        if (!(r = vec_push(runs)))
+            return no_memory();
+        r->first = day;
+        r->first_row = d;
+    }
+    r->last = day;
+    r->last_row = d;
+    return 0;
+}
+
+/* The runs that @p user's daily rows make, in day order, into @p runs. */
+static int user_runs(qs_txn *txn, uint32_t user, vec *runs)
+{
+    runs->n = 0;
+    return stored_rows(txn, ENG_UDAILY, user, keep_run_row, runs);
+}
+
+static void check_run_end(checker *c, uint32_t user, int32_t day, const eng_daily *d,
+                          const run *r)
+{
+    int32_t want = day == r->first ? r->last : r->first;
+    if (d->has_other_end && d->other_end != want)   /* older versions wrote none */
+        eng_report_finding(&c->r[AGG_UDAILY], "user %u: daily row %d names day %d as the "
+                                              "other end of its run %d..%d",
+                           user, day, d->other_end, r->first, r->last);
+}
+
+/* The run ends the streak upkeep reads (engine/model.c), against the runs the daily
+ * rows make: they derive from the rows, so they are checked even when retention
+ * dropped the answers. */
+static int check_runs(checker *c, uint32_t user)
+{
+    vec *runs = &c->u.runs;
+    int rc = user_runs(c->txn, user, runs);
+    if (rc)
+        return rc == QS_CORRUPT ? 0 : rc;   /* the record check names the row */
+    for (size_t i = 0; i < runs->n; i++) {
+        const run *r = &((const run *)runs->p)[i];
+        check_run_end(c, user, r->first, &r->first_row, r);
+        if (r->last != r->first)
+            check_run_end(c, user, r->last, &r->last_row, r);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ question stats */
 
 static int compare_stats(checker *c, uint32_t q)
@@ -576,8 +642,8 @@ static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker 
 
 static int check_user(checker *c, uint32_t user)
 {
-    int rc = 0;
-    if (c->answers_kept)
+    int rc = check_runs(c, user);
+    if (!rc && c->answers_kept)
         rc = check_user_answers(c, user);
     if (!rc && c->interactions_kept)
         rc = check_user_events(c, user);
@@ -601,7 +667,8 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
 {
     qs_check_report r[AGG_COUNT];
     checker c = {txn, r, 0, 0, NULL, 0, {{.size = sizeof(eng_answer)},
-                                         {.size = sizeof(qs_interaction_day)}}};
+                                         {.size = sizeof(qs_interaction_day)},
+                                         {.size = sizeof(run)}}};
     for (int i = 0; i < AGG_COUNT; i++)
         eng_report_init(&r[i], agg_names[i]);
     int rc = recomputable(txn, ENG_T_INTERACTION, &r[AGG_IDAILY], &c.interactions_kept);
@@ -616,6 +683,7 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
     free(c.questions);
     free(c.u.answers.p);
     free(c.u.events.p);
+    free(c.u.runs.p);
     for (size_t i = 0; i < AGG_COUNT && i < cap; i++)
         rows[i] = r[i];
     *n = AGG_COUNT;
@@ -732,6 +800,42 @@ static int recompute_answer_aggregates(qs_txn *txn)
     return rc;
 }
 
+static int put_run_end(qs_txn *txn, uint32_t user, int32_t day, eng_daily d, int32_t other)
+{
+    if (d.has_other_end && d.other_end == other)
+        return 0;
+    d.has_other_end = 1;
+    d.other_end = other;
+    return eng_daily_put(txn, user, day, &d);
+}
+
+/* The run ends of @p user's daily rows written from the rows themselves. Rows that do
+ * not decode are left as they are: with the answers dropped, nothing can replace
+ * them. */
+static int repair_runs(checker *c, uint32_t user)
+{
+    vec *runs = &c->u.runs;
+    int rc = user_runs(c->txn, user, runs);
+    if (rc)
+        return rc == QS_CORRUPT ? 0 : rc;
+    for (size_t i = 0; !rc && i < runs->n; i++) {
+        const run *r = &((const run *)runs->p)[i];
+        rc = put_run_end(c->txn, user, r->first, r->first_row, r->last);
+        if (!rc && r->last != r->first)
+            rc = put_run_end(c->txn, user, r->last, r->last_row, r->first);
+    }
+    return rc;
+}
+
+/* Without the answers, the daily rows stay; their run ends are rebuilt from them. */
+static int rebuild_runs(qs_txn *txn)
+{
+    checker c = {.txn = txn, .u = {.runs = {.size = sizeof(run)}}};
+    int rc = each_user(txn, repair_runs, &c);
+    free(c.u.runs.p);
+    return rc;
+}
+
 int idx_repair_aggregates(qs_txn *txn)
 {
     int answers_kept, events_kept, rc;
@@ -739,7 +843,10 @@ int idx_repair_aggregates(qs_txn *txn)
     if ((rc = recomputable(txn, ENG_T_ANSWER, &note, &answers_kept)) != 0 ||
         (rc = recomputable(txn, ENG_T_INTERACTION, &note, &events_kept)) != 0)
         return rc;
-    rc = answers_kept ? recompute_answer_aggregates(txn) : idx_rebuild(txn);
+    if (answers_kept)
+        rc = recompute_answer_aggregates(txn);
+    else if ((rc = idx_rebuild(txn)) == 0)
+        rc = rebuild_runs(txn);
     if (!rc && events_kept && (rc = empty_db(txn, ENG_IDAILY)) == 0)
         rc = replay(txn, ENG_T_INTERACTION, replay_event);
     return rc ? eng_txn_failed(txn, rc) : 0;

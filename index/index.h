@@ -11,9 +11,10 @@
  * all-time and weekly leaderboards. REQUIRES: @p a was just stored and is new. */
 int idx_apply_answer(qs_txn *txn, const eng_answer *a);
 
-/* Streaks of @p user recomputed from the daily rows: the run ending at the last
- * active day, and the longest run. */
-int idx_user_streaks(qs_txn *txn, uint32_t user, uint32_t *streak, uint32_t *best);
+/* Daily rows streak upkeep has read on this thread (lookups and rows walked): a
+ * probe for the tests that a new day costs a few rows whatever the order days come
+ * in. */
+extern _Thread_local uint64_t idx_streak_rows_read;
 
 /* ------------------------------------------------------------ leaderboards */
 

@@ -1,4 +1,6 @@
-/* Tests every aggregate against a recomputation from thousands of random answers. */
+/* Tests every aggregate against a recomputation from thousands of random answers, and
+ * streaks against a recomputation in every order days can come in, with the daily
+ * rows their upkeep reads counted. */
 
 /* The workload: out-of-order days, duplicates, skipped, flagged, graded by choice,
  * aborted batches and savepoints, review marks and re-tagged questions. Every read is
@@ -7,6 +9,8 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "index.h"
+#include "rawdb.h"
 
 #define N_SYSTEMS 3
 #define TOPICS_PER_SYSTEM 3
@@ -946,10 +950,265 @@ TEST(aggregates_match_recomputation)
     qs_env_close(M.env);
 }
 
+/* ---- streaks in any order ------------------------------------------------------------ */
+
+#define RUN_DAYS 2000
+#define RUN_SPAN (RUN_DAYS + 64)
+#define RUN_QUESTIONS 250       /* answers per open test */
+#define RUN_BATCH 250           /* answers per transaction */
+#define ROWS_PER_DAY 4          /* daily rows a new day's upkeep reads at most */
+#define RUN_BASE (NOW_DAY - 3000)
+
+enum {
+    ORDER_OLDEST_FIRST,
+    ORDER_NEWEST_FIRST,
+    ORDER_DOWNWARD_BELOW_LAST, /* one run built newest first below an isolated last day */
+    ORDER_GAPS_LAST,           /* every other day, then the gaps: each joins two runs */
+    ORDER_ZIGZAG,              /* from both ends towards the middle */
+    ORDER_RANDOM,
+    ORDER_COUNT
+};
+
+static const char *const order_names[ORDER_COUNT] = {
+    "oldest first", "newest first", "downward below the last day", "gaps last", "zigzag",
+    "random"};
+
+/* The days (offsets from RUN_BASE) of @p order into @p days, in the order they come;
+ * returns how many. Orders of their own make runs of 1-30 days with gaps of 1-5. */
+static size_t order_days(int order, int32_t *days)
+{
+    static int32_t sorted[RUN_DAYS];
+    size_t n = 0;
+    if (order == ORDER_DOWNWARD_BELOW_LAST) {
+        days[n++] = RUN_DAYS + 50;
+        for (int32_t d = RUN_DAYS - 1; d >= 0; d--)
+            days[n++] = d;
+        return n;
+    }
+    if (order == ORDER_GAPS_LAST) {
+        for (int32_t d = 0; d < RUN_DAYS; d += 2)
+            days[n++] = d;
+        for (int32_t d = 1; d < RUN_DAYS; d += 2)
+            days[n++] = d;
+        return n;
+    }
+    for (int32_t d = (int32_t)check_below(5); d < RUN_DAYS;) {
+        int32_t run = (int32_t)check_range(1, 30);
+        for (int32_t k = 0; k < run && d < RUN_DAYS; k++)
+            sorted[n++] = d++;
+        d += (int32_t)check_range(1, 5);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t from = order == ORDER_NEWEST_FIRST ? n - 1 - i
+                      : order == ORDER_ZIGZAG     ? (i % 2 ? n - 1 - i / 2 : i / 2)
+                                                  : i;
+        days[i] = sorted[from];
+    }
+    for (size_t i = n - 1; order == ORDER_RANDOM && i > 0; i--) {
+        size_t j = (size_t)check_below(i + 1);
+        int32_t tmp = days[i];
+        days[i] = days[j];
+        days[j] = tmp;
+    }
+    return n;
+}
+
+/* The dashboard's streaks against the active days recomputed here. */
+static void check_streaks(qs_env *env, uint32_t user, const unsigned char *active,
+                          const char *what)
+{
+    uint32_t streak = 0, best = 0, run = 0;
+    int32_t last = QS_NO_DAY;
+    qs_dashboard d;
+    for (int32_t day = 0; day < RUN_SPAN; day++) {
+        run = active[day] ? run + 1 : 0;
+        if (run > best)
+            best = run;
+        if (active[day]) {
+            streak = run;
+            last = RUN_BASE + day;
+        }
+    }
+    qs_txn *txn = fx_read(env);
+    CHECK_RC(qs_dashboard_get(txn, user, FX_T0, &d), 0);
+    qs_txn_abort(txn);
+    FIELD(what, d.summary.last_day, last);
+    FIELD(what, d.summary.streak, streak);
+    FIELD(what, d.summary.best_streak, best);
+}
+
+/* A user answering on days that come as @p run gives them. */
+typedef struct run_user {
+    qs_env *env;
+    const uint32_t *questions;
+    uint32_t user;
+    uint64_t test;
+    size_t answers;
+    unsigned char active[RUN_SPAN];       /* by offset from RUN_BASE */
+} run_user;
+
+static void run_user_start(run_user *u, qs_env *env, const uint32_t *questions,
+                           const char *ext)
+{
+    memset(u, 0, sizeof *u);
+    u->env = env;
+    u->questions = questions;
+    qs_txn *txn = fx_write(env);
+    u->user = fx_user(txn, ext, FX_T0 - 4000 * FX_DAY_MS);
+    fx_commit(txn);
+}
+
+/* One answer on day RUN_BASE + @p day in @p txn, opening a new test when one is full. */
+static void run_answer(run_user *u, qs_txn *txn, int32_t day)
+{
+    if (u->answers % RUN_QUESTIONS == 0) {
+        char ext[48];
+        snprintf(ext, sizeof ext, "run-test-%u-%zu", u->user, u->answers / RUN_QUESTIONS);
+        u->test = fx_test(txn, ext, u->user, 1, NULL, 0, (int64_t)RUN_BASE * FX_DAY_MS);
+    }
+    fx_answer(txn, u->test, u->questions[u->answers % RUN_QUESTIONS], 0,
+              (int64_t)(RUN_BASE + day) * FX_DAY_MS + 1000 * (int64_t)(u->answers % 3600));
+    u->answers++;
+    u->active[day] = 1;
+}
+
+/* Answers on @p days in transactions of RUN_BATCH, each checked against the model;
+ * returns the daily rows the streak upkeep read. */
+static uint64_t run_days(run_user *u, const int32_t *days, size_t n, const char *what)
+{
+    uint64_t read_before = idx_streak_rows_read;
+    for (size_t i = 0; i < n; i += RUN_BATCH) {
+        qs_txn *txn = fx_write(u->env);
+        for (size_t k = i; k < n && k < i + RUN_BATCH; k++)
+            run_answer(u, txn, days[k]);
+        fx_commit(txn);
+        check_streaks(u->env, u->user, u->active, what);
+    }
+    return idx_streak_rows_read - read_before;
+}
+
+static void bank_of(qs_env *env, uint32_t *questions)
+{
+    qs_txn *txn = fx_write(env);
+    char ext[32];
+    for (int i = 0; i < RUN_QUESTIONS; i++) {
+        snprintf(ext, sizeof ext, "run-q-%d", i);
+        questions[i] = fx_question(txn, ext, 0, 0, 0, 1, 0);
+    }
+    fx_commit(txn);
+}
+
+TEST(streaks_cost_a_few_rows_per_day_in_any_order)
+{
+    static int32_t days[RUN_DAYS + 1];
+    static run_user u;
+    uint32_t questions[RUN_QUESTIONS];
+    qs_env *env = fx_open_tmp();
+    bank_of(env, questions);
+    for (int order = 0; order < ORDER_COUNT; order++) {
+        char ext[32];
+        snprintf(ext, sizeof ext, "run-user-%d", order);
+        run_user_start(&u, env, questions, ext);
+        size_t n = order_days(order, days);
+        uint64_t read = run_days(&u, days, n, order_names[order]);
+        CHECK_MSG(read <= ROWS_PER_DAY * n, "%s: streak upkeep read %llu daily rows for %zu days",
+                  order_names[order], (unsigned long long)read, n);
+    }
+    fx_check_clean(env);   /* and the run ends against the check's own recomputation */
+    qs_env_close(env);
+}
+
+/* Every daily row rewritten in the form older versions wrote: without its run end. */
+static void strip_run_ends(const char *dir)
+{
+    enum { MAX_ROWS = 1024 };
+    static uint8_t keys[MAX_ROWS][8], bodies[MAX_ROWS][16];
+    size_t n = 0;
+    raw_db r;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    raw_open(&r, dir, "udaily", 0);
+    RAW_OK(mdb_cursor_open(r.txn, r.dbi, &cur));
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        CHECK(n < MAX_ROWS && k.mv_size == 8 && v.mv_size >= ENG_REC_HEADER + 16);
+        memcpy(keys[n], k.mv_data, 8);
+        memcpy(bodies[n++], (const uint8_t *)v.mv_data + ENG_REC_HEADER, 16);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t rec[ENG_REC_HEADER + 16];
+        eng_key key;
+        ek_reset(&key);
+        ek_bytes(&key, keys[i], 8);
+        eng_rec_seal(rec, &key, bodies[i], 16);
+        raw_put(&r, keys[i], 8, rec, sizeof rec);
+    }
+    raw_close(&r);
+}
+
+/* One answer on day RUN_BASE + @p day in its own transaction: the daily rows read. */
+static uint64_t run_one_day(run_user *u, int32_t day)
+{
+    char what[48];
+    snprintf(what, sizeof what, "after day %d", day);
+    return run_days(u, &day, 1, what);
+}
+
+TEST(streak_upkeep_reads_rows_of_older_versions)
+{
+    static int32_t days[RUN_DAYS];
+    static run_user u;
+    uint32_t questions[RUN_QUESTIONS];
+    const char *dir = check_tmpdir();
+    qs_env *env = fx_open(dir, NULL);
+    size_t n = 0;
+    bank_of(env, questions);
+    run_user_start(&u, env, questions, "older-rows");
+    for (int32_t d = 10; d < 110; d++)   /* runs 10..109, 160 and 210..309 */
+        days[n++] = d;
+    days[n++] = 160;
+    for (int32_t d = 210; d < 310; d++)
+        days[n++] = d;
+    run_days(&u, days, n, "before");
+    qs_env_close(env);
+    strip_run_ends(dir);
+    u.env = env = fx_open(dir, NULL);
+    fx_check_clean(env);   /* rows without run ends are no finding */
+
+    /* A row without its run end is walked once; from then on the run's ends have it. */
+    uint64_t walked = run_one_day(&u, 110);
+    CHECK_MSG(walked >= 100 && walked <= 100 + 2 * ROWS_PER_DAY, "read %llu",
+              (unsigned long long)walked);
+    CHECK(run_one_day(&u, 111) <= ROWS_PER_DAY);
+    CHECK(run_one_day(&u, 9) <= ROWS_PER_DAY);
+    walked = run_one_day(&u, 209);
+    CHECK_MSG(walked >= 100 && walked <= 100 + 2 * ROWS_PER_DAY, "read %llu",
+              (unsigned long long)walked);
+    CHECK(run_one_day(&u, 208) <= ROWS_PER_DAY);
+    CHECK(run_one_day(&u, 159) <= 2 * ROWS_PER_DAY);   /* 160 alone: a walk of one */
+    CHECK(run_one_day(&u, 161) <= ROWS_PER_DAY);
+    fx_check_clean(env);
+
+    /* The repair writes every run end again. */
+    qs_env_close(env);
+    strip_run_ends(dir);
+    u.env = env = fx_open(dir, NULL);
+    qs_txn *txn = fx_write(env);
+    CHECK_RC(qs_repair(txn), 0);
+    fx_commit(txn);
+    CHECK(run_one_day(&u, 112) <= ROWS_PER_DAY);
+    CHECK(run_one_day(&u, 207) <= ROWS_PER_DAY);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
         CASE(aggregates_match_recomputation),
+        CASE(streaks_cost_a_few_rows_per_day_in_any_order),
+        CASE(streak_upkeep_reads_rows_of_older_versions),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }

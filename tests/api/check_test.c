@@ -279,6 +279,54 @@ TEST(after_retention_aggregates_are_not_recomputed)
     qs_env_close(s.env);
 }
 
+/* The run end of a daily row (its last 4 bytes) moved by 4 days. */
+static void move_run_end(uint8_t *body, size_t n)
+{
+    CHECK_EQ(n, 20);
+    body[19] ^= 0x04;
+}
+
+/* The first daily row names a wrong day as the other end of its run. */
+static void check_wrong_run_end(store *s)
+{
+    qs_check_report rows[96];
+    damage_first(s, "udaily", move_run_end, 0);
+    size_t n = run_check(s->env, rows, 96);
+    const qs_check_report *r = row_named(rows, n, "aggregate:udaily");
+    CHECK_EQ(r->findings, 1);
+    CHECK_MSG(strstr(r->first_finding, "other end of its run") != NULL, "%s",
+              r->first_finding);
+    CHECK_EQ(total_findings(rows, n), 1);
+    qs_txn *txn = fx_write(s->env);
+    CHECK_RC(qs_repair(txn), 0);
+    fx_commit(txn);
+    fx_check_clean(s->env);
+}
+
+TEST(wrong_run_ends_are_found_and_repaired)
+{
+    static store s;
+    static char before[16384], after[16384];
+    store_build(&s);
+    snapshot(&s, before, sizeof before);
+    check_wrong_run_end(&s);
+    snapshot(&s, after, sizeof after);
+    CHECK_STR(after, before);
+
+    /* With the answers dropped, the run ends are checked and rebuilt from the rows. */
+    qs_txn *txn = fx_write(s.env);
+    qs_bucket_policy p = {2, 20, 20};
+    size_t dropped;
+    CHECK_RC(qs_bucket_policy_set(txn, &p), 0);
+    CHECK_RC(qs_buckets_expire(txn, FX_T0, &dropped), 0);
+    fx_commit(txn);
+    snapshot(&s, before, sizeof before);
+    check_wrong_run_end(&s);
+    snapshot(&s, after, sizeof after);
+    CHECK_STR(after, before);
+    qs_env_close(s.env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -287,6 +335,7 @@ int main(int argc, char **argv)
         CASE(damaged_primary_records_are_not_repaired),
         CASE(damaged_sealed_block_is_found),
         CASE(after_retention_aggregates_are_not_recomputed),
+        CASE(wrong_run_ends_are_found_and_repaired),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }

@@ -1,6 +1,8 @@
-/* Tests taxonomy, question, user and test put/get/resolve, and bank compression. */
+/* Tests taxonomy, question, user and test put/get/resolve, id assignment, and bank
+ * compression. */
 #include "check.h"
 #include "fixture.h"
+#include "engine.h"
 
 /* ---- taxonomy ------------------------------------------------------------------ */
 
@@ -556,6 +558,222 @@ TEST(test_put_holds_max_questions)
     qs_env_close(env);
 }
 
+/* ---- automatic ids ------------------------------------------------------------------ */
+
+/* A system for topics and a user for tests (each takes id 1 of its kind). */
+typedef struct id_parents {
+    uint32_t system, user;
+} id_parents;
+
+static const qs_kind id_kinds[] = {QS_SUBJECT, QS_SYSTEM, QS_TOPIC, QS_QUESTION, QS_USER,
+                                   QS_TEST};
+
+static uint64_t max_id(qs_kind kind)
+{
+    return kind == QS_TEST ? UINT64_MAX : UINT32_MAX;
+}
+
+/* Put a new entity of @p kind with external id @p ext and id @p id (0: automatic). */
+static uint64_t put_entity(qs_txn *txn, const id_parents *p, qs_kind kind, uint64_t id,
+                           const char *ext)
+{
+    uint32_t id32 = 0;
+    uint64_t id64 = 0;
+    if (kind == QS_TEST) {
+        qs_test t;
+        fx_test_init(&t, ext, p->user, 1, NULL, 0, FX_T0);
+        t.id = id;
+        CHECK_RC(qs_test_put(txn, &t, &id64), 0);
+        return id64;
+    }
+    if (kind == QS_QUESTION) {
+        qs_question q;
+        fx_question_init(&q, ext, 0, 0, 0, 1, 4, 0);
+        q.id = (uint32_t)id;
+        CHECK_RC(qs_question_put(txn, &q, &id32), 0);
+    } else if (kind == QS_USER) {
+        qs_user u = {(uint32_t)id, "", FX_T0};
+        snprintf(u.ext_id, sizeof u.ext_id, "%s", ext);
+        CHECK_RC(qs_user_put(txn, &u, &id32), 0);
+    } else {
+        qs_taxon t = {(uint32_t)id, kind == QS_TOPIC ? p->system : 0, "", ""};
+        snprintf(t.name, sizeof t.name, "%s", ext);
+        snprintf(t.ext_id, sizeof t.ext_id, "%s", ext);
+        CHECK_RC(qs_taxon_put(txn, kind, &t, &id32), 0);
+    }
+    return id32;
+}
+
+/* Entity @p id of @p kind exists and carries external id @p ext, which resolves to it. */
+static void check_entity(qs_txn *txn, qs_kind kind, uint64_t id, const char *ext)
+{
+    static qs_test t;
+    qs_question q;
+    qs_user u;
+    qs_taxon x;
+    const char *got;
+    uint64_t resolved = 0;
+    if (kind == QS_TEST) {
+        CHECK_RC(qs_test_get(txn, id, &t), 0);
+        got = t.ext_id;
+    } else if (kind == QS_QUESTION) {
+        CHECK_RC(qs_question_get(txn, (uint32_t)id, &q), 0);
+        got = q.ext_id;
+    } else if (kind == QS_USER) {
+        CHECK_RC(qs_user_get(txn, (uint32_t)id, &u), 0);
+        got = u.ext_id;
+    } else {
+        CHECK_RC(qs_taxon_get(txn, kind, (uint32_t)id, &x), 0);
+        got = x.ext_id;
+    }
+    CHECK_STR(got, ext);
+    CHECK_RC(qs_resolve(txn, kind, ext, &resolved), 0);
+    CHECK_EQ(resolved, id);
+}
+
+static id_parents id_parents_put(qs_txn *txn)
+{
+    id_parents p;
+    p.system = fx_taxon(txn, QS_SYSTEM, "parent-system", "Parent", 0);
+    p.user = fx_user(txn, "parent-user", FX_T0);
+    CHECK(p.system == 1 && p.user == 1);
+    return p;
+}
+
+/* The first id an automatic put of @p kind takes in a store holding only the parents. */
+static uint64_t first_free(qs_kind kind)
+{
+    return kind == QS_SYSTEM || kind == QS_USER ? 2 : 1;
+}
+
+TEST(explicit_max_id_leaves_automatic_ids)
+{
+    const char *dir = check_tmpdir();
+    qs_env *env = fx_open(dir, NULL);
+    qs_txn *txn = fx_write(env);
+    id_parents p = id_parents_put(txn);
+    char ext[32];
+    for (size_t k = 0; k < NCASES(id_kinds); k++) {
+        qs_kind kind = id_kinds[k];
+        CHECK_EQ(put_entity(txn, &p, kind, max_id(kind), "at-max"), max_id(kind));
+        for (unsigned i = 0; i < 3; i++) {   /* dense from the lowest free id */
+            snprintf(ext, sizeof ext, "auto-%u", i);
+            CHECK_EQ(put_entity(txn, &p, kind, 0, ext), first_free(kind) + i);
+        }
+    }
+    fx_commit(txn);
+
+    /* The counters went back to the lowest free ids for good: after a reopen too. */
+    qs_env_close(env);
+    env = fx_open(dir, NULL);
+    txn = fx_write(env);
+    for (size_t k = 0; k < NCASES(id_kinds); k++) {
+        qs_kind kind = id_kinds[k];
+        CHECK_EQ(put_entity(txn, &p, kind, 0, "auto-3"), first_free(kind) + 3);
+        check_entity(txn, kind, max_id(kind), "at-max");
+        for (unsigned i = 0; i < 4; i++) {
+            snprintf(ext, sizeof ext, "auto-%u", i);
+            check_entity(txn, kind, first_free(kind) + i, ext);
+        }
+    }
+    fx_commit(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
+TEST(automatic_ids_take_the_lowest_free_id_and_never_a_taken_one)
+{
+    enum { DENSE = 40 };
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    id_parents p = id_parents_put(txn);
+    char ext[32];
+    for (size_t k = 0; k < NCASES(id_kinds); k++) {
+        qs_kind kind = id_kinds[k];
+        uint64_t base = first_free(kind) - 1;   /* ids 1..base are the parents' */
+        /* 1..DENSE taken by automatic puts, then explicit ones: a hole at DENSE + 1, a
+         * run DENSE + 2 .. DENSE + 5, a hole, DENSE + 7, and the maximum. */
+        for (unsigned i = 0; base + i < DENSE; i++) {
+            snprintf(ext, sizeof ext, "dense-%u", i);
+            CHECK_EQ(put_entity(txn, &p, kind, 0, ext), base + i + 1);
+        }
+        static const uint64_t taken[] = {DENSE + 2, DENSE + 3, DENSE + 4, DENSE + 5,
+                                         DENSE + 7};
+        for (size_t i = 0; i < NCASES(taken); i++) {
+            snprintf(ext, sizeof ext, "explicit-%zu", i);
+            CHECK_EQ(put_entity(txn, &p, kind, taken[i], ext), taken[i]);
+        }
+        CHECK_EQ(put_entity(txn, &p, kind, max_id(kind), "at-max"), max_id(kind));
+        /* Past the maximum, automatic ids fill the holes in order and step over runs. */
+        static const uint64_t want[] = {DENSE + 1, DENSE + 6, DENSE + 8, DENSE + 9};
+        for (size_t i = 0; i < NCASES(want); i++) {
+            snprintf(ext, sizeof ext, "filler-%zu", i);
+            CHECK_EQ(put_entity(txn, &p, kind, 0, ext), want[i]);
+        }
+        /* Nothing was overwritten. */
+        for (size_t i = 0; i < NCASES(taken); i++) {
+            snprintf(ext, sizeof ext, "explicit-%zu", i);
+            check_entity(txn, kind, taken[i], ext);
+        }
+        check_entity(txn, kind, max_id(kind), "at-max");
+        for (unsigned i = 0; base + i < DENSE; i++) {
+            snprintf(ext, sizeof ext, "dense-%u", i);
+            check_entity(txn, kind, base + i + 1, ext);
+        }
+    }
+    fx_commit(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
+TEST(drawn_tests_get_a_free_id_after_the_maximum)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    fx_bank_build(env, &b);   /* tests 1 and 2 */
+    qs_txn *txn = fx_write(env);
+    id_parents p = {b.systems[0], b.users[0]};
+    CHECK_EQ(put_entity(txn, &p, QS_TEST, UINT64_MAX, "at-max"), UINT64_MAX);
+    qs_draw d;
+    static qs_test drawn;
+    memset(&d, 0, sizeof d);
+    d.user = b.users[0];
+    d.pattern = QS_DRAW_FILTER;
+    d.mode = QS_MODE_TUTOR;
+    d.count = 3;
+    d.created_at = FX_T0;
+    CHECK_RC(qs_test_create(txn, &d, &drawn), 0);
+    CHECK_EQ(drawn.id, 3);
+    CHECK_EQ(put_entity(txn, &p, QS_TEST, 0, "after-draw"), 4);
+    CHECK_RC(qs_test_create(txn, &d, &drawn), 0);
+    CHECK_EQ(drawn.id, 5);
+    check_entity(txn, QS_TEST, UINT64_MAX, "at-max");
+    fx_commit(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
+TEST(no_id_left_only_when_every_id_is_taken)
+{
+    /* The engine's id search, bounded at 4 instead of UINT32_MAX. */
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    id_parents p = id_parents_put(txn);
+    uint64_t id = 99;
+    put_entity(txn, &p, QS_SUBJECT, 1, "s1");
+    put_entity(txn, &p, QS_SUBJECT, 2, "s2");
+    put_entity(txn, &p, QS_SUBJECT, 4, "s4");
+    CHECK_RC(eng_counter_take(txn, ENG_NEXT_SUBJECT, 4, &id), 0);
+    CHECK_EQ(id, 3);
+    put_entity(txn, &p, QS_SUBJECT, 3, "s3");
+    CHECK_RC(eng_counter_take(txn, ENG_NEXT_SUBJECT, 4, &id), 0);
+    CHECK_EQ(id, 0);
+    CHECK_RC(eng_counter_take(txn, ENG_NEXT_SUBJECT, 5, &id), 0);
+    CHECK_EQ(id, 5);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -570,6 +788,10 @@ int main(int argc, char **argv)
         CASE(test_put_get_round_trip),
         CASE(test_put_rejects_bad_input),
         CASE(test_put_holds_max_questions),
+        CASE(explicit_max_id_leaves_automatic_ids),
+        CASE(automatic_ids_take_the_lowest_free_id_and_never_a_taken_one),
+        CASE(drawn_tests_get_a_free_id_after_the_maximum),
+        CASE(no_id_left_only_when_every_id_is_taken),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }

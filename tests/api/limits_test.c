@@ -674,6 +674,119 @@ TEST(oversized_ids_names_and_lists_write_nothing)
     qs_env_close(env);
 }
 
+/* Byte sequences that are not UTF-8, each after the 3 bytes "ok-" (so the first bad
+ * byte is byte 3) and before "-x". */
+static const struct {
+    const char *what, *bytes;
+} not_utf8[] = {
+    {"Latin-1 e-acute", "\xe9t\xe9"},
+    {"lone continuation byte", "\x80"},
+    {"overlong 2-byte '/'", "\xc0\xaf"},
+    {"overlong 2-byte U+007F", "\xc1\xbf"},
+    {"overlong 3-byte '/'", "\xe0\x80\xaf"},
+    {"overlong 3-byte U+07FF", "\xe0\x9f\xbf"},
+    {"overlong 4-byte '/'", "\xf0\x80\x80\xaf"},
+    {"overlong 4-byte U+FFFF", "\xf0\x8f\xbf\xbf"},
+    {"surrogate U+D800", "\xed\xa0\x80"},
+    {"surrogate U+DFFF", "\xed\xbf\xbf"},
+    {"U+110000", "\xf4\x90\x80\x80"},
+    {"lead byte f5", "\xf5\x80\x80\x80"},
+    {"byte ff", "\xff"},
+    {"3-byte sequence cut short by text", "\xe2\x82("},
+    {"4-byte sequence cut short by text", "\xf0\x9f\x98("},
+    {"2-byte sequence cut short at the end", "\xc3"},
+    {"4-byte sequence cut short at the end", "\xf0\x9f\x98"},
+};
+
+/* Well-formed UTF-8 at the edges of the ranges the check refuses around. */
+static const char *const utf8_edges[] = {
+    "\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
+    "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "caf\xc3\xa9 \xe2\x82\xac"};
+
+/* The detail of the last refusal names @p field and byte 3. */
+static void check_refusal_names(const char *field, const char *case_what)
+{
+    const char *msg = qs_errmsg();
+    CHECK_MSG(strncmp(msg, field, strlen(field)) == 0 && strstr(msg, " at byte 3") != NULL,
+              "%s in %s: errmsg \"%s\"", case_what, field, msg);
+}
+
+TEST(texts_that_are_not_utf8_write_nothing)
+{
+    qs_env *env = fx_open_tmp();
+    fx_bank b;
+    fx_bank_build(env, &b);
+    qs_txn *txn = fx_write(env);
+    char bad[64];
+    for (size_t i = 0; i < NCASES(not_utf8); i++) {
+        const char *what = not_utf8[i].what;
+        int len = snprintf(bad, sizeof bad, "ok-%s%s", not_utf8[i].bytes,
+                           strstr(what, "at the end") ? "" : "-x");
+        qs_user u = {0, "", FX_T0};
+        snprintf(u.ext_id, sizeof u.ext_id, "%s", bad);
+        REFUSED(txn, qs_user_put(txn, &u, NULL), QS_INVALID, QS_INVALID);
+        check_refusal_names("user external id", what);
+        static qs_test t;
+        fx_test_init(&t, bad, b.users[0], 1, NULL, 0, FX_T0);
+        REFUSED(txn, qs_test_put(txn, &t, NULL), QS_INVALID, QS_INVALID);
+        check_refusal_names("test external id", what);
+        qs_taxon tx = {0, 0, "", ""};
+        snprintf(tx.name, sizeof tx.name, "%s", bad);
+        REFUSED(txn, qs_taxon_put(txn, QS_SUBJECT, &tx, NULL), QS_INVALID, QS_INVALID);
+        check_refusal_names("subject name", what);
+        tx.parent = b.systems[0];
+        snprintf(tx.name, sizeof tx.name, "fine");
+        snprintf(tx.ext_id, sizeof tx.ext_id, "%s", bad);
+        REFUSED(txn, qs_taxon_put(txn, QS_TOPIC, &tx, NULL), QS_INVALID, QS_INVALID);
+        check_refusal_names("topic external id", what);
+
+        qs_question q;
+        fx_question_init(&q, bad, b.subject, 0, 0, 1, 4, 0);
+        REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_INVALID);
+        check_refusal_names("question external id", what);
+        qs_text text = {bad, (size_t)len};
+        for (int field = 0; field < 3; field++) {
+            fx_question_init(&q, "fine", b.subject, 0, 0, 1, 4, 0);
+            *(field == 0 ? &q.stem : field == 1 ? &q.options[2] : &q.explanation) = text;
+            REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_INVALID);
+            check_refusal_names(field == 0   ? "question stem"
+                                : field == 1 ? "question option 2"
+                                             : "question explanation",
+                                what);
+        }
+    }
+    /* A NUL byte inside a length-delimited text. */
+    qs_question q;
+    fx_question_init(&q, "fine", b.subject, 0, 0, 1, 4, 0);
+    q.options[1] = (qs_text){"ok-\0-x", 6};
+    REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_INVALID);
+    check_refusal_names("question option 1", "NUL");
+    CHECK(strstr(qs_errmsg(), "NUL") != NULL);
+
+    /* Well-formed UTF-8 at every edge goes in and reads back. */
+    for (size_t i = 0; i < NCASES(utf8_edges); i++) {
+        char ext[32];
+        uint32_t id, user;
+        uint64_t found;
+        qs_question got;
+        snprintf(ext, sizeof ext, "q-%s", utf8_edges[i]);
+        fx_question_init(&q, ext, b.subject, 0, 0, 1, 4, 0);
+        q.stem = (qs_text){utf8_edges[i], strlen(utf8_edges[i])};
+        CHECK_RC(qs_question_put(txn, &q, &id), 0);
+        CHECK_RC(qs_question_get(txn, id, &got), 0);
+        CHECK(got.stem.len == strlen(utf8_edges[i]) &&
+              memcmp(got.stem.ptr, utf8_edges[i], got.stem.len) == 0);
+        CHECK_RC(qs_resolve(txn, QS_QUESTION, ext, &found), 0);
+        CHECK_EQ(found, id);
+        user = fx_user(txn, ext, FX_T0);
+        CHECK_RC(qs_resolve(txn, QS_USER, ext, &found), 0);
+        CHECK_EQ(found, user);
+    }
+    fx_commit(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
 /* ================================================================== (e) bad arguments */
 
 /* What every entry of the table runs with. */
@@ -1161,6 +1274,7 @@ int main(int argc, char **argv)
         CASE(bucket_limit_is_a_clear_error),
         CASE(oversized_texts_and_payloads_write_nothing),
         CASE(oversized_ids_names_and_lists_write_nothing),
+        CASE(texts_that_are_not_utf8_write_nothing),
         CASE(bad_arguments_are_refused_and_change_nothing),
     };
     return check_main(argc, argv, cases, NCASES(cases));

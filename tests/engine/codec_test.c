@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "engine.h"
+#include "model.h"
 
 static void check_bytes(const uint8_t *got, const uint8_t *want, size_t n)
 {
@@ -168,6 +169,58 @@ TEST(record_damage_is_detected)
     CHECK_RC(eng_rec_open(&k, rec, 3, &r), QS_CORRUPT);
 }
 
+TEST(daily_row_golden)
+{
+    /* answers 3, correct 2, time 90 s, other end 2026-01-01 (day 20454) */
+    static const uint8_t want[] = {0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0x01, 0x5f, 0x90,
+                                   0x80, 0x00, 0x4f, 0xe6};
+    eng_daily d = {3, 2, 90000, 20454, 1}, got;
+    uint8_t buf[32];
+    eng_wbuf w;
+    eng_rbuf r;
+    wb_init(&w, buf, sizeof buf);
+    eng_daily_write(&w, &d);
+    CHECK_EQ(w.n, sizeof want);
+    check_bytes(buf, want, sizeof want);
+    rb_init(&r, want, sizeof want);
+    eng_daily_read(&r, &got);
+    CHECK(rb_done(&r));
+    CHECK(got.answers == 3 && got.correct == 2 && got.time_ms == 90000);
+    CHECK(got.has_other_end && got.other_end == 20454);
+
+    /* The form older versions wrote: no run field. */
+    d.has_other_end = 0;
+    wb_init(&w, buf, sizeof buf);
+    eng_daily_write(&w, &d);
+    CHECK_EQ(w.n, 16);
+    check_bytes(buf, want, 16);
+    rb_init(&r, want, 16);
+    eng_daily_read(&r, &got);
+    CHECK(rb_done(&r));
+    CHECK(got.answers == 3 && got.correct == 2 && got.time_ms == 90000 && !got.has_other_end);
+
+    /* A day before 1970 sorts and decodes as itself. */
+    d.has_other_end = 1;
+    d.other_end = -1;
+    wb_init(&w, buf, sizeof buf);
+    eng_daily_write(&w, &d);
+    static const uint8_t minus_one[] = {0x7f, 0xff, 0xff, 0xff};
+    check_bytes(buf + 16, minus_one, 4);
+    rb_init(&r, buf, w.n);
+    eng_daily_read(&r, &got);
+    CHECK(rb_done(&r) && got.other_end == -1);
+
+    /* Any other length is damage. */
+    uint8_t longer[24] = {0};
+    memcpy(longer, want, sizeof want);
+    static const size_t bad_lengths[] = {12, 15, 17, 18, 19, 21, 24};
+    for (size_t i = 0; i < NCASES(bad_lengths); i++) {
+        rb_init(&r, longer, bad_lengths[i]);
+        eng_daily_read(&r, &got);
+        CHECK_MSG(!rb_done(&r), "a body of %zu bytes decoded", bad_lengths[i]);
+    }
+}
+
 static int64_t ms(int y, int m, int d)
 {
     /* from the C library, independent of the engine's calendar code */
@@ -219,6 +272,7 @@ static const check_case cases[] = {
     CASE(truncated_bodies_are_bad_not_overread),
     CASE(record_header_golden),
     CASE(record_damage_is_detected),
+    CASE(daily_row_golden),
     CASE(period_starts_and_names),
     CASE(weekly_boards_start_on_monday),
 };

@@ -141,6 +141,53 @@ json_is "--map/--set/--null: the question as mapped" "$WORK/out" \
     '[d["stem"], d["correct_option"], d["difficulty"], d["subject"]["ext_id"], d["system"]["ext_id"], d["topic"]["ext_id"], d["options"]]' \
     '["Mapped stem", 2, 3, "med", "cardio", "hf", []]'
 
+# ---- text that is not UTF-8 ----------------------------------------------------------------
+
+# A Latin-1 byte in an id, a name or a stem: the line is refused with the field and the
+# byte, the UTF-8 lines go in, and JSON Lines refuses the same records. (The patterns
+# match around the Latin-1 bytes: '.' matches no invalid byte in a UTF-8 locale.)
+expect_lines() { # expect_lines NAME REJECTS WANT: the rejects file lists lines WANT
+    got=$(tail -n +2 "$2" | cut -d, -f1 | tr '\n' ' ')
+    if [ "$got" = "$3" ]; then
+        pass "$1"
+    else
+        fail "$1" "rejected: $got"
+    fi
+}
+printf 'id,created_at\nzo\303\253,2025-01-01T00:00:00Z\nzo\353,2025-01-01T00:00:00Z\nna\357ve,2025-01-01T00:00:00Z\nplain,2025-01-01T00:00:00Z\n' \
+    >"$WORK/latin1_users.csv"
+expect_rc "Latin-1 user ids exit 2" 2 import -d "$STORE" -q --no-progress \
+    --rejects "$WORK/latin1_users.rejects.csv" users "$WORK/latin1_users.csv"
+expect_lines "Latin-1 user ids: lines 3 and 4 rejected" "$WORK/latin1_users.rejects.csv" \
+    "3 4 "
+contains "Latin-1 user id: the reason" "$WORK/latin1_users.rejects.csv" \
+    'invalid argument (user external id: invalid UTF-8 at byte 2 (0xeb))'
+contains "Latin-1 user id: the reason of the second" "$WORK/latin1_users.rejects.csv" \
+    'invalid argument (user external id: invalid UTF-8 at byte 2 (0xef))'
+expect_rc "UTF-8 user id in" 0 get -d "$STORE" dashboard "$(printf 'zo\303\253')"
+expect_rc "Latin-1 user id out" 1 get -d "$STORE" dashboard "$(printf 'zo\353')"
+printf '{"id":"zo\303\253"}\n{"id":"zo\353"}\n{"id":"na\357ve"}\n{"id":"plain"}\n' \
+    >"$WORK/latin1_users.jsonl"
+expect_rc "Latin-1 user ids in JSON Lines exit 2" 2 import -d "$STORE" -q --no-progress \
+    --rejects "$WORK/latin1_users_jsonl.rejects.csv" users "$WORK/latin1_users.jsonl"
+expect_lines "Latin-1 user ids in JSON Lines: the same records rejected" \
+    "$WORK/latin1_users_jsonl.rejects.csv" "2 3 "
+contains "Latin-1 user id in JSON Lines: the reason" \
+    "$WORK/latin1_users_jsonl.rejects.csv" '^2,"JSON column [0-9]*: invalid UTF-8"'
+
+printf 'id,name\nsubj-utf8,Caf\303\251\nsubj-latin1,Caf\351\n' >"$WORK/latin1_subjects.csv"
+expect_rc "Latin-1 subject name exits 2" 2 import -d "$STORE" -q --no-progress \
+    --rejects "$WORK/latin1_subjects.rejects.csv" subjects "$WORK/latin1_subjects.csv"
+contains "Latin-1 subject name: the reason" "$WORK/latin1_subjects.rejects.csv" \
+    '^3,"subject .subj-latin1.: invalid argument (subject name: invalid UTF-8 at byte 3 (0xe9))'
+printf 'id,difficulty,correct_option,stem\nq-latin1,1,0,Caf\351 au lait?\n' \
+    >"$WORK/latin1_questions.csv"
+expect_rc "Latin-1 stem exits 2" 2 import -d "$STORE" -q --no-progress \
+    --rejects "$WORK/latin1_questions.rejects.csv" questions "$WORK/latin1_questions.csv"
+contains "Latin-1 stem: the reason" "$WORK/latin1_questions.rejects.csv" \
+    '^2,"question .q-latin1.: invalid argument (question stem: invalid UTF-8 at byte 3 (0xe9))'
+expect_rc "Latin-1 stem: the question is out" 1 get -d "$STORE" question q-latin1
+
 # ---- fatal errors ---------------------------------------------------------------------------
 
 expect_rc "missing file exits 1" 1 import -d "$STORE" -q --no-progress answers \
