@@ -11,6 +11,8 @@
 #include "fuzz_store.h"
 
 static volatile uint64_t fz_sink;   /* where outputs are read into */
+static int fz_corrupt_seen;          /* reads that said QS_CORRUPT, and the first's detail */
+static char fz_corrupt_detail[512];
 
 /* Groups of reads, by what they decode. */
 enum {
@@ -29,6 +31,9 @@ enum {
         int rc_ = (call);                                                                \
         if (!fz_qs_code(rc_))                                                            \
             FZ_DIE("%s returned %d (%s; %s)", #call, rc_, qs_strerror(rc_), qs_errmsg()); \
+        if (rc_ == QS_CORRUPT && fz_corrupt_seen++ == 0)                                 \
+            snprintf(fz_corrupt_detail, sizeof fz_corrupt_detail, "%s: %s", #call,       \
+                     qs_errmsg());                                                       \
         if (strlen(qs_errmsg()) > 4096)                                                  \
             FZ_DIE("%s: error detail too long", #call);                                 \
     } while (0)
