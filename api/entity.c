@@ -3,8 +3,12 @@
  * Every put resolves the entity's identity the same way (resolve_identity): the
  * given id, else the owner of the external id, else a new dense id. A put of
  * identical content writes nothing, so re-imports leave the store unchanged.
+ *
+ * What hangs on an entity moves with it: a topic moved to another system carries
+ * its questions, through the question put's own path.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +55,21 @@ int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id)
     if (rc == QS_NOTFOUND)
         return eng_fail(rc, "%s '%s' not found", kind_name(kind), ext_id);
     return rc;
+}
+
+/* How a message names an entity: by its external id when it has one (the CLI's
+ * users never see internal ids), else by its id. */
+typedef struct label {
+    char s[QS_EXT_ID_MAX + 32];
+} label;
+
+static const char *label_of(label *l, qs_kind kind, uint64_t id, const char *ext)
+{
+    if (ext[0])
+        snprintf(l->s, sizeof l->s, "%s '%s'", kind_name(kind), ext);
+    else
+        snprintf(l->s, sizeof l->s, "%s %llu", kind_name(kind), (unsigned long long)id);
+    return l->s;
 }
 
 /* The identity of an entity being put. *ext_new says the external id must be
@@ -106,6 +125,37 @@ static int finish_ext(qs_txn *txn, qs_kind kind, const identity *who, const char
     return who->ext_new ? eng_xid_put(txn, kind, ext, who->id) : 0;
 }
 
+/* ------------------------------------------------------------------ question writes */
+
+/* Write question @p q and move every index and pool from its @p old view (NULL for
+ * a new question): the path of every question put. */
+static int store_question(qs_txn *txn, const qs_question *q, const idx_question *old)
+{
+    idx_question now;
+    memset(&now, 0, sizeof now);
+    if (old)
+        now = *old;   /* the band stays: it moves with answers */
+    now.head = *q;
+    int rc = eng_question_put(txn, q, 0);
+    return rc ? rc : idx_question_changed(txn, old, &now);
+}
+
+/* Put question @p id again in @p system, its subject, topic and texts unchanged: a
+ * topic's move carries it. Past answers keep the topic they were given under. */
+static int question_move(qs_txn *txn, uint32_t id, uint32_t system)
+{
+    idx_question old;
+    qs_question q;
+    int rc = idx_question_load(txn, id, &old);
+    if (!rc)
+        rc = eng_question_get(txn, id, &q);
+    if (rc)
+        return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "question %u is indexed but missing", id)
+                                 : rc;
+    q.system = system;
+    return store_question(txn, &q, &old);
+}
+
 /* ------------------------------------------------------------------ taxonomy */
 
 static int check_taxon(qs_txn *txn, qs_kind kind, const qs_taxon *t)
@@ -152,9 +202,17 @@ int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
         *id = next.id;
     if (memcmp(&old, &next, sizeof old) == 0)
         return 0;
+    uint32_t *carried = NULL;   /* a moved topic's questions */
+    size_t n_carried = 0;
+    if (kind == QS_TOPIC && old.parent && old.parent != next.parent &&
+        (rc = idx_topic_questions(txn, old.parent, next.id, &carried, &n_carried)) != 0)
+        return rc;
     if ((rc = eng_taxon_put(txn, kind, &next)) == 0)
         rc = finish_ext(txn, kind, &who, next.ext_id);
-    return rc;
+    for (size_t i = 0; i < n_carried && !rc; i++)
+        rc = question_move(txn, carried[i], next.parent);
+    free(carried);
+    return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
 int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
@@ -189,6 +247,19 @@ static int check_taxon_ref(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out
     return rc == QS_NOTFOUND ? api_missing(kind_name(kind), id) : rc;
 }
 
+/* A question names @p topic with @p system (zeroed for none), not the topic's. */
+static int topic_elsewhere(qs_txn *txn, const qs_taxon *topic, const qs_taxon *system)
+{
+    qs_taxon parent;
+    label t, in, given;
+    if (eng_taxon_get(txn, QS_SYSTEM, topic->parent, &parent) != 0)
+        parent.ext_id[0] = '\0';
+    return eng_fail(QS_INVALID, "%s belongs to %s, not %s",
+                    label_of(&t, QS_TOPIC, topic->id, topic->ext_id),
+                    label_of(&in, QS_SYSTEM, topic->parent, parent.ext_id),
+                    label_of(&given, QS_SYSTEM, system->id, system->ext_id));
+}
+
 static int check_question(qs_txn *txn, const qs_question *q)
 {
     if (q->difficulty < 1 || q->difficulty > 3)
@@ -214,8 +285,7 @@ static int check_question(qs_txn *txn, const qs_question *q)
         (rc = check_taxon_ref(txn, QS_TOPIC, q->topic, &topic)))
         return rc;
     if (q->topic && topic.parent != q->system)
-        return eng_fail(QS_INVALID, "topic %u belongs to system %u, not %u", q->topic,
-                        topic.parent, q->system);
+        return topic_elsewhere(txn, &topic, &system);
     return 0;
 }
 
@@ -229,7 +299,7 @@ int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
     if ((rc = check_question(txn, q)) != 0)
         return rc;
     identity who;
-    idx_question old, now;
+    idx_question old;
     qs_question next = *q;
     if ((rc = resolve_identity(txn, QS_QUESTION, q->id, q->ext_id, ENG_NEXT_QUESTION,
                                UINT32_MAX, &who)))
@@ -244,10 +314,7 @@ int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
         *id = next.id;
     if (found == 0 && eng_question_same(txn, &next))
         return 0;
-    now = old;   /* the band stays: it moves with answers */
-    now.head = next;
-    if ((rc = eng_question_put(txn, &next, 0)) == 0 &&
-        (rc = idx_question_changed(txn, found == 0 ? &old : NULL, &now)) == 0)
+    if ((rc = store_question(txn, &next, found == 0 ? &old : NULL)) == 0)
         rc = finish_ext(txn, QS_QUESTION, &who, next.ext_id);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }

@@ -254,10 +254,19 @@ typedef struct qs_taxon {
 /** Create or update a subject, system or topic.
  *  Identity: @p t->id when non-zero (created if new), else the entity owning
  *  @p t->ext_id, else a new dense id. Putting identical content changes nothing.
+ *
+ *  A topic moved to another system carries its questions: in the same transaction
+ *  each question of the topic is put again in the new system, its subject, topic and
+ *  texts unchanged, as qs_question_put() would put it, so every listing, index and
+ *  pool follows (past answers keep the topic they were given under). The questions
+ *  are those the (system, topic, difficulty) index holds under the old system,
+ *  inactive ones included: a question an older version left in another system than
+ *  its topic's stays where it is (qs_check() names it, qs_repair() moves it).
  *  @param[out] id  the entity's id (may be NULL)
  *  @return 0, QS_INVALID (empty name, topic without a system, bad kind),
  *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
- *          QS_READONLY. Write transaction. */
+ *          QS_READONLY, QS_MAP_FULL, ENOMEM (a moved topic's question ids are held in
+ *          memory), QS_CORRUPT. Write transaction. */
 int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
 
 /** Read a subject, system or topic. @return 0, QS_NOTFOUND, QS_CORRUPT. */
@@ -287,8 +296,9 @@ typedef struct qs_question {
 
 /** Create or update a question (identity as in qs_taxon_put()). Re-tagging moves the
  *  question's future answers to the new topic; past answers keep the topic they were
- *  given under. Texts are stored compressed when a bank dictionary exists and that is
- *  smaller (qs_bank_compress()).
+ *  given under. The topic must belong to the system given: after a topic moved, a put
+ *  naming its old system is refused. Texts are stored compressed when a bank
+ *  dictionary exists and that is smaller (qs_bank_compress()).
  *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system),
  *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
 int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);

@@ -1,4 +1,5 @@
-/* Tests taxonomy, question, user and test put/get/resolve, and bank compression. */
+/* Tests taxonomy, question, user and test put/get/resolve, bank compression, and a
+ * moved topic's questions. */
 #include "check.h"
 #include "fixture.h"
 
@@ -556,6 +557,128 @@ TEST(test_put_holds_max_questions)
     qs_env_close(env);
 }
 
+/* ---- a topic moved to another system ------------------------------------------------ */
+
+static size_t listed_questions(qs_txn *txn, uint32_t system, uint32_t topic, uint8_t band,
+                               uint32_t *ids, size_t cap)
+{
+    qs_question_filter f;
+    size_t n;
+    memset(&f, 0, sizeof f);
+    f.system = system;
+    f.topic = topic;
+    f.band = band;
+    CHECK_RC(qs_question_list(txn, &f, NULL, ids, cap, &n, NULL), 0);
+    return n;
+}
+
+static uint32_t pool_size(qs_txn *txn, uint8_t kind, uint32_t a, uint32_t b, uint32_t c)
+{
+    qs_pool_info pools[64];
+    size_t n;
+    CHECK_RC(qs_pools_list(txn, pools, 64, &n), 0);
+    CHECK(n <= 64);
+    for (size_t i = 0; i < n; i++)
+        if (pools[i].kind == kind && pools[i].a == a && pools[i].b == b && pools[i].c == c)
+            return pools[i].size;
+    return 0;
+}
+
+TEST(moved_topic_carries_its_questions)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    static qs_question q;
+    static qs_test drawn;
+    qs_taxon topic;
+    qs_answer ans;
+    qs_progress_row progress[4];
+    uint32_t ids[8], subj, cardio, neuro, arr, hf, q9, q10, q11, user, got_id;
+    size_t n;
+
+    subj = fx_taxon(txn, QS_SUBJECT, "med", "Medicine", 0);
+    cardio = fx_taxon(txn, QS_SYSTEM, "cardio", "Cardiology", 0);
+    neuro = fx_taxon(txn, QS_SYSTEM, "neuro", "Neurology", 0);
+    arr = fx_taxon(txn, QS_TOPIC, "arr", "Arrhythmia", cardio);
+    hf = fx_taxon(txn, QS_TOPIC, "hf", "Heart failure", cardio);
+    q9 = fx_question(txn, "q9", subj, cardio, arr, 1, 0);
+    fx_question_init(&q, "q10", subj, cardio, arr, 3, 4, 1);
+    q.active = 0;
+    CHECK_RC(qs_question_put(txn, &q, &q10), 0);
+    q11 = fx_question(txn, "q11", subj, cardio, hf, 1, 0);
+    user = fx_user(txn, "alice", FX_T0 - 10 * FX_DAY_MS);
+    uint64_t t = fx_test(txn, "t9", user, 0, &q9, 1, FX_T0 - 5 * FX_DAY_MS);
+    fx_answer(txn, t, q9, 0, FX_T0 - 4 * FX_DAY_MS);   /* correct: band 9 */
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_EQ(listed_questions(txn, 0, arr, 0, ids, 8), 2);
+    CHECK_EQ(listed_questions(txn, cardio, 0, 0, ids, 8), 3);
+    CHECK_EQ(pool_size(txn, QS_POOL_TOPIC, cardio, arr, 1), 1);
+    qs_txn_abort(txn);
+
+    /* arr moves under neuro: q9 and q10 go with it, q11 stays */
+    txn = fx_write(env);
+    memset(&topic, 0, sizeof topic);
+    snprintf(topic.ext_id, sizeof topic.ext_id, "arr");
+    snprintf(topic.name, sizeof topic.name, "Arrhythmia");
+    topic.parent = neuro;
+    CHECK_RC(qs_taxon_put(txn, QS_TOPIC, &topic, &got_id), 0);
+    CHECK_EQ(got_id, arr);
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_EQ(listed_questions(txn, 0, arr, 0, ids, 8), 2);
+    CHECK(ids[0] == q9 && ids[1] == q10);
+    CHECK_EQ(listed_questions(txn, neuro, 0, 0, ids, 8), 2);
+    CHECK_EQ(listed_questions(txn, neuro, arr, 0, ids, 8), 2);
+    CHECK_EQ(listed_questions(txn, cardio, 0, 0, ids, 8), 1);
+    CHECK_EQ(ids[0], q11);
+    CHECK_EQ(listed_questions(txn, neuro, 0, 10, ids, 8), 1);   /* q_band moved */
+    CHECK_EQ(ids[0], q9);
+    CHECK_EQ(listed_questions(txn, cardio, 0, 10, ids, 8), 0);
+    CHECK_EQ(pool_size(txn, QS_POOL_TOPIC, neuro, arr, 1), 1);
+    CHECK_EQ(pool_size(txn, QS_POOL_TOPIC, cardio, arr, 1), 0);
+    CHECK_EQ(pool_size(txn, QS_POOL_SYSTEM, neuro, 1, 0), 1);
+    CHECK_EQ(pool_size(txn, QS_POOL_SYSTEM, cardio, 1, 0), 1);
+    CHECK_EQ(pool_size(txn, QS_POOL_BAND, neuro, 9, 0), 1);
+    CHECK_RC(qs_question_get(txn, q10, &q), 0);
+    CHECK(q.system == neuro && q.topic == arr && q.subject == subj && q.active == 0);
+    /* the answer keeps the topic it was given under, and progress stays */
+    CHECK_RC(qs_answer_get(txn, t, q9, &ans), 0);
+    CHECK_EQ(ans.topic, arr);
+    CHECK_RC(qs_progress(txn, user, progress, 4, &n), 0);
+    CHECK(n == 1 && progress[0].topic == arr && progress[0].attempts == 1);
+    fx_check_clean_txn(txn);
+    qs_txn_abort(txn);
+
+    /* q9 put back as it reads, with a new stem: accepted */
+    txn = fx_write(env);
+    CHECK_RC(qs_question_get(txn, q9, &q), 0);
+    q.stem.ptr = "A new stem";
+    q.stem.len = strlen(q.stem.ptr);
+    CHECK_RC(qs_question_put(txn, &q, NULL), 0);
+    /* with the tags it had before the move: the topic is neuro's now */
+    q.system = cardio;
+    CHECK_RC(qs_question_put(txn, &q, NULL), QS_INVALID);
+    CHECK_MSG(strstr(qs_errmsg(), "topic 'arr' belongs to system 'neuro', not system 'cardio'"),
+              "errmsg: %s", qs_errmsg());
+    /* a draw from neuro finds q9 */
+    qs_draw d;
+    memset(&d, 0, sizeof d);
+    d.user = user;
+    d.pattern = QS_DRAW_FILTER;
+    d.mode = QS_MODE_TUTOR;
+    d.system = neuro;
+    d.count = 5;
+    d.created_at = FX_T0;
+    CHECK_RC(qs_test_create(txn, &d, &drawn), 0);
+    CHECK(drawn.n_questions == 1 && drawn.questions[0] == q9);
+    fx_commit(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -570,6 +693,7 @@ int main(int argc, char **argv)
         CASE(test_put_get_round_trip),
         CASE(test_put_rejects_bad_input),
         CASE(test_put_holds_max_questions),
+        CASE(moved_topic_carries_its_questions),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }
