@@ -4,8 +4,10 @@
  * given id, else the owner of the external id, else a new dense id. A put of
  * identical content writes nothing, so re-imports leave the store unchanged.
  *
- * What hangs on an entity moves with it: a topic moved to another system carries
- * its questions, through the question put's own path.
+ * What hangs on an entity moves with it or holds it in place: a topic moved to
+ * another system carries its questions (through the question put's own path), and
+ * a test's answers keep its user, keep their questions on its list and keep its
+ * times from going back (the rules are at qs_test_put in quizstore.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,6 +72,18 @@ static const char *label_of(label *l, qs_kind kind, uint64_t id, const char *ext
     else
         snprintf(l->s, sizeof l->s, "%s %llu", kind_name(kind), (unsigned long long)id);
     return l->s;
+}
+
+static const char *user_label(qs_txn *txn, uint32_t id, label *l)
+{
+    qs_user u;
+    return label_of(l, QS_USER, id, eng_user_get(txn, id, &u) == 0 ? u.ext_id : "");
+}
+
+static const char *question_label(qs_txn *txn, uint32_t id, label *l)
+{
+    qs_question q;
+    return label_of(l, QS_QUESTION, id, eng_question_head(txn, id, &q) == 0 ? q.ext_id : "");
 }
 
 /* The identity of an entity being put. *ext_new says the external id must be
@@ -548,6 +562,64 @@ static int same_test(const qs_test *a, const qs_test *b)
            memcmp(a->questions, b->questions, a->n_questions * sizeof a->questions[0]) == 0;
 }
 
+static int listed(const qs_test *t, uint32_t question)
+{
+    for (unsigned i = 0; i < t->n_questions; i++)
+        if (t->questions[i] == question)
+            return 1;
+    return 0;
+}
+
+void api_test_reach(qs_test *t, int64_t at)
+{
+    if (at > t->last_activity_at)
+        t->last_activity_at = at;
+    /* a completed test rebuilt from an answer log ends with its last answer */
+    if (t->open_list && t->status == QS_TEST_COMPLETED && at > t->completed_at)
+        t->completed_at = at;
+}
+
+/* A test as stored, as a put would leave it, and its answers (ans_by_test). */
+typedef struct test_change {
+    qs_test old, next;
+    eng_test_answer answers[QS_TEST_MAX_QUESTIONS];
+    size_t n_answers;
+} test_change;
+
+static int refuse_new_user(qs_txn *txn, const test_change *c)
+{
+    label test, from, to;
+    return eng_fail(QS_INVALID, "%s belongs to %s and has %zu answer%s: it cannot pass to %s",
+                    label_of(&test, QS_TEST, c->old.id, c->old.ext_id),
+                    user_label(txn, c->old.user, &from), c->n_answers,
+                    c->n_answers == 1 ? "" : "s", user_label(txn, c->next.user, &to));
+}
+
+static int refuse_unlisted(qs_txn *txn, const test_change *c, uint32_t question)
+{
+    label test, q;
+    return eng_fail(QS_INVALID, "%s has an answer to %s: the question cannot leave its list",
+                    label_of(&test, QS_TEST, c->old.id, c->old.ext_id),
+                    question_label(txn, question, &q));
+}
+
+/* Hold c->next to the test's answers: the user stays, every answered question stays
+ * listed (QS_INVALID otherwise), and the times reach the newest answer. */
+static int follow_answers(qs_txn *txn, test_change *c)
+{
+    int rc = eng_test_answers(txn, c->old.id, c->answers, &c->n_answers);
+    if (rc)
+        return rc;
+    if (c->n_answers && c->next.user != c->old.user)
+        return refuse_new_user(txn, c);
+    for (size_t i = 0; i < c->n_answers; i++) {
+        if (!listed(&c->next, c->answers[i].question))
+            return refuse_unlisted(txn, c, c->answers[i].question);
+        api_test_reach(&c->next, c->answers[i].at.created_at);
+    }
+    return 0;
+}
+
 /* Store @p t (id resolved) and keep test_by_user in step. */
 static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
 {
@@ -567,10 +639,10 @@ int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
     if ((rc = check_test(txn, t)) != 0)
         return rc;
     identity who;
-    qs_test *old = malloc(2 * sizeof *old);
-    if (!old)
+    test_change *c = malloc(sizeof *c);
+    if (!c)
         return eng_fail(ENOMEM, "out of memory");
-    qs_test *next = old + 1;
+    qs_test *old = &c->old, *next = &c->next;
     *next = *t;
     memset(next->questions + t->n_questions, 0,
            (QS_TEST_MAX_QUESTIONS - t->n_questions) * sizeof t->questions[0]);
@@ -581,14 +653,16 @@ int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
         rc = found;
     if (!rc)
         rc = merge_ext(old->ext_id, t->ext_id, next->ext_id, QS_TEST, who.id);
-    if (!rc && id)
-        *id = who.id;
+    if (!rc && found == 0 && !same_test(old, next))
+        rc = follow_answers(txn, c);   /* may refuse, or raise next's times */
     if (!rc && !(found == 0 && same_test(old, next))) {
         rc = store_test(txn, next, found == 0 ? old : NULL);
         if (!rc)
             rc = finish_ext(txn, QS_TEST, &who, next->ext_id);
     }
-    free(old);
+    if (!rc && id)
+        *id = who.id;
+    free(c);
     return rc;
 }
 

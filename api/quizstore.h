@@ -406,7 +406,22 @@ typedef struct qs_test {
 
 /** Create or update a test (identity as in qs_taxon_put()). The user and every listed
  *  question must exist; a question may be listed once.
- *  @return 0, QS_NOTFOUND, QS_INVALID, QS_EXISTS, QS_READONLY. */
+ *
+ *  A test's answers hold it in place. When the test exists and the put changes it,
+ *  its answers are read from the (test, question) index (at most
+ *  #QS_TEST_MAX_QUESTIONS), and:
+ *  - a test that has answers keeps its user: a put naming another user is refused.
+ *    A test without answers may pass to another user (qs_test_list() follows it);
+ *  - an answered question stays on the list, open_list or not: a put whose list
+ *    leaves one out is refused. Adding questions and reordering the list are allowed;
+ *  - the test's times never go back past its newest answer: a last_activity_at older
+ *    than the newest answer's created_at is stored as that created_at, and so is the
+ *    completed_at of an open_list COMPLETED test. Putting a test again as it was
+ *    before its answers (a platform's export re-imported) therefore changes nothing.
+ *  A refusal changes nothing; its message names the test, users and questions by
+ *  their external ids where they have one.
+ *  @return 0, QS_NOTFOUND (user, question), QS_INVALID (fields out of range, a user
+ *          or list its answers refuse), QS_EXISTS, QS_READONLY, QS_CORRUPT. */
 int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
 
 /** Read a test with its question list. @return 0, QS_NOTFOUND, QS_CORRUPT. */
