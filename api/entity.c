@@ -7,7 +7,8 @@
  * What hangs on an entity moves with it or holds it in place: a topic moved to
  * another system carries its questions (through the question put's own path), and
  * a test's answers keep its user, keep their questions on its list and keep its
- * times from going back (the rules are at qs_test_put in quizstore.h).
+ * times from going back (the rules are at qs_test_put in quizstore.h). qs_repair()
+ * applies the same two to a store older versions left inconsistent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -790,4 +791,79 @@ int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size
     }
     *n = total;
     return 0;
+}
+
+/* ------------------------------------------------------------------ repair */
+
+/* The first id of @p db above *id (keys of @p width bytes) into *id; *more is 0 past
+ * the last. A walk that seeks each record anew may rewrite the one it stands on. */
+static int id_after(qs_txn *txn, eng_db db, size_t width, uint64_t *id, int *more)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    ek_reset(&k);
+    if (width == 4)
+        ek_u32(&k, (uint32_t)*id);
+    else
+        ek_u64(&k, *id);
+    *more = 0;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    mk = (MDB_val){k.n, k.b};
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+    if (rc == 0 && mk.mv_size == k.n && memcmp(mk.mv_data, k.b, k.n) == 0)
+        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
+    if (rc == 0 && (rc = eng_key_check(&mk, width, eng_db_name(db))) == 0) {
+        *id = width == 4 ? eng_get32(mk.mv_data) : eng_get64(mk.mv_data);
+        *more = 1;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+/* Test @p id into c->old, and into c->next with its times raised to its answers. */
+static int test_with_answers(qs_txn *txn, uint64_t id, test_change *c)
+{
+    int rc = eng_test_get(txn, id, &c->old);
+    if (!rc)
+        rc = eng_test_answers(txn, id, c->answers, &c->n_answers);
+    c->next = c->old;
+    for (size_t i = 0; !rc && i < c->n_answers; i++)
+        api_test_reach(&c->next, c->answers[i].at.created_at);
+    return rc;
+}
+
+int api_repair_tests(qs_txn *txn)
+{
+    test_change *c = malloc(sizeof *c);
+    if (!c)   /* after the rebuild: the repair is half done */
+        return eng_txn_failed(txn, eng_fail(ENOMEM, "out of memory"));
+    uint64_t id = 0;
+    int more, rc;
+    while ((rc = id_after(txn, ENG_TEST, 8, &id, &more)) == 0 && more)
+        if ((rc = test_with_answers(txn, id, c)) != 0 ||
+            (!same_test(&c->old, &c->next) && (rc = store_test(txn, &c->next, &c->old)) != 0))
+            break;
+    free(c);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int api_repair_questions(qs_txn *txn)
+{
+    uint64_t id = 0;
+    int more, rc;
+    while ((rc = id_after(txn, ENG_QUESTION, 4, &id, &more)) == 0 && more) {
+        qs_question q;
+        qs_taxon topic;
+        if ((rc = eng_question_head(txn, (uint32_t)id, &q)) != 0)
+            break;
+        rc = q.topic ? eng_taxon_get(txn, QS_TOPIC, q.topic, &topic) : QS_NOTFOUND;
+        if (rc == 0 && topic.parent != q.system)
+            rc = question_move(txn, q.id, topic.parent);
+        if (rc && rc != QS_NOTFOUND)   /* a missing topic is primary data: check names it */
+            break;
+    }
+    return rc && rc != QS_NOTFOUND ? eng_txn_failed(txn, rc) : 0;
 }

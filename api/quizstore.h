@@ -864,7 +864,14 @@ typedef struct qs_check_report {
  *  - every aggregate against its recomputation from the answers: question stats, user
  *    summaries with streaks, daily rows, topic progress, user-question status, and the
  *    interaction day counts from the interactions. A table with buckets dropped by
- *    retention cannot be recomputed: its aggregates get a row that says so.
+ *    retention cannot be recomputed: its aggregates get a row that says so;
+ *  - the links between records that no index covers, which older versions could
+ *    break: every stored answer's user is its test's user ("link:answer-user") and
+ *    its question is on its test's list ("link:answer-listed"); a test's
+ *    last_activity_at, and an open_list COMPLETED test's completed_at, is not before
+ *    its newest stored answer ("link:test-activity"); every question's topic belongs
+ *    to the question's system ("link:question-topic"). qs_repair() mends the last two;
+ *    the first two are primary records that disagree, and their findings say so.
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of rows
  *  @return 0 (findings are in the rows, not the return code), ENOMEM. Any transaction. */
@@ -873,8 +880,13 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
 /** Rebuild everything derived from the primary records (questions, users, tests,
  *  answers, interactions): the aggregates recomputed from the answers and
  *  interactions (not for a table with buckets dropped by retention: those stay), then
- *  every index, leaderboard and pool. Review marks are kept. Primary records are not
- *  derived: a damaged one is QS_CORRUPT, naming it, and nothing is changed.
+ *  every index, leaderboard and pool. Review marks are kept. Then what the puts keep
+ *  in step: a question whose topic belongs to another system moves to that system (as
+ *  qs_taxon_put() carries it), and a test's times are raised to its newest answer (as
+ *  qs_test_put() holds them). Primary records are not derived: a damaged one is
+ *  QS_CORRUPT, naming it, and nothing is changed; an answer whose test is another
+ *  user's, or whose question its test does not list, stays as it is (qs_check()
+ *  names it: restore a backup, or put the test again with the question listed).
  *  @return 0, QS_CORRUPT, QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_repair(qs_txn *txn);
 
