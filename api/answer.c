@@ -110,11 +110,7 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
     if (!rc) rc = eng_row_put(txn, ENG_T_ANSWER, &(eng_row){.a = *e});
     if (!rc) rc = idx_apply_answer(txn, e);
     if (!rc) {
-        if (e->created_at > t->last_activity_at)
-            t->last_activity_at = e->created_at;
-        /* a completed test rebuilt from an answer log ends with its last answer */
-        if (t->open_list && t->status == QS_TEST_COMPLETED && e->created_at > t->completed_at)
-            t->completed_at = e->created_at;
+        api_test_reach(t, e->created_at);
         if (t->last_activity_at != before->last_activity_at ||
             t->completed_at != before->completed_at || t->n_questions != before->n_questions) {
             rc = eng_test_put(txn, t);

@@ -22,4 +22,14 @@ int api_missing(const char *what, uint64_t id);
 /* The user must exist: 0, QS_NOTFOUND (with detail) or a failure. */
 int api_user_exists(qs_txn *txn, uint32_t user);
 
+/* Raise @p t's last_activity_at, and an open-list COMPLETED test's completed_at, to
+ * an answer's @p at: what every answer does to its test. */
+void api_test_reach(qs_test *t, int64_t at);
+
+/* qs_repair()'s part in what answers and topics decide (entity.c): every test's
+ * times raised to its newest answer, every question carried to its topic's system,
+ * as a put would. REQUIRES: the indexes are sound (run after they are rebuilt). */
+int api_repair_tests(qs_txn *txn);
+int api_repair_questions(qs_txn *txn);
+
 #endif /* QS_API_H */

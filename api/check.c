@@ -187,6 +187,10 @@ static int repair(qs_txn *txn)
         rc = primary_damage(txn);
     if (!rc)
         rc = idx_repair_aggregates(txn);
+    if (!rc)
+        rc = api_repair_questions(txn);
+    if (!rc)
+        rc = api_repair_tests(txn);
     return rc;
 }
 

@@ -3,6 +3,12 @@
  * Every put resolves the entity's identity the same way (resolve_identity): the
  * given id, else the owner of the external id, else a new dense id. A put of
  * identical content writes nothing, so re-imports leave the store unchanged.
+ *
+ * What hangs on an entity moves with it or holds it in place: a topic moved to
+ * another system carries its questions (through the question put's own path), and
+ * a test's answers keep its user, keep their questions on its list and keep its
+ * times from going back (the rules are at qs_test_put in quizstore.h). qs_repair()
+ * applies the same two to a store older versions left inconsistent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,6 +78,33 @@ static int new_id(qs_txn *txn, qs_kind kind, eng_counter counter, uint64_t max, 
     return rc;
 }
 
+/* How a message names an entity: by its external id when it has one (the CLI's
+ * users never see internal ids), else by its id. */
+typedef struct label {
+    char s[QS_EXT_ID_MAX + 32];
+} label;
+
+static const char *label_of(label *l, qs_kind kind, uint64_t id, const char *ext)
+{
+    if (ext[0])
+        snprintf(l->s, sizeof l->s, "%s '%s'", kind_name(kind), ext);
+    else
+        snprintf(l->s, sizeof l->s, "%s %llu", kind_name(kind), (unsigned long long)id);
+    return l->s;
+}
+
+static const char *user_label(qs_txn *txn, uint32_t id, label *l)
+{
+    qs_user u;
+    return label_of(l, QS_USER, id, eng_user_get(txn, id, &u) == 0 ? u.ext_id : "");
+}
+
+static const char *question_label(qs_txn *txn, uint32_t id, label *l)
+{
+    qs_question q;
+    return label_of(l, QS_QUESTION, id, eng_question_head(txn, id, &q) == 0 ? q.ext_id : "");
+}
+
 /* The identity of an entity being put. *ext_new says the external id must be
  * recorded once the put succeeds. */
 typedef struct identity {
@@ -125,6 +158,37 @@ static int finish_ext(qs_txn *txn, qs_kind kind, const identity *who, const char
     return who->ext_new ? eng_xid_put(txn, kind, ext, who->id) : 0;
 }
 
+/* ------------------------------------------------------------------ question writes */
+
+/* Write question @p q and move every index and pool from its @p old view (NULL for
+ * a new question): the path of every question put. */
+static int store_question(qs_txn *txn, const qs_question *q, const idx_question *old)
+{
+    idx_question now;
+    memset(&now, 0, sizeof now);
+    if (old)
+        now = *old;   /* the band stays: it moves with answers */
+    now.head = *q;
+    int rc = eng_question_put(txn, q, 0);
+    return rc ? rc : idx_question_changed(txn, old, &now);
+}
+
+/* Put question @p id again in @p system, its subject, topic and texts unchanged: a
+ * topic's move carries it. Past answers keep the topic they were given under. */
+static int question_move(qs_txn *txn, uint32_t id, uint32_t system)
+{
+    idx_question old;
+    qs_question q;
+    int rc = idx_question_load(txn, id, &old);
+    if (!rc)
+        rc = eng_question_get(txn, id, &q);
+    if (rc)
+        return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "question %u is indexed but missing", id)
+                                 : rc;
+    q.system = system;
+    return store_question(txn, &q, &old);
+}
+
 /* ------------------------------------------------------------------ taxonomy */
 
 static int check_taxon(qs_txn *txn, qs_kind kind, const qs_taxon *t)
@@ -175,9 +239,17 @@ static int taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
         *id = next.id;
     if (memcmp(&old, &next, sizeof old) == 0)
         return 0;
+    uint32_t *carried = NULL;   /* a moved topic's questions */
+    size_t n_carried = 0;
+    if (kind == QS_TOPIC && old.parent && old.parent != next.parent &&
+        (rc = idx_topic_questions(txn, old.parent, next.id, &carried, &n_carried)) != 0)
+        return rc;
     if ((rc = eng_taxon_put(txn, kind, &next)) == 0)
         rc = finish_ext(txn, kind, &who, next.ext_id);
-    return rc;
+    for (size_t i = 0; i < n_carried && !rc; i++)
+        rc = question_move(txn, carried[i], next.parent);
+    free(carried);
+    return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
 int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
@@ -225,6 +297,19 @@ static int check_taxon_ref(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out
     return rc == QS_NOTFOUND ? api_missing(kind_name(kind), id) : rc;
 }
 
+/* A question names @p topic with @p system (zeroed for none), not the topic's. */
+static int topic_elsewhere(qs_txn *txn, const qs_taxon *topic, const qs_taxon *system)
+{
+    qs_taxon parent;
+    label t, in, given;
+    if (eng_taxon_get(txn, QS_SYSTEM, topic->parent, &parent) != 0)
+        parent.ext_id[0] = '\0';
+    return eng_fail(QS_INVALID, "%s belongs to %s, not %s",
+                    label_of(&t, QS_TOPIC, topic->id, topic->ext_id),
+                    label_of(&in, QS_SYSTEM, topic->parent, parent.ext_id),
+                    label_of(&given, QS_SYSTEM, system->id, system->ext_id));
+}
+
 static int check_question(qs_txn *txn, const qs_question *q)
 {
     if (q->difficulty < 1 || q->difficulty > 3)
@@ -253,8 +338,7 @@ static int check_question(qs_txn *txn, const qs_question *q)
         (rc = check_taxon_ref(txn, QS_TOPIC, q->topic, &topic)))
         return rc;
     if (q->topic && topic.parent != q->system)
-        return eng_fail(QS_INVALID, "topic %u belongs to system %u, not %u", q->topic,
-                        topic.parent, q->system);
+        return topic_elsewhere(txn, &topic, &system);
     return 0;
 }
 
@@ -268,7 +352,7 @@ static int question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
     if ((rc = check_question(txn, q)) != 0)
         return rc;
     identity who;
-    idx_question old, now;
+    idx_question old;
     qs_question next = *q;
     if ((rc = resolve_identity(txn, QS_QUESTION, q->id, q->ext_id, ENG_NEXT_QUESTION,
                                UINT32_MAX, &who)))
@@ -283,10 +367,7 @@ static int question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
         *id = next.id;
     if (found == 0 && eng_question_same(txn, &next))
         return 0;
-    now = old;   /* the band stays: it moves with answers */
-    now.head = next;
-    if ((rc = eng_question_put(txn, &next, 0)) == 0 &&
-        (rc = idx_question_changed(txn, found == 0 ? &old : NULL, &now)) == 0)
+    if ((rc = store_question(txn, &next, found == 0 ? &old : NULL)) == 0)
         rc = finish_ext(txn, QS_QUESTION, &who, next.ext_id);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
@@ -545,6 +626,92 @@ static int same_test(const qs_test *a, const qs_test *b)
            memcmp(a->questions, b->questions, a->n_questions * sizeof a->questions[0]) == 0;
 }
 
+static int listed(const qs_test *t, uint32_t question)
+{
+    for (unsigned i = 0; i < t->n_questions; i++)
+        if (t->questions[i] == question)
+            return 1;
+    return 0;
+}
+
+void api_test_reach(qs_test *t, int64_t at)
+{
+    if (at > t->last_activity_at)
+        t->last_activity_at = at;
+    /* a completed test rebuilt from an answer log ends with its last answer */
+    if (t->open_list && t->status == QS_TEST_COMPLETED && at > t->completed_at)
+        t->completed_at = at;
+}
+
+/* A test as stored, as a put would leave it, and its answers (ans_by_test). */
+typedef struct test_change {
+    qs_test old, next;
+    eng_test_answer answers[QS_TEST_MAX_QUESTIONS];
+    size_t n_answers;
+} test_change;
+
+static int refuse_new_user(qs_txn *txn, const test_change *c)
+{
+    label test, from, to;
+    return eng_fail(QS_INVALID, "%s belongs to %s and has %zu answer%s: it cannot pass to %s",
+                    label_of(&test, QS_TEST, c->old.id, c->old.ext_id),
+                    user_label(txn, c->old.user, &from), c->n_answers,
+                    c->n_answers == 1 ? "" : "s", user_label(txn, c->next.user, &to));
+}
+
+static int refuse_unlisted(qs_txn *txn, const test_change *c, uint32_t question)
+{
+    label test, q;
+    return eng_fail(QS_INVALID, "%s has an answer to %s: the question cannot leave its list",
+                    label_of(&test, QS_TEST, c->old.id, c->old.ext_id),
+                    question_label(txn, question, &q));
+}
+
+static int answered(const test_change *c, uint32_t question)
+{
+    for (size_t i = 0; i < c->n_answers; i++)
+        if (c->answers[i].question == question)
+            return 1;
+    return 0;
+}
+
+/* An open list grows with its answers: the answered questions c->next leaves out go
+ * back on it, in the order c->old listed them. */
+static int keep_answered_listed(test_change *c)
+{
+    for (unsigned i = 0; i < c->old.n_questions; i++) {
+        uint32_t q = c->old.questions[i];
+        if (!answered(c, q) || listed(&c->next, q))
+            continue;
+        if (c->next.n_questions == QS_TEST_MAX_QUESTIONS)
+            return eng_fail(QS_INVALID, "test %llu: its answered questions and the %d given "
+                            "would be over %d", (unsigned long long)c->old.id,
+                            QS_TEST_MAX_QUESTIONS, QS_TEST_MAX_QUESTIONS);
+        c->next.questions[c->next.n_questions++] = q;
+    }
+    return 0;
+}
+
+/* Hold c->next to the test's answers: the user stays, every answered question stays
+ * listed (kept on an open list, QS_INVALID otherwise), and the times reach the newest
+ * answer. */
+static int follow_answers(qs_txn *txn, test_change *c)
+{
+    int rc = eng_test_answers(txn, c->old.id, c->answers, &c->n_answers);
+    if (rc)
+        return rc;
+    if (c->n_answers && c->next.user != c->old.user)
+        return refuse_new_user(txn, c);
+    if (c->next.open_list && (rc = keep_answered_listed(c)) != 0)
+        return rc;
+    for (size_t i = 0; i < c->n_answers; i++) {
+        if (!listed(&c->next, c->answers[i].question))
+            return refuse_unlisted(txn, c, c->answers[i].question);
+        api_test_reach(&c->next, c->answers[i].at.created_at);
+    }
+    return 0;
+}
+
 /* Store @p t (id resolved) and keep test_by_user in step. */
 static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
 {
@@ -564,10 +731,10 @@ static int test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
     if ((rc = check_test(txn, t)) != 0)
         return rc;
     identity who;
-    qs_test *old = malloc(2 * sizeof *old);
-    if (!old)
+    test_change *c = malloc(sizeof *c);
+    if (!c)
         return eng_fail(ENOMEM, "out of memory");
-    qs_test *next = old + 1;
+    qs_test *old = &c->old, *next = &c->next;
     *next = *t;
     memset(next->questions + t->n_questions, 0,
            (QS_TEST_MAX_QUESTIONS - t->n_questions) * sizeof t->questions[0]);
@@ -578,14 +745,16 @@ static int test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
         rc = found;
     if (!rc)
         rc = merge_ext(old->ext_id, t->ext_id, next->ext_id, QS_TEST, who.id);
-    if (!rc && id)
-        *id = who.id;
+    if (!rc && found == 0 && !same_test(old, next))
+        rc = follow_answers(txn, c);   /* may refuse, or raise next's times */
     if (!rc && !(found == 0 && same_test(old, next))) {
         rc = store_test(txn, next, found == 0 ? old : NULL);
         if (!rc)
             rc = finish_ext(txn, QS_TEST, &who, next->ext_id);
     }
-    free(old);
+    if (!rc && id)
+        *id = who.id;
+    free(c);
     return rc;
 }
 
@@ -735,4 +904,79 @@ static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, 
 int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
 {
     ENG_GUARDED(txn, test_list(txn, user, rows, cap, n));
+}
+
+/* ------------------------------------------------------------------ repair */
+
+/* The first id of @p db above *id (keys of @p width bytes) into *id; *more is 0 past
+ * the last. A walk that seeks each record anew may rewrite the one it stands on. */
+static int id_after(qs_txn *txn, eng_db db, size_t width, uint64_t *id, int *more)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    ek_reset(&k);
+    if (width == 4)
+        ek_u32(&k, (uint32_t)*id);
+    else
+        ek_u64(&k, *id);
+    *more = 0;
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+    mk = (MDB_val){k.n, k.b};
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+    if (rc == 0 && mk.mv_size == k.n && memcmp(mk.mv_data, k.b, k.n) == 0)
+        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
+    if (rc == 0 && (rc = eng_key_check(&mk, width, eng_db_name(db))) == 0) {
+        *id = width == 4 ? eng_get32(mk.mv_data) : eng_get64(mk.mv_data);
+        *more = 1;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, eng_db_name(db));
+}
+
+/* Test @p id into c->old, and into c->next with its times raised to its answers. */
+static int test_with_answers(qs_txn *txn, uint64_t id, test_change *c)
+{
+    int rc = eng_test_get(txn, id, &c->old);
+    if (!rc)
+        rc = eng_test_answers(txn, id, c->answers, &c->n_answers);
+    c->next = c->old;
+    for (size_t i = 0; !rc && i < c->n_answers; i++)
+        api_test_reach(&c->next, c->answers[i].at.created_at);
+    return rc;
+}
+
+int api_repair_tests(qs_txn *txn)
+{
+    test_change *c = malloc(sizeof *c);
+    if (!c)   /* after the rebuild: the repair is half done */
+        return eng_txn_failed(txn, eng_fail(ENOMEM, "out of memory"));
+    uint64_t id = 0;
+    int more, rc;
+    while ((rc = id_after(txn, ENG_TEST, 8, &id, &more)) == 0 && more)
+        if ((rc = test_with_answers(txn, id, c)) != 0 ||
+            (!same_test(&c->old, &c->next) && (rc = store_test(txn, &c->next, &c->old)) != 0))
+            break;
+    free(c);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int api_repair_questions(qs_txn *txn)
+{
+    uint64_t id = 0;
+    int more, rc;
+    while ((rc = id_after(txn, ENG_QUESTION, 4, &id, &more)) == 0 && more) {
+        qs_question q;
+        qs_taxon topic;
+        if ((rc = eng_question_head(txn, (uint32_t)id, &q)) != 0)
+            break;
+        rc = q.topic ? eng_taxon_get(txn, QS_TOPIC, q.topic, &topic) : QS_NOTFOUND;
+        if (rc == 0 && topic.parent != q.system)
+            rc = question_move(txn, q.id, topic.parent);
+        if (rc && rc != QS_NOTFOUND)   /* a missing topic is primary data: check names it */
+            break;
+    }
+    return rc && rc != QS_NOTFOUND ? eng_txn_failed(txn, rc) : 0;
 }

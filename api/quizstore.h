@@ -309,11 +309,20 @@ typedef struct qs_taxon {
  *  Identity: @p t->id when non-zero (created if new), else the entity owning
  *  @p t->ext_id, else a new id (see @ref conventions). Putting identical content
  *  changes nothing.
+ *
+ *  A topic moved to another system carries its questions: in the same transaction
+ *  each question of the topic is put again in the new system, its subject, topic and
+ *  texts unchanged, as qs_question_put() would put it, so every listing, index and
+ *  pool follows (past answers keep the topic they were given under). The questions
+ *  are those the (system, topic, difficulty) index holds under the old system,
+ *  inactive ones included: a question an older version left in another system than
+ *  its topic's stays where it is (qs_check() names it, qs_repair() moves it).
  *  @param[out] id  the entity's id (may be NULL)
  *  @return 0, QS_INVALID (empty name, topic without a system, bad kind, a name or
  *          external id that is not UTF-8, no id left),
  *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
- *          QS_READONLY. Write transaction. */
+ *          QS_READONLY, QS_MAP_FULL, ENOMEM (a moved topic's question ids are held in
+ *          memory), QS_CORRUPT. Write transaction. */
 int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
 
 /** Read a subject, system or topic. @return 0, QS_NOTFOUND, QS_CORRUPT. */
@@ -344,8 +353,9 @@ typedef struct qs_question {
 
 /** Create or update a question (identity as in qs_taxon_put()). Re-tagging moves the
  *  question's future answers to the new topic; past answers keep the topic they were
- *  given under. Texts are stored compressed when a bank dictionary exists and that is
- *  smaller (qs_bank_compress()).
+ *  given under. The topic must belong to the system given: after a topic moved, a put
+ *  naming its old system is refused. Texts are stored compressed when a bank
+ *  dictionary exists and that is smaller (qs_bank_compress()).
  *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system,
  *          a text or external id that is not UTF-8),
  *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
@@ -454,7 +464,25 @@ typedef struct qs_test {
 
 /** Create or update a test (identity as in qs_taxon_put()). The user and every listed
  *  question must exist; a question may be listed once.
- *  @return 0, QS_NOTFOUND, QS_INVALID, QS_EXISTS, QS_READONLY. */
+ *
+ *  A test's answers hold it in place. When the test exists and the put changes it,
+ *  its answers are read from the (test, question) index (at most
+ *  #QS_TEST_MAX_QUESTIONS), and:
+ *  - a test that has answers keeps its user: a put naming another user is refused.
+ *    A test without answers may pass to another user (qs_test_list() follows it);
+ *  - an answered question stays on the list: a put whose list leaves one out is
+ *    refused, unless the test is open_list (its list grows with its answers): then
+ *    the answered questions left out are kept, after those given, in the order the
+ *    test listed them, so that a list given empty keeps the answered ones. Adding
+ *    questions and reordering the list are allowed;
+ *  - the test's times never go back past its newest answer: a last_activity_at older
+ *    than the newest answer's created_at is stored as that created_at, and so is the
+ *    completed_at of an open_list COMPLETED test. Putting a test again as it was
+ *    before its answers (a platform's export re-imported) therefore changes nothing.
+ *  A refusal changes nothing; its message names the test, users and questions by
+ *  their external ids where they have one.
+ *  @return 0, QS_NOTFOUND (user, question), QS_INVALID (fields out of range, a user
+ *          or list its answers refuse), QS_EXISTS, QS_READONLY, QS_CORRUPT. */
 int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
 
 /** Read a test with its question list. @return 0, QS_NOTFOUND, QS_CORRUPT. */
@@ -908,7 +936,14 @@ typedef struct qs_check_report {
  *    retention cannot be recomputed: its aggregates get a row that says so;
  *  - the ends of each user's runs of consecutive active days that the daily rows
  *    record for the streaks, against the runs the daily rows make (in the
- *    "aggregate:udaily" row, also when retention dropped answers).
+ *    "aggregate:udaily" row, also when retention dropped answers);
+ *  - the links between records that no index covers, which older versions could
+ *    break: every stored answer's user is its test's user ("link:answer-user") and
+ *    its question is on its test's list ("link:answer-listed"); a test's
+ *    last_activity_at, and an open_list COMPLETED test's completed_at, is not before
+ *    its newest stored answer ("link:test-activity"); every question's topic belongs
+ *    to the question's system ("link:question-topic"). qs_repair() mends the last two;
+ *    the first two are primary records that disagree, and their findings say so.
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of rows
  *  @return 0 (findings are in the rows, not the return code), ENOMEM. Any transaction. */
@@ -918,8 +953,13 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
  *  answers, interactions): the aggregates recomputed from the answers and
  *  interactions (not for a table with buckets dropped by retention: those stay, but
  *  for the daily rows' run ends, rebuilt from the daily rows), then every index,
- *  leaderboard and pool. Review marks are kept. Primary records are not
- *  derived: a damaged one is QS_CORRUPT, naming it, and nothing is changed.
+ *  leaderboard and pool. Review marks are kept. Then what the puts keep in step: a
+ *  question whose topic belongs to another system moves to that system (as
+ *  qs_taxon_put() carries it), and a test's times are raised to its newest answer (as
+ *  qs_test_put() holds them). Primary records are not derived: a damaged one is
+ *  QS_CORRUPT, naming it, and nothing is changed; an answer whose test is another
+ *  user's, or whose question its test does not list, stays as it is (qs_check()
+ *  names it: restore a backup, or put the test again with the question listed).
  *  @return 0, QS_CORRUPT, QS_READONLY, QS_MAP_FULL. Write transaction. */
 int qs_repair(qs_txn *txn);
 

@@ -362,6 +362,17 @@ static void locator_key(eng_key *k, uint64_t test, uint32_t question)
     ek_u32(k, question);
 }
 
+static int locator_decode(const eng_key *k, const MDB_val *v, eng_locator *out)
+{
+    if (v->mv_size != 20)
+        return eng_corrupt(ENG_ANS_BY_TEST, k, "entry is not an answer's place");
+    const uint8_t *p = v->mv_data;
+    out->user = eng_get32(p);
+    out->created_at = eng_time_from_bits(eng_get64(p + 4));
+    out->answer_id = eng_get64(p + 12);
+    return 0;
+}
+
 int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out)
 {
     eng_key k;
@@ -374,13 +385,42 @@ int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *
         return QS_NOTFOUND;
     if (rc)
         return eng_mdb_rc(rc, "read", "ans_by_test");
-    if (mv.mv_size != 20)
-        return eng_corrupt(ENG_ANS_BY_TEST, &k, "entry is not an answer's place");
-    const uint8_t *v = mv.mv_data;
-    out->user = eng_get32(v);
-    out->created_at = eng_time_from_bits(eng_get64(v + 4));
-    out->answer_id = eng_get64(v + 12);
-    return 0;
+    return locator_decode(&k, &mv, out);
+}
+
+int eng_test_answers(qs_txn *txn, uint64_t test, eng_test_answer *out, size_t *n)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    *n = 0;
+    key_u64(&k, test);
+    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_ANS_BY_TEST), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "ans_by_test");
+    mk = (MDB_val){k.n, k.b};
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        if (mk.mv_size < 8 || memcmp(mk.mv_data, k.b, 8) != 0)
+            break;
+        eng_key entry;
+        ek_reset(&entry);
+        ek_bytes(&entry, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
+        if (mk.mv_size != 12) {
+            rc = eng_corrupt(ENG_ANS_BY_TEST, &entry, "key is not (test, question)");
+            break;
+        }
+        if (*n == QS_TEST_MAX_QUESTIONS) {
+            rc = eng_corrupt(ENG_ANS_BY_TEST, &k, "more answers than a test can list");
+            break;
+        }
+        out[*n].question = eng_get32(entry.b + 8);
+        if ((rc = locator_decode(&entry, &mv, &out[*n].at)) != 0)
+            break;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "ans_by_test");
 }
 
 /* ------------------------------------------------------------ aggregates */

@@ -56,6 +56,16 @@ typedef struct eng_locator {
 } eng_locator;
 int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out);
 
+/* One answered question of a test and where its answer is. */
+typedef struct eng_test_answer {
+    uint32_t question;
+    eng_locator at;
+} eng_test_answer;
+/* Every answer of @p test, by question, into @p out, which has room for
+ * QS_TEST_MAX_QUESTIONS (an answered question is on its test's list; more entries
+ * are QS_CORRUPT); their number in *n. Answers retention dropped are there too. */
+int eng_test_answers(qs_txn *txn, uint64_t test, eng_test_answer *out, size_t *n);
+
 /* ------------------------------------------------------------ aggregates */
 
 typedef struct eng_qstat {

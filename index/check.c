@@ -1,12 +1,17 @@
 /* check.c: every aggregate recomputed from the answers (and interaction counts from
- * the interactions) and compared with what is stored; and the repair that rebuilds
- * them.
+ * the interactions) and compared with what is stored; the links between records
+ * that no index covers; and the repair that rebuilds the aggregates.
  *
  * The check is written apart from aggregate.c on purpose: it recomputes each user's
  * aggregates from that user's answers alone, in memory, so a slip in the incremental
  * code shows as a difference. Users are taken one at a time (their answers gathered
  * from every bucket), so memory stays that of the busiest user, plus one counter set
  * per question for the question stats.
+ *
+ * The links are checked from the same answers, each against its test record (the
+ * rules of qs_test_put() read ans_by_test instead): the test is the answer's user's,
+ * lists the question, and its times reach the answer; and every question's topic
+ * belongs to the question's system.
  *
  * The repair replays every answer through idx_apply_answer(), the code every submit
  * runs, onto emptied aggregates, in time order. When retention dropped answers the
@@ -22,11 +27,16 @@
 #include "index.h"
 #include "rows.h"
 
-enum { AGG_QSTAT, AGG_USUM, AGG_UDAILY, AGG_PROGRESS, AGG_UQ, AGG_IDAILY, AGG_COUNT };
+enum {
+    AGG_QSTAT, AGG_USUM, AGG_UDAILY, AGG_PROGRESS, AGG_UQ, AGG_IDAILY, AGG_COUNT,
+    LINK_ANSWER_USER = AGG_COUNT, LINK_ANSWER_LISTED, LINK_TEST_ACTIVITY, LINK_QUESTION_TOPIC,
+    ROW_COUNT
+};
 
-static const char *const agg_names[AGG_COUNT] = {
+static const char *const row_names[ROW_COUNT] = {
     "aggregate:qstat", "aggregate:usum", "aggregate:udaily", "aggregate:progress",
-    "aggregate:uq", "aggregate:idaily"};
+    "aggregate:uq", "aggregate:idaily",
+    "link:answer-user", "link:answer-listed", "link:test-activity", "link:question-topic"};
 
 /* A growable array of rows of one type. */
 typedef struct vec {
@@ -67,11 +77,13 @@ typedef struct question_slot {
 
 typedef struct checker {
     qs_txn *txn;
-    qs_check_report *r;     /* AGG_COUNT reports */
+    qs_check_report *r;     /* ROW_COUNT reports */
     int answers_kept, interactions_kept;
     question_slot *questions;   /* one slot per question of the bank, and spare ones */
     size_t slots;               /* a power of two */
     user_rows u;
+    qs_test test;               /* the test whose answers are being checked */
+    uint32_t listed[QS_TEST_MAX_QUESTIONS];   /* its list, sorted */
 } checker;
 
 static int no_memory(void)
@@ -159,7 +171,7 @@ typedef struct merge {
 static void differs(merge *m, const char *what, int64_t key)
 {
     eng_report_finding(&m->c->r[m->agg], "user %u: %s %lld %s", m->user,
-                       agg_names[m->agg] + 10, (long long)key, what);
+                       row_names[m->agg] + 10, (long long)key, what);
 }
 
 /* Computed rows before @p key are missing from the store. */
@@ -446,9 +458,7 @@ static int check_user_answers(checker *c, uint32_t user)
         uq = {.size = sizeof(uq_row)};
     eng_usum want;
     user_rows *u = &c->u;
-    int rc = gather_rows(c->txn, ENG_T_ANSWER, user, &u->answers, keep_answer);
-    if (!rc)
-        rc = daily_and_summary(u->answers.p, u->answers.n, &days, &want);
+    int rc = daily_and_summary(u->answers.p, u->answers.n, &days, &want);
     if (!rc)
         rc = topics_and_questions(c, u->answers.p, u->answers.n, &progress, &uq);
     if (!rc) {
@@ -597,6 +607,121 @@ static int check_question_stats(checker *c)
     return eng_walk_rc(rc, "qstat");
 }
 
+/* ------------------------------------------------------------------ links */
+
+static int by_test_then_question(const void *pa, const void *pb)
+{
+    const eng_answer *a = pa, *b = pb;
+    if (a->test != b->test)
+        return a->test < b->test ? -1 : 1;
+    return (a->question > b->question) - (a->question < b->question);
+}
+
+static int by_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Answers @p as, all of c->test and sorted by question, against it: its user, its
+ * list (sorted into c->listed), its times. */
+static void check_test_links(checker *c, const eng_answer *as, size_t n)
+{
+    const qs_test *t = &c->test;
+    const eng_answer *newest = &as[0];
+    size_t at = 0;
+    memcpy(c->listed, t->questions, t->n_questions * sizeof t->questions[0]);
+    qsort(c->listed, t->n_questions, sizeof c->listed[0], by_u32);
+    for (size_t i = 0; i < n; i++) {
+        const eng_answer *a = &as[i];
+        c->r[LINK_ANSWER_USER].checked++;
+        c->r[LINK_ANSWER_LISTED].checked++;
+        if (a->user != t->user)
+            eng_report_finding(&c->r[LINK_ANSWER_USER],
+                               "test %llu is user %u's but its answer %llu is user %u's "
+                               "(primary records disagree: restore from a backup)",
+                               (unsigned long long)t->id, t->user, (unsigned long long)a->id,
+                               a->user);
+        while (at < t->n_questions && c->listed[at] < a->question)
+            at++;
+        if (at == t->n_questions || c->listed[at] != a->question)
+            eng_report_finding(&c->r[LINK_ANSWER_LISTED],
+                               "test %llu: question %u has answer %llu but is not listed "
+                               "(primary record: put the test with it listed)",
+                               (unsigned long long)t->id, a->question, (unsigned long long)a->id);
+        if (a->created_at > newest->created_at)
+            newest = a;
+    }
+    c->r[LINK_TEST_ACTIVITY].checked++;
+    if (t->last_activity_at < newest->created_at)
+        eng_report_finding(&c->r[LINK_TEST_ACTIVITY],
+                           "test %llu: last_activity_at %lld is before its answer %llu at %lld",
+                           (unsigned long long)t->id, (long long)t->last_activity_at,
+                           (unsigned long long)newest->id, (long long)newest->created_at);
+    else if (t->open_list && t->status == QS_TEST_COMPLETED &&
+             t->completed_at < newest->created_at)
+        eng_report_finding(&c->r[LINK_TEST_ACTIVITY],
+                           "test %llu: completed_at %lld is before its answer %llu at %lld",
+                           (unsigned long long)t->id, (long long)t->completed_at,
+                           (unsigned long long)newest->id, (long long)newest->created_at);
+}
+
+/* A user's answers against their tests, a test at a time. */
+static int check_user_tests(checker *c, eng_answer *as, size_t n)
+{
+    if (n)
+        qsort(as, n, sizeof *as, by_test_then_question);
+    for (size_t i = 0, end; i < n; i = end) {
+        for (end = i + 1; end < n && as[end].test == as[i].test; end++)
+            ;
+        int rc = eng_test_get(c->txn, as[i].test, &c->test);
+        if (rc == QS_NOTFOUND) {
+            c->r[LINK_ANSWER_USER].checked += end - i;
+            eng_report_finding(&c->r[LINK_ANSWER_USER], "answer %llu names test %llu, which "
+                                                         "is not stored (primary records)",
+                               (unsigned long long)as[i].id, (unsigned long long)as[i].test);
+        } else if (rc == 0) {
+            check_test_links(c, as + i, end - i);
+        } else if (rc != QS_CORRUPT) {   /* a damaged test: the record check names it */
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Every question's topic belongs to the question's system. */
+static int check_question_topics(checker *c)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    qs_check_report *r = &c->r[LINK_QUESTION_TOPIC];
+    int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "question");
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        qs_question q;
+        qs_taxon topic;
+        if (mk.mv_size != 4 || eng_question_head(c->txn, eng_get32(mk.mv_data), &q) != 0 ||
+            !q.topic)
+            continue;   /* (a damaged question: the record check reports it) */
+        r->checked++;
+        int trc = eng_taxon_get(c->txn, QS_TOPIC, q.topic, &topic);
+        if (trc == QS_NOTFOUND)
+            eng_report_finding(r, "question %u: topic %u is not stored (primary record: put "
+                                  "the question with its topic)", q.id, q.topic);
+        else if (trc == 0 && topic.parent != q.system)
+            eng_report_finding(r, "question %u: topic %u belongs to system %u, not %u", q.id,
+                               q.topic, topic.parent, q.system);
+        else if (trc && trc != QS_CORRUPT) {
+            rc = trc;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "question");
+}
+
 /* ------------------------------------------------------------------ the check */
 
 /* A slot for every question of the bank, at most half the table full. */
@@ -640,11 +765,16 @@ static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker 
     return eng_walk_rc(rc, "user");
 }
 
+/* A user's answers, in time order as gathered, then sorted as each part needs. */
 static int check_user(checker *c, uint32_t user)
 {
     int rc = check_runs(c, user);
+    if (!rc)
+        rc = gather_rows(c->txn, ENG_T_ANSWER, user, &c->u.answers, keep_answer);
     if (!rc && c->answers_kept)
         rc = check_user_answers(c, user);
+    if (!rc)
+        rc = check_user_tests(c, c->u.answers.p, c->u.answers.n);
     if (!rc && c->interactions_kept)
         rc = check_user_events(c, user);
     return rc;
@@ -665,12 +795,12 @@ static int recomputable(qs_txn *txn, eng_table table, qs_check_report *r, int *k
 
 int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n)
 {
-    qs_check_report r[AGG_COUNT];
-    checker c = {txn, r, 0, 0, NULL, 0, {{.size = sizeof(eng_answer)},
-                                         {.size = sizeof(qs_interaction_day)},
-                                         {.size = sizeof(run)}}};
-    for (int i = 0; i < AGG_COUNT; i++)
-        eng_report_init(&r[i], agg_names[i]);
+    qs_check_report r[ROW_COUNT];
+    checker c = {.txn = txn, .r = r, .u = {{.size = sizeof(eng_answer)},
+                                           {.size = sizeof(qs_interaction_day)},
+                                           {.size = sizeof(run)}}};
+    for (int i = 0; i < ROW_COUNT; i++)
+        eng_report_init(&r[i], row_names[i]);
     int rc = recomputable(txn, ENG_T_INTERACTION, &r[AGG_IDAILY], &c.interactions_kept);
     for (int i = 0; !rc && i < AGG_IDAILY; i++)
         rc = recomputable(txn, ENG_T_ANSWER, &r[i], &c.answers_kept);
@@ -680,13 +810,15 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
         rc = each_user(txn, check_user, &c);
     if (!rc && c.answers_kept)
         rc = check_question_stats(&c);
+    if (!rc)
+        rc = check_question_topics(&c);
     free(c.questions);
     free(c.u.answers.p);
     free(c.u.events.p);
     free(c.u.runs.p);
-    for (size_t i = 0; i < AGG_COUNT && i < cap; i++)
+    for (size_t i = 0; i < ROW_COUNT && i < cap; i++)
         rows[i] = r[i];
-    *n = AGG_COUNT;
+    *n = ROW_COUNT;
     return rc;
 }
 

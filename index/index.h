@@ -43,11 +43,17 @@ typedef struct idx_list_pos {
 int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_pos *after,
                       uint32_t *ids, size_t cap, size_t *n, idx_list_pos *last);
 
+/* The questions q_filter files under (@p system, @p topic), active or not, every
+ * difficulty, into a malloc'ed array *ids (the caller frees it) of *n. */
+int idx_topic_questions(qs_txn *txn, uint32_t system, uint32_t topic, uint32_t **ids,
+                        size_t *n);
+
 /* Draw up to d->count distinct active questions for a new test into @p out. */
 int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out);
 
-/* check.c: every aggregate recomputed and compared (AGG rows into @p rows, their
- * number in *n), and recomputed into the store. */
+/* check.c: every aggregate recomputed and compared, then the links between answers,
+ * tests, questions and topics checked (their rows into @p rows, their number in *n);
+ * and the aggregates recomputed into the store. */
 int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
 int idx_repair_aggregates(qs_txn *txn);
 

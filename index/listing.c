@@ -8,7 +8,8 @@
  * Their candidates are checked against the whole filter, sorted in the requested
  * order and paged. With none of those, the newest-first order walks q_created
  * backwards and the id order walks the bank, checking each question and stopping
- * once the page is full.
+ * once the page is full. A moved topic's questions (idx_topic_questions) come from
+ * q_filter the same way.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -219,6 +220,26 @@ int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_p
         ids[(*n)++] = r.items[i].id;
         *last = (idx_list_pos){r.items[i].id, r.items[i].created_at};
     }
+    free(r.items);
+    return rc;
+}
+
+int idx_topic_questions(qs_txn *txn, uint32_t system, uint32_t topic, uint32_t **ids,
+                        size_t *n)
+{
+    qs_question_filter f = {.system = system, .topic = topic};
+    list_run r = {&f, NULL, NULL, 0, 0};
+    eng_key k;
+    ek_reset(&k);
+    ek_u32(&k, system);
+    ek_u32(&k, topic);
+    *ids = NULL;
+    *n = 0;
+    int rc = collect_range(txn, &r, ENG_Q_FILTER, &k, k.n);
+    if (!rc && r.n && !(*ids = malloc(r.n * sizeof **ids)))
+        rc = eng_fail(ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < r.n; i++)
+        (*ids)[(*n)++] = r.items[i].id;
     free(r.items);
     return rc;
 }

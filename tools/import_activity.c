@@ -155,7 +155,12 @@ outcome apply_test(apply_ctx *ac)
     }
     if ((rc = qs_test_put(ac->txn, &t, NULL)) != 0)
         return lib_failure(ac, rc, "test '%s'", t.ext_id);
-    return found ? OUT_UPDATED : OUT_INSERTED;
+    if (!found)
+        return OUT_INSERTED;
+    /* the library holds a test's times to its answers: the row may have changed nothing */
+    if ((rc = qs_test_get(ac->txn, found, &t)) != 0)
+        return lib_failure(ac, rc, "reading test '%s'", cur.ext_id);
+    return same_test(&t, &cur) ? OUT_UNCHANGED : OUT_UPDATED;
 }
 
 /* ---- answers --------------------------------------------------------------------- */

@@ -1,8 +1,11 @@
-/* Tests qs_check (records, buckets, indexes, aggregates recomputed) and qs_repair. */
+/* Tests qs_check (records, buckets, indexes, aggregates recomputed, links between
+ * records) and qs_repair. */
 #include "check.h"
 #include "fixture.h"
 #include "rawdb.h"
 #include "engine.h"
+#include "composite.h"
+#include "model.h"
 
 #define OCT_2025 1759276800000LL
 #define N_ANSWERS 200
@@ -157,7 +160,9 @@ TEST(a_sound_store_checks_clean)
                                         "ixn@2025-10", "index:q_filter", "index:ans_by_test",
                                         "index:pools",
                                         "aggregate:qstat", "aggregate:usum", "aggregate:udaily",
-                                        "aggregate:progress", "aggregate:uq", "aggregate:idaily"};
+                                        "aggregate:progress", "aggregate:uq", "aggregate:idaily",
+                                        "link:answer-user", "link:answer-listed",
+                                        "link:test-activity", "link:question-topic"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const qs_check_report *r = row_named(rows, n, names[i]);
         CHECK_MSG(r != NULL, "no row %s", names[i]);
@@ -327,6 +332,159 @@ TEST(wrong_run_ends_are_found_and_repaired)
     qs_env_close(s.env);
 }
 
+/* ---- links between records, as older versions could break them ------------------ */
+
+/* A test as older versions let a put leave it: the record and its index entry
+ * rewritten, whatever its answers say. */
+static void old_test_put(qs_txn *txn, const qs_test *t)
+{
+    static qs_test before;
+    CHECK_RC(eng_test_get(txn, t->id, &before), 0);
+    CHECK_RC(eng_test_put(txn, t), 0);
+    CHECK_RC(idx_test_changed(txn, &before, t), 0);
+}
+
+/* Three closed tests of user 0, each with answers to its first two questions. */
+typedef struct linked {
+    qs_env *env;
+    fx_bank b;
+    uint64_t tests[3];
+    int64_t newest;
+} linked;
+
+static void linked_build(linked *l)
+{
+    char ext[16];
+    l->env = fx_open_tmp();
+    fx_bank_build(l->env, &l->b);
+    qs_txn *txn = fx_write(l->env);
+    l->newest = FX_T0 - 2 * FX_DAY_MS;
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(ext, sizeof ext, "lt-%u", i);
+        l->tests[i] = fx_test(txn, ext, l->b.users[0], 0, l->b.questions, 4,
+                              FX_T0 - 9 * FX_DAY_MS);
+        fx_answer(txn, l->tests[i], l->b.questions[0], 0, FX_T0 - 3 * FX_DAY_MS);
+        fx_answer(txn, l->tests[i], l->b.questions[1], 1, l->newest);
+    }
+    fx_commit(txn);
+    fx_check_clean(l->env);
+}
+
+/* Only the row @p name has findings, its first naming @p key; the repair mends them
+ * and the store checks clean. */
+static void found_and_repaired(qs_env *env, const char *name, const char *key)
+{
+    qs_check_report rows[96];
+    size_t n = run_check(env, rows, 96);
+    CHECK_MSG(row_named(rows, n, name) != NULL, "no row %s", name);
+    for (size_t i = 0; i < n; i++) {
+        int wanted = strcmp(rows[i].name, name) == 0;
+        CHECK_MSG(wanted == (rows[i].findings > 0), "%s: %llu findings: %s", rows[i].name,
+                  (unsigned long long)rows[i].findings, rows[i].first_finding);
+        CHECK_MSG(!wanted || strstr(rows[i].first_finding, key), "%s: \"%s\" does not name %s",
+                  name, rows[i].first_finding, key);
+    }
+    qs_txn *txn = fx_write(env);
+    CHECK_RC(qs_repair(txn), 0);
+    fx_commit(txn);
+    fx_check_clean(env);
+}
+
+TEST(test_times_behind_answers_are_found_and_repaired)
+{
+    static linked l;
+    static qs_test t;
+    char key[32];
+    linked_build(&l);
+    qs_txn *txn = fx_write(l.env);
+    CHECK_RC(eng_test_get(txn, l.tests[1], &t), 0);
+    t.last_activity_at = FX_T0 - 8 * FX_DAY_MS;   /* back past both answers */
+    old_test_put(txn, &t);
+    fx_commit(txn);
+    snprintf(key, sizeof key, "test %llu:", (unsigned long long)l.tests[1]);
+    found_and_repaired(l.env, "link:test-activity", key);
+    txn = fx_read(l.env);
+    CHECK_RC(qs_test_get(txn, l.tests[1], &t), 0);
+    CHECK_EQ(t.last_activity_at, l.newest);
+    qs_txn_abort(txn);
+    qs_env_close(l.env);
+}
+
+TEST(moved_topic_left_behind_is_found_and_repaired)
+{
+    static linked l;
+    qs_taxon topic;
+    qs_question q;
+    char key[32];
+    linked_build(&l);
+    qs_txn *txn = fx_write(l.env);
+    /* topic 0 moved under system 1 the old way: its questions stay in system 0 */
+    CHECK_RC(eng_taxon_get(txn, QS_TOPIC, l.b.topics[0], &topic), 0);
+    topic.parent = l.b.systems[1];
+    CHECK_RC(eng_taxon_put(txn, QS_TOPIC, &topic), 0);
+    fx_commit(txn);
+    snprintf(key, sizeof key, "question %u:", l.b.questions[0]);
+    found_and_repaired(l.env, "link:question-topic", key);
+    txn = fx_read(l.env);
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK_RC(qs_question_get(txn, l.b.questions[i], &q), 0);
+        CHECK(q.system == l.b.systems[1] && q.topic == l.b.topics[0]);
+    }
+    qs_txn_abort(txn);
+    qs_env_close(l.env);
+}
+
+TEST(answers_their_test_disowns_are_found_and_not_repaired)
+{
+    static linked l;
+    static qs_test t;
+    char key[32];
+    linked_build(&l);
+    qs_txn *txn = fx_write(l.env);
+    CHECK_RC(eng_test_get(txn, l.tests[0], &t), 0);
+    t.user = l.b.users[1];   /* another user's, under user 0's answers */
+    old_test_put(txn, &t);
+    CHECK_RC(eng_test_get(txn, l.tests[2], &t), 0);
+    t.questions[1] = t.questions[3];   /* answered question 1 dropped */
+    t.n_questions = 3;
+    old_test_put(txn, &t);
+    fx_commit(txn);
+    qs_check_report rows[96];
+    size_t n = run_check(l.env, rows, 96);
+    const qs_check_report *user = row_named(rows, n, "link:answer-user");
+    const qs_check_report *listed = row_named(rows, n, "link:answer-listed");
+    CHECK(user != NULL && listed != NULL);
+    CHECK_EQ(user->findings, 2);
+    snprintf(key, sizeof key, "test %llu is user %u's", (unsigned long long)l.tests[0],
+             l.b.users[1]);
+    CHECK_MSG(strstr(user->first_finding, key) && strstr(user->first_finding, "primary"),
+              "%s", user->first_finding);
+    CHECK_EQ(listed->findings, 1);
+    snprintf(key, sizeof key, "test %llu: question %u", (unsigned long long)l.tests[2],
+             l.b.questions[1]);
+    CHECK_MSG(strstr(listed->first_finding, key) && strstr(listed->first_finding, "primary"),
+              "%s", listed->first_finding);
+    CHECK_EQ(total_findings(rows, n), 3);
+
+    /* the repair cannot choose between the records: the findings stay */
+    txn = fx_write(l.env);
+    CHECK_RC(qs_repair(txn), 0);
+    fx_commit(txn);
+    n = run_check(l.env, rows, 96);
+    CHECK_EQ(row_named(rows, n, "link:answer-user")->findings, 2);
+    CHECK_EQ(row_named(rows, n, "link:answer-listed")->findings, 1);
+    CHECK_EQ(total_findings(rows, n), 3);
+    /* a put listing the question again mends the list */
+    txn = fx_write(l.env);
+    CHECK_RC(qs_test_get(txn, l.tests[2], &t), 0);
+    t.questions[t.n_questions++] = l.b.questions[1];
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    fx_commit(txn);
+    n = run_check(l.env, rows, 96);
+    CHECK_EQ(row_named(rows, n, "link:answer-listed")->findings, 0);
+    qs_env_close(l.env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -336,6 +494,9 @@ int main(int argc, char **argv)
         CASE(damaged_sealed_block_is_found),
         CASE(after_retention_aggregates_are_not_recomputed),
         CASE(wrong_run_ends_are_found_and_repaired),
+        CASE(test_times_behind_answers_are_found_and_repaired),
+        CASE(moved_topic_left_behind_is_found_and_repaired),
+        CASE(answers_their_test_disowns_are_found_and_not_repaired),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }

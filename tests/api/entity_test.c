@@ -1,5 +1,6 @@
-/* Tests taxonomy, question, user and test put/get/resolve, id assignment, and bank
- * compression. */
+/* Tests taxonomy, question, user and test put/get/resolve, id assignment, bank
+ * compression, and what hangs on a put entity: a moved topic's questions, a test's
+ * answers. */
 #include "check.h"
 #include "fixture.h"
 #include "engine.h"
@@ -753,6 +754,354 @@ TEST(drawn_tests_get_a_free_id_after_the_maximum)
     qs_env_close(env);
 }
 
+/* ---- a test under its answers ------------------------------------------------------ */
+
+/* Two questions, alice and bob, and alice's test t1 of q1;q2 answered on days 1 and 2. */
+typedef struct answered_test {
+    qs_env *env;
+    fx_bank b;
+    uint32_t q1, q2, alice, bob;
+    uint64_t t1;
+    int64_t created_at, newest;
+} answered_test;
+
+static void answered_test_build(answered_test *a)
+{
+    a->env = fx_open_tmp();
+    fx_bank_build(a->env, &a->b);
+    qs_txn *txn = fx_write(a->env);
+    a->q1 = a->b.questions[0];
+    a->q2 = a->b.questions[1];
+    a->alice = fx_user(txn, "alice", FX_T0 - 10 * FX_DAY_MS);
+    a->bob = fx_user(txn, "bob", FX_T0 - 10 * FX_DAY_MS);
+    a->created_at = FX_T0 - 5 * FX_DAY_MS;
+    uint32_t list[2] = {a->q1, a->q2};
+    a->t1 = fx_test(txn, "t1", a->alice, 0, list, 2, a->created_at);
+    fx_answer(txn, a->t1, a->q1, (int8_t)a->b.key[0], a->created_at + FX_DAY_MS);
+    a->newest = a->created_at + 2 * FX_DAY_MS;
+    fx_answer(txn, a->t1, a->q2, 3, a->newest);
+    fx_commit(txn);
+}
+
+/* t1 as stored is exactly @p want, its answers are there, and it is listed for alice
+ * alone. */
+static void t1_is(qs_txn *txn, const answered_test *a, const qs_test *want)
+{
+    static qs_test got;
+    qs_answer ans;
+    qs_test_row rows[4];
+    size_t n;
+    CHECK_RC(qs_test_get(txn, a->t1, &got), 0);
+    CHECK(memcmp(&got, want, offsetof(qs_test, questions)) == 0);
+    CHECK(memcmp(got.questions, want->questions, want->n_questions * sizeof got.questions[0]) == 0);
+    CHECK_RC(qs_answer_get(txn, a->t1, a->q1, &ans), 0);
+    CHECK_EQ(ans.user, a->alice);
+    CHECK_RC(qs_answer_get(txn, a->t1, a->q2, &ans), 0);
+    CHECK_EQ(ans.user, a->alice);
+    CHECK_RC(qs_test_list(txn, a->alice, rows, 4, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(rows[0].id, a->t1);
+    CHECK_EQ(rows[0].last_activity_at, want->last_activity_at);
+    CHECK_RC(qs_test_list(txn, a->bob, rows, 4, &n), 0);
+    CHECK_EQ(n, 0);
+}
+
+TEST(answered_test_keeps_its_user)
+{
+    static answered_test a;
+    static qs_test stored, t;
+    answered_test_build(&a);
+    qs_txn *txn = fx_write(a.env);
+    CHECK_RC(qs_test_get(txn, a.t1, &stored), 0);
+    CHECK_EQ(stored.last_activity_at, a.newest);
+
+    /* t1 again as bob's, listing q1 only: the whole change is refused */
+    fx_test_init(&t, "t1", a.bob, 0, &a.q1, 1, a.created_at);
+    CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
+    CHECK_MSG(strstr(qs_errmsg(), "test 't1'") && strstr(qs_errmsg(), "user 'alice'") &&
+                  strstr(qs_errmsg(), "user 'bob'") && strstr(qs_errmsg(), "2 answers"),
+              "errmsg: %s", qs_errmsg());
+    /* as bob's with its whole list, and through its id */
+    uint32_t both[2] = {a.q1, a.q2};
+    fx_test_init(&t, "", a.bob, 0, both, 2, a.created_at);
+    t.id = a.t1;
+    CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
+    t1_is(txn, &a, &stored);
+    fx_commit(txn);   /* refusals leave the transaction usable */
+
+    txn = fx_read(a.env);
+    t1_is(txn, &a, &stored);
+    fx_check_clean_txn(txn);
+    qs_txn_abort(txn);
+    qs_env_close(a.env);
+}
+
+TEST(answered_question_stays_listed)
+{
+    static answered_test a;
+    static qs_test stored, t, got;
+    answered_test_build(&a);
+    qs_txn *txn = fx_write(a.env);
+    CHECK_RC(qs_test_get(txn, a.t1, &stored), 0);
+    fx_test_init(&t, "t1", a.alice, 0, &a.q1, 1, a.created_at);
+    CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
+    CHECK_MSG(strstr(qs_errmsg(), "test 't1'") && strstr(qs_errmsg(), "question 'q-1'"),
+              "errmsg: %s", qs_errmsg());
+    fx_test_init(&t, "t1", a.alice, 0, NULL, 0, a.created_at);
+    CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
+    t1_is(txn, &a, &stored);
+
+    /* reordered, and a question added: fine */
+    uint32_t more[3] = {a.b.questions[5], a.q2, a.q1};
+    fx_test_init(&t, "t1", a.alice, 0, more, 3, a.created_at);
+    t.last_activity_at = a.newest;
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, a.t1, &got), 0);
+    CHECK_EQ(got.n_questions, 3);
+    CHECK_EQ(got.questions[0], a.b.questions[5]);
+    CHECK_EQ(got.questions[2], a.q1);
+
+    /* an open list grows with its answers: given empty, it keeps the answered ones in
+     * the order it listed them, and the same put again changes nothing */
+    fx_test_init(&t, "t1", a.alice, 1, NULL, 0, a.created_at);
+    t.last_activity_at = a.newest;
+    for (int again = 0; again < 2; again++) {
+        CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+        CHECK_RC(qs_test_get(txn, a.t1, &got), 0);
+        CHECK_EQ(got.open_list, 1);
+        CHECK_EQ(got.n_questions, 2);
+        CHECK_EQ(got.questions[0], a.q2);
+        CHECK_EQ(got.questions[1], a.q1);
+    }
+    fx_commit(txn);
+    fx_check_clean(a.env);
+    qs_env_close(a.env);
+}
+
+TEST(test_without_answers_changes_user)
+{
+    static answered_test a;
+    static qs_test t, got;
+    qs_test_row rows[4];
+    size_t n;
+    uint64_t t2;
+    answered_test_build(&a);
+    qs_txn *txn = fx_write(a.env);
+    t2 = fx_test(txn, "t2", a.alice, 0, &a.q1, 1, a.created_at);
+    fx_test_init(&t, "t2", a.bob, 0, &a.q2, 1, a.created_at);
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, t2, &got), 0);
+    CHECK_EQ(got.user, a.bob);
+    CHECK_EQ(got.questions[0], a.q2);
+    CHECK_RC(qs_test_list(txn, a.bob, rows, 4, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(rows[0].id, t2);
+    CHECK_RC(qs_test_list(txn, a.alice, rows, 4, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(rows[0].id, a.t1);
+    fx_commit(txn);
+    fx_check_clean(a.env);
+    qs_env_close(a.env);
+}
+
+TEST(test_refusals_name_internal_ids_without_external_ones)
+{
+    static answered_test a;
+    static qs_test t;
+    char want[64];
+    answered_test_build(&a);
+    qs_txn *txn = fx_write(a.env);
+    uint32_t carl = fx_user(txn, "", FX_T0), dora = fx_user(txn, "", FX_T0);
+    uint64_t t3 = fx_test(txn, "", carl, 1, NULL, 0, a.created_at);
+    fx_answer(txn, t3, a.q2, 1, a.created_at);
+    fx_test_init(&t, "", dora, 1, &a.q2, 1, a.created_at);
+    t.id = t3;
+    CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
+    snprintf(want, sizeof want, "test %llu belongs to user %u", (unsigned long long)t3, carl);
+    CHECK_MSG(strstr(qs_errmsg(), want) && strstr(qs_errmsg(), "1 answer:"),
+              "errmsg: %s", qs_errmsg());
+    fx_commit(txn);
+    qs_env_close(a.env);
+}
+
+TEST(test_times_never_go_back_past_its_answers)
+{
+    static answered_test a;
+    static qs_test t, got;
+    qs_test_row rows[4];
+    size_t n;
+    answered_test_build(&a);
+    qs_txn *txn = fx_write(a.env);
+    /* the platform's row again, its last activity as old as its creation: no change */
+    uint32_t both[2] = {a.q1, a.q2};
+    fx_test_init(&t, "t1", a.alice, 0, both, 2, a.created_at);
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, a.t1, &got), 0);
+    CHECK_EQ(got.last_activity_at, a.newest);
+    /* paused, with an older time: paused, at its newest answer */
+    t.status = QS_TEST_PAUSED;
+    t.last_activity_at = a.created_at + 1;
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, a.t1, &got), 0);
+    CHECK_EQ(got.status, QS_TEST_PAUSED);
+    CHECK_EQ(got.last_activity_at, a.newest);
+    CHECK_RC(qs_test_list(txn, a.alice, rows, 4, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(rows[0].status, QS_TEST_PAUSED);
+    CHECK_EQ(rows[0].last_activity_at, a.newest);
+    /* a later time stands */
+    t.last_activity_at = a.newest + FX_HOUR_MS;
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, a.t1, &got), 0);
+    CHECK_EQ(got.last_activity_at, a.newest + FX_HOUR_MS);
+
+    /* an open-list test completed before its last answer ends with it */
+    uint64_t open = a.b.tests[0];
+    fx_answer(txn, open, a.q1, 0, a.created_at);
+    fx_answer(txn, open, a.q2, 0, a.newest);
+    fx_test_init(&t, "test-0", a.b.users[0], 1, both, 2, a.created_at - FX_DAY_MS);
+    t.status = QS_TEST_COMPLETED;
+    t.completed_at = a.created_at;
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, open, &got), 0);
+    CHECK_EQ(got.status, QS_TEST_COMPLETED);
+    CHECK_EQ(got.completed_at, a.newest);
+    CHECK_EQ(got.last_activity_at, a.newest);
+    /* a closed list completed before its last answer keeps its completed_at */
+    fx_test_init(&t, "t1", a.alice, 0, both, 2, a.created_at);
+    t.status = QS_TEST_COMPLETED;
+    t.completed_at = a.created_at;
+    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    CHECK_RC(qs_test_get(txn, a.t1, &got), 0);
+    CHECK_EQ(got.completed_at, a.created_at);
+    CHECK_EQ(got.last_activity_at, a.newest);
+    fx_commit(txn);
+    fx_check_clean(a.env);
+    qs_env_close(a.env);
+}
+
+/* ---- a topic moved to another system ------------------------------------------------ */
+
+static size_t listed_questions(qs_txn *txn, uint32_t system, uint32_t topic, uint8_t band,
+                               uint32_t *ids, size_t cap)
+{
+    qs_question_filter f;
+    size_t n;
+    memset(&f, 0, sizeof f);
+    f.system = system;
+    f.topic = topic;
+    f.band = band;
+    CHECK_RC(qs_question_list(txn, &f, NULL, ids, cap, &n, NULL), 0);
+    return n;
+}
+
+static uint32_t pool_size(qs_txn *txn, uint8_t kind, uint32_t a, uint32_t b, uint32_t c)
+{
+    qs_pool_info pools[64];
+    size_t n;
+    CHECK_RC(qs_pools_list(txn, pools, 64, &n), 0);
+    CHECK(n <= 64);
+    for (size_t i = 0; i < n; i++)
+        if (pools[i].kind == kind && pools[i].a == a && pools[i].b == b && pools[i].c == c)
+            return pools[i].size;
+    return 0;
+}
+
+TEST(moved_topic_carries_its_questions)
+{
+    qs_env *env = fx_open_tmp();
+    qs_txn *txn = fx_write(env);
+    static qs_question q;
+    static qs_test drawn;
+    qs_taxon topic;
+    qs_answer ans;
+    qs_progress_row progress[4];
+    uint32_t ids[8], subj, cardio, neuro, arr, hf, q9, q10, q11, user, got_id;
+    size_t n;
+
+    subj = fx_taxon(txn, QS_SUBJECT, "med", "Medicine", 0);
+    cardio = fx_taxon(txn, QS_SYSTEM, "cardio", "Cardiology", 0);
+    neuro = fx_taxon(txn, QS_SYSTEM, "neuro", "Neurology", 0);
+    arr = fx_taxon(txn, QS_TOPIC, "arr", "Arrhythmia", cardio);
+    hf = fx_taxon(txn, QS_TOPIC, "hf", "Heart failure", cardio);
+    q9 = fx_question(txn, "q9", subj, cardio, arr, 1, 0);
+    fx_question_init(&q, "q10", subj, cardio, arr, 3, 4, 1);
+    q.active = 0;
+    CHECK_RC(qs_question_put(txn, &q, &q10), 0);
+    q11 = fx_question(txn, "q11", subj, cardio, hf, 1, 0);
+    user = fx_user(txn, "alice", FX_T0 - 10 * FX_DAY_MS);
+    uint64_t t = fx_test(txn, "t9", user, 0, &q9, 1, FX_T0 - 5 * FX_DAY_MS);
+    fx_answer(txn, t, q9, 0, FX_T0 - 4 * FX_DAY_MS);   /* correct: band 9 */
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_EQ(listed_questions(txn, 0, arr, 0, ids, 8), 2);
+    CHECK_EQ(listed_questions(txn, cardio, 0, 0, ids, 8), 3);
+    CHECK_EQ(pool_size(txn, QS_POOL_TOPIC, cardio, arr, 1), 1);
+    qs_txn_abort(txn);
+
+    /* arr moves under neuro: q9 and q10 go with it, q11 stays */
+    txn = fx_write(env);
+    memset(&topic, 0, sizeof topic);
+    snprintf(topic.ext_id, sizeof topic.ext_id, "arr");
+    snprintf(topic.name, sizeof topic.name, "Arrhythmia");
+    topic.parent = neuro;
+    CHECK_RC(qs_taxon_put(txn, QS_TOPIC, &topic, &got_id), 0);
+    CHECK_EQ(got_id, arr);
+    fx_commit(txn);
+
+    txn = fx_read(env);
+    CHECK_EQ(listed_questions(txn, 0, arr, 0, ids, 8), 2);
+    CHECK(ids[0] == q9 && ids[1] == q10);
+    CHECK_EQ(listed_questions(txn, neuro, 0, 0, ids, 8), 2);
+    CHECK_EQ(listed_questions(txn, neuro, arr, 0, ids, 8), 2);
+    CHECK_EQ(listed_questions(txn, cardio, 0, 0, ids, 8), 1);
+    CHECK_EQ(ids[0], q11);
+    CHECK_EQ(listed_questions(txn, neuro, 0, 10, ids, 8), 1);   /* q_band moved */
+    CHECK_EQ(ids[0], q9);
+    CHECK_EQ(listed_questions(txn, cardio, 0, 10, ids, 8), 0);
+    CHECK_EQ(pool_size(txn, QS_POOL_TOPIC, neuro, arr, 1), 1);
+    CHECK_EQ(pool_size(txn, QS_POOL_TOPIC, cardio, arr, 1), 0);
+    CHECK_EQ(pool_size(txn, QS_POOL_SYSTEM, neuro, 1, 0), 1);
+    CHECK_EQ(pool_size(txn, QS_POOL_SYSTEM, cardio, 1, 0), 1);
+    CHECK_EQ(pool_size(txn, QS_POOL_BAND, neuro, 9, 0), 1);
+    CHECK_RC(qs_question_get(txn, q10, &q), 0);
+    CHECK(q.system == neuro && q.topic == arr && q.subject == subj && q.active == 0);
+    /* the answer keeps the topic it was given under, and progress stays */
+    CHECK_RC(qs_answer_get(txn, t, q9, &ans), 0);
+    CHECK_EQ(ans.topic, arr);
+    CHECK_RC(qs_progress(txn, user, progress, 4, &n), 0);
+    CHECK(n == 1 && progress[0].topic == arr && progress[0].attempts == 1);
+    fx_check_clean_txn(txn);
+    qs_txn_abort(txn);
+
+    /* q9 put back as it reads, with a new stem: accepted */
+    txn = fx_write(env);
+    CHECK_RC(qs_question_get(txn, q9, &q), 0);
+    q.stem.ptr = "A new stem";
+    q.stem.len = strlen(q.stem.ptr);
+    CHECK_RC(qs_question_put(txn, &q, NULL), 0);
+    /* with the tags it had before the move: the topic is neuro's now */
+    q.system = cardio;
+    CHECK_RC(qs_question_put(txn, &q, NULL), QS_INVALID);
+    CHECK_MSG(strstr(qs_errmsg(), "topic 'arr' belongs to system 'neuro', not system 'cardio'"),
+              "errmsg: %s", qs_errmsg());
+    /* a draw from neuro finds q9 */
+    qs_draw d;
+    memset(&d, 0, sizeof d);
+    d.user = user;
+    d.pattern = QS_DRAW_FILTER;
+    d.mode = QS_MODE_TUTOR;
+    d.system = neuro;
+    d.count = 5;
+    d.created_at = FX_T0;
+    CHECK_RC(qs_test_create(txn, &d, &drawn), 0);
+    CHECK(drawn.n_questions == 1 && drawn.questions[0] == q9);
+    fx_commit(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
 TEST(no_id_left_only_when_every_id_is_taken)
 {
     /* The engine's id search, bounded at 4 instead of UINT32_MAX. */
@@ -792,6 +1141,12 @@ int main(int argc, char **argv)
         CASE(automatic_ids_take_the_lowest_free_id_and_never_a_taken_one),
         CASE(drawn_tests_get_a_free_id_after_the_maximum),
         CASE(no_id_left_only_when_every_id_is_taken),
+        CASE(answered_test_keeps_its_user),
+        CASE(answered_question_stays_listed),
+        CASE(test_without_answers_changes_user),
+        CASE(test_refusals_name_internal_ids_without_external_ones),
+        CASE(test_times_never_go_back_past_its_answers),
+        CASE(moved_topic_carries_its_questions),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }
