@@ -76,7 +76,12 @@
  *    its buffers, and reading through one can fault, abort or loop for ever. A store
  *    with a damaged page is refused for writing (QS_CORRUPT, naming the page); opened
  *    read-only, it serves qs_check() alone, which names every damaged page, and every
- *    other call returns QS_CORRUPT naming the first. Restore it from a backup.
+ *    other call returns QS_CORRUPT naming the first. Restore it from a backup. A walk
+ *    that finds the file sound is remembered (per user, in /dev/shm, until reboot) with
+ *    the file's inode, size, change and modification times and newest commit: an open
+ *    that finds all five as they were skips the walk, since nothing has written the
+ *    file since. A store written since its last walk (by quizstore or anything else) is
+ *    walked again; so is a file changed less than a second before its walk began.
  *  - A page damaged after the open (by a disk, or another process cutting the file
  *    short) is not checked first: every call that reads the store runs under a guard,
  *    and a read through a damaged page that faults (SIGSEGV, SIGBUS) at an address in
@@ -190,11 +195,12 @@ typedef struct qs_options {
 void qs_options_init(qs_options *opts);
 
 /** Open (creating if needed) the store in directory @p path.
- *  Clears reader slots left by crashed processes. The directory must exist. Every open
- *  reads every page of the store first (see @ref damage), so its cost grows with the
- *  store's size: 0.6 to 0.9 s for a 275 MB store on the development machine (a 2-core
- *  virtual machine on which mapping a page costs several microseconds). Open once and
- *  keep the handle. A read-only open of a store whose lock file cannot be written (a
+ *  Clears reader slots left by crashed processes. The directory must exist. An open
+ *  reads every page of the store first unless nothing has written it since such a read
+ *  found it sound (see @ref damage), so its cost grows with the store's size: 0.6 to
+ *  0.9 s for a 275 MB store on the development machine (a 2-core virtual machine on
+ *  which mapping a page costs several microseconds), against milliseconds when the walk
+ *  is skipped. Open once and keep the handle. A read-only open of a store whose lock file cannot be written (a
  *  store of another user, a read-only medium) reads without LMDB's lock file, which is
  *  safe only while no process writes the store: it is refused (EACCES) while another
  *  process has the store open, and a writer that opens the store later does not see

@@ -3,6 +3,8 @@
 #define QS_ENGINE_INT_H
 
 #include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <zstd.h>
 
 #include "rows.h"
@@ -121,6 +123,23 @@ typedef struct eng_file_meta {
  * the file holds every page its newest commit uses. 0; QS_CORRUPT (not an LMDB file,
  * or truncated), errno. */
 int eng_file_check(int fd, const char *path, eng_file_meta *out);
+/* eng_pages_check() at an open: skipped when a walk found this very state of the data
+ * file sound (sound.c). */
+int eng_pages_check_at_open(qs_env *env, qs_check_report *r);
+
+/* sound.c */
+/* The state of a data file an open found: what a walk that finds it sound remembers. */
+typedef struct eng_sound_probe {
+    struct stat st;
+    struct timespec at;   /* when it was taken */
+    uint64_t txnid;       /* the newest commit */
+} eng_sound_probe;
+/* 1 when a walk found data file @p fd sound at commit @p txnid and nothing has written
+ * it since; fills @p p either way. */
+int eng_sound_known(int fd, uint64_t txnid, eng_sound_probe *p);
+/* A walk found the state in @p p sound: remembered, unless the file has changed since
+ * @p p was taken or had changed too shortly before. */
+void eng_sound_remember(int fd, const eng_sound_probe *p);
 
 /* guard.c */
 /* Once per process: find LMDB's code, and ignore SIGXFSZ if it is at its default. */

@@ -5,9 +5,10 @@
  * fail an assertion, and a write through one can overrun LMDB's buffers. So the engine
  * reads the file's structure itself, through a map of its own, checking every field
  * before it uses it: at every open, the meta pages against the file's size (a
- * truncated store is refused); at a writable open, in qs_check() and before a backup,
- * every page of every B-tree of one snapshot (eng_pages_check), so that a damaged
- * page is named before LMDB is let near it.
+ * truncated store is refused); at every open (unless sound.c remembers the file as
+ * sound), in qs_check() and before a backup, every page of every B-tree of one
+ * snapshot (eng_pages_check), so that a damaged page is named before LMDB is let near
+ * it.
  *
  * The data file of LMDB 0.9 (64-bit, little-endian as the machine; MDB_DEVEL off) is
  * a run of pages of psize bytes, page n at offset n * psize. Pages 0 and 1 are meta
@@ -646,11 +647,14 @@ static int walk_guarded(walk *w, qs_env *env, const meta *m)
     return 0;
 }
 
-int eng_pages_check(qs_env *env, qs_check_report *r)
+/* The walk of the newest snapshot; with @p once, skipped when a walk found the data
+ * file as it is sound, and remembered when this one does. */
+static int check_newest(qs_env *env, qs_check_report *r, int once)
 {
     int fd, rc;
     MDB_txn *txn = NULL;
     meta m;
+    eng_sound_probe probe;
     eng_report_init(r, "pages");
     if ((rc = mdb_env_get_fd(env->mdb, &fd)) != 0)
         return eng_mdb_rc(rc, "page check", NULL);
@@ -666,10 +670,26 @@ int eng_pages_check(qs_env *env, qs_check_report *r)
     walk w;
     if (rc == QS_NOTFOUND)
         rc = eng_fail(EAGAIN, "page check: the store changed too fast to read a snapshot");
+    if (rc == 0 && once && eng_sound_known(fd, m.txnid, &probe)) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
     if (rc == 0 && (rc = walk_init(&w, env, fd, &m, r)) == 0) {
         rc = walk_guarded(&w, env, &m);
         walk_free(&w);
     }
     mdb_txn_abort(txn);
+    if (rc == 0 && once && r->findings == 0)
+        eng_sound_remember(fd, &probe);
     return rc;
+}
+
+int eng_pages_check(qs_env *env, qs_check_report *r)
+{
+    return check_newest(env, r, 0);
+}
+
+int eng_pages_check_at_open(qs_env *env, qs_check_report *r)
+{
+    return check_newest(env, r, 1);
 }
