@@ -221,12 +221,15 @@ int csv_open(reader *r, char *err, size_t errlen)
             snprintf(err, errlen, "header: column %zu has no name", i + 1);
             return -1;
         }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(r->columns[i], r->columns[j]) == 0) {
-                snprintf(err, errlen, "header: column '%s' appears twice", r->columns[i]);
-                return -1;
-            }
-        }
+    }
+    size_t at;
+    switch (names_repeat((const char *const *)r->columns, r->n_columns, &at)) {
+    case 1:
+        snprintf(err, errlen, "header: column %zu, '%s', appears twice", at + 1, r->columns[at]);
+        return -1;
+    case -1:
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     st->n_columns = r->n_columns;
     st->columns = r->columns; /* borrowed: the reader frees them */
