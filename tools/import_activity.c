@@ -51,9 +51,9 @@ static outcome word_field(row *r, field_id f, unsigned (*code)(const char *), un
         return OUT_INSERTED;
     }
     if ((*out = code(v->s)) == 0) {
-        char label[128];
-        row_fail(r, "%s: '%.60s' is not one of %s", row_field_label(r, f, label, sizeof label),
-                 v->s, choices);
+        char what[128];
+        snprintf(what, sizeof what, "is not one of %s", choices);
+        row_bad_value(r, f, what);
         return OUT_REJECTED;
     }
     return OUT_INSERTED;
@@ -282,10 +282,8 @@ outcome apply_interaction(apply_ctx *ac)
         return OUT_REJECTED;
     int action = action_code(r->v[FLD_ACTION].s);
     if (action < 0) {
-        char label[128];
-        row_fail(r, "%s: '%.60s' is not one of view, bookmark, note, flag, hint, video, "
-                    "search, share, or 0-255",
-                 row_field_label(r, FLD_ACTION, label, sizeof label), r->v[FLD_ACTION].s);
+        row_bad_value(r, FLD_ACTION, "is not one of view, bookmark, note, flag, hint, video, "
+                                     "search, share, or 0-255");
         return OUT_REJECTED;
     }
     ix.action = (uint8_t)action;

@@ -61,6 +61,14 @@ TEST(csv_repeated_column_is_named)
     CHECK_STR(err, "header: column 4, 'b', appears twice");
 }
 
+TEST(csv_column_name_with_nul_is_refused)
+{
+    char err[256];
+    reader *r = open_text("nul.csv", FORMAT_CSV, "id,na\0me\nu1,x\n", 14, err, sizeof err);
+    CHECK(r == NULL);
+    CHECK_STR(err, "header: the name of column 2 holds a NUL byte at byte 3");
+}
+
 TEST(csv_wide_header_costs_n_log_n)
 {
     char err[256];
@@ -132,6 +140,7 @@ TEST(jsonl_wide_line_costs_n_log_n)
 
 static const check_case cases[] = {
     CASE(csv_repeated_column_is_named),
+    CASE(csv_column_name_with_nul_is_refused),
     CASE(csv_wide_header_costs_n_log_n),
     CASE(jsonl_first_repeated_key_is_named),
     CASE(jsonl_wide_line_costs_n_log_n),
