@@ -2,8 +2,9 @@
  *
  * Every subcommand is one function `int cmd_NAME(int argc, char **argv)` that
  * receives argv with argv[0] set to the subcommand's name and returns the process
- * exit status: 0 success, 1 a fatal error, 2 (import only) some lines rejected.
- * Messages go to stderr as "quizstore: CONTEXT: WHAT"; results go to stdout.
+ * exit status: 0 success, 1 a fatal error, 2 (import only) some lines are not in the
+ * store (rejected or expired). Messages go to stderr as "quizstore: CONTEXT: WHAT";
+ * results go to stdout.
  */
 #ifndef QS_CLI_H
 #define QS_CLI_H

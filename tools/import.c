@@ -34,7 +34,8 @@ const char import_usage[] =
     "      --map FIELD=COLUMN    read FIELD from COLUMN; A+B joins columns with ':'\n"
     "      --set FIELD=VALUE     FIELD is VALUE on every row\n"
     "      --null STRING         STRING means an empty value (repeatable)\n"
-    "      --rejects FILE        write each rejected line to FILE (CSV: line,reason,record)\n"
+    "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
+    "                            line,reason,record)\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
     "      --batch N             rows per commit (default 1000)\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
@@ -44,7 +45,8 @@ const char import_usage[] =
     "  -q, --quiet               print only errors\n"
     "  -h, --help                this text\n" COMMON_OPTIONS_HELP
     "\n"
-    "exit status: 0 all rows in, 2 some lines rejected, 1 fatal error\n"
+    "exit status: 0 every line is in the store, 2 some lines are not (rejected or\n"
+    "expired), 1 fatal error\n"
     "see tools/README.md for the columns of each kind\n";
 
 #define DEFAULT_BATCH 1000
@@ -220,15 +222,21 @@ static void write_reject(import_run *run, long line, const char *reason, const c
     fputc('\n', run->rejects);
 }
 
-static void reject(import_run *run, const char *reason)
+/* A line that is not in the store: on stderr (the first few), in the rejects file. */
+static void not_stored(import_run *run, const char *reason)
 {
-    run->batch.rejected++;
     if (!run->quiet && run->rejects_shown < REJECTS_SHOWN) {
         progress_end(&run->prog);
         msg("%s:%ld: %s", run->where, run->rec.line, reason);
         run->rejects_shown++;
     }
     write_reject(run, run->rec.line, reason, run->rec.raw, run->rec.raw_len);
+}
+
+static void reject(import_run *run, const char *reason)
+{
+    run->batch.rejected++;
+    not_stored(run, reason);
 }
 
 /* ---- batches --------------------------------------------------------------------- */
@@ -264,7 +272,9 @@ static void rollback_batch(import_run *run)
         msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
             " rows before it are committed",
             run->where, run->batch_first_line, run->batch_rows, run->read - run->batch_rows);
-    run->total.rejected += run->batch.rejected; /* those lines were bad in any case */
+    /* those lines were bad in any case */
+    run->total.rejected += run->batch.rejected;
+    run->total.expired += run->batch.expired;
 }
 
 static int commit_batch(import_run *run)
@@ -275,6 +285,7 @@ static int commit_batch(import_run *run)
         if (rc != 0) {
             fatal_rc(run, 0, "commit", rc);
             run->total.rejected += run->batch.rejected;
+            run->total.expired += run->batch.expired;
             msg("%s: the batch from line %ld (%" PRIu64 " rows) is not stored; the %" PRIu64
                 " rows before it are committed",
                 run->where, run->batch_first_line, run->batch_rows,
@@ -350,6 +361,8 @@ static int apply_in_savepoint(import_run *run)
     }
     if (o == OUT_REJECTED)
         reject(run, run->row.reason);
+    if (o == OUT_EXPIRED)
+        not_stored(run, run->row.reason);
     if (o == OUT_DUPLICATE && run->rejects_dups)
         write_reject(run, run->rec.line, "duplicate: the same answer is recorded already",
                      run->rec.raw, run->rec.raw_len);
@@ -398,7 +411,7 @@ static void print_summary(const import_run *run, double seconds)
            " unchanged, %" PRIu64 " duplicate, %" PRIu64 " rejected",
            run->where, run->read, c->inserted, c->updated, c->unchanged, c->duplicates,
            c->rejected);
-    if (c->expired)   /* rows of periods retention dropped: skipped, like duplicates */
+    if (c->expired)   /* rows of periods retention dropped: not stored, not rejected */
         printf(", %" PRIu64 " expired", c->expired);
     printf(" in %.2f s (%.0f rows/s)\n", seconds,
            seconds > 0 ? (double)run->read / seconds : 0.0);
@@ -416,6 +429,28 @@ static void print_summary(const import_run *run, double seconds)
     }
     if (any)
         putchar('\n');
+}
+
+/* The lines not in the store, once the rejects file holds them. */
+static void print_not_stored(const import_run *run)
+{
+    const counts *c = &run->total;
+    char what[128];
+    if (!c->rejected && !c->expired)
+        return;
+    if (!c->expired)
+        snprintf(what, sizeof what, "%" PRIu64 " %s rejected", c->rejected,
+                 c->rejected == 1 ? "line" : "lines");
+    else if (!c->rejected)
+        snprintf(what, sizeof what, "%" PRIu64 " %s expired (in periods retention dropped)",
+                 c->expired, c->expired == 1 ? "line" : "lines");
+    else
+        snprintf(what, sizeof what, "%" PRIu64 " lines not stored: %" PRIu64 " rejected, %"
+                 PRIu64 " expired", c->rejected + c->expired, c->rejected, c->expired);
+    if (run->rejects_path)
+        msg("%s: %s, written to %s", run->where, what, run->rejects_path);
+    else
+        msg("%s: %s (--rejects FILE lists them)", run->where, what);
 }
 
 static int compress_bank(import_run *run)
@@ -478,16 +513,9 @@ int cmd_import(int argc, char **argv)
         goto done;
     if (run.compress && !run.compressed && compress_bank(&run) != 0)
         goto done;
-    if (run.total.rejected && !run.quiet) {
-        const char *lines = run.total.rejected == 1 ? "line" : "lines";
-        if (run.rejects_path)
-            msg("%s: %" PRIu64 " %s rejected, written to %s", run.where, run.total.rejected,
-                lines, run.rejects_path);
-        else
-            msg("%s: %" PRIu64 " %s rejected (--rejects FILE lists them)", run.where,
-                run.total.rejected, lines);
-    }
-    status = run.total.rejected ? EXIT_REJECTS : 0;
+    if (!run.quiet)
+        print_not_stored(&run);
+    status = run.total.rejected || run.total.expired ? EXIT_REJECTS : 0;
 done:
     close_run(&run);
     return status;

@@ -13,6 +13,15 @@
 #include "import.h"
 #include "timefmt.h"
 
+/* QS_EXPIRED: the row's period was dropped by retention; it is not stored. */
+static outcome expired(row *r)
+{
+    char label[128];
+    row_fail(r, "expired: %s '%s' falls in a period retention dropped",
+             row_field_label(r, FLD_CREATED_AT, label, sizeof label), r->v[FLD_CREATED_AT].s);
+    return OUT_EXPIRED;
+}
+
 /* ---- users ----------------------------------------------------------------------- */
 
 outcome apply_user(apply_ctx *ac)
@@ -265,7 +274,7 @@ outcome apply_answer(apply_ctx *ac)
     if (rc == QS_EXISTS)
         return answer_exists(ac, &a);
     if (rc == QS_EXPIRED)
-        return OUT_EXPIRED;
+        return expired(r);
     if (rc != 0)
         return lib_failure(ac, rc, "answer");
     return OUT_INSERTED;
@@ -301,7 +310,7 @@ outcome apply_interaction(apply_ctx *ac)
     if (rc == QS_EXISTS)
         return OUT_DUPLICATE;   /* that very event is stored already */
     if (rc == QS_EXPIRED)
-        return OUT_EXPIRED;
+        return expired(r);
     if (rc != 0)
         return lib_failure(ac, rc, "interaction");
     return OUT_INSERTED;
