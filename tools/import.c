@@ -35,7 +35,7 @@ const char import_usage[] =
     "      --set FIELD=VALUE     FIELD is VALUE on every row\n"
     "      --null STRING         STRING means an empty value (repeatable)\n"
     "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
-    "                            line,reason,record)\n"
+    "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
     "      --batch N             rows per commit (default 1000)\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
@@ -199,6 +199,9 @@ static int open_rejects(import_run *run)
 {
     if (!run->rejects_path)
         return 0;
+    if (output_check(run->where, "--rejects", run->rejects_path, &run->path, 1,
+                     store_dir()) != 0)
+        return -1;
     run->rejects = fopen(run->rejects_path, "w");
     if (!run->rejects) {
         msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
