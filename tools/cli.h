@@ -4,7 +4,8 @@
  * receives argv with argv[0] set to the subcommand's name and returns the process
  * exit status: 0 success, 1 a fatal error, 2 (import only) some lines are not in the
  * store (rejected or expired). Messages go to stderr as "quizstore: CONTEXT: WHAT";
- * results go to stdout.
+ * results go to stdout, and a command whose results could not all be written there
+ * exits 1 (main.c checks).
  */
 #ifndef QS_CLI_H
 #define QS_CLI_H

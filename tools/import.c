@@ -89,6 +89,7 @@ typedef struct import_run {
     record rec;
     row row;
     FILE *rejects;
+    int rejects_errno;       /* the first failed write to the rejects file */
     progress prog;
     qs_txn *txn;
     counts total, batch;
@@ -195,6 +196,34 @@ static int open_input(import_run *run)
     return 0;
 }
 
+/* ---- the rejects file ------------------------------------------------------------ */
+
+/* Every write to the rejects file is checked. The first failure stops writing it and
+ * is fatal for the import, like a store error: the batch is rolled back, so that the
+ * file holds the rejects of every committed batch, and a re-run starts over. */
+
+static void rejects_failed(import_run *run, int err)
+{
+    if (!run->rejects_errno)
+        run->rejects_errno = err ? err : EIO;
+}
+
+static int rejects_report(import_run *run)
+{
+    progress_end(&run->prog);
+    msg("%s: could not write the rejects file %s: %s", run->where, run->rejects_path,
+        strerror(run->rejects_errno));
+    return -1;
+}
+
+/* Push what is buffered to the file, so that a full disk shows now. */
+static int rejects_flush(import_run *run)
+{
+    if (run->rejects && !run->rejects_errno && fflush(run->rejects) != 0)
+        rejects_failed(run, errno);
+    return run->rejects_errno ? rejects_report(run) : 0;
+}
+
 static int open_rejects(import_run *run)
 {
     if (!run->rejects_path)
@@ -207,22 +236,33 @@ static int open_rejects(import_run *run)
         msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
         return -1;
     }
-    fputs("line,reason,record\n", run->rejects);
-    return 0;
+    if (fputs("line,reason,record\n", run->rejects) == EOF)
+        rejects_failed(run, errno);
+    return rejects_flush(run);
 }
 
-/* ---- rejects --------------------------------------------------------------------- */
+/* 0, or -1 when a write failed: one failed before was reported then, a failed close
+ * is reported here. */
+static int close_rejects(import_run *run)
+{
+    FILE *f = run->rejects;
+    run->rejects = NULL;
+    if (f && fclose(f) != 0 && !run->rejects_errno) {
+        rejects_failed(run, errno);
+        return rejects_report(run);
+    }
+    return run->rejects_errno ? -1 : 0;
+}
 
 static void write_reject(import_run *run, long line, const char *reason, const char *raw,
                          size_t raw_len)
 {
-    if (!run->rejects)
+    FILE *f = run->rejects;
+    if (!f || run->rejects_errno)
         return;
-    fprintf(run->rejects, "%ld,", line);
-    csv_fwrite(run->rejects, reason, strlen(reason));
-    fputc(',', run->rejects);
-    csv_fwrite(run->rejects, raw, raw_len);
-    fputc('\n', run->rejects);
+    if (fprintf(f, "%ld,", line) < 0 || csv_fwrite(f, reason, strlen(reason)) != 0 ||
+        fputc(',', f) == EOF || csv_fwrite(f, raw, raw_len) != 0 || fputc('\n', f) == EOF)
+        rejects_failed(run, errno);
 }
 
 /* A line that is not in the store: on stderr (the first few), in the rejects file. */
@@ -282,6 +322,11 @@ static void rollback_batch(import_run *run)
 
 static int commit_batch(import_run *run)
 {
+    if (rejects_flush(run) != 0) {
+        if (run->txn)
+            rollback_batch(run);
+        return -1;
+    }
     if (run->txn) {
         int rc = qs_txn_commit(run->txn);
         run->txn = NULL;
@@ -398,6 +443,11 @@ static int import_rows(import_run *run)
             rollback_batch(run);
             return -1;
         }
+        if (run->rejects_errno) {
+            rejects_report(run);
+            rollback_batch(run);
+            return -1;
+        }
         if (run->batch_rows >= run->batch_size && commit_batch(run) != 0)
             return -1;
         progress_update(&run->prog, run->read, reader_offset(run->rd));
@@ -484,8 +534,7 @@ static void close_run(import_run *run)
     record_free(&run->rec);
     row_free(&run->row);
     mapping_free(&run->map);
-    if (run->rejects && fclose(run->rejects) != 0)
-        msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
+    close_rejects(run);
     qs_env_close(run->env);
 }
 
@@ -515,6 +564,8 @@ int cmd_import(int argc, char **argv)
     if (rc != 0)
         goto done;
     if (run.compress && !run.compressed && compress_bank(&run) != 0)
+        goto done;
+    if (close_rejects(&run) != 0)
         goto done;
     if (!run.quiet)
         print_not_stored(&run);

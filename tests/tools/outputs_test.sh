@@ -1,7 +1,8 @@
 #!/bin/sh
 # Tests the files the CLI writes: an import's --rejects file that is its input (by name,
 # symlink, hard link or standard input) or the store's own files is refused before
-# anything is written.
+# anything is written; a rejects file or a standard output that cannot be written fails
+# the command instead of claiming success.
 #
 #   sh tests/tools/outputs_test.sh PATH/TO/quizstore
 . "$(dirname "$0")/lib/check.sh"
@@ -75,5 +76,55 @@ fi
 
 expect_rc "--rejects elsewhere in the store directory is fine" 0 import -d store -q \
     --no-progress --rejects store/rejects.csv users users.csv
+
+# ---- outputs that cannot be written --------------------------------------------------------
+
+if [ -w /dev/full ]; then
+    printf 'id,created_at\nu1,2025-01-01\nu2,yesterday\n' >bad-users.csv
+    expect_rc "--rejects /dev/full: exit 1" 1 import -d store --no-progress \
+        --rejects /dev/full users bad-users.csv
+    contains "--rejects /dev/full: says so" "$WORK/err" \
+        'could not write the rejects file /dev/full: No space left on device'
+    if grep -q 'written to' "$WORK/err"; then
+        fail "--rejects /dev/full: claims nothing written" "$(cat "$WORK/err")"
+    else
+        pass "--rejects /dev/full: claims nothing written"
+    fi
+    expect_rc "--rejects /dev/full: nothing imported" 1 get -d store user u1
+
+    for args in "stats -d store" "check -d store" "help import" \
+        "import -d store users users.csv" "backup -d store backup"; do
+        # shellcheck disable=SC2086
+        "$CLI" $args >/dev/full 2>"$WORK/err"
+        rc=$?
+        if [ "$rc" -eq 1 ] && grep -q 'cannot write the output: No space left' "$WORK/err"; then
+            pass "$args >/dev/full: exit 1"
+        else
+            fail "$args >/dev/full: exit 1" "exit $rc" "$(cat "$WORK/err")"
+        fi
+    done
+else
+    echo "no writable /dev/full: unwritable outputs not tested"
+fi
+
+# A rejects file that fills up midway (a file size limit, SIGXFSZ ignored so that the
+# write fails with EFBIG): the import stops there, rolling back its batch. Every line is
+# rejected, so the store itself writes next to nothing and stays under the limit.
+awk 'BEGIN { print "id,created_at"; for (i = 0; i < 20000; i++) print "user" i ",never" i }' \
+    >never.csv
+(
+    trap '' XFSZ
+    ulimit -f 400 # blocks of 512 or 1024 bytes: the rejects would take about 1.8 MB
+    exec "$CLI" import -d store --no-progress --rejects full.csv users never.csv
+) >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'could not write the rejects file full.csv: File too large' \
+    "$WORK/err" && grep -q 'rolled back the batch from line' "$WORK/err" &&
+    ! grep -q 'written to' "$WORK/err"; then
+    pass "--rejects full midway: exit 1, says so, claims nothing"
+else
+    fail "--rejects full midway: exit 1, says so, claims nothing" "exit $rc" \
+        "$(tail -n 3 "$WORK/err")"
+fi
 
 finish
