@@ -77,7 +77,7 @@ qs_env *store_open(const char *cmd, int writable);
 
 /* Before a file the user named is opened for writing (today: import --rejects): is
  * @p path one of the command's @p inputs ("-" is standard input, when that is a
- * regular file) or part of the store in @p store_dir (may be NULL): the directory, its
+ * regular file or a pipe) or part of the store in @p store_dir (may be NULL): the directory, its
  * data.mdb or lock.mdb, whether they exist yet or not? Paths are compared by the file
  * they name (device and inode, through symlinks and hard links), not by spelling.
  * Returns 0 when @p path may be written; otherwise prints

@@ -100,15 +100,16 @@ static int same_id(const file_id *a, const file_id *b)
            a->ino == b->ino && (a->exists || strcmp(a->name, b->name) == 0);
 }
 
-/* An input path; "-" is standard input, a file only when it is a regular one (a
- * shell's `< FILE`). */
+/* An input path; "-" is standard input when it is a regular file (a shell's
+ * `< FILE`) or a pipe (which /dev/stdin names: rejects written into it would be read
+ * back). A terminal or a device is no file to protect. */
 static void id_of_input(const char *input, file_id *id)
 {
     struct stat st;
     memset(id, 0, sizeof *id);
     if (strcmp(input, "-") != 0) {
         id_of_path(input, id);
-    } else if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+    } else if (fstat(STDIN_FILENO, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
         id->known = id->exists = 1;
         id->dev = st.st_dev;
         id->ino = st.st_ino;
@@ -148,7 +149,7 @@ int output_check(const char *context, const char *option, const char *path,
         id_of_input(inputs[i], &id);
         if (same_id(&out, &id)) {
             if (strcmp(inputs[i], "-") == 0)
-                snprintf(what, sizeof what, "the file on standard input");
+                snprintf(what, sizeof what, "standard input");
             else
                 snprintf(what, sizeof what, "the input file %s", inputs[i]);
             goto clash;
