@@ -686,9 +686,5 @@ int cmd_buckets(int argc, char **argv)
         return 1;
     int status = act->run(&a, env);
     qs_env_close(env);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        msg("%s: cannot write the output", a.context);
-        return 1;
-    }
     return status;
 }

@@ -2,8 +2,8 @@
  *
  * Prints one line per part checked (each database's records, each time bucket, each
  * index and the pools, each aggregate recomputed from the answers), and exits 1 when
- * any part has findings. --repair then rebuilds what is derived (aggregates, indexes,
- * pools) in one write transaction and checks again.
+ * any part has findings or the check cannot run. --repair then rebuilds what is
+ * derived (aggregates, indexes, pools) in one write transaction and checks again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +21,8 @@ const char check_usage[] =
     "database and time bucket, every index and pool entry both ways, and every\n"
     "aggregate (question stats, summaries and streaks, daily rows, progress, user-\n"
     "question status, interaction day counts) against its recomputation from the\n"
-    "answers and interactions. Prints one line per part; exits 1 on any finding.\n"
+    "answers and interactions. Prints one line per part; exits 1 on any finding, and\n"
+    "when the check cannot run (a damaged record it depends on: the message says).\n"
     "\n"
     "options:\n"
     "      --repair              on findings, rebuild the aggregates, indexes and pools\n"
@@ -122,7 +123,11 @@ static int repair(qs_env *env)
     return 0;
 }
 
-/* Check; print; 0 when clean, 1 on findings, 2 when the check could not run. */
+/* What check_once() found; the command exits 1 for findings and for a check that
+ * could not run, as for any fatal error. */
+enum { CHECK_CLEAN, CHECK_FINDINGS, CHECK_FAILED };
+
+/* Check; print. */
 static int check_once(const check_args *a, qs_env *env, uint64_t *findings)
 {
     qs_check_report *rows;
@@ -130,8 +135,8 @@ static int check_once(const check_args *a, qs_env *env, uint64_t *findings)
     int rc = run_check(env, &rows, &n);
     if (rc != 0) {
         free(rows);
-        msg_rc("check", rc);
-        return 2;
+        msg_rc("check: the check could not run", rc);
+        return CHECK_FAILED;
     }
     if (a->json)
         print_json(rows, n);
@@ -143,7 +148,7 @@ static int check_once(const check_args *a, qs_env *env, uint64_t *findings)
             msg("check: %s: %" PRIu64 " findings of %" PRIu64 " checked; first: %s",
                 rows[i].name, rows[i].findings, rows[i].checked, rows[i].first_finding);
     free(rows);
-    return *findings ? 1 : 0;
+    return *findings ? CHECK_FINDINGS : CHECK_CLEAN;
 }
 
 static void parse_options(check_args *a, int argc, char **argv)
@@ -176,17 +181,18 @@ int cmd_check(int argc, char **argv)
     qs_env *env = store_open("check", 0);
     if (!env)
         return 1;
-    int status = check_once(&a, env, &findings);
+    int found = check_once(&a, env, &findings);
     qs_env_close(env);
-    if (status != 1 || !a.repair)
-        return status;
+    if (found != CHECK_FINDINGS || !a.repair)
+        return found == CHECK_CLEAN ? 0 : 1;
     if (!(env = store_open("check", 1)))
         return 1;
-    status = repair(env);
+    int status = repair(env);
     if (status == 0) {
-        status = check_once(&a, env, &findings);
-        if (status == 0)
+        found = check_once(&a, env, &findings);
+        if (found == CHECK_CLEAN)
             fprintf(stderr, "quizstore: check --repair: clean after repair\n");
+        status = found == CHECK_CLEAN ? 0 : 1;
     }
     qs_env_close(env);
     return status;

@@ -2,8 +2,10 @@
  *
  * Every subcommand is one function `int cmd_NAME(int argc, char **argv)` that
  * receives argv with argv[0] set to the subcommand's name and returns the process
- * exit status: 0 success, 1 a fatal error, 2 (import only) some lines rejected.
- * Messages go to stderr as "quizstore: CONTEXT: WHAT"; results go to stdout.
+ * exit status: 0 success, 1 a fatal error, 2 (import only) some lines are not in the
+ * store (rejected or expired). Messages go to stderr as "quizstore: CONTEXT: WHAT";
+ * results go to stdout, and a command whose results could not all be written there
+ * exits 1 (main.c checks).
  */
 #ifndef QS_CLI_H
 #define QS_CLI_H
@@ -70,6 +72,19 @@ const char *store_dir(void);
 /* Open the store named by g_store. Writable stores create the directory when it
  * does not exist. On failure prints "quizstore: CMD: ..." and returns NULL. */
 qs_env *store_open(const char *cmd, int writable);
+
+/* ---- output files (output.c) ----------------------------------------------------- */
+
+/* Before a file the user named is opened for writing (today: import --rejects): is
+ * @p path one of the command's @p inputs ("-" is standard input, when that is a
+ * regular file or a pipe) or part of the store in @p store_dir (may be NULL): the directory, its
+ * data.mdb or lock.mdb, whether they exist yet or not? Paths are compared by the file
+ * they name (device and inode, through symlinks and hard links), not by spelling.
+ * Returns 0 when @p path may be written; otherwise prints
+ * "quizstore: CONTEXT: OPTION PATH is the input file a.csv: give another file" and
+ * returns -1, having written nothing. */
+int output_check(const char *context, const char *option, const char *path,
+                 const char *const *inputs, size_t n_inputs, const char *store_dir);
 
 /* ---- messages -------------------------------------------------------------------- */
 

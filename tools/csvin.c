@@ -22,6 +22,7 @@ struct csv_state {
     record *rec;
     char **columns;       /* while reading the header */
     size_t n_columns, cap_columns;
+    size_t nul_column, nul_byte; /* the first column name holding a NUL byte, 1-based */
     int header;           /* reading the header */
     size_t fields;        /* fields seen in the current record */
     int done;             /* the record ended */
@@ -71,6 +72,11 @@ static void add_column(struct csv_state *st, const char *s, size_t len)
         memcpy(name, s, len);
     name[len] = '\0';
     st->columns[st->n_columns++] = name;
+    const char *nul = memchr(name, '\0', len);
+    if (nul && !st->nul_column) {
+        st->nul_column = st->n_columns;
+        st->nul_byte = (size_t)(nul - name) + 1;
+    }
 }
 
 static void on_field(void *s, size_t len, void *data)
@@ -216,17 +222,25 @@ int csv_open(reader *r, char *err, size_t errlen)
     record_free(&hdr);
     if (rc != READ_OK)
         return -1;
+    if (st->nul_column) {
+        snprintf(err, errlen, "header: the name of column %zu holds a NUL byte at byte %zu",
+                 st->nul_column, st->nul_byte);
+        return -1;
+    }
     for (size_t i = 0; i < r->n_columns; i++) {
         if (r->columns[i][0] == '\0') {
             snprintf(err, errlen, "header: column %zu has no name", i + 1);
             return -1;
         }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(r->columns[i], r->columns[j]) == 0) {
-                snprintf(err, errlen, "header: column '%s' appears twice", r->columns[i]);
-                return -1;
-            }
-        }
+    }
+    size_t at;
+    switch (names_repeat((const char *const *)r->columns, r->n_columns, &at)) {
+    case 1:
+        snprintf(err, errlen, "header: column %zu, '%s', appears twice", at + 1, r->columns[at]);
+        return -1;
+    case -1:
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     st->n_columns = r->n_columns;
     st->columns = r->columns; /* borrowed: the reader frees them */

@@ -49,6 +49,8 @@ static const char *const field_names[FLD_COUNT] = {
 
 #define BIT(f) (UINT64_C(1) << (f))
 #define OPTION_BITS (((UINT64_C(1) << 8) - 1) << FLD_OPTION0)
+#define BYTES_BITS                                                                          \
+    (BIT(FLD_STEM) | OPTION_BITS | BIT(FLD_OPTIONS) | BIT(FLD_EXPLANATION) | BIT(FLD_PAYLOAD))
 
 typedef struct kind_spec {
     const char *name;
@@ -121,6 +123,7 @@ const char *kind_name(import_kind k) { return kinds[k].name; }
 const char *field_name(field_id f) { return field_names[f]; }
 int field_in_kind(import_kind k, field_id f) { return (kinds[k].fields & BIT(f)) != 0; }
 int field_required(import_kind k, field_id f) { return (kinds[k].required & BIT(f)) != 0; }
+int field_holds_bytes(field_id f) { return (BYTES_BITS & BIT(f)) != 0; }
 
 int kind_parse(const char *name, import_kind *k)
 {

@@ -10,7 +10,8 @@
  *                         named A+B
  *   the column (or key) named like the field.
  * A value is absent when the column is missing, the text is empty, it is JSON null,
- * or it equals one of the --null strings.
+ * or it equals one of the --null strings. A NUL byte (CSV may hold one) is allowed in
+ * the texts and the payload only: anywhere else the row is rejected, naming the byte.
  */
 #ifndef QS_FIELDS_H
 #define QS_FIELDS_H
@@ -73,6 +74,9 @@ const char *field_name(field_id f);
 /* Is @p f a field of @p k; is it required. */
 int field_in_kind(import_kind k, field_id f);
 int field_required(import_kind k, field_id f);
+/* Does @p f hold bytes (texts and the payload), which may include NUL, rather than
+ * a word, number, time or id, which may not. */
+int field_holds_bytes(field_id f);
 /* "id, name, system" etc. into @p out. */
 void kind_field_list(import_kind k, char *out, size_t outlen);
 
@@ -126,11 +130,15 @@ typedef struct row {
 void row_init(row *r, const mapping *m);
 void row_free(row *r);
 /* Fill r->v from @p rec. Returns 0, or -1 with r->reason set (a required field is
- * absent, an array where text is expected). */
+ * absent, an array where text is expected, a NUL byte outside the texts). */
 int row_load(row *r, const record *rec);
 
 /* Set r->reason; returns -1. */
 int row_fail(row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reject field @p f's value: "LABEL: 'VALUE' WHAT", the value quoted with its control
+ * bytes escaped (\xNN, a NUL is \x00; a backslash is \\) and cut after 60 bytes.
+ * Returns -1. */
+int row_bad_value(row *r, field_id f, const char *what);
 
 /* Where field f was read from, for messages: "created_at (column timestamp)". */
 const char *row_field_label(const row *r, field_id f, char *buf, size_t len);

@@ -312,9 +312,5 @@ int cmd_get(int argc, char **argv)
     free(text);
     qs_txn_abort(g.txn);
     qs_env_close(env);
-    if (status == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
-        msg("%s: cannot write the output", a.context);
-        return 1;
-    }
     return status;
 }

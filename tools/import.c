@@ -34,7 +34,8 @@ const char import_usage[] =
     "      --map FIELD=COLUMN    read FIELD from COLUMN; A+B joins columns with ':'\n"
     "      --set FIELD=VALUE     FIELD is VALUE on every row\n"
     "      --null STRING         STRING means an empty value (repeatable)\n"
-    "      --rejects FILE        write each rejected line to FILE (CSV: line,reason,record)\n"
+    "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
+    "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
     "      --batch N             rows per commit (default 1000)\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
@@ -44,7 +45,8 @@ const char import_usage[] =
     "  -q, --quiet               print only errors\n"
     "  -h, --help                this text\n" COMMON_OPTIONS_HELP
     "\n"
-    "exit status: 0 all rows in, 2 some lines rejected, 1 fatal error\n"
+    "exit status: 0 every line is in the store, 2 some lines are not (rejected or\n"
+    "expired), 1 fatal error\n"
     "see tools/README.md for the columns of each kind\n";
 
 #define DEFAULT_BATCH 1000
@@ -87,6 +89,7 @@ typedef struct import_run {
     record rec;
     row row;
     FILE *rejects;
+    int rejects_errno;       /* the first failed write to the rejects file */
     progress prog;
     qs_txn *txn;
     counts total, batch;
@@ -193,42 +196,90 @@ static int open_input(import_run *run)
     return 0;
 }
 
+/* ---- the rejects file ------------------------------------------------------------ */
+
+/* Every write to the rejects file is checked. The first failure stops writing it and
+ * is fatal for the import, like a store error: the batch is rolled back, so that the
+ * file holds the rejects of every committed batch, and a re-run starts over. */
+
+static void rejects_failed(import_run *run, int err)
+{
+    if (!run->rejects_errno)
+        run->rejects_errno = err ? err : EIO;
+}
+
+static int rejects_report(import_run *run)
+{
+    progress_end(&run->prog);
+    msg("%s: could not write the rejects file %s: %s", run->where, run->rejects_path,
+        strerror(run->rejects_errno));
+    return -1;
+}
+
+/* Push what is buffered to the file, so that a full disk shows now. */
+static int rejects_flush(import_run *run)
+{
+    if (run->rejects && !run->rejects_errno && fflush(run->rejects) != 0)
+        rejects_failed(run, errno);
+    return run->rejects_errno ? rejects_report(run) : 0;
+}
+
 static int open_rejects(import_run *run)
 {
     if (!run->rejects_path)
         return 0;
+    if (output_check(run->where, "--rejects", run->rejects_path, &run->path, 1,
+                     store_dir()) != 0)
+        return -1;
     run->rejects = fopen(run->rejects_path, "w");
     if (!run->rejects) {
         msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
         return -1;
     }
-    fputs("line,reason,record\n", run->rejects);
-    return 0;
+    if (fputs("line,reason,record\n", run->rejects) == EOF)
+        rejects_failed(run, errno);
+    return rejects_flush(run);
 }
 
-/* ---- rejects --------------------------------------------------------------------- */
+/* 0, or -1 when a write failed: one failed before was reported then, a failed close
+ * is reported here. */
+static int close_rejects(import_run *run)
+{
+    FILE *f = run->rejects;
+    run->rejects = NULL;
+    if (f && fclose(f) != 0 && !run->rejects_errno) {
+        rejects_failed(run, errno);
+        return rejects_report(run);
+    }
+    return run->rejects_errno ? -1 : 0;
+}
 
 static void write_reject(import_run *run, long line, const char *reason, const char *raw,
                          size_t raw_len)
 {
-    if (!run->rejects)
+    FILE *f = run->rejects;
+    if (!f || run->rejects_errno)
         return;
-    fprintf(run->rejects, "%ld,", line);
-    csv_fwrite(run->rejects, reason, strlen(reason));
-    fputc(',', run->rejects);
-    csv_fwrite(run->rejects, raw, raw_len);
-    fputc('\n', run->rejects);
+    if (fprintf(f, "%ld,", line) < 0 || csv_fwrite(f, reason, strlen(reason)) != 0 ||
+        fputc(',', f) == EOF || csv_fwrite(f, raw, raw_len) != 0 || fputc('\n', f) == EOF)
+        rejects_failed(run, errno);
 }
 
-static void reject(import_run *run, const char *reason)
+/* A line that is not in the store: on stderr (the first few), in the rejects file. */
+static void not_stored(import_run *run, const char *reason)
 {
-    run->batch.rejected++;
     if (!run->quiet && run->rejects_shown < REJECTS_SHOWN) {
         progress_end(&run->prog);
         msg("%s:%ld: %s", run->where, run->rec.line, reason);
         run->rejects_shown++;
     }
     write_reject(run, run->rec.line, reason, run->rec.raw, run->rec.raw_len);
+}
+
+static void reject(import_run *run, const char *reason)
+{
+    run->batch.rejected++;
+    not_stored(run, reason);
 }
 
 /* ---- batches --------------------------------------------------------------------- */
@@ -264,17 +315,25 @@ static void rollback_batch(import_run *run)
         msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
             " rows before it are committed",
             run->where, run->batch_first_line, run->batch_rows, run->read - run->batch_rows);
-    run->total.rejected += run->batch.rejected; /* those lines were bad in any case */
+    /* those lines were bad in any case */
+    run->total.rejected += run->batch.rejected;
+    run->total.expired += run->batch.expired;
 }
 
 static int commit_batch(import_run *run)
 {
+    if (rejects_flush(run) != 0) {
+        if (run->txn)
+            rollback_batch(run);
+        return -1;
+    }
     if (run->txn) {
         int rc = qs_txn_commit(run->txn);
         run->txn = NULL;
         if (rc != 0) {
             fatal_rc(run, 0, "commit", rc);
             run->total.rejected += run->batch.rejected;
+            run->total.expired += run->batch.expired;
             msg("%s: the batch from line %ld (%" PRIu64 " rows) is not stored; the %" PRIu64
                 " rows before it are committed",
                 run->where, run->batch_first_line, run->batch_rows,
@@ -350,6 +409,8 @@ static int apply_in_savepoint(import_run *run)
     }
     if (o == OUT_REJECTED)
         reject(run, run->row.reason);
+    if (o == OUT_EXPIRED)
+        not_stored(run, run->row.reason);
     if (o == OUT_DUPLICATE && run->rejects_dups)
         write_reject(run, run->rec.line, "duplicate: the same answer is recorded already",
                      run->rec.raw, run->rec.raw_len);
@@ -382,6 +443,11 @@ static int import_rows(import_run *run)
             rollback_batch(run);
             return -1;
         }
+        if (run->rejects_errno) {
+            rejects_report(run);
+            rollback_batch(run);
+            return -1;
+        }
         if (run->batch_rows >= run->batch_size && commit_batch(run) != 0)
             return -1;
         progress_update(&run->prog, run->read, reader_offset(run->rd));
@@ -398,7 +464,7 @@ static void print_summary(const import_run *run, double seconds)
            " unchanged, %" PRIu64 " duplicate, %" PRIu64 " rejected",
            run->where, run->read, c->inserted, c->updated, c->unchanged, c->duplicates,
            c->rejected);
-    if (c->expired)   /* rows of periods retention dropped: skipped, like duplicates */
+    if (c->expired)   /* rows of periods retention dropped: not stored, not rejected */
         printf(", %" PRIu64 " expired", c->expired);
     printf(" in %.2f s (%.0f rows/s)\n", seconds,
            seconds > 0 ? (double)run->read / seconds : 0.0);
@@ -416,6 +482,28 @@ static void print_summary(const import_run *run, double seconds)
     }
     if (any)
         putchar('\n');
+}
+
+/* The lines not in the store, once the rejects file holds them. */
+static void print_not_stored(const import_run *run)
+{
+    const counts *c = &run->total;
+    char what[128];
+    if (!c->rejected && !c->expired)
+        return;
+    if (!c->expired)
+        snprintf(what, sizeof what, "%" PRIu64 " %s rejected", c->rejected,
+                 c->rejected == 1 ? "line" : "lines");
+    else if (!c->rejected)
+        snprintf(what, sizeof what, "%" PRIu64 " %s expired (in periods retention dropped)",
+                 c->expired, c->expired == 1 ? "line" : "lines");
+    else
+        snprintf(what, sizeof what, "%" PRIu64 " lines not stored: %" PRIu64 " rejected, %"
+                 PRIu64 " expired", c->rejected + c->expired, c->rejected, c->expired);
+    if (run->rejects_path)
+        msg("%s: %s, written to %s", run->where, what, run->rejects_path);
+    else
+        msg("%s: %s (--rejects FILE lists them)", run->where, what);
 }
 
 static int compress_bank(import_run *run)
@@ -446,8 +534,7 @@ static void close_run(import_run *run)
     record_free(&run->rec);
     row_free(&run->row);
     mapping_free(&run->map);
-    if (run->rejects && fclose(run->rejects) != 0)
-        msg("%s: --rejects %s: %s", run->where, run->rejects_path, strerror(errno));
+    close_rejects(run);
     qs_env_close(run->env);
 }
 
@@ -478,16 +565,11 @@ int cmd_import(int argc, char **argv)
         goto done;
     if (run.compress && !run.compressed && compress_bank(&run) != 0)
         goto done;
-    if (run.total.rejected && !run.quiet) {
-        const char *lines = run.total.rejected == 1 ? "line" : "lines";
-        if (run.rejects_path)
-            msg("%s: %" PRIu64 " %s rejected, written to %s", run.where, run.total.rejected,
-                lines, run.rejects_path);
-        else
-            msg("%s: %" PRIu64 " %s rejected (--rejects FILE lists them)", run.where,
-                run.total.rejected, lines);
-    }
-    status = run.total.rejected ? EXIT_REJECTS : 0;
+    if (close_rejects(&run) != 0)
+        goto done;
+    if (!run.quiet)
+        print_not_stored(&run);
+    status = run.total.rejected || run.total.expired ? EXIT_REJECTS : 0;
 done:
     close_run(&run);
     return status;

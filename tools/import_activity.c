@@ -13,6 +13,15 @@
 #include "import.h"
 #include "timefmt.h"
 
+/* QS_EXPIRED: the row's period was dropped by retention; it is not stored. */
+static outcome expired(row *r)
+{
+    char label[128];
+    row_fail(r, "expired: %s '%s' falls in a period retention dropped",
+             row_field_label(r, FLD_CREATED_AT, label, sizeof label), r->v[FLD_CREATED_AT].s);
+    return OUT_EXPIRED;
+}
+
 /* ---- users ----------------------------------------------------------------------- */
 
 outcome apply_user(apply_ctx *ac)
@@ -51,9 +60,9 @@ static outcome word_field(row *r, field_id f, unsigned (*code)(const char *), un
         return OUT_INSERTED;
     }
     if ((*out = code(v->s)) == 0) {
-        char label[128];
-        row_fail(r, "%s: '%.60s' is not one of %s", row_field_label(r, f, label, sizeof label),
-                 v->s, choices);
+        char what[128];
+        snprintf(what, sizeof what, "is not one of %s", choices);
+        row_bad_value(r, f, what);
         return OUT_REJECTED;
     }
     return OUT_INSERTED;
@@ -270,7 +279,7 @@ outcome apply_answer(apply_ctx *ac)
     if (rc == QS_EXISTS)
         return answer_exists(ac, &a);
     if (rc == QS_EXPIRED)
-        return OUT_EXPIRED;
+        return expired(r);
     if (rc != 0)
         return lib_failure(ac, rc, "answer");
     return OUT_INSERTED;
@@ -287,10 +296,8 @@ outcome apply_interaction(apply_ctx *ac)
         return OUT_REJECTED;
     int action = action_code(r->v[FLD_ACTION].s);
     if (action < 0) {
-        char label[128];
-        row_fail(r, "%s: '%.60s' is not one of view, bookmark, note, flag, hint, video, "
-                    "search, share, or 0-255",
-                 row_field_label(r, FLD_ACTION, label, sizeof label), r->v[FLD_ACTION].s);
+        row_bad_value(r, FLD_ACTION, "is not one of view, bookmark, note, flag, hint, video, "
+                                     "search, share, or 0-255");
         return OUT_REJECTED;
     }
     ix.action = (uint8_t)action;
@@ -308,7 +315,7 @@ outcome apply_interaction(apply_ctx *ac)
     if (rc == QS_EXISTS)
         return OUT_DUPLICATE;   /* that very event is stored already */
     if (rc == QS_EXPIRED)
-        return OUT_EXPIRED;
+        return expired(r);
     if (rc != 0)
         return lib_failure(ac, rc, "interaction");
     return OUT_INSERTED;

@@ -26,10 +26,6 @@ static outcome taxon_name(row *r, const char *ext_id, char *name)
         row_fail(r, "name is longer than %d bytes", QS_NAME_MAX);
         return OUT_REJECTED;
     }
-    if (memchr(v->s, '\0', v->len)) {
-        row_fail(r, "name holds a NUL byte");
-        return OUT_REJECTED;
-    }
     memcpy(name, v->s, v->len + 1);
     return OUT_INSERTED;
 }

@@ -408,10 +408,6 @@ static int run_action(const index_action *act, const index_args *a)
         qs_txn_abort(txn);
     }
     qs_env_close(env);
-    if (status == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
-        msg("%s: cannot write the output", a->context);
-        return 1;
-    }
     return status;
 }
 

@@ -339,17 +339,6 @@ static int value(json_in *in)
     return record_end_value(rec) == 0 ? 0 : fail(in, "out of memory");
 }
 
-static int duplicate_key(const json_in *in)
-{
-    const record *rec = in->rec;
-    for (size_t i = 0; i < rec->n_fields; i++) {
-        const char *name = rec->arena + rec->fields[i].name_off;
-        if (strlen(name) == in->key_len && memcmp(name, in->key, in->key_len) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static int object(json_in *in)
 {
     skip_ws(in);
@@ -367,10 +356,6 @@ static int object(json_in *in)
             in->key_len = 0;
             if (sink_key(in, "", 0) != 0 || string(in, sink_key) != 0)
                 return in->rec->error[0] ? -1 : fail(in, "out of memory");
-            if (duplicate_key(in)) {
-                record_bad(in->rec, "JSON: key '%s' appears twice", in->key);
-                return -1;
-            }
             skip_ws(in);
             if (in->p >= in->end || *in->p != ':')
                 return fail(in, "expected ':' after a key");
@@ -394,6 +379,31 @@ static int object(json_in *in)
     if (in->p != in->end)
         return fail(in, "text after the end of the object");
     return 0;
+}
+
+/* Once the object is read: no key twice (keys hold no NUL: \u0000 is refused). */
+static int duplicate_keys(record *rec)
+{
+    static const char **names; /* kept between lines, like the key buffer */
+    static size_t cap;
+    if (rec->n_fields > cap) {
+        const char **p = realloc(names, rec->n_fields * sizeof *p);
+        if (!p) {
+            record_bad(rec, "out of memory");
+            return -1;
+        }
+        names = p;
+        cap = rec->n_fields;
+    }
+    for (size_t i = 0; i < rec->n_fields; i++)
+        names[i] = rec->fields[i].name;
+    size_t at;
+    int rc = names_repeat(names, rec->n_fields, &at);
+    if (rc < 0)
+        record_bad(rec, "out of memory");
+    else if (rc > 0)
+        record_bad(rec, "JSON: key '%s' appears twice", names[at]);
+    return rc ? -1 : 0;
 }
 
 /* ---- lines ----------------------------------------------------------------------- */
@@ -447,5 +457,5 @@ int jsonl_next(reader *r, record *rec)
     if (object(&in) != 0)
         return READ_BAD;
     record_finish(rec);
-    return READ_OK;
+    return duplicate_keys(rec) == 0 ? READ_OK : READ_BAD;
 }

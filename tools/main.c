@@ -83,10 +83,24 @@ void msg_rc(const char *context, int rc)
         msg("%s: %s", context, qs_strerror(rc));
 }
 
+/* Results that did not all reach stdout (a full disk, a closed pipe) fail the
+ * command, whichever it is: @p status, or 1 with a message. */
+static int stdout_status(const char *cmd, int status)
+{
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if (!err && !ferror(stdout))
+        return status;
+    if (err)
+        msg("%s: cannot write the output: %s", cmd, strerror(err));
+    else
+        msg("%s: cannot write the output", cmd);
+    return EXIT_FAILURE;
+}
+
 void usage_exit(const char *text, int asked)
 {
     fputs(text, asked ? stdout : stderr);
-    exit(asked ? EXIT_SUCCESS : EXIT_FAILURE);
+    exit(asked ? stdout_status("help", EXIT_SUCCESS) : EXIT_FAILURE);
 }
 
 /* ---- store options --------------------------------------------------------------- */
@@ -231,5 +245,5 @@ int main(int argc, char **argv)
         usage_exit(main_usage, 0);
     }
     optind = 0; /* GNU getopt: re-initialise, the subcommand parses from argv[1] */
-    return cmd->run(sub_argc, sub_argv);
+    return stdout_status(cmd->name, cmd->run(sub_argc, sub_argv));
 }

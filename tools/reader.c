@@ -145,6 +145,47 @@ void record_bad(record *rec, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- duplicate names ------------------------------------------------------------- */
+
+unsigned long names_compared;
+
+typedef struct name_at {
+    const char *name;
+    size_t at;
+} name_at;
+
+static int compare_names(const char *a, const char *b)
+{
+    names_compared++;
+    return strcmp(a, b);
+}
+
+/* By name, then by position: equal names end up together, first occurrence first. */
+static int by_name_then_position(const void *a, const void *b)
+{
+    const name_at *x = a, *y = b;
+    int c = compare_names(x->name, y->name);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+int names_repeat(const char *const *names, size_t n, size_t *at)
+{
+    if (n < 2)
+        return 0;
+    name_at *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = (name_at){names[i], i};
+    qsort(sorted, n, sizeof *sorted, by_name_then_position);
+    *at = n;
+    for (size_t i = 1; i < n; i++)
+        if (sorted[i].at < *at && compare_names(sorted[i].name, sorted[i - 1].name) == 0)
+            *at = sorted[i].at;
+    free(sorted);
+    return *at < n;
+}
+
 /* ---- physical lines -------------------------------------------------------------- */
 
 long reader_getline(reader *r)

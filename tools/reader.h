@@ -128,6 +128,16 @@ int csv_next(reader *r, record *rec);
 void csv_close(reader *r);
 int jsonl_next(reader *r, record *rec);
 
+/* The first of @p names, in their order, that repeats an earlier one: 1 with its
+ * index in *at; 0 when they all differ; -1 out of memory. A CSV header's columns and
+ * a JSON object's keys come from the file, so their number is the attacker's: this
+ * sorts a copy, O(n log n) comparisons however they are spelled. */
+int names_repeat(const char *const *names, size_t n, size_t *at);
+
+/* Name comparisons names_repeat() made so far, for the tests that hold it to its
+ * bound. */
+extern unsigned long names_compared;
+
 /* Longest record accepted. */
 #define RECORD_MAX (16u << 20)
 

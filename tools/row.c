@@ -157,7 +157,18 @@ int row_load(row *r, const record *rec)
             r->v[f].s = r->buf + join_off[f];
     for (int i = 0; i < FLD_COUNT; i++) {
         field_id f = (field_id)i;
-        if (field_required(m->kind, f) && !r->v[f].present) {
+        const row_value *v = &r->v[f];
+        /* the parsers of words, numbers, times and ids would stop at a NUL */
+        const char *nul = NULL;
+        if (v->present && !field_holds_bytes(f))
+            nul = memchr(v->s, '\0', v->len);
+        if (nul) {
+            char what[64];
+            snprintf(what, sizeof what, "holds a NUL byte at byte %zu",
+                     (size_t)(nul - v->s) + 1);
+            return row_bad_value(r, f, what);
+        }
+        if (field_required(m->kind, f) && !v->present) {
             char label[128];
             return row_fail(r, "%s is missing or empty",
                             row_field_label(r, f, label, sizeof label));
@@ -170,13 +181,28 @@ int row_load(row *r, const record *rec)
 
 #define SHOWN 60 /* bytes of a bad value quoted in a reason */
 
-static int bad_value(row *r, field_id f, const char *what)
+/* The first SHOWN bytes of @p v, control bytes and backslashes escaped. */
+static const char *shown(const row_value *v, char out[4 * SHOWN + 4])
 {
-    char label[128];
-    const row_value *v = &r->v[f];
-    return row_fail(r, "%s: '%.*s%s' %s", row_field_label(r, f, label, sizeof label),
-                    (int)(v->len < SHOWN ? v->len : SHOWN), v->s, v->len > SHOWN ? "..." : "",
-                    what);
+    size_t n = v->len < SHOWN ? v->len : SHOWN, o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v->s[i];
+        if (c == '\\')
+            o += (size_t)sprintf(out + o, "\\\\");
+        else if (c < 0x20 || c == 0x7F)
+            o += (size_t)sprintf(out + o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    strcpy(out + o, v->len > SHOWN ? "..." : "");
+    return out;
+}
+
+int row_bad_value(row *r, field_id f, const char *what)
+{
+    char label[128], text[4 * SHOWN + 4];
+    return row_fail(r, "%s: '%s' %s", row_field_label(r, f, label, sizeof label),
+                    shown(&r->v[f], text), what);
 }
 
 int row_int(row *r, field_id f, int64_t min, int64_t max, int64_t dflt, int64_t *out)
@@ -187,11 +213,11 @@ int row_int(row *r, field_id f, int64_t min, int64_t max, int64_t dflt, int64_t 
         return 1;
     }
     if (parse_i64(v->s, v->len, out) != 0)
-        return bad_value(r, f, "is not an integer");
+        return row_bad_value(r, f, "is not an integer");
     if (*out < min || *out > max) {
         char what[96];
         snprintf(what, sizeof what, "is outside %lld..%lld", (long long)min, (long long)max);
-        return bad_value(r, f, what);
+        return row_bad_value(r, f, what);
     }
     return 0;
 }
@@ -204,7 +230,7 @@ int row_time(row *r, field_id f, int64_t dflt, int64_t *out)
         return 1;
     }
     if (time_parse(v->s, v->len, out) != 0)
-        return bad_value(r, f, "is not a timestamp (epoch milliseconds or ISO-8601)");
+        return row_bad_value(r, f, "is not a timestamp (epoch milliseconds or ISO-8601)");
     return 0;
 }
 
@@ -227,7 +253,7 @@ int row_bool(row *r, field_id f, int dflt, int *out)
             return 0;
         }
     }
-    return bad_value(r, f, "is not 1/0 (or true/false)");
+    return row_bad_value(r, f, "is not 1/0 (or true/false)");
 }
 
 int row_option(row *r, field_id f, int dflt, int *out)
@@ -252,7 +278,7 @@ int row_option(row *r, field_id f, int dflt, int *out)
             return 0;
         }
     }
-    return bad_value(r, f, "is not an option (0-7 or a-h)");
+    return row_bad_value(r, f, "is not an option (0-7 or a-h)");
 }
 
 int row_ext_id(row *r, field_id f, char *out)
@@ -263,9 +289,7 @@ int row_ext_id(row *r, field_id f, char *out)
         return 1;
     }
     if (v->len > QS_EXT_ID_MAX)
-        return bad_value(r, f, "is longer than 63 bytes");
-    if (memchr(v->s, '\0', v->len))
-        return bad_value(r, f, "holds a NUL byte");
+        return row_bad_value(r, f, "is longer than 63 bytes");
     memcpy(out, v->s, v->len + 1);
     return 0;
 }

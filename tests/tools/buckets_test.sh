@@ -17,7 +17,7 @@ DAYS='["2025-12-29", "2025-12-30", "2025-12-31"]'
 
 # The checks over JSON outputs and the generated CSV files.
 cat >"$CHECK" <<'EOF'
-import csv, datetime, json, sys
+import csv, datetime, json, re, sys
 
 DAY = 86400000
 ACTIONS = [None, 'view', 'bookmark', 'note', 'flag', 'hint', 'video', 'search', 'share']
@@ -151,6 +151,22 @@ def check_events_dropped(before_dir, after_dir, dropped_path, users):
         errors.append('no interaction bucket was dropped: the check cannot tell')
     return errors
 
+def check_expired_rejects(rejects_path, csv_path, dropped_path):
+    """The rejects file lists exactly the events of the dropped periods, each as expired."""
+    gone = [b for b in buckets(dropped_path) if b['table'] == 'interactions']
+    header = next(csv.reader(open(csv_path, newline='')))
+    at = header.index('created_at')
+    want = sorted(int(r['created_at']) for r in csv.DictReader(open(csv_path, newline=''))
+                  if any(g['start'] <= int(r['created_at']) < g['end'] for g in gone))
+    rows = list(csv.DictReader(open(rejects_path, newline='')))
+    got = sorted(int(next(csv.reader([r['record']]))[at]) for r in rows)
+    reason = re.compile(r"expired: created_at '-?[0-9]+' falls in a period retention dropped$")
+    errors = ['line %s: reason %s' % (r['line'], r['reason']) for r in rows
+              if not reason.match(r['reason'])][:3]
+    if got != want or not want:
+        errors.append('%d expired lines, expected %d (not 0)' % (len(got), len(want)))
+    return errors
+
 def check_range(part_path, whole_path, first, last):
     """A range's day rows are the whole's rows of those days."""
     part, whole = json.load(open(part_path)), json.load(open(whole_path))
@@ -183,6 +199,8 @@ elif cmd == 'interactions':
     errors = check_interactions(args[0], args[1], args[2:])
 elif cmd == 'events-dropped':
     errors = check_events_dropped(args[0], args[1], args[2], args[3:])
+elif cmd == 'expired-rejects':
+    errors = check_expired_rejects(*args)
 elif cmd == 'range':
     errors = check_range(*args)
 elif cmd == 'dropped':
@@ -427,11 +445,16 @@ check "expire: the events of dropped buckets are gone, the day rows stay" events
     "$WORK/reads-raw/events" "$WORK/reads-expired/events" "$WORK/dropped.jsonl" $USERS
 same_reads "expire: history and get interactions unchanged" "$WORK/reads-expired" -x events
 
-# importing the whole log again counts nothing twice: rows of dropped periods are expired
-expect_rc "re-import interactions after expire" 0 import -d "$STORE" --no-progress \
-    interactions "$DATA/interactions.csv"
+# importing the whole log again counts nothing twice: rows of dropped periods are expired;
+# they are not in the store, so the import exits 2 and writes them to the rejects file
+expect_rc "re-import interactions after expire: exit 2" 2 import -d "$STORE" --no-progress \
+    --rejects "$WORK/expired.csv" interactions "$GEN_DATA/interactions.csv"
 contains "re-import: the dropped days' events are expired, the rest duplicates" "$WORK/out" \
-    ' 0 inserted, .* duplicate, 0 rejected, [1-9][0-9]* expired '
+    ' 0 inserted, .* [1-9][0-9]* duplicate, 0 rejected, [1-9][0-9]* expired '
+contains "re-import: says where the expired lines are" "$WORK/err" \
+    'lines expired (in periods retention dropped), written to .*expired\.csv$'
+check "re-import: the rejects file lists every expired line, with its reason" expired-rejects \
+    "$WORK/expired.csv" "$GEN_DATA/interactions.csv" "$WORK/dropped.jsonl"
 reads "$WORK/reads-reimported"
 same_reads "re-import: reads unchanged" "$WORK/reads-reimported" -x events
 

@@ -2,7 +2,7 @@
 # Tests `quizstore check` and `check --repair` on a generated store: clean when sound;
 # a damaged summary record and a summary whose counts are wrong are found; --repair
 # rebuilds them and the reads come back as they were; damage to a primary record is
-# found and not "repaired".
+# found and not "repaired"; a check that cannot run exits 1, as any fatal error.
 #
 #   sh tests/tools/check_test.sh PATH/TO/quizstore      (qs-gen: $QS_GEN, or the build's)
 . "$(dirname "$0")/lib/check.sh"
@@ -63,6 +63,12 @@ damage question "$(first_key question)" 01deadbeef
 expect_rc "check finds a damaged question" 1 check -d "$STORE"
 expect_rc "check --repair refuses to rebuild primary data" 1 check -d "$STORE" --repair
 contains "check --repair: says why" "$WORK/err" 'primary data: restore it from a backup'
+
+# the bucket registry damaged: the check cannot walk the buckets; exit 1, never 2
+damage buckets "$(first_key buckets)" 01deadbeef
+expect_rc "check on a damaged bucket registry exits 1" 1 check -d "$STORE"
+contains "check on a damaged bucket registry: names it" "$WORK/err" "database 'buckets'"
+expect_rc "check --repair on a damaged bucket registry exits 1" 1 check -d "$STORE" --repair
 
 expect_rc "check: no store there" 1 check -d "$WORK/nothing"
 expect_rc "check: an argument too many" 1 check -d "$STORE" extra

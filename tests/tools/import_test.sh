@@ -195,4 +195,35 @@ expect_rc "missing file exits 1" 1 import -d "$STORE" -q --no-progress answers \
 expect_rc "unknown kind exits 1" 1 import -d "$STORE" -q --no-progress widgets \
     "$DATA/answers.csv"
 
+# ---- NUL bytes: refused outside the texts, naming the byte ----------------------------------
+
+# A parser of words, numbers, times or ids would stop at the NUL and take what precedes it.
+{
+    echo 'id,user,status,mode,created_at,last_activity_at,completed_at,questions'
+    printf 'n1,alice,active,tutor,2025-12-01\000T07:00:00Z,,,q1\n'
+    printf 'n2,alice,active\000x,tutor,2025-12-01T07:00:00Z,,,q1\n'
+    printf 'n3,alice,active,tutor\000,2025-12-01T07:00:00Z,,,q1\n'
+    printf 'n4,alice,active,tutor,2025-12-01T07:00:00Z,,,q1\000x;q2\n'
+    printf 'n5,ali\000ce,active,tutor,2025-12-01T07:00:00Z,,,q1\n'
+    printf 'n6,alice,active,tutor,1764572400000,,1\0003,q1\n'
+} >"$WORK/nul.csv"
+expect_rc "NUL bytes: every such row rejected" 2 import -d "$STORE" --no-progress \
+    --rejects "$WORK/nul.rejects.csv" tests "$WORK/nul.csv"
+for want in \
+    "2,\"created_at: '2025-12-01\\x00T07:00:00Z' holds a NUL byte at byte 11\"" \
+    "3,\"status: 'active\\x00x' holds a NUL byte at byte 7\"" \
+    "4,\"mode: 'tutor\\x00' holds a NUL byte at byte 6\"" \
+    "5,\"questions: 'q1\\x00x;q2' holds a NUL byte at byte 3\"" \
+    "6,\"user: 'ali\\x00ce' holds a NUL byte at byte 4\"" \
+    "7,\"completed_at: '1\\x003' holds a NUL byte at byte 2\""; do
+    if grep -a -q -F -- "$want" "$WORK/nul.rejects.csv"; then
+        pass "NUL bytes: ${want%%:*}"
+    else
+        fail "NUL bytes: ${want%%:*}" "no $want in:" "$(cat -v "$WORK/nul.rejects.csv")"
+    fi
+done
+for id in n1 n2 n3 n4 n5 n6; do
+    expect_rc "NUL bytes: test $id not stored" 1 get -d "$STORE" test "$id"
+done
+
 finish
