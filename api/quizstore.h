@@ -88,8 +88,10 @@
  *    or near the store's map or inside LMDB's code, or that fails one of LMDB's
  *    assertions, returns QS_CORRUPT from that call instead of ending the process; the
  *    transaction can then only be aborted. If the fault struck while the engine held
- *    one of its locks, every later call on that handle returns QS_PANIC until it is
- *    closed. Memory the interrupted call had allocated is not freed (a few hundred
+ *    one of its locks, or in a write transaction, every later call on that handle
+ *    returns QS_PANIC until it is closed; a write transaction cut short inside LMDB is
+ *    never ended (LMDB cannot end it safely), so LMDB's writer lock stays held until
+ *    the process ends: end the process, and restore the store from a backup. Memory the interrupted call had allocated is not freed (a few hundred
  *    bytes).
  *  - For this the first qs_env_open() of a process installs handlers for SIGSEGV and
  *    SIGBUS in front of those in place (and again at each open, if one was installed
@@ -131,7 +133,7 @@ const char *qs_version(void);
 #define QS_TOO_LARGE     (-30910) /**< a text or payload is larger than its limit */
 #define QS_BAD_TXN       (-30911) /**< the transaction failed earlier and can only be aborted */
 #define QS_DBS_FULL      (-30912) /**< too many databases (time buckets) are open */
-#define QS_PANIC         (-30913) /**< the store hit a fatal error; close and reopen it */
+#define QS_PANIC         (-30913) /**< the store hit a fatal error; close it (see Damaged store files) */
 #define QS_HOT           (-30914) /**< the time bucket is inside the hot window and stays raw */
 #define QS_EXPIRED       (-30915) /**< the row's period was dropped by retention */
 /** @} */

@@ -293,7 +293,7 @@ int eng_emptied_delete(qs_env *env)
     if (rc)
         return eng_mdb_rc(rc, "begin", NULL);
     if ((rc = eng_guarded(env, NULL, emptied_in, &c)) != 0) {
-        mdb_txn_abort(c.txn);
+        eng_mdb_abort(env, c.txn);
         return rc;
     }
     rc = mdb_txn_commit(c.txn);

@@ -54,8 +54,10 @@ typedef struct eng_guard {
  * then call sigsetjmp(g.jb, 0) in the same function, and disarm on the way out. */
 void eng_guard_arm(eng_guard *g, qs_env *env);
 void eng_guard_disarm(eng_guard *g);
-/* After the jump: disarm, release the locks taken under @p g (the environment is then
- * broken), mark @p txn failed (may be NULL). Returns QS_CORRUPT with the detail. */
+/* After the jump: disarm, release the locks taken under @p g, mark @p txn failed. The
+ * environment is broken when locks were held, or when the call was in a write
+ * transaction (or, @p txn NULL, in one of LMDB's own): its transactions are then left
+ * to the process's end (eng_mdb_abort). Returns QS_CORRUPT with the detail. */
 int eng_guard_caught(eng_guard *g, qs_txn *txn);
 /* The engine's mutexes, remembered by the armed guard so that a fault releases them. */
 void eng_lock(pthread_mutex_t *m);

@@ -40,7 +40,10 @@ struct qs_env {
     uintptr_t map_base;         /* where LMDB mapped the data file, 0 if not found */
     uint64_t map_size;
     uint32_t psize;
-    int broken;                 /* a fault struck while the engine held a lock */
+    int broken;                 /* a fault struck while the engine held a lock, or in a
+                                   write transaction */
+    int write_abandoned;        /* a fault left LMDB's write transaction half changed:
+                                   it is never ended through LMDB (eng_mdb_abort) */
     char damage[160];           /* the first damaged page found at open (read-only), or "":
                                    then only qs_check() runs */
     MDB_dbi dbi[ENG_DB_COUNT];
@@ -142,6 +145,11 @@ int eng_sound_known(int fd, uint64_t txnid, eng_sound_probe *p);
 void eng_sound_remember(int fd, const eng_sound_probe *p);
 
 /* guard.c */
+/* mdb_txn_abort(), unless a fault in a write transaction of @p env has unwound LMDB's
+ * frames: LMDB would then free cursors it had on its stack. The transaction is left as
+ * it is (its writer lock too, until the process ends). */
+void eng_mdb_abort(qs_env *env, MDB_txn *mdb);
+int eng_txn_rdonly(qs_txn *txn);
 /* Once per process: find LMDB's code, and ignore SIGXFSZ if it is at its default. */
 void eng_process_init(void);
 /* eng_process_init(), then put the fault handlers in front of those in place and

@@ -281,7 +281,7 @@ static int open_fixed_dbs(qs_env *env)
     if (rc)
         return eng_mdb_rc(rc, "begin", NULL);
     if ((rc = eng_guarded(env, NULL, open_each_fixed, &c)) != 0) {
-        mdb_txn_abort(c.txn);
+        eng_mdb_abort(env, c.txn);
         return rc;
     }
     rc = mdb_txn_commit(c.txn);

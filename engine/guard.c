@@ -17,7 +17,10 @@
  * After a fault the guarded call's transaction can only be aborted. Locks of the
  * engine held at the fault are released; since what they protect may be half
  * changed, the environment is then marked broken and every later call on it returns
- * QS_PANIC until it is closed.
+ * QS_PANIC until it is closed. So it is after a fault in a write transaction: LMDB
+ * links cursors on its own stack into the transaction while it changes a tree, and
+ * ending that transaction would free them, so it is never ended; its writer lock
+ * stays held until the process ends.
  */
 #include <link.h>
 #include <pthread.h>
@@ -229,12 +232,21 @@ static int holds_locks(const eng_guard *g)
     return 0;
 }
 
+void eng_mdb_abort(qs_env *env, MDB_txn *mdb)
+{
+    if (!env->write_abandoned)
+        mdb_txn_abort(mdb);
+}
+
 int eng_guard_caught(eng_guard *g, qs_txn *txn)
 {
     armed = g->outer;
-    /* what a lock protects may be half changed: the store cannot be trusted further */
-    if (holds_locks(g) && g->env)
+    /* what a lock protects may be half changed: the store cannot be trusted further; and
+     * a write transaction unwound out of LMDB's frames cannot be ended through LMDB */
+    if (g->env && (holds_locks(g) || !txn || !eng_txn_rdonly(txn))) {
         g->env->broken = 1;
+        g->env->write_abandoned |= !txn || !eng_txn_rdonly(txn);
+    }
     for (int i = 0; i < g->n_held; i++)   /* the frames that took these are gone */
         pthread_mutex_unlock(g->held[i]);
     if (txn)

@@ -152,6 +152,14 @@ int eng_file_check(int fd, const char *path, eng_file_meta *out)
     if (!valid[1])
         return eng_fail(QS_CORRUPT, "%s: meta page 1 is damaged; restore the store from a "
                         "backup", path);
+    /* LMDB writes the meta of transaction t to page t % 2, and reads a snapshot's
+     * roots from there: a meta elsewhere would give readers and writers different
+     * trees (meta page 1 of a new store says 0) */
+    for (int i = 0; i < 2; i++)
+        if (m[i].txnid % 2 != (uint64_t)i && m[i].txnid != 0)
+            return eng_fail(QS_CORRUPT, "%s: meta page %d is damaged: it names transaction "
+                            "%llu, whose meta page is %d; restore the store from a backup",
+                            path, i, (unsigned long long)m[i].txnid, 1 - i);
     const meta *newest = m[0].txnid > m[1].txnid ? &m[0] : &m[1];
     /* the pages of a commit reach the file before its meta page does, so the size
      * read after the meta covers every page that commit may use */
@@ -340,22 +348,24 @@ static int check_overflow(walk *w, tree *t, uint64_t pgno, uint64_t first, size_
     uint64_t n = (PAGE_HDR - 1 + (uint64_t)len) / w->psize + 1;
     if (reach(w, first, pgno) != 0)
         return -1;
-    if (first + n > w->pages) {
-        damage(w, pgno, "its %llu overflow pages from page %llu run past the file",
-               (unsigned long long)n, (unsigned long long)first);
-        return -1;
-    }
-    for (uint64_t i = 1; i < n; i++)
-        if (reach(w, first + i, pgno) != 0)
-            return -1;
+    /* a run keeps its pages when a smaller value replaces its own: it may hold more
+     * than @p len needs, and LMDB copies, writes and frees all it says it holds */
     const uint8_t *hdr = page(w, first);
-    if (get64(hdr) != first || (get16(hdr + 10) & ~(P_DIRTY | P_KEEP)) != P_OVERFLOW ||
-        get32(hdr + 12) < n) {
+    uint64_t run = get32(hdr + 12);
+    if (get64(hdr) != first || get16(hdr + 10) != P_OVERFLOW || run < n) {
         damage(w, first, "not the overflow page of %llu pages that page %llu points at",
                (unsigned long long)n, (unsigned long long)pgno);
         return -1;
     }
-    t->overflow += n;
+    if (first + run > w->pages) {
+        damage(w, pgno, "its %llu overflow pages from page %llu run past the file",
+               (unsigned long long)run, (unsigned long long)first);
+        return -1;
+    }
+    for (uint64_t i = 1; i < run; i++)
+        if (reach(w, first + i, pgno) != 0)
+            return -1;
+    t->overflow += run;
     return t->is_free ? check_free_list(w, first, hdr + PAGE_HDR, len) : 0;
 }
 
@@ -364,6 +374,7 @@ static int check_sub_page(walk *w, tree *t, uint64_t pgno, const uint8_t *sp, si
 {
     int fixed = (t->flags & DB_DUPFIXED) != 0;
     uint16_t want = P_LEAF | P_SUBP | (fixed ? P_LEAF2 : 0);
+    /* LMDB writes sub-pages as it builds them, DIRTY */
     if (len < PAGE_HDR || (get16(sp + 10) & ~(P_DIRTY | P_KEEP)) != want) {
         damage(w, pgno, "a sub-page of %zu bytes with flags 0x%x", len, get16(sp + 10));
         return -1;
@@ -522,7 +533,9 @@ static int walk_page(walk *w, tree *t, uint64_t pgno, int depth, const bounds *b
         return -1;
     }
     const uint8_t *p = page(w, pgno);
-    uint16_t flags = get16(p + 10) & ~(P_DIRTY | P_KEEP);
+    /* LMDB clears DIRTY and KEEP before a page reaches the file, and takes a page that
+     * says DIRTY for one of its own buffers: a write would free the map under it. */
+    uint16_t flags = get16(p + 10);
     uint16_t leaf = t->fixed ? P_LEAF | P_LEAF2 : P_LEAF;
     uint16_t want = depth > 1 ? P_BRANCH : leaf;
     if (get64(p) != pgno || flags != want) {

@@ -25,6 +25,7 @@ static void abort_mdb(qs_txn *txn);
 MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
 qs_env *eng_env(qs_txn *txn) { return txn->env; }
 qs_env *eng_txn_store(qs_txn *txn) { return txn ? txn->env : NULL; }
+int eng_txn_rdonly(qs_txn *txn) { return txn->rdonly; }
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
 uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
 qs_period eng_period(qs_txn *txn) { return txn->env->period; }
@@ -422,7 +423,7 @@ static int end_handle_txn(qs_txn *txn, int commit)
             rc = commit_failed(env, rc);
         }
     } else {
-        mdb_txn_abort(txn->mdb);
+        eng_mdb_abort(env, txn->mdb);
     }
     env->handle_txn_open = 0;
     pthread_cond_broadcast(&env->handle_cond);
@@ -436,8 +437,10 @@ static void abort_mdb(qs_txn *txn)
         return;
     if (!txn->rdonly && !txn->parent && txn->opened_handles)
         end_handle_txn(txn, 0);
-    else
+    else if (txn->rdonly)
         mdb_txn_abort(txn->mdb);   /* also frees a reset read transaction */
+    else
+        eng_mdb_abort(txn->env, txn->mdb);
 }
 
 void qs_txn_abort(qs_txn *txn)
