@@ -9,7 +9,8 @@
 #
 # Environment: QS_TEST_TIMEOUT (seconds per program, default 300); QS_TEST_WRAP, a
 # command every test program and every CLI call run under (tests/valgrind.sh sets it);
-# QS_TEST_SCRIPTS=0 runs the test programs only (the CLI scripts are not counted);
+# QS_TEST_SCRIPTS=0 runs the test programs only (the CLI scripts are not counted), and
+# QS_TEST_SCRIPTS="get_test import_test" those scripts of tests/tools alone;
 # the scripts get QS_GEN=BUILD_DIR/bench/qs-gen.
 set -u
 
@@ -94,13 +95,19 @@ for prog in $(find "$build/tests" -type f -perm -u+x -name '*_test' | sort); do
     run "${prog#"$build"/tests/}" $wrap "$prog" -q
 done
 
-if [ "${QS_TEST_SCRIPTS:-1}" = 0 ]; then
+scripts=${QS_TEST_SCRIPTS:-1}
+if [ "$scripts" = 0 ]; then
     echo "tools scripts not run (QS_TEST_SCRIPTS=0)"
 elif [ -x "$cli" ]; then
     for script in "$here"/tools/*.sh; do
         [ -f "$script" ] || continue
+        case " $scripts " in
+        " 1 " | *" $(basename "$script" .sh) "*) ;;
+        *) continue ;;
+        esac
         run "tools/$(basename "$script")" sh "$script" "$cli"
     done
+    [ "$scripts" = 1 ] || echo "tools scripts run: $scripts (QS_TEST_SCRIPTS)"
 else
     echo "no CLI at $cli: tools scripts not run"
     total_fail=$((total_fail + 1))
