@@ -331,17 +331,26 @@ static void file_poke(const char *dir, off_t off, const void *b, size_t n)
 /* A branch page left with one child, once the store is open (a disk error under a
  * running process), trips an assertion in LMDB that would abort the process: the
  * read that descends it returns QS_CORRUPT instead, and a new open names the page. */
+/* @p s built and opened (read-only or not) into @p env, then its first branch page
+ * left with one child in the file; that page's number. */
+static unsigned branch_damaged_under(store *s, int read_only, qs_env **env)
+{
+    size_t n;
+    store_build(s);
+    uint8_t *b = file_read(s->dir, &n);
+    uint16_t one_child = 16 + 2;
+    unsigned p = poke_first_page(b, n, 0x01 /* branch */, 12 /* lower */, one_child);
+    free(b);
+    CHECK_RC(open_rc(s->dir, read_only, env), 0);
+    file_poke(s->dir, (off_t)p * PSIZE + 12, &one_child, 2);
+    return p;
+}
+
 TEST(lmdb_assertion_is_corrupt)
 {
     store s;
-    size_t n;
     qs_env *env;
-    store_build(&s);
-    uint8_t *b = file_read(s.dir, &n);
-    uint16_t one_child = 16 + 2;
-    unsigned p = poke_first_page(b, n, 0x01 /* branch */, 12 /* lower */, one_child);
-    CHECK_RC(open_rc(s.dir, 1, &env), 0);
-    file_poke(s.dir, (off_t)p * PSIZE + 12, &one_child, 2);
+    unsigned p = branch_damaged_under(&s, 1, &env);
     reads rd = read_everything(env, &s);
     CHECK(rd.corrupt > 0);
     CHECK_MSG(strstr(rd.first, "LMDB failed a check"), "%s", rd.first);
@@ -352,7 +361,6 @@ TEST(lmdb_assertion_is_corrupt)
     snprintf(want, sizeof want, "damaged page %u ", p);
     CHECK_MSG(strstr(r.first_finding, want), "%s", r.first_finding);
     qs_env_close(env);
-    free(b);
 }
 
 /* A leaf page whose header says DIRTY, as LMDB's own buffers do: LMDB would take the
@@ -407,21 +415,14 @@ static int write_everything(qs_txn *txn, const store *s)
 TEST(fault_in_write_transaction)
 {
     store s;
-    size_t n;
     qs_env *env;
-    store_build(&s);
-    uint8_t *b = file_read(s.dir, &n);
-    uint16_t one_child = 16 + 2;
-    unsigned p = poke_first_page(b, n, 0x01 /* branch */, 12 /* lower */, one_child);
-    CHECK_RC(open_rc(s.dir, 0, &env), 0);
-    file_poke(s.dir, (off_t)p * PSIZE + 12, &one_child, 2);
+    branch_damaged_under(&s, 0, &env);
     qs_txn *txn = fx_write(env);
     CHECK_RC(write_everything(txn, &s), QS_CORRUPT);
     CHECK_RC(qs_user_get(txn, s.users[0], &(qs_user){0}), QS_BAD_TXN);
     qs_txn_abort(txn);
     CHECK_RC(qs_txn_begin(env, QS_TXN_RDONLY, &txn), QS_PANIC);
     qs_env_close(env);
-    free(b);
 }
 
 /* The file cut short under an open store (another process truncating it): a read
