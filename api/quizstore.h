@@ -91,8 +91,9 @@
  *    one of its locks, or in a write transaction, every later call on that handle
  *    returns QS_PANIC until it is closed; a write transaction cut short inside LMDB is
  *    never ended (LMDB cannot end it safely), so LMDB's writer lock stays held until
- *    the process ends: end the process, and restore the store from a backup. Memory the interrupted call had allocated is not freed (a few hundred
- *    bytes).
+ *    the process ends: end the process, and restore the store from a backup. Memory
+ *    the interrupted call had allocated is not freed (a few hundred bytes; a write
+ *    transaction's changed pages).
  *  - For this the first qs_env_open() of a process installs handlers for SIGSEGV and
  *    SIGBUS in front of those in place (and again at each open, if one was installed
  *    since): faults that are not the store's are passed to the handler that was there,
@@ -133,7 +134,7 @@ const char *qs_version(void);
 #define QS_TOO_LARGE     (-30910) /**< a text or payload is larger than its limit */
 #define QS_BAD_TXN       (-30911) /**< the transaction failed earlier and can only be aborted */
 #define QS_DBS_FULL      (-30912) /**< too many databases (time buckets) are open */
-#define QS_PANIC         (-30913) /**< the store hit a fatal error; close it (see Damaged store files) */
+#define QS_PANIC         (-30913) /**< the store hit a fatal error; close it (@ref damage) */
 #define QS_HOT           (-30914) /**< the time bucket is inside the hot window and stays raw */
 #define QS_EXPIRED       (-30915) /**< the row's period was dropped by retention */
 /** @} */
@@ -202,11 +203,11 @@ void qs_options_init(qs_options *opts);
  *  found it sound (see @ref damage), so its cost grows with the store's size: 0.6 to
  *  0.9 s for a 275 MB store on the development machine (a 2-core virtual machine on
  *  which mapping a page costs several microseconds), against milliseconds when the walk
- *  is skipped. Open once and keep the handle. A read-only open of a store whose lock file cannot be written (a
- *  store of another user, a read-only medium) reads without LMDB's lock file, which is
- *  safe only while no process writes the store: it is refused (EACCES) while another
- *  process has the store open, and a writer that opens the store later does not see
- *  this reader.
+ *  is skipped. Open once and keep the handle. A read-only open of a store whose lock
+ *  file cannot be written (a store of another user, a read-only medium) reads without
+ *  LMDB's lock file, which is safe only while no process writes the store: it is
+ *  refused (EACCES) while another process has the store open, and a writer that opens
+ *  the store later does not see this reader.
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure

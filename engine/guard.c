@@ -58,10 +58,17 @@ static int in_store(const eng_guard *g, uintptr_t a)
     return g->map_base && a >= g->map_base && a - g->map_base < g->map_reach;
 }
 
+static void on_fault(int sig, siginfo_t *si, void *uc);
+
 /* Hand a fault that is not the store's to the handler that was there before. */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
+    static const struct sigaction dfl_action = {.sa_handler = SIG_DFL};
     const struct sigaction *p = sig == SIGBUS ? &prior_bus : &prior_segv;
+    /* a runtime that hands sigaction() back altered made this handler its own prior:
+     * calling it would recurse for ever */
+    if (p->sa_sigaction == on_fault)
+        p = &dfl_action;
     if (p->sa_flags & SA_SIGINFO) {
         p->sa_sigaction(sig, si, uc);
     } else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN) {
@@ -121,9 +128,8 @@ static int find_lmdb(struct dl_phdr_info *info, size_t size, void *arg)
 static void take_signal(int sig, struct sigaction *prior)
 {
     struct sigaction sa, cur;
-    if (sigaction(sig, NULL, &cur) != 0 ||
-        ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fault))
-        return;
+    if (sigaction(sig, NULL, &cur) != 0 || cur.sa_sigaction == on_fault)
+        return;   /* whatever flags it is reported with */
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
     /* SA_NODEFER: the guard jumps out with sigsetjmp(..., 0), which leaves the mask
