@@ -21,7 +21,7 @@
  *   reserved              48    8
  *   xxh64 of bytes 0-55   56    8
  */
-#include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
