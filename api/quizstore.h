@@ -68,9 +68,10 @@
  *  LMDB reads the store through a memory map and trusts what its pages say; quizstore
  *  does not let a damaged file (a disk error, a bad copy, a truncation) crash the
  *  process or spread:
- *  - qs_env_open() refuses a data file that is empty (read-only), not an LMDB file, or
- *    shorter than its newest commit says (truncated), with QS_CORRUPT (ENOENT for an
- *    empty one) naming what it found.
+ *  - qs_env_open() refuses a data file that is empty (read-only), not an LMDB file,
+ *    shorter than its newest commit says (truncated), or whose meta page names a
+ *    commit that belongs in the other meta page, with QS_CORRUPT (ENOENT for an empty
+ *    one) naming what it found.
  *  - qs_env_open() then reads every page of the store's B-trees, without LMDB, before
  *    LMDB follows any (as qs_check() does): LMDB writing through a damaged page overruns
  *    its buffers, and reading through one can fault, abort or loop for ever. A store

@@ -455,9 +455,9 @@ static void locate_map(qs_env *env)
 }
 
 /* Every open reads every page first (unless sound.c remembers the file as it is),
- * before LMDB follows any: LMDB writing through a
- * damaged page overruns its buffers, and reading through one can loop for ever. A
- * damaged store opens read-only only, and then for qs_check() alone (env->damage). */
+ * before LMDB follows any: LMDB writing through a damaged page overruns its buffers,
+ * and reading through one can loop for ever. A damaged store opens read-only only,
+ * and then for qs_check() alone (env->damage). */
 static int check_pages(qs_env *env)
 {
     qs_check_report r;

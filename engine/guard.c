@@ -76,10 +76,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
     } else {
         /* back to the default: the faulting access repeats on return and ends the
          * process as if no handler had been installed */
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        sigaction(sig, &dfl, NULL);
+        sigaction(sig, &dfl_action, NULL);
     }
 }
 
@@ -249,9 +246,10 @@ int eng_guard_caught(eng_guard *g, qs_txn *txn)
     armed = g->outer;
     /* what a lock protects may be half changed: the store cannot be trusted further; and
      * a write transaction unwound out of LMDB's frames cannot be ended through LMDB */
-    if (g->env && (holds_locks(g) || !txn || !eng_txn_rdonly(txn))) {
+    int in_write = !txn || !eng_txn_rdonly(txn);   /* NULL: one of LMDB's own */
+    if (g->env && (holds_locks(g) || in_write)) {
         g->env->broken = 1;
-        g->env->write_abandoned |= !txn || !eng_txn_rdonly(txn);
+        g->env->write_abandoned |= in_write;
     }
     for (int i = 0; i < g->n_held; i++)   /* the frames that took these are gone */
         pthread_mutex_unlock(g->held[i]);

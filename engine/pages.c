@@ -4,8 +4,8 @@
  * them: a damaged page makes it read past the end of the file or outside its map, or
  * fail an assertion, and a write through one can overrun LMDB's buffers. So the engine
  * reads the file's structure itself, through a map of its own, checking every field
- * before it uses it: at every open, the meta pages against the file's size (a
- * truncated store is refused); at every open (unless sound.c remembers the file as
+ * before it uses it: at every open, the meta pages against the file's size and each
+ * other (a truncated store, or a meta in the other's slot, is refused); at every open (unless sound.c remembers the file as
  * sound), in qs_check() and before a backup, every page of every B-tree of one
  * snapshot (eng_pages_check), so that a damaged page is named before LMDB is let near
  * it.
