@@ -113,6 +113,8 @@ typedef enum eng_db {
 } eng_db;
 
 const char *eng_db_name(eng_db db);
+/* The LMDB flags the engine opens the named database @p name with. */
+unsigned eng_db_flags(const char *name);
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 
 /* ---------------------------------------------------------------- transactions */

@@ -48,6 +48,20 @@ const char *eng_db_name(eng_db db)
     return fixed_dbs[db].name;
 }
 
+static int fixed_db_by_name(const char *name)
+{
+    for (int i = 0; i < ENG_DB_COUNT; i++)
+        if (strcmp(fixed_dbs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+unsigned eng_db_flags(const char *name)
+{
+    int fixed = fixed_db_by_name(name);
+    return fixed >= 0 ? fixed_dbs[fixed].flags : 0;   /* buckets' databases: plain */
+}
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -620,13 +634,6 @@ static int stat_one(qs_txn *txn, const char *name, MDB_dbi dbi, qs_db_stat *row)
     return 0;
 }
 
-static int fixed_db_by_name(const char *name)
-{
-    for (int i = 0; i < ENG_DB_COUNT; i++)
-        if (strcmp(fixed_dbs[i].name, name) == 0)
-            return i;
-    return -1;
-}
 
 static int db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
 {

@@ -67,6 +67,7 @@
 #define NO_PAGE UINT64_MAX
 #define MAX_DEPTH 32           /* LMDB's cursor stack */
 #define MAX_NESTING (2 * MAX_DEPTH + 2)   /* main tree, a database, its values' trees */
+#define MAX_KEY 511            /* LMDB's longest key, and longest value of a DUPSORT key */
 #define MIN_PAGE 512
 #define MAX_PAGE 65536
 
@@ -201,6 +202,7 @@ typedef struct tree {
     uint16_t flags;            /* DB_ flags of its record */
     uint32_t fixed;            /* the values' tree of a DUPFIXED key: their size, the key
                                   size of its LEAF2 pages (else 0) */
+    uint32_t value_size;       /* a DUPFIXED database: the size of the first value seen */
     int is_main, is_free, is_dups;   /* the main tree; the free tree; a sub-database */
     uint64_t branch, leaf, overflow, entries;
 } tree;
@@ -283,6 +285,14 @@ static int check_header(walk *w, uint64_t pgno, const uint8_t *p, size_t size, s
         damage(w, pgno, "%u keys of %zu bytes do not fit it", n, ksize);
         return -1;
     }
+    /* LMDB takes a LEAF2 page's free space from its bounds and writes a new key after
+     * the last: bounds that claim more room than the keys leave let it write past the
+     * page */
+    if (ksize && (size_t)(upper - lower) != size - PAGE_HDR - n * ksize) {
+        damage(w, pgno, "its free space bounds %u..%u do not match its %u keys of %zu bytes",
+               lower, upper, n, ksize);
+        return -1;
+    }
     return 0;
 }
 
@@ -295,6 +305,11 @@ static const uint8_t *node_at(walk *w, uint64_t pgno, const uint8_t *p, size_t s
     if (off < upper || off % 2 || (size_t)off + NODE_HDR > size ||
         (size_t)off + NODE_HDR + get16(p + off + 6) > size) {
         damage(w, pgno, "node %u at offset %u runs past the page end", i, off);
+        return NULL;
+    }
+    if (get16(p + off + 6) > MAX_KEY) {
+        damage(w, pgno, "node %u has a key of %u bytes, longer than LMDB writes", i,
+               get16(p + off + 6));
         return NULL;
     }
     *key = p + off + NODE_HDR;
@@ -369,6 +384,27 @@ static int check_overflow(walk *w, tree *t, uint64_t pgno, uint64_t first, size_
     return t->is_free ? check_free_list(w, first, hdr + PAGE_HDR, len) : 0;
 }
 
+/* A value of @p size bytes in DUPSORT database @p t: LMDB writes none longer than a
+ * key, and those of a DUPFIXED database all of one size (it sizes its pages by it). */
+static int same_value_size(walk *w, tree *t, uint64_t pgno, size_t size)
+{
+    int fixed = (t->flags & DB_DUPFIXED) != 0;
+    if ((fixed && size == 0) || size > MAX_KEY) {
+        damage(w, pgno, "a value of %zu bytes in a database of sorted values", size);
+        return -1;
+    }
+    if (!fixed)
+        return 0;
+    if (!t->value_size)
+        t->value_size = (uint32_t)size;
+    if (size != t->value_size) {
+        damage(w, pgno, "a value of %zu bytes where the database's others have %u", size,
+               t->value_size);
+        return -1;
+    }
+    return 0;
+}
+
 /* The values of one key of a DUPSORT database kept in a sub-page of @p len bytes. */
 static int check_sub_page(walk *w, tree *t, uint64_t pgno, const uint8_t *sp, size_t len)
 {
@@ -380,11 +416,10 @@ static int check_sub_page(walk *w, tree *t, uint64_t pgno, const uint8_t *sp, si
         return -1;
     }
     size_t ksize = fixed ? get16(sp + 8) : 0;   /* a LEAF2 sub-page says its key size */
-    if ((fixed && !ksize) || check_header(w, pgno, sp, len, ksize) != 0) {
-        if (fixed && !ksize)
-            damage(w, pgno, "a sub-page of values of 0 bytes");
+    if (fixed && same_value_size(w, t, pgno, ksize) != 0)
         return -1;
-    }
+    if (check_header(w, pgno, sp, len, ksize) != 0)
+        return -1;
     tree dups = {.name = t->name, .is_dups = 1};
     unsigned n = (get16(sp + 12) - PAGE_HDR) / 2;
     const uint8_t *prev = NULL, *key;
@@ -438,12 +473,19 @@ static int check_leaf_data(walk *w, tree *t, uint64_t pgno, const uint8_t *p, un
             char name[64];
             t->entries++;
             snprintf(name, sizeof name, "%.*s", (int)get16(node + 6), node + NODE_HDR);
+            /* LMDB orders and stores a database's entries by its record's flags */
+            if (d.flags != eng_db_flags(name))
+                return damage(w, pgno, "database '%s' has flags 0x%x, not 0x%x", name,
+                              d.flags, eng_db_flags(name)), -1;
             tree sub = {.name = name, .flags = d.flags};
             return walk_tree(w, &sub, &d, pgno);
         }
         tree dups = {.name = t->name, .flags = d.flags, .is_dups = 1};
-        if ((t->flags & DB_DUPFIXED) && (!(d.flags & DB_DUPFIXED) || !d.pad))
-            return damage(w, pgno, "node %u's values lost their fixed size", i), -1;
+        /* the engine's databases of sorted values sort them by memcmp */
+        if (d.flags != (t->flags & DB_DUPFIXED))
+            return damage(w, pgno, "node %u's values have flags 0x%x", i, d.flags), -1;
+        if ((t->flags & DB_DUPFIXED) && same_value_size(w, t, pgno, d.pad) != 0)
+            return -1;
         dups.fixed = t->flags & DB_DUPFIXED ? d.pad : 0;
         int rc = walk_tree(w, &dups, &d, pgno);
         t->entries += d.entries;
@@ -451,6 +493,8 @@ static int check_leaf_data(walk *w, tree *t, uint64_t pgno, const uint8_t *p, un
     }
     if (flags & F_DUPDATA)
         return check_sub_page(w, t, pgno, data, dsize);
+    if (dupsort && same_value_size(w, t, pgno, dsize) != 0)
+        return -1;
     t->entries++;
     if (flags & F_BIGDATA)
         return check_overflow(w, t, pgno, get64(data), dsize);
@@ -653,6 +697,9 @@ static int walk_guarded(walk *w, qs_env *env, const meta *m)
     tree free_tree = {.name = "(free pages)", .flags = DB_INTEGERKEY, .is_free = 1};
     tree main_tree = {.name = "(main)", .is_main = 1};
     w->db = "(meta)";
+    if (m->main_db.flags != 0 || m->free_db.flags != DB_INTEGERKEY)
+        damage(w, m->txnid & 1, "the main and free databases have flags 0x%x and 0x%x",
+               m->main_db.flags, m->free_db.flags);
     walk_tree(w, &main_tree, &m->main_db, m->txnid & 1);
     walk_tree(w, &free_tree, &m->free_db, m->txnid & 1);
     w->r->checked = w->pages;
