@@ -35,6 +35,11 @@
  * must not be the first to touch the variable of a thread. */
 static __thread eng_guard *armed __attribute__((tls_model("initial-exec")));
 
+/* The fault being handed to a prior handler on this thread: a prior handler that
+ * hands it back to on_fault (libFuzzer's does, when on_fault was there before it)
+ * would otherwise make the two call each other for ever. */
+static __thread const void *chaining __attribute__((tls_model("initial-exec")));
+
 static struct sigaction prior_segv, prior_bus;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 
@@ -65,10 +70,11 @@ static void chain(int sig, siginfo_t *si, void *uc)
 {
     static const struct sigaction dfl_action = {.sa_handler = SIG_DFL};
     const struct sigaction *p = sig == SIGBUS ? &prior_bus : &prior_segv;
-    /* a runtime that hands sigaction() back altered made this handler its own prior:
-     * calling it would recurse for ever */
-    if (p->sa_sigaction == on_fault)
+    /* the prior is this handler itself (a runtime handed sigaction() back altered), or
+     * it handed this very fault back */
+    if (p->sa_sigaction == on_fault || chaining == uc)
         p = &dfl_action;
+    chaining = uc;
     if (p->sa_flags & SA_SIGINFO) {
         p->sa_sigaction(sig, si, uc);
     } else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN) {
@@ -78,6 +84,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
          * process as if no handler had been installed */
         sigaction(sig, &dfl_action, NULL);
     }
+    chaining = NULL;
 }
 
 static int in_lmdb(uintptr_t pc)
@@ -197,6 +204,7 @@ void eng_guard_arm(eng_guard *g, qs_env *env)
     g->n_held = 0;
     g->signo = 0;
     g->assertion[0] = '\0';
+    chaining = NULL;   /* a prior handler may have jumped out of the last fault */
     g->outer = armed;
     armed = g;
 }

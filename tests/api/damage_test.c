@@ -386,6 +386,89 @@ TEST(dirty_page_refused)
     free(b);
 }
 
+/* @p s built, its data file then edited by @p edit (which returns the damaged page's
+ * number): a writable open is refused naming that page, and a read-only one serves
+ * qs_check(), which names it too. */
+static void refused_after(store *s, unsigned (*edit)(uint8_t *b, size_t n))
+{
+    size_t n;
+    qs_env *env;
+    store_build(s);
+    uint8_t *b = file_read(s->dir, &n);
+    unsigned p = edit(b, n);
+    file_write(s->dir, b, n);
+    free(b);
+    char want[64];
+    snprintf(want, sizeof want, "damaged page %u ", p);
+    CHECK_RC(open_rc(s->dir, 0, &env), QS_CORRUPT);
+    CHECK_MSG(errmsg_has(want), "%s", qs_errmsg());
+    CHECK_RC(open_rc(s->dir, 1, &env), 0);
+    qs_check_report r = pages_row(env);
+    CHECK_MSG(strstr(r.first_finding, want), "%s", r.first_finding);
+    qs_env_close(env);
+}
+
+/* The first sub-page of fixed-size values (a DUPDATA node holding a LEAF2 sub-page)
+ * with a value in it made to claim room for one value more than it has: a new value
+ * for its key would be written past the sub-page, and past the page when the node
+ * ends it. */
+static unsigned sub_page_claims_room(uint8_t *b, size_t n)
+{
+    for (size_t p = 2; p < n / PSIZE; p++) {
+        uint8_t *pg = b + p * PSIZE;
+        uint16_t flags, lower, off, ksize, sub_flags, sub_lower, sub_upper;
+        memcpy(&flags, pg + 10, 2);
+        memcpy(&lower, pg + 12, 2);
+        if (flags != 0x02 /* leaf */)
+            continue;
+        for (unsigned i = 0; i < (lower - 16u) / 2; i++) {
+            memcpy(&off, pg + 16 + 2 * i, 2);
+            uint8_t *node = pg + off, *sp;
+            memcpy(&flags, node + 4, 2);
+            memcpy(&ksize, node + 6, 2);
+            sp = node + 8 + ksize;
+            memcpy(&sub_flags, sp + 10, 2);
+            memcpy(&sub_lower, sp + 12, 2);
+            if (flags != 0x04 /* DUPDATA */ || !(sub_flags & 0x20 /* LEAF2 */) ||
+                sub_lower == 16)
+                continue;
+            memcpy(&ksize, sp + 8, 2);
+            memcpy(&sub_upper, sp + 14, 2);
+            sub_upper = (uint16_t)(sub_upper + ksize);
+            memcpy(sp + 14, &sub_upper, 2);
+            return (unsigned)p;
+        }
+    }
+    CHECK_MSG(0, "no sub-page of fixed-size values");
+    return 0;
+}
+
+TEST(sub_page_claiming_room_refused)
+{
+    store s;
+    refused_after(&s, sub_page_claims_room);
+}
+
+/* The record of database "question" in the main tree flagged DUPSORT: LMDB would keep
+ * a second value beside each question's record where the engine replaces it. */
+static unsigned question_db_flagged_dupsort(uint8_t *b, size_t n)
+{
+    /* the node: data size 48, flags SUBDATA, key size 8, then the key */
+    static const uint8_t node[] = {48, 0, 0, 0, 2, 0, 8, 0, 'q', 'u', 'e', 's', 't', 'i',
+                                   'o', 'n'};
+    uint8_t *at = memmem(b + 2 * PSIZE, n - 2 * PSIZE, node, sizeof node);
+    CHECK(at != NULL);
+    uint16_t dupsort = 0x04;
+    memcpy(at + sizeof node + 4 /* the record's flags */, &dupsort, 2);
+    return (unsigned)((size_t)(at - b) / PSIZE);
+}
+
+TEST(database_flags_refused)
+{
+    store s;
+    refused_after(&s, question_db_flagged_dupsort);
+}
+
 /* The writes of every user: a test each and an answer to every question, on the days
  * the store already holds. The first code that is not 0. */
 static int write_everything(qs_txn *txn, const store *s)
@@ -448,6 +531,48 @@ TEST(fault_under_open_store)
     reads rd = read_everything(env, &s);
     CHECK(rd.corrupt > 0);
     qs_env_close(env);
+}
+
+/* A fault that is not the store's goes to the handler installed before the engine's,
+ * and when that one hands it back (libFuzzer's does, to a handler that was there before
+ * its own), the process ends of the fault rather than the two calling each other. */
+static void (*handed_back_to)(int, siginfo_t *, void *);
+static int *volatile nowhere;
+
+static void hands_faults_back(int sig, siginfo_t *si, void *uc)
+{
+    handed_back_to(sig, si, uc);
+}
+
+static void fault_outside_the_store(const char *dir)
+{
+    struct sigaction sa = {.sa_sigaction = hands_faults_back, .sa_flags = SA_SIGINFO}, old;
+    qs_env *env;
+    alarm(30);
+    if (open_rc(dir, 1, &env) != 0)
+        _exit(2);
+    sigaction(SIGSEGV, &sa, &old);   /* in front of the engine's, which it hands back to */
+    handed_back_to = old.sa_sigaction;
+    qs_env_close(env);
+    if (open_rc(dir, 1, &env) != 0)   /* the engine's in front again */
+        _exit(3);
+    qs_txn *txn = fx_read(env);
+    *nowhere = 1;
+    qs_txn_abort(txn);
+    _exit(4);
+}
+
+TEST(fault_handed_back_ends_the_process)
+{
+    store s;
+    int status;
+    store_build(&s);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+        fault_outside_the_store(s.dir);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status 0x%x", status);
 }
 
 /* A walk that found the file sound is remembered, and the next open skips it; one
@@ -556,8 +681,11 @@ static const check_case cases[] = {
     CASE(overwritten_pages),
     CASE(lmdb_assertion_is_corrupt),
     CASE(dirty_page_refused),
+    CASE(sub_page_claiming_room_refused),
+    CASE(database_flags_refused),
     CASE(fault_under_open_store),
     CASE(fault_in_write_transaction),
+    CASE(fault_handed_back_ends_the_process),
     CASE(remembered_walk_forgets_a_write),
     CASE(lock_file_not_writable),
 };
