@@ -4,10 +4,10 @@
  * remembers, per user, the data files a walk found sound: their device, inode, size,
  * change and modification times, and the newest commit walked. An open that finds the
  * same five (nothing has written the file since, neither LMDB nor anything else) skips
- * the walk. The table lives in shared memory (/dev/shm/quizstore-sound-UID): shared by
- * every process of the user, forgotten at reboot, so the first open after a power cut
- * walks. Its slots are picked by inode; a collision, a torn slot or a missing table
- * only cost a walk.
+ * the walk, when that walk checked what its own would (ENG_WALK_EDITION). The table
+ * lives in shared memory (/dev/shm/quizstore-sound-UID): shared by every process of the
+ * user, forgotten at reboot, so the first open after a power cut walks. Its slots are
+ * picked by inode; a collision, a torn slot or a missing table only cost a walk.
  *
  * A walk is remembered only when the file's change time is over a second old when the
  * walk starts: a file system's clock may run in ticks of several milliseconds, and a
@@ -18,7 +18,7 @@
  *   size                  16    8
  *   ctime, mtime (ns)     24  8+8
  *   txnid                 40    8
- *   reserved              48    8
+ *   walk edition          48    8
  *   xxh64 of bytes 0-55   56    8
  */
 #include <stddef.h>
@@ -36,7 +36,7 @@
 #define SETTLED_NS 1000000000LL   /* a change time this old cannot recur */
 
 typedef struct slot {
-    uint64_t dev, ino, size, ctime_ns, mtime_ns, txnid, reserved, sum;
+    uint64_t dev, ino, size, ctime_ns, mtime_ns, txnid, edition, sum;
 } slot;
 
 static uint64_t ns_of(struct timespec t)
@@ -48,7 +48,7 @@ static slot slot_of(const struct stat *st, uint64_t txnid)
 {
     slot s = {.dev = st->st_dev, .ino = st->st_ino, .size = (uint64_t)st->st_size,
               .ctime_ns = ns_of(st->st_ctim), .mtime_ns = ns_of(st->st_mtim),
-              .txnid = txnid};
+              .txnid = txnid, .edition = ENG_WALK_EDITION};
     s.sum = XXH64(&s, offsetof(slot, sum), 0);
     return s;
 }
