@@ -11,6 +11,9 @@
 # add coverage. A crash, hang, leak or sanitizer report stops that target; its input
 # is saved under build/fuzz/run/crashes/. One line per target says how many inputs ran
 # and whether it crashed; the exit status is 1 if any did.
+#
+# QS_FUZZ_VARIANT=fuzz-long runs the harnesses built without ASan (UBSan only; build/
+# fuzz-long/), several times faster: for long runs.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -28,9 +31,10 @@ esac
 shift
 targets=${*:-fuzz_csv fuzz_jsonl fuzz_records fuzz_cursor fuzz_file}
 
-bin=build/fuzz/tests/fuzz
-out=build/fuzz/run
-scons -Q --variant=fuzz -j2 fuzz >/dev/null
+variant=${QS_FUZZ_VARIANT:-fuzz}
+bin=build/$variant/tests/fuzz
+out=build/$variant/run
+scons -Q --variant="$variant" -j2 fuzz >/dev/null
 mkdir -p "$out/crashes" "$out/logs" "$out/new"
 
 # Every sanitizer report is fatal; the stores the harnesses build go under $out/tmp.
