@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -538,7 +539,6 @@ TEST(fault_under_open_store)
  * and when that one hands it back (libFuzzer's does, to a handler that was there before
  * its own), the process ends of the fault rather than the two calling each other. */
 static void (*handed_back_to)(int, siginfo_t *, void *);
-static int *volatile nowhere;
 
 static void hands_faults_back(int sig, siginfo_t *si, void *uc)
 {
@@ -558,7 +558,10 @@ static void fault_outside_the_store(const char *dir)
     if (open_rc(dir, 1, &env) != 0)   /* the engine's in front again */
         _exit(3);
     qs_txn *txn = fx_read(env);
-    *nowhere = 1;
+    volatile int *no_access = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (no_access == MAP_FAILED)
+        _exit(5);
+    *no_access = 1;
     qs_txn_abort(txn);
     _exit(4);
 }
