@@ -11,7 +11,8 @@
 # command every test program and every CLI call run under (tests/valgrind.sh sets it);
 # QS_TEST_SCRIPTS=0 runs the test programs only (the CLI scripts are not counted), and
 # QS_TEST_SCRIPTS="get_test import_test" those scripts of tests/tools alone;
-# the scripts get QS_GEN=BUILD_DIR/bench/qs-gen.
+# the scripts get QS_GEN=BUILD_DIR/bench/qs-gen; QS_TEST_JOBS, how many programs run at
+# once (default: one per processor).
 set -u
 
 usage() {
@@ -35,7 +36,6 @@ limit=${QS_TEST_TIMEOUT:-300}
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/qs-run-XXXXXX")
 trap 'rm -rf "$run_dir"' EXIT
 trap 'exit 130' INT TERM
-out=$run_dir/output
 wrap=${QS_TEST_WRAP:-}
 if [ -n "$wrap" ] && [ -x "$cli" ]; then
     # the scripts take the CLI as a path: hand them one that runs it wrapped
@@ -48,15 +48,38 @@ fi
 total_pass=0
 total_fail=0
 broken=""
+n_jobs=0
 
-# run NAME COMMAND...: runs one program, adds its counts to the totals.
-run() {
-    name=$1
+# quote ARG: ARG as one word of shell input.
+quote() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# job NAME COMMAND...: queues COMMAND as job script $run_dir/job/NNN; it runs with its own
+# TMPDIR under the time limit, its output in NNN.out and its exit status in NNN.rc.
+job() {
+    n_jobs=$((n_jobs + 1))
+    id=$(printf '%04d' "$n_jobs")
+    printf '%s\n' "$1" >"$run_dir/job/$id.name"
     shift
-    mkdir "$run_dir/tmp"
-    TMPDIR=$run_dir/tmp timeout "$limit" "$@" >"$out" 2>&1
-    rc=$?
-    rm -rf "$run_dir/tmp"
+    cmd=""
+    for arg in "$@"; do
+        cmd="$cmd $(quote "$arg")"
+    done
+    cat >"$run_dir/job/$id" <<JOB
+mkdir "$run_dir/tmp-$id"
+TMPDIR="$run_dir/tmp-$id" timeout $limit $cmd >"$run_dir/job/$id.out" 2>&1
+echo \$? >"$run_dir/job/$id.rc"
+rm -rf "$run_dir/tmp-$id"
+JOB
+}
+
+# report ID: the result line of job ID (its output too, when something failed); adds
+# its counts to the totals.
+report() {
+    name=$(cat "$run_dir/job/$1.name")
+    out=$run_dir/job/$1.out
+    rc=$(cat "$run_dir/job/$1.rc" 2>/dev/null || echo 125)
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
     if [ -n "$line" ]; then
         pass=${line%% passed*}
@@ -90,9 +113,10 @@ run() {
     printf '%-32s %s\n' "$name" "$line"
 }
 
+mkdir "$run_dir/job"
 for prog in $(find "$build/tests" -type f -perm -u+x -name '*_test' | sort); do
     # shellcheck disable=SC2086
-    run "${prog#"$build"/tests/}" $wrap "$prog" -q
+    job "${prog#"$build"/tests/}" $wrap "$prog" -q
 done
 
 scripts=${QS_TEST_SCRIPTS:-1}
@@ -105,7 +129,7 @@ elif [ -x "$cli" ]; then
         " 1 " | *" $(basename "$script" .sh) "*) ;;
         *) continue ;;
         esac
-        run "tools/$(basename "$script")" sh "$script" "$cli"
+        job "tools/$(basename "$script")" sh "$script" "$cli"
     done
     [ "$scripts" = 1 ] || echo "tools scripts run: $scripts (QS_TEST_SCRIPTS)"
 else
@@ -113,6 +137,16 @@ else
     total_fail=$((total_fail + 1))
     broken="$broken tools"
 fi
+
+# The jobs run $parallel at a time (QS_TEST_JOBS, default one per processor); their results
+# print in the order they were queued.
+parallel=${QS_TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+echo "$n_jobs programs, $parallel at a time"
+[ "$n_jobs" -eq 0 ] || ls "$run_dir/job" | grep -E '^[0-9]+$' |
+    sed "s|^|$run_dir/job/|" | xargs -n 1 -P "$parallel" sh
+for id in $(ls "$run_dir/job" | grep -E '^[0-9]+$'); do
+    report "$id"
+done
 
 [ -n "$broken" ] && echo "broken:$broken"
 echo "$total_pass passed, $total_fail failed"
