@@ -133,7 +133,7 @@ int eng_pages_check_at_open(qs_env *env, qs_check_report *r);
 /* sound.c */
 /* The page walk's edition, raised whenever it checks more: a walk of an older one,
  * remembered by a process of an older library, is not trusted. */
-#define ENG_WALK_EDITION 2
+#define ENG_WALK_EDITION 3
 /* The state of a data file an open found: what a walk that finds it sound remembers. */
 typedef struct eng_sound_probe {
     struct stat st;

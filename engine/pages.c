@@ -191,6 +191,9 @@ typedef struct walk {
     uint32_t psize;
     uint64_t pages;            /* last_pg + 1 of the snapshot */
     uint8_t *seen;             /* a bit per page: reached by a tree (or free) */
+    uint16_t *starts;          /* per even offset of the page being tiled: 1 + the node
+                                  starting there, or 0 */
+    uint32_t *ends;            /* per node of that page: where it ends */
     int level;                 /* trees nested in trees: the main tree, a database, its values */
     const char *db;            /* the database being walked */
     qs_check_report *r;
@@ -334,6 +337,47 @@ static int key_in_order(walk *w, const tree *t, uint64_t pgno, unsigned i, const
     return 0;
 }
 
+/* The @p n nodes of page @p p (@p size bytes; @p leaf: their data is on the page too)
+ * lie end to end from its upper bound to its end, each taking its size rounded up to
+ * even, as LMDB packs them: it moves and deletes nodes by those sizes, and nodes that
+ * overlap, or a gap between them, would make it write past the page. */
+static int check_tiling(walk *w, uint64_t pgno, const uint8_t *p, size_t size, unsigned n,
+                        int leaf)
+{
+    uint16_t upper = get16(p + 14);
+    const uint8_t *key;
+    size_t klen;
+    memset(w->starts + upper / 2, 0, (size - upper) / 2 * sizeof *w->starts);
+    for (unsigned i = 0; i < n; i++) {
+        const uint8_t *node = node_at(w, pgno, p, size, i, &key, &klen);
+        if (!node)
+            return -1;
+        uint32_t dsize = get16(node) | (uint32_t)get16(node + 2) << 16;
+        size_t off = (size_t)(node - p);
+        size_t stored = !leaf ? 0 : get16(node + 4) & F_BIGDATA ? 8 : dsize;
+        size_t end = (off + NODE_HDR + klen + stored + 1) & ~(size_t)1;
+        if (end > size || w->starts[off / 2]) {
+            damage(w, pgno, "node %u at offset %zu runs past the page end or into another",
+                   i, off);
+            return -1;
+        }
+        w->starts[off / 2] = (uint16_t)(i + 1);
+        w->ends[i] = (uint32_t)end;
+    }
+    size_t at = upper;
+    unsigned chained = 0;
+    while (at < size && w->starts[at / 2]) {
+        at = w->ends[w->starts[at / 2] - 1];
+        chained++;
+    }
+    if (at != size || chained != n) {
+        damage(w, pgno, "its %u nodes do not fill offsets %u..%zu end to end", n, upper,
+               size);
+        return -1;
+    }
+    return 0;
+}
+
 static int walk_tree(walk *w, tree *t, const db_rec *d, uint64_t from);
 
 /* A free list: a count, then that many pages, highest first, each inside the file and
@@ -418,10 +462,11 @@ static int check_sub_page(walk *w, tree *t, uint64_t pgno, const uint8_t *sp, si
     size_t ksize = fixed ? get16(sp + 8) : 0;   /* a LEAF2 sub-page says its key size */
     if (fixed && same_value_size(w, t, pgno, ksize) != 0)
         return -1;
-    if (check_header(w, pgno, sp, len, ksize) != 0)
+    unsigned n = (get16(sp + 12) - PAGE_HDR) / 2;
+    if (check_header(w, pgno, sp, len, ksize) != 0 ||
+        (!fixed && check_tiling(w, pgno, sp, len, n, 1) != 0))
         return -1;
     tree dups = {.name = t->name, .is_dups = 1};
-    unsigned n = (get16(sp + 12) - PAGE_HDR) / 2;
     const uint8_t *prev = NULL, *key;
     size_t prev_len = 0, klen;
     bounds none = {0};
@@ -591,6 +636,8 @@ static int walk_page(walk *w, tree *t, uint64_t pgno, int depth, const bounds *b
     w->db = t->name;
     w->level++;
     int rc = check_header(w, pgno, p, w->psize, want & P_LEAF2 ? t->fixed : 0);
+    if (rc == 0 && !(want & P_LEAF2))
+        rc = check_tiling(w, pgno, p, w->psize, (get16(p + 12) - PAGE_HDR) / 2, depth == 1);
     if (rc == 0)
         rc = depth > 1 ? walk_branch(w, t, pgno, p, depth, b) : walk_leaf(w, t, pgno, p, b);
     w->level--;
@@ -633,6 +680,8 @@ static void walk_free(walk *w)
     if (w->own_map)
         munmap((void *)w->map, (size_t)(w->pages * w->psize));
     free(w->seen);
+    free(w->starts);
+    free(w->ends);
 }
 
 /* Prepare the walk of the snapshot of @p m: its pages are read through LMDB's map of
@@ -661,7 +710,10 @@ static int walk_init(walk *w, qs_env *env, int fd, const meta *m, qs_check_repor
         w->map = map;
         w->own_map = 1;
     }
-    if ((w->seen = calloc(w->pages / 8 + 1, 1)) != NULL)
+    w->seen = calloc(w->pages / 8 + 1, 1);
+    w->starts = calloc(w->psize / 2, sizeof *w->starts);
+    w->ends = calloc(w->psize / 2, sizeof *w->ends);
+    if (w->seen && w->starts && w->ends)
         return 0;
     walk_free(w);
     return eng_fail(ENOMEM, "out of memory for the page check");

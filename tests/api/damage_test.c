@@ -471,6 +471,41 @@ TEST(database_flags_refused)
     refused_after(&s, question_db_flagged_dupsort);
 }
 
+/* In the first leaf page of records (a node at its upper bound holding 24 bytes of
+ * data or more), that node's data made 2 bytes longer: it still ends inside the page,
+ * but runs into the node after it. LMDB deleting a node below it would move it past
+ * the page's end. */
+static unsigned node_overlaps_the_next(uint8_t *b, size_t n)
+{
+    for (size_t p = 2; p < n / PSIZE; p++) {
+        uint8_t *pg = b + p * PSIZE;
+        uint16_t flags, lower, upper, off, node_flags, dsize;
+        memcpy(&flags, pg + 10, 2);
+        memcpy(&lower, pg + 12, 2);
+        memcpy(&upper, pg + 14, 2);
+        if (flags != 0x02 /* leaf */ || lower < 16 + 2 * 2)
+            continue;
+        for (unsigned i = 0; i < (lower - 16u) / 2; i++) {
+            memcpy(&off, pg + 16 + 2 * i, 2);
+            memcpy(&dsize, pg + off, 2);
+            memcpy(&node_flags, pg + off + 4, 2);
+            if (off != upper || node_flags != 0 || dsize < 24)
+                continue;
+            dsize = (uint16_t)(dsize + 2);
+            memcpy(pg + off, &dsize, 2);
+            return (unsigned)p;
+        }
+    }
+    CHECK_MSG(0, "no leaf page of records");
+    return 0;
+}
+
+TEST(overlapping_nodes_refused)
+{
+    store s;
+    refused_after(&s, node_overlaps_the_next);
+}
+
 /* The writes of every user: a test each and an answer to every question, on the days
  * the store already holds. The first code that is not 0. */
 static int write_everything(qs_txn *txn, const store *s)
@@ -712,6 +747,7 @@ static const check_case cases[] = {
     CASE(dirty_page_refused),
     CASE(sub_page_claiming_room_refused),
     CASE(database_flags_refused),
+    CASE(overlapping_nodes_refused),
     CASE(fault_under_open_store),
     CASE(fault_in_write_transaction),
     CASE(fault_handed_back_ends_the_process),
