@@ -22,6 +22,10 @@
  * check must not miss damage the reads trip over: when it finds nothing, no read may
  * return QS_CORRUPT. (A read cut short by a fault leaves what it had allocated: run
  * with -detect_leaks=0.)
+ *
+ * With QS_FUZZ_LAST=FILE set (run.sh sets it), each input is written to FILE before it
+ * runs: a heap the library corrupted can hang libFuzzer's crash report before it saves
+ * the input, and the build without ASan reports such a corruption late or never.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +43,7 @@ static fz_store store;
 static uint8_t *pristine, *image;
 static size_t image_size, image_len;
 static char data_path[600];
+static const char *last_input;   /* $QS_FUZZ_LAST */
 
 static void load_pristine(void)
 {
@@ -63,6 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     qs_env_close(store.env);   /* flushes: the file is whole */
     store.env = NULL;
     load_pristine();
+    last_input = getenv("QS_FUZZ_LAST");
     return 0;
 }
 
@@ -137,6 +143,13 @@ static int apply_edit(input *in)
     }
 }
 
+static void keep_last_input(const uint8_t *data, size_t size)
+{
+    int fd = open(last_input, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, data, size) != (ssize_t)size || close(fd) != 0)
+        FZ_DIE("cannot write %s: %s", last_input, strerror(errno));
+}
+
 static void write_image(void)
 {
     int fd = open(data_path, O_WRONLY | O_TRUNC);
@@ -208,6 +221,8 @@ static void write_damaged(qs_env *env)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (last_input)
+        keep_last_input(data, size);
     input in = {data, data + size};
     memcpy(image, pristine, image_size);
     image_len = image_size;

@@ -88,6 +88,7 @@ fuzz() {
     rm -rf "$TMPDIR"
     mkdir -p "$TMPDIR" "$out/new/$t"
     rc=0
+    QS_FUZZ_LAST="$out/crashes/$t-last-input" \
     "$bin/$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 $(flags_of "$t") \
         -artifact_prefix="$out/crashes/$t-" ${dict:+-dict="$dict"} \
         "$out/new/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
@@ -99,7 +100,8 @@ fuzz() {
         return 0
     fi
     artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
-    echo "$t: ${runs:-?} runs, CRASH (exit $rc): input ${artifact:-not saved}, log $log"
+    echo "$t: ${runs:-?} runs, CRASH (exit $rc): input ${artifact:-not saved (the last one" \
+        "run is $out/crashes/$t-last-input, if the harness keeps it)}, log $log"
     grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: )|runtime error' "$log" | head -n 5 | sed 's/^/    /'
     return 1
 }
