@@ -165,7 +165,9 @@ typedef enum qs_durability {
                                ever lost */
     QS_SYNC_PERIODIC = 1  /**< commits do not wait for the disk; a background thread flushes
                                every sync_interval_ms. A process crash loses nothing; a power
-                               failure may lose the newest commits of the last interval */
+                               failure can leave the store damaged (LMDB reuses pages that
+                               unsynced commits freed): use it only for a store that can be
+                               rebuilt */
 } qs_durability;
 
 /** Length of the time buckets answers and interactions are partitioned into.

@@ -1,0 +1,437 @@
+/* Power cuts, simulated in the manner of ALICE: a workload commits answers one per
+ * transaction while libpowertrace.so (trace.c) records every write and sync it makes
+ * to the data file; then each cut builds a state the disk could hold had the power
+ * failed at a random point of that trace: every write before the last sync, and of
+ * the writes after it a random subset of their 512-byte sectors. Each state must open,
+ * pass qs_check(), and hold every commit its mode promised to keep.
+ *
+ *   power_test [-q] [-t CASE] [-s SEED]   the suite's case: the durable mode, 100 cuts
+ *   power_test --measure CUTS [SEED]      every mode, CUTS cuts each: a table, no verdict
+ *
+ * The workload runs in a child exec'd with the tracer preloaded (power_test
+ * --workload DIR MODE); each state is checked in a process of its own (power_test
+ * --verify DIR PROMISE), so a state that crashes the library is counted, not fatal. Stores are opened without
+ * write_map: writes through a map are not seen by the tracer.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <dlfcn.h>
+
+#include "check.h"
+#include "fixture.h"
+
+#define SECTOR 512
+#define COMMITS 150
+#define TESTS (COMMITS / FX_BANK_QUESTIONS + 1)
+#define SYNC_INTERVAL_MS 20
+
+static const char *self;   /* this program, to run the workload */
+
+/* ---- the workload --------------------------------------------------------------- */
+
+/* Answer @p i: test i / 12 (of user i % 2's), question i % 12, a minute apart. */
+static void answer_of(qs_answer *a, const uint64_t *tests, const fx_bank *b, unsigned i)
+{
+    fx_answer_init(a, tests[i / FX_BANK_QUESTIONS], b->questions[i % FX_BANK_QUESTIONS],
+                   QS_ANSWERED, QS_GRADE, (int8_t)(i % 4), FX_T0 + (int64_t)i * 60000);
+}
+
+/* The seeded store in @p dir: the bank and TESTS open tests, durable, closed. */
+static void seed(const char *dir, fx_bank *b, uint64_t *tests)
+{
+    qs_env *env = fx_open(dir, NULL);
+    fx_bank_build(env, b);
+    qs_txn *txn = fx_write(env);
+    for (unsigned t = 0; t < TESTS; t++) {
+        char ext[32];
+        snprintf(ext, sizeof ext, "power-%u", t);
+        tests[t] = fx_test(txn, ext, b->users[t % 2], 1, NULL, 0, FX_T0 - FX_DAY_MS);
+    }
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+static qs_options mode_options(qs_durability mode)
+{
+    qs_options o = fx_options();
+    o.durability = mode;
+    o.sync_interval_ms = SYNC_INTERVAL_MS;
+    return o;
+}
+
+/* The workload child: COMMITS answers, one commit each, every one acknowledged to the
+ * tracer once its commit returned. Exit 0, or 1 when a call failed. */
+static int workload(const char *dir, qs_durability mode)
+{
+    void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
+    fx_bank b;
+    uint64_t tests[TESTS];
+    qs_env *env = NULL;
+    qs_options o = mode_options(mode);
+    if (!ack || qs_env_open(dir, &o, &env) != 0)
+        return 1;
+    /* the seed's ids, read back: the seed ran in the parent */
+    qs_txn *txn;
+    if (qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0)
+        return 1;
+    for (unsigned i = 0; i < FX_BANK_QUESTIONS; i++) {
+        char ext[16];
+        uint64_t id;
+        snprintf(ext, sizeof ext, "q-%u", i);
+        if (qs_resolve(txn, QS_QUESTION, ext, &id) != 0)
+            return 1;
+        b.questions[i] = (uint32_t)id;
+    }
+    for (unsigned t = 0; t < TESTS; t++) {
+        char ext[32];
+        snprintf(ext, sizeof ext, "power-%u", t);
+        if (qs_resolve(txn, QS_TEST, ext, &tests[t]) != 0)
+            return 1;
+    }
+    qs_txn_abort(txn);
+    for (unsigned i = 0; i < COMMITS; i++) {
+        qs_answer a;
+        answer_of(&a, tests, &b, i);
+        if (qs_txn_begin(env, 0, &txn) != 0 || qs_answer_submit(txn, &a, NULL) != 0 ||
+            qs_txn_commit(txn) != 0)
+            return 1;
+        ack(i + 1);
+    }
+    qs_env_close(env);
+    return 0;
+}
+
+/* ---- the trace ------------------------------------------------------------------ */
+
+typedef struct op {
+    char type;                 /* W S T A (trace.c) */
+    uint64_t value;            /* W: offset; T: size; A: the commits acknowledged */
+    uint32_t len;
+    const uint8_t *data;
+} op;
+
+typedef struct trace {
+    uint8_t *bytes;
+    op *ops;
+    size_t n;
+} trace;
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+    CHECK_MSG(fd >= 0 && fstat(fd, &st) == 0, "%s", path);
+    uint8_t *b = malloc((size_t)st.st_size + 1);
+    CHECK(b != NULL);
+    CHECK(read(fd, b, (size_t)st.st_size) == st.st_size);
+    close(fd);
+    *n = (size_t)st.st_size;
+    return b;
+}
+
+static void trace_read(const char *path, trace *t)
+{
+    size_t size, at = 0;
+    t->bytes = slurp(path, &size);
+    t->ops = NULL;
+    t->n = 0;
+    while (at < size) {
+        CHECK_MSG(size - at >= 13, "trace %s cut short at byte %zu", path, at);
+        op o = {.type = (char)t->bytes[at]};
+        memcpy(&o.value, t->bytes + at + 1, 8);
+        memcpy(&o.len, t->bytes + at + 9, 4);
+        o.data = t->bytes + at + 13;
+        at += 13 + (size_t)o.len;
+        CHECK_MSG(at <= size && strchr("WSTA", o.type), "trace %s: bad record", path);
+        t->ops = realloc(t->ops, (t->n + 1) * sizeof *t->ops);
+        CHECK(t->ops != NULL);
+        t->ops[t->n++] = o;
+    }
+}
+
+/* ---- a state after a cut -------------------------------------------------------- */
+
+typedef struct image {
+    uint8_t *b;
+    size_t len, cap;
+} image;
+
+static void image_write(image *im, uint64_t off, const uint8_t *data, size_t n)
+{
+    if (off + n > im->cap) {
+        im->cap = (size_t)(off + n) * 2;
+        im->b = realloc(im->b, im->cap);
+        CHECK(im->b != NULL);
+    }
+    if (off > im->len)
+        memset(im->b + im->len, 0, (size_t)off - im->len);
+    memcpy(im->b + off, data, n);
+    if (off + n > im->len)
+        im->len = (size_t)(off + n);
+}
+
+static void image_truncate(image *im, uint64_t size)
+{
+    if (size > im->len)
+        image_write(im, size, (const uint8_t *)"", 0);
+    im->len = (size_t)size;
+}
+
+/* Op @p o applied whole, or (@p partial) each 512-byte sector of it with odds 1/2. */
+static void apply(image *im, const op *o, int partial)
+{
+    if (o->type == 'T' && (!partial || check_below(2)))
+        image_truncate(im, o->value);
+    if (o->type != 'W')
+        return;
+    for (uint32_t at = 0; at < o->len;) {
+        uint32_t n = SECTOR - (uint32_t)((o->value + at) % SECTOR);
+        if (n > o->len - at)
+            n = o->len - at;
+        if (!partial || check_below(2))
+            image_write(im, o->value + at, o->data + at, n);
+        at += n;
+    }
+}
+
+/* What a cut before op @p k of @p t must keep, by the promise of @p mode: the commits
+ * acknowledged before the cut (durable), or before the last sync before it. */
+static uint64_t promised(const trace *t, size_t k, qs_durability mode)
+{
+    uint64_t acked = 0, synced = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (t->ops[i].type == 'A')
+            acked = t->ops[i].value;
+        if (t->ops[i].type == 'S')
+            synced = acked;
+    }
+    return mode == QS_SYNC_DURABLE ? acked : synced;
+}
+
+/* The state of the data file after a cut before op @p k: the baseline, every op before
+ * the last sync, then those after it in part. */
+static image state_at(const trace *t, const uint8_t *base, size_t base_len, size_t k)
+{
+    image im = {0};
+    size_t last_sync = 0;
+    image_write(&im, 0, base, base_len);
+    for (size_t i = 0; i < k; i++)
+        if (t->ops[i].type == 'S')
+            last_sync = i + 1;
+    for (size_t i = 0; i < k; i++)
+        apply(&im, &t->ops[i], i >= last_sync);
+    return im;
+}
+
+/* ---- checking a state ----------------------------------------------------------- */
+
+enum outcome { KEPT, REFUSED, DAMAGED, LOST, CRASHED, N_OUTCOMES };
+static const char *const outcome_name[N_OUTCOMES] = {"kept", "refused", "damaged",
+                                                     "lost commits", "crashed"};
+
+static int verbose;   /* --measure: say why the first state of each outcome failed */
+
+/* The child's end: outcome @p o, and why in @p dir/why for the parent. */
+static void fail_child(const char *dir, enum outcome o, const char *why)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/why", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(why, f);
+        fclose(f);
+    }
+    _exit(o);
+}
+
+/* The checking child (power_test --verify DIR PROMISE): the store in @p dir opens, its
+ * check is clean, and it holds at least @p promise of the workload's answers. Exits with
+ * the outcome. */
+__attribute__((noreturn)) static void verify_child(const char *dir, uint64_t promise)
+{
+    qs_env *env = NULL;
+    qs_txn *txn;
+    qs_options o = fx_options();
+    static qs_check_report rows[256];
+    size_t n = 0, answers = 0;
+    if (qs_env_open(dir, &o, &env) != 0)
+        fail_child(dir, REFUSED, qs_errmsg());
+    if (qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0 || qs_check(txn, rows, 256, &n) != 0)
+        fail_child(dir, DAMAGED, qs_errmsg());
+    for (size_t i = 0; i < n && i < 256; i++)
+        if (rows[i].findings)
+            fail_child(dir, DAMAGED, rows[i].first_finding);
+    if (qs_answer_scan(txn, FX_T0, FX_T0 + FX_DAY_MS, fx_count_answer, &answers) != 0)
+        fail_child(dir, DAMAGED, qs_errmsg());
+    qs_txn_abort(txn);
+    qs_env_close(env);
+    if (answers < promise) {
+        char why[96];
+        snprintf(why, sizeof why, "%zu answers, %llu promised", answers,
+                 (unsigned long long)promise);
+        fail_child(dir, LOST, why);
+    }
+    _exit(KEPT);
+}
+
+/* The state @p im as the data file of a store in @p dir (a new file: nothing of the
+ * last state's, nor the walk it had, carries over). */
+static enum outcome verify(const char *dir, const image *im, uint64_t promise)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, im->b, im->len) == (ssize_t)im->len && close(fd) == 0);
+    char promise_arg[24];
+    snprintf(promise_arg, sizeof promise_arg, "%llu", (unsigned long long)promise);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        execl(self, self, "--verify", dir, promise_arg, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    enum outcome o = WIFEXITED(status) && WEXITSTATUS(status) < N_OUTCOMES
+                         ? (enum outcome)WEXITSTATUS(status) : CRASHED;
+    static int said[N_OUTCOMES];
+    if (verbose && o != KEPT && !said[o]++) {
+        char why[512] = "";
+        snprintf(path, sizeof path, "%s/why", dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            why[fread(why, 1, sizeof why - 1, f)] = '\0';
+            fclose(f);
+        }
+        fprintf(stderr, "  first %s: %s\n", outcome_name[o],
+                o == CRASHED ? "killed by a signal" : why);
+    }
+    return o;
+}
+
+/* ---- a run: seed, trace the workload, cut ----------------------------------------- */
+
+/* The tracer beside this program. */
+static void tracer_path(char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s/libpowertrace.so", (int)(strrchr(self, '/') - self), self);
+}
+
+static void traced_workload(const char *dir, qs_durability mode, trace *t)
+{
+    char lib[600], trace_file[600], data[600], mode_arg[8];
+    tracer_path(lib, sizeof lib);
+    snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    snprintf(mode_arg, sizeof mode_arg, "%d", (int)mode);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("LD_PRELOAD", lib, 1);
+        setenv("POWER_TRACE", trace_file, 1);
+        setenv("POWER_DATA", data, 1);
+        /* ASan wants its runtime first; the tracer only wraps libc's calls */
+        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
+        execl(self, self, "--workload", dir, mode_arg, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "workload status 0x%x", status);
+    trace_read(trace_file, t);
+}
+
+/* @p cuts cuts of a traced run in mode @p mode; the count of each outcome in @p out. */
+static void cut_run(qs_durability mode, unsigned cuts, unsigned out[N_OUTCOMES])
+{
+    const char *dir = check_tmpdir(), *cut_dir = check_tmpdir();
+    char data[600];
+    fx_bank b;
+    uint64_t tests[TESTS];
+    trace t;
+    size_t base_len;
+    seed(dir, &b, tests);
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    uint8_t *base = slurp(data, &base_len);
+    traced_workload(dir, mode, &t);
+    if (verbose) {
+        size_t writes = 0, syncs = 0;
+        for (size_t i = 0; i < t.n; i++) {
+            writes += t.ops[i].type == 'W';
+            syncs += t.ops[i].type == 'S';
+        }
+        fprintf(stderr, "  trace: %zu writes, %zu syncs, %zu records\n", writes, syncs, t.n);
+    }
+    memset(out, 0, N_OUTCOMES * sizeof *out);
+    for (unsigned c = 0; c < cuts; c++) {
+        size_t k = (size_t)check_below(t.n + 1);
+        image im = state_at(&t, base, base_len, k);
+        out[verify(cut_dir, &im, promised(&t, k, mode))]++;
+        free(im.b);
+    }
+    free(base);
+    free(t.ops);
+    free(t.bytes);
+}
+
+/* ---- the cases -------------------------------------------------------------------- */
+
+TEST(durable_commits_survive_power_cuts)
+{
+    unsigned out[N_OUTCOMES];
+    const char *cuts = getenv("POWER_CUTS");
+    cut_run(QS_SYNC_DURABLE, cuts ? (unsigned)atoi(cuts) : 100, out);
+    CHECK_MSG(out[KEPT] > 0 && !out[REFUSED] && !out[DAMAGED] && !out[LOST] && !out[CRASHED],
+              "kept %u, refused %u, damaged %u, lost commits %u, crashed %u", out[KEPT],
+              out[REFUSED], out[DAMAGED], out[LOST], out[CRASHED]);
+}
+
+static const check_case cases[] = {
+    CASE(durable_commits_survive_power_cuts),
+};
+
+static int measure(unsigned cuts)
+{
+    static const struct {
+        const char *name;
+        qs_durability mode;
+    } modes[] = {{"durable", QS_SYNC_DURABLE}, {"periodic", QS_SYNC_PERIODIC}};
+    printf("%-10s %6s", "mode", "cuts");
+    for (int o = 0; o < N_OUTCOMES; o++)
+        printf(" %13s", outcome_name[o]);
+    printf("\n");
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        unsigned out[N_OUTCOMES];
+        cut_run(modes[m].mode, cuts, out);
+        printf("%-10s %6u", modes[m].name, cuts);
+        for (int o = 0; o < N_OUTCOMES; o++)
+            printf(" %13u", out[o]);
+        printf("\n");
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static char exe[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 2;
+    self = exe;
+    if (argc == 4 && strcmp(argv[1], "--workload") == 0)
+        return workload(argv[2], (qs_durability)atoi(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "--verify") == 0)
+        verify_child(argv[2], strtoull(argv[3], NULL, 10));
+    if (argc >= 3 && strcmp(argv[1], "--measure") == 0) {
+        check_state.rng = argc > 3 ? strtoull(argv[3], NULL, 10) : CHECK_DEFAULT_SEED;
+        verbose = 1;
+        int rc = measure((unsigned)atoi(argv[2]));
+        check_remove_tmpdirs();
+        return rc;
+    }
+    return check_main(argc, argv, cases, NCASES(cases));
+}
