@@ -410,39 +410,60 @@ static void refused_after(store *s, unsigned (*edit)(uint8_t *b, size_t n))
     qs_env_close(env);
 }
 
-/* The first sub-page of fixed-size values (a DUPDATA node holding a LEAF2 sub-page)
- * with a value in it made to claim room for one value more than it has: a new value
- * for its key would be written past the sub-page, and past the page when the node
- * ends it. */
-static unsigned sub_page_claims_room(uint8_t *b, size_t n)
+static uint16_t u16_at(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static void u16_set(uint8_t *p, unsigned v)
+{
+    uint16_t w = (uint16_t)v;
+    memcpy(p, &w, 2);
+}
+
+/* The first node of a leaf page of @p b (@p n bytes) that @p pick takes (given the
+ * page and the node); the page's number in *page. */
+typedef int node_pick(const uint8_t *page, const uint8_t *node);
+
+static uint8_t *leaf_node_where(uint8_t *b, size_t n, node_pick *pick, unsigned *page)
 {
     for (size_t p = 2; p < n / PSIZE; p++) {
         uint8_t *pg = b + p * PSIZE;
-        uint16_t flags, lower, off, ksize, sub_flags, sub_lower, sub_upper;
-        memcpy(&flags, pg + 10, 2);
-        memcpy(&lower, pg + 12, 2);
-        if (flags != 0x02 /* leaf */)
+        if (u16_at(pg + 10) != 0x02 /* leaf */)
             continue;
-        for (unsigned i = 0; i < (lower - 16u) / 2; i++) {
-            memcpy(&off, pg + 16 + 2 * i, 2);
-            uint8_t *node = pg + off, *sp;
-            memcpy(&flags, node + 4, 2);
-            memcpy(&ksize, node + 6, 2);
-            sp = node + 8 + ksize;
-            memcpy(&sub_flags, sp + 10, 2);
-            memcpy(&sub_lower, sp + 12, 2);
-            if (flags != 0x04 /* DUPDATA */ || !(sub_flags & 0x20 /* LEAF2 */) ||
-                sub_lower == 16)
-                continue;
-            memcpy(&ksize, sp + 8, 2);
-            memcpy(&sub_upper, sp + 14, 2);
-            sub_upper = (uint16_t)(sub_upper + ksize);
-            memcpy(sp + 14, &sub_upper, 2);
-            return (unsigned)p;
+        for (unsigned i = 0; i < (u16_at(pg + 12) - 16u) / 2; i++) {
+            uint8_t *node = pg + u16_at(pg + 16 + 2 * i);
+            if (pick(pg, node)) {
+                *page = (unsigned)p;
+                return node;
+            }
         }
     }
-    CHECK_MSG(0, "no sub-page of fixed-size values");
-    return 0;
+    CHECK_MSG(0, "no such leaf node");
+    return NULL;
+}
+
+/* A DUPDATA node holding a LEAF2 sub-page with a value in it. */
+static int holds_values_sub_page(const uint8_t *pg, const uint8_t *node)
+{
+    const uint8_t *sp = node + 8 + u16_at(node + 6);
+    (void)pg;
+    return u16_at(node + 4) == 0x04 /* DUPDATA */ && (u16_at(sp + 10) & 0x20 /* LEAF2 */) &&
+           u16_at(sp + 12) > 16;
+}
+
+/* The first sub-page of fixed-size values made to claim room for one value more than
+ * it has: a new value for its key would be written past the sub-page, and past the
+ * page when the node ends it. */
+static unsigned sub_page_claims_room(uint8_t *b, size_t n)
+{
+    unsigned p;
+    uint8_t *node = leaf_node_where(b, n, holds_values_sub_page, &p);
+    uint8_t *sp = node + 8 + u16_at(node + 6);
+    u16_set(sp + 14, u16_at(sp + 14) + u16_at(sp + 8) /* upper + value size */);
+    return p;
 }
 
 TEST(sub_page_claiming_room_refused)
@@ -471,33 +492,22 @@ TEST(database_flags_refused)
     refused_after(&s, question_db_flagged_dupsort);
 }
 
-/* In the first leaf page of records (a node at its upper bound holding 24 bytes of
- * data or more), that node's data made 2 bytes longer: it still ends inside the page,
- * but runs into the node after it. LMDB deleting a node below it would move it past
- * the page's end. */
+/* A node at its page's upper bound holding 24 bytes of data or more (a record, not a
+ * value of an index), on a page of two nodes or more. */
+static int record_at_upper_bound(const uint8_t *pg, const uint8_t *node)
+{
+    return node == pg + u16_at(pg + 14) && u16_at(pg + 12) >= 16 + 2 * 2 &&
+           u16_at(node + 4) == 0 && u16_at(node) >= 24;
+}
+
+/* That node's data made 2 bytes longer: it still ends inside the page, but runs into
+ * the node after it. LMDB deleting a node below it would move it past the page's end. */
 static unsigned node_overlaps_the_next(uint8_t *b, size_t n)
 {
-    for (size_t p = 2; p < n / PSIZE; p++) {
-        uint8_t *pg = b + p * PSIZE;
-        uint16_t flags, lower, upper, off, node_flags, dsize;
-        memcpy(&flags, pg + 10, 2);
-        memcpy(&lower, pg + 12, 2);
-        memcpy(&upper, pg + 14, 2);
-        if (flags != 0x02 /* leaf */ || lower < 16 + 2 * 2)
-            continue;
-        for (unsigned i = 0; i < (lower - 16u) / 2; i++) {
-            memcpy(&off, pg + 16 + 2 * i, 2);
-            memcpy(&dsize, pg + off, 2);
-            memcpy(&node_flags, pg + off + 4, 2);
-            if (off != upper || node_flags != 0 || dsize < 24)
-                continue;
-            dsize = (uint16_t)(dsize + 2);
-            memcpy(pg + off, &dsize, 2);
-            return (unsigned)p;
-        }
-    }
-    CHECK_MSG(0, "no leaf page of records");
-    return 0;
+    unsigned p;
+    uint8_t *node = leaf_node_where(b, n, record_at_upper_bound, &p);
+    u16_set(node, u16_at(node) + 2u);
+    return p;
 }
 
 TEST(overlapping_nodes_refused)

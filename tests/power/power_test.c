@@ -10,8 +10,9 @@
  *
  * The workload runs in a child exec'd with the tracer preloaded (power_test
  * --workload DIR MODE); each state is checked in a process of its own (power_test
- * --verify DIR PROMISE), so a state that crashes the library is counted, not fatal. Stores are opened without
- * write_map: writes through a map are not seen by the tracer.
+ * --verify DIR PROMISE), so a state that crashes the library is counted, not fatal.
+ * Stores are opened without write_map: writes through a map are not seen by the
+ * tracer.
  */
 #include <fcntl.h>
 #include <signal.h>

@@ -7,9 +7,10 @@
  * which LMDB uses for its meta pages) and every ftruncate is appended to FILE. The
  * calls on the data file are serialised with their records, so that the trace's
  * order is the order they reached the file system: a write recorded before a sync
- * had returned before that sync began. power_trace_ack(n), found with dlsym(), records that the
- * workload told its caller commit n was done. Writes through a writable memory map are
- * not seen: the simulation covers stores opened without write_map.
+ * had returned before that sync began. power_trace_ack(n), found with dlsym(),
+ * records that the workload told its caller commit n was done. Writes through a
+ * writable memory map are not seen: the simulation covers stores opened without
+ * write_map.
  *
  * record: type u8 ('W' write, 'S' sync, 'T' truncate, 'A' ack), offset u64 (the value
  * of T and A), length u32, then length bytes (W).
