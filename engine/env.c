@@ -634,7 +634,6 @@ static int stat_one(qs_txn *txn, const char *name, MDB_dbi dbi, qs_db_stat *row)
     return 0;
 }
 
-
 static int db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);

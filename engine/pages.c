@@ -23,7 +23,10 @@
  *   upper                 14    2   start of the nodes
  *   ptrs                  16  2*n   node offsets from the page start, n = (lower-16)/2;
  *                                   LEAF2 pages hold n keys of pad bytes at 16 instead
- * node                                (at an even offset)
+ * node                                (at an even offset; the nodes lie end to end from
+ *                                    upper to the page's end, each its size rounded to
+ *                                    even; a LEAF2 page's free space is exactly what its
+ *                                    n keys leave)
  *   lo, hi                 0  2+2   leaf: data size; branch: child page bits 0-31
  *   flags                  4    2   leaf: BIGDATA 1, SUBDATA 2, DUPDATA 4;
  *                                   branch: child page bits 32-47
