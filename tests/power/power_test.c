@@ -33,23 +33,25 @@ static const char *self;   /* this program, to run the workload */
 
 /* ---- the workload --------------------------------------------------------------- */
 
-/* Answer @p i: test i / 12 (of user i % 2's), question i % 12, a minute apart. */
+/* Answer @p i: to question i % 12 in test i / 12, a minute after answer i - 1. */
 static void answer_of(qs_answer *a, const uint64_t *tests, const fx_bank *b, unsigned i)
 {
     fx_answer_init(a, tests[i / FX_BANK_QUESTIONS], b->questions[i % FX_BANK_QUESTIONS],
                    QS_ANSWERED, QS_GRADE, (int8_t)(i % 4), FX_T0 + (int64_t)i * 60000);
 }
 
-/* The seeded store in @p dir: the bank and TESTS open tests, durable, closed. */
-static void seed(const char *dir, fx_bank *b, uint64_t *tests)
+/* The seeded store in @p dir: the bank and TESTS open tests ("power-T", of the bank's
+ * two users in turn), closed. */
+static void seed(const char *dir)
 {
+    fx_bank b;
     qs_env *env = fx_open(dir, NULL);
-    fx_bank_build(env, b);
+    fx_bank_build(env, &b);
     qs_txn *txn = fx_write(env);
     for (unsigned t = 0; t < TESTS; t++) {
         char ext[32];
         snprintf(ext, sizeof ext, "power-%u", t);
-        tests[t] = fx_test(txn, ext, b->users[t % 2], 1, NULL, 0, FX_T0 - FX_DAY_MS);
+        fx_test(txn, ext, b.users[t % 2], 1, NULL, 0, FX_T0 - FX_DAY_MS);
     }
     fx_commit(txn);
     qs_env_close(env);
@@ -351,11 +353,9 @@ static void cut_run(qs_durability mode, unsigned cuts, unsigned out[N_OUTCOMES])
 {
     const char *dir = check_tmpdir(), *cut_dir = check_tmpdir();
     char data[600];
-    fx_bank b;
-    uint64_t tests[TESTS];
     trace t;
     size_t base_len;
-    seed(dir, &b, tests);
+    seed(dir);
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     uint8_t *base = slurp(data, &base_len);
     traced_workload(dir, mode, &t);
