@@ -167,7 +167,10 @@ typedef enum qs_durability {
                                every sync_interval_ms. A process crash loses nothing; a power
                                failure can leave the store damaged (LMDB reuses pages that
                                unsynced commits freed): use it only for a store that can be
-                               rebuilt */
+                               rebuilt. Once a flush fails, every later write transaction and
+                               qs_env_sync() of the handle returns QS_PANIC until it is
+                               closed: a flush that succeeds after it would not mean the
+                               failed pages reached the disk */
 } qs_durability;
 
 /** Length of the time buckets answers and interactions are partitioned into.
@@ -226,7 +229,8 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
 void qs_env_close(qs_env *env);
 
 /** Flush committed transactions to disk now (useful with QS_SYNC_PERIODIC).
- *  @return 0 or errno. Any thread. */
+ *  @return 0, errno (the flush failed: the handle is then broken), QS_PANIC (a flush
+ *  failed before). Any thread. */
 int qs_env_sync(qs_env *env);
 
 /** Storage statistics of one named database. */

@@ -76,6 +76,7 @@ struct qs_env {
     pthread_mutex_t sync_lock;
     pthread_cond_t sync_cond;
     int closing;
+    int flush_failed;           /* the errno of the first flush that failed (atomic) */
 };
 
 struct qs_txn {
@@ -129,6 +130,12 @@ int eng_file_check(int fd, const char *path, eng_file_meta *out);
 /* eng_pages_check() at an open: skipped when a walk found this very state of the data
  * file sound (sound.c). */
 int eng_pages_check_at_open(qs_env *env, qs_check_report *r);
+
+/* A flush of the data file failed with @p err: from now on write transactions and
+ * flushes of @p env fail (eng_flush_check). */
+void eng_flush_failed(qs_env *env, int err);
+/* 0, or QS_PANIC once a flush of @p env failed. */
+int eng_flush_check(qs_env *env);
 
 /* sound.c */
 /* The page walk's edition, raised whenever it checks more: a walk of an older one,

@@ -354,6 +354,26 @@ static int load_settings(qs_env *env)
     return qs_txn_commit(txn);
 }
 
+/* After a failed flush nothing committed since the last good one is known to be on
+ * the disk, and a later flush that succeeds would not say otherwise: the kernel may
+ * have dropped the pages that failed (PostgreSQL's fsync lesson). So the first failure
+ * stands until the store is closed. */
+void eng_flush_failed(qs_env *env, int err)
+{
+    int none = 0;
+    __atomic_compare_exchange_n(&env->flush_failed, &none, err, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+}
+
+int eng_flush_check(qs_env *env)
+{
+    int err = __atomic_load_n(&env->flush_failed, __ATOMIC_SEQ_CST);
+    if (!err)
+        return 0;
+    return eng_fail(QS_PANIC, "a flush of the data file failed (%s): commits since the last "
+                    "good flush may not be on the disk; close the store", strerror(err));
+}
+
 static void *syncer_main(void *arg)
 {
     qs_env *env = arg;
@@ -366,7 +386,9 @@ static void *syncer_main(void *arg)
         until.tv_nsec = (long)(ns % 1000000000ULL);
         pthread_cond_timedwait(&env->sync_cond, &env->sync_lock, &until);
         pthread_mutex_unlock(&env->sync_lock);
-        mdb_env_sync(env->mdb, 1);
+        int rc = mdb_env_sync(env->mdb, 1);
+        if (rc)
+            eng_flush_failed(env, rc);
         pthread_mutex_lock(&env->sync_lock);
     }
     pthread_mutex_unlock(&env->sync_lock);
@@ -610,8 +632,13 @@ int qs_env_sync(qs_env *env)
 {
     if (!env)
         return eng_fail(QS_INVALID, "qs_env_sync: env is NULL");
-    int rc = mdb_env_sync(env->mdb, 1);
-    return rc ? eng_mdb_rc(rc, "sync", NULL) : 0;
+    int rc = eng_flush_check(env);
+    if (rc)
+        return rc;
+    if ((rc = mdb_env_sync(env->mdb, 1)) == 0)
+        return 0;
+    eng_flush_failed(env, rc);
+    return eng_mdb_rc(rc, "sync", NULL);
 }
 
 /* ------------------------------------------------------------------ stats */

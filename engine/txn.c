@@ -294,7 +294,10 @@ int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **out)
     int rdonly = (flags & QS_TXN_RDONLY) != 0;
     if (!rdonly && env->opts.read_only)
         return eng_fail(QS_READONLY, "store was opened read-only");
-    int rc = env_usable(env);
+    int rc = rdonly ? 0 : eng_flush_check(env);
+    if (rc)
+        return rc;
+    rc = env_usable(env);
     if (rc)
         return rc;
     qs_txn *txn = calloc(1, sizeof *txn);
@@ -498,6 +501,10 @@ int qs_txn_commit(qs_txn *txn)
                 eng_txn_failed(parent, rc);
         }
         txn_free(txn);
+        return rc;
+    }
+    if ((rc = eng_flush_check(txn->env)) != 0) {
+        qs_txn_abort(txn);
         return rc;
     }
     if ((rc = eng_guarded(txn->env, txn, commit_top, txn)) != 0 && txn->mdb) {

@@ -14,6 +14,7 @@
  * Stores are opened without write_map: writes through a map are not seen by the
  * tracer.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -103,6 +104,69 @@ static int workload(const char *dir, qs_durability mode)
             return 1;
         ack(i + 1);
     }
+    qs_env_close(env);
+    return 0;
+}
+
+/* Commit a new user @p ext in @p env: qs_txn_commit()'s code. */
+static int commit_user(qs_env *env, const char *ext)
+{
+    qs_txn *txn;
+    qs_user u = {.created_at = FX_T0};
+    snprintf(u.ext_id, sizeof u.ext_id, "%s", ext);
+    int rc = qs_txn_begin(env, 0, &txn);
+    if (rc == 0 && (rc = qs_user_put(txn, &u, NULL)) != 0)
+        qs_txn_abort(txn);
+    return rc ? rc : qs_txn_commit(txn);
+}
+
+/* The commit child (power_test --commit-failure DIR 0), its first sync failing: in the
+ * durable mode that commit fails with EIO and is not in the store; the next one
+ * commits, and the store reopens clean. Exit 0 when so, else the step that was not. */
+static int commit_failure(const char *dir)
+{
+    qs_env *env = NULL;
+    qs_txn *txn;
+    qs_options o = mode_options(QS_SYNC_DURABLE);
+    uint64_t id;
+    if (qs_env_open(dir, &o, &env) != 0)
+        return 1;
+    if (commit_user(env, "not-synced") != EIO)
+        return 2;
+    if (commit_user(env, "synced") != 0)
+        return 3;
+    qs_env_close(env);
+    if (qs_env_open(dir, &o, &env) != 0 || qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0)
+        return 4;
+    if (qs_resolve(txn, QS_USER, "not-synced", &id) != QS_NOTFOUND ||
+        qs_resolve(txn, QS_USER, "synced", &id) != 0)
+        return 5;
+    fx_check_clean_txn(txn);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+    return 0;
+}
+
+/* The flush child (power_test --flush-failure DIR 0), its first sync failing: a periodic
+ * store commits an answer, and then every flush and write transaction fails, never
+ * reporting success, while reads go on. Exit 0 when so, else the step that was not. */
+static int flush_failure(const char *dir)
+{
+    qs_env *env = NULL;
+    qs_txn *txn;
+    qs_options o = mode_options(QS_SYNC_PERIODIC);
+    o.sync_interval_ms = 600000;   /* the first sync is the one asked for below */
+    if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "flushed") != 0)
+        return 1;
+    if (qs_env_sync(env) != EIO)
+        return 2;
+    if (qs_env_sync(env) != QS_PANIC)   /* a second try would succeed: never report it */
+        return 3;
+    if (qs_txn_begin(env, 0, &txn) != QS_PANIC)
+        return 4;
+    if (qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0)
+        return 5;
+    qs_txn_abort(txn);
     qs_env_close(env);
     return 0;
 }
@@ -324,27 +388,40 @@ static void tracer_path(char *out, size_t cap)
     snprintf(out, cap, "%.*s/libpowertrace.so", (int)(strrchr(self, '/') - self), self);
 }
 
-static void traced_workload(const char *dir, qs_durability mode, trace *t)
+/* power_test WHAT DIR ARG run under the tracer (the sync @p fail_sync failing, when
+ * not 0), its trace in DIR/trace; it must exit 0. */
+static void run_traced(const char *what, const char *dir, int arg, int fail_sync)
 {
-    char lib[600], trace_file[600], data[600], mode_arg[8];
+    char lib[600], trace_file[600], data[600], arg_s[16], fail_s[16];
     tracer_path(lib, sizeof lib);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     snprintf(data, sizeof data, "%s/data.mdb", dir);
-    snprintf(mode_arg, sizeof mode_arg, "%d", (int)mode);
+    snprintf(arg_s, sizeof arg_s, "%d", arg);
+    snprintf(fail_s, sizeof fail_s, "%d", fail_sync);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
         setenv("LD_PRELOAD", lib, 1);
         setenv("POWER_TRACE", trace_file, 1);
         setenv("POWER_DATA", data, 1);
+        if (fail_sync)
+            setenv("POWER_FAIL_SYNC", fail_s, 1);
         /* ASan wants its runtime first; the tracer only wraps libc's calls */
         setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
-        execl(self, self, "--workload", dir, mode_arg, (char *)NULL);
+        execl(self, self, what, dir, arg_s, (char *)NULL);
         _exit(127);
     }
     int status;
     CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "workload status 0x%x", status);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status 0x%x", what,
+              status);
+}
+
+static void traced_workload(const char *dir, qs_durability mode, trace *t)
+{
+    char trace_file[600];
+    run_traced("--workload", dir, (int)mode, 0);
+    snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     trace_read(trace_file, t);
 }
 
@@ -391,8 +468,27 @@ TEST(durable_commits_survive_power_cuts)
               out[REFUSED], out[DAMAGED], out[LOST], out[CRASHED]);
 }
 
+/* A flush that failed is never followed by one reported to have succeeded: the pages
+ * it failed to write may be gone (PostgreSQL's fsync lesson). */
+TEST(failed_flush_is_never_reported_as_success)
+{
+    const char *dir = check_tmpdir();
+    seed(dir);
+    run_traced("--flush-failure", dir, 0, 1);
+}
+
+/* A durable commit whose sync fails says so and is not in the store; the store goes on. */
+TEST(failed_durable_commit_is_not_kept)
+{
+    const char *dir = check_tmpdir();
+    seed(dir);
+    run_traced("--commit-failure", dir, 0, 1);
+}
+
 static const check_case cases[] = {
     CASE(durable_commits_survive_power_cuts),
+    CASE(failed_flush_is_never_reported_as_success),
+    CASE(failed_durable_commit_is_not_kept),
 };
 
 static int measure(unsigned cuts)
@@ -425,6 +521,10 @@ int main(int argc, char **argv)
     self = exe;
     if (argc == 4 && strcmp(argv[1], "--workload") == 0)
         return workload(argv[2], (qs_durability)atoi(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "--flush-failure") == 0)
+        return flush_failure(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--commit-failure") == 0)
+        return commit_failure(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--verify") == 0)
         verify_child(argv[2], strtoull(argv[3], NULL, 10));
     if (argc >= 3 && strcmp(argv[1], "--measure") == 0) {

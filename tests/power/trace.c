@@ -12,6 +12,9 @@
  * writable memory map are not seen: the simulation covers stores opened without
  * write_map.
  *
+ * POWER_FAIL_SYNC=N makes the Nth fsync or fdatasync of the data file fail with EIO
+ * without syncing (and without a record), as a disk error would.
+ *
  * record: type u8 ('W' write, 'S' sync, 'T' truncate, 'A' ack), offset u64 (the value
  * of T and A), length u32, then length bytes (W).
  */
@@ -31,6 +34,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int trace_fd = -1;
+static long fail_sync_at = -1, syncs;   /* POWER_FAIL_SYNC; the syncs so far */
 static struct stat data_st;          /* the data file's identity, once it exists */
 static unsigned char watched[MAX_FDS];   /* 1: the data file; 2: it, opened O_DSYNC */
 
@@ -55,6 +59,9 @@ __attribute__((constructor)) static void trace_init(void)
     real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
     real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+    const char *fail = getenv("POWER_FAIL_SYNC");
+    if (fail)
+        fail_sync_at = atol(fail);
     const char *path = getenv("POWER_TRACE");
     if (path)
         trace_fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -182,14 +189,24 @@ ssize_t write(int fd, const void *buf, size_t n)
     TRACED(fd, real_write(fd, buf, n), record_writes(fd, &one, 1, off, rc_));
 }
 
+/* The sync @p real of @p fd, or the failure POWER_FAIL_SYNC asks for; under the lock. */
+static int sync_or_fail(int (*real)(int), int fd)
+{
+    if (++syncs == fail_sync_at) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
 int fsync(int fd)
 {
-    TRACED(fd, real_fsync(fd), if (rc_ == 0) record('S', 0, NULL, 0));
+    TRACED(fd, sync_or_fail(real_fsync, fd), if (rc_ == 0) record('S', 0, NULL, 0));
 }
 
 int fdatasync(int fd)
 {
-    TRACED(fd, real_fdatasync(fd), if (rc_ == 0) record('S', 0, NULL, 0));
+    TRACED(fd, sync_or_fail(real_fdatasync, fd), if (rc_ == 0) record('S', 0, NULL, 0));
 }
 
 int ftruncate(int fd, off_t size)
