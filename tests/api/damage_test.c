@@ -186,6 +186,27 @@ static reads read_everything(qs_env *env, const store *s)
     return r;
 }
 
+static uint16_t u16_at(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static void u16_set(uint8_t *p, unsigned v)
+{
+    uint16_t w = (uint16_t)v;
+    memcpy(p, &w, 2);
+}
+
+/* The txnid in meta page @p m (0 or 1) of data file image @p b (see engine/pages.c). */
+static uint64_t meta_txnid(const uint8_t *b, int m)
+{
+    uint64_t txnid;
+    memcpy(&txnid, b + m * PSIZE + 16 + 128, 8);
+    return txnid;
+}
+
 /* ---- cases -------------------------------------------------------------------- */
 
 /* A data file cut short: both opens refuse it, naming the truncation. */
@@ -243,9 +264,7 @@ TEST(meta_in_the_wrong_page)
     qs_env *env;
     store_build(&s);
     uint8_t *b = file_read(s.dir, &n);
-    uint64_t txnid[2];
-    for (int m = 0; m < 2; m++)
-        memcpy(&txnid[m], b + m * PSIZE + 16 + 128, 8);
+    uint64_t txnid[2] = {meta_txnid(b, 0), meta_txnid(b, 1)};
     int older = txnid[0] > txnid[1];
     uint64_t forged = (txnid[0] > txnid[1] ? txnid[0] : txnid[1]) + 1;
     forged += forged % 2 != (uint64_t)(1 - older);   /* the parity of the other page */
@@ -307,11 +326,9 @@ static unsigned poke_first_page(uint8_t *b, size_t n, uint16_t flags, size_t at,
     for (size_t p = 2; p < n / PSIZE; p++) {
         uint8_t *pg = b + p * PSIZE;
         uint64_t pgno;
-        uint16_t f;
         memcpy(&pgno, pg, 8);
-        memcpy(&f, pg + 10, 2);
-        if (pgno == p && f == flags) {
-            memcpy(pg + at, &v, 2);
+        if (pgno == p && u16_at(pg + 10) == flags) {
+            u16_set(pg + at, v);
             return (unsigned)p;
         }
     }
@@ -330,9 +347,6 @@ static void file_poke(const char *dir, off_t off, const void *b, size_t n)
     CHECK(close(fd) == 0);
 }
 
-/* A branch page left with one child, once the store is open (a disk error under a
- * running process), trips an assertion in LMDB that would abort the process: the
- * read that descends it returns QS_CORRUPT instead, and a new open names the page. */
 /* @p s built and opened (read-only or not) into @p env, then its first branch page
  * left with one child in the file; that page's number. */
 static unsigned branch_damaged_under(store *s, int read_only, qs_env **env)
@@ -348,6 +362,9 @@ static unsigned branch_damaged_under(store *s, int read_only, qs_env **env)
     return p;
 }
 
+/* A branch page left with one child, once the store is open (a disk error under a
+ * running process), trips an assertion in LMDB that would abort the process: the
+ * read that descends it returns QS_CORRUPT instead, and a new open names the page. */
 TEST(lmdb_assertion_is_corrupt)
 {
     store s;
@@ -363,29 +380,6 @@ TEST(lmdb_assertion_is_corrupt)
     snprintf(want, sizeof want, "damaged page %u ", p);
     CHECK_MSG(strstr(r.first_finding, want), "%s", r.first_finding);
     qs_env_close(env);
-}
-
-/* A leaf page whose header says DIRTY, as LMDB's own buffers do: LMDB would take the
- * mapped page for one of them and free it in a write. The walk names it, and a writable
- * open is refused. */
-TEST(dirty_page_refused)
-{
-    store s;
-    size_t n;
-    qs_env *env;
-    store_build(&s);
-    uint8_t *b = file_read(s.dir, &n);
-    unsigned p = poke_first_page(b, n, 0x02 /* leaf */, 10 /* flags */, 0x12 /* dirty */);
-    file_write(s.dir, b, n);
-    char want[64];
-    snprintf(want, sizeof want, "damaged page %u ", p);
-    CHECK_RC(open_rc(s.dir, 0, &env), QS_CORRUPT);
-    CHECK_MSG(errmsg_has(want), "%s", qs_errmsg());
-    CHECK_RC(open_rc(s.dir, 1, &env), 0);
-    qs_check_report r = pages_row(env);
-    CHECK_MSG(strstr(r.first_finding, want), "%s", r.first_finding);
-    qs_env_close(env);
-    free(b);
 }
 
 /* @p s built, its data file then edited by @p edit (which returns the damaged page's
@@ -410,23 +404,10 @@ static void refused_after(store *s, unsigned (*edit)(uint8_t *b, size_t n))
     qs_env_close(env);
 }
 
-static uint16_t u16_at(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static void u16_set(uint8_t *p, unsigned v)
-{
-    uint16_t w = (uint16_t)v;
-    memcpy(p, &w, 2);
-}
+typedef int node_pick(const uint8_t *page, const uint8_t *node);
 
 /* The first node of a leaf page of @p b (@p n bytes) that @p pick takes (given the
  * page and the node); the page's number in *page. */
-typedef int node_pick(const uint8_t *page, const uint8_t *node);
-
 static uint8_t *leaf_node_where(uint8_t *b, size_t n, node_pick *pick, unsigned *page)
 {
     for (size_t p = 2; p < n / PSIZE; p++) {
@@ -443,6 +424,19 @@ static uint8_t *leaf_node_where(uint8_t *b, size_t n, node_pick *pick, unsigned 
     }
     CHECK_MSG(0, "no such leaf node");
     return NULL;
+}
+
+/* A leaf page whose header says DIRTY, as LMDB's own buffers do: LMDB would take the
+ * mapped page for one of them and free it in a write. */
+static unsigned leaf_page_says_dirty(uint8_t *b, size_t n)
+{
+    return poke_first_page(b, n, 0x02 /* leaf */, 10 /* flags */, 0x12 /* dirty */);
+}
+
+TEST(dirty_page_refused)
+{
+    store s;
+    refused_after(&s, leaf_page_says_dirty);
 }
 
 /* A DUPDATA node holding a LEAF2 sub-page with a value in it. */
@@ -662,11 +656,7 @@ TEST(remembered_walk_forgets_a_write)
     CHECK(fd >= 0);
     size_t n;
     uint8_t *b = file_read(s.dir, &n);
-    uint64_t newest = 0, txnid;
-    for (int m = 0; m < 2; m++) {   /* the meta pages' txnids (see engine/pages.c) */
-        memcpy(&txnid, b + m * PSIZE + 16 + 128, 8);
-        newest = txnid > newest ? txnid : newest;
-    }
+    uint64_t m0 = meta_txnid(b, 0), m1 = meta_txnid(b, 1), newest = m0 > m1 ? m0 : m1;
     CHECK_MSG(eng_sound_known(fd, newest, &probe), "the walk of commit %llu was not "
               "remembered", (unsigned long long)newest);
     remembered_edition_set(fd, ENG_WALK_EDITION - 1);
