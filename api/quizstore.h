@@ -98,9 +98,10 @@
  *  - For this the first qs_env_open() of a process installs handlers for SIGSEGV and
  *    SIGBUS in front of those in place (and again at each open, if one was installed
  *    since): faults that are not the store's are passed to the handler that was there,
- *    or end the process as before (so they do when that handler passes them back). It also ignores SIGXFSZ when that signal is at its
- *    default action, so that a store file reaching RLIMIT_FSIZE fails the commit with
- *    EFBIG instead of killing the process (qs_restore() does the same).
+ *    or end the process as before (so they do when that handler passes them back). It
+ *    also ignores SIGXFSZ when that signal is at its default action, so that a store
+ *    file reaching RLIMIT_FSIZE fails the commit with EFBIG instead of killing the
+ *    process (qs_restore() does the same).
  */
 #ifndef QUIZSTORE_H
 #define QUIZSTORE_H

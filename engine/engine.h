@@ -120,6 +120,7 @@ MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 /* ---------------------------------------------------------------- transactions */
 
 MDB_txn *eng_mdb(qs_txn *txn);
+int eng_txn_rdonly(qs_txn *txn);
 qs_env *eng_env(qs_txn *txn);
 /* The store of @p txn, or NULL for a NULL txn. */
 qs_env *eng_txn_store(qs_txn *txn);

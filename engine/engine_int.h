@@ -159,7 +159,6 @@ void eng_sound_remember(int fd, const eng_sound_probe *p);
  * frames: LMDB would then free cursors it had on its stack. The transaction is left as
  * it is (its writer lock too, until the process ends). */
 void eng_mdb_abort(qs_env *env, MDB_txn *mdb);
-int eng_txn_rdonly(qs_txn *txn);
 /* Once per process: find LMDB's code, and ignore SIGXFSZ if it is at its default. */
 void eng_process_init(void);
 /* eng_process_init(), then put the fault handlers in front of those in place and
