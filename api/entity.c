@@ -493,7 +493,7 @@ static uint64_t question_db_bytes(qs_txn *txn)
  * new dictionary: appending packs the pages full. */
 static int rewrite_bank(qs_txn *txn, const bank_copy *b, qs_compress_report *rep)
 {
-    int rc = mdb_drop(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), 0);
+    int rc = eng_mdb_empty(txn, eng_dbi(txn, ENG_QUESTION));
     if (rc)
         return eng_mdb_rc(rc, "empty", "question");
     for (size_t i = 0; i < b->n; i++) {

@@ -160,18 +160,29 @@ typedef struct qs_env qs_env;
 /** Opaque transaction handle. */
 typedef struct qs_txn qs_txn;
 
-/** Durability of commits. */
+/** Durability of commits. Both modes write every commit to the store's redo log
+ *  (redo.log beside data.mdb) before LMDB's file, and sync LMDB's file only at
+ *  checkpoints (every 256 commits or second, by the process that made the last one);
+ *  an open after a crash or a power failure starts again from the last checkpoint and
+ *  replays the log's commits after it. Neither mode can be left damaged by a power
+ *  failure. A process crash loses nothing committed in either mode. Other
+ *  transactions see a commit as soon as LMDB has it, which is just before its sync:
+ *  a power failure in between loses a commit that a reader saw but whose caller was
+ *  not told it succeeded. */
 typedef enum qs_durability {
-    QS_SYNC_DURABLE = 0,  /**< every commit waits for the disk (fsync): nothing committed is
-                               ever lost */
-    QS_SYNC_PERIODIC = 1  /**< commits do not wait for the disk; a background thread flushes
-                               every sync_interval_ms. A process crash loses nothing; a power
-                               failure can leave the store damaged (LMDB reuses pages that
-                               unsynced commits freed): use it only for a store that can be
-                               rebuilt. Once a flush fails, every later write transaction and
-                               qs_env_sync() of the handle returns QS_PANIC until it is
-                               closed: a flush that succeeds after it would not mean the
-                               failed pages reached the disk */
+    QS_SYNC_DURABLE = 0,  /**< qs_txn_commit() returns once an fdatasync of the log covers
+                               the commit: a power failure loses nothing acknowledged.
+                               Threads committing at once share one fdatasync (group
+                               commit). A commit whose sync fails returns the errno
+                               (EIO): it may or may not be kept, and every later write
+                               transaction and qs_env_sync() of the handle returns
+                               QS_PANIC until it is closed, since a sync that succeeds
+                               after it would not mean the failed pages reached the disk */
+    QS_SYNC_PERIODIC = 1  /**< commits do not wait for the disk; a background thread syncs
+                               the log every sync_interval_ms: a power failure loses at most
+                               the commits of the last interval (and the one sync in
+                               flight), never the store's integrity. A failed sync breaks
+                               the handle as above */
 } qs_durability;
 
 /** Length of the time buckets answers and interactions are partitioned into.
@@ -187,7 +198,9 @@ typedef struct qs_options {
     uint64_t map_size;          /**< largest size the store may grow to, bytes (64 GiB),
                                      at least 1 MiB; the file grows as needed, this is
                                      address space */
-    unsigned max_readers;       /**< concurrent read transactions, all processes (126) */
+    unsigned max_readers;       /**< concurrent read transactions, all processes (126);
+                                     one more slot is kept for the read transaction that
+                                     holds the last checkpoint's pages */
     qs_durability durability;   /**< QS_SYNC_DURABLE */
     unsigned sync_interval_ms;  /**< flush interval for QS_SYNC_PERIODIC (1000) */
     qs_period bucket_period;    /**< QS_PERIOD_MONTH; used only when creating the store */
@@ -198,7 +211,8 @@ typedef struct qs_options {
                                      savepoints are unavailable (qs_txn_savepoint()
                                      returns QS_INVALID) and a stray write through a
                                      pointer the library handed out could reach the
-                                     file. Open a store the same way in every process */
+                                     file. Open a store the same way in every process.
+                                     The power-cut tests cover stores opened without it */
 } qs_options;
 
 /** Fill @p opts with the defaults written beside each field. */
@@ -214,22 +228,32 @@ void qs_options_init(qs_options *opts);
  *  file cannot be written (a store of another user, a read-only medium) reads without
  *  LMDB's lock file, which is safe only while no process writes the store: it is
  *  refused (EACCES) while another process has the store open, and a writer that opens
- *  the store later does not see this reader.
+ *  the store later does not see this reader. The first process to open a store that
+ *  was not closed cleanly (a crash, a power failure) recovers it: LMDB's file goes back
+ *  to the redo log's last checkpoint and the log's later commits are replayed; a
+ *  read-only open of such a store is refused (QS_READONLY) until one for writing has
+ *  recovered it. data.mdb is written through quizstore only: a change made to it by
+ *  another LMDB program after the last checkpoint is undone by the next recovery
+ *  (remove redo.log, with the store closed, to keep it).
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure
  *  @return 0, QS_FORMAT (newer on-disk format), QS_INVALID, QS_CORRUPT (not an LMDB
- *          file, truncated, or a damaged page: see @ref damage), QS_READERS_FULL
+ *          file, truncated, a damaged page: see @ref damage, or a redo log record that
+ *          cannot be applied), QS_READONLY (read-only, and the store needs recovery),
+ *          QS_READERS_FULL
  *          (opening reads the bucket registry), or errno (ENOENT: no such directory,
  *          or read-only with no store or an empty data file; EACCES, ...).
  *  Call once per store per process. */
 int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
 
-/** Close the store. Every transaction of this handle must have ended. With
- *  QS_SYNC_PERIODIC, flushes first. NULL is a no-op. */
+/** Close the store. Every transaction of this handle must have ended. The last
+ *  process to close the store makes a checkpoint, so that the next open replays
+ *  nothing. NULL is a no-op. */
 void qs_env_close(qs_env *env);
 
-/** Flush committed transactions to disk now (useful with QS_SYNC_PERIODIC).
+/** Sync the redo log now: every commit of this process is then durable (useful with
+ *  QS_SYNC_PERIODIC).
  *  @return 0, errno (the flush failed: the handle is then broken), QS_PANIC (a flush
  *  failed before). Any thread. */
 int qs_env_sync(qs_env *env);

@@ -217,6 +217,7 @@ int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi)
     eng_lock(&env->handle_lock);
     rc = mdb_dbi_open(txn->mdb, name, MDB_CREATE, dbi);
     if (rc == 0) {
+        eng_log_create(txn, *dbi, name, 0);
         env->handle_txn_open = 1;
         top_of(txn)->opened_handles = 1;
     }
@@ -235,7 +236,7 @@ int eng_db_retire(qs_txn *txn, MDB_dbi dbi, const char *name)
 {
     eng_key k;
     eng_wbuf w;
-    int rc = mdb_drop(txn->mdb, dbi, 0);
+    int rc = eng_mdb_empty(txn, dbi);
     if (rc)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "empty", name));
     emptied_key(&k, name);
@@ -243,7 +244,7 @@ int eng_db_retire(qs_txn *txn, MDB_dbi dbi, const char *name)
     return eng_put(txn, ENG_BUCKETS, &k, &w, 0);
 }
 
-static int delete_emptied(MDB_txn *m, MDB_cursor *cur)
+static int delete_emptied(MDB_txn *m, MDB_cursor *cur, int *deleted)
 {
     MDB_val k, v;
     uint8_t first = ENG_T_EMPTIED;
@@ -264,6 +265,7 @@ static int delete_emptied(MDB_txn *m, MDB_cursor *cur)
             return eng_mdb_rc(orc, "delete", name);
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
             break;
+        *deleted = 1;
         k = (MDB_val){1, &first};
     }
     return rc == MDB_NOTFOUND ? 0 : eng_mdb_rc(rc, "delete emptied databases", NULL);
@@ -272,23 +274,28 @@ static int delete_emptied(MDB_txn *m, MDB_cursor *cur)
 typedef struct emptied_ctx {
     qs_env *env;
     MDB_txn *txn;
+    int deleted;
 } emptied_ctx;
 
 static int emptied_in(void *arg)
 {
     emptied_ctx *c = arg;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->txn, c->env->dbi[ENG_BUCKETS], &cur);
+    eng_log_pos pos;
+    int rc = eng_log_write_begin(c->env, c->txn, &pos);
     if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(c->txn, c->env->dbi[ENG_BUCKETS], &cur)) != 0)
         return eng_mdb_rc(rc, "open cursor", "buckets");
-    rc = delete_emptied(c->txn, cur);
+    rc = delete_emptied(c->txn, cur, &c->deleted);
     mdb_cursor_close(cur);
-    return rc;
+    /* not logged: a checkpoint after the commit keeps it */
+    return rc == 0 && c->deleted ? eng_log_unlogged(c->env, c->txn) : rc;
 }
 
 int eng_emptied_delete(qs_env *env)
 {
-    emptied_ctx c = {env, NULL};
+    emptied_ctx c = {env, NULL, 0};
     int rc = mdb_txn_begin(env->mdb, NULL, 0, &c.txn);
     if (rc)
         return eng_mdb_rc(rc, "begin", NULL);
@@ -296,8 +303,9 @@ int eng_emptied_delete(qs_env *env)
         eng_mdb_abort(env, c.txn);
         return rc;
     }
-    rc = mdb_txn_commit(c.txn);
-    return rc ? eng_mdb_rc(rc, "commit", NULL) : 0;
+    if ((rc = mdb_txn_commit(c.txn)) != 0)
+        return eng_mdb_rc(rc, "commit", NULL);
+    return c.deleted ? eng_log_checkpoint(env) : 0;
 }
 
 /* ------------------------------------------------------------------ retention */

@@ -184,6 +184,12 @@ int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
 /* Delete @p key (all duplicates). Returns 0 or QS_NOTFOUND, or a failure. */
 int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
             const MDB_val *dup);
+/* Every other change a write transaction makes goes through these, so that the redo
+ * log records it: LMDB's mdb_put, mdb_cursor_del and mdb_drop(dbi, 0), with their
+ * return codes. */
+int eng_mdb_put(qs_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags);
+int eng_mdb_cursor_del(qs_txn *txn, MDB_cursor *cur);
+int eng_mdb_empty(qs_txn *txn, MDB_dbi dbi);
 /* Seal a record: header + body into @p out (used by puts through MDB_RESERVE and by tests). */
 size_t eng_rec_size(size_t body_len);
 void eng_rec_seal(uint8_t *out, const eng_key *key, const uint8_t *body, size_t len);

@@ -11,6 +11,21 @@
 
 #define ENG_MAX_DBS 4096   /* fixed databases plus every time bucket */
 #define ENG_FORMAT 1       /* on-disk format written and understood */
+#define ENG_META_BYTES 152 /* an LMDB meta page's header and meta (pages.c) */
+#define ENG_LOG_START 4096 /* where the redo log's records begin (log.c) */
+
+/* Where the redo log stands for a write transaction (log.c). */
+typedef struct eng_log_pos {
+    uint64_t epoch;   /* the checkpoint's; 0: the last commit was not logged */
+    uint64_t lsn;     /* the last record applied */
+    uint64_t end;     /* where the next record goes */
+} eng_log_pos;
+
+/* A transaction's changes, as its log record will hold them. */
+typedef struct eng_logbuf {
+    uint8_t *b;
+    size_t n, cap;
+} eng_logbuf;
 
 /* A named bucket database whose handle this process has opened. */
 typedef struct eng_handle {
@@ -70,7 +85,21 @@ struct qs_env {
     uint32_t current_dict;
     eng_seal_dict *seal_dicts;
 
-    /* QS_SYNC_PERIODIC flusher. */
+    /* The redo log (log.c); log_fd is -1 for a read-only open. */
+    int log_fd;
+    char (*dbi_names)[24];      /* by LMDB handle: the database's name, for the log */
+    int log_recover;            /* the first to open: recovers, and checkpoints */
+    int log_replay;             /* the header names this data file: replay its records */
+    uint64_t replayed;          /* records the open replayed */
+    pthread_mutex_t pin_lock;   /* guards pin, pin_epoch */
+    MDB_txn *pin;               /* the checkpoint's snapshot, held while it is current */
+    uint64_t pin_epoch;
+    pthread_mutex_t flush_lock; /* group commit: guards what follows */
+    pthread_cond_t flush_cond;
+    int flushing;
+    uint64_t written_lsn, flushed_lsn;
+    struct timespec checkpoint_at;
+    /* the background thread: the relaxed mode's flushes, and checkpoints */
     pthread_t syncer;
     int syncer_running;
     pthread_mutex_t sync_lock;
@@ -99,6 +128,11 @@ struct qs_txn {
     /* end of the newest period retention dropped, per eng_table, once read */
     int64_t expired_end[ENG_T_EMPTIED];
     uint8_t expired_known[ENG_T_EMPTIED];
+    /* the redo log: the changes (top-level), where it stands, the savepoint's start */
+    eng_logbuf log;
+    eng_log_pos log_pos;
+    size_t log_mark;
+    int unlogged;               /* too large to log: it commits by a checkpoint */
     /* scratch */
     void *scratch[ENG_SCRATCH_COUNT];
     size_t scratch_cap[ENG_SCRATCH_COUNT];
@@ -136,6 +170,46 @@ int eng_pages_check_at_open(qs_env *env, qs_check_report *r);
 void eng_flush_failed(qs_env *env, int err);
 /* 0, or QS_PANIC once a flush of @p env failed. */
 int eng_flush_check(qs_env *env);
+
+/* The newest meta page of data file @p fd: its first ENG_META_BYTES bytes, its
+ * transaction id and page size. 0 or an error recorded. */
+int eng_meta_newest(int fd, uint8_t *meta, uint64_t *txnid, uint32_t *psize);
+/* Make the commit of meta page @p meta the newest of data file @p fd: written to its
+ * slot, and as the commit before it to the other, then synced. 0 or an errno. */
+int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
+
+/* log.c */
+/* Before LMDB opens the store in @p dir: open the log, and if this is the first
+ * process to open the store and the log names a checkpoint, put its meta page back
+ * (a read-only open refuses a store with commits left to replay). */
+int eng_log_open(qs_env *env, const char *dir);
+/* After LMDB's open and the fixed databases: replay, checkpoint, start the thread. */
+int eng_log_recover(qs_env *env);
+/* Stop the thread, checkpoint, release the pin and the log. */
+void eng_log_close(qs_env *env);
+/* Under LMDB's writer lock, before @p m changes anything: where the log stands,
+ * checkpointing first when no live pin holds the current checkpoint. */
+int eng_log_write_begin(qs_env *env, MDB_txn *m, eng_log_pos *pos);
+/* A checkpoint now (a write transaction of its own). */
+int eng_log_checkpoint(qs_env *env);
+/* Mark write transaction @p m (not a qs_txn) as not logged: the next writer
+ * checkpoints before it logs; the caller checkpoints after the commit. */
+int eng_log_unlogged(qs_env *env, MDB_txn *m);
+/* Before LMDB's commit of top-level @p txn: append its record (*lsn, 0 if none). */
+int eng_log_commit(qs_txn *txn, uint64_t *lsn);
+/* After it: wait for the record's sync in the durable mode (or checkpoint). */
+int eng_log_committed(qs_txn *txn, uint64_t lsn);
+int eng_log_flush(qs_env *env, uint64_t lsn);
+/* Sync every record this process has written. */
+int eng_log_sync(qs_env *env);
+/* The changes a write transaction makes, recorded after LMDB made them. */
+void eng_log_name(qs_env *env, MDB_dbi dbi, const char *name);
+void eng_log_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, const MDB_val *v);
+void eng_log_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, const MDB_val *v);
+void eng_log_drop(qs_txn *txn, MDB_dbi dbi, int del);
+void eng_log_create(qs_txn *txn, MDB_dbi dbi, const char *name, unsigned flags);
+void eng_log_savepoint(qs_txn *child);
+void eng_log_savepoint_abort(qs_txn *child);
 
 /* sound.c */
 /* The page walk's edition, raised whenever it checks more: a walk of an older one,

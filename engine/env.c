@@ -181,6 +181,7 @@ static int open_missing(qs_env *env, MDB_txn *m, keep_fn keep, void *ctx)
             rc = eng_mdb_rc(orc, "open bucket", name);
             break;
         }
+        eng_log_name(env, dbi, name);
         if ((rc = keep(ctx, name, dbi)) != 0)
             break;
     }
@@ -275,17 +276,23 @@ typedef struct fixed_ctx {
 static int open_each_fixed(void *arg)
 {
     fixed_ctx *c = arg;
-    int ro = c->env->opts.read_only;
+    int ro = c->env->opts.read_only, created = 0;
     for (int i = 0; i < ENG_DB_COUNT; i++) {
-        int rc = mdb_dbi_open(c->txn, fixed_dbs[i].name,
-                              fixed_dbs[i].flags | (ro ? 0 : MDB_CREATE), &c->env->dbi[i]);
+        unsigned flags = fixed_dbs[i].flags;
+        int rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags, &c->env->dbi[i]);
+        if (rc == MDB_NOTFOUND && !ro) {
+            rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags | MDB_CREATE, &c->env->dbi[i]);
+            created = 1;
+        }
         if (rc == MDB_NOTFOUND)
             return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
                             fixed_dbs[i].name);
         if (rc)
             return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
+        eng_log_name(c->env, c->env->dbi[i], fixed_dbs[i].name);
     }
-    return 0;
+    /* a new store's databases are not logged: the first checkpoint holds them */
+    return created ? eng_log_unlogged(c->env, c->txn) : 0;
 }
 
 static int open_fixed_dbs(qs_env *env)
@@ -372,27 +379,6 @@ int eng_flush_check(qs_env *env)
         return 0;
     return eng_fail(QS_PANIC, "a flush of the data file failed (%s): commits since the last "
                     "good flush may not be on the disk; close the store", strerror(err));
-}
-
-static void *syncer_main(void *arg)
-{
-    qs_env *env = arg;
-    pthread_mutex_lock(&env->sync_lock);
-    while (!env->closing) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)env->opts.sync_interval_ms * 1000000ULL;
-        until.tv_sec += (time_t)(ns / 1000000000ULL);
-        until.tv_nsec = (long)(ns % 1000000000ULL);
-        pthread_cond_timedwait(&env->sync_cond, &env->sync_lock, &until);
-        pthread_mutex_unlock(&env->sync_lock);
-        int rc = mdb_env_sync(env->mdb, 1);
-        if (rc)
-            eng_flush_failed(env, rc);
-        pthread_mutex_lock(&env->sync_lock);
-    }
-    pthread_mutex_unlock(&env->sync_lock);
-    return NULL;
 }
 
 static int check_options(const qs_options *o)
@@ -515,7 +501,9 @@ static int open_mdb(qs_env *env, const char *path)
     if ((rc = check_data_file(path, o->read_only)) != 0 ||
         (o->read_only && (rc = check_lock_file(path, &nolock)) != 0))
         return rc;
-    if (o->durability == QS_SYNC_PERIODIC)
+    /* LMDB syncs nothing itself: the redo log makes commits durable, and the data
+     * file is synced at checkpoints (log.c) */
+    if (!o->read_only)
         flags |= MDB_NOSYNC;
     if (o->write_map)
         flags |= MDB_WRITEMAP;
@@ -527,7 +515,8 @@ static int open_mdb(qs_env *env, const char *path)
     if (rc)
         return eng_mdb_rc(rc, "create environment", NULL);
     if ((rc = mdb_env_set_mapsize(env->mdb, (size_t)o->map_size)) ||
-        (rc = mdb_env_set_maxreaders(env->mdb, o->max_readers)) ||
+        /* one more for the checkpoint's pin (log.c) */
+        (rc = mdb_env_set_maxreaders(env->mdb, o->max_readers + 1)) ||
         (rc = mdb_env_set_maxdbs(env->mdb, ENG_MAX_DBS)))
         return eng_mdb_rc(rc, "configure environment", NULL);
     eng_guard_install(env->mdb);
@@ -571,8 +560,14 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
     pthread_mutex_init(&env->dict_lock, NULL);
     pthread_mutex_init(&env->sync_lock, NULL);
     pthread_cond_init(&env->sync_cond, NULL);
+    pthread_mutex_init(&env->pin_lock, NULL);
+    pthread_mutex_init(&env->flush_lock, NULL);
+    pthread_cond_init(&env->flush_cond, NULL);
+    env->log_fd = -1;
     env->handles_gen = UINT64_MAX;   /* forces the first refresh */
     int rc = check_options(&env->opts);
+    if (!rc)
+        rc = eng_log_open(env, path);
     if (!rc)
         rc = open_mdb(env, path);
     if (!rc && env->damage[0]) {   /* its trees are not to be followed */
@@ -582,17 +577,13 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
     if (!rc)
         rc = open_fixed_dbs(env);
     if (!rc)
+        rc = eng_log_recover(env);
+    if (!rc)
         rc = eng_refresh_handles(env);
     if (!rc)
         rc = load_settings(env);
     if (!rc && !env->opts.read_only)
         rc = eng_emptied_delete(env);
-    if (!rc && env->opts.durability == QS_SYNC_PERIODIC && !env->opts.read_only) {
-        if (pthread_create(&env->syncer, NULL, syncer_main, env) == 0)
-            env->syncer_running = 1;
-        else
-            rc = eng_fail(EAGAIN, "cannot start the sync thread");
-    }
     if (rc) {
         qs_env_close(env);
         return rc;
@@ -605,18 +596,9 @@ void qs_env_close(qs_env *env)
 {
     if (!env)
         return;
-    if (env->syncer_running) {
-        pthread_mutex_lock(&env->sync_lock);
-        env->closing = 1;
-        pthread_cond_signal(&env->sync_cond);
-        pthread_mutex_unlock(&env->sync_lock);
-        pthread_join(env->syncer, NULL);
-    }
-    if (env->mdb) {
-        if (!env->opts.read_only)
-            mdb_env_sync(env->mdb, 1);
+    eng_log_close(env);
+    if (env->mdb)
         mdb_env_close(env->mdb);
-    }
     eng_dicts_free(env->dicts);
     eng_seal_dicts_free(env->seal_dicts);
     free(env->handles);
@@ -625,6 +607,9 @@ void qs_env_close(qs_env *env)
     pthread_mutex_destroy(&env->dict_lock);
     pthread_mutex_destroy(&env->sync_lock);
     pthread_cond_destroy(&env->sync_cond);
+    pthread_mutex_destroy(&env->pin_lock);
+    pthread_mutex_destroy(&env->flush_lock);
+    pthread_cond_destroy(&env->flush_cond);
     free(env);
 }
 
@@ -633,12 +618,7 @@ int qs_env_sync(qs_env *env)
     if (!env)
         return eng_fail(QS_INVALID, "qs_env_sync: env is NULL");
     int rc = eng_flush_check(env);
-    if (rc)
-        return rc;
-    if ((rc = mdb_env_sync(env->mdb, 1)) == 0)
-        return 0;
-    eng_flush_failed(env, rc);
-    return eng_mdb_rc(rc, "sync", NULL);
+    return rc ? rc : eng_log_sync(env);
 }
 
 /* ------------------------------------------------------------------ stats */

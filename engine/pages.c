@@ -84,6 +84,8 @@ enum { DB_DUPSORT = 0x04, DB_INTEGERKEY = 0x08, DB_DUPFIXED = 0x10 };
 static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+_Static_assert(ENG_META_BYTES == PAGE_HDR + META_SIZE, "a meta page's bytes");
 
 /* A database record, decoded. */
 typedef struct db_rec {
@@ -183,6 +185,40 @@ int eng_file_check(int fd, const char *path, eng_file_meta *out)
         out->pages = newest->last_pg + 1;
     }
     return 0;
+}
+
+int eng_meta_newest(int fd, uint8_t *bytes, uint64_t *txnid, uint32_t *psize)
+{
+    meta m[2];
+    int valid[2];
+    int rc = metas_read(fd, m, valid);
+    if (rc)
+        return eng_fail(rc, "reading the meta pages: %s", strerror(rc));
+    if (!valid[0] || !valid[1])
+        return eng_fail(QS_CORRUPT, "a meta page of the data file is damaged");
+    int i = m[1].txnid > m[0].txnid;
+    if (pread(fd, bytes, ENG_META_BYTES, (off_t)i * m[0].psize) != ENG_META_BYTES)
+        return eng_fail(EIO, "reading meta page %d", i);
+    *txnid = m[i].txnid;
+    *psize = m[i].psize;
+    return 0;
+}
+
+/* LMDB writes commit t's meta to page t % 2 and opens the newer of the two: the
+ * other page gets the same roots under t - 1 (a new store's two say 0). */
+int eng_meta_restore(int fd, const uint8_t *bytes, uint32_t psize)
+{
+    uint64_t txnid = get64(bytes + PAGE_HDR + META_TXNID);
+    uint8_t page[2][ENG_META_BYTES];
+    for (unsigned slot = 0; slot < 2; slot++) {
+        memcpy(page[slot], bytes, ENG_META_BYTES);
+        put64(page[slot], slot);   /* the page number */
+        if (slot != txnid % 2 && txnid)
+            put64(page[slot] + PAGE_HDR + META_TXNID, txnid - 1);
+        if (pwrite(fd, page[slot], ENG_META_BYTES, (off_t)slot * psize) != ENG_META_BYTES)
+            return errno ? errno : EIO;
+    }
+    return fdatasync(fd) == 0 ? 0 : errno;
 }
 
 /* ------------------------------------------------------------------ the walk */

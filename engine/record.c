@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <xxhash.h>
 
-#include "engine.h"
+#include "engine_int.h"
 
 static uint32_t record_checksum(const eng_key *key, const uint8_t *body, size_t len)
 {
@@ -86,6 +86,7 @@ int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
     if (rc)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "write", dbname));
     eng_rec_seal(v.mv_data, key, body->b, body->n);
+    eng_log_put(txn, dbi, &k, &v);
     return 0;
 }
 
@@ -98,7 +99,39 @@ int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
         return QS_NOTFOUND;
     if (rc)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "delete", dbname));
+    eng_log_del(txn, dbi, &k, dup);
     return 0;
+}
+
+int eng_mdb_put(qs_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
+{
+    int rc = mdb_put(eng_mdb(txn), dbi, k, v, flags);
+    if (rc == 0)
+        eng_log_put(txn, dbi, k, v);
+    return rc;
+}
+
+/* The pair under the cursor is logged as a delete of that key and value: exact for
+ * a database with sorted duplicates, and the value is ignored for one without. */
+int eng_mdb_cursor_del(qs_txn *txn, MDB_cursor *cur)
+{
+    MDB_val k, v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+    if (rc)
+        return rc;
+    eng_log_del(txn, mdb_cursor_dbi(cur), &k, &v);
+    rc = mdb_cursor_del(cur, 0);
+    if (rc)
+        eng_txn_failed(txn, rc);   /* logged already: the transaction cannot commit */
+    return rc;
+}
+
+int eng_mdb_empty(qs_txn *txn, MDB_dbi dbi)
+{
+    int rc = mdb_drop(eng_mdb(txn), dbi, 0);
+    if (rc == 0)
+        eng_log_drop(txn, dbi, 0);
+    return rc;
 }
 
 int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body)

@@ -587,7 +587,7 @@ int eng_sealed_insert(qs_txn *txn, const eng_bucket *b, const eng_row *row)
     if (!rc)
         rc = bucket_dict(txn, b, 1, &d);
     if (!rc && c.n) {
-        int drc = mdb_cursor_del(c.cur, 0);
+        int drc = eng_mdb_cursor_del(txn, c.cur);
         rc = drc ? eng_mdb_rc(drc, "delete", b->name) : 0;
     }
     if (!rc) {

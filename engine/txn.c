@@ -222,6 +222,7 @@ static void txn_free(qs_txn *txn)
         free(txn->scratch[i]);
     free(txn->new_handles);
     eng_dicts_free(txn->new_dict);
+    free(txn->log.b);
     free(txn);
 }
 
@@ -252,6 +253,8 @@ static int begin_current(void *arg)
         return begin_mdb(txn);
     for (int tries = 0; tries < 16; tries++) {
         int rc = begin_mdb(txn);
+        if (rc == 0 && !txn->rdonly)
+            rc = eng_log_write_begin(env, txn->mdb, &txn->log_pos);
         if (rc)
             return rc;
         memset(txn->expired_known, 0, sizeof txn->expired_known);   /* a new snapshot */
@@ -344,6 +347,7 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
     memcpy(child->expired_end, parent->expired_end, sizeof child->expired_end);
     memcpy(child->expired_known, parent->expired_known, sizeof child->expired_known);
     parent->has_child = 1;
+    eng_log_savepoint(child);
     *out = child;
     return 0;
 }
@@ -450,8 +454,10 @@ void qs_txn_abort(qs_txn *txn)
 {
     if (!txn)
         return;
-    if (txn->parent)
+    if (txn->parent) {
         txn->parent->has_child = 0;
+        eng_log_savepoint_abort(txn);
+    }
     abort_mdb(txn);
     txn_free(txn);
 }
@@ -461,15 +467,16 @@ void qs_txn_abort(qs_txn *txn)
 static int commit_top(void *arg)
 {
     qs_txn *txn = arg;
+    uint64_t lsn;
     int rc = counters_flush(txn);
-    if (rc)
+    if (rc || (rc = eng_log_commit(txn, &lsn)) != 0)
         return rc;
     if (txn->opened_handles)
         rc = end_handle_txn(txn, 1);
     else if ((rc = mdb_txn_commit(txn->mdb)) != 0)
         rc = commit_failed(txn->env, rc);
     txn->mdb = NULL;
-    return rc;
+    return rc ? rc : eng_log_committed(txn, lsn);
 }
 
 int qs_txn_commit(qs_txn *txn)

@@ -826,7 +826,7 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
 
 static int empty_db(qs_txn *txn, eng_db db)
 {
-    int rc = mdb_drop(eng_mdb(txn), eng_dbi(txn, db), 0);
+    int rc = eng_mdb_empty(txn, eng_dbi(txn, db));
     return rc ? eng_mdb_rc(rc, "empty", eng_db_name(db)) : 0;
 }
 

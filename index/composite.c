@@ -364,8 +364,7 @@ static int entry_in(const idx_entry *e, const idx_entry *set, size_t n)
 static int entry_put(qs_txn *txn, const idx_def *d, const idx_entry *e)
 {
     MDB_val mk = {e->key.n, (void *)e->key.b}, mv = {e->val_len, (void *)e->val};
-    int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, d->db), &mk, &mv,
-                     d->dupsort ? MDB_NODUPDATA : 0);
+    int rc = eng_mdb_put(txn, eng_dbi(txn, d->db), &mk, &mv, d->dupsort ? MDB_NODUPDATA : 0);
     if (rc == MDB_KEYEXIST)
         return 0;
     return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", d->name)) : 0;
@@ -440,7 +439,7 @@ int idx_answer_added(qs_txn *txn, const eng_answer *a)
             continue;
         d->cut(a, &e);
         MDB_val mk = {e.key.n, e.key.b}, mv = {e.val_len, e.val};
-        int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, d->db), &mk, &mv, MDB_NOOVERWRITE);
+        int rc = eng_mdb_put(txn, eng_dbi(txn, d->db), &mk, &mv, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST)
             return QS_EXISTS;
         if (rc)
@@ -568,7 +567,7 @@ static int pool_record(qs_txn *txn, const void *rec, void *arg)
 
 static int empty_db(qs_txn *txn, eng_db db)
 {
-    int rc = mdb_drop(eng_mdb(txn), eng_dbi(txn, db), 0);
+    int rc = eng_mdb_empty(txn, eng_dbi(txn, db));
     return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "empty", eng_db_name(db))) : 0;
 }
 
@@ -591,7 +590,7 @@ static int empty_answer_index(qs_txn *txn, eng_db db)
             rc = lrc;
             break;
         }
-        if (!expired && (rc = mdb_cursor_del(cur, 0)) != 0)
+        if (!expired && (rc = eng_mdb_cursor_del(txn, cur)) != 0)
             break;
     }
     mdb_cursor_close(cur);

@@ -117,7 +117,7 @@ static int put_u32(qs_txn *txn, eng_db db, const eng_key *k, uint32_t v)
     uint8_t b[4];
     eng_put32(b, v);
     MDB_val mk = {k->n, (void *)k->b}, mv = {4, b};
-    int rc = mdb_put(eng_mdb(txn), eng_dbi(txn, db), &mk, &mv, 0);
+    int rc = eng_mdb_put(txn, eng_dbi(txn, db), &mk, &mv, 0);
     return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", eng_db_name(db))) : 0;
 }
 

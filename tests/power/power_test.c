@@ -1,9 +1,10 @@
 /* Power cuts, simulated in the manner of ALICE: a workload commits answers one per
  * transaction while libpowertrace.so (trace.c) records every write and sync it makes
- * to the data file; then each cut builds a state the disk could hold had the power
- * failed at a random point of that trace: every write before the last sync, and of
- * the writes after it a random subset of their 512-byte sectors. Each state must open,
- * pass qs_check(), and hold every commit its mode promised to keep.
+ * to the data file and the redo log; then each cut builds a state the disk could hold
+ * had the power failed at a random point of that trace: of each file, every write
+ * before its last sync, and of the writes after it a random subset of their 512-byte
+ * sectors. Each state must open, pass qs_check(), and hold every commit its mode
+ * promised to keep.
  *
  *   power_test [-q] [-t CASE] [-s SEED]   the suite's case: the durable mode, 100 cuts
  *   power_test --measure CUTS [SEED]      every mode, CUTS cuts each: a table, no verdict
@@ -14,6 +15,7 @@
  * Stores are opened without write_map: writes through a map are not seen by the
  * tracer.
  */
+#define LOG_FILE "redo.log"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -120,26 +122,37 @@ static int commit_user(qs_env *env, const char *ext)
     return rc ? rc : qs_txn_commit(txn);
 }
 
-/* The commit child (power_test --commit-failure DIR 0), its first sync failing: in the
- * durable mode that commit fails with EIO and is not in the store; the next one
- * commits, and the store reopens clean. Exit 0 when so, else the step that was not. */
+/* The next sync of the store's files fails (trace.c). */
+static void fail_next_sync(void)
+{
+    void (*fail)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "power_trace_fail_next_sync");
+    CHECK(fail != NULL);
+    fail();
+}
+
+/* The commit child (power_test --commit-failure DIR 0): a durable commit whose sync of
+ * the log fails says so (EIO), and nothing is reported durable after it: the next
+ * commit and flush fail with QS_PANIC. The store reopens clean with the commits before
+ * it (the failed one may be there or not: it is in the log, whose sync failed). Exit
+ * 0 when so, else the step that was not. */
 static int commit_failure(const char *dir)
 {
     qs_env *env = NULL;
     qs_txn *txn;
     qs_options o = mode_options(QS_SYNC_DURABLE);
     uint64_t id;
-    if (qs_env_open(dir, &o, &env) != 0)
+    if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "synced") != 0)
         return 1;
+    fail_next_sync();
     if (commit_user(env, "not-synced") != EIO)
         return 2;
-    if (commit_user(env, "synced") != 0)
+    if (commit_user(env, "after") != QS_PANIC || qs_env_sync(env) != QS_PANIC)
         return 3;
     qs_env_close(env);
     if (qs_env_open(dir, &o, &env) != 0 || qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0)
         return 4;
-    if (qs_resolve(txn, QS_USER, "not-synced", &id) != QS_NOTFOUND ||
-        qs_resolve(txn, QS_USER, "synced", &id) != 0)
+    if (qs_resolve(txn, QS_USER, "synced", &id) != 0 ||
+        qs_resolve(txn, QS_USER, "after", &id) != QS_NOTFOUND)
         return 5;
     fx_check_clean_txn(txn);
     qs_txn_abort(txn);
@@ -147,8 +160,8 @@ static int commit_failure(const char *dir)
     return 0;
 }
 
-/* The flush child (power_test --flush-failure DIR 0), its first sync failing: a periodic
- * store commits an answer, and then every flush and write transaction fails, never
+/* The flush child (power_test --flush-failure DIR 0): a periodic store commits an
+ * answer, its flush fails, and then every flush and write transaction fails, never
  * reporting success, while reads go on. Exit 0 when so, else the step that was not. */
 static int flush_failure(const char *dir)
 {
@@ -158,6 +171,7 @@ static int flush_failure(const char *dir)
     o.sync_interval_ms = 600000;   /* the first sync is the one asked for below */
     if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "flushed") != 0)
         return 1;
+    fail_next_sync();
     if (qs_env_sync(env) != EIO)
         return 2;
     if (qs_env_sync(env) != QS_PANIC)   /* a second try would succeed: never report it */
@@ -212,7 +226,7 @@ static void trace_read(const char *path, trace *t)
         memcpy(&o.len, t->bytes + at + 9, 4);
         o.data = t->bytes + at + 13;
         at += 13 + (size_t)o.len;
-        CHECK_MSG(at <= size && strchr("WSTA", o.type), "trace %s: bad record", path);
+        CHECK_MSG(at <= size && strchr("WSTwstA", o.type), "trace %s: bad record", path);
         t->ops = realloc(t->ops, (t->n + 1) * sizeof *t->ops);
         CHECK(t->ops != NULL);
         t->ops[t->n++] = o;
@@ -247,12 +261,18 @@ static void image_truncate(image *im, uint64_t size)
     im->len = (size_t)size;
 }
 
+/* The file of op @p o: 0 the data file, 1 the log, -1 neither (an ack). */
+static int file_of(const op *o)
+{
+    return strchr("WST", o->type) ? 0 : strchr("wst", o->type) ? 1 : -1;
+}
+
 /* Op @p o applied whole, or (@p partial) each 512-byte sector of it with odds 1/2. */
 static void apply(image *im, const op *o, int partial)
 {
-    if (o->type == 'T' && (!partial || check_below(2)))
+    if ((o->type == 'T' || o->type == 't') && (!partial || check_below(2)))
         image_truncate(im, o->value);
-    if (o->type != 'W')
+    if (o->type != 'W' && o->type != 'w')
         return;
     for (uint32_t at = 0; at < o->len;) {
         uint32_t n = SECTOR - (uint32_t)((o->value + at) % SECTOR);
@@ -265,31 +285,33 @@ static void apply(image *im, const op *o, int partial)
 }
 
 /* What a cut before op @p k of @p t must keep, by the promise of @p mode: the commits
- * acknowledged before the cut (durable), or before the last sync before it. */
+ * acknowledged before the cut (durable), or before the last sync of the log before it
+ * (periodic: a commit's record is written before it is acknowledged). */
 static uint64_t promised(const trace *t, size_t k, qs_durability mode)
 {
     uint64_t acked = 0, synced = 0;
     for (size_t i = 0; i < k; i++) {
         if (t->ops[i].type == 'A')
             acked = t->ops[i].value;
-        if (t->ops[i].type == 'S')
+        if (t->ops[i].type == 's')
             synced = acked;
     }
     return mode == QS_SYNC_DURABLE ? acked : synced;
 }
 
-/* The state of the data file after a cut before op @p k: the baseline, every op before
- * the last sync, then those after it in part. */
-static image state_at(const trace *t, const uint8_t *base, size_t base_len, size_t k)
+/* The state of file @p f (0 data, 1 log) after a cut before op @p k: the baseline,
+ * every op of the file before its last sync, then those after it in part. */
+static image state_at(const trace *t, const uint8_t *base, size_t base_len, size_t k, int f)
 {
     image im = {0};
     size_t last_sync = 0;
     image_write(&im, 0, base, base_len);
     for (size_t i = 0; i < k; i++)
-        if (t->ops[i].type == 'S')
+        if (file_of(&t->ops[i]) == f && (t->ops[i].type == 'S' || t->ops[i].type == 's'))
             last_sync = i + 1;
     for (size_t i = 0; i < k; i++)
-        apply(&im, &t->ops[i], i >= last_sync);
+        if (file_of(&t->ops[i]) == f)
+            apply(&im, &t->ops[i], i >= last_sync);
     return im;
 }
 
@@ -344,15 +366,23 @@ __attribute__((noreturn)) static void verify_child(const char *dir, uint64_t pro
     _exit(KEPT);
 }
 
-/* The state @p im as the data file of a store in @p dir (a new file: nothing of the
- * last state's, nor the walk it had, carries over). */
-static enum outcome verify(const char *dir, const image *im, uint64_t promise)
+/* @p im as file @p name of @p dir (a new file: nothing of the last state's, nor the
+ * walk it had, carries over). */
+static void file_put(const char *dir, const char *name, const image *im)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     unlink(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK(fd >= 0 && write(fd, im->b, im->len) == (ssize_t)im->len && close(fd) == 0);
+}
+
+/* The state @p im (the data file, the log) as a store in @p dir. */
+static enum outcome verify(const char *dir, const image im[2], uint64_t promise)
+{
+    char path[600];
+    file_put(dir, "data.mdb", &im[0]);
+    file_put(dir, LOG_FILE, &im[1]);
     char promise_arg[24];
     snprintf(promise_arg, sizeof promise_arg, "%llu", (unsigned long long)promise);
     pid_t pid = fork();
@@ -388,24 +418,23 @@ static void tracer_path(char *out, size_t cap)
     snprintf(out, cap, "%.*s/libpowertrace.so", (int)(strrchr(self, '/') - self), self);
 }
 
-/* power_test WHAT DIR ARG run under the tracer (the sync @p fail_sync failing, when
- * not 0), its trace in DIR/trace; it must exit 0. */
-static void run_traced(const char *what, const char *dir, int arg, int fail_sync)
+/* power_test WHAT DIR ARG run under the tracer, its trace in DIR/trace; it must exit
+ * 0. */
+static void run_traced(const char *what, const char *dir, int arg)
 {
-    char lib[600], trace_file[600], data[600], arg_s[16], fail_s[16];
+    char lib[600], trace_file[600], data[600], log[600], arg_s[16];
     tracer_path(lib, sizeof lib);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     snprintf(data, sizeof data, "%s/data.mdb", dir);
+    snprintf(log, sizeof log, "%s/%s", dir, LOG_FILE);
     snprintf(arg_s, sizeof arg_s, "%d", arg);
-    snprintf(fail_s, sizeof fail_s, "%d", fail_sync);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
         setenv("LD_PRELOAD", lib, 1);
         setenv("POWER_TRACE", trace_file, 1);
         setenv("POWER_DATA", data, 1);
-        if (fail_sync)
-            setenv("POWER_FAIL_SYNC", fail_s, 1);
+        setenv("POWER_LOG", log, 1);
         /* ASan wants its runtime first; the tracer only wraps libc's calls */
         setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
         execl(self, self, what, dir, arg_s, (char *)NULL);
@@ -420,7 +449,7 @@ static void run_traced(const char *what, const char *dir, int arg, int fail_sync
 static void traced_workload(const char *dir, qs_durability mode, trace *t)
 {
     char trace_file[600];
-    run_traced("--workload", dir, (int)mode, 0);
+    run_traced("--workload", dir, (int)mode);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     trace_read(trace_file, t);
 }
@@ -429,43 +458,60 @@ static void traced_workload(const char *dir, qs_durability mode, trace *t)
 static void cut_run(qs_durability mode, unsigned cuts, unsigned out[N_OUTCOMES])
 {
     const char *dir = check_tmpdir(), *cut_dir = check_tmpdir();
-    char data[600];
+    char path[2][600];
     trace t;
-    size_t base_len;
+    size_t base_len[2];
+    uint8_t *base[2];
     seed(dir);
-    snprintf(data, sizeof data, "%s/data.mdb", dir);
-    uint8_t *base = slurp(data, &base_len);
+    snprintf(path[0], sizeof path[0], "%s/data.mdb", dir);
+    snprintf(path[1], sizeof path[1], "%s/%s", dir, LOG_FILE);
+    for (int f = 0; f < 2; f++)
+        base[f] = slurp(path[f], &base_len[f]);
     traced_workload(dir, mode, &t);
     if (verbose) {
         size_t writes = 0, syncs = 0;
         for (size_t i = 0; i < t.n; i++) {
-            writes += t.ops[i].type == 'W';
-            syncs += t.ops[i].type == 'S';
+            writes += t.ops[i].type == 'W' || t.ops[i].type == 'w';
+            syncs += t.ops[i].type == 'S' || t.ops[i].type == 's';
         }
         fprintf(stderr, "  trace: %zu writes, %zu syncs, %zu records\n", writes, syncs, t.n);
     }
     memset(out, 0, N_OUTCOMES * sizeof *out);
     for (unsigned c = 0; c < cuts; c++) {
         size_t k = (size_t)check_below(t.n + 1);
-        image im = state_at(&t, base, base_len, k);
-        out[verify(cut_dir, &im, promised(&t, k, mode))]++;
-        free(im.b);
+        image im[2];
+        for (int f = 0; f < 2; f++)
+            im[f] = state_at(&t, base[f], base_len[f], k, f);
+        out[verify(cut_dir, im, promised(&t, k, mode))]++;
+        free(im[0].b);
+        free(im[1].b);
     }
-    free(base);
+    free(base[0]);
+    free(base[1]);
     free(t.ops);
     free(t.bytes);
 }
 
 /* ---- the cases -------------------------------------------------------------------- */
 
-TEST(durable_commits_survive_power_cuts)
+static void every_cut_keeps_its_promise(qs_durability mode)
 {
     unsigned out[N_OUTCOMES];
     const char *cuts = getenv("POWER_CUTS");
-    cut_run(QS_SYNC_DURABLE, cuts ? (unsigned)atoi(cuts) : 100, out);
+    cut_run(mode, cuts ? (unsigned)atoi(cuts) : 100, out);
     CHECK_MSG(out[KEPT] > 0 && !out[REFUSED] && !out[DAMAGED] && !out[LOST] && !out[CRASHED],
               "kept %u, refused %u, damaged %u, lost commits %u, crashed %u", out[KEPT],
               out[REFUSED], out[DAMAGED], out[LOST], out[CRASHED]);
+}
+
+TEST(durable_commits_survive_power_cuts)
+{
+    every_cut_keeps_its_promise(QS_SYNC_DURABLE);
+}
+
+TEST(periodic_commits_survive_power_cuts_but_the_last_interval)
+{
+    every_cut_keeps_its_promise(QS_SYNC_PERIODIC);
 }
 
 /* A flush that failed is never followed by one reported to have succeeded: the pages
@@ -474,21 +520,22 @@ TEST(failed_flush_is_never_reported_as_success)
 {
     const char *dir = check_tmpdir();
     seed(dir);
-    run_traced("--flush-failure", dir, 0, 1);
+    run_traced("--flush-failure", dir, 0);
 }
 
-/* A durable commit whose sync fails says so and is not in the store; the store goes on. */
-TEST(failed_durable_commit_is_not_kept)
+/* A durable commit whose sync fails says so, and nothing after it is reported durable. */
+TEST(failed_durable_commit_breaks_the_handle)
 {
     const char *dir = check_tmpdir();
     seed(dir);
-    run_traced("--commit-failure", dir, 0, 1);
+    run_traced("--commit-failure", dir, 0);
 }
 
 static const check_case cases[] = {
     CASE(durable_commits_survive_power_cuts),
+    CASE(periodic_commits_survive_power_cuts_but_the_last_interval),
     CASE(failed_flush_is_never_reported_as_success),
-    CASE(failed_durable_commit_is_not_kept),
+    CASE(failed_durable_commit_breaks_the_handle),
 };
 
 static int measure(unsigned cuts)

@@ -1,22 +1,21 @@
-/* trace.c: a preloaded library that records what a process writes to a store's data
- * file and when it syncs it, for the power-cut simulation of power_test.c.
+/* trace.c: a preloaded library that records what a process writes to a store's files
+ * and when it syncs them, for the power-cut simulation of power_test.c.
  *
- * LD_PRELOAD=libpowertrace.so POWER_TRACE=FILE POWER_DATA=PATH: every write to PATH
- * (pwrite, pwrite64, pwritev, writev and write at the descriptor's offset), every sync
- * of it (fsync, fdatasync, and a write through a descriptor opened O_DSYNC or O_SYNC,
- * which LMDB uses for its meta pages) and every ftruncate is appended to FILE. The
- * calls on the data file are serialised with their records, so that the trace's
- * order is the order they reached the file system: a write recorded before a sync
- * had returned before that sync began. power_trace_ack(n), found with dlsym(),
- * records that the workload told its caller commit n was done. Writes through a
- * writable memory map are not seen: the simulation covers stores opened without
- * write_map.
+ * LD_PRELOAD=libpowertrace.so POWER_TRACE=FILE POWER_DATA=PATH POWER_LOG=PATH: every
+ * write to either PATH (pwrite, pwrite64, pwritev, writev and write at the
+ * descriptor's offset), every sync of it (fsync, fdatasync, and a write through a
+ * descriptor opened O_DSYNC or O_SYNC) and every ftruncate is appended to FILE. The
+ * calls on the files are serialised with their records, so that the trace's order is
+ * the order they reached the file system: a write recorded before a sync had
+ * returned before that sync began. Found with dlsym(): power_trace_ack(n) records that
+ * the workload told its caller commit n was done; power_trace_fail_next_sync() makes
+ * the next fsync or fdatasync of either file fail with EIO without syncing (and
+ * without a record), as a disk error would. Writes through a writable memory map are
+ * not seen: the simulation covers stores opened without write_map.
  *
- * POWER_FAIL_SYNC=N makes the Nth fsync or fdatasync of the data file fail with EIO
- * without syncing (and without a record), as a disk error would.
- *
- * record: type u8 ('W' write, 'S' sync, 'T' truncate, 'A' ack), offset u64 (the value
- * of T and A), length u32, then length bytes (W).
+ * record: type u8 ('W' write, 'S' sync, 'T' truncate of the data file; 'w', 's', 't'
+ * of the log; 'A' ack), offset u64 (the value of T and A), length u32, then length
+ * bytes (W).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -34,9 +33,10 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int trace_fd = -1;
-static long fail_sync_at = -1, syncs;   /* POWER_FAIL_SYNC; the syncs so far */
-static struct stat data_st;          /* the data file's identity, once it exists */
-static unsigned char watched[MAX_FDS];   /* 1: the data file; 2: it, opened O_DSYNC */
+static int fail_next_sync;
+static struct stat file_st[2];           /* the data file's and the log's, once they exist */
+/* 1: the data file; 2: it, opened O_DSYNC; 3: the log; 4: it, opened O_DSYNC */
+static unsigned char watched[MAX_FDS];
 
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
@@ -59,9 +59,6 @@ __attribute__((constructor)) static void trace_init(void)
     real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
     real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
-    const char *fail = getenv("POWER_FAIL_SYNC");
-    if (fail)
-        fail_sync_at = atol(fail);
     const char *path = getenv("POWER_TRACE");
     if (path)
         trace_fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -79,9 +76,12 @@ static void put_all(const void *p, size_t n)
     }
 }
 
-/* One record; the caller holds the lock. */
-static void record(char type, uint64_t value, const void *data, uint32_t len)
+/* One record of descriptor @p fd's file (the data file's type, lowered for the log);
+ * the caller holds the lock. */
+static void record(int fd, char type, uint64_t value, const void *data, uint32_t len)
 {
+    if (fd >= 0 && watched[fd] > 2)
+        type = (char)(type - 'A' + 'a');
     unsigned char head[13];
     head[0] = (unsigned char)type;
     memcpy(head + 1, &value, 8);
@@ -102,29 +102,28 @@ static void record_writes(int fd, const struct iovec *iov, int cnt, off_t off, s
     size_t left = done > 0 ? (size_t)done : 0;
     for (int i = 0; i < cnt && left; i++) {
         size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
-        record('W', (uint64_t)off, iov[i].iov_base, (uint32_t)n);
+        record(fd, 'W', (uint64_t)off, iov[i].iov_base, (uint32_t)n);
         off += (off_t)n;
         left -= n;
     }
-    if (watched[fd] == 2 && done > 0)
-        record('S', 0, NULL, 0);
+    if (watched[fd] % 2 == 0 && done > 0)
+        record(fd, 'S', 0, NULL, 0);
 }
 
 static void watch(int fd, int flags)
 {
+    static const char *const vars[2] = {"POWER_DATA", "POWER_LOG"};
     struct stat st;
-    const char *data = getenv("POWER_DATA");
-    if (fd < 0 || fd >= MAX_FDS || !data || fstat(fd, &st) != 0)
+    if (fd < 0 || fd >= MAX_FDS || fstat(fd, &st) != 0)
         return;
-    if (!data_st.st_ino) {
-        struct stat d;
-        if (stat(data, &d) != 0)
-            return;
-        data_st = d;
-    }
     watched[fd] = 0;
-    if (st.st_dev == data_st.st_dev && st.st_ino == data_st.st_ino)
-        watched[fd] = (flags & (O_DSYNC | O_SYNC)) ? 2 : 1;
+    for (int f = 0; f < 2; f++) {
+        const char *path = getenv(vars[f]);
+        if (!file_st[f].st_ino && (!path || stat(path, &file_st[f]) != 0))
+            continue;
+        if (st.st_dev == file_st[f].st_dev && st.st_ino == file_st[f].st_ino)
+            watched[fd] = (unsigned char)(2 * f + ((flags & (O_DSYNC | O_SYNC)) ? 2 : 1));
+    }
 }
 
 int open(const char *path, int flags, ...)
@@ -189,10 +188,11 @@ ssize_t write(int fd, const void *buf, size_t n)
     TRACED(fd, real_write(fd, buf, n), record_writes(fd, &one, 1, off, rc_));
 }
 
-/* The sync @p real of @p fd, or the failure POWER_FAIL_SYNC asks for; under the lock. */
+/* The sync @p real of @p fd, or the failure asked for; under the lock. */
 static int sync_or_fail(int (*real)(int), int fd)
 {
-    if (++syncs == fail_sync_at) {
+    if (fail_next_sync) {
+        fail_next_sync = 0;
         errno = EIO;
         return -1;
     }
@@ -201,17 +201,17 @@ static int sync_or_fail(int (*real)(int), int fd)
 
 int fsync(int fd)
 {
-    TRACED(fd, sync_or_fail(real_fsync, fd), if (rc_ == 0) record('S', 0, NULL, 0));
+    TRACED(fd, sync_or_fail(real_fsync, fd), if (rc_ == 0) record(fd, 'S', 0, NULL, 0));
 }
 
 int fdatasync(int fd)
 {
-    TRACED(fd, sync_or_fail(real_fdatasync, fd), if (rc_ == 0) record('S', 0, NULL, 0));
+    TRACED(fd, sync_or_fail(real_fdatasync, fd), if (rc_ == 0) record(fd, 'S', 0, NULL, 0));
 }
 
 int ftruncate(int fd, off_t size)
 {
-    TRACED(fd, real_ftruncate(fd, size), if (rc_ == 0) record('T', (uint64_t)size, NULL, 0));
+    TRACED(fd, real_ftruncate(fd, size), if (rc_ == 0) record(fd, 'T', (uint64_t)size, NULL, 0));
 }
 
 int ftruncate64(int fd, off_t size) __attribute__((alias("ftruncate")));
@@ -223,6 +223,14 @@ void power_trace_ack(uint64_t n)
     if (trace_fd < 0)
         return;
     pthread_mutex_lock(&lock);
-    record('A', n, NULL, 0);
+    record(-1, 'A', n, NULL, 0);
+    pthread_mutex_unlock(&lock);
+}
+
+void power_trace_fail_next_sync(void);
+void power_trace_fail_next_sync(void)
+{
+    pthread_mutex_lock(&lock);
+    fail_next_sync = 1;
     pthread_mutex_unlock(&lock);
 }
