@@ -13,7 +13,7 @@ set -u
 build=${1:-build/release}
 QS_TEST_MAP_SIZE=1073741824
 QUIZSTORE_MAP_SIZE=1G
-QS_TEST_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+QS_TEST_WRAP="valgrind -q --error-exitcode=99 --num-callers=40 --leak-check=full --errors-for-leak-kinds=definite \
     --suppressions=$(cd "$(dirname "$0")" && pwd)/valgrind.supp"
 QS_TEST_TIMEOUT=${QS_TEST_TIMEOUT:-1800}
 export QS_TEST_MAP_SIZE QUIZSTORE_MAP_SIZE QS_TEST_WRAP QS_TEST_TIMEOUT
