@@ -206,8 +206,7 @@ typedef struct qs_options {
     qs_period bucket_period;    /**< QS_PERIOD_MONTH; used only when creating the store */
     int read_only;              /**< open without write access (0) */
     int write_map;              /**< write through a writable memory map (0): commits
-                                     skip copying every page with write(), about twice
-                                     the write throughput with QS_SYNC_PERIODIC; but
+                                     skip copying every page with write(); but
                                      savepoints are unavailable (qs_txn_savepoint()
                                      returns QS_INVALID) and a stray write through a
                                      pointer the library handed out could reach the

@@ -194,13 +194,6 @@ static int handle_of(qs_txn *txn, const char *name, MDB_dbi *dbi)
     return eng_fail(QS_CORRUPT, "bucket '%s' is registered but its database is missing", name);
 }
 
-static qs_txn *top_of(qs_txn *txn)
-{
-    while (txn->parent)
-        txn = txn->parent;
-    return txn;
-}
-
 int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi)
 {
     qs_env *env = txn->env;
@@ -219,7 +212,7 @@ int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi)
     if (rc == 0) {
         eng_log_create(txn, *dbi, name, 0);
         env->handle_txn_open = 1;
-        top_of(txn)->opened_handles = 1;
+        eng_txn_top(txn)->opened_handles = 1;
     }
     eng_unlock(&env->handle_lock);
     if (rc)

@@ -10,6 +10,7 @@
 #include "rows.h"
 
 #define ENG_MAX_DBS 4096   /* fixed databases plus every time bucket */
+#define ENG_MAX_DBI (ENG_MAX_DBS + 2)   /* LMDB's handles: its free and main databases too */
 #define ENG_FORMAT 1       /* on-disk format written and understood */
 #define ENG_META_BYTES 152 /* an LMDB meta page's header and meta (pages.c) */
 #define ENG_LOG_START 4096 /* where the redo log's records begin (log.c) */
@@ -90,7 +91,6 @@ struct qs_env {
     char (*dbi_names)[24];      /* by LMDB handle: the database's name, for the log */
     int log_recover;            /* the first to open: recovers, and checkpoints */
     int log_replay;             /* the header names this data file: replay its records */
-    uint64_t replayed;          /* records the open replayed */
     pthread_mutex_t pin_lock;   /* guards pin, pin_epoch */
     MDB_txn *pin;               /* the checkpoint's snapshot, held while it is current */
     uint64_t pin_epoch;
@@ -138,6 +138,10 @@ struct qs_txn {
     size_t scratch_cap[ENG_SCRATCH_COUNT];
 };
 
+/* txn.c */
+/* The top-level transaction of @p txn (itself, or the one its savepoints nest in). */
+qs_txn *eng_txn_top(qs_txn *txn);
+
 /* env.c */
 int eng_refresh_handles(qs_env *env);
 /* The same inside write transaction @p txn, whose snapshot is of generation @p gen: a
@@ -148,6 +152,8 @@ int eng_refresh_in_write(qs_txn *txn, uint64_t gen);
  * eng_handle_add expects it held. */
 int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi);
 int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi);
+/* The checked ENG_META record @p name in @p r: 0, QS_NOTFOUND, QS_CORRUPT. */
+int eng_meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, eng_rbuf *r);
 int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v);
 int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v);
 
@@ -165,8 +171,8 @@ int eng_file_check(int fd, const char *path, eng_file_meta *out);
  * file sound (sound.c). */
 int eng_pages_check_at_open(qs_env *env, qs_check_report *r);
 
-/* A flush of the data file failed with @p err: from now on write transactions and
- * flushes of @p env fail (eng_flush_check). */
+/* A flush of the redo log or the data file failed with @p err: from now on write
+ * transactions and flushes of @p env fail (eng_flush_check). */
 void eng_flush_failed(qs_env *env, int err);
 /* 0, or QS_PANIC once a flush of @p env failed. */
 int eng_flush_check(qs_env *env);
@@ -199,7 +205,6 @@ int eng_log_unlogged(qs_env *env, MDB_txn *m);
 int eng_log_commit(qs_txn *txn, uint64_t *lsn);
 /* After it: wait for the record's sync in the durable mode (or checkpoint). */
 int eng_log_committed(qs_txn *txn, uint64_t lsn);
-int eng_log_flush(qs_env *env, uint64_t lsn);
 /* Sync every record this process has written. */
 int eng_log_sync(qs_env *env);
 /* The changes a write transaction makes, recorded after LMDB made them. */

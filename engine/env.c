@@ -84,7 +84,7 @@ void qs_options_init(qs_options *o)
 
 /* ------------------------------------------------------------------ meta */
 
-int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v)
+int eng_meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, eng_rbuf *r)
 {
     eng_key k;
     ek_reset(&k);
@@ -95,9 +95,17 @@ int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v)
         return QS_NOTFOUND;
     if (rc)
         return eng_mdb_rc(rc, "read", "meta");
-    eng_rbuf r;
-    if (eng_rec_open(&k, mv.mv_data, mv.mv_size, &r))
+    if (eng_rec_open(&k, mv.mv_data, mv.mv_size, r))
         return eng_fail(QS_CORRUPT, "checksum mismatch in database 'meta' at key '%s'", name);
+    return 0;
+}
+
+int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v)
+{
+    eng_rbuf r;
+    int rc = eng_meta_get(txn, meta, name, &r);
+    if (rc)
+        return rc;
     *v = rb_u64(&r);
     return rb_done(&r) ? 0 : eng_fail(QS_CORRUPT, "bad meta record '%s'", name);
 }
@@ -377,8 +385,8 @@ int eng_flush_check(qs_env *env)
     int err = __atomic_load_n(&env->flush_failed, __ATOMIC_SEQ_CST);
     if (!err)
         return 0;
-    return eng_fail(QS_PANIC, "a flush of the data file failed (%s): commits since the last "
-                    "good flush may not be on the disk; close the store", strerror(err));
+    return eng_fail(QS_PANIC, "a flush of the store's files failed (%s): commits since the "
+                    "last good flush may not be on the disk; close the store", strerror(err));
 }
 
 static int check_options(const qs_options *o)

@@ -9,7 +9,7 @@
  * LMDB's own file is synced only at a checkpoint: under LMDB's writer lock, the data
  * file is synced and the log's header names that commit (its transaction id, its meta
  * page, the last sequence number it holds) under a new epoch; the records that follow
- * it start again at REC_START. A power cut can leave LMDB's newer commits torn, so
+ * it start again at ENG_LOG_START. A power cut can leave LMDB's newer commits torn, so
  * recovery puts the checkpoint's meta page back in both of LMDB's meta slots and
  * replays the log's records after it, each applied once by its sequence number (the
  * data file's "log" meta record says the last one applied). That is sound only while
@@ -20,7 +20,8 @@
  * finds no pin for the current epoch makes a checkpoint of its own first.
  *
  * Layout. Two header slots at 0 and HDR_SLOT, each checksummed; the valid one of the
- * higher epoch counts (a torn header write leaves the other). Records from REC_START:
+ * higher epoch counts (a torn header write leaves the other). Records from
+ * ENG_LOG_START:
  *   magic u32 'QSLR' | payload length u32 | lsn u64 | epoch u64 | payload |
  *   xxh3-64 of all before it, u64
  * and a record counts only if its checksum, its epoch (the header's) and its lsn (one
@@ -189,19 +190,14 @@ static void pos_key(eng_key *k)
 
 static int pos_read(qs_env *env, MDB_txn *m, eng_log_pos *pos)
 {
-    eng_key k;
     eng_rbuf r;
-    pos_key(&k);
-    MDB_val mk = {k.n, k.b}, mv;
-    int rc = mdb_get(m, env->dbi[ENG_META], &mk, &mv);
-    if (rc == MDB_NOTFOUND) {
+    int rc = eng_meta_get(m, env->dbi[ENG_META], POS_KEY, &r);
+    if (rc == QS_NOTFOUND) {
         *pos = (eng_log_pos){0, 0, ENG_LOG_START};
         return 0;
     }
     if (rc)
-        return eng_mdb_rc(rc, "read", "meta");
-    if (eng_rec_open(&k, mv.mv_data, mv.mv_size, &r))
-        return eng_fail(QS_CORRUPT, "checksum mismatch in database 'meta' at key '%s'", POS_KEY);
+        return rc;
     pos->epoch = rb_u64(&r);
     pos->lsn = rb_u64(&r);
     pos->end = rb_u64(&r);
@@ -385,16 +381,9 @@ int eng_log_checkpoint(qs_env *env)
 
 /* ------------------------------------------------------------------ changes */
 
-static qs_txn *top(qs_txn *txn)
-{
-    while (txn->parent)
-        txn = txn->parent;
-    return txn;
-}
-
 void eng_log_name(qs_env *env, MDB_dbi dbi, const char *name)
 {
-    if (env->dbi_names && dbi < ENG_MAX_DBS + 2)
+    if (env->dbi_names && dbi < ENG_MAX_DBI)
         snprintf(env->dbi_names[dbi], sizeof env->dbi_names[dbi], "%s", name);
 }
 
@@ -434,10 +423,10 @@ static void record_change(qs_txn *txn, char op, MDB_dbi dbi, const MDB_val *k,
     qs_env *env = txn->env;
     if (env->log_fd < 0)
         return;
-    const char *name = dbi < ENG_MAX_DBS + 2 ? env->dbi_names[dbi] : "";
+    const char *name = dbi < ENG_MAX_DBI ? env->dbi_names[dbi] : "";
     size_t nl = strlen(name);
     size_t n = 2 + nl + (k ? 2 + k->mv_size : 0) + (v ? 4 + v->mv_size : 0) + (op == 'C' ? 4 : 0);
-    qs_txn *t = top(txn);
+    qs_txn *t = eng_txn_top(txn);
     uint8_t *p = log_room(t, n);
     if (!p)
         return;
@@ -484,12 +473,12 @@ void eng_log_create(qs_txn *txn, MDB_dbi dbi, const char *name, unsigned flags)
 
 void eng_log_savepoint(qs_txn *child)
 {
-    child->log_mark = top(child)->log.n;
+    child->log_mark = eng_txn_top(child)->log.n;
 }
 
 void eng_log_savepoint_abort(qs_txn *child)
 {
-    qs_txn *t = top(child);
+    qs_txn *t = eng_txn_top(child);
     if (!t->unlogged && t->log.n > child->log_mark)
         t->log.n = child->log_mark;
 }
@@ -539,25 +528,9 @@ int eng_log_commit(qs_txn *txn, uint64_t *lsn)
     return 0;
 }
 
-int eng_log_committed(qs_txn *txn, uint64_t lsn)
-{
-    qs_env *env = txn->env;
-    if (env->log_fd < 0)
-        return 0;
-    if (txn->unlogged)
-        return eng_log_checkpoint(env);
-    if (!lsn)
-        return 0;
-    pthread_mutex_lock(&env->flush_lock);
-    if (lsn > env->written_lsn)
-        env->written_lsn = lsn;
-    pthread_mutex_unlock(&env->flush_lock);
-    return env->opts.durability == QS_SYNC_DURABLE ? eng_log_flush(env, lsn) : 0;
-}
-
 /* Group commit: the first thread to need a flush syncs everything written so far;
  * those arriving meanwhile wait for it, and the next of them syncs for the rest. */
-int eng_log_flush(qs_env *env, uint64_t lsn)
+static int log_flush(qs_env *env, uint64_t lsn)
 {
     int err = 0;
     pthread_mutex_lock(&env->flush_lock);
@@ -587,6 +560,22 @@ int eng_log_flush(qs_env *env, uint64_t lsn)
     return done ? 0 : eng_flush_check(env);
 }
 
+int eng_log_committed(qs_txn *txn, uint64_t lsn)
+{
+    qs_env *env = txn->env;
+    if (env->log_fd < 0)
+        return 0;
+    if (txn->unlogged)
+        return eng_log_checkpoint(env);
+    if (!lsn)
+        return 0;
+    pthread_mutex_lock(&env->flush_lock);
+    if (lsn > env->written_lsn)
+        env->written_lsn = lsn;
+    pthread_mutex_unlock(&env->flush_lock);
+    return env->opts.durability == QS_SYNC_DURABLE ? log_flush(env, lsn) : 0;
+}
+
 int eng_log_sync(qs_env *env)
 {
     if (env->log_fd < 0)
@@ -594,7 +583,7 @@ int eng_log_sync(qs_env *env)
     pthread_mutex_lock(&env->flush_lock);
     uint64_t written = env->written_lsn;
     pthread_mutex_unlock(&env->flush_lock);
-    return eng_log_flush(env, written ? written : 0);
+    return log_flush(env, written);
 }
 
 /* ------------------------------------------------------------------ background */
@@ -610,15 +599,18 @@ static long ms_since(const struct timespec *t)
  * makes the next one, once the store has moved far enough past it (its newest
  * commit, read from the data file's meta pages, counts commits of every process);
  * a pin of an epoch another process has moved past holds pages for nothing. */
-static void background_round(qs_env *env)
+static void background_round(qs_env *env, struct timespec *synced_at)
 {
     log_header h;
     uint8_t meta[ENG_META_BYTES];
     uint64_t newest;
     uint32_t psize;
     int data_fd;
-    if (env->opts.durability == QS_SYNC_PERIODIC)
+    if (env->opts.durability == QS_SYNC_PERIODIC &&
+        ms_since(synced_at) >= (long)env->opts.sync_interval_ms) {
         eng_log_sync(env);
+        clock_gettime(CLOCK_MONOTONIC, synced_at);
+    }
     if (header_read(env->log_fd, &h) != 0 || mdb_env_get_fd(env->mdb, &data_fd) != 0 ||
         eng_meta_newest(data_fd, meta, &newest, &psize) != 0)
         return;
@@ -632,12 +624,16 @@ static void background_round(qs_env *env)
         eng_log_checkpoint(env);
 }
 
+/* Rounds every 100 ms (or sync_interval_ms, if shorter): the relaxed mode's syncs
+ * keep to their interval, and checkpoints to theirs. */
 static void *background_main(void *arg)
 {
     qs_env *env = arg;
+    struct timespec synced_at;
     unsigned every = env->opts.durability == QS_SYNC_PERIODIC ? env->opts.sync_interval_ms : 100;
     if (every > 100)
         every = 100;
+    clock_gettime(CLOCK_MONOTONIC, &synced_at);
     pthread_mutex_lock(&env->sync_lock);
     while (!env->closing) {
         struct timespec until;
@@ -650,7 +646,7 @@ static void *background_main(void *arg)
             break;
         pthread_mutex_unlock(&env->sync_lock);
         if (!env->broken && !__atomic_load_n(&env->flush_failed, __ATOMIC_SEQ_CST))
-            background_round(env);
+            background_round(env, &synced_at);
         pthread_mutex_lock(&env->sync_lock);
     }
     pthread_mutex_unlock(&env->sync_lock);
@@ -763,7 +759,6 @@ static int apply_record(MDB_txn *m, const uint8_t *payload, size_t len, uint64_t
 typedef struct replay_ctx {
     qs_env *env;
     const log_header *h;
-    uint64_t applied;
 } replay_ctx;
 
 /* Apply the records past the checkpoint, in transactions of up to 256. */
@@ -804,7 +799,6 @@ static int replay_in(void *arg)
         }
         if ((rc = mdb_txn_commit(m)) != 0)
             return eng_mdb_rc(rc, "commit", "redo log replay");
-        c->applied += (uint64_t)n;
     }
     return 0;
 }
@@ -872,7 +866,7 @@ int eng_log_open(qs_env *env, const char *dir)
     if (fd < 0)
         return eng_fail(errno, "%s: %s", path, strerror(errno));
     env->log_fd = fd;
-    env->dbi_names = calloc(ENG_MAX_DBS + 2, sizeof *env->dbi_names);
+    env->dbi_names = calloc(ENG_MAX_DBI, sizeof *env->dbi_names);
     if (!env->dbi_names)
         return eng_fail(ENOMEM, "out of memory");
     /* the first process to open the store recovers it; others wait for it */
@@ -911,9 +905,8 @@ int eng_log_recover(qs_env *env)
             /* the checkpoint's pages stay as they are until the replay is synced */
             if ((rc = pin_take(env, h.epoch, h.txnid)) != 0)
                 return rc;
-            replay_ctx c = {env, &h, 0};
+            replay_ctx c = {env, &h};
             rc = eng_guarded(env, NULL, replay_in, &c);
-            env->replayed = c.applied;
         }
         if (!rc)
             rc = eng_log_checkpoint(env);

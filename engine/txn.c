@@ -26,6 +26,13 @@ MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
 qs_env *eng_env(qs_txn *txn) { return txn->env; }
 qs_env *eng_txn_store(qs_txn *txn) { return txn ? txn->env : NULL; }
 int eng_txn_rdonly(qs_txn *txn) { return txn->rdonly; }
+
+qs_txn *eng_txn_top(qs_txn *txn)
+{
+    while (txn->parent)
+        txn = txn->parent;
+    return txn;
+}
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
 uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
 qs_period eng_period(qs_txn *txn) { return txn->env->period; }
