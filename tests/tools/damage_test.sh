@@ -11,15 +11,20 @@
 
 GEN=${QS_GEN:-$(dirname "$CLI")/../bench/qs-gen}
 STORE=$WORK/store
+BUILT=$WORK/built
 
 if ! "$GEN" -s 11 -S 0.01 -d 3 --next-day -o "$WORK/gen" >"$WORK/gen.out" 2>&1; then
     fail "qs-gen" "$(cat "$WORK/gen.out")"
     finish
 fi
 for kind in subjects systems topics questions users tests answers interactions; do
-    expect_rc "import $kind" 0 import -d "$STORE" -q --no-progress --periodic "$kind" \
+    expect_rc "import $kind" 0 import -d "$BUILT" -q --no-progress --periodic "$kind" \
         "$WORK/gen/$kind.csv"
 done
+# the store under test is restored from a backup, so that every page of its file is in
+# use: a page overwritten below is one the store reads, and an import must grow it
+expect_rc "backup the built store" 0 backup -d "$BUILT" "$WORK/built-bk"
+expect_rc "restore it" 0 restore "$WORK/built-bk" "$STORE"
 size=$(wc -c <"$STORE/data.mdb")
 pages=$((size / 4096))
 
@@ -102,9 +107,6 @@ else
     fail "backup past ulimit -f: leaves no file" "$(ls -A "$WORK/bk")"
 fi
 expect_rc "backup: the retry without the limit" 0 backup -d "$STORE" "$WORK/bk"
-# the store restored from it has no free pages: the import below must grow the file
-expect_rc "restore the backup" 0 restore "$WORK/bk" "$WORK/restored"
-STORE=$WORK/restored
 size=$(wc -c <"$STORE/data.mdb")
 expect_rc "import the next day's tests" 0 import -d "$STORE" -q --no-progress tests \
     "$WORK/gen/next_tests.csv"
