@@ -11,8 +11,10 @@
  *   same order everywhere), so (created_at desc, answer id desc) orders alike.
  * - Functions return 0 on success and -1 on failure after writing a one-line
  *   reason into be->err (engine, operation, and the engine's own message).
- * - A backend handle is used by one thread at a time; bk_clone() gives another
- *   handle on the same store for another thread (reads only).
+ * - A backend handle is used by one thread at a time; clone() gives another handle
+ *   on the same store, with the same durability, for another thread: for reads, and
+ *   for writes each in a transaction of its own. Clones are closed before their
+ *   origin.
  * - Results go into a bk_result: a canonical, engine-independent byte string
  *   (bk_put_* below) and a summary count; the harness hashes and compares it.
  */
@@ -46,7 +48,8 @@ void bk_put_str(bk_result *r, const char *s, size_t len);
 /* How commits reach the disk in this run (WORKLOAD.md "Exact semantics"). */
 typedef enum bk_sync {
     BK_SYNC_DURABLE = 0,   /* every commit waits for the disk */
-    BK_SYNC_LAZY = 1       /* commits do not wait (crash-safe, not power-safe) */
+    BK_SYNC_LAZY = 1       /* commits do not wait: a power cut may lose the last ones,
+                              never integrity */
 } bk_sync;
 
 /* test_create patterns. */
@@ -104,7 +107,7 @@ typedef struct backend_ops {
      * between durable and lazy runs. */
     int (*open)(backend *be, const char *dir, bk_sync sync);
     void (*close)(backend *be);                 /* frees be->impl, sets it NULL */
-    /* A second handle on the same store, for a reader thread. NULL if unsupported. */
+    /* A second handle on the same store for another thread. NULL if unsupported. */
     backend *(*clone)(backend *be);
 
     /* Loading: the bank and users, then history tests and answers in stream order. */

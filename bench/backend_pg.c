@@ -14,8 +14,10 @@
  *   its streaks recomputed from user_daily by a second statement.
  * - Each read is one statement, hence one snapshot. history runs its second page as
  *   a keyset seek after the first page's last row, inside the same statement.
- * - Answers and interactions are numbered 1, 2, 3 ... in recording order by a
- *   counter kept here (max(id) + 1 on open), so a duplicate answer takes no id.
+ * - Answers and interactions are numbered 1, 2, 3 ... in recording order by
+ *   counters kept here (max(id) + 1 on open) and shared with the handle's clones, so
+ *   that concurrent writers never take the same id; a duplicate answer gives its id
+ *   back when no other writer took one since.
  * - load_bank() and bulk_import() start the store afresh: the server holds one store.
  * - bulk_import() loads the qs-gen CSV files with COPY into staging tables, fills
  *   tables created without keys in the same transaction (with wal_level minimal they
@@ -24,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,13 +47,19 @@
 /* The UTC day of a time in ms, rounded down also before 1970: an SQL expression. */
 #define SQL_DAY(x) "(" x " / 86400000 - (" x " % 86400000 < 0)::int)"
 
+/* The next answer and interaction ids of the store, shared by a handle and its
+ * clones (which the harness closes first). */
+typedef struct pg_ids {
+    _Atomic uint64_t answer, interaction;
+} pg_ids;
+
 typedef struct pg_store {
     PGconn *conn;
     char *conninfo;
     bk_sync sync;
     int in_batch;              /* between begin() and commit() */
-    uint64_t next_answer_id;
-    uint64_t next_interaction_id;
+    pg_ids *ids;
+    int owns_ids;
 } pg_store;
 
 /* ===================================================================== */
@@ -719,8 +728,8 @@ static int load_next_ids(backend *be)
     PGresult *res = run(be, ST_NEXT_IDS, NULL);
     if (!res)
         return -1;
-    store_of(be)->next_answer_id = col_u64(res, 0, 0);
-    store_of(be)->next_interaction_id = col_u64(res, 0, 1);
+    atomic_store(&store_of(be)->ids->answer, col_u64(res, 0, 0));
+    atomic_store(&store_of(be)->ids->interaction, col_u64(res, 0, 1));
     PQclear(res);
     return 0;
 }
@@ -739,17 +748,19 @@ static int configure_session(backend *be, bk_sync sync)
     return 0;
 }
 
-/* Connect with @p conninfo and prepare; the schema must exist. */
-static int connect_store(backend *be, const char *conninfo, bk_sync sync)
+/* Connect with @p conninfo, numbering through @p ids (new ones when NULL). */
+static int connect_store(backend *be, const char *conninfo, bk_sync sync, pg_ids *ids)
 {
     pg_store *p = calloc(1, sizeof *p);
     if (!p)
         return bk_fail(be, "open: out of memory");
     be->impl = p;
     p->sync = sync;
+    p->owns_ids = ids == NULL;
+    p->ids = ids ? ids : calloc(1, sizeof *ids);
     p->conninfo = strdup(conninfo);
     p->conn = PQconnectdb(conninfo);
-    if (!p->conninfo)
+    if (!p->conninfo || !p->ids)
         return bk_fail(be, "open: out of memory");
     if (PQstatus(p->conn) != CONNECTION_OK)
         return pg_fail(be, "connect", NULL);
@@ -763,6 +774,8 @@ static void pg_close(backend *be)
         return;
     PQfinish(p->conn);
     free(p->conninfo);
+    if (p->owns_ids)
+        free(p->ids);
     free(p);
     be->impl = NULL;
 }
@@ -774,7 +787,7 @@ static int pg_open(backend *be, const char *dir, bk_sync sync)
     if (!conninfo || !*conninfo)
         return bk_fail(be, "open: %s is not set (the connection string that"
                            " `bench/pg.sh env DIR` prints)", CONNINFO_ENV);
-    if (connect_store(be, conninfo, sync) != 0 || ensure_schema(be) != 0 ||
+    if (connect_store(be, conninfo, sync, NULL) != 0 || ensure_schema(be) != 0 ||
         prepare_all(be) != 0 || load_next_ids(be) != 0) {
         pg_close(be);
         return -1;
@@ -788,7 +801,7 @@ static backend *pg_clone(backend *be)
     backend *c = bk_new(be->ops);
     if (!c)
         return NULL;
-    if (connect_store(c, p->conninfo, p->sync) != 0 || prepare_all(c) != 0) {
+    if (connect_store(c, p->conninfo, p->sync, p->ids) != 0 || prepare_all(c) != 0) {
         bk_free(c);
         return NULL;
     }
@@ -863,8 +876,8 @@ static int pg_load_bank(backend *be, const wl_gen *g)
             goto fail;
     if (pg_commit(be) != 0)
         return -1;
-    store_of(be)->next_answer_id = 1;
-    store_of(be)->next_interaction_id = 1;
+    atomic_store(&store_of(be)->ids->answer, 1);
+    atomic_store(&store_of(be)->ids->interaction, 1);
     /* Only the tables just filled: the empty ones keep "never analyzed", for which the
      * planner assumes 10 pages rather than 0 and so keys its plans on the indexes
      * until autovacuum measures them at their real size. */
@@ -915,9 +928,10 @@ static int not_inserted(backend *be, const wl_answer *a)
 
 static int submit_one(backend *be, const wl_answer *a)
 {
-    pg_store *p = store_of(be);
+    pg_ids *ids = store_of(be)->ids;
+    uint64_t id = atomic_fetch_add(&ids->answer, 1);
     args q = {0};
-    arg_i64(&q, (int64_t)p->next_answer_id);
+    arg_i64(&q, (int64_t)id);
     arg_i64(&q, (int64_t)a->test);
     arg_i64(&q, a->question);
     arg_i64(&q, a->user);
@@ -934,9 +948,11 @@ static int submit_one(backend *be, const wl_answer *a)
     int inserted = col_i64(res, 0, 0) > 0;
     int recompute = col_i64(res, 0, 1) != 0;
     PQclear(res);
-    if (!inserted)
+    if (!inserted) {
+        uint64_t next = id + 1;
+        atomic_compare_exchange_strong(&ids->answer, &next, id);
         return not_inserted(be, a);
-    p->next_answer_id++;
+    }
     if (recompute) {
         args u = {0};
         arg_i64(&u, a->user);
@@ -963,9 +979,8 @@ static int pg_answer_submit(backend *be, const wl_answer *a)
 
 static int pg_interaction_log(backend *be, const wl_interaction *ix)
 {
-    pg_store *p = store_of(be);
     args a = {0};
-    arg_i64(&a, (int64_t)p->next_interaction_id);
+    arg_i64(&a, (int64_t)atomic_fetch_add(&store_of(be)->ids->interaction, 1));
     arg_i64(&a, ix->user);
     arg_i64(&a, ix->action);
     arg_i64(&a, ix->created_at);
@@ -974,7 +989,6 @@ static int pg_interaction_log(backend *be, const wl_interaction *ix)
     if (!res)
         return -1;
     PQclear(res);
-    p->next_interaction_id++;
     return 0;
 }
 

@@ -7,15 +7,16 @@
  * pool tables are WITHOUT ROWID, so a lookup by key is one B-tree descent.
  *
  * Settings: WAL; synchronous=FULL for BK_SYNC_DURABLE and NORMAL for BK_SYNC_LAZY
- * (WAL + NORMAL is crash-safe, not power-safe); SQLite's automatic checkpoint every
- * 1000 pages, in the committing connection; journal_size_limit 16 MiB; a 512 MiB page
+ * (WAL + NORMAL keeps integrity on a power cut and may lose the last commits);
+ * SQLite's automatic checkpoint every 1000 pages, in the committing connection; journal_size_limit 16 MiB; a 512 MiB page
  * cache, mmap of up to 2 GiB (the library's ceiling), temp_store=MEMORY, secure_delete
  * off. Every statement is prepared once per connection (SQLITE_PREPARE_PERSISTENT)
  * and reset after use. Writes learn what they changed from sqlite3_changes() and
  * point reads rather than RETURNING, which SQLite serves through an ephemeral table.
  *
  * Transactions:
- * - begin/commit run BEGIN IMMEDIATE / COMMIT around a batch. A write op called
+ * - begin/commit run BEGIN IMMEDIATE / COMMIT around a batch; the handles of one store
+ *   in this process (a handle and its clones) take a shared mutex first. A write op called
  *   outside a batch runs in its own transaction. A write op that fails rolls back the
  *   whole open transaction, so nothing half-recorded can be committed.
  * - Reads made of one statement (question_get, progress_view, test_list) run in that
@@ -38,6 +39,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,6 +354,9 @@ static const char *const st_name[ST_COUNT] = {STATEMENTS(AS_NAME)};
 typedef struct sq {
     sqlite3 *db;
     int pooled;              /* FILTER and ADAPTIVE draws walk the pool tables */
+    bk_sync sync;            /* synchronous is per connection: clones take it over */
+    pthread_mutex_t *writer; /* the store's writers in this process, shared with clones */
+    int owns_writer, holds_writer;
     char path[PATH_MAX];
     sqlite3_stmt *st[ST_COUNT];
 } sq;
@@ -453,10 +458,38 @@ static int read_end(backend *be, int own, int rc)
     return run(be, ST_COMMIT);
 }
 
+/* Writers of one process queue on the store's mutex before BEGIN IMMEDIATE: SQLite
+ * admits one writer at a time, and its busy handler, left to other processes, sleeps
+ * 1 to 100 ms between tries where a mutex hands over at once. */
+static int write_txn_begin(backend *be)
+{
+    sq *s = impl(be);
+    if (!s->holds_writer) {
+        pthread_mutex_lock(s->writer);
+        s->holds_writer = 1;
+    }
+    int rc = run(be, ST_BEGIN_WRITE);
+    if (rc != 0) {
+        pthread_mutex_unlock(s->writer);
+        s->holds_writer = 0;
+    }
+    return rc;
+}
+
+/* Let the next writer in once the transaction has ended, committed or not. */
+static void write_txn_ended(backend *be)
+{
+    sq *s = impl(be);
+    if (s->holds_writer && sqlite3_get_autocommit(s->db)) {
+        pthread_mutex_unlock(s->writer);
+        s->holds_writer = 0;
+    }
+}
+
 static int write_begin(backend *be, int *own)
 {
     *own = sqlite3_get_autocommit(impl(be)->db);
-    return *own ? run(be, ST_BEGIN_WRITE) : 0;
+    return *own ? write_txn_begin(be) : 0;
 }
 
 /* A failed write rolls back the whole open transaction (its own, or the caller's
@@ -466,9 +499,14 @@ static int write_end(backend *be, int own, int rc)
     if (rc != 0) {
         if (!sqlite3_get_autocommit(impl(be)->db))
             sqlite3_exec(impl(be)->db, "ROLLBACK", NULL, NULL, NULL);
+        write_txn_ended(be);
         return rc;
     }
-    return own ? run(be, ST_COMMIT) : 0;
+    if (own) {
+        rc = run(be, ST_COMMIT);
+        write_txn_ended(be);
+    }
+    return rc;
 }
 
 /* ---- connections ---- */
@@ -492,6 +530,12 @@ static void sq_close(backend *be)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    if (s->holds_writer)
+        pthread_mutex_unlock(s->writer);
+    if (s->owns_writer) {   /* its clones are closed first */
+        pthread_mutex_destroy(s->writer);
+        free(s->writer);
+    }
     free(s);
     be->impl = NULL;
 }
@@ -567,6 +611,14 @@ static int open_store(backend *be, const char *dir, bk_sync sync, int pooled)
         return bk_fail(be, "out of memory");
     be->impl = s;
     s->pooled = pooled;
+    s->sync = sync;
+    s->writer = malloc(sizeof *s->writer);
+    if (!s->writer) {
+        sq_close(be);
+        return bk_fail(be, "out of memory");
+    }
+    pthread_mutex_init(s->writer, NULL);
+    s->owns_writer = 1;
     if ((size_t)snprintf(s->path, sizeof s->path, "%s/%s", dir, DB_FILE) >= sizeof s->path) {
         sq_close(be);
         return bk_fail(be, "%s: path too long", dir);
@@ -604,8 +656,10 @@ static backend *sq_clone(backend *be)
     }
     c->impl = s;
     s->pooled = impl(be)->pooled;
+    s->sync = impl(be)->sync;
+    s->writer = impl(be)->writer;
     memcpy(s->path, impl(be)->path, sizeof s->path);
-    if (connect_db(c, 0) != 0 || prepare_all(c) != 0) {
+    if (connect_db(c, 0) != 0 || set_sync(c, s->sync) != 0 || prepare_all(c) != 0) {
         snprintf(be->err, sizeof be->err, "%s", c->err);
         bk_free(c);
         return NULL;
@@ -688,12 +742,14 @@ static int sq_load_bank(backend *be, const wl_gen *g)
 
 static int sq_begin(backend *be)
 {
-    return run(be, ST_BEGIN_WRITE);
+    return write_txn_begin(be);
 }
 
 static int sq_commit(backend *be)
 {
-    return run(be, ST_COMMIT);
+    int rc = run(be, ST_COMMIT);
+    write_txn_ended(be);
+    return rc;
 }
 
 /* "1,2,3": the comma-separated question list of the schema. */

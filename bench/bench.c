@@ -124,7 +124,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: qs-bench [-s SEED] [-S SCALE] [-d DAYS] [--engines LIST] [--out DIR]\n"
-            "                [--iters N] [--threads N] [--quick] [--keep]\n"
+            "                [--iters N] [--threads N] [--submitters N] [--quick] [--keep]\n"
             "  -s SEED        workload seed (default 42)\n"
             "  -S SCALE       S: 10000 x S users and daily volumes (default 1; --quick 0.01)\n"
             "  -d DAYS        days of history (default 7; --quick 2)\n"
@@ -135,6 +135,7 @@ static void usage(void)
             "                 go to DIR/work, removed at the end unless --keep\n"
             "  --iters N      timed calls per op alone (default 5000; --quick 200)\n"
             "  --threads N    threads of the parallel replay (default: one per core)\n"
+            "  --submitters N threads submitting durable answers at once (default 16)\n"
             "  --quick        the CI smoke: tiny scale, few iterations, still checks results\n"
             "  --keep         keep DIR/work\n");
     exit(EXIT_FAILURE);
@@ -151,6 +152,8 @@ static void set_defaults(bench_cfg *c, int quick)
     c->check_samples = quick ? 40 : 200;
     c->durable_answers = quick ? 100 : 1000;
     c->batch50_answers = quick ? 1000 : 25000;
+    c->group_answers = quick ? 400 : 20000;
+    c->submitters = 16;
     c->submit_seconds = quick ? 0.5 : 2.0;
     c->replay_ops = quick ? 4000 : 300000;
     c->replay_seconds = quick ? 1.0 : 6.0;
@@ -189,13 +192,14 @@ static void parse_args(bench_run *r, int argc, char **argv)
         {"engines", required_argument, NULL, 'e'}, {"out", required_argument, NULL, 'o'},
         {"iters", required_argument, NULL, 'i'},   {"threads", required_argument, NULL, 't'},
         {"quick", no_argument, NULL, 'q'},         {"keep", no_argument, NULL, 'k'},
+        {"submitters", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     bench_cfg *c = &r->cfg;
     const char *engines = NULL, *out = "qs-bench-out";
     double scale = -1;
     int days = -1, quick = 0, opt;
-    long iters = -1, threads = -1;
+    long iters = -1, threads = -1, submitters = -1;
     uint64_t seed = 42;
     char *end;
     while ((opt = getopt_long(argc, argv, "s:S:d:h", longopts, NULL)) != -1) {
@@ -208,6 +212,7 @@ static void parse_args(bench_run *r, int argc, char **argv)
         case 'o': out = optarg; end = ""; break;
         case 'i': iters = strtol(optarg, &end, 10); break;
         case 't': threads = strtol(optarg, &end, 10); break;
+        case 'u': submitters = strtol(optarg, &end, 10); break;
         case 'q': quick = 1; end = ""; break;
         case 'k': c->keep = 1; end = ""; break;
         default: usage();
@@ -223,6 +228,9 @@ static void parse_args(bench_run *r, int argc, char **argv)
     c->params.days = days >= 0 ? days : quick ? 2 : 7;
     if (iters > 0)
         c->iters = (unsigned)iters;
+    if (submitters > 0)
+        c->submitters = (unsigned)(submitters < BENCH_MAX_SUBMITTERS ? submitters
+                                                                     : BENCH_MAX_SUBMITTERS);
     c->threads = (unsigned)(threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN));
     if (c->threads < 2)
         c->threads = 2;
@@ -422,6 +430,8 @@ static int run(bench_run *r)
     printf("check: %u engine(s) agree on %llu results\n", r->n_engines,
            (unsigned long long)r->check_cases);
     fflush(stdout);
+    if (bench_fsync_floor(r))
+        return 2;
     for (unsigned i = 0; i < r->n_engines; i++) {
         int rc = measure(r, &r->engines[i]);
         if (rc)

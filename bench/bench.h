@@ -18,6 +18,7 @@
 
 #define BENCH_MAX_ENGINES 4
 #define BENCH_MAX_THREADS 64
+#define BENCH_MAX_SUBMITTERS 256
 #define BENCH_LOAD_BATCH 1000
 
 /* ------------------------------------------------------------ operations */
@@ -74,6 +75,8 @@ typedef struct bench_cfg {
     unsigned check_samples;    /* sampled inputs per op in the check */
     uint64_t durable_answers;  /* answer_submit batch 1 */
     uint64_t batch50_answers;  /* answer_submit batch 50 */
+    uint64_t group_answers;    /* answer_submit batch 1 durable, concurrent submitters */
+    unsigned submitters;       /* threads submitting at once (16) */
     double submit_seconds;     /* time cap per answer_submit figure */
     uint64_t replay_ops;       /* ops per replay run (all threads together) */
     double replay_seconds;     /* time cap per replay run */
@@ -102,8 +105,9 @@ typedef struct engine_result {
     lat_stat lat[LAT_COUNT];
     lat_stat draw_only[3][3];           /* test_create: pattern x only (unused, incorrect,
                                            marked), where the engine draws them */
-    uint64_t durable_answers, batch50_answers;
-    double durable_per_s, batch50_per_s;
+    uint64_t durable_answers, batch50_answers, group_answers;
+    double durable_per_s, batch50_per_s, group_per_s;
+    lat_stat group_lat;                 /* each durable answer of the concurrent submitters */
     uint64_t import_answers, import_size;
     double import_seconds, import_per_s;
     replay_stat replay[2];              /* 1 thread, one per core */
@@ -131,6 +135,7 @@ typedef struct bench_run {
     unsigned n_engines;
     double gen_seconds, csv_seconds, total_seconds;
     uint64_t check_cases;
+    lat_stat fsync_floor;               /* one 4 KiB append + fdatasync in the work dir */
     long nproc;
     uint64_t ram_bytes;
     char cpu[128], kernel[128];
@@ -146,6 +151,11 @@ int bench_load(bench_run *r, bench_engine *e);
 int bench_ops_alone(bench_run *r, bench_engine *e);
 int bench_submits(bench_run *r, bench_engine *e);
 int bench_bulk_import(bench_run *r, bench_engine *e);
+
+/* bench_group.c: up to @p n durable single answers from cfg.submitters threads, each
+ * with its own handle (the store open durable); and the disk's floor, once per run. */
+int bench_group_submits(bench_run *r, bench_engine *e, uint64_t n);
+int bench_fsync_floor(bench_run *r);
 
 /* bench_check.c: run the sample on @p e (loaded, open) and compare with the first
  * engine checked. @return 0 when every result agrees, 1 on a mismatch (printed),

@@ -38,6 +38,9 @@ static double get_load_ix_rate(const engine_result *s, int a) { return nonzero(s
 static double get_load_size(const engine_result *s, int a) { return nonzero(s->size_after_load / 1e6); }
 static double get_durable(const engine_result *s, int a) { return nonzero(s->durable_per_s); }
 static double get_batch50(const engine_result *s, int a) { return nonzero(s->batch50_per_s); }
+static double get_group(const engine_result *s, int a) { return nonzero(s->group_per_s); }
+static double get_group_p50(const engine_result *s, int a) { return s->group_lat.n ? s->group_lat.p50 : NAN; }
+static double get_group_p99(const engine_result *s, int a) { return s->group_lat.n ? s->group_lat.p99 : NAN; }
 static double get_import(const engine_result *s, int a) { return nonzero(s->import_per_s); }
 static double get_import_size(const engine_result *s, int a) { return nonzero(s->import_size / 1e6); }
 static double get_replay(const engine_result *s, int i) { return nonzero(s->replay[i].ops_per_s); }
@@ -118,6 +121,14 @@ static void build_figures(const bench_run *r)
                HIGHER, 0, get_durable, 0);
     add_figure("answer_submit.batch50_lazy.answers_per_s", "batch 50, lazy (answers/s)",
                HIGHER, 0, get_batch50, 0);
+    unsigned n_sub = r->cfg.submitters;
+    snprintf(label, sizeof label, "batch 1, durable, %u submitters (answers/s)", n_sub);
+    add_figure("answer_submit.batch1_durable_concurrent.answers_per_s", label, HIGHER, 0,
+               get_group, 0);
+    snprintf(label, sizeof label, "  each answer of the %u, p50 (us)", n_sub);
+    add_figure("answer_submit.batch1_durable_concurrent.p50", label, LOWER, -1, get_group_p50, 0);
+    snprintf(label, sizeof label, "  each answer of the %u, p99 (us)", n_sub);
+    add_figure("answer_submit.batch1_durable_concurrent.p99", label, LOWER, -1, get_group_p99, 0);
     add_section("bulk import of the history CSV files, every index built");
     add_figure("bulk_import.answers_per_s", "answers/s", HIGHER, 0, get_import, 0);
     add_figure("bulk_import.size_mb", "size on disk after import (MB)", LOWER, 1,
@@ -193,6 +204,22 @@ void bench_print_header(const bench_run *r)
     fflush(stdout);
 }
 
+/* The disk's floor and each engine's single durable answer against it. */
+static void print_floor(const bench_run *r)
+{
+    const lat_stat *f = &r->fsync_floor;
+    if (!f->n)
+        return;
+    printf("fdatasync floor (one 4 KiB append + fdatasync in the work directory, %llu calls): "
+           "p50 %.0f us, p99 %.0f us\n", (unsigned long long)f->n, f->p50, f->p99);
+    for (unsigned i = 0; i < r->n_engines; i++) {
+        const lat_stat *d = &r->engines[i].res.lat[LAT_SUBMIT_DURABLE];
+        if (d->n)
+            printf("%s: answer_submit b1 durable p50 is %.1fx the floor's\n",
+                   r->engines[i].name, d->p50 / f->p50);
+    }
+}
+
 #define LABEL_W 44
 #define COL_W 13
 
@@ -243,6 +270,7 @@ void bench_print_table(const bench_run *r)
                        res->replay[k].day_seconds < 10 ? 1 : 0, res->replay[k].day_seconds,
                        res->replay[k].threads, res->replay[k].writers, res->replay[k].ended);
     }
+    print_floor(r);
     printf("phases: workload %.1f s, CSV files %.1f s, total %.1f s\n", r->gen_seconds,
            r->csv_seconds, r->total_seconds);
 }
@@ -273,6 +301,19 @@ static void json_str(FILE *f, const char *key, const char *s, const char *sep)
     fprintf(f, "\"%s", sep);
 }
 
+/* {"n", "p50", "p99", "p999", "mean", "max"} of @p t, in microseconds. */
+static void json_lat(FILE *f, const lat_stat *t, const char *sep)
+{
+    fputc('{', f);
+    json_num(f, "n", (double)t->n, ", ");
+    json_num(f, "p50", t->n ? t->p50 : NAN, ", ");
+    json_num(f, "p99", t->n ? t->p99 : NAN, ", ");
+    json_num(f, "p999", t->n ? t->p999 : NAN, ", ");
+    json_num(f, "mean", t->n ? t->mean : NAN, ", ");
+    json_num(f, "max", t->n ? t->max : NAN, "}");
+    fputs(sep, f);
+}
+
 static void json_engine(FILE *f, const bench_run *r, const bench_engine *e)
 {
     const engine_result *s = &e->res;
@@ -288,20 +329,20 @@ static void json_engine(FILE *f, const bench_run *r, const bench_engine *e)
     json_num(f, "size_bytes", (double)s->size_after_load, "},\n");
     fprintf(f, "      \"latency_us\": {\n");
     for (int l = 0; l < LAT_COUNT; l++) {
-        const lat_stat *t = &s->lat[l];
-        fprintf(f, "        \"%s\": {", bench_lat_keys[l]);
-        json_num(f, "n", (double)t->n, ", ");
-        json_num(f, "p50", t->n ? t->p50 : NAN, ", ");
-        json_num(f, "p99", t->n ? t->p99 : NAN, ", ");
-        json_num(f, "p999", t->n ? t->p999 : NAN, ", ");
-        json_num(f, "mean", t->n ? t->mean : NAN, ", ");
-        json_num(f, "max", t->n ? t->max : NAN, l + 1 < LAT_COUNT ? "},\n" : "}\n");
+        fprintf(f, "        \"%s\": ", bench_lat_keys[l]);
+        json_lat(f, &s->lat[l], l + 1 < LAT_COUNT ? ",\n" : "\n");
     }
     fprintf(f, "      },\n      \"answer_submit\": {\"batch1_durable\": {");
     json_num(f, "answers", (double)s->durable_answers, ", ");
     json_num(f, "answers_per_s", nonzero(s->durable_per_s), "}, \"batch50_lazy\": {");
     json_num(f, "answers", (double)s->batch50_answers, ", ");
-    json_num(f, "answers_per_s", nonzero(s->batch50_per_s), "}},\n");
+    json_num(f, "answers_per_s", nonzero(s->batch50_per_s), "},\n        ");
+    fprintf(f, "\"batch1_durable_concurrent\": {");
+    json_num(f, "submitters", r->cfg.submitters, ", ");
+    json_num(f, "answers", (double)s->group_answers, ", ");
+    json_num(f, "answers_per_s", nonzero(s->group_per_s), ", ");
+    fprintf(f, "\"latency_us\": ");
+    json_lat(f, &s->group_lat, "}},\n");
     fprintf(f, "      \"bulk_import\": {");
     json_num(f, "answers", (double)s->import_answers, ", ");
     json_num(f, "seconds", s->import_seconds, ", ");
@@ -376,6 +417,8 @@ int bench_write_json(const bench_run *r, const char *path)
     json_num(f, "check_samples", r->cfg.check_samples, ", ");
     json_num(f, "durable_answers", (double)r->cfg.durable_answers, ", ");
     json_num(f, "batch50_answers", (double)r->cfg.batch50_answers, ", ");
+    json_num(f, "group_answers", (double)r->cfg.group_answers, ", ");
+    json_num(f, "submitters", r->cfg.submitters, ", ");
     json_num(f, "submit_seconds", r->cfg.submit_seconds, ", ");
     json_num(f, "replay_ops", (double)r->cfg.replay_ops, ", ");
     json_num(f, "replay_seconds", r->cfg.replay_seconds, ", ");
@@ -389,6 +432,8 @@ int bench_write_json(const bench_run *r, const char *path)
     }
     fprintf(f, "  },\n");
     json_ratios(f, r, quizstore_index(r));
+    fprintf(f, "  \"fsync_floor_us\": ");
+    json_lat(f, &r->fsync_floor, ",\n");
     fprintf(f, "  \"phase_seconds\": {");
     json_num(f, "workload", r->gen_seconds, ", ");
     json_num(f, "csv", r->csv_seconds, ", ");

@@ -306,6 +306,8 @@ int bench_submits(bench_run *r, bench_engine *e)
     lat_stat_from(&res->lat[LAT_SUBMIT_DURABLE], &h);
     res->durable_answers = done;
     res->durable_per_s = busy > 0 ? done / busy : 0;
+    if (bench_group_submits(r, e, answer_share(r, e, r->cfg.group_answers, 3)))
+        return -1;
     bench_close(e);
     if (bench_open(e, e->dir, BK_SYNC_LAZY))
         return -1;
