@@ -172,8 +172,15 @@ typedef struct qs_txn qs_txn;
 typedef enum qs_durability {
     QS_SYNC_DURABLE = 0,  /**< qs_txn_commit() returns once an fdatasync of the log covers
                                the commit: a power failure loses nothing acknowledged.
-                               Threads committing at once share one fdatasync (group
-                               commit). A commit whose sync fails returns the errno
+                               Group commit: commits that arrive while a sync is in
+                               flight wait for it to end and share the next one, so
+                               that N threads each committing one request's writes
+                               (each its own transaction, from any thread) pay about
+                               one fdatasync per round, not N, and each gets its own
+                               result: a duplicate or invalid answer fails alone.
+                               Nothing to call: a blocking qs_txn_commit() joins the
+                               next group. Processes each sync for themselves.
+                               A commit whose sync fails returns the errno
                                (EIO): it may or may not be kept, and every later write
                                transaction and qs_env_sync() of the handle returns
                                QS_PANIC until it is closed, since a sync that succeeds
@@ -211,7 +218,8 @@ typedef struct qs_options {
                                      returns QS_INVALID) and a stray write through a
                                      pointer the library handed out could reach the
                                      file. Open a store the same way in every process.
-                                     The power-cut tests cover stores opened without it */
+                                     The power-cut tests cover stores opened without
+                                     it, the injected-fault tests both ways */
 } qs_options;
 
 /** Fill @p opts with the defaults written beside each field. */
@@ -286,7 +294,11 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
 int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
 
 /** Commit and free @p txn. On any return the handle is gone. On failure nothing of
- *  this transaction is kept and everything committed before is intact.
+ *  this transaction is kept and everything committed before is intact, but for a
+ *  durable commit whose sync of the log fails (see #QS_SYNC_DURABLE). A commit whose
+ *  write to LMDB's file fails after its redo log record was written erases the record
+ *  before any other writer goes on; if that fails too, the handle breaks as after a
+ *  failed sync.
  *  @return 0, QS_MAP_FULL, ENOSPC (the disk is full), EFBIG (the store file may not
  *          grow: RLIMIT_FSIZE), or errno (EIO: a write failed). */
 int qs_txn_commit(qs_txn *txn);

@@ -26,6 +26,8 @@ typedef struct eng_log_pos {
 typedef struct eng_logbuf {
     uint8_t *b;
     size_t n, cap;
+    uint64_t at;                /* where the record was appended, while committing */
+    int appended;               /* the record is in the log, its LMDB commit not done */
 } eng_logbuf;
 
 /* A named bucket database whose handle this process has opened. */
@@ -94,6 +96,7 @@ struct qs_env {
     pthread_mutex_t pin_lock;   /* guards pin, pin_epoch */
     MDB_txn *pin;               /* the checkpoint's snapshot, held while it is current */
     uint64_t pin_epoch;
+    pthread_mutex_t commit_lock; /* from a record's append to its LMDB commit's end */
     pthread_mutex_t flush_lock; /* group commit: guards what follows */
     pthread_cond_t flush_cond;
     int flushing;
@@ -183,6 +186,8 @@ int eng_meta_newest(int fd, uint8_t *meta, uint64_t *txnid, uint32_t *psize);
 /* Make the commit of meta page @p meta the newest of data file @p fd: written to its
  * slot, and as the commit before it to the other, then synced. 0 or an errno. */
 int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
+/* The last page number in use as of the meta page copied by eng_meta_newest(). */
+uint64_t eng_meta_last_page(const uint8_t *meta);
 
 /* log.c */
 /* Before LMDB opens the store in @p dir: open the log, and if this is the first
@@ -203,6 +208,9 @@ int eng_log_checkpoint(qs_env *env);
 int eng_log_unlogged(qs_env *env, MDB_txn *m);
 /* Before LMDB's commit of top-level @p txn: append its record (*lsn, 0 if none). */
 int eng_log_commit(qs_txn *txn, uint64_t *lsn);
+/* After LMDB's commit, which returned @p rc: a record whose commit failed is erased
+ * before any other writer may append. @return rc, or the erasure's failure. */
+int eng_log_commit_end(qs_txn *txn, int rc);
 /* After it: wait for the record's sync in the durable mode (or checkpoint). */
 int eng_log_committed(qs_txn *txn, uint64_t lsn);
 /* Sync every record this process has written. */

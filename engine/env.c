@@ -569,6 +569,7 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
     pthread_mutex_init(&env->sync_lock, NULL);
     pthread_cond_init(&env->sync_cond, NULL);
     pthread_mutex_init(&env->pin_lock, NULL);
+    pthread_mutex_init(&env->commit_lock, NULL);
     pthread_mutex_init(&env->flush_lock, NULL);
     pthread_cond_init(&env->flush_cond, NULL);
     env->log_fd = -1;
@@ -616,6 +617,7 @@ void qs_env_close(qs_env *env)
     pthread_mutex_destroy(&env->sync_lock);
     pthread_cond_destroy(&env->sync_cond);
     pthread_mutex_destroy(&env->pin_lock);
+    pthread_mutex_destroy(&env->commit_lock);
     pthread_mutex_destroy(&env->flush_lock);
     pthread_cond_destroy(&env->flush_cond);
     free(env);

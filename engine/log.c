@@ -53,12 +53,14 @@
 #define REC_TAIL 8
 #define PIN_LOCK (1LL << 40)
 #define OPEN_LOCK 0
+#define COMMIT_LOCK 1   /* held from a record's append to the end of its LMDB commit */
 /* A checkpoint is made by the background thread past the soft limits, and by a
  * writer itself past the hard ones; each checkpoint lets LMDB reuse the pages the
  * commits since the one before freed. */
 #define SOFT_COMMITS 256
 #define HARD_COMMITS (4 * SOFT_COMMITS)
 #define HARD_BYTES (32u << 20)
+#define HARD_GROWTH (64u << 20)
 #define CHECKPOINT_MS 1000
 /* A transaction's changes past this are not logged: it commits by a checkpoint. */
 #define TXN_LOG_MAX (64u << 20)
@@ -275,6 +277,46 @@ static int pin_take(qs_env *env, uint64_t epoch, uint64_t txnid)
     return rc ? eng_mdb_rc(rc, "begin", "checkpoint") : 0;
 }
 
+/* ------------------------------------------------------------------ commit section */
+
+/* A record is appended under LMDB's writer lock, which LMDB lets go when its commit
+ * ends, failed or not; a failed commit's record must be erased before the next writer
+ * (of this process: commit_lock; of another: the COMMIT_LOCK byte) appends where it
+ * stands or a checkpoint starts the log again. */
+static int section_enter(qs_env *env)
+{
+    pthread_mutex_lock(&env->commit_lock);
+    int rc;
+    while ((rc = lock_byte(env->log_fd, F_OFD_SETLKW, F_WRLCK, COMMIT_LOCK)) == EINTR)
+        ;
+    if (rc) {
+        pthread_mutex_unlock(&env->commit_lock);
+        return eng_fail(rc, "locking the redo log: %s", strerror(rc));
+    }
+    return 0;
+}
+
+static void section_leave(qs_env *env)
+{
+    lock_byte(env->log_fd, F_OFD_SETLK, F_UNLCK, COMMIT_LOCK);
+    pthread_mutex_unlock(&env->commit_lock);
+}
+
+/* Zero the magic of the record at @p at, and sync: the log then ends before it. A
+ * failure breaks the handle, since the record could be replayed after a crash. */
+static int record_erase(qs_env *env, uint64_t at)
+{
+    static const uint8_t zero[4];
+    int rc = write_all(env->log_fd, zero, sizeof zero, at);
+    if (rc == 0 && fdatasync(env->log_fd) != 0)
+        rc = errno;
+    if (rc == 0)
+        return 0;
+    eng_flush_failed(env, rc);
+    return eng_fail(rc, "erasing the redo log's record of a failed commit: %s; the commit "
+                    "may be found after a crash: close the store", strerror(rc));
+}
+
 /* ------------------------------------------------------------------ checkpoint */
 
 static int flush_error(qs_env *env, int err, const char *what)
@@ -302,7 +344,11 @@ static int checkpoint_in(qs_env *env, MDB_txn *m, const log_header *old, eng_log
                         (unsigned long long)h.txnid, (unsigned long long)mdb_txn_id(m) - 1);
     if ((rc = pin_take(env, h.epoch, h.txnid)) != 0)
         return rc;
-    if ((rc = header_write(env, &h)) != 0) {
+    if ((rc = section_enter(env)) != 0)
+        return rc;
+    rc = header_write(env, &h);
+    section_leave(env);
+    if (rc) {
         pthread_mutex_lock(&env->pin_lock);
         pin_release(env, 0);
         pthread_mutex_unlock(&env->pin_lock);
@@ -320,6 +366,17 @@ static int map_filling(qs_env *env)
     MDB_envinfo info;
     return mdb_env_info(env->mdb, &info) == 0 &&
            (uint64_t)(info.me_last_pgno + 1) * env->psize > info.me_mapsize / 4 * 3;
+}
+
+/* 1 when the data file has grown by HARD_GROWTH since checkpoint @p h: the pages the
+ * commits since it freed are reused only after the next one, so a long load would
+ * otherwise grow the file by every page it rewrites. */
+static int grown_since(qs_env *env, const log_header *h)
+{
+    MDB_envinfo info;
+    uint64_t then = eng_meta_last_page(h->meta);
+    return mdb_env_info(env->mdb, &info) == 0 && info.me_last_pgno > then &&
+           (info.me_last_pgno - then) * env->psize > HARD_GROWTH;
 }
 
 /* 1 when a live pin holds the checkpoint of epoch @p epoch. */
@@ -348,7 +405,7 @@ static int begin_in(qs_env *env, MDB_txn *m, eng_log_pos *pos, int force)
         *pos = (eng_log_pos){h.epoch, h.lsn, ENG_LOG_START};   /* nothing since it */
     if (force || pos->epoch != h.epoch || pos->end - ENG_LOG_START >= HARD_BYTES ||
         pos->lsn - h.lsn >= HARD_COMMITS || !pinned(env, h.epoch) ||
-        (base != h.txnid && map_filling(env)))
+        (base != h.txnid && (map_filling(env) || grown_since(env, &h))))
         return checkpoint_in(env, m, &h, pos);
     return 0;
 }
@@ -516,16 +573,31 @@ int eng_log_commit(qs_txn *txn, uint64_t *lsn)
     eng_put64(lb->b + 8, pos->lsn + 1);
     eng_put64(lb->b + 16, pos->epoch);
     eng_put64(lb->b + lb->n, XXH3_64bits(lb->b, lb->n));
-    int rc = write_all(env->log_fd, lb->b, lb->n + REC_TAIL, at);
+    int rc = section_enter(env);
     if (rc)
-        return eng_fail(rc, "commit: writing the redo log: %s; nothing of it was kept",
-                        strerror(rc));
+        return rc;
+    lb->at = at;
+    lb->appended = 1;
+    if ((rc = write_all(env->log_fd, lb->b, lb->n + REC_TAIL, at)) != 0)
+        return eng_log_commit_end(txn, eng_fail(rc, "commit: writing the redo log: %s; "
+                                                    "nothing of it was kept", strerror(rc)));
     pos->lsn++;
     pos->end = at + lb->n + REC_TAIL;
     if ((rc = pos_write(env, txn->mdb, pos)) != 0)
-        return rc;
+        return eng_log_commit_end(txn, rc);
     *lsn = pos->lsn;
     return 0;
+}
+
+int eng_log_commit_end(qs_txn *txn, int rc)
+{
+    eng_logbuf *lb = &txn->log;
+    if (!lb->appended)
+        return rc;
+    lb->appended = 0;
+    int erased = rc ? record_erase(txn->env, lb->at) : 0;
+    section_leave(txn->env);
+    return erased ? erased : rc;
 }
 
 /* Group commit: the first thread to need a flush syncs everything written so far;

@@ -483,6 +483,7 @@ static int commit_top(void *arg)
     else if ((rc = mdb_txn_commit(txn->mdb)) != 0)
         rc = commit_failed(txn->env, rc);
     txn->mdb = NULL;
+    rc = eng_log_commit_end(txn, rc);
     return rc ? rc : eng_log_committed(txn, lsn);
 }
 
@@ -522,6 +523,7 @@ int qs_txn_commit(qs_txn *txn)
         return rc;
     }
     if ((rc = eng_guarded(txn->env, txn, commit_top, txn)) != 0 && txn->mdb) {
+        rc = eng_log_commit_end(txn, rc);   /* a fault cut the commit short */
         qs_txn_abort(txn);   /* it failed before LMDB's commit ended the transaction */
         return rc;
     }
