@@ -8,12 +8,20 @@
  *
  *   power_test [-q] [-t CASE] [-s SEED]   the suite's case: the durable mode, 100 cuts
  *   power_test --measure CUTS [SEED]      every mode, CUTS cuts each: a table, no verdict
+ *   power_test --faults RUNS [SEED]       RUNS injected faults (below): a table
  *
  * The workload runs in a child exec'd with the tracer preloaded (power_test
  * --workload DIR MODE); each state is checked in a process of its own (power_test
  * --verify DIR PROMISE), so a state that crashes the library is counted, not fatal.
  * Stores are opened without write_map: writes through a map are not seen by the
  * tracer.
+ *
+ * Injected faults, under the same tracer: a durable run of COMMITS commits in which
+ * one write of the store's files fails (EIO or ENOSPC) or writes half its bytes, or
+ * one sync (fsync, fdatasync, msync) fails with EIO, at a random point, with and
+ * without write_map (power_test --fault DIR FAULT). Every failed call must say what
+ * failed, no commit may succeed after a failed sync, and the store must reopen with
+ * qs_check() clean and every commit reported done.
  */
 #define LOG_FILE "redo.log"
 #include <errno.h>
@@ -68,18 +76,10 @@ static qs_options mode_options(qs_durability mode)
     return o;
 }
 
-/* The workload child: COMMITS answers, one commit each, every one acknowledged to the
- * tracer once its commit returned. Exit 0, or 1 when a call failed. */
-static int workload(const char *dir, qs_durability mode)
+/* The seed's ids, read back from @p env (the seed ran in the parent). 0, or 1 when a
+ * call failed. */
+static int seed_ids(qs_env *env, fx_bank *b, uint64_t tests[TESTS])
 {
-    void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
-    fx_bank b;
-    uint64_t tests[TESTS];
-    qs_env *env = NULL;
-    qs_options o = mode_options(mode);
-    if (!ack || qs_env_open(dir, &o, &env) != 0)
-        return 1;
-    /* the seed's ids, read back: the seed ran in the parent */
     qs_txn *txn;
     if (qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0)
         return 1;
@@ -89,7 +89,7 @@ static int workload(const char *dir, qs_durability mode)
         snprintf(ext, sizeof ext, "q-%u", i);
         if (qs_resolve(txn, QS_QUESTION, ext, &id) != 0)
             return 1;
-        b.questions[i] = (uint32_t)id;
+        b->questions[i] = (uint32_t)id;
     }
     for (unsigned t = 0; t < TESTS; t++) {
         char ext[32];
@@ -98,11 +98,34 @@ static int workload(const char *dir, qs_durability mode)
             return 1;
     }
     qs_txn_abort(txn);
+    return 0;
+}
+
+/* Commit answer @p i in a transaction of its own: qs_txn_commit()'s code. */
+static int commit_answer(qs_env *env, const uint64_t *tests, const fx_bank *b, unsigned i)
+{
+    qs_txn *txn;
+    qs_answer a;
+    answer_of(&a, tests, b, i);
+    int rc = qs_txn_begin(env, 0, &txn);
+    if (rc == 0 && (rc = qs_answer_submit(txn, &a, NULL)) != 0)
+        qs_txn_abort(txn);
+    return rc ? rc : qs_txn_commit(txn);
+}
+
+/* The workload child: COMMITS answers, one commit each, every one acknowledged to the
+ * tracer once its commit returned. Exit 0, or 1 when a call failed. */
+static int workload(const char *dir, qs_durability mode)
+{
+    void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
+    fx_bank b;
+    uint64_t tests[TESTS];
+    qs_env *env = NULL;
+    qs_options o = mode_options(mode);
+    if (!ack || qs_env_open(dir, &o, &env) != 0 || seed_ids(env, &b, tests) != 0)
+        return 1;
     for (unsigned i = 0; i < COMMITS; i++) {
-        qs_answer a;
-        answer_of(&a, tests, &b, i);
-        if (qs_txn_begin(env, 0, &txn) != 0 || qs_answer_submit(txn, &a, NULL) != 0 ||
-            qs_txn_commit(txn) != 0)
+        if (commit_answer(env, tests, &b, i) != 0)
             return 1;
         ack(i + 1);
     }
@@ -122,12 +145,14 @@ static int commit_user(qs_env *env, const char *ext)
     return rc ? rc : qs_txn_commit(txn);
 }
 
-/* The next sync of the store's files fails (trace.c). */
-static void fail_next_sync(void)
+/* The fault of power_trace_fault() (trace.c): a later write or sync of the store's
+ * files fails. */
+static void arm_fault(char kind, unsigned after, int err)
 {
-    void (*fail)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "power_trace_fail_next_sync");
-    CHECK(fail != NULL);
-    fail();
+    void (*fault)(char, unsigned, int) =
+        (void (*)(char, unsigned, int))dlsym(RTLD_DEFAULT, "power_trace_fault");
+    CHECK(fault != NULL);
+    fault(kind, after, err);
 }
 
 /* The commit child (power_test --commit-failure DIR 0): a durable commit whose sync of
@@ -143,7 +168,7 @@ static int commit_failure(const char *dir)
     uint64_t id;
     if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "synced") != 0)
         return 1;
-    fail_next_sync();
+    arm_fault('s', 0, EIO);
     if (commit_user(env, "not-synced") != EIO)
         return 2;
     if (commit_user(env, "after") != QS_PANIC || qs_env_sync(env) != QS_PANIC)
@@ -171,7 +196,7 @@ static int flush_failure(const char *dir)
     o.sync_interval_ms = 600000;   /* the first sync is the one asked for below */
     if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "flushed") != 0)
         return 1;
-    fail_next_sync();
+    arm_fault('s', 0, EIO);
     if (qs_env_sync(env) != EIO)
         return 2;
     if (qs_env_sync(env) != QS_PANIC)   /* a second try would succeed: never report it */
@@ -182,6 +207,71 @@ static int flush_failure(const char *dir)
         return 5;
     qs_txn_abort(txn);
     qs_env_close(env);
+    return 0;
+}
+
+/* ---- injected faults ------------------------------------------------------------ */
+
+/* One fault: a write or sync of the store's files fails, once, after @p after calls of
+ * its kind went through. */
+typedef struct fault {
+    char kind;                 /* 'w' write, 's' sync (fsync, fdatasync, msync) */
+    unsigned after;
+    int err;                   /* its errno; 0: a write that writes half its bytes */
+    int write_map;
+} fault;
+
+/* What the fault child saw: the commits reported done, the calls that failed, and
+ * whether the fault struck. */
+typedef struct fault_seen {
+    unsigned acked, failed;
+    int fired;
+} fault_seen;
+
+static void fault_format(const fault *f, char *out, size_t cap)
+{
+    snprintf(out, cap, "%c:%u:%d:%d", f->kind, f->after, f->err, f->write_map);
+}
+
+/* The fault child (power_test --fault DIR FAULT): a durable store, opened with the
+ * fault armed, commits COMMITS answers one at a time. Each failed call must say what
+ * failed (a message); once a sync has failed no commit may succeed. Writes what it saw
+ * into DIR/seen and exits 0, or with the rule it broke. */
+static int fault_child(const char *dir, const char *spec)
+{
+    fault f;
+    fault_seen seen = {0};
+    if (sscanf(spec, "%c:%u:%d:%d", &f.kind, &f.after, &f.err, &f.write_map) != 4)
+        return 10;
+    int (*fired)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "power_trace_faults_fired");
+    fx_bank b;
+    uint64_t tests[TESTS];
+    qs_env *env = NULL;
+    qs_options o = mode_options(QS_SYNC_DURABLE);
+    o.write_map = f.write_map;
+    arm_fault(f.kind, f.after, f.err);
+    int rc = qs_env_open(dir, &o, &env);
+    if (rc == 0 && seed_ids(env, &b, tests) != 0)
+        return 11;
+    if (rc != 0)
+        seen.failed++;
+    for (unsigned i = 0; rc == 0 && i < COMMITS; i++) {
+        int c = commit_answer(env, tests, &b, i);
+        if (c != 0 && !*qs_errmsg())
+            return 12;   /* a failure that does not say what */
+        if (c == 0 && f.kind == 's' && seen.failed)
+            return 13;   /* a success after a failed sync */
+        seen.failed += c != 0;
+        seen.acked += c == 0;
+    }
+    qs_env_close(env);
+    seen.fired = fired && fired();
+    char path[600];
+    snprintf(path, sizeof path, "%s/seen", dir);
+    FILE *out = fopen(path, "w");
+    if (!out || fprintf(out, "%u %u %d\n", seen.acked, seen.failed, seen.fired) < 0 ||
+        fclose(out) != 0)
+        return 14;
     return 0;
 }
 
@@ -377,12 +467,10 @@ static void file_put(const char *dir, const char *name, const image *im)
     CHECK(fd >= 0 && write(fd, im->b, im->len) == (ssize_t)im->len && close(fd) == 0);
 }
 
-/* The state @p im (the data file, the log) as a store in @p dir. */
-static enum outcome verify(const char *dir, const image im[2], uint64_t promise)
+/* The store in @p dir, checked by a child of its own (--verify). */
+static enum outcome verify_store(const char *dir, uint64_t promise)
 {
     char path[600];
-    file_put(dir, "data.mdb", &im[0]);
-    file_put(dir, LOG_FILE, &im[1]);
     char promise_arg[24];
     snprintf(promise_arg, sizeof promise_arg, "%llu", (unsigned long long)promise);
     pid_t pid = fork();
@@ -410,6 +498,14 @@ static enum outcome verify(const char *dir, const image im[2], uint64_t promise)
     return o;
 }
 
+/* The state @p im (the data file, the log) as a store in @p dir. */
+static enum outcome verify(const char *dir, const image im[2], uint64_t promise)
+{
+    file_put(dir, "data.mdb", &im[0]);
+    file_put(dir, LOG_FILE, &im[1]);
+    return verify_store(dir, promise);
+}
+
 /* ---- a run: seed, trace the workload, cut ----------------------------------------- */
 
 /* The tracer beside this program. */
@@ -420,14 +516,13 @@ static void tracer_path(char *out, size_t cap)
 
 /* power_test WHAT DIR ARG run under the tracer, its trace in DIR/trace; it must exit
  * 0. */
-static void run_traced(const char *what, const char *dir, int arg)
+static void run_traced(const char *what, const char *dir, const char *arg)
 {
-    char lib[600], trace_file[600], data[600], log[600], arg_s[16];
+    char lib[600], trace_file[600], data[600], log[600];
     tracer_path(lib, sizeof lib);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     snprintf(log, sizeof log, "%s/%s", dir, LOG_FILE);
-    snprintf(arg_s, sizeof arg_s, "%d", arg);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
@@ -437,7 +532,7 @@ static void run_traced(const char *what, const char *dir, int arg)
         setenv("POWER_LOG", log, 1);
         /* ASan wants its runtime first; the tracer only wraps libc's calls */
         setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
-        execl(self, self, what, dir, arg_s, (char *)NULL);
+        execl(self, self, what, dir, arg, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -449,7 +544,9 @@ static void run_traced(const char *what, const char *dir, int arg)
 static void traced_workload(const char *dir, qs_durability mode, trace *t)
 {
     char trace_file[600];
-    run_traced("--workload", dir, (int)mode);
+    char mode_s[16];
+    snprintf(mode_s, sizeof mode_s, "%d", (int)mode);
+    run_traced("--workload", dir, mode_s);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     trace_read(trace_file, t);
 }
@@ -492,6 +589,41 @@ static void cut_run(qs_durability mode, unsigned cuts, unsigned out[N_OUTCOMES])
     free(t.bytes);
 }
 
+/* ---- fault runs -------------------------------------------------------------------- */
+
+/* A fault drawn at random within the calls of a run: its writes (about four per
+ * commit, one with write_map, whose pages reach the file through the map) and its
+ * syncs (one per commit, and the checkpoints'). */
+static fault fault_draw(void)
+{
+    static const int write_errs[] = {EIO, ENOSPC, 0};
+    fault f = {.kind = check_below(2) ? 'w' : 's', .write_map = (int)check_below(2)};
+    f.after = (unsigned)check_below(f.kind == 'w' && !f.write_map ? 4 * COMMITS : COMMITS + 20);
+    f.err = f.kind == 'w' ? write_errs[check_below(3)] : EIO;
+    return f;
+}
+
+/* Fault @p f in a store seeded afresh in @p dir: the child's rules hold (run_traced
+ * checks its status), and the store reopens clean with every commit reported done.
+ * Returns what the child saw; the outcome of the reopening in *o. */
+static fault_seen fault_run(const char *dir, const fault *f, enum outcome *o)
+{
+    char spec[64], path[600];
+    fault_seen seen = {0};
+    check_rmtree(dir);
+    CHECK(mkdir(dir, 0755) == 0);
+    seed(dir);
+    fault_format(f, spec, sizeof spec);
+    run_traced("--fault", dir, spec);
+    snprintf(path, sizeof path, "%s/seen", dir);
+    FILE *in = fopen(path, "r");
+    CHECK(in != NULL);
+    CHECK(fscanf(in, "%u %u %d", &seen.acked, &seen.failed, &seen.fired) == 3);
+    fclose(in);
+    *o = verify_store(dir, seen.acked);
+    return seen;
+}
+
 /* ---- the cases -------------------------------------------------------------------- */
 
 static void every_cut_keeps_its_promise(qs_durability mode)
@@ -520,7 +652,7 @@ TEST(failed_flush_is_never_reported_as_success)
 {
     const char *dir = check_tmpdir();
     seed(dir);
-    run_traced("--flush-failure", dir, 0);
+    run_traced("--flush-failure", dir, "0");
 }
 
 /* A durable commit whose sync fails says so, and nothing after it is reported durable. */
@@ -528,7 +660,28 @@ TEST(failed_durable_commit_breaks_the_handle)
 {
     const char *dir = check_tmpdir();
     seed(dir);
-    run_traced("--commit-failure", dir, 0);
+    run_traced("--commit-failure", dir, "0");
+}
+
+/* Writes that fail (EIO, ENOSPC) or write half, and syncs that fail, at random points
+ * of a durable run: every failure says so, no commit reported done is lost, and the
+ * store reopens clean. */
+TEST(injected_io_faults_lose_nothing_acknowledged)
+{
+    const char *runs_s = getenv("FAULT_RUNS");
+    unsigned runs = runs_s ? (unsigned)atoi(runs_s) : 24, struck = 0;
+    const char *dir = check_tmpdir();
+    for (unsigned r = 0; r < runs; r++) {
+        fault f = fault_draw();
+        enum outcome o;
+        char spec[64];
+        fault_seen seen = fault_run(dir, &f, &o);
+        fault_format(&f, spec, sizeof spec);
+        CHECK_MSG(o == KEPT, "fault %s: %s after %u commits reported done", spec,
+                  outcome_name[o], seen.acked);
+        struck += seen.fired;
+    }
+    CHECK_MSG(struck > 0, "none of %u faults struck", runs);
 }
 
 static const check_case cases[] = {
@@ -536,6 +689,7 @@ static const check_case cases[] = {
     CASE(periodic_commits_survive_power_cuts_but_the_last_interval),
     CASE(failed_flush_is_never_reported_as_success),
     CASE(failed_durable_commit_breaks_the_handle),
+    CASE(injected_io_faults_lose_nothing_acknowledged),
 };
 
 static int measure(unsigned cuts)
@@ -559,6 +713,40 @@ static int measure(unsigned cuts)
     return 0;
 }
 
+/* @p runs fault runs: per kind of fault, how many struck and how the stores reopened. */
+static int measure_faults(unsigned runs)
+{
+    enum { KINDS = 4 };   /* write EIO, write ENOSPC, short write, sync EIO */
+    static const char *const kind_name[KINDS] = {"write EIO", "write ENOSPC", "short write",
+                                                 "sync EIO"};
+    unsigned n[KINDS][2] = {{0}}, struck[KINDS][2] = {{0}}, failed[KINDS][2] = {{0}},
+             out[KINDS][2][N_OUTCOMES] = {{{0}}};
+    const char *dir = check_tmpdir();
+    for (unsigned r = 0; r < runs; r++) {
+        fault f = fault_draw();
+        int k = f.kind == 's' ? 3 : f.err == EIO ? 0 : f.err == ENOSPC ? 1 : 2;
+        enum outcome o;
+        fault_seen seen = fault_run(dir, &f, &o);
+        n[k][f.write_map]++;
+        struck[k][f.write_map] += seen.fired;
+        failed[k][f.write_map] += seen.failed > 0;
+        out[k][f.write_map][o]++;
+    }
+    printf("%-13s %-9s %5s %7s %7s", "fault", "write_map", "runs", "struck", "failed");
+    for (int o = 0; o < N_OUTCOMES; o++)
+        printf(" %8s", outcome_name[o]);
+    printf("\n");
+    for (int k = 0; k < KINDS; k++)
+        for (int w = 0; w < 2; w++) {
+            printf("%-13s %-9s %5u %7u %7u", kind_name[k], w ? "yes" : "no", n[k][w],
+                   struck[k][w], failed[k][w]);
+            for (int o = 0; o < N_OUTCOMES; o++)
+                printf(" %8u", out[k][w][o]);
+            printf("\n");
+        }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static char exe[512];
@@ -572,12 +760,15 @@ int main(int argc, char **argv)
         return flush_failure(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--commit-failure") == 0)
         return commit_failure(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--fault") == 0)
+        return fault_child(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "--verify") == 0)
         verify_child(argv[2], strtoull(argv[3], NULL, 10));
-    if (argc >= 3 && strcmp(argv[1], "--measure") == 0) {
+    if (argc >= 3 && (strcmp(argv[1], "--measure") == 0 || strcmp(argv[1], "--faults") == 0)) {
         check_state.rng = argc > 3 ? strtoull(argv[3], NULL, 10) : CHECK_DEFAULT_SEED;
         verbose = 1;
-        int rc = measure((unsigned)atoi(argv[2]));
+        int rc = argv[1][2] == 'm' ? measure((unsigned)atoi(argv[2]))
+                                   : measure_faults((unsigned)atoi(argv[2]));
         check_remove_tmpdirs();
         return rc;
     }

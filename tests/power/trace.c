@@ -8,10 +8,14 @@
  * calls on the files are serialised with their records, so that the trace's order is
  * the order they reached the file system: a write recorded before a sync had
  * returned before that sync began. Found with dlsym(): power_trace_ack(n) records that
- * the workload told its caller commit n was done; power_trace_fail_next_sync() makes
- * the next fsync or fdatasync of either file fail with EIO without syncing (and
- * without a record), as a disk error would. Writes through a writable memory map are
- * not seen: the simulation covers stores opened without write_map.
+ * the workload told its caller commit n was done; power_trace_fault(kind, after, err)
+ * makes a later call on either file fail as a failing disk would, once: for kind 'w'
+ * the write after @p after more writes fails with errno @p err writing nothing, or,
+ * with @p err 0, writes only half its bytes and returns that count; for kind 's' the
+ * sync after @p after more syncs (fsync, fdatasync, or msync of any map) fails with
+ * errno @p err without syncing, and without a record. power_trace_faults_fired() says
+ * whether it struck. Writes through a writable memory map are not seen: the
+ * simulation covers stores opened without write_map.
  *
  * record: type u8 ('W' write, 'S' sync, 'T' truncate of the data file; 'w', 's', 't'
  * of the log; 'A' ack), offset u64 (the value of T and A), length u32, then length
@@ -33,7 +37,9 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int trace_fd = -1;
-static int fail_next_sync;
+static char fault_kind;                  /* 'w', 's', or 0: none armed */
+static unsigned fault_after;
+static int fault_errno, fault_fired;
 static struct stat file_st[2];           /* the data file's and the log's, once they exist */
 /* 1: the data file; 2: it, opened O_DSYNC; 3: the log; 4: it, opened O_DSYNC */
 static unsigned char watched[MAX_FDS];
@@ -44,6 +50,7 @@ static ssize_t (*real_writev)(int, const struct iovec *, int);
 static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
+static int (*real_msync)(void *, size_t, int);
 static int (*real_ftruncate)(int, off_t);
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
@@ -56,6 +63,7 @@ __attribute__((constructor)) static void trace_init(void)
     real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
     real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
     real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    real_msync = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "msync");
     real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
     real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
@@ -162,38 +170,93 @@ int openat(int dir, const char *path, int flags, ...)
         return rc_;                                                                      \
     } while (0)
 
+/* 1 when the armed fault of @p kind strikes this call; under the lock. */
+static int fault_due(char kind)
+{
+    if (fault_kind != kind)
+        return 0;
+    if (fault_after > 0) {
+        fault_after--;
+        return 0;
+    }
+    fault_kind = 0;
+    fault_fired = 1;
+    return 1;
+}
+
+#define MAX_IOV 1024
+
+/* Cut @p iov to half its bytes; @return its new count. */
+static int halve(struct iovec *iov, int cnt)
+{
+    size_t total = 0;
+    for (int i = 0; i < cnt; i++)
+        total += iov[i].iov_len;
+    size_t keep = total / 2;
+    for (int i = 0; i < cnt; i++) {
+        if (keep <= iov[i].iov_len) {
+            iov[i].iov_len = keep;
+            return keep ? i + 1 : i;
+        }
+        keep -= iov[i].iov_len;
+    }
+    return cnt;
+}
+
+/* Every write to a watched file: at @p off, or at the descriptor's offset when
+ * @p positional is 0. A due write fault fails it, or cuts it to half its bytes. */
+static ssize_t traced_write(int fd, const struct iovec *iov, int cnt, off_t off, int positional)
+{
+    if (!is_watched(fd) || cnt > MAX_IOV)
+        return positional ? real_pwritev(fd, iov, cnt, off) : real_writev(fd, iov, cnt);
+    pthread_mutex_lock(&lock);
+    if (!positional)
+        off = lseek(fd, 0, SEEK_CUR);
+    struct iovec cut[MAX_IOV];
+    memcpy(cut, iov, (size_t)cnt * sizeof *iov);
+    ssize_t rc = -1;
+    int due = fault_due('w');
+    if (due && fault_errno) {
+        errno = fault_errno;
+    } else {
+        if (due)
+            cnt = halve(cut, cnt);
+        rc = positional ? real_pwritev(fd, cut, cnt, off) : real_writev(fd, cut, cnt);
+        record_writes(fd, cut, cnt, off, rc);
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     struct iovec one = {(void *)buf, n};
-    TRACED(fd, real_pwrite(fd, buf, n, off), record_writes(fd, &one, 1, off, rc_));
+    return traced_write(fd, &one, 1, off, 1);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) __attribute__((alias("pwrite")));
 
 ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
-    TRACED(fd, real_pwritev(fd, iov, cnt, off), record_writes(fd, iov, cnt, off, rc_));
+    return traced_write(fd, iov, cnt, off, 1);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-    off_t off = is_watched(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
-    TRACED(fd, real_writev(fd, iov, cnt), record_writes(fd, iov, cnt, off, rc_));
+    return traced_write(fd, iov, cnt, 0, 0);
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
-    off_t off = is_watched(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
     struct iovec one = {(void *)buf, n};
-    TRACED(fd, real_write(fd, buf, n), record_writes(fd, &one, 1, off, rc_));
+    return traced_write(fd, &one, 1, 0, 0);
 }
 
-/* The sync @p real of @p fd, or the failure asked for; under the lock. */
+/* The sync @p real of @p fd, or the fault due; under the lock. */
 static int sync_or_fail(int (*real)(int), int fd)
 {
-    if (fail_next_sync) {
-        fail_next_sync = 0;
-        errno = EIO;
+    if (fault_due('s')) {
+        errno = fault_errno;
         return -1;
     }
     return real(fd);
@@ -207,6 +270,21 @@ int fsync(int fd)
 int fdatasync(int fd)
 {
     TRACED(fd, sync_or_fail(real_fdatasync, fd), if (rc_ == 0) record(fd, 'S', 0, NULL, 0));
+}
+
+/* A map's sync: only a fault is injected (writes through maps are not traced). */
+int msync(void *addr, size_t len, int flags)
+{
+    if (trace_fd < 0)
+        return real_msync(addr, len, flags);
+    pthread_mutex_lock(&lock);
+    int due = fault_due('s');
+    pthread_mutex_unlock(&lock);
+    if (due) {
+        errno = fault_errno;
+        return -1;
+    }
+    return real_msync(addr, len, flags);
 }
 
 int ftruncate(int fd, off_t size)
@@ -227,10 +305,22 @@ void power_trace_ack(uint64_t n)
     pthread_mutex_unlock(&lock);
 }
 
-void power_trace_fail_next_sync(void);
-void power_trace_fail_next_sync(void)
+void power_trace_fault(char kind, unsigned after, int err);
+void power_trace_fault(char kind, unsigned after, int err)
 {
     pthread_mutex_lock(&lock);
-    fail_next_sync = 1;
+    fault_kind = kind;
+    fault_after = after;
+    fault_errno = err;
+    fault_fired = 0;
     pthread_mutex_unlock(&lock);
+}
+
+int power_trace_faults_fired(void);
+int power_trace_faults_fired(void)
+{
+    pthread_mutex_lock(&lock);
+    int fired = fault_fired;
+    pthread_mutex_unlock(&lock);
+    return fired;
 }
