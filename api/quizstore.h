@@ -162,7 +162,9 @@ typedef struct qs_txn qs_txn;
 
 /** Durability of commits. Both modes write every commit to the store's redo log
  *  (redo.log beside data.mdb) before LMDB's file, and sync LMDB's file only at
- *  checkpoints (every 256 commits or second, by the process that made the last one);
+ *  checkpoints (every 4,096 commits or 5 seconds by the process that made the last
+ *  one, by any writer past 16,384 commits, 64 MiB of log or 64 MiB of file growth
+ *  since it, and on qs_env_checkpoint());
  *  an open after a crash or a power failure starts again from the last checkpoint and
  *  replays the log's commits after it. Neither mode can be left damaged by a power
  *  failure. A process crash loses nothing committed in either mode. Other
@@ -264,6 +266,15 @@ void qs_env_close(qs_env *env);
  *  @return 0, errno (the flush failed: the handle is then broken), QS_PANIC (a flush
  *  failed before). Any thread. */
 int qs_env_sync(qs_env *env);
+
+/** Make a checkpoint now: sync LMDB's file and start the redo log afresh, so that the
+ *  next recovery replays nothing committed before it. The library makes them by itself
+ *  (see #qs_durability); call this to bound the next recovery, or before copying the
+ *  store's files by other means than qs_backup(). Waits while another thread or
+ *  process writes.
+ *  @return 0, QS_READONLY (a read-only handle), QS_PANIC (a flush failed before), or
+ *  errno (the sync failed: the handle is then broken). Any thread. */
+int qs_env_checkpoint(qs_env *env);
 
 /** Storage statistics of one named database. */
 typedef struct qs_db_stat {

@@ -631,6 +631,15 @@ int qs_env_sync(qs_env *env)
     return rc ? rc : eng_log_sync(env);
 }
 
+int qs_env_checkpoint(qs_env *env)
+{
+    if (!env)
+        return eng_fail(QS_INVALID, "qs_env_checkpoint: env is NULL");
+    if (env->opts.read_only)
+        return eng_fail(QS_READONLY, "qs_env_checkpoint: the store is open read-only");
+    return eng_log_checkpoint(env);
+}
+
 /* ------------------------------------------------------------------ stats */
 
 static int stat_one(qs_txn *txn, const char *name, MDB_dbi dbi, qs_db_stat *row)

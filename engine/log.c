@@ -57,11 +57,11 @@
 /* A checkpoint is made by the background thread past the soft limits, and by a
  * writer itself past the hard ones; each checkpoint lets LMDB reuse the pages the
  * commits since the one before freed. */
-#define SOFT_COMMITS 256
+#define SOFT_COMMITS 4096
 #define HARD_COMMITS (4 * SOFT_COMMITS)
-#define HARD_BYTES (32u << 20)
+#define HARD_BYTES (64u << 20)
 #define HARD_GROWTH (64u << 20)
-#define CHECKPOINT_MS 1000
+#define CHECKPOINT_MS 5000
 /* A transaction's changes past this are not logged: it commits by a checkpoint. */
 #define TXN_LOG_MAX (64u << 20)
 #define POS_KEY "log"

@@ -173,6 +173,7 @@ TEST(periodic_durability_keeps_commits)
     fx_user(txn, "periodic-user", FX_T0);
     fx_commit(txn);
     CHECK_RC(qs_env_sync(env), 0);
+    CHECK_RC(qs_env_checkpoint(env), 0);
     usleep(50 * 1000);
     qs_env_close(env);
 
@@ -200,6 +201,7 @@ TEST(read_only_env_refuses_writers)
     o.read_only = 1;
     env = fx_open(dir, &o);
     CHECK_RC(qs_txn_begin(env, 0, &txn), QS_READONLY);
+    CHECK_RC(qs_env_checkpoint(env), QS_READONLY);
     txn = fx_read(env);
     CHECK_RC(qs_user_get(txn, b.users[1], &u), 0);
     CHECK_STR(u.ext_id, "user-1");

@@ -903,6 +903,7 @@ static void options_base(arg_ctx *c)
     X(env_open_bad_period, QS_INVALID, QS_INVALID,                                        \
       (options_base(c), c->opts.bucket_period = (qs_period)3, OPEN(c)))                   \
     X(env_sync_null, QS_INVALID, QS_INVALID, qs_env_sync(NULL))                           \
+    X(env_checkpoint_null, QS_INVALID, QS_INVALID, qs_env_checkpoint(NULL))               \
     X(db_stats_null_txn, QS_INVALID, QS_INVALID, qs_db_stats(NULL, NULL, 0, &c->n))       \
     X(db_stats_null_n, QS_INVALID, QS_INVALID, qs_db_stats(c->txn, NULL, 0, NULL))        \
     X(db_stats_null_rows, QS_INVALID, QS_INVALID, qs_db_stats(c->txn, NULL, 2, &c->n))    \

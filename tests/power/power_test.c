@@ -1,6 +1,7 @@
 /* Power cuts, simulated in the manner of ALICE: a workload commits answers one per
  * transaction while libpowertrace.so (trace.c) records every write and sync it makes
- * to the data file and the redo log; then each cut builds a state the disk could hold
+ * to the data file and the redo log, with a checkpoint every CHECKPOINT_EVERY commits;
+ * then each cut builds a state the disk could hold
  * had the power failed at a random point of that trace: of each file, every write
  * before its last sync, and of the writes after it a random subset of their 512-byte
  * sectors. Each state must open, pass qs_check(), and hold every commit its mode
@@ -39,6 +40,7 @@
 #define COMMITS 150
 #define TESTS (COMMITS / FX_BANK_QUESTIONS + 1)
 #define SYNC_INTERVAL_MS 20
+#define CHECKPOINT_EVERY 40   /* commits: the library's own are rarer than a run */
 
 static const char *self;   /* this program, to run the workload */
 
@@ -74,6 +76,29 @@ static qs_options mode_options(qs_durability mode)
     o.durability = mode;
     o.sync_interval_ms = SYNC_INTERVAL_MS;
     return o;
+}
+
+/* The seeded store's history, committed before a sealing run: COMMITS answers (the
+ * workload's) and HISTORY_INTERACTIONS interactions, all in FX_T0's month. */
+#define HISTORY_INTERACTIONS 40
+static int commit_answer(qs_env *env, const uint64_t *tests, const fx_bank *b, unsigned i);
+static int seed_ids(qs_env *env, fx_bank *b, uint64_t tests[TESTS]);
+
+static void seed_history(const char *dir)
+{
+    fx_bank b;
+    uint64_t tests[TESTS];
+    qs_env *env = fx_open(dir, NULL);
+    CHECK(seed_ids(env, &b, tests) == 0);
+    for (unsigned i = 0; i < COMMITS; i++)
+        CHECK_RC(commit_answer(env, tests, &b, i), 0);
+    qs_txn *txn = fx_write(env);
+    for (unsigned i = 0; i < HISTORY_INTERACTIONS; i++) {
+        qs_interaction ix = {.user = 1, .action = 1, .created_at = FX_T0 + (int64_t)i * 1000};
+        CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
+    }
+    fx_commit(txn);
+    qs_env_close(env);
 }
 
 /* The seed's ids, read back from @p env (the seed ran in the parent). 0, or 1 when a
@@ -128,7 +153,40 @@ static int workload(const char *dir, qs_durability mode)
         if (commit_answer(env, tests, &b, i) != 0)
             return 1;
         ack(i + 1);
+        if ((i + 1) % CHECKPOINT_EVERY == 0 && qs_env_checkpoint(env) != 0)
+            return 1;
     }
+    qs_env_close(env);
+    return 0;
+}
+
+/* A time far enough after FX_T0's month that it is neither hot nor kept. */
+#define SEAL_NOW (FX_T0 + 400 * FX_DAY_MS)
+
+/* The sealing child (power_test --seal DIR 0): every answer of the history, committed
+ * before the trace began, is promised; a durable store seals the answers' month, then
+ * drops the interactions' month by retention, each in a transaction of its own, with a
+ * checkpoint between. Exit 0, or the step that failed. */
+static int seal_workload(const char *dir)
+{
+    void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
+    qs_env *env = NULL;
+    qs_txn *txn;
+    qs_options o = mode_options(QS_SYNC_DURABLE);
+    qs_bucket_policy policy = {1, 0, 30};
+    size_t dropped = 0;
+    if (!ack)
+        return 1;
+    ack(COMMITS);
+    if (qs_env_open(dir, &o, &env) != 0 || qs_txn_begin(env, 0, &txn) != 0)
+        return 2;
+    if (qs_bucket_seal(txn, QS_TABLE_ANSWERS, FX_T0, SEAL_NOW, NULL) != 0 ||
+        qs_txn_commit(txn) != 0 || qs_env_checkpoint(env) != 0)
+        return 3;
+    if (qs_txn_begin(env, 0, &txn) != 0 || qs_bucket_policy_set(txn, &policy) != 0 ||
+        qs_buckets_expire(txn, SEAL_NOW, &dropped) != 0 || dropped != 1 ||
+        qs_txn_commit(txn) != 0)
+        return 4;
     qs_env_close(env);
     return 0;
 }
@@ -263,6 +321,11 @@ static int fault_child(const char *dir, const char *spec)
             return 13;   /* a success after a failed sync */
         seen.failed += c != 0;
         seen.acked += c == 0;
+        if ((i + 1) % CHECKPOINT_EVERY == 0 && qs_env_checkpoint(env) != 0) {
+            if (!*qs_errmsg())
+                return 12;
+            seen.failed++;
+        }
     }
     qs_env_close(env);
     seen.fired = fired && fired();
@@ -541,30 +604,41 @@ static void run_traced(const char *what, const char *dir, const char *arg)
               status);
 }
 
-static void traced_workload(const char *dir, qs_durability mode, trace *t)
+/* The workload of a run: single-answer commits in a mode, or sealing and retention. */
+typedef enum workload_kind { ANSWERS_DURABLE, ANSWERS_PERIODIC, SEALING } workload_kind;
+
+static qs_durability mode_of(workload_kind w)
+{
+    return w == ANSWERS_PERIODIC ? QS_SYNC_PERIODIC : QS_SYNC_DURABLE;
+}
+
+static void traced_workload(const char *dir, workload_kind w, trace *t)
 {
     char trace_file[600];
     char mode_s[16];
-    snprintf(mode_s, sizeof mode_s, "%d", (int)mode);
-    run_traced("--workload", dir, mode_s);
+    snprintf(mode_s, sizeof mode_s, "%d", (int)mode_of(w));
+    run_traced(w == SEALING ? "--seal" : "--workload", dir, mode_s);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     trace_read(trace_file, t);
 }
 
-/* @p cuts cuts of a traced run in mode @p mode; the count of each outcome in @p out. */
-static void cut_run(qs_durability mode, unsigned cuts, unsigned out[N_OUTCOMES])
+/* @p cuts cuts of a traced run of workload @p w; the count of each outcome in @p out. */
+static void cut_run(workload_kind w, unsigned cuts, unsigned out[N_OUTCOMES])
 {
+    qs_durability mode = mode_of(w);
     const char *dir = check_tmpdir(), *cut_dir = check_tmpdir();
     char path[2][600];
     trace t;
     size_t base_len[2];
     uint8_t *base[2];
     seed(dir);
+    if (w == SEALING)
+        seed_history(dir);
     snprintf(path[0], sizeof path[0], "%s/data.mdb", dir);
     snprintf(path[1], sizeof path[1], "%s/%s", dir, LOG_FILE);
     for (int f = 0; f < 2; f++)
         base[f] = slurp(path[f], &base_len[f]);
-    traced_workload(dir, mode, &t);
+    traced_workload(dir, w, &t);
     if (verbose) {
         size_t writes = 0, syncs = 0;
         for (size_t i = 0; i < t.n; i++) {
@@ -626,11 +700,11 @@ static fault_seen fault_run(const char *dir, const fault *f, enum outcome *o)
 
 /* ---- the cases -------------------------------------------------------------------- */
 
-static void every_cut_keeps_its_promise(qs_durability mode)
+static void every_cut_keeps_its_promise(workload_kind w)
 {
     unsigned out[N_OUTCOMES];
     const char *cuts = getenv("POWER_CUTS");
-    cut_run(mode, cuts ? (unsigned)atoi(cuts) : 100, out);
+    cut_run(w, cuts ? (unsigned)atoi(cuts) : 100, out);
     CHECK_MSG(out[KEPT] > 0 && !out[REFUSED] && !out[DAMAGED] && !out[LOST] && !out[CRASHED],
               "kept %u, refused %u, damaged %u, lost commits %u, crashed %u", out[KEPT],
               out[REFUSED], out[DAMAGED], out[LOST], out[CRASHED]);
@@ -638,12 +712,19 @@ static void every_cut_keeps_its_promise(qs_durability mode)
 
 TEST(durable_commits_survive_power_cuts)
 {
-    every_cut_keeps_its_promise(QS_SYNC_DURABLE);
+    every_cut_keeps_its_promise(ANSWERS_DURABLE);
 }
 
 TEST(periodic_commits_survive_power_cuts_but_the_last_interval)
 {
-    every_cut_keeps_its_promise(QS_SYNC_PERIODIC);
+    every_cut_keeps_its_promise(ANSWERS_PERIODIC);
+}
+
+/* Sealing rewrites a month into new databases and retention drops one: a cut anywhere
+ * leaves the month raw or sealed, the interactions there or gone, nothing lost. */
+TEST(sealing_and_retention_survive_power_cuts)
+{
+    every_cut_keeps_its_promise(SEALING);
 }
 
 /* A flush that failed is never followed by one reported to have succeeded: the pages
@@ -687,6 +768,7 @@ TEST(injected_io_faults_lose_nothing_acknowledged)
 static const check_case cases[] = {
     CASE(durable_commits_survive_power_cuts),
     CASE(periodic_commits_survive_power_cuts_but_the_last_interval),
+    CASE(sealing_and_retention_survive_power_cuts),
     CASE(failed_flush_is_never_reported_as_success),
     CASE(failed_durable_commit_breaks_the_handle),
     CASE(injected_io_faults_lose_nothing_acknowledged),
@@ -696,15 +778,17 @@ static int measure(unsigned cuts)
 {
     static const struct {
         const char *name;
-        qs_durability mode;
-    } modes[] = {{"durable", QS_SYNC_DURABLE}, {"periodic", QS_SYNC_PERIODIC}};
+        workload_kind w;
+    } modes[] = {{"durable", ANSWERS_DURABLE},
+                 {"periodic", ANSWERS_PERIODIC},
+                 {"sealing", SEALING}};
     printf("%-10s %6s", "mode", "cuts");
     for (int o = 0; o < N_OUTCOMES; o++)
         printf(" %13s", outcome_name[o]);
     printf("\n");
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         unsigned out[N_OUTCOMES];
-        cut_run(modes[m].mode, cuts, out);
+        cut_run(modes[m].w, cuts, out);
         printf("%-10s %6u", modes[m].name, cuts);
         for (int o = 0; o < N_OUTCOMES; o++)
             printf(" %13u", out[o]);
@@ -760,6 +844,8 @@ int main(int argc, char **argv)
         return flush_failure(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--commit-failure") == 0)
         return commit_failure(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--seal") == 0)
+        return seal_workload(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--fault") == 0)
         return fault_child(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "--verify") == 0)
