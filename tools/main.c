@@ -157,6 +157,19 @@ const char *store_dir(void)
     return dir && *dir ? dir : NULL;
 }
 
+/* A store that was not closed cleanly is refused read-only: open it once for writing,
+ * which recovers it, and close it. 0, or the error of that open (then the read-only
+ * open's own is the one to report). */
+static int recover(const char *dir, const qs_options *read_opts)
+{
+    qs_options opts = *read_opts;
+    qs_env *env = NULL;
+    opts.read_only = 0;
+    int rc = qs_env_open(dir, &opts, &env);
+    qs_env_close(env);
+    return rc;
+}
+
 qs_env *store_open(const char *cmd, int writable)
 {
     const char *dir = store_dir();
@@ -193,6 +206,8 @@ qs_env *store_open(const char *cmd, int writable)
 
     qs_env *env = NULL;
     int rc = qs_env_open(dir, &opts, &env);
+    if (rc == QS_READONLY && recover(dir, &opts) == 0)
+        rc = qs_env_open(dir, &opts, &env);
     if (rc == ENOENT && !writable) {
         msg("%s: %s (import creates one)", cmd, qs_errmsg());
         return NULL;

@@ -555,8 +555,12 @@ static enum outcome verify_store(const char *dir, uint64_t promise)
             why[fread(why, 1, sizeof why - 1, f)] = '\0';
             fclose(f);
         }
-        fprintf(stderr, "  first %s: %s\n", outcome_name[o],
-                o == CRASHED ? "killed by a signal" : why);
+        char keep[700], cmd[1500];
+        snprintf(keep, sizeof keep, "%s-%s", dir, outcome_name[o]);
+        snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", dir, keep);
+        fprintf(stderr, "  first %s: %s (status 0x%x; the state kept in %s)\n", outcome_name[o],
+                o == CRASHED ? "killed by a signal" : why, (unsigned)status,
+                system(cmd) == 0 ? keep : "nowhere");
     }
     return o;
 }

@@ -72,4 +72,27 @@ expect_rc "check --repair on a damaged bucket registry exits 1" 1 check -d "$STO
 
 expect_rc "check: no store there" 1 check -d "$WORK/nothing"
 expect_rc "check: an argument too many" 1 check -d "$STORE" extra
+
+# A writer killed after a commit leaves a store that must be recovered before it is
+# read: a read-only command recovers it first (opening it once for writing), then reads
+# what was committed. The writer commits a row per batch from a pipe, and is killed
+# while it waits for the next.
+CRASHED=$WORK/crashed
+mkfifo "$WORK/fifo.csv"
+"$CLI" import -d "$CRASHED" -q --no-progress --batch 1 users "$WORK/fifo.csv" \
+    >/dev/null 2>&1 &
+writer=$!
+exec 3>"$WORK/fifo.csv"
+printf 'id,created_at\ncarol,2025-01-01T00:00:00Z\n' >&3
+tries=0
+until "$CLI" get -d "$CRASHED" user carol >/dev/null 2>&1 || [ "$tries" -ge 100 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+kill -9 "$writer"
+wait "$writer" 2>/dev/null
+exec 3>&-
+expect_rc "check of a store whose writer was killed (recovers it)" 0 check -d "$CRASHED"
+expect_rc "get after that recovery" 0 get -d "$CRASHED" user carol
+contains "get after that recovery: the committed user" "$WORK/out" '"carol"'
 finish
