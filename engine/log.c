@@ -2,9 +2,11 @@
  *
  * A write transaction records every change it makes to LMDB (put, delete, emptied or
  * deleted database, created database) and, at commit, appends them to the log as one
- * record before LMDB commits without syncing. A durable commit returns once an
- * fdatasync of the log covers its record; threads waiting at once share one
- * fdatasync (group commit). The relaxed mode's flusher syncs the log every interval.
+ * record before LMDB commits without syncing; a record whose LMDB commit then fails is
+ * erased before any other writer may append (the commit section). A durable commit
+ * returns once an fdatasync of the log covers its record; threads waiting at once
+ * share one fdatasync (group commit). The relaxed mode's flusher syncs the log every
+ * interval.
  *
  * LMDB's own file is synced only at a checkpoint: under LMDB's writer lock, the data
  * file is synced and the log's header names that commit (its transaction id, its meta

@@ -40,7 +40,8 @@
 #define COMMITS 150
 #define TESTS (COMMITS / FX_BANK_QUESTIONS + 1)
 #define SYNC_INTERVAL_MS 20
-#define CHECKPOINT_EVERY 40   /* commits: the library's own are rarer than a run */
+#define CHECKPOINT_EVERY 50   /* answers: the library's own checkpoints are rarer */
+#define IMPORT_BATCH 25
 
 static const char *self;   /* this program, to run the workload */
 
@@ -78,29 +79,6 @@ static qs_options mode_options(qs_durability mode)
     return o;
 }
 
-/* The seeded store's history, committed before a sealing run: COMMITS answers (the
- * workload's) and HISTORY_INTERACTIONS interactions, all in FX_T0's month. */
-#define HISTORY_INTERACTIONS 40
-static int commit_answer(qs_env *env, const uint64_t *tests, const fx_bank *b, unsigned i);
-static int seed_ids(qs_env *env, fx_bank *b, uint64_t tests[TESTS]);
-
-static void seed_history(const char *dir)
-{
-    fx_bank b;
-    uint64_t tests[TESTS];
-    qs_env *env = fx_open(dir, NULL);
-    CHECK(seed_ids(env, &b, tests) == 0);
-    for (unsigned i = 0; i < COMMITS; i++)
-        CHECK_RC(commit_answer(env, tests, &b, i), 0);
-    qs_txn *txn = fx_write(env);
-    for (unsigned i = 0; i < HISTORY_INTERACTIONS; i++) {
-        qs_interaction ix = {.user = 1, .action = 1, .created_at = FX_T0 + (int64_t)i * 1000};
-        CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
-    }
-    fx_commit(txn);
-    qs_env_close(env);
-}
-
 /* The seed's ids, read back from @p env (the seed ran in the parent). 0, or 1 when a
  * call failed. */
 static int seed_ids(qs_env *env, fx_bank *b, uint64_t tests[TESTS])
@@ -126,21 +104,49 @@ static int seed_ids(qs_env *env, fx_bank *b, uint64_t tests[TESTS])
     return 0;
 }
 
-/* Commit answer @p i in a transaction of its own: qs_txn_commit()'s code. */
-static int commit_answer(qs_env *env, const uint64_t *tests, const fx_bank *b, unsigned i)
+/* Commit answers @p i .. @p i + @p n - 1 in one transaction: qs_txn_commit()'s code. */
+static int commit_answers(qs_env *env, const uint64_t *tests, const fx_bank *b, unsigned i,
+                          unsigned n)
 {
     qs_txn *txn;
-    qs_answer a;
-    answer_of(&a, tests, b, i);
     int rc = qs_txn_begin(env, 0, &txn);
-    if (rc == 0 && (rc = qs_answer_submit(txn, &a, NULL)) != 0)
-        qs_txn_abort(txn);
+    for (unsigned k = i; rc == 0 && k < i + n; k++) {
+        qs_answer a;
+        answer_of(&a, tests, b, k);
+        if ((rc = qs_answer_submit(txn, &a, NULL)) != 0)
+            qs_txn_abort(txn);
+    }
     return rc ? rc : qs_txn_commit(txn);
 }
 
-/* The workload child: COMMITS answers, one commit each, every one acknowledged to the
- * tracer once its commit returned. Exit 0, or 1 when a call failed. */
-static int workload(const char *dir, qs_durability mode)
+static int commit_answer(qs_env *env, const uint64_t *tests, const fx_bank *b, unsigned i)
+{
+    return commit_answers(env, tests, b, i, 1);
+}
+
+/* The seeded store's history, committed before a sealing run: COMMITS answers (the
+ * workload's) and HISTORY_INTERACTIONS interactions, all in FX_T0's month. */
+#define HISTORY_INTERACTIONS 40
+static void seed_history(const char *dir)
+{
+    fx_bank b;
+    uint64_t tests[TESTS];
+    qs_env *env = fx_open(dir, NULL);
+    CHECK(seed_ids(env, &b, tests) == 0);
+    for (unsigned i = 0; i < COMMITS; i++)
+        CHECK_RC(commit_answer(env, tests, &b, i), 0);
+    qs_txn *txn = fx_write(env);
+    for (unsigned i = 0; i < HISTORY_INTERACTIONS; i++) {
+        qs_interaction ix = {.user = 1, .action = 1, .created_at = FX_T0 + (int64_t)i * 1000};
+        CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
+    }
+    fx_commit(txn);
+    qs_env_close(env);
+}
+
+/* The workload child: COMMITS answers, @p batch per commit, every commit acknowledged
+ * to the tracer once it returned. Exit 0, or 1 when a call failed. */
+static int workload(const char *dir, qs_durability mode, unsigned batch)
 {
     void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
     fx_bank b;
@@ -149,11 +155,11 @@ static int workload(const char *dir, qs_durability mode)
     qs_options o = mode_options(mode);
     if (!ack || qs_env_open(dir, &o, &env) != 0 || seed_ids(env, &b, tests) != 0)
         return 1;
-    for (unsigned i = 0; i < COMMITS; i++) {
-        if (commit_answer(env, tests, &b, i) != 0)
+    for (unsigned i = 0; i < COMMITS; i += batch) {
+        if (commit_answers(env, tests, &b, i, batch) != 0)
             return 1;
-        ack(i + 1);
-        if ((i + 1) % CHECKPOINT_EVERY == 0 && qs_env_checkpoint(env) != 0)
+        ack(i + batch);
+        if ((i + batch) % CHECKPOINT_EVERY == 0 && qs_env_checkpoint(env) != 0)
             return 1;
     }
     qs_env_close(env);
@@ -608,8 +614,9 @@ static void run_traced(const char *what, const char *dir, const char *arg)
               status);
 }
 
-/* The workload of a run: single-answer commits in a mode, or sealing and retention. */
-typedef enum workload_kind { ANSWERS_DURABLE, ANSWERS_PERIODIC, SEALING } workload_kind;
+/* The workload of a run: single-answer commits in a mode, an import's batches (durable,
+ * as `quizstore import` commits by default), or sealing and retention. */
+typedef enum workload_kind { ANSWERS_DURABLE, ANSWERS_PERIODIC, IMPORT, SEALING } workload_kind;
 
 static qs_durability mode_of(workload_kind w)
 {
@@ -621,7 +628,7 @@ static void traced_workload(const char *dir, workload_kind w, trace *t)
     char trace_file[600];
     char mode_s[16];
     snprintf(mode_s, sizeof mode_s, "%d", (int)mode_of(w));
-    run_traced(w == SEALING ? "--seal" : "--workload", dir, mode_s);
+    run_traced(w == SEALING ? "--seal" : w == IMPORT ? "--import" : "--workload", dir, mode_s);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     trace_read(trace_file, t);
 }
@@ -724,6 +731,12 @@ TEST(periodic_commits_survive_power_cuts_but_the_last_interval)
     every_cut_keeps_its_promise(ANSWERS_PERIODIC);
 }
 
+/* An import commits batches of IMPORT_BATCH answers, each all or nothing. */
+TEST(import_batches_survive_power_cuts)
+{
+    every_cut_keeps_its_promise(IMPORT);
+}
+
 /* Sealing rewrites a month into new databases and retention drops one: a cut anywhere
  * leaves the month raw or sealed, the interactions there or gone, nothing lost. */
 TEST(sealing_and_retention_survive_power_cuts)
@@ -772,6 +785,7 @@ TEST(injected_io_faults_lose_nothing_acknowledged)
 static const check_case cases[] = {
     CASE(durable_commits_survive_power_cuts),
     CASE(periodic_commits_survive_power_cuts_but_the_last_interval),
+    CASE(import_batches_survive_power_cuts),
     CASE(sealing_and_retention_survive_power_cuts),
     CASE(failed_flush_is_never_reported_as_success),
     CASE(failed_durable_commit_breaks_the_handle),
@@ -785,6 +799,7 @@ static int measure(unsigned cuts)
         workload_kind w;
     } modes[] = {{"durable", ANSWERS_DURABLE},
                  {"periodic", ANSWERS_PERIODIC},
+                 {"import", IMPORT},
                  {"sealing", SEALING}};
     printf("%-10s %6s", "mode", "cuts");
     for (int o = 0; o < N_OUTCOMES; o++)
@@ -843,7 +858,9 @@ int main(int argc, char **argv)
         return 2;
     self = exe;
     if (argc == 4 && strcmp(argv[1], "--workload") == 0)
-        return workload(argv[2], (qs_durability)atoi(argv[3]));
+        return workload(argv[2], (qs_durability)atoi(argv[3]), 1);
+    if (argc == 4 && strcmp(argv[1], "--import") == 0)
+        return workload(argv[2], QS_SYNC_DURABLE, IMPORT_BATCH);
     if (argc == 4 && strcmp(argv[1], "--flush-failure") == 0)
         return flush_failure(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--commit-failure") == 0)
