@@ -148,6 +148,10 @@ typedef struct backend_ops {
 
     /* Bytes the store takes on disk now. */
     int (*size_on_disk)(backend *be, uint64_t *bytes);
+    /* Write back to the store's files what it holds only in its log or its own buffers
+     * (the harness does so after a load, so that the next engine measured does not pay
+     * for it). */
+    int (*checkpoint)(backend *be);
 
     /* Bulk import of a history the way an operator would load it, from the CSV files
      * qs-gen writes into @p csv_dir (subjects ... interactions, common schemas), into

@@ -1442,6 +1442,11 @@ static int pg_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
     return load_next_ids(be);
 }
 
+static int pg_checkpoint(backend *be)
+{
+    return exec_simple(be, "checkpoint", "CHECKPOINT");
+}
+
 const backend_ops bk_postgres_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -1461,5 +1466,6 @@ const backend_ops bk_postgres_ops = {
     .test_list = pg_test_list,
     .test_create = pg_test_create,
     .size_on_disk = pg_size_on_disk,
+    .checkpoint = pg_checkpoint,
     .bulk_import = pg_bulk_import,
 };

@@ -525,6 +525,12 @@ static int qsb_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
     return rc ? qsb_failed(be, "stats", rc) : 0;
 }
 
+static int qsb_checkpoint(backend *be)
+{
+    int rc = qs_env_checkpoint(impl(be)->env);
+    return rc ? qsb_failed(be, "checkpoint", rc) : 0;
+}
+
 const backend_ops bk_quizstore_ops = {
     .name = "quizstore",
     .open = qsb_open,
@@ -544,6 +550,7 @@ const backend_ops bk_quizstore_ops = {
     .test_list = qsb_test_list_op,
     .test_create = qsb_test_create_op,
     .size_on_disk = qsb_size,
+    .checkpoint = qsb_checkpoint,
     .bulk_import = qsb_bulk_import,
     .draws_only = 1,
 };

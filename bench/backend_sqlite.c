@@ -1890,6 +1890,11 @@ static int store_empty(backend *be, int *empty)
     return rc == SQLITE_ROW ? 0 : db_fail(be, "bulk_import");
 }
 
+static int sq_checkpoint(backend *be)
+{
+    return exec(be, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
+}
+
 static int sq_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
 {
     char settings[128];
@@ -1940,6 +1945,7 @@ static int sq_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
         .test_list = sq_test_list,                                                      \
         .test_create = sq_test_create,                                                  \
         .size_on_disk = sq_size_on_disk,                                                \
+        .checkpoint = sq_checkpoint,                                                    \
         .bulk_import = sq_bulk_import,                                                  \
         .draws_only = only,                                                             \
         .history_page = sq_history_page,                                                \
