@@ -44,7 +44,6 @@ static struct stat file_st[2];           /* the data file's and the log's, once 
 /* 1: the data file; 2: it, opened O_DSYNC; 3: the log; 4: it, opened O_DSYNC */
 static unsigned char watched[MAX_FDS];
 
-static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
 static ssize_t (*real_write)(int, const void *, size_t);
@@ -57,7 +56,6 @@ static int (*real_openat)(int, const char *, int, ...);
 
 __attribute__((constructor)) static void trace_init(void)
 {
-    real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
     real_pwritev = (ssize_t(*)(int, const struct iovec *, int, off_t))dlsym(RTLD_NEXT, "pwritev");
     real_writev = (ssize_t(*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
     real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
