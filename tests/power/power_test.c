@@ -7,7 +7,8 @@
  * sectors. Each state must open, pass qs_check(), and hold every commit its mode
  * promised to keep.
  *
- *   power_test [-q] [-t CASE] [-s SEED]   the suite's case: the durable mode, 100 cuts
+ *   power_test [-q] [-t CASE] [-s SEED]   the suite's cases: 50 cuts of each workload
+ *                                         (POWER_CUTS), 16 faults (FAULT_RUNS)
  *   power_test --measure CUTS [SEED]      every mode, CUTS cuts each: a table, no verdict
  *   power_test --faults RUNS [SEED]       RUNS injected faults (below): a table
  *
@@ -715,7 +716,7 @@ static void every_cut_keeps_its_promise(workload_kind w)
 {
     unsigned out[N_OUTCOMES];
     const char *cuts = getenv("POWER_CUTS");
-    cut_run(w, cuts ? (unsigned)atoi(cuts) : 100, out);
+    cut_run(w, cuts ? (unsigned)atoi(cuts) : 50, out);
     CHECK_MSG(out[KEPT] > 0 && !out[REFUSED] && !out[DAMAGED] && !out[LOST] && !out[CRASHED],
               "kept %u, refused %u, damaged %u, lost commits %u, crashed %u", out[KEPT],
               out[REFUSED], out[DAMAGED], out[LOST], out[CRASHED]);
@@ -767,7 +768,7 @@ TEST(failed_durable_commit_breaks_the_handle)
 TEST(injected_io_faults_lose_nothing_acknowledged)
 {
     const char *runs_s = getenv("FAULT_RUNS");
-    unsigned runs = runs_s ? (unsigned)atoi(runs_s) : 24, struck = 0;
+    unsigned runs = runs_s ? (unsigned)atoi(runs_s) : 16, struck = 0;
     const char *dir = check_tmpdir();
     for (unsigned r = 0; r < runs; r++) {
         fault f = fault_draw();
