@@ -67,6 +67,7 @@
 /* A transaction's changes past this are not logged: it commits by a checkpoint. */
 #define TXN_LOG_MAX (64u << 20)
 #define POS_KEY "log"
+#define REPLAY_BATCH 256   /* records applied per LMDB transaction in a recovery */
 
 typedef struct log_header {
     uint64_t epoch, lsn, txnid;
@@ -835,7 +836,7 @@ typedef struct replay_ctx {
     const log_header *h;
 } replay_ctx;
 
-/* Apply the records past the checkpoint, in transactions of up to 256. */
+/* Apply the records past the checkpoint, in transactions of up to REPLAY_BATCH. */
 static int replay_in(void *arg)
 {
     replay_ctx *c = arg;
@@ -847,7 +848,7 @@ static int replay_in(void *arg)
         if (rc)
             return eng_mdb_rc(rc, "begin", "redo log replay");
         int n = 0;
-        for (; n < 256; n++) {
+        for (; n < REPLAY_BATCH; n++) {
             uint8_t *rec;
             size_t len;
             rc = record_at(env->log_fd, c->h, pos.end, pos.lsn + 1, &rec, &len);
