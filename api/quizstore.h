@@ -162,10 +162,14 @@ typedef struct qs_txn qs_txn;
 
 /** Durability of commits. Both modes write every commit to the store's redo log
  *  (redo.log beside data.mdb) before LMDB's file, and sync LMDB's file only at
- *  checkpoints (every 4,096 commits or 5 seconds by the process that made the last
- *  one, by any writer past 16,384 commits, 64 MiB of log or 64 MiB of file growth
- *  since it, and on qs_env_checkpoint());
- *  an open after a crash or a power failure starts again from the last checkpoint and
+ *  checkpoints: every 4,096 commits or 5 seconds (made by the process that made the
+ *  last one), past 16,384 commits or 64 MiB of log (by any writer), on
+ *  qs_env_checkpoint(), and when the commits since the last one have freed a limit
+ *  of pages: 256 MiB, or a sixteenth of map_size if less (by any writer), or a
+ *  quarter of that (by the process that made the last one). LMDB reuses the pages a
+ *  commit frees only after the next checkpoint, so that limit bounds what the file
+ *  holds beyond its live pages to about the pages freed in two checkpoints' time.
+ *  An open after a crash or a power failure starts again from the last checkpoint and
  *  replays the log's commits after it. Neither mode can be left damaged by a power
  *  failure. A process crash loses nothing committed in either mode. Other
  *  transactions see a commit as soon as LMDB has it, which is just before its sync:

@@ -96,6 +96,11 @@ struct qs_env {
     pthread_mutex_t pin_lock;   /* guards pin, pin_epoch */
     MDB_txn *pin;               /* the checkpoint's snapshot, held while it is current */
     uint64_t pin_epoch;
+    /* Pages the commits since a checkpoint freed (LMDB's freelist records after its
+     * transaction id): counted by writers, read by the background thread too. */
+    uint64_t freed_since;       /* that checkpoint's transaction id (atomic) */
+    uint64_t freed_upto;        /* the last freelist record counted */
+    uint64_t freed_pages;       /* atomic */
     pthread_mutex_t commit_lock; /* from a record's append to its LMDB commit's end */
     pthread_mutex_t flush_lock; /* group commit: guards what follows */
     pthread_cond_t flush_cond;
@@ -186,8 +191,6 @@ int eng_meta_newest(int fd, uint8_t *meta, uint64_t *txnid, uint32_t *psize);
 /* Make the commit of meta page @p meta the newest of data file @p fd: written to its
  * slot, and as the commit before it to the other, then synced. 0 or an errno. */
 int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
-/* The last page number in use as of the meta page copied by eng_meta_newest(). */
-uint64_t eng_meta_last_page(const uint8_t *meta);
 
 /* log.c */
 /* Before LMDB opens the store in @p dir: open the log, and if this is the first

@@ -58,11 +58,14 @@
 #define COMMIT_LOCK 1   /* held from a record's append to the end of its LMDB commit */
 /* A checkpoint is made by the background thread past the soft limits, and by a
  * writer itself past the hard ones; each checkpoint lets LMDB reuse the pages the
- * commits since the one before freed. */
+ * commits since the one before freed. Bounding those pinned pages bounds the file:
+ * it holds the live pages, the pages freed before the checkpoint (reused first) and
+ * those freed since. */
 #define SOFT_COMMITS 4096
 #define HARD_COMMITS (4 * SOFT_COMMITS)
 #define HARD_BYTES (64u << 20)
-#define HARD_GROWTH (64u << 20)
+#define HARD_PINNED (256u << 20)   /* or a sixteenth of the map, if less */
+#define SOFT_PINNED_PART 4          /* the soft limit: a quarter of the hard one */
 #define CHECKPOINT_MS 5000
 /* A transaction's changes past this are not logged: it commits by a checkpoint. */
 #define TXN_LOG_MAX (64u << 20)
@@ -371,15 +374,51 @@ static int map_filling(qs_env *env)
            (uint64_t)(info.me_last_pgno + 1) * env->psize > info.me_mapsize / 4 * 3;
 }
 
-/* 1 when the data file has grown by HARD_GROWTH since checkpoint @p h: the pages the
- * commits since it freed are reused only after the next one, so a long load would
- * otherwise grow the file by every page it rewrites. */
-static int grown_since(qs_env *env, const log_header *h)
+/* Count the pages that the commits after checkpoint @p h freed, from LMDB's freelist:
+ * one record per commit, keyed by its transaction id, which LMDB keeps until a
+ * checkpoint lets it reuse them. A writer counts, under LMDB's writer lock, the
+ * records since the last count, in a read transaction of its own (LMDB lets no write
+ * transaction read its freelist); with every reader slot taken, the next one does. */
+static void count_freed(qs_env *env, const log_header *h)
+{
+    MDB_txn *r;
+    MDB_cursor *c;
+    if (__atomic_load_n(&env->freed_since, __ATOMIC_ACQUIRE) != h->txnid) {
+        env->freed_upto = h->txnid;
+        __atomic_store_n(&env->freed_pages, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&env->freed_since, h->txnid, __ATOMIC_RELEASE);
+    }
+    if (mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &r) != 0)
+        return;
+    if (mdb_cursor_open(r, 0 /* the freelist */, &c) == 0) {
+        size_t from = (size_t)env->freed_upto + 1, id;
+        MDB_val k = {sizeof from, &from}, v;
+        uint64_t pages = 0;
+        for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            memcpy(&id, k.mv_data, sizeof id);
+            env->freed_upto = id;
+            pages += v.mv_size / sizeof(size_t) - 1;   /* a count, then the pages */
+        }
+        mdb_cursor_close(c);
+        __atomic_add_fetch(&env->freed_pages, pages, __ATOMIC_RELAXED);
+    }
+    mdb_txn_abort(r);
+}
+
+/* 1 when the commits since checkpoint @p h freed, as last counted, HARD_PINNED or a
+ * sixteenth of the map (a small map is not to be spent on them), or a
+ * SOFT_PINNED_PART of that unless @p hard. */
+static int pinned_past(qs_env *env, const log_header *h, int hard)
 {
     MDB_envinfo info;
-    uint64_t then = eng_meta_last_page(h->meta);
-    return mdb_env_info(env->mdb, &info) == 0 && info.me_last_pgno > then &&
-           (info.me_last_pgno - then) * env->psize > HARD_GROWTH;
+    if (mdb_env_info(env->mdb, &info) != 0 ||
+        __atomic_load_n(&env->freed_since, __ATOMIC_ACQUIRE) != h->txnid)
+        return 0;
+    uint64_t limit = info.me_mapsize / 16 < HARD_PINNED ? info.me_mapsize / 16 : HARD_PINNED;
+    if (!hard)
+        limit /= SOFT_PINNED_PART;
+    return __atomic_load_n(&env->freed_pages, __ATOMIC_RELAXED) * env->psize >= limit;
 }
 
 /* 1 when a live pin holds the checkpoint of epoch @p epoch. */
@@ -406,9 +445,11 @@ static int begin_in(qs_env *env, MDB_txn *m, eng_log_pos *pos, int force)
     uint64_t base = mdb_txn_id(m) - 1;
     if (pos->epoch != h.epoch && pos->epoch != 0 && base == h.txnid && pos->lsn == h.lsn)
         *pos = (eng_log_pos){h.epoch, h.lsn, ENG_LOG_START};   /* nothing since it */
+    if (!force && base != h.txnid)
+        count_freed(env, &h);
     if (force || pos->epoch != h.epoch || pos->end - ENG_LOG_START >= HARD_BYTES ||
         pos->lsn - h.lsn >= HARD_COMMITS || !pinned(env, h.epoch) ||
-        (base != h.txnid && (map_filling(env) || grown_since(env, &h))))
+        (base != h.txnid && (map_filling(env) || pinned_past(env, &h, 1))))
         return checkpoint_in(env, m, &h, pos);
     return 0;
 }
@@ -695,7 +736,9 @@ static void background_round(qs_env *env, struct timespec *synced_at)
         pin_release(env, 1);
     pthread_mutex_unlock(&env->pin_lock);
     uint64_t since = newest - h.txnid;
-    if (owner && (since >= SOFT_COMMITS || (since && ms_since(&env->checkpoint_at) >= CHECKPOINT_MS)))
+    if (owner && since &&
+        (since >= SOFT_COMMITS || ms_since(&env->checkpoint_at) >= CHECKPOINT_MS ||
+         pinned_past(env, &h, 0)))
         eng_log_checkpoint(env);
 }
 

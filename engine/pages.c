@@ -204,11 +204,6 @@ int eng_meta_newest(int fd, uint8_t *bytes, uint64_t *txnid, uint32_t *psize)
     return 0;
 }
 
-uint64_t eng_meta_last_page(const uint8_t *bytes)
-{
-    return get64(bytes + PAGE_HDR + META_LAST_PG);
-}
-
 /* LMDB writes commit t's meta to page t % 2 and opens the newer of the two: the
  * other page gets the same roots under t - 1 (a new store's two say 0). */
 int eng_meta_restore(int fd, const uint8_t *bytes, uint32_t psize)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -647,6 +648,62 @@ TEST(writer_catches_up_without_a_reader_slot)
     qs_env_close(env);
 }
 
+/* ---- pages freed between checkpoints ------------------------------------ */
+
+static off_t data_file_size(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    CHECK(stat(path, &st) == 0);
+    return st.st_size;
+}
+
+/* @p n commits of one interaction each, by users taken in turn. */
+static void log_interactions(qs_env *env, const uint32_t *users, unsigned n_users,
+                             unsigned n, int64_t *at)
+{
+    static const char payload[200];
+    for (unsigned i = 0; i < n; i++) {
+        qs_interaction ix = {.user = users[i % n_users], .action = 1,
+                             .created_at = (*at)++, .payload = payload,
+                             .payload_len = sizeof payload};
+        qs_txn *txn = fx_write(env);
+        CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
+        fx_commit(txn);
+    }
+}
+
+/* LMDB reuses a page freed after a checkpoint only after the next one, and the
+ * checkpoints come at a count of such pages (here a sixteenth of the 64 MiB map):
+ * once the first few have come, the file stops growing by the pages the commits
+ * rewrite (about 100 MiB here), and grows only by what they add. */
+TEST(freed_pages_bound_the_file)
+{
+    const char *dir = check_tmpdir();
+    const off_t limit = (64 << 20) / 16;
+    uint32_t users[64];
+    int64_t at = FX_T0;
+    qs_options o = fx_options();
+    o.map_size = 64 << 20;
+    o.durability = QS_SYNC_PERIODIC;
+    qs_env *env = fx_open(dir, &o);
+    qs_txn *txn = fx_write(env);
+    for (unsigned u = 0; u < 64; u++) {
+        char ext[16];
+        snprintf(ext, sizeof ext, "u%u", u);
+        users[u] = fx_user(txn, ext, FX_T0);
+    }
+    fx_commit(txn);
+    log_interactions(env, users, 64, 500, &at);
+    off_t settled = data_file_size(dir);
+    log_interactions(env, users, 64, 2500, &at);
+    off_t after = data_file_size(dir);
+    CHECK(after - settled <= 2 * limit);
+    fx_check_clean(env);
+    qs_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -665,6 +722,7 @@ int main(int argc, char **argv)
         CASE(map_full_leaves_store_consistent),
         CASE(stale_readers_cleared_on_open),
         CASE(writer_catches_up_without_a_reader_slot),
+        CASE(freed_pages_bound_the_file),
     };
     signal(SIGPIPE, SIG_IGN);
     return check_main(argc, argv, cases, NCASES(cases));
