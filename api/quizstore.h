@@ -224,8 +224,8 @@ typedef struct qs_options {
                                      returns QS_INVALID) and a stray write through a
                                      pointer the library handed out could reach the
                                      file. Open a store the same way in every process.
-                                     The power-cut tests cover stores opened without
-                                     it, the injected-fault tests both ways */
+                                     The power-cut and injected-fault tests cover
+                                     stores opened both ways */
 } qs_options;
 
 /** Fill @p opts with the defaults written beside each field. */

@@ -14,9 +14,19 @@
  *
  * The workload runs in a child exec'd with the tracer preloaded (power_test
  * --workload DIR MODE); each state is checked in a process of its own (power_test
- * --verify DIR PROMISE), so a state that crashes the library is counted, not fatal.
- * Stores are opened without write_map: writes through a map are not seen by the
- * tracer.
+ * --verify DIR PROMISE BACKUP), so a state that crashes the library is counted, not
+ * fatal.
+ * The answer workloads run with and without write_map; with it, the tracer finds
+ * what went through the map by comparing it with its last copy (trace.c), so those
+ * stores get a small map (WRITE_MAP_SIZE).
+ *
+ * The backup workload commits BACKUP_AT answers, backs the store up into its
+ * directory "bk", then commits the rest. The tracer records the backup's files and
+ * the changes to the directory's entries too; a cut keeps the entries' changes before
+ * the directory's last sync and a random run of those after it (a journal keeps them
+ * in order), and of each file what a store file keeps. The backup must then be whole
+ * (its MANIFEST there, and a restore of it opens clean with the BACKUP_AT answers)
+ * once reported done, and before that whole or refused by qs_restore().
  *
  * Injected faults, under the same tracer: a durable run of COMMITS commits in which
  * one write of the store's files fails (EIO or ENOSPC) or writes half its bytes, or
@@ -43,6 +53,10 @@
 #define SYNC_INTERVAL_MS 20
 #define CHECKPOINT_EVERY 50   /* answers: the library's own checkpoints are rarer */
 #define IMPORT_BATCH 25
+#define WRITE_MAP_SIZE (16u << 20)
+#define BACKUP_AT 60         /* answers committed before the backup workload's backup */
+#define BACKUP_DIR "bk"      /* in the store's directory */
+#define RESTORED_DIR "restored"
 
 static const char *self;   /* this program, to run the workload */
 
@@ -72,11 +86,15 @@ static void seed(const char *dir)
     qs_env_close(env);
 }
 
-static qs_options mode_options(qs_durability mode)
+static qs_options mode_options(qs_durability mode, int write_map)
 {
     qs_options o = fx_options();
     o.durability = mode;
     o.sync_interval_ms = SYNC_INTERVAL_MS;
+    if (write_map) {
+        o.write_map = 1;
+        o.map_size = WRITE_MAP_SIZE;   /* the tracer keeps a copy of the map */
+    }
     return o;
 }
 
@@ -145,15 +163,29 @@ static void seed_history(const char *dir)
     qs_env_close(env);
 }
 
+/* A backup of @p env into @p dir/BACKUP_DIR, reported done to the tracer. */
+static int backup(qs_env *env, const char *dir)
+{
+    void (*done)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "power_trace_backup_done");
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, BACKUP_DIR);
+    if (!done || qs_backup(env, path, 0) != 0)
+        return 1;
+    done();
+    return 0;
+}
+
 /* The workload child: COMMITS answers, @p batch per commit, every commit acknowledged
- * to the tracer once it returned. Exit 0, or 1 when a call failed. */
-static int workload(const char *dir, qs_durability mode, unsigned batch)
+ * to the tracer once it returned, and with @p backup_at a backup after that many;
+ * MODE is the durability's number, followed by 'w' for write_map. Exit 0, or 1 when a
+ * call failed. */
+static int workload(const char *dir, const char *mode, unsigned batch, unsigned backup_at)
 {
     void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
     fx_bank b;
     uint64_t tests[TESTS];
     qs_env *env = NULL;
-    qs_options o = mode_options(mode);
+    qs_options o = mode_options((qs_durability)atoi(mode), strchr(mode, 'w') != NULL);
     if (!ack || qs_env_open(dir, &o, &env) != 0 || seed_ids(env, &b, tests) != 0)
         return 1;
     for (unsigned i = 0; i < COMMITS; i += batch) {
@@ -161,6 +193,8 @@ static int workload(const char *dir, qs_durability mode, unsigned batch)
             return 1;
         ack(i + batch);
         if ((i + batch) % CHECKPOINT_EVERY == 0 && qs_env_checkpoint(env) != 0)
+            return 1;
+        if (i + batch == backup_at && backup(env, dir) != 0)
             return 1;
     }
     qs_env_close(env);
@@ -179,7 +213,7 @@ static int seal_workload(const char *dir)
     void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
     qs_env *env = NULL;
     qs_txn *txn;
-    qs_options o = mode_options(QS_SYNC_DURABLE);
+    qs_options o = mode_options(QS_SYNC_DURABLE, 0);
     qs_bucket_policy policy = {1, 0, 30};
     size_t dropped = 0;
     if (!ack)
@@ -229,7 +263,7 @@ static int commit_failure(const char *dir)
 {
     qs_env *env = NULL;
     qs_txn *txn;
-    qs_options o = mode_options(QS_SYNC_DURABLE);
+    qs_options o = mode_options(QS_SYNC_DURABLE, 0);
     uint64_t id;
     if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "synced") != 0)
         return 1;
@@ -257,7 +291,7 @@ static int flush_failure(const char *dir)
 {
     qs_env *env = NULL;
     qs_txn *txn;
-    qs_options o = mode_options(QS_SYNC_PERIODIC);
+    qs_options o = mode_options(QS_SYNC_PERIODIC, 0);
     o.sync_interval_ms = 600000;   /* the first sync is the one asked for below */
     if (qs_env_open(dir, &o, &env) != 0 || commit_user(env, "flushed") != 0)
         return 1;
@@ -312,8 +346,7 @@ static int fault_child(const char *dir, const char *spec)
     fx_bank b;
     uint64_t tests[TESTS];
     qs_env *env = NULL;
-    qs_options o = mode_options(QS_SYNC_DURABLE);
-    o.write_map = f.write_map;
+    qs_options o = mode_options(QS_SYNC_DURABLE, f.write_map);
     arm_fault(f.kind, f.after, f.err);
     int rc = qs_env_open(dir, &o, &env);
     if (rc == 0 && seed_ids(env, &b, tests) != 0)
@@ -348,8 +381,8 @@ static int fault_child(const char *dir, const char *spec)
 /* ---- the trace ------------------------------------------------------------------ */
 
 typedef struct op {
-    char type;                 /* W S T A (trace.c) */
-    uint64_t value;            /* W: offset; T: size; A: the commits acknowledged */
+    char type;                 /* trace.c's record types */
+    uint64_t value;            /* W: offset; T: size; A: the commits acknowledged; ... */
     uint32_t len;
     const uint8_t *data;
 } op;
@@ -386,7 +419,7 @@ static void trace_read(const char *path, trace *t)
         memcpy(&o.len, t->bytes + at + 9, 4);
         o.data = t->bytes + at + 13;
         at += 13 + (size_t)o.len;
-        CHECK_MSG(at <= size && strchr("WSTwstA", o.type), "trace %s: bad record", path);
+        CHECK_MSG(at <= size && strchr("WSTwstANXYLRUDK", o.type), "trace %s: bad record", path);
         t->ops = realloc(t->ops, (t->n + 1) * sizeof *t->ops);
         CHECK(t->ops != NULL);
         t->ops[t->n++] = o;
@@ -427,21 +460,28 @@ static int file_of(const op *o)
     return strchr("WST", o->type) ? 0 : strchr("wst", o->type) ? 1 : -1;
 }
 
+/* @p len bytes written at @p off, whole or (@p partial) each 512-byte sector with
+ * odds 1/2. */
+static void apply_write(image *im, uint64_t off, const uint8_t *data, uint32_t len,
+                        int partial)
+{
+    for (uint32_t at = 0; at < len;) {
+        uint32_t n = SECTOR - (uint32_t)((off + at) % SECTOR);
+        if (n > len - at)
+            n = len - at;
+        if (!partial || check_below(2))
+            image_write(im, off + at, data + at, n);
+        at += n;
+    }
+}
+
 /* Op @p o applied whole, or (@p partial) each 512-byte sector of it with odds 1/2. */
 static void apply(image *im, const op *o, int partial)
 {
     if ((o->type == 'T' || o->type == 't') && (!partial || check_below(2)))
         image_truncate(im, o->value);
-    if (o->type != 'W' && o->type != 'w')
-        return;
-    for (uint32_t at = 0; at < o->len;) {
-        uint32_t n = SECTOR - (uint32_t)((o->value + at) % SECTOR);
-        if (n > o->len - at)
-            n = o->len - at;
-        if (!partial || check_below(2))
-            image_write(im, o->value + at, o->data + at, n);
-        at += n;
-    }
+    if (o->type == 'W' || o->type == 'w')
+        apply_write(im, o->value, o->data, o->len, partial);
 }
 
 /* What a cut before op @p k of @p t must keep, by the promise of @p mode: the commits
@@ -475,6 +515,156 @@ static image state_at(const trace *t, const uint8_t *base, size_t base_len, size
     return im;
 }
 
+/* ---- the backup directory after a cut ------------------------------------------ */
+
+/* @p im as file @p name of @p dir (a new file: nothing of the last state's, nor the
+ * walk it had, carries over). */
+static void file_put(const char *dir, const char *name, const image *im)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, im->b, im->len) == (ssize_t)im->len && close(fd) == 0);
+}
+
+
+#define MAX_BACKUP_FILES 16
+#define SLOT_SHIFT 48
+
+typedef struct entry {
+    char name[256];
+    unsigned slot;
+} entry;
+
+typedef struct backup_state {
+    image file[MAX_BACKUP_FILES + 1];   /* by slot */
+    entry entries[MAX_BACKUP_FILES];
+    unsigned n_entries;
+} backup_state;
+
+static int is_entry_op(char type)
+{
+    return type == 'N' || type == 'L' || type == 'R' || type == 'U';
+}
+
+static entry *entry_find(backup_state *b, const char *name)
+{
+    for (unsigned i = 0; i < b->n_entries; i++)
+        if (strcmp(b->entries[i].name, name) == 0)
+            return &b->entries[i];
+    return NULL;
+}
+
+static void entry_set(backup_state *b, const char *name, unsigned slot)
+{
+    entry *e = entry_find(b, name);
+    if (!e) {
+        CHECK(b->n_entries < MAX_BACKUP_FILES);
+        e = &b->entries[b->n_entries++];
+        snprintf(e->name, sizeof e->name, "%s", name);
+    }
+    e->slot = slot;
+}
+
+static void entry_drop(backup_state *b, const char *name)
+{
+    entry *e = entry_find(b, name);
+    if (e)
+        *e = b->entries[--b->n_entries];
+}
+
+/* A change of the directory's entries (trace.c: N, L, R, U). */
+static void entry_apply(backup_state *b, const op *o)
+{
+    char from[256], to[256] = "";
+    snprintf(from, sizeof from, "%.*s", (int)strnlen((const char *)o->data, o->len), o->data);
+    if (strlen(from) + 1 < o->len)
+        snprintf(to, sizeof to, "%.*s", (int)(o->len - strlen(from) - 1),
+                 o->data + strlen(from) + 1);
+    entry *old = entry_find(b, from);
+    if (o->type == 'N') {
+        entry_set(b, from, (unsigned)o->value);
+    } else if (o->type == 'U') {
+        entry_drop(b, from);
+    } else if (old) {   /* L, R */
+        entry_set(b, to, old->slot);
+        if (o->type == 'R')
+            entry_drop(b, from);
+    }
+}
+
+/* The backup directory after a cut before op @p k: of each file what a store file
+ * keeps (state_at), of the entries' changes those before the directory's last sync
+ * and a random run of those after it. */
+static void backup_at(const trace *t, size_t k, backup_state *b)
+{
+    size_t file_sync[MAX_BACKUP_FILES + 1] = {0}, dir_sync = 0, after = 0;
+    memset(b, 0, sizeof *b);
+    for (size_t i = 0; i < k; i++) {
+        const op *o = &t->ops[i];
+        if (o->type == 'Y' && o->value <= MAX_BACKUP_FILES)
+            file_sync[o->value] = i + 1;
+        if (o->type == 'D')
+            dir_sync = i + 1;
+    }
+    for (size_t i = dir_sync; i < k; i++)
+        after += is_entry_op(t->ops[i].type);
+    size_t keep = (size_t)check_below(after + 1);
+    for (size_t i = 0; i < k; i++) {
+        const op *o = &t->ops[i];
+        if (o->type == 'X') {
+            unsigned slot = (unsigned)(o->value >> SLOT_SHIFT);
+            CHECK(slot <= MAX_BACKUP_FILES);
+            apply_write(&b->file[slot], o->value & ((1ULL << SLOT_SHIFT) - 1), o->data,
+                        o->len, i >= file_sync[slot]);
+        } else if (is_entry_op(o->type) && (i < dir_sync || keep-- > 0)) {
+            entry_apply(b, o);
+        }
+    }
+}
+
+/* @p b as directory @p dir/BACKUP_DIR, and no RESTORED_DIR beside it. */
+static void backup_put(const char *dir, backup_state *b)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, RESTORED_DIR);
+    check_rmtree(path);
+    snprintf(path, sizeof path, "%s/%s", dir, BACKUP_DIR);
+    check_rmtree(path);
+    CHECK(mkdir(path, 0755) == 0);
+    for (unsigned i = 0; i < b->n_entries; i++)
+        file_put(path, b->entries[i].name, &b->file[b->entries[i].slot]);
+    for (unsigned s = 0; s <= MAX_BACKUP_FILES; s++)
+        free(b->file[s].b);
+}
+
+/* The ops of the backup itself, from its first file's creation to its report: a cut
+ * at random falls among its few records seldom, so every other cut of the backup
+ * workload is drawn there. */
+static void backup_window(const trace *t, size_t *from, size_t *to)
+{
+    size_t i = 0;
+    while (i < t->n && t->ops[i].type != 'N')
+        i++;
+    for (*from = i; i < t->n; i++)
+        if (t->ops[i].type == 'K')
+            *to = i + 1;
+}
+
+/* What a cut before op @p k may find of the backup: "none" before it began, "whole"
+ * once reported done, else "either". */
+static const char *backup_promise(const trace *t, size_t k)
+{
+    const char *p = "none";
+    for (size_t i = 0; i < k; i++)
+        if (t->ops[i].type == 'N')
+            p = "either";
+        else if (t->ops[i].type == 'K')
+            p = "whole";
+    return p;
+}
+
 /* ---- checking a state ----------------------------------------------------------- */
 
 enum outcome { KEPT, REFUSED, DAMAGED, LOST, CRASHED, N_OUTCOMES };
@@ -496,49 +686,83 @@ static void fail_child(const char *dir, enum outcome o, const char *why)
     _exit(o);
 }
 
-/* The checking child (power_test --verify DIR PROMISE): the store in @p dir opens, its
- * check is clean, and it holds at least @p promise of the workload's answers. Exits with
- * the outcome. */
-__attribute__((noreturn)) static void verify_child(const char *dir, uint64_t promise)
+/* The store in @p store_dir opens and checks clean; its answers in *answers. Else the
+ * checking child ends, saying why in @p dir. */
+static void check_store(const char *dir, const char *store_dir, size_t *answers)
 {
     qs_env *env = NULL;
     qs_txn *txn;
     qs_options o = fx_options();
     static qs_check_report rows[256];
-    size_t n = 0, answers = 0;
-    if (qs_env_open(dir, &o, &env) != 0)
+    size_t n = 0;
+    *answers = 0;
+    if (qs_env_open(store_dir, &o, &env) != 0)
         fail_child(dir, REFUSED, qs_errmsg());
     if (qs_txn_begin(env, QS_TXN_RDONLY, &txn) != 0 || qs_check(txn, rows, 256, &n) != 0)
         fail_child(dir, DAMAGED, qs_errmsg());
     for (size_t i = 0; i < n && i < 256; i++)
         if (rows[i].findings)
             fail_child(dir, DAMAGED, rows[i].first_finding);
-    if (qs_answer_scan(txn, FX_T0, FX_T0 + FX_DAY_MS, fx_count_answer, &answers) != 0)
+    if (qs_answer_scan(txn, FX_T0, FX_T0 + FX_DAY_MS, fx_count_answer, answers) != 0)
         fail_child(dir, DAMAGED, qs_errmsg());
     qs_txn_abort(txn);
     qs_env_close(env);
+}
+
+/* The backup in @p dir/BACKUP_DIR by @p promise (backup_promise()): a backup with its
+ * MANIFEST restores into a store that checks clean and holds the BACKUP_AT answers;
+ * one without is refused by qs_restore(), and may be so only before it was reported
+ * done. */
+static void check_backup(const char *dir, const char *promise)
+{
+    char bk[600], restored[600], manifest[700], why[700];
+    struct stat st;
+    size_t answers;
+    if (strcmp(promise, "none") == 0)
+        return;
+    snprintf(bk, sizeof bk, "%s/%s", dir, BACKUP_DIR);
+    snprintf(restored, sizeof restored, "%s/%s", dir, RESTORED_DIR);
+    snprintf(manifest, sizeof manifest, "%s/MANIFEST", bk);
+    int whole = stat(manifest, &st) == 0, rc = qs_restore(bk, restored);
+    if (!whole && strcmp(promise, "whole") == 0)
+        fail_child(dir, LOST, "the backup was reported done, but its MANIFEST is gone");
+    if (!whole && rc == 0)
+        fail_child(dir, DAMAGED, "a backup without its MANIFEST was restored");
+    if (!whole)
+        return;
+    if (rc != 0) {
+        snprintf(why, sizeof why, "restoring a backup with its MANIFEST: %s", qs_errmsg());
+        fail_child(dir, DAMAGED, why);
+    }
+    check_store(dir, restored, &answers);
+    if (answers != BACKUP_AT) {
+        snprintf(why, sizeof why, "the restored backup holds %zu answers, not %u", answers,
+                 BACKUP_AT);
+        fail_child(dir, DAMAGED, why);
+    }
+}
+
+/* The checking child (power_test --verify DIR PROMISE BACKUP): the store in @p dir
+ * opens, its check is clean, it holds at least @p promise of the workload's answers,
+ * and its backup is as @p backup promises. Exits with the outcome. */
+__attribute__((noreturn)) static void verify_child(const char *dir, uint64_t promise,
+                                                   const char *backup)
+{
+    size_t answers;
+    check_store(dir, dir, &answers);
     if (answers < promise) {
         char why[96];
         snprintf(why, sizeof why, "%zu answers, %llu promised", answers,
                  (unsigned long long)promise);
         fail_child(dir, LOST, why);
     }
+    check_backup(dir, backup);
     _exit(KEPT);
 }
 
-/* @p im as file @p name of @p dir (a new file: nothing of the last state's, nor the
- * walk it had, carries over). */
-static void file_put(const char *dir, const char *name, const image *im)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    CHECK(fd >= 0 && write(fd, im->b, im->len) == (ssize_t)im->len && close(fd) == 0);
-}
-
-/* The store in @p dir, checked by a child of its own (--verify). */
-static enum outcome verify_store(const char *dir, uint64_t promise)
+/* The store in @p dir, and its backup by @p backup (backup_promise()), checked by a
+ * child of its own (--verify). */
+static enum outcome verify_store(const char *dir, uint64_t promise, const char *backup)
 {
     char path[600];
     char promise_arg[24];
@@ -546,7 +770,7 @@ static enum outcome verify_store(const char *dir, uint64_t promise)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        execl(self, self, "--verify", dir, promise_arg, (char *)NULL);
+        execl(self, self, "--verify", dir, promise_arg, backup, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -573,11 +797,12 @@ static enum outcome verify_store(const char *dir, uint64_t promise)
 }
 
 /* The state @p im (the data file, the log) as a store in @p dir. */
-static enum outcome verify(const char *dir, const image im[2], uint64_t promise)
+static enum outcome verify(const char *dir, const image im[2], uint64_t promise,
+                           const char *backup)
 {
     file_put(dir, "data.mdb", &im[0]);
     file_put(dir, LOG_FILE, &im[1]);
-    return verify_store(dir, promise);
+    return verify_store(dir, promise, backup);
 }
 
 /* ---- a run: seed, trace the workload, cut ----------------------------------------- */
@@ -592,9 +817,10 @@ static void tracer_path(char *out, size_t cap)
  * 0. */
 static void run_traced(const char *what, const char *dir, const char *arg)
 {
-    char lib[600], trace_file[600], data[600], log[600];
+    char lib[600], trace_file[600], data[600], log[600], bk[600];
     tracer_path(lib, sizeof lib);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
+    snprintf(bk, sizeof bk, "%s/%s", dir, BACKUP_DIR);
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     snprintf(log, sizeof log, "%s/%s", dir, LOG_FILE);
     pid_t pid = fork();
@@ -604,6 +830,7 @@ static void run_traced(const char *what, const char *dir, const char *arg)
         setenv("POWER_TRACE", trace_file, 1);
         setenv("POWER_DATA", data, 1);
         setenv("POWER_LOG", log, 1);
+        setenv("POWER_BACKUP", bk, 1);
         /* ASan wants its runtime first; the tracer only wraps libc's calls */
         setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
         execl(self, self, what, dir, arg, (char *)NULL);
@@ -616,20 +843,35 @@ static void run_traced(const char *what, const char *dir, const char *arg)
 }
 
 /* The workload of a run: single-answer commits in a mode, an import's batches (durable,
- * as `quizstore import` commits by default), or sealing and retention. */
-typedef enum workload_kind { ANSWERS_DURABLE, ANSWERS_PERIODIC, IMPORT, SEALING } workload_kind;
+ * as `quizstore import` commits by default), sealing and retention, or durable
+ * single-answer commits with a backup among them. */
+typedef enum workload_kind {
+    ANSWERS_DURABLE,
+    ANSWERS_PERIODIC,
+    ANSWERS_DURABLE_MAP,
+    ANSWERS_PERIODIC_MAP,
+    IMPORT,
+    SEALING,
+    BACKUP
+} workload_kind;
+
+static const char *const workload_arg[] = {"--workload", "--workload", "--workload",
+                                           "--workload", "--import",   "--seal",
+                                           "--backup"};
 
 static qs_durability mode_of(workload_kind w)
 {
-    return w == ANSWERS_PERIODIC ? QS_SYNC_PERIODIC : QS_SYNC_DURABLE;
+    return w == ANSWERS_PERIODIC || w == ANSWERS_PERIODIC_MAP ? QS_SYNC_PERIODIC
+                                                              : QS_SYNC_DURABLE;
 }
 
 static void traced_workload(const char *dir, workload_kind w, trace *t)
 {
     char trace_file[600];
     char mode_s[16];
-    snprintf(mode_s, sizeof mode_s, "%d", (int)mode_of(w));
-    run_traced(w == SEALING ? "--seal" : w == IMPORT ? "--import" : "--workload", dir, mode_s);
+    snprintf(mode_s, sizeof mode_s, "%d%s", (int)mode_of(w),
+             w == ANSWERS_DURABLE_MAP || w == ANSWERS_PERIODIC_MAP ? "w" : "");
+    run_traced(workload_arg[w], dir, mode_s);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
     trace_read(trace_file, t);
 }
@@ -650,22 +892,36 @@ static void cut_run(workload_kind w, unsigned cuts, unsigned out[N_OUTCOMES])
     snprintf(path[1], sizeof path[1], "%s/%s", dir, LOG_FILE);
     for (int f = 0; f < 2; f++)
         base[f] = slurp(path[f], &base_len[f]);
+    if (w == BACKUP) {
+        char bk[600];
+        snprintf(bk, sizeof bk, "%s/%s", dir, BACKUP_DIR);
+        CHECK(mkdir(bk, 0755) == 0);
+    }
     traced_workload(dir, w, &t);
     if (verbose) {
         size_t writes = 0, syncs = 0;
         for (size_t i = 0; i < t.n; i++) {
-            writes += t.ops[i].type == 'W' || t.ops[i].type == 'w';
-            syncs += t.ops[i].type == 'S' || t.ops[i].type == 's';
+            writes += strchr("WwX", t.ops[i].type) != NULL;
+            syncs += strchr("SsYD", t.ops[i].type) != NULL;
         }
         fprintf(stderr, "  trace: %zu writes, %zu syncs, %zu records\n", writes, syncs, t.n);
     }
     memset(out, 0, N_OUTCOMES * sizeof *out);
+    size_t from = 0, to = 0;
+    if (w == BACKUP)
+        backup_window(&t, &from, &to);
     for (unsigned c = 0; c < cuts; c++) {
-        size_t k = (size_t)check_below(t.n + 1);
+        size_t k = c % 2 && to > from ? from + (size_t)check_below(to - from + 1)
+                                      : (size_t)check_below(t.n + 1);
         image im[2];
         for (int f = 0; f < 2; f++)
             im[f] = state_at(&t, base[f], base_len[f], k, f);
-        out[verify(cut_dir, im, promised(&t, k, mode))]++;
+        if (w == BACKUP) {
+            backup_state b;
+            backup_at(&t, k, &b);
+            backup_put(cut_dir, &b);
+        }
+        out[verify(cut_dir, im, promised(&t, k, mode), backup_promise(&t, k))]++;
         free(im[0].b);
         free(im[1].b);
     }
@@ -706,7 +962,7 @@ static fault_seen fault_run(const char *dir, const fault *f, enum outcome *o)
     CHECK(in != NULL);
     CHECK(fscanf(in, "%u %u %d", &seen.acked, &seen.failed, &seen.fired) == 3);
     fclose(in);
-    *o = verify_store(dir, seen.acked);
+    *o = verify_store(dir, seen.acked, "none");
     return seen;
 }
 
@@ -732,6 +988,16 @@ TEST(periodic_commits_survive_power_cuts_but_the_last_interval)
     every_cut_keeps_its_promise(ANSWERS_PERIODIC);
 }
 
+TEST(durable_commits_through_a_map_survive_power_cuts)
+{
+    every_cut_keeps_its_promise(ANSWERS_DURABLE_MAP);
+}
+
+TEST(periodic_commits_through_a_map_survive_power_cuts_but_the_last_interval)
+{
+    every_cut_keeps_its_promise(ANSWERS_PERIODIC_MAP);
+}
+
 /* An import commits batches of IMPORT_BATCH answers, each all or nothing. */
 TEST(import_batches_survive_power_cuts)
 {
@@ -743,6 +1009,14 @@ TEST(import_batches_survive_power_cuts)
 TEST(sealing_and_retention_survive_power_cuts)
 {
     every_cut_keeps_its_promise(SEALING);
+}
+
+/* A backup taken between durable commits: a cut anywhere keeps every acknowledged
+ * commit, and leaves the backup whole once it was reported done, and before that
+ * whole or refused by a restore. */
+TEST(backup_survives_power_cuts)
+{
+    every_cut_keeps_its_promise(BACKUP);
 }
 
 /* A flush that failed is never followed by one reported to have succeeded: the pages
@@ -786,8 +1060,11 @@ TEST(injected_io_faults_lose_nothing_acknowledged)
 static const check_case cases[] = {
     CASE(durable_commits_survive_power_cuts),
     CASE(periodic_commits_survive_power_cuts_but_the_last_interval),
+    CASE(durable_commits_through_a_map_survive_power_cuts),
+    CASE(periodic_commits_through_a_map_survive_power_cuts_but_the_last_interval),
     CASE(import_batches_survive_power_cuts),
     CASE(sealing_and_retention_survive_power_cuts),
+    CASE(backup_survives_power_cuts),
     CASE(failed_flush_is_never_reported_as_success),
     CASE(failed_durable_commit_breaks_the_handle),
     CASE(injected_io_faults_lose_nothing_acknowledged),
@@ -800,16 +1077,19 @@ static int measure(unsigned cuts)
         workload_kind w;
     } modes[] = {{"durable", ANSWERS_DURABLE},
                  {"periodic", ANSWERS_PERIODIC},
+                 {"durable, write_map", ANSWERS_DURABLE_MAP},
+                 {"periodic, write_map", ANSWERS_PERIODIC_MAP},
                  {"import", IMPORT},
-                 {"sealing", SEALING}};
-    printf("%-10s %6s", "mode", "cuts");
+                 {"sealing", SEALING},
+                 {"backup", BACKUP}};
+    printf("%-20s %6s", "workload", "cuts");
     for (int o = 0; o < N_OUTCOMES; o++)
         printf(" %13s", outcome_name[o]);
     printf("\n");
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         unsigned out[N_OUTCOMES];
         cut_run(modes[m].w, cuts, out);
-        printf("%-10s %6u", modes[m].name, cuts);
+        printf("%-20s %6u", modes[m].name, cuts);
         for (int o = 0; o < N_OUTCOMES; o++)
             printf(" %13u", out[o]);
         printf("\n");
@@ -859,9 +1139,11 @@ int main(int argc, char **argv)
         return 2;
     self = exe;
     if (argc == 4 && strcmp(argv[1], "--workload") == 0)
-        return workload(argv[2], (qs_durability)atoi(argv[3]), 1);
+        return workload(argv[2], argv[3], 1, 0);
     if (argc == 4 && strcmp(argv[1], "--import") == 0)
-        return workload(argv[2], QS_SYNC_DURABLE, IMPORT_BATCH);
+        return workload(argv[2], argv[3], IMPORT_BATCH, 0);
+    if (argc == 4 && strcmp(argv[1], "--backup") == 0)
+        return workload(argv[2], argv[3], 1, BACKUP_AT);
     if (argc == 4 && strcmp(argv[1], "--flush-failure") == 0)
         return flush_failure(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--commit-failure") == 0)
@@ -870,8 +1152,8 @@ int main(int argc, char **argv)
         return seal_workload(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--fault") == 0)
         return fault_child(argv[2], argv[3]);
-    if (argc == 4 && strcmp(argv[1], "--verify") == 0)
-        verify_child(argv[2], strtoull(argv[3], NULL, 10));
+    if (argc == 5 && strcmp(argv[1], "--verify") == 0)
+        verify_child(argv[2], strtoull(argv[3], NULL, 10), argv[4]);
     if (argc >= 3 && (strcmp(argv[1], "--measure") == 0 || strcmp(argv[1], "--faults") == 0)) {
         check_state.rng = argc > 3 ? strtoull(argv[3], NULL, 10) : CHECK_DEFAULT_SEED;
         verbose = 1;
