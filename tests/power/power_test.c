@@ -23,8 +23,8 @@
  * The backup workload commits BACKUP_AT answers, backs the store up into its
  * directory "bk", then commits the rest. The tracer records the backup's files and
  * the changes to the directory's entries too; a cut keeps the entries' changes before
- * the directory's last sync and a random run of those after it (a journal keeps them
- * in order), and of each file what a store file keeps. The backup must then be whole
+ * the directory's last sync and, in order, any number of those after it (a journal
+ * keeps them in order), and of each file what a store file keeps. The backup must then be whole
  * (its MANIFEST there, and a restore of it opens clean with the BACKUP_AT answers)
  * once reported done, and before that whole or refused by qs_restore().
  *
@@ -455,24 +455,16 @@ static void image_truncate(image *im, uint64_t size)
 }
 
 /* The file of op @p o: 0 the data file, 1 the log, -1 neither (an ack). */
+#define SLOT_SHIFT 48   /* an 'X' record's value: slot << SLOT_SHIFT | offset */
+#define BACKUP_FILE_OF(slot) (2 + (int)(slot))
+
 static int file_of(const op *o)
 {
+    if (o->type == 'X')
+        return BACKUP_FILE_OF(o->value >> SLOT_SHIFT);
+    if (o->type == 'Y')
+        return BACKUP_FILE_OF(o->value);
     return strchr("WST", o->type) ? 0 : strchr("wst", o->type) ? 1 : -1;
-}
-
-/* @p len bytes written at @p off, whole or (@p partial) each 512-byte sector with
- * odds 1/2. */
-static void apply_write(image *im, uint64_t off, const uint8_t *data, uint32_t len,
-                        int partial)
-{
-    for (uint32_t at = 0; at < len;) {
-        uint32_t n = SECTOR - (uint32_t)((off + at) % SECTOR);
-        if (n > len - at)
-            n = len - at;
-        if (!partial || check_below(2))
-            image_write(im, off + at, data + at, n);
-        at += n;
-    }
 }
 
 /* Op @p o applied whole, or (@p partial) each 512-byte sector of it with odds 1/2. */
@@ -480,8 +472,17 @@ static void apply(image *im, const op *o, int partial)
 {
     if ((o->type == 'T' || o->type == 't') && (!partial || check_below(2)))
         image_truncate(im, o->value);
-    if (o->type == 'W' || o->type == 'w')
-        apply_write(im, o->value, o->data, o->len, partial);
+    if (o->type != 'W' && o->type != 'w' && o->type != 'X')
+        return;
+    uint64_t off = o->type == 'X' ? o->value & ((1ULL << SLOT_SHIFT) - 1) : o->value;
+    for (uint32_t at = 0; at < o->len;) {
+        uint32_t n = SECTOR - (uint32_t)((off + at) % SECTOR);
+        if (n > o->len - at)
+            n = o->len - at;
+        if (!partial || check_below(2))
+            image_write(im, off + at, o->data + at, n);
+        at += n;
+    }
 }
 
 /* What a cut before op @p k of @p t must keep, by the promise of @p mode: the commits
@@ -499,15 +500,17 @@ static uint64_t promised(const trace *t, size_t k, qs_durability mode)
     return mode == QS_SYNC_DURABLE ? acked : synced;
 }
 
-/* The state of file @p f (0 data, 1 log) after a cut before op @p k: the baseline,
- * every op of the file before its last sync, then those after it in part. */
+/* The state of file @p f (0 data, 1 log, BACKUP_FILE_OF(slot)) after a cut before op
+ * @p k: the baseline, every op of the file before its last sync, then those after it
+ * in part. */
 static image state_at(const trace *t, const uint8_t *base, size_t base_len, size_t k, int f)
 {
     image im = {0};
     size_t last_sync = 0;
-    image_write(&im, 0, base, base_len);
+    if (base_len)
+        image_write(&im, 0, base, base_len);
     for (size_t i = 0; i < k; i++)
-        if (file_of(&t->ops[i]) == f && (t->ops[i].type == 'S' || t->ops[i].type == 's'))
+        if (file_of(&t->ops[i]) == f && strchr("SsY", t->ops[i].type))
             last_sync = i + 1;
     for (size_t i = 0; i < k; i++)
         if (file_of(&t->ops[i]) == f)
@@ -527,18 +530,15 @@ static void file_put(const char *dir, const char *name, const image *im)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK(fd >= 0 && write(fd, im->b, im->len) == (ssize_t)im->len && close(fd) == 0);
 }
-
-
 #define MAX_BACKUP_FILES 16
-#define SLOT_SHIFT 48
 
 typedef struct entry {
     char name[256];
     unsigned slot;
 } entry;
 
+/* The backup directory's entries, each naming the slot of its file. */
 typedef struct backup_state {
-    image file[MAX_BACKUP_FILES + 1];   /* by slot */
     entry entries[MAX_BACKUP_FILES];
     unsigned n_entries;
 } backup_state;
@@ -594,49 +594,41 @@ static void entry_apply(backup_state *b, const op *o)
     }
 }
 
-/* The backup directory after a cut before op @p k: of each file what a store file
- * keeps (state_at), of the entries' changes those before the directory's last sync
- * and a random run of those after it. */
+/* The backup directory's entries after a cut before op @p k: the changes before the
+ * directory's last sync, and of those after it the first few, as many as drawn. */
 static void backup_at(const trace *t, size_t k, backup_state *b)
 {
-    size_t file_sync[MAX_BACKUP_FILES + 1] = {0}, dir_sync = 0, after = 0;
+    size_t dir_sync = 0, after = 0;
     memset(b, 0, sizeof *b);
-    for (size_t i = 0; i < k; i++) {
-        const op *o = &t->ops[i];
-        if (o->type == 'Y' && o->value <= MAX_BACKUP_FILES)
-            file_sync[o->value] = i + 1;
-        if (o->type == 'D')
+    for (size_t i = 0; i < k; i++)
+        if (t->ops[i].type == 'D')
             dir_sync = i + 1;
-    }
     for (size_t i = dir_sync; i < k; i++)
         after += is_entry_op(t->ops[i].type);
     size_t keep = (size_t)check_below(after + 1);
-    for (size_t i = 0; i < k; i++) {
-        const op *o = &t->ops[i];
-        if (o->type == 'X') {
-            unsigned slot = (unsigned)(o->value >> SLOT_SHIFT);
-            CHECK(slot <= MAX_BACKUP_FILES);
-            apply_write(&b->file[slot], o->value & ((1ULL << SLOT_SHIFT) - 1), o->data,
-                        o->len, i >= file_sync[slot]);
-        } else if (is_entry_op(o->type) && (i < dir_sync || keep-- > 0)) {
-            entry_apply(b, o);
-        }
-    }
+    for (size_t i = 0; i < k; i++)
+        if (is_entry_op(t->ops[i].type) && (i < dir_sync || keep-- > 0))
+            entry_apply(b, &t->ops[i]);
 }
 
-/* @p b as directory @p dir/BACKUP_DIR, and no RESTORED_DIR beside it. */
-static void backup_put(const char *dir, backup_state *b)
+/* The backup directory after a cut before op @p k of @p t, as @p dir/BACKUP_DIR: its
+ * entries by backup_at(), each file as a store file's (state_at()); and no
+ * RESTORED_DIR beside it. */
+static void backup_put(const char *dir, const trace *t, size_t k)
 {
     char path[600];
+    backup_state b;
+    backup_at(t, k, &b);
     snprintf(path, sizeof path, "%s/%s", dir, RESTORED_DIR);
     check_rmtree(path);
     snprintf(path, sizeof path, "%s/%s", dir, BACKUP_DIR);
     check_rmtree(path);
     CHECK(mkdir(path, 0755) == 0);
-    for (unsigned i = 0; i < b->n_entries; i++)
-        file_put(path, b->entries[i].name, &b->file[b->entries[i].slot]);
-    for (unsigned s = 0; s <= MAX_BACKUP_FILES; s++)
-        free(b->file[s].b);
+    for (unsigned i = 0; i < b.n_entries; i++) {
+        image im = state_at(t, NULL, 0, k, BACKUP_FILE_OF(b.entries[i].slot));
+        file_put(path, b.entries[i].name, &im);
+        free(im.b);
+    }
 }
 
 /* The ops of the backup itself, from its first file's creation to its report: a cut
@@ -916,11 +908,8 @@ static void cut_run(workload_kind w, unsigned cuts, unsigned out[N_OUTCOMES])
         image im[2];
         for (int f = 0; f < 2; f++)
             im[f] = state_at(&t, base[f], base_len[f], k, f);
-        if (w == BACKUP) {
-            backup_state b;
-            backup_at(&t, k, &b);
-            backup_put(cut_dir, &b);
-        }
+        if (w == BACKUP)
+            backup_put(cut_dir, &t, k);
         out[verify(cut_dir, im, promised(&t, k, mode), backup_promise(&t, k))]++;
         free(im[0].b);
         free(im[1].b);

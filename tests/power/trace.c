@@ -57,7 +57,8 @@ static unsigned fault_after;
 static int fault_errno, fault_fired;
 static struct stat file_st[2];           /* the data file's and the log's, once they exist */
 /* 1: the data file; 2: it, opened O_DSYNC; 3: the log; 4: it, opened O_DSYNC;
- * BACKUP_FILE: a file created in the backup directory; BACKUP_DIR: that directory */
+ * BACKUP_FILE: a file created in the backup directory; BACKUP_DIR: that directory
+ * (odd, as the kinds whose writes are not syncs: see record_writes) */
 enum { BACKUP_FILE = 5, BACKUP_DIR = 7 };
 static unsigned char watched[MAX_FDS];
 static unsigned backup_slot[MAX_FDS];    /* of a BACKUP_FILE descriptor */
@@ -115,6 +116,7 @@ static void put_all(const void *p, size_t n)
     }
 }
 
+/* One record as it is written (see the layout above); the caller holds the lock. */
 static void record_raw(char type, uint64_t value, const void *data, uint32_t len)
 {
     unsigned char head[13];
