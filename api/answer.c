@@ -63,22 +63,18 @@ static int grade(const qs_answer *a, const qs_question *q, uint8_t *correct)
     return 0;
 }
 
-/* Everything that can reject the answer, checked before any write. */
-static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
-                   eng_answer *out)
+/* What can reject the answer but its test. */
+static int check_answer(qs_txn *txn, const qs_answer *a)
 {
     int rc = check_answer_fields(a);
-    if (!rc)
-        rc = eng_row_expired(txn, ENG_T_ANSWER, a->created_at);
-    if (rc)
-        return rc;
-    if ((rc = eng_test_get(txn, a->test, before)) != 0)
-        return rc == QS_NOTFOUND ? api_missing("test", a->test) : rc;
-    *t = *before;
-    if (a->user && a->user != t->user)
-        return eng_fail(QS_INVALID, "test %llu belongs to user %u, not %u",
-                        (unsigned long long)a->test, t->user, a->user);
+    return rc ? rc : eng_row_expired(txn, ENG_T_ANSWER, a->created_at);
+}
+
+/* The answer as test @p t would store it, and its claim on @p t. */
+static int answer_in_test(qs_txn *txn, const qs_answer *a, qs_test *t, eng_answer *out)
+{
     qs_question q;
+    int rc;
     if ((rc = eng_question_head(txn, a->question, &q)) != 0)
         return rc == QS_NOTFOUND ? api_missing("question", a->question) : rc;
     memset(out, 0, sizeof *out);
@@ -94,6 +90,22 @@ static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
     out->chosen = a->chosen;
     out->time_ms = (uint32_t)a->time_spent_ms;
     return 0;
+}
+
+/* Everything that can reject the answer, checked before any write. */
+static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
+                   eng_answer *out)
+{
+    int rc = check_answer(txn, a);
+    if (rc)
+        return rc;
+    if ((rc = eng_test_get(txn, a->test, before)) != 0)
+        return rc == QS_NOTFOUND ? api_missing("test", a->test) : rc;
+    *t = *before;
+    if (a->user && a->user != t->user)
+        return eng_fail(QS_INVALID, "test %llu belongs to user %u, not %u",
+                        (unsigned long long)a->test, t->user, a->user);
+    return answer_in_test(txn, a, t, out);
 }
 
 static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answer *e)
@@ -123,7 +135,7 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
 
 static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 {
-    int rc = eng_writable(txn);
+    int rc = eng_writable_gathering(txn);
     if (rc)
         return rc;
     if (!a)
@@ -142,6 +154,30 @@ static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 {
     ENG_GUARDED(txn, answer_submit(txn, a, id));
+}
+
+static int answer_check(qs_txn *txn, const qs_answer *a)
+{
+    int rc = eng_usable(txn);
+    if (rc)
+        return rc;
+    if (!a)
+        return eng_fail(QS_INVALID, "qs_answer_check: answer is NULL");
+    qs_test tests[2];
+    eng_answer e;
+    if (a->test)
+        return prepare(txn, a, &tests[0], &tests[1], &e);
+    if ((rc = check_answer(txn, a)) != 0)
+        return rc;
+    memset(&tests[1], 0, sizeof tests[1]);   /* a new open-list test of a->user */
+    tests[1].user = a->user;
+    tests[1].open_list = 1;
+    return answer_in_test(txn, a, &tests[1], &e);
+}
+
+int qs_answer_check(qs_txn *txn, const qs_answer *a)
+{
+    ENG_GUARDED(txn, answer_check(txn, a));
 }
 
 /* Find the stored answer behind a locator. */
@@ -323,8 +359,8 @@ static int interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_
     MDB_val mk, mv;
     eng_key k;
     size_t total = 0;
-    if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_IDAILY), &cur)) != 0)
-        return eng_mdb_rc(rc, "open cursor", "idaily");
+    if ((rc = eng_cursor_open(txn, eng_dbi(txn, ENG_IDAILY), "idaily", &cur)) != 0)
+        return rc;
     eng_idaily_key(&k, user, from_day, 0);
     mk = (MDB_val){k.n, k.b};
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;

@@ -457,9 +457,9 @@ static int bank_copy_load(qs_txn *txn, bank_copy *b)
     MDB_val k, v;
     size_t cap = 0, arena_cap = 0;
     memset(b, 0, sizeof *b);
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_QUESTION), "question", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "question");
+        return rc;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         qs_question q;
@@ -723,7 +723,7 @@ static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
 
 static int test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
 {
-    int rc = eng_writable(txn);
+    int rc = eng_writable_gathering(txn);
     if (rc)
         return rc;
     if (!t)
@@ -842,9 +842,9 @@ static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *
     MDB_cursor *cur;
     MDB_val mk, mv;
     eng_key k;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_TEST_BY_USER), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST_BY_USER), "test_by_user", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "test_by_user");
+        return rc;
     eng_test_index_key(&k, user, status + 1, INT64_MIN, 0);   /* just past this status */
     mk = (MDB_val){k.n, k.b};
     rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
@@ -921,9 +921,9 @@ static int id_after(qs_txn *txn, eng_db db, size_t width, uint64_t *id, int *mor
     else
         ek_u64(&k, *id);
     *more = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     mk = (MDB_val){k.n, k.b};
     rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
     if (rc == 0 && mk.mv_size == k.n && memcmp(mk.mv_data, k.b, k.n) == 0)

@@ -301,11 +301,25 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
  *  @{ */
 
 #define QS_TXN_RDONLY 0x1 /**< qs_txn_begin(): a read-only transaction */
+#define QS_TXN_BULK   0x2 /**< qs_txn_begin(): a write transaction for loading */
 
 /** Begin a transaction: read-only with #QS_TXN_RDONLY, else the store's one write
  *  transaction (blocks while another thread or process writes).
+ *
+ *  #QS_TXN_BULK makes a write transaction for loading many rows: the records that
+ *  qs_answer_submit(), qs_test_put() and qs_interaction_log() change (answers, the
+ *  aggregates, tests and their indexes, external ids) are gathered in memory, each
+ *  once however often it changes, and written in key order at the commit; the
+ *  success bands' pool moves and the leaderboard moves are applied once per record
+ *  at that point. Everything else is as in any write transaction: every call may be
+ *  made, every read sees every write (a call other than those three, or a
+ *  savepoint, first writes out what was gathered), the commit is all or nothing and
+ *  as durable as any. It holds up to about 512 MiB of gathered records in memory,
+ *  then writes them out and goes on. The results equal the same calls' in a plain
+ *  transaction but for the order inside the shuffled pools (a uniform random
+ *  permutation either way; qs_draw() picks differently).
  *  @return 0, QS_READERS_FULL, QS_READONLY (write on a read-only env), QS_MAP_FULL,
- *          or errno. */
+ *          QS_INVALID (#QS_TXN_BULK with #QS_TXN_RDONLY), or errno. */
 int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
 
 /** Commit and free @p txn. On any return the handle is gone. On failure nothing of
@@ -702,6 +716,15 @@ typedef struct qs_answer {
  *          the store's limit of about 4,000 databases; retention frees them).
  *          Write transaction. */
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
+
+/** Whether qs_answer_submit() would take @p a, without writing anything: what a
+ *  loader asks before it creates the test an answer names, so that a rejected row
+ *  leaves nothing behind without a savepoint. With a->test 0 the answer is checked
+ *  as the first one of a new open-list test of a->user: its fields, its question and
+ *  its period. A duplicate (QS_EXISTS) is found by qs_answer_submit() alone.
+ *  @return 0, or what qs_answer_submit() would return: QS_INVALID, QS_NOTFOUND,
+ *          QS_EXPIRED. Any transaction. */
+int qs_answer_check(qs_txn *txn, const qs_answer *a);
 
 /** Read the answer to (test, question). @return 0, QS_NOTFOUND (none, or its bucket
  *  was dropped by retention: the pair stays answered), QS_CORRUPT. */

@@ -60,9 +60,9 @@ int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_
 static int cursor_at(qs_txn *txn, eng_db db, const eng_key *k, MDB_cursor **cur, MDB_val *mk,
                      MDB_val *mv)
 {
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     *mk = (MDB_val){k->n, (void *)k->b};
     return mdb_cursor_get(*cur, mk, mv, MDB_SET_RANGE);
 }

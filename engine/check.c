@@ -91,9 +91,9 @@ int eng_check_db(qs_txn *txn, eng_db db, qs_check_report *r)
     MDB_cursor *cur;
     MDB_val k, v;
     const char *name = eng_db_name(db);
-    int rc = mdb_cursor_open(txn->mdb, txn->env->dbi[db], &cur);
+    int rc = eng_cursor_open(txn, txn->env->dbi[db], name, &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", name);
+        return rc;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         eng_key key;

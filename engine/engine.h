@@ -124,8 +124,12 @@ int eng_txn_rdonly(qs_txn *txn);
 qs_env *eng_env(qs_txn *txn);
 /* The store of @p txn, or NULL for a NULL txn. */
 qs_env *eng_txn_store(qs_txn *txn);
-/* 0 if @p txn may write, else records the detail and returns QS_READONLY or QS_BAD_TXN. */
+/* 0 if @p txn may write, else records the detail and returns QS_READONLY or QS_BAD_TXN.
+ * The first call of every write call. In a bulk transaction it writes out what was
+ * gathered first; eng_writable_gathering(), the first call of qs_answer_submit() and
+ * qs_test_put(), gathers their writes instead (engine/wcache.c). */
 int eng_writable(qs_txn *txn);
+int eng_writable_gathering(qs_txn *txn);
 /* 0 if @p txn may be used at all, else QS_BAD_TXN (or QS_INVALID for NULL), QS_PANIC
  * (the store hit a fault under a lock), QS_CORRUPT (the store was found damaged at
  * open: only qs_check runs, through eng_usable_to_check). */
@@ -195,6 +199,31 @@ size_t eng_rec_size(size_t body_len);
 void eng_rec_seal(uint8_t *out, const eng_key *key, const uint8_t *body, size_t len);
 /* Check a sealed record; on success point @p body at its body. 0 or QS_CORRUPT. */
 int eng_rec_open(const eng_key *key, const uint8_t *rec, size_t len, eng_rbuf *body);
+
+/* A point read: @p k's value into @p v (valid until the next write). 0, QS_NOTFOUND
+ * (no detail recorded), or a failure. Reads a bulk transaction's gathered writes. */
+int eng_mdb_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k, MDB_val *v);
+/* mdb_cursor_open(), after writing out what a bulk transaction gathered for @p dbi.
+ * 0 or a failure with detail. Every cursor the engine and the index layer read
+ * through is opened here, so that it sees every write. */
+int eng_cursor_open(qs_txn *txn, MDB_dbi dbi, const char *dbname, MDB_cursor **cur);
+
+/* ---------------------------------------------------------------- bulk transactions */
+
+/* 1 when the writes of the current call gather (eng_writable_gathering()). */
+int eng_gathering(qs_txn *txn);
+/* Work the index layer postpones in a bulk transaction: fn(txn, ctx) runs at every
+ * flush, before the gathered records are written, and must apply and forget what
+ * was postponed; its writes go straight to LMDB, so it may write only databases
+ * the cache does not hold. @p free_ctx(ctx) runs when the transaction ends. */
+typedef int (*eng_deferred_fn)(qs_txn *txn, void *ctx);
+/* The context registered with @p fn in @p txn, or NULL. */
+void *eng_deferred(qs_txn *txn, eng_deferred_fn fn);
+/* Register @p fn with @p ctx (REQUIRES: eng_gathering(txn)). 0 or a failure. */
+int eng_defer(qs_txn *txn, eng_deferred_fn fn, void (*free_ctx)(void *), void *ctx);
+/* Mark database @p db as one deferred work will write: a read or write of it first
+ * flushes. */
+void eng_defer_touch(qs_txn *txn, eng_db db);
 
 /* Fixed-database shorthands: the db's handle and name in one argument. */
 int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body);

@@ -141,10 +141,35 @@ struct qs_txn {
     eng_log_pos log_pos;
     size_t log_mark;
     int unlogged;               /* too large to log: it commits by a checkpoint */
+    struct eng_wcache *wcache;  /* a bulk transaction's gathered writes (top level) */
     /* scratch */
     void *scratch[ENG_SCRATCH_COUNT];
     size_t scratch_cap[ENG_SCRATCH_COUNT];
 };
+
+/* wcache.c: a bulk transaction's write-back cache (its contract in engine.h) */
+typedef struct eng_wcache eng_wcache;
+#define ENG_WCACHE_MISS 1   /* the cache does not know the key: ask LMDB */
+#define ENG_WCACHE_FULL 2   /* the put is done, and the cache is due a flush */
+int eng_wcache_open(qs_txn *txn);
+/* Whether the writes of the current call gather: eng_usable() turns it off, and
+ * eng_writable_gathering() on. */
+void eng_gather_on(qs_txn *txn, int on);
+void eng_wcache_free(qs_txn *txn);
+/* Whether @p dbi's writes may be cached: the fixed databases of per-answer records
+ * and the raw buckets admitted. */
+int eng_wcache_holds(qs_txn *txn, MDB_dbi dbi);
+void eng_wcache_admit(qs_txn *txn, MDB_dbi dbi);
+/* 0 with the cached value, QS_NOTFOUND for a cached delete, or ENG_WCACHE_MISS. */
+int eng_wcache_get(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *v);
+/* Room for a value of @p vlen bytes under @p k, in *data: 0, ENG_WCACHE_FULL, or a
+ * failure. */
+int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint8_t **data);
+int eng_wcache_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k);
+/* Run the deferred work, write the gathered changes in key order, empty the cache. */
+int eng_wcache_flush(qs_txn *txn);
+/* Flush when something is pending for @p dbi (not while flushing). */
+int eng_barrier(qs_txn *txn, MDB_dbi dbi);
 
 /* txn.c */
 /* The top-level transaction of @p txn (itself, or the one its savepoints nest in). */

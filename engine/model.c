@@ -380,11 +380,9 @@ int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *
     memset(out, 0, sizeof *out);
     locator_key(&k, test, question);
     mk = (MDB_val){k.n, k.b};
-    int rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_ANS_BY_TEST), &mk, &mv);
-    if (rc == MDB_NOTFOUND)
-        return QS_NOTFOUND;
+    int rc = eng_mdb_get(txn, eng_dbi(txn, ENG_ANS_BY_TEST), "ans_by_test", &mk, &mv);
     if (rc)
-        return eng_mdb_rc(rc, "read", "ans_by_test");
+        return rc;
     return locator_decode(&k, &mv, out);
 }
 
@@ -395,9 +393,9 @@ int eng_test_answers(qs_txn *txn, uint64_t test, eng_test_answer *out, size_t *n
     eng_key k;
     *n = 0;
     key_u64(&k, test);
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_ANS_BY_TEST), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_ANS_BY_TEST), "ans_by_test", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "ans_by_test");
+        return rc;
     mk = (MDB_val){k.n, k.b};
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {

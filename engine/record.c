@@ -55,20 +55,75 @@ int eng_rec_corrupt(const char *dbname, const eng_key *key, const char *why)
                     key_hex(key, hex, sizeof hex));
 }
 
+int eng_mdb_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k, MDB_val *v)
+{
+    int rc = ENG_WCACHE_MISS;
+    if (eng_wcache_holds(txn, dbi))
+        rc = eng_wcache_get(txn, dbi, k, v);
+    else if ((rc = eng_barrier(txn, dbi)) == 0)
+        rc = ENG_WCACHE_MISS;
+    if (rc != ENG_WCACHE_MISS)
+        return rc;
+    rc = mdb_get(eng_mdb(txn), dbi, (MDB_val *)k, v);
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
+    return rc ? eng_mdb_rc(rc, "read", dbname) : 0;
+}
+
+int eng_cursor_open(qs_txn *txn, MDB_dbi dbi, const char *dbname, MDB_cursor **cur)
+{
+    int rc = eng_barrier(txn, dbi);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_open(eng_mdb(txn), dbi, cur);
+    return rc ? eng_mdb_rc(rc, "open cursor", dbname) : 0;
+}
+
 int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
                 eng_rbuf *body)
 {
     MDB_val k = {key->n, (void *)key->b}, v;
-    int rc = mdb_get(eng_mdb(txn), dbi, &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return QS_NOTFOUND;
+    int rc = eng_mdb_get(txn, dbi, dbname, &k, &v);
     if (rc)
-        return eng_mdb_rc(rc, "read", dbname);
+        return rc;
     const uint8_t *rec = v.mv_data;
     if (v.mv_size >= 1 && rec[0] != ENG_REC_VERSION)
         return eng_rec_corrupt(dbname, key, "unknown record version");
     if (eng_rec_open(key, rec, v.mv_size, body))
         return eng_rec_corrupt(dbname, key, "checksum mismatch");
+    return 0;
+}
+
+/* Whether @p k is in @p dbi, for a put that must not overwrite while gathering. */
+static int gathered_exists(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k)
+{
+    MDB_val v;
+    int rc = eng_mdb_get(txn, dbi, dbname, k, &v);
+    return rc == 0 ? QS_EXISTS : rc == QS_NOTFOUND ? 0 : rc;
+}
+
+/* A put or delete gathered in the cache (eng_gathering()): flushed when it is full. */
+static int gathered(qs_txn *txn, int rc)
+{
+    if (rc == ENG_WCACHE_FULL)
+        rc = eng_wcache_flush(txn);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+static int gather_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k,
+                      size_t vlen, unsigned flags, uint8_t **data)
+{
+    int rc = flags & MDB_NOOVERWRITE ? gathered_exists(txn, dbi, dbname, k) : 0;
+    return rc ? rc : eng_wcache_put(txn, dbi, k, vlen, data);
+}
+
+/* Whether a write to @p dbi goes to the cache; else pending work is flushed first. */
+static int write_gathers(qs_txn *txn, MDB_dbi dbi, int *rc)
+{
+    *rc = 0;
+    if (eng_gathering(txn) && eng_wcache_holds(txn, dbi))
+        return 1;
+    *rc = eng_barrier(txn, dbi);
     return 0;
 }
 
@@ -78,7 +133,17 @@ int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
     if (body->overflow)
         return eng_fail(QS_TOO_LARGE, "record too large for database '%s'", dbname);
     MDB_val k = {key->n, (void *)key->b}, v = {eng_rec_size(body->n), NULL};
-    int rc = mdb_put(eng_mdb(txn), dbi, &k, &v, flags | MDB_RESERVE);
+    int rc;
+    if (write_gathers(txn, dbi, &rc)) {
+        uint8_t *data;
+        rc = gather_put(txn, dbi, dbname, &k, v.mv_size, flags, &data);
+        if (rc == 0 || rc == ENG_WCACHE_FULL)
+            eng_rec_seal(data, key, body->b, body->n);
+        return rc == QS_EXISTS ? rc : gathered(txn, rc);
+    }
+    if (rc)
+        return rc;
+    rc = mdb_put(eng_mdb(txn), dbi, &k, &v, flags | MDB_RESERVE);
     if (rc == MDB_KEYEXIST)
         return QS_EXISTS;
     if (rc == MDB_BAD_VALSIZE)
@@ -94,7 +159,15 @@ int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
             const MDB_val *dup)
 {
     MDB_val k = {key->n, (void *)key->b};
-    int rc = mdb_del(eng_mdb(txn), dbi, &k, (MDB_val *)dup);
+    int rc;
+    if (write_gathers(txn, dbi, &rc)) {   /* never a database with duplicates */
+        if ((rc = gathered_exists(txn, dbi, dbname, &k)) != QS_EXISTS)
+            return rc ? rc : QS_NOTFOUND;
+        return gathered(txn, eng_wcache_del(txn, dbi, &k));
+    }
+    if (rc)
+        return rc;
+    rc = mdb_del(eng_mdb(txn), dbi, &k, (MDB_val *)dup);
     if (rc == MDB_NOTFOUND)
         return QS_NOTFOUND;
     if (rc)
@@ -105,18 +178,27 @@ int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
 
 int eng_mdb_put(qs_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
 {
-    int rc = mdb_put(eng_mdb(txn), dbi, k, v, flags);
+    int rc;
+    if (write_gathers(txn, dbi, &rc)) {
+        uint8_t *data;
+        rc = gather_put(txn, dbi, "a gathered database", k, v->mv_size, flags, &data);
+        if (rc == 0 || rc == ENG_WCACHE_FULL)
+            memcpy(data, v->mv_data, v->mv_size);
+        return rc == QS_EXISTS ? MDB_KEYEXIST : gathered(txn, rc) ? MDB_BAD_TXN : 0;
+    }
+    if (rc)
+        return MDB_BAD_TXN;
+    rc = mdb_put(eng_mdb(txn), dbi, k, v, flags);
     if (rc == 0)
         eng_log_put(txn, dbi, k, v);
     return rc;
 }
 
-/* The pair under the cursor is logged as a delete of that key and value: exact for
- * a database with sorted duplicates, and the value is ignored for one without. */
 int eng_mdb_cursor_del(qs_txn *txn, MDB_cursor *cur)
 {
     MDB_val k, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+    int rc = eng_barrier(txn, mdb_cursor_dbi(cur)) ? MDB_BAD_TXN
+                                                    : mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
     if (rc)
         return rc;
     eng_log_del(txn, mdb_cursor_dbi(cur), &k, &v);
@@ -128,7 +210,10 @@ int eng_mdb_cursor_del(qs_txn *txn, MDB_cursor *cur)
 
 int eng_mdb_empty(qs_txn *txn, MDB_dbi dbi)
 {
-    int rc = mdb_drop(eng_mdb(txn), dbi, 0);
+    int rc = eng_barrier(txn, dbi);
+    if (rc)
+        return MDB_BAD_TXN;
+    rc = mdb_drop(eng_mdb(txn), dbi, 0);
     if (rc == 0)
         eng_log_drop(txn, dbi, 0);
     return rc;

@@ -99,7 +99,17 @@ static int raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
     key_of(r, &k);
     wb_init(&w, buf, sizeof buf);
     raw_body(b->table, r, &w);
+    if (eng_gathering(txn))
+        eng_wcache_admit(txn, b->dbi);
     return eng_rec_put(txn, b->dbi, b->name, &k, &w, MDB_NOOVERWRITE);
+}
+
+/* The row of raw bucket @p b at @p k: 0, QS_NOTFOUND or a failure. */
+static int raw_get(qs_txn *txn, const eng_bucket *b, const eng_key *k, eng_row *row)
+{
+    MDB_val mk = {k->n, (void *)k->b}, mv;
+    int rc = eng_mdb_get(txn, b->dbi, b->name, &mk, &mv);
+    return rc ? rc : raw_decode(b, &mk, &mv, row);
 }
 
 /* ------------------------------------------------------------ cursor */
@@ -109,8 +119,7 @@ int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b)
     memset(c, 0, sizeof *c);
     c->txn = txn;
     c->b = *b;
-    int rc = mdb_cursor_open(eng_mdb(txn), b->dbi, &c->cur);
-    return rc ? eng_mdb_rc(rc, "open cursor", b->name) : 0;
+    return eng_cursor_open(txn, b->dbi, b->name, &c->cur);
 }
 
 void eng_rows_close(eng_rows *c)
@@ -278,6 +287,8 @@ int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t create
     eng_rows c;
     eng_key k;
     eng_row_key(&k, user, created_at, id);
+    if (!b->sealed)
+        return raw_get(txn, b, &k, row);
     int rc = eng_rows_open(&c, txn, b);
     if (!rc)
         rc = eng_rows_seek(&c, &k, 0);

@@ -57,6 +57,7 @@ int eng_usable_to_check(qs_txn *txn)
         return eng_fail(QS_INVALID, "transaction was reset and not renewed");
     if (txn->failed)
         return eng_fail(QS_BAD_TXN, "transaction failed earlier; abort it");
+    eng_gather_on(txn, 0);   /* a bulk call turns it on after this */
     return env_usable(txn->env);
 }
 
@@ -69,7 +70,7 @@ int eng_usable(qs_txn *txn)
     return rc;
 }
 
-int eng_writable(qs_txn *txn)
+static int writable(qs_txn *txn)
 {
     int rc = eng_usable(txn);
     if (rc)
@@ -77,6 +78,20 @@ int eng_writable(qs_txn *txn)
     if (txn->rdonly)
         return eng_fail(QS_READONLY, "write call on a read-only transaction");
     return 0;
+}
+
+int eng_writable(qs_txn *txn)
+{
+    int rc = writable(txn);
+    return rc ? rc : eng_wcache_flush(txn);
+}
+
+int eng_writable_gathering(qs_txn *txn)
+{
+    int rc = writable(txn);
+    if (!rc)
+        eng_gather_on(txn, 1);
+    return rc;
 }
 
 int eng_txn_failed(qs_txn *txn, int rc)
@@ -141,9 +156,6 @@ static int first_free_id(qs_txn *txn, eng_counter c, uint64_t from, uint64_t max
     MDB_cursor *cur;
     MDB_val mk, mv;
     eng_key k;
-    int rc = mdb_cursor_open(txn->mdb, eng_dbi(txn, db), &cur);
-    if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
     ek_reset(&k);
     if (width == 4)
         ek_u32(&k, (uint32_t)from);
@@ -151,6 +163,12 @@ static int first_free_id(qs_txn *txn, eng_counter c, uint64_t from, uint64_t max
         ek_u64(&k, from);
     mk = (MDB_val){k.n, k.b};
     *id = from;
+    /* the common case, without a cursor (which would flush a bulk transaction) */
+    int rc = eng_mdb_get(txn, eng_dbi(txn, db), eng_db_name(db), &mk, &mv);
+    if (rc != 0)
+        return rc == QS_NOTFOUND ? 0 : rc;
+    if ((rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur)) != 0)
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         if (mk.mv_size != width) {
@@ -230,6 +248,7 @@ static void txn_free(qs_txn *txn)
     free(txn->new_handles);
     eng_dicts_free(txn->new_dict);
     free(txn->log.b);
+    eng_wcache_free(txn);
     free(txn);
 }
 
@@ -299,9 +318,11 @@ int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **out)
     *out = NULL;
     if (!env)
         return eng_fail(QS_INVALID, "qs_txn_begin: env is NULL");
-    if (flags & ~QS_TXN_RDONLY)
+    if (flags & ~(QS_TXN_RDONLY | QS_TXN_BULK))
         return eng_fail(QS_INVALID, "qs_txn_begin: unknown flags 0x%x", flags);
     int rdonly = (flags & QS_TXN_RDONLY) != 0;
+    if (rdonly && (flags & QS_TXN_BULK))
+        return eng_fail(QS_INVALID, "qs_txn_begin: a bulk transaction writes");
     if (!rdonly && env->opts.read_only)
         return eng_fail(QS_READONLY, "store was opened read-only");
     int rc = rdonly ? 0 : eng_flush_check(env);
@@ -316,6 +337,8 @@ int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **out)
     txn->env = env;
     txn->rdonly = rdonly;
     rc = eng_guarded(env, txn, begin_current, txn);
+    if (rc == 0 && (flags & QS_TXN_BULK))
+        rc = eng_wcache_open(txn);
     if (rc) {
         abort_mdb(txn);
         txn_free(txn);
@@ -323,6 +346,12 @@ int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **out)
     }
     *out = txn;
     return 0;
+}
+
+/* What a bulk transaction gathered, written out (before a savepoint or the commit). */
+static int flush_gathered(void *arg)
+{
+    return eng_wcache_flush(arg);
 }
 
 int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
@@ -338,6 +367,8 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
     if (parent->env->opts.write_map)
         return eng_fail(QS_INVALID, "savepoints are unavailable on a store opened with "
                                     "write_map");
+    if (parent->wcache && (rc = eng_guarded(parent->env, parent, flush_gathered, parent)) != 0)
+        return rc;
     qs_txn *child = calloc(1, sizeof *child);
     if (!child)
         return eng_fail(ENOMEM, "out of memory");
@@ -475,7 +506,9 @@ static int commit_top(void *arg)
 {
     qs_txn *txn = arg;
     uint64_t lsn;
-    int rc = counters_flush(txn);
+    int rc = eng_wcache_flush(txn);
+    if (!rc)
+        rc = counters_flush(txn);
     if (rc || (rc = eng_log_commit(txn, &lsn)) != 0)
         return rc;
     if (txn->opened_handles)

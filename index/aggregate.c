@@ -47,18 +47,10 @@ static int apply_band(qs_txn *txn, uint32_t question, const eng_qstat *before,
                       const eng_qstat *after)
 {
     uint32_t band = idx_band_of(after->attempts, after->correct);
-    if (before->attempts && idx_band_of(before->attempts, before->correct) == band)
+    uint32_t old = before->attempts ? idx_band_of(before->attempts, before->correct) : 0;
+    if (before->attempts && old == band)
         return 0;
-    idx_question old, now;
-    int rc = idx_question_load(txn, question, &now);
-    if (rc)
-        return rc;
-    old = now;
-    old.has_band = before->attempts > 0;
-    old.band = old.has_band ? (uint8_t)idx_band_of(before->attempts, before->correct) : 0;
-    now.has_band = 1;
-    now.band = (uint8_t)band;
-    return idx_question_changed(txn, &old, &now);
+    return idx_band_move(txn, question, before->attempts > 0, (uint8_t)old, (uint8_t)band);
 }
 
 static int apply_question(qs_txn *txn, const eng_answer *a, int first_by_user)
@@ -112,9 +104,9 @@ static int walk_run(qs_txn *txn, uint32_t user, int32_t day, int step, int32_t *
     MDB_cursor *cur;
     MDB_val mk, mv;
     eng_key k;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UDAILY), "udaily", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "udaily");
+        return rc;
     eng_daily_key(&k, user, day);
     mk = (MDB_val){k.n, k.b};
     *end = day;
@@ -234,14 +226,14 @@ static int apply_boards(qs_txn *txn, const eng_answer *a, const eng_usum *before
     idx_board_view all_now = all_was;
     all_now.answers++;
     all_now.correct += a->correct;
-    int rc = idx_board_changed(txn, &all_was, &all_now);
+    int rc = idx_board_move(txn, &all_was, &all_now);
     if (rc)
         return rc;
     idx_board_view week_was = {a->user, week, week_answers, week_correct};
     idx_board_view week_now = week_was;
     week_now.answers++;
     week_now.correct += a->correct;
-    return idx_board_changed(txn, &week_was, &week_now);
+    return idx_board_move(txn, &week_was, &week_now);
 }
 
 int idx_apply_answer(qs_txn *txn, const eng_answer *a)

@@ -144,9 +144,9 @@ static int stored_rows(qs_txn *txn, eng_db db, uint32_t user,
     MDB_val mk, mv;
     uint8_t prefix[4];
     eng_put32(prefix, user);
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     mk = (MDB_val){4, prefix};
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
@@ -588,9 +588,9 @@ static int check_question_stats(checker *c)
 {
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QSTAT), &cur);
+    int rc = eng_cursor_open(c->txn, eng_dbi(c->txn, ENG_QSTAT), "qstat", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "qstat");
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
         if (mk.mv_size == 4 && (rc = compare_stats(c, eng_get32(mk.mv_data))) != 0)
@@ -695,9 +695,9 @@ static int check_question_topics(checker *c)
     MDB_cursor *cur;
     MDB_val mk, mv;
     qs_check_report *r = &c->r[LINK_QUESTION_TOPIC];
-    int rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &cur);
+    int rc = eng_cursor_open(c->txn, eng_dbi(c->txn, ENG_QUESTION), "question", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "question");
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         qs_question q;
@@ -737,8 +737,8 @@ static int question_totals_make(checker *c)
         ;
     if (!(c->questions = calloc(c->slots, sizeof *c->questions)))
         return no_memory();
-    if ((rc = mdb_cursor_open(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &cur)) != 0)
-        return eng_mdb_rc(rc, "open cursor", "question");
+    if ((rc = eng_cursor_open(c->txn, eng_dbi(c->txn, ENG_QUESTION), "question", &cur)) != 0)
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
         if (mk.mv_size == 4) {
@@ -754,9 +754,9 @@ static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker 
 {
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_USER), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_USER), "user", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "user");
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
         if (mk.mv_size == 4 && (rc = fn(c, eng_get32(mk.mv_data))) != 0)
@@ -866,9 +866,9 @@ static int each_entry(qs_txn *txn, eng_db db,
 {
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
         if ((rc = fn(&mk, &mv, ctx)) != 0)

@@ -295,9 +295,9 @@ static int each_user_week(qs_txn *txn, record_fn fn, void *ctx)
     MDB_cursor *cur;
     MDB_val mk, mv;
     idx_board_view v = {0, 0, 0, 0};
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UDAILY), "udaily", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "udaily");
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         int32_t day;
@@ -330,9 +330,9 @@ static int each_record(qs_txn *txn, idx_source src, record_fn fn, void *ctx)
     size_t key_len = src == IDX_TESTS ? 8 : 4;
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         if ((rc = eng_key_check(&mk, key_len, eng_db_name(db))) != 0)
@@ -477,8 +477,8 @@ static int verify_record(qs_txn *txn, const void *rec, void *arg)
         MDB_val mk = {e[i].key.n, e[i].key.b}, mv = {e[i].val_len, e[i].val};
         MDB_cursor *cur;
         int rc;
-        if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, v->def->db), &cur)) != 0)
-            return eng_mdb_rc(rc, "open cursor", v->def->name);
+        if ((rc = eng_cursor_open(txn, eng_dbi(txn, v->def->db), v->def->name, &cur)) != 0)
+            return rc;
         MDB_val want = mv;
         rc = mdb_cursor_get(cur, &mk, &mv, v->def->dupsort ? MDB_GET_BOTH : MDB_SET);
         if (rc == 0 && !v->def->dupsort &&
@@ -503,9 +503,9 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
     static _Thread_local record_buf buf;
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, d->db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, d->db), d->name, &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", d->name);
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         idx_entry want[MAX_ENTRIES], got;
@@ -578,9 +578,9 @@ static int empty_answer_index(qs_txn *txn, eng_db db)
 {
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         eng_answer a;

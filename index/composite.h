@@ -22,6 +22,11 @@ int idx_board_changed(qs_txn *txn, const idx_board_view *old, const idx_board_vi
 /* Keep every index and pool of a question in step with a change: @p old NULL for a
  * new question. */
 int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_question *q);
+/* defer.c: idx_board_changed(), and a question's move from success band @p old (if
+ * it @p had one) to @p band; both postponed to the flush in a bulk transaction. */
+int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view *now);
+int idx_band_move(qs_txn *txn, uint32_t question, int had, uint8_t old, uint8_t band);
+
 /* Keep every index of a test in step: @p old NULL for a new test. */
 int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t);
 

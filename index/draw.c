@@ -121,9 +121,9 @@ static int plan_weak(qs_txn *txn, const qs_draw *d, draw_plan *p)
     MDB_val mk, mv;
     eng_key k;
     int weak = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_PROGRESS), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_PROGRESS), "progress", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "progress");
+        return rc;
     eng_progress_key(&k, d->user, 0);
     mk = (MDB_val){k.n, k.b};
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
@@ -334,9 +334,9 @@ static int pick_from_user(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t
     uint32_t *all = eng_scratch(txn, ENG_SCRATCH_PACK, cap * sizeof *all);
     if (!all)
         return ENOMEM;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UQ), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UQ), "uq", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "uq");
+        return rc;
     ek_reset(&k);
     ek_u32(&k, p->user);
     ek_u32(&k, 0);

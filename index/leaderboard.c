@@ -134,10 +134,10 @@ static int expected_counts(qs_txn *txn, block_count **out, size_t *n)
     *n = 0;
     if (!bc)
         return eng_fail(ENOMEM, "out of memory");
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB), "lb", &cur);
     if (rc) {
         free(bc);
-        return eng_mdb_rc(rc, "open cursor", "lb");
+        return rc;
     }
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
@@ -196,9 +196,9 @@ int idx_lb_counts_check(qs_txn *txn, qs_index_report *r)
         return rc;
     MDB_cursor *cur;
     MDB_val mk, mv;
-    if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB_COUNT), &cur)) != 0) {
+    if ((rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &cur)) != 0) {
         free(bc);
-        return eng_mdb_rc(rc, "open cursor", "lb_count");
+        return rc;
     }
     /* merge the stored counts (in key order) with the expected ones (sorted alike) */
     rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST);
@@ -328,13 +328,13 @@ int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, ui
 {
     MDB_cursor *cc, *lc;
     uint64_t ahead = 0, c = correct;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB_COUNT), &cc);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &cc);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "lb_count");
-    rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB), &lc);
+        return rc;
+    rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB), "lb", &lc);
     if (rc) {
         mdb_cursor_close(cc);
-        return eng_mdb_rc(rc, "open cursor", "lb");
+        return rc;
     }
     /* blocks above the user's at each level, within its block one level up */
     rc = sum_counts(cc, board, 2, (c >> 12) + 1, UINT32_MAX, &ahead);
@@ -384,9 +384,9 @@ int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_
     MDB_val mk, mv;
     eng_key k;
     size_t got = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB), "lb", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "lb");
+        return rc;
     /* the last key of the board: just before the first key of the next board */
     lb_key(&k, board + 1, 0);
     mk = (MDB_val){k.n, k.b};
@@ -403,12 +403,30 @@ int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_
         return eng_mdb_rc(rc, "read", "lb");
     /* everyone on the board: the sum of its level-2 counts */
     uint64_t total = 0;
-    if ((rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_LB_COUNT), &cur)) != 0)
-        return eng_mdb_rc(rc, "open cursor", "lb_count");
+    if ((rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &cur)) != 0)
+        return rc;
     rc = sum_counts(cur, board, 2, 0, UINT32_MAX, &total);
     mdb_cursor_close(cur);
     *n = (size_t)total;
     return rc;
+}
+
+/* idx_week_totals() by the week's seven rows, one read each: in a bulk transaction a
+ * cursor would first write out everything gathered. */
+static int week_rows_read(qs_txn *txn, uint32_t user, int32_t first, uint32_t *answers,
+                          uint32_t *correct)
+{
+    for (int32_t day = first; day < first + 7; day++) {
+        eng_daily d;
+        int rc = eng_daily_get(txn, user, day, &d);
+        if (rc == QS_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        *answers += d.answers;
+        *correct += d.correct;
+    }
+    return 0;
 }
 
 int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answers,
@@ -418,12 +436,14 @@ int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answer
     if (board == QS_BOARD_ALL_TIME)
         return QS_INVALID;
     int32_t first = board_first_day(board);
+    if (eng_gathering(txn))
+        return week_rows_read(txn, user, first, answers, correct);
     MDB_cursor *cur;
     MDB_val mk, mv;
     eng_key k;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_UDAILY), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UDAILY), "udaily", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "udaily");
+        return rc;
     eng_daily_key(&k, user, first);
     mk = (MDB_val){k.n, k.b};
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;

@@ -86,9 +86,9 @@ static int collect_range(qs_txn *txn, list_run *r, eng_db db, const eng_key *lo,
 {
     MDB_cursor *cur;
     MDB_val mk = {lo->n, (void *)lo->b}, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
         if (mk.mv_size < prefix_len || memcmp(mk.mv_data, lo->b, prefix_len) != 0)
@@ -185,9 +185,9 @@ static int by_walk(qs_txn *txn, list_run *r, size_t cap)
     } else {
         ek_u32(&k, r->after ? r->after->id : 0);
     }
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, db), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", eng_db_name(db));
+        return rc;
     mk = (MDB_val){k.n, k.b};
     rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
     if (newest)

@@ -81,9 +81,9 @@ int idx_pool_size(qs_txn *txn, const idx_pool *p, uint32_t *size)
     MDB_val mk, mv;
     eng_key k;
     *size = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL), "pool", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "pool");
+        return rc;
     pos_key(&k, p, UINT32_MAX);   /* just past the last position */
     mk = (MDB_val){k.n, k.b};
     rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
@@ -100,12 +100,12 @@ int idx_pool_at(qs_txn *txn, const idx_pool *p, uint32_t pos, uint32_t *question
     MDB_val mk, mv;
     pos_key(&k, p, pos);
     mk = (MDB_val){k.n, k.b};
-    int rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &mk, &mv);
-    if (rc == MDB_NOTFOUND)
+    int rc = eng_mdb_get(txn, eng_dbi(txn, ENG_POOL), "pool", &mk, &mv);
+    if (rc == QS_NOTFOUND)
         return eng_fail(QS_CORRUPT, "pool %u/%u/%u/%u has no position %u", p->kind, p->a, p->b,
                         p->c, pos);
     if (rc)
-        return eng_mdb_rc(rc, "read", "pool");
+        return rc;
     if (mv.mv_size != 4)
         return eng_corrupt(ENG_POOL, &k, "entry is not a question id");
     *question = eng_get32(mv.mv_data);
@@ -139,11 +139,9 @@ static int position_of(qs_txn *txn, const idx_pool *p, uint32_t question, uint32
     MDB_val mk, mv;
     pos_key(&k, p, question);
     mk = (MDB_val){k.n, k.b};
-    int rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_POOL_POS), &mk, &mv);
-    if (rc == MDB_NOTFOUND)
-        return QS_NOTFOUND;
+    int rc = eng_mdb_get(txn, eng_dbi(txn, ENG_POOL_POS), "pool_pos", &mk, &mv);
     if (rc)
-        return eng_mdb_rc(rc, "read", "pool_pos");
+        return rc;
     if (mv.mv_size != 4)
         return eng_corrupt(ENG_POOL_POS, &k, "entry is not a position");
     *pos = eng_get32(mv.mv_data);
@@ -227,9 +225,9 @@ int idx_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
     MDB_cursor *cur;
     MDB_val mk, mv;
     size_t total = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL), "pool", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "pool");
+        return rc;
     uint8_t last[POOL_KEY];
     /* the last position of each pool: jump from pool to pool; each jump must move
      * forward, which keys out of order (a damaged page) would not */
@@ -314,9 +312,9 @@ static int check_positions(qs_txn *txn, qs_index_report *r)
 {
     MDB_cursor *cur;
     MDB_val mk, mv;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_POOL_POS), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL_POS), "pool_pos", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "pool_pos");
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         idx_pool p = {0, 0, 0, 0};
@@ -355,9 +353,9 @@ int idx_pools_check_entries(qs_txn *txn, qs_index_report *r)
     MDB_val mk, mv;
     idx_pool prev = {0, 0, 0, 0};
     uint32_t expect = 0;
-    int rc = mdb_cursor_open(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL), "pool", &cur);
     if (rc)
-        return eng_mdb_rc(rc, "open cursor", "pool");
+        return rc;
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         if (mk.mv_size != POOL_KEY + 4 || mv.mv_size != 4) {

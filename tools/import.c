@@ -37,7 +37,8 @@ const char import_usage[] =
     "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
     "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
-    "      --batch N             rows per commit (default 1000)\n"
+    "      --batch N             rows per commit (default 1000; answers 100000)\n"
+    "      --row-by-row          write answers row by row, not gathered (QS_TXN_BULK)\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
     "      --compress            compress the bank's texts with a dictionary trained on\n"
@@ -50,6 +51,7 @@ const char import_usage[] =
     "see tools/README.md for the columns of each kind\n";
 
 #define DEFAULT_BATCH 1000
+#define DEFAULT_BULK_BATCH 100000   /* a bulk batch writes each record once per batch */
 #define REJECTS_SHOWN 10
 
 enum {
@@ -62,7 +64,8 @@ enum {
     OPT_BATCH,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
-    OPT_COMPRESS
+    OPT_COMPRESS,
+    OPT_ROW_BY_ROW
 };
 
 typedef struct counts {
@@ -76,7 +79,8 @@ typedef struct import_run {
     mapping map;
     const char *rejects_path;
     int rejects_dups;
-    unsigned long batch_size;
+    unsigned long batch_size;   /* 0: the default of the kind */
+    int row_by_row;             /* answers without QS_TXN_BULK */
     int progress_opt; /* -1: when stderr is a terminal */
     int compress, compressed;
     int quiet;
@@ -116,6 +120,7 @@ static void parse_options(import_run *run, int argc, char **argv)
         {"batch", required_argument, NULL, OPT_BATCH},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"row-by-row", no_argument, NULL, OPT_ROW_BY_ROW},
         {"compress", no_argument, NULL, OPT_COMPRESS},
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0}};
@@ -151,6 +156,7 @@ static void parse_options(import_run *run, int argc, char **argv)
             break;
         case OPT_PROGRESS: run->progress_opt = 1; break;
         case OPT_NO_PROGRESS: run->progress_opt = 0; break;
+        case OPT_ROW_BY_ROW: run->row_by_row = 1; break;
         case OPT_COMPRESS: run->compress = 1; break;
         default: usage_exit(import_usage, 0);
         }
@@ -351,11 +357,17 @@ static int commit_batch(import_run *run)
     return 0;
 }
 
+/* Whether batches gather their writes (QS_TXN_BULK): answers, unless --row-by-row. */
+static int bulk(const import_run *run)
+{
+    return run->kind == K_ANSWERS && !run->row_by_row;
+}
+
 static int begin_batch(import_run *run)
 {
     if (run->txn)
         return 0;
-    int rc = qs_txn_begin(run->env, 0, &run->txn);
+    int rc = qs_txn_begin(run->env, bulk(run) ? QS_TXN_BULK : 0, &run->txn);
     if (rc != 0) {
         fatal_rc(run, run->rec.line, "begin transaction", rc);
         return -1;
@@ -380,29 +392,36 @@ static void count(import_run *run, outcome o, const apply_ctx *ac)
         run->batch.created[k] += ac->created[k];
 }
 
-/* Apply the loaded row in a savepoint. Returns 0, or -1 on a fatal error. */
-static int apply_in_savepoint(import_run *run)
+/* Apply @p ac's row in a savepoint, so that a rejected row leaves nothing. */
+static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
 {
     qs_txn *sp;
     int rc = qs_txn_savepoint(run->txn, &sp);
-    if (rc != 0) {
-        fatal_rc(run, run->rec.line, "savepoint", rc);
-        return -1;
-    }
-    apply_ctx ac;
-    memset(&ac, 0, sizeof ac);
-    ac.txn = sp;
-    ac.row = &run->row;
-    outcome o = apply_row(run->kind, &ac);
+    if (rc != 0)
+        return lib_fatal(ac, rc, "savepoint");
+    ac->txn = sp;
+    outcome o = apply_row(run->kind, ac);
     if (o == OUT_INSERTED || o == OUT_UPDATED) {
-        if ((rc = qs_txn_commit(sp)) != 0) {
-            fatal_rc(run, run->rec.line, "savepoint commit", rc);
-            return -1;
-        }
+        if ((rc = qs_txn_commit(sp)) != 0)
+            return lib_fatal(ac, rc, "savepoint commit");
     } else {
         qs_txn_abort(sp);
-        memset(ac.created, 0, sizeof ac.created);
+        memset(ac->created, 0, sizeof ac->created);
     }
+    return o;
+}
+
+/* Apply the loaded row, whole or not at all: answers straight to the batch (their
+ * rows write nothing until they cannot be rejected), other kinds in a savepoint.
+ * Returns 0, or -1 on a fatal error. */
+static int apply_loaded(import_run *run)
+{
+    apply_ctx ac;
+    memset(&ac, 0, sizeof ac);
+    ac.txn = run->txn;
+    ac.row = &run->row;
+    outcome o = run->kind == K_ANSWERS ? apply_row(run->kind, &ac)
+                                          : apply_in_savepoint(run, &ac);
     if (o == OUT_FATAL) {
         fatal_rc(run, run->rec.line, ac.fatal, ac.rc);
         return -1;
@@ -439,7 +458,7 @@ static int import_rows(import_run *run)
             reject(run, run->rec.error);
         else if (row_load(&run->row, &run->rec) != 0)
             reject(run, run->row.reason);
-        else if (apply_in_savepoint(run) != 0) {
+        else if (apply_loaded(run) != 0) {
             rollback_batch(run);
             return -1;
         }
@@ -541,9 +560,10 @@ static void close_run(import_run *run)
 int cmd_import(int argc, char **argv)
 {
     static import_run run; /* zero-initialised */
-    run.batch_size = DEFAULT_BATCH;
     run.progress_opt = -1;
     parse_options(&run, argc, argv);
+    if (!run.batch_size)
+        run.batch_size = bulk(&run) ? DEFAULT_BULK_BATCH : DEFAULT_BATCH;
     record_init(&run.rec);
     row_init(&run.row, &run.map);
 

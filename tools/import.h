@@ -43,6 +43,8 @@ outcome apply_test(apply_ctx *ac);
 outcome apply_answer(apply_ctx *ac);
 outcome apply_interaction(apply_ctx *ac);
 
+/* A store error @p rc while doing @p what: the batch must be rolled back. */
+outcome lib_fatal(apply_ctx *ac, int rc, const char *what);
 /* A failed library call: a row-level code (QS_NOTFOUND, QS_INVALID, QS_EXISTS,
  * QS_TOO_LARGE) rejects the row with "WHAT: error (detail)"; anything else is fatal. */
 outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
@@ -53,6 +55,9 @@ outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
  * @p created_at. *id is 0 when the field is absent. */
 outcome ref_taxon(apply_ctx *ac, field_id f, qs_kind kind, uint32_t parent, uint32_t *id);
 outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id);
+/* The user field @p f names, without creating it: OUT_UNCHANGED with its id (0 when
+ * the row names none), OUT_INSERTED when it is unknown, or a failure. */
+outcome find_user(apply_ctx *ac, field_id f, uint32_t *id);
 
 /* ---- progress bar (progress.c) --------------------------------------------------- */
 

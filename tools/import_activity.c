@@ -252,6 +252,67 @@ static outcome answer_exists(apply_ctx *ac, const qs_answer *a)
     return OUT_REJECTED;
 }
 
+static outcome submit(apply_ctx *ac, const qs_answer *a)
+{
+    int rc = qs_answer_submit(ac->txn, a, NULL);
+    if (rc == QS_EXISTS)
+        return answer_exists(ac, a);
+    if (rc == QS_EXPIRED)
+        return expired(ac->row);
+    if (rc != 0)
+        return lib_failure(ac, rc, "answer");
+    return OUT_INSERTED;
+}
+
+/* A row whose user is new: the user, the test and the answer in a savepoint, so that
+ * a rejected answer takes its user back with it. */
+static outcome answer_of_new_user(apply_ctx *ac, qs_answer *a)
+{
+    qs_txn *sp;
+    int rc = qs_txn_savepoint(ac->txn, &sp);
+    if (rc != 0)
+        return lib_fatal(ac, rc, "savepoint");
+    apply_ctx in = *ac;
+    in.txn = sp;
+    outcome o = ref_user(&in, FLD_USER, a->created_at, &a->user);
+    if (!FAILED(o))
+        o = answer_test(&in, a->user, a->created_at, &a->test);
+    if (!FAILED(o))
+        o = submit(&in, a);
+    if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0) {
+        return lib_fatal(ac, rc, "savepoint commit");
+    } else if (o != OUT_INSERTED) {
+        qs_txn_abort(sp);
+        memset(in.created, 0, sizeof in.created);
+    }
+    in.txn = ac->txn;
+    *ac = in;
+    return o;
+}
+
+/* A row of a known user (or none) whose test is new: checked first, so that the
+ * test is created only for an answer that will be stored. */
+static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a)
+{
+    a->test = 0;
+    int rc = qs_answer_check(ac->txn, a);
+    if (rc == QS_EXPIRED)
+        return expired(ac->row);
+    if (rc != 0)
+        return lib_failure(ac, rc, "answer");
+    outcome o = answer_test(ac, a->user, a->created_at, &a->test);
+    if (FAILED(o))
+        return o;
+    if ((o = submit(ac, a)) != OUT_INSERTED) {   /* the check above said it would be */
+        if (o == OUT_FATAL)
+            return o;
+        return lib_fatal(ac, QS_INVALID, "answer refused after its test was created");
+    }
+    return o;
+}
+
+/* Applied to the batch itself, without a savepoint: nothing is written until the row
+ * cannot be rejected (import.c). */
 outcome apply_answer(apply_ctx *ac)
 {
     row *r = ac->row;
@@ -260,8 +321,8 @@ outcome apply_answer(apply_ctx *ac)
     outcome o = answer_fields(r, &a);
     if (FAILED(o))
         return o;
-    char qext[QS_EXT_ID_MAX + 1];
-    if (row_ext_id(r, FLD_QUESTION, qext) != 0)
+    char qext[QS_EXT_ID_MAX + 1], text[QS_EXT_ID_MAX + 1];
+    if (row_ext_id(r, FLD_QUESTION, qext) != 0 || row_ext_id(r, FLD_TEST, text) != 0)
         return OUT_REJECTED;
     uint64_t q;
     int rc = qs_resolve(ac->txn, QS_QUESTION, qext, &q);
@@ -272,17 +333,16 @@ outcome apply_answer(apply_ctx *ac)
     if (rc != 0)
         return lib_failure(ac, rc, "question '%s'", qext);
     a.question = (uint32_t)q;
-    if (FAILED(o = ref_user(ac, FLD_USER, a.created_at, &a.user)) ||
-        FAILED(o = answer_test(ac, a.user, a.created_at, &a.test)))
+    if (FAILED(o = find_user(ac, FLD_USER, &a.user)))
         return o;
-    rc = qs_answer_submit(ac->txn, &a, NULL);
-    if (rc == QS_EXISTS)
-        return answer_exists(ac, &a);
-    if (rc == QS_EXPIRED)
-        return expired(r);
+    if (o == OUT_INSERTED)
+        return answer_of_new_user(ac, &a);
+    rc = qs_resolve(ac->txn, QS_TEST, text, &a.test);
+    if (rc == QS_NOTFOUND)
+        return answer_of_new_test(ac, &a);
     if (rc != 0)
-        return lib_failure(ac, rc, "answer");
-    return OUT_INSERTED;
+        return lib_failure(ac, rc, "test '%s'", text);
+    return submit(ac, &a);
 }
 
 /* ---- interactions ---------------------------------------------------------------- */

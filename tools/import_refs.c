@@ -28,6 +28,13 @@ static int row_level(int rc)
     return rc == QS_NOTFOUND || rc == QS_INVALID || rc == QS_EXISTS || rc == QS_TOO_LARGE;
 }
 
+outcome lib_fatal(apply_ctx *ac, int rc, const char *what)
+{
+    ac->rc = rc;
+    snprintf(ac->fatal, sizeof ac->fatal, "%s", what);
+    return OUT_FATAL;
+}
+
 outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
 {
     char what[256];
@@ -36,11 +43,8 @@ outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     const char *detail = qs_errmsg();
-    if (!row_level(rc)) {
-        ac->rc = rc;
-        snprintf(ac->fatal, sizeof ac->fatal, "%s", what);
-        return OUT_FATAL;
-    }
+    if (!row_level(rc))
+        return lib_fatal(ac, rc, what);
     if (detail && *detail)
         row_fail(ac->row, "%s: %s (%s)", what, qs_strerror(rc), detail);
     else
@@ -76,26 +80,35 @@ outcome ref_taxon(apply_ctx *ac, field_id f, qs_kind kind, uint32_t parent, uint
     return OUT_INSERTED;
 }
 
-outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
+outcome find_user(apply_ctx *ac, field_id f, uint32_t *id)
 {
-    qs_user u;
-    memset(&u, 0, sizeof u);
+    char ext[QS_EXT_ID_MAX + 1];
     *id = 0;
-    int r = row_ext_id(ac->row, f, u.ext_id);
+    int r = row_ext_id(ac->row, f, ext);
     if (r < 0)
         return OUT_REJECTED;
     if (r > 0)
-        return OUT_INSERTED;
+        return OUT_UNCHANGED;   /* no reference */
     uint64_t found;
-    int rc = qs_resolve(ac->txn, QS_USER, u.ext_id, &found);
-    if (rc == 0) {
-        *id = (uint32_t)found;
-        return OUT_UNCHANGED;
-    }
-    if (rc != QS_NOTFOUND)
-        return lib_failure(ac, rc, "user '%s'", u.ext_id);
+    int rc = qs_resolve(ac->txn, QS_USER, ext, &found);
+    if (rc == QS_NOTFOUND)
+        return OUT_INSERTED;
+    if (rc != 0)
+        return lib_failure(ac, rc, "user '%s'", ext);
+    *id = (uint32_t)found;
+    return OUT_UNCHANGED;
+}
+
+outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
+{
+    outcome o = find_user(ac, f, id);
+    if (o != OUT_INSERTED)
+        return o;
+    qs_user u;
+    memset(&u, 0, sizeof u);
+    row_ext_id(ac->row, f, u.ext_id);
     u.created_at = created_at;
-    rc = qs_user_put(ac->txn, &u, id);
+    int rc = qs_user_put(ac->txn, &u, id);
     if (rc != 0)
         return lib_failure(ac, rc, "creating user '%s'", u.ext_id);
     ac->created[QS_USER]++;

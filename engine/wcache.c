@@ -1,0 +1,384 @@
+/* wcache.c: the write-back cache of a bulk transaction (QS_TXN_BULK).
+ *
+ * While a bulk transaction gathers (eng_gather_on), puts and deletes of the
+ * databases it caches land in a hash table keyed by (database, key) instead of
+ * LMDB, so that a record a thousand answers change is written once. A flush writes
+ * the table out in key order, appending where a database's keys run past its last
+ * one, after the work the index layer deferred (eng_defer) has run.
+ *
+ * What stays exact: a point read looks in the table first, and its misses are
+ * LMDB's. Every other access to a database with something pending (a cursor, a
+ * point read of a database the table does not hold, a write while not gathering)
+ * flushes first (eng_barrier). So every read sees what the row-by-row path would.
+ *
+ * Entry layout in the arena: key bytes, then the value (absent for a delete).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "engine_int.h"
+
+#define CACHE_FLUSH_BYTES (512u << 20)   /* arena size that forces a flush */
+
+typedef struct wentry {
+    uint64_t off;       /* key, then value, in the arena */
+    uint32_t dbi;
+    uint32_t vlen, vcap;
+    uint8_t klen;
+    uint8_t deleted;
+} wentry;
+
+typedef struct deferred {
+    eng_deferred_fn fn;
+    void (*free)(void *);
+    void *ctx;
+} deferred;
+
+struct eng_wcache {
+    int on;                     /* writes gather (the current call is a bulk call) */
+    int flushing;
+    uint8_t cacheable[ENG_MAX_DBI / 8 + 1];
+    uint8_t dirty[ENG_MAX_DBI / 8 + 1];   /* something pending: entries or deferred work */
+    wentry *e;
+    size_t n, cap;
+    uint32_t *slot;             /* open addressing: entry index + 1, 0 empty */
+    size_t nslots;
+    uint8_t *arena;
+    size_t used, acap;
+    deferred d[4];
+    size_t nd;
+};
+
+static int bit(const uint8_t *set, MDB_dbi dbi)
+{
+    return dbi < ENG_MAX_DBI && (set[dbi / 8] >> (dbi % 8) & 1);
+}
+
+static void set_bit(uint8_t *set, MDB_dbi dbi)
+{
+    if (dbi < ENG_MAX_DBI)
+        set[dbi / 8] |= (uint8_t)(1u << (dbi % 8));
+}
+
+/* ------------------------------------------------------------------ lifetime */
+
+int eng_wcache_open(qs_txn *txn)
+{
+    static const eng_db cached[] = {ENG_XID, ENG_QSTAT, ENG_USUM, ENG_UDAILY, ENG_IDAILY,
+                                    ENG_PROGRESS, ENG_UQ, ENG_TEST, ENG_TEST_BY_USER,
+                                    ENG_ANS_BY_TEST};
+    eng_wcache *c = calloc(1, sizeof *c);
+    if (!c)
+        return eng_fail(ENOMEM, "out of memory");
+    for (size_t i = 0; i < sizeof cached / sizeof cached[0]; i++)
+        set_bit(c->cacheable, eng_dbi(txn, cached[i]));
+    txn->wcache = c;
+    return 0;
+}
+
+static void clear(eng_wcache *c)
+{
+    c->n = c->used = 0;
+    if (c->slot)
+        memset(c->slot, 0, c->nslots * sizeof *c->slot);
+    memset(c->dirty, 0, sizeof c->dirty);
+}
+
+void eng_wcache_free(qs_txn *txn)
+{
+    eng_wcache *c = txn->wcache;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nd; i++)
+        if (c->d[i].free)
+            c->d[i].free(c->d[i].ctx);
+    free(c->e);
+    free(c->slot);
+    free(c->arena);
+    free(c);
+    txn->wcache = NULL;
+}
+
+void eng_gather_on(qs_txn *txn, int on)
+{
+    if (txn->wcache)
+        txn->wcache->on = on;
+}
+
+int eng_gathering(qs_txn *txn)
+{
+    return txn->wcache && txn->wcache->on && !txn->wcache->flushing;
+}
+
+void eng_wcache_admit(qs_txn *txn, MDB_dbi dbi)
+{
+    if (txn->wcache)
+        set_bit(txn->wcache->cacheable, dbi);
+}
+
+/* ------------------------------------------------------------------ table */
+
+static uint64_t hash_of(MDB_dbi dbi, const MDB_val *k)
+{
+    return XXH3_64bits_withSeed(k->mv_data, k->mv_size, dbi);
+}
+
+static uint8_t *key_at(const eng_wcache *c, const wentry *e) { return c->arena + e->off; }
+
+/* The slot holding (dbi, k), or the empty slot where it would go. */
+static uint32_t *find_slot(eng_wcache *c, MDB_dbi dbi, const MDB_val *k)
+{
+    size_t mask = c->nslots - 1, i = hash_of(dbi, k) & mask;
+    for (;; i = (i + 1) & mask) {
+        uint32_t s = c->slot[i];
+        if (!s)
+            return &c->slot[i];
+        const wentry *e = &c->e[s - 1];
+        if (e->dbi == dbi && e->klen == k->mv_size &&
+            memcmp(key_at(c, e), k->mv_data, k->mv_size) == 0)
+            return &c->slot[i];
+    }
+}
+
+static int grow_slots(eng_wcache *c)
+{
+    size_t n = c->nslots ? c->nslots * 2 : 1024;
+    uint32_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return eng_fail(ENOMEM, "out of memory");
+    free(c->slot);
+    c->slot = s;
+    c->nslots = n;
+    for (size_t i = 0; i < c->n; i++) {
+        MDB_val k = {c->e[i].klen, key_at(c, &c->e[i])};
+        *find_slot(c, c->e[i].dbi, &k) = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+static int arena_take(eng_wcache *c, size_t n, uint64_t *off)
+{
+    if (c->used + n > c->acap) {
+        size_t cap = c->acap ? c->acap * 2 : 1 << 20;
+        while (cap < c->used + n)
+            cap *= 2;
+        uint8_t *a = realloc(c->arena, cap);
+        if (!a)
+            return eng_fail(ENOMEM, "out of memory");
+        c->arena = a;
+        c->acap = cap;
+    }
+    *off = c->used;
+    c->used += n;
+    return 0;
+}
+
+/* The entry of (dbi, k), created (as a delete) when absent. */
+static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, wentry **out)
+{
+    if ((c->n + 1) * 2 > c->nslots) {
+        int rc = grow_slots(c);
+        if (rc)
+            return rc;
+    }
+    uint32_t *s = find_slot(c, dbi, k);
+    if (*s) {
+        *out = &c->e[*s - 1];
+        return 0;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        wentry *e = realloc(c->e, cap * sizeof *e);
+        if (!e)
+            return eng_fail(ENOMEM, "out of memory");
+        c->e = e;
+        c->cap = cap;
+    }
+    wentry *e = &c->e[c->n];
+    memset(e, 0, sizeof *e);
+    int rc = arena_take(c, k->mv_size, &e->off);
+    if (rc)
+        return rc;
+    memcpy(c->arena + e->off, k->mv_data, k->mv_size);
+    e->dbi = dbi;
+    e->klen = (uint8_t)k->mv_size;
+    e->deleted = 1;
+    *s = (uint32_t)++c->n;
+    set_bit(c->dirty, dbi);
+    *out = e;
+    return 0;
+}
+
+int eng_wcache_holds(qs_txn *txn, MDB_dbi dbi)
+{
+    return txn->wcache && bit(txn->wcache->cacheable, dbi);
+}
+
+int eng_wcache_get(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *v)
+{
+    eng_wcache *c = txn->wcache;
+    if (!c || !c->n || !bit(c->dirty, dbi))
+        return ENG_WCACHE_MISS;
+    uint32_t s = *find_slot(c, dbi, k);
+    if (!s)
+        return ENG_WCACHE_MISS;
+    const wentry *e = &c->e[s - 1];
+    if (e->deleted)
+        return QS_NOTFOUND;
+    *v = (MDB_val){e->vlen, c->arena + e->off + e->klen};
+    return 0;
+}
+
+int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint8_t **data)
+{
+    eng_wcache *c = txn->wcache;
+    if (k->mv_size > ENG_KEY_MAX)
+        return eng_fail(QS_TOO_LARGE, "key of %zu bytes", k->mv_size);
+    wentry *e;
+    int rc = entry_of(c, dbi, k, &e);
+    if (rc)
+        return rc;
+    if (vlen > e->vcap) {
+        /* a new home: key and value copied to the arena's end */
+        uint64_t off;
+        size_t klen = e->klen;
+        if ((rc = arena_take(c, klen + vlen, &off)) != 0)
+            return rc;
+        memmove(c->arena + off, c->arena + e->off, klen);
+        e->off = off;
+        e->vcap = (uint32_t)vlen;
+    }
+    e->vlen = (uint32_t)vlen;
+    e->deleted = 0;
+    *data = c->arena + e->off + e->klen;
+    return c->used > CACHE_FLUSH_BYTES ? ENG_WCACHE_FULL : 0;
+}
+
+int eng_wcache_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k)
+{
+    wentry *e;
+    int rc = entry_of(txn->wcache, dbi, k, &e);
+    if (!rc)
+        e->deleted = 1;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ deferred work */
+
+void *eng_deferred(qs_txn *txn, eng_deferred_fn fn)
+{
+    eng_wcache *c = txn->wcache;
+    for (size_t i = 0; c && i < c->nd; i++)
+        if (c->d[i].fn == fn)
+            return c->d[i].ctx;
+    return NULL;
+}
+
+int eng_defer(qs_txn *txn, eng_deferred_fn fn, void (*free_ctx)(void *), void *ctx)
+{
+    eng_wcache *c = txn->wcache;
+    if (c->nd == sizeof c->d / sizeof c->d[0])
+        return eng_fail(QS_INVALID, "too many kinds of deferred work");
+    c->d[c->nd++] = (deferred){fn, free_ctx, ctx};
+    return 0;
+}
+
+void eng_defer_touch(qs_txn *txn, eng_db db)
+{
+    set_bit(txn->wcache->dirty, eng_dbi(txn, db));
+}
+
+/* ------------------------------------------------------------------ flush */
+
+static const eng_wcache *sort_cache;   /* qsort has no context argument */
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+    const wentry *a = &sort_cache->e[*(const uint32_t *)pa];
+    const wentry *b = &sort_cache->e[*(const uint32_t *)pb];
+    if (a->dbi != b->dbi)
+        return a->dbi < b->dbi ? -1 : 1;
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int d = memcmp(key_at(sort_cache, a), key_at(sort_cache, b), n);
+    return d ? d : (int)a->klen - (int)b->klen;
+}
+
+/* Entries of one database, sorted, from @p order[*i]: appended past its last key,
+ * put in place before it. */
+static int write_db(qs_txn *txn, const eng_wcache *c, const uint32_t *order, size_t n,
+                    size_t *i)
+{
+    MDB_dbi dbi = c->e[order[*i]].dbi;
+    MDB_cursor *cur;
+    MDB_val last, lv;
+    int rc = mdb_cursor_open(eng_mdb(txn), dbi, &cur);
+    if (rc)
+        return eng_mdb_rc(rc, "open cursor", "bulk write");
+    int rc_last = mdb_cursor_get(cur, &last, &lv, MDB_LAST);
+    uint8_t last_key[ENG_KEY_MAX];
+    size_t last_n = rc_last == 0 && last.mv_size <= ENG_KEY_MAX ? last.mv_size : 0;
+    if (last_n)
+        memcpy(last_key, last.mv_data, last_n);
+    for (rc = 0; *i < n && c->e[order[*i]].dbi == dbi && !rc; (*i)++) {
+        const wentry *e = &c->e[order[*i]];
+        MDB_val k = {e->klen, key_at(c, e)}, v = {e->vlen, key_at(c, e) + e->klen};
+        if (e->deleted) {
+            rc = mdb_del(eng_mdb(txn), dbi, &k, NULL);
+            if (rc == 0)
+                eng_log_del(txn, dbi, &k, NULL);
+            rc = rc == MDB_NOTFOUND ? 0 : rc;
+            continue;
+        }
+        size_t m = e->klen < last_n ? e->klen : last_n;
+        int past = rc_last != 0 ||
+                   (last_n && (memcmp(k.mv_data, last_key, m) > 0 ||
+                               (memcmp(k.mv_data, last_key, m) == 0 && e->klen > last_n)));
+        rc = mdb_cursor_put(cur, &k, &v, past ? MDB_APPEND : 0);
+        if (rc == 0)
+            eng_log_put(txn, dbi, &k, &v);
+    }
+    mdb_cursor_close(cur);
+    return rc ? eng_mdb_rc(rc, "write", "bulk write") : 0;
+}
+
+static int write_entries(qs_txn *txn, eng_wcache *c)
+{
+    uint32_t *order = malloc((c->n ? c->n : 1) * sizeof *order);
+    if (!order)
+        return eng_fail(ENOMEM, "out of memory");
+    for (size_t i = 0; i < c->n; i++)
+        order[i] = (uint32_t)i;
+    sort_cache = c;
+    qsort(order, c->n, sizeof *order, entry_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < c->n && !rc;)
+        rc = write_db(txn, c, order, c->n, &i);
+    free(order);
+    return rc;
+}
+
+int eng_wcache_flush(qs_txn *txn)
+{
+    eng_wcache *c = txn->wcache;
+    if (!c || c->flushing)
+        return 0;
+    int rc = 0;
+    c->flushing = 1;
+    for (size_t i = 0; i < c->nd && !rc; i++)
+        rc = c->d[i].fn(txn, c->d[i].ctx);
+    if (!rc)
+        rc = write_entries(txn, c);
+    clear(c);
+    c->flushing = 0;
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int eng_barrier(qs_txn *txn, MDB_dbi dbi)
+{
+    eng_wcache *c = txn->wcache;
+    if (!c || c->flushing || !bit(c->dirty, dbi))
+        return 0;
+    return eng_wcache_flush(txn);
+}
