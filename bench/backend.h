@@ -113,6 +113,8 @@ typedef struct backend_ops {
     /* Loading: the bank and users, then history tests and answers in stream order. */
     int (*load_bank)(backend *be, const wl_gen *g);
     int (*begin)(backend *be);                  /* start a batch (transaction) */
+    /* start a batch of the history's load; NULL: begin (quizstore: QS_TXN_BULK) */
+    int (*begin_load)(backend *be);
     int (*commit)(backend *be);                 /* end it */
     int (*put_test)(backend *be, const wl_test *t);
     int (*answer_submit)(backend *be, const wl_answer *a);   /* every aggregate */

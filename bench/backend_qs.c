@@ -85,10 +85,20 @@ static backend *qsb_clone(backend *be)
 
 /* ------------------------------------------------------------------ writes */
 
+static int begin_with(backend *be, unsigned flags)
+{
+    int rc = qs_txn_begin(impl(be)->env, flags, &impl(be)->batch);
+    return rc ? qsb_failed(be, "begin", rc) : 0;
+}
+
 static int qsb_begin(backend *be)
 {
-    int rc = qs_txn_begin(impl(be)->env, 0, &impl(be)->batch);
-    return rc ? qsb_failed(be, "begin", rc) : 0;
+    return begin_with(be, 0);
+}
+
+static int qsb_begin_load(backend *be)
+{
+    return begin_with(be, QS_TXN_BULK);
 }
 
 static int qsb_commit(backend *be)
@@ -538,6 +548,7 @@ const backend_ops bk_quizstore_ops = {
     .clone = qsb_clone,
     .load_bank = qsb_load_bank,
     .begin = qsb_begin,
+    .begin_load = qsb_begin_load,
     .commit = qsb_commit,
     .put_test = qsb_put_test,
     .answer_submit = qsb_answer,

@@ -46,7 +46,8 @@ typedef struct batcher {
 
 static int batch_step(batcher *b)
 {
-    if (b->in_batch == 0 && b->be->ops->begin(b->be))
+    const backend_ops *ops = b->be->ops;
+    if (b->in_batch == 0 && (ops->begin_load ? ops->begin_load : ops->begin)(b->be))
         return -1;
     if (++b->in_batch < BENCH_LOAD_BATCH)
         return 0;

@@ -43,7 +43,8 @@ struct eng_wcache {
     uint8_t dirty[ENG_MAX_DBI / 8 + 1];   /* something pending: entries or deferred work */
     wentry *e;
     size_t n, cap;
-    uint32_t *slot;             /* open addressing: entry index + 1, 0 empty */
+    uint64_t *slot;             /* open addressing: hash tag << 32 | entry index + 1;
+                                   0 empty. The tag spares a look at other entries. */
     size_t nslots;
     uint8_t *arena;
     size_t used, acap;
@@ -127,15 +128,20 @@ static uint64_t hash_of(MDB_dbi dbi, const MDB_val *k)
 
 static uint8_t *key_at(const eng_wcache *c, const wentry *e) { return c->arena + e->off; }
 
-/* The slot holding (dbi, k), or the empty slot where it would go. */
-static uint32_t *find_slot(eng_wcache *c, MDB_dbi dbi, const MDB_val *k)
+/* The slot holding (dbi, k), or the empty slot where it would go, whose tag is
+ * *tag. */
+static uint64_t *find_slot(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, uint64_t *tag)
 {
-    size_t mask = c->nslots - 1, i = hash_of(dbi, k) & mask;
+    uint64_t h = hash_of(dbi, k);
+    size_t mask = c->nslots - 1, i = h & mask;
+    *tag = h >> 32 << 32;
     for (;; i = (i + 1) & mask) {
-        uint32_t s = c->slot[i];
+        uint64_t s = c->slot[i];
         if (!s)
             return &c->slot[i];
-        const wentry *e = &c->e[s - 1];
+        if ((s >> 32 << 32) != *tag)
+            continue;
+        const wentry *e = &c->e[(uint32_t)s - 1];
         if (e->dbi == dbi && e->klen == k->mv_size &&
             memcmp(key_at(c, e), k->mv_data, k->mv_size) == 0)
             return &c->slot[i];
@@ -145,7 +151,7 @@ static uint32_t *find_slot(eng_wcache *c, MDB_dbi dbi, const MDB_val *k)
 static int grow_slots(eng_wcache *c)
 {
     size_t n = c->nslots ? c->nslots * 2 : 1024;
-    uint32_t *s = calloc(n, sizeof *s);
+    uint64_t *s = calloc(n, sizeof *s);
     if (!s)
         return eng_fail(ENOMEM, "out of memory");
     free(c->slot);
@@ -153,7 +159,9 @@ static int grow_slots(eng_wcache *c)
     c->nslots = n;
     for (size_t i = 0; i < c->n; i++) {
         MDB_val k = {c->e[i].klen, key_at(c, &c->e[i])};
-        *find_slot(c, c->e[i].dbi, &k) = (uint32_t)i + 1;
+        uint64_t tag;
+        uint64_t *at = find_slot(c, c->e[i].dbi, &k, &tag);
+        *at = tag | (uint32_t)(i + 1);
     }
     return 0;
 }
@@ -183,9 +191,10 @@ static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, wentry **out)
         if (rc)
             return rc;
     }
-    uint32_t *s = find_slot(c, dbi, k);
+    uint64_t tag;
+    uint64_t *s = find_slot(c, dbi, k, &tag);
     if (*s) {
-        *out = &c->e[*s - 1];
+        *out = &c->e[(uint32_t)*s - 1];
         return 0;
     }
     if (c->n == c->cap) {
@@ -205,7 +214,7 @@ static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, wentry **out)
     e->dbi = dbi;
     e->klen = (uint8_t)k->mv_size;
     e->deleted = 1;
-    *s = (uint32_t)++c->n;
+    *s = tag | (uint32_t)++c->n;
     set_bit(c->dirty, dbi);
     *out = e;
     return 0;
@@ -221,10 +230,10 @@ int eng_wcache_get(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *v)
     eng_wcache *c = txn->wcache;
     if (!c || !c->n || !bit(c->dirty, dbi))
         return ENG_WCACHE_MISS;
-    uint32_t s = *find_slot(c, dbi, k);
+    uint64_t tag, s = *find_slot(c, dbi, k, &tag);
     if (!s)
         return ENG_WCACHE_MISS;
-    const wentry *e = &c->e[s - 1];
+    const wentry *e = &c->e[(uint32_t)s - 1];
     if (e->deleted)
         return QS_NOTFOUND;
     *v = (MDB_val){e->vlen, c->arena + e->off + e->klen};

@@ -247,7 +247,7 @@ int idx_apply_answer(qs_txn *txn, const eng_answer *a)
     if ((rc = apply_user_question(txn, a, &first)) != 0 ||
         (rc = apply_question(txn, a, first)) != 0 ||
         (rc = apply_progress(txn, a)) != 0 ||
-        (rc = idx_week_totals(txn, a->user, week, &week_answers, &week_correct)) != 0 ||
+        (rc = idx_week_standing(txn, a->user, week, &week_answers, &week_correct)) != 0 ||
         (rc = apply_daily(txn, a, day, &new_day, run)) != 0 ||
         (rc = apply_summary(txn, a, new_day, run, &before)) != 0 ||
         (rc = apply_boards(txn, a, &before, week_answers, week_correct, week)) != 0)

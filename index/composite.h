@@ -26,6 +26,10 @@ int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_questio
  * it @p had one) to @p band; both postponed to the flush in a bulk transaction. */
 int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view *now);
 int idx_band_move(qs_txn *txn, uint32_t question, int had, uint8_t old, uint8_t band);
+/* idx_week_totals(), or in a bulk transaction the last move recorded for the user on
+ * that board. */
+int idx_week_standing(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answers,
+                      uint32_t *correct);
 
 /* Keep every index of a test in step: @p old NULL for a new test. */
 int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t);

@@ -8,7 +8,8 @@
  * from those states, so one move from the first state to the last leaves them as
  * the chain of moves would. The pools, whose order is a permutation built by the
  * sequence of insertions and removals, get fewer moves: their members are the same,
- * their order differs (and is as uniform).
+ * their order differs (and is as uniform). A user's standing on a weekly board is
+ * read from its last recorded move, which spares the week's daily rows.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,29 +18,44 @@
 #include "composite.h"
 #include "index.h"
 
+/* Moves by key: (board << 32 | user) for boards, the question for bands. */
 typedef struct board_move {
     idx_board_view was, now;
-    uint32_t seq;
 } board_move;
 
 typedef struct band_move {
-    uint32_t question, seq;
+    uint32_t question;
     uint8_t had, old, band;   /* had: a band before (old); band: the one it moves to */
 } band_move;
 
+/* Open addressing from a nonzero key to an index into a vector of moves. */
+typedef struct keymap {
+    uint64_t *key;            /* 0: empty */
+    uint32_t *at;
+    size_t cap, n;
+} keymap;
+
 typedef struct moves {
+    keymap bk, qk;
     board_move *b;
     size_t nb, capb;
     band_move *q;
     size_t nq, capq;
-    uint32_t seq;
 } moves;
 
 static int apply_moves(qs_txn *txn, void *ctx);
 
+static void keymap_free(keymap *m)
+{
+    free(m->key);
+    free(m->at);
+}
+
 static void moves_free(void *ctx)
 {
     moves *m = ctx;
+    keymap_free(&m->bk);
+    keymap_free(&m->qk);
     free(m->b);
     free(m->q);
     free(m);
@@ -73,6 +89,58 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
+static size_t keymap_slot(const keymap *m, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (m->cap - 1);
+    while (m->key[i] && m->key[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+/* The index of @p key's move into *at: 1 if it was there, 0 if added as @p next. */
+static int keymap_find(keymap *m, uint64_t key, uint32_t next, uint32_t *at)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        keymap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 1024;
+        m->key = calloc(m->cap, sizeof *m->key);
+        m->at = malloc(m->cap * sizeof *m->at);
+        if (!m->key || !m->at) {
+            keymap_free(m);
+            *m = old;
+            return eng_fail(ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.key[i]) {
+                size_t j = keymap_slot(m, old.key[i]);
+                m->key[j] = old.key[i];
+                m->at[j] = old.at[i];
+            }
+        keymap_free(&old);
+    }
+    size_t i = keymap_slot(m, key);
+    if (m->key[i]) {
+        *at = m->at[i];
+        return 1;
+    }
+    m->key[i] = key;
+    m->at[i] = *at = next;
+    m->n++;
+    return 0;
+}
+
+static void keymap_clear(keymap *m)
+{
+    if (m->key)
+        memset(m->key, 0, m->cap * sizeof *m->key);
+    m->n = 0;
+}
+
+static uint64_t board_key(uint32_t board, uint32_t user)
+{
+    return (uint64_t)board << 32 | user;
+}
+
 /* ------------------------------------------------------------------ bands */
 
 /* Question @p question leaves band @p old (if @p had) for band @p band. */
@@ -93,42 +161,36 @@ static int band_moved(qs_txn *txn, uint32_t question, int had, uint8_t old, uint
 int idx_band_move(qs_txn *txn, uint32_t question, int had, uint8_t old, uint8_t band)
 {
     moves *m;
+    uint32_t at;
     if (!eng_gathering(txn))
         return band_moved(txn, question, had, old, band);
     if (!(m = moves_of(txn)))
         return eng_fail(ENOMEM, "out of memory");
     int rc = grow((void **)&m->q, &m->capq, m->nq, sizeof *m->q);
-    if (rc)
+    if (rc || (rc = keymap_find(&m->qk, question, (uint32_t)m->nq, &at)) < 0)
         return rc;
-    m->q[m->nq++] = (band_move){question, m->seq++, (uint8_t)had, old, band};
+    if (rc == 1) {
+        m->q[at].band = band;
+        return 0;
+    }
+    m->q[m->nq++] = (band_move){question, (uint8_t)had, old, band};
     eng_defer_touch(txn, ENG_Q_BAND);
     eng_defer_touch(txn, ENG_POOL);
     eng_defer_touch(txn, ENG_POOL_POS);
     return 0;
 }
 
-static int band_cmp(const void *pa, const void *pb)
-{
-    const band_move *a = pa, *b = pb;
-    if (a->question != b->question)
-        return a->question < b->question ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Each question once: from its first move's old band to its last move's band. */
+/* Each question once: from its band at the last flush to its band now. */
 static int apply_bands(qs_txn *txn, moves *m)
 {
-    if (m->nq)
-        qsort(m->q, m->nq, sizeof *m->q, band_cmp);
     int rc = 0;
-    for (size_t i = 0, j; i < m->nq && !rc; i = j) {
-        for (j = i + 1; j < m->nq && m->q[j].question == m->q[i].question; j++)
-            ;
-        const band_move *first = &m->q[i], *last = &m->q[j - 1];
-        if (!first->had || first->old != last->band)
-            rc = band_moved(txn, first->question, first->had, first->old, last->band);
+    for (size_t i = 0; i < m->nq && !rc; i++) {
+        const band_move *q = &m->q[i];
+        if (!q->had || q->old != q->band)
+            rc = band_moved(txn, q->question, q->had, q->old, q->band);
     }
     m->nq = 0;
+    keymap_clear(&m->qk);
     return rc;
 }
 
@@ -137,43 +199,49 @@ static int apply_bands(qs_txn *txn, moves *m)
 int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view *now)
 {
     moves *m;
+    uint32_t at;
     if (!eng_gathering(txn))
         return idx_board_changed(txn, was, now);
     if (!(m = moves_of(txn)))
         return eng_fail(ENOMEM, "out of memory");
     int rc = grow((void **)&m->b, &m->capb, m->nb, sizeof *m->b);
-    if (rc)
+    if (rc || (rc = keymap_find(&m->bk, board_key(now->board, now->user), (uint32_t)m->nb,
+                                &at)) < 0)
         return rc;
-    m->b[m->nb++] = (board_move){*was, *now, m->seq++};
+    if (rc == 1) {
+        m->b[at].now = *now;
+        return 0;
+    }
+    m->b[m->nb++] = (board_move){*was, *now};
     eng_defer_touch(txn, ENG_LB);
     eng_defer_touch(txn, ENG_LB_COUNT);
     return 0;
 }
 
-static int board_cmp(const void *pa, const void *pb)
+int idx_week_standing(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answers,
+                      uint32_t *correct)
 {
-    const board_move *a = pa, *b = pb;
-    if (a->now.board != b->now.board)
-        return a->now.board < b->now.board ? -1 : 1;
-    if (a->now.user != b->now.user)
-        return a->now.user < b->now.user ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    moves *m = eng_gathering(txn) ? eng_deferred(txn, apply_moves) : NULL;
+    if (m && m->bk.n) {
+        size_t i = keymap_slot(&m->bk, board_key(board, user));
+        if (m->bk.key[i]) {
+            const idx_board_view *now = &m->b[m->bk.at[i]].now;
+            *answers = now->answers;
+            *correct = now->correct;
+            return 0;
+        }
+    }
+    return idx_week_totals(txn, user, board, answers, correct);
 }
 
-/* Each (board, user) once: from its first move's standing to its last one's. */
+/* Each (board, user) once: from its standing at the last flush to its standing now. */
 static int apply_boards(qs_txn *txn, moves *m)
 {
-    if (m->nb)
-        qsort(m->b, m->nb, sizeof *m->b, board_cmp);
     int rc = 0;
-    for (size_t i = 0, j; i < m->nb && !rc; i = j) {
-        for (j = i + 1; j < m->nb && m->b[j].now.board == m->b[i].now.board &&
-                        m->b[j].now.user == m->b[i].now.user;
-             j++)
-            ;
-        rc = idx_board_changed(txn, &m->b[i].was, &m->b[j - 1].now);
-    }
+    for (size_t i = 0; i < m->nb && !rc; i++)
+        rc = idx_board_changed(txn, &m->b[i].was, &m->b[i].now);
     m->nb = 0;
+    keymap_clear(&m->bk);
     return rc;
 }
 
