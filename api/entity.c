@@ -541,7 +541,7 @@ int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
 
 static int user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
 {
-    int rc = eng_writable(txn);
+    int rc = eng_writable_gathering(txn);
     if (rc)
         return rc;
     if (!u)
@@ -565,7 +565,7 @@ static int user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
         return 0;
     rc = eng_user_put(txn, &next);
     if (!rc && found == QS_NOTFOUND)
-        rc = idx_board_changed(txn, NULL, &(idx_board_view){next.id, QS_BOARD_ALL_TIME, 0, 0});
+        rc = idx_board_move(txn, NULL, &(idx_board_view){next.id, QS_BOARD_ALL_TIME, 0, 0});
     if (!rc)
         rc = finish_ext(txn, QS_USER, &who, next.ext_id);
     return rc ? eng_txn_failed(txn, rc) : 0;

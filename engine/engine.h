@@ -126,8 +126,8 @@ qs_env *eng_env(qs_txn *txn);
 qs_env *eng_txn_store(qs_txn *txn);
 /* 0 if @p txn may write, else records the detail and returns QS_READONLY or QS_BAD_TXN.
  * The first call of every write call. In a bulk transaction it writes out what was
- * gathered first; eng_writable_gathering(), the first call of qs_answer_submit() and
- * qs_test_put(), gathers their writes instead (engine/wcache.c). */
+ * gathered first; eng_writable_gathering(), the first call of qs_answer_submit(),
+ * qs_test_put() and qs_user_put(), gathers their writes instead (engine/wcache.c). */
 int eng_writable(qs_txn *txn);
 int eng_writable_gathering(qs_txn *txn);
 /* 0 if @p txn may be used at all, else QS_BAD_TXN (or QS_INVALID for NULL), QS_PANIC

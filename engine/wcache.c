@@ -183,8 +183,9 @@ static int arena_take(eng_wcache *c, size_t n, uint64_t *off)
     return 0;
 }
 
-/* The entry of (dbi, k), created (as a delete) when absent. */
-static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, wentry **out)
+/* The entry of (dbi, k), created (as a delete, with room for a value of @p vlen
+ * bytes) when absent. */
+static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, size_t vlen, wentry **out)
 {
     if ((c->n + 1) * 2 > c->nslots) {
         int rc = grow_slots(c);
@@ -207,9 +208,10 @@ static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, wentry **out)
     }
     wentry *e = &c->e[c->n];
     memset(e, 0, sizeof *e);
-    int rc = arena_take(c, k->mv_size, &e->off);
+    int rc = arena_take(c, k->mv_size + vlen, &e->off);
     if (rc)
         return rc;
+    e->vcap = (uint32_t)vlen;
     memcpy(c->arena + e->off, k->mv_data, k->mv_size);
     e->dbi = dbi;
     e->klen = (uint8_t)k->mv_size;
@@ -246,18 +248,18 @@ int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint
     if (k->mv_size > ENG_KEY_MAX)
         return eng_fail(QS_TOO_LARGE, "key of %zu bytes", k->mv_size);
     wentry *e;
-    int rc = entry_of(c, dbi, k, &e);
+    int rc = entry_of(c, dbi, k, vlen, &e);
     if (rc)
         return rc;
     if (vlen > e->vcap) {
-        /* a new home: key and value copied to the arena's end */
+        /* a new home at the arena's end, with room to grow (a test's list does) */
         uint64_t off;
-        size_t klen = e->klen;
-        if ((rc = arena_take(c, klen + vlen, &off)) != 0)
+        size_t klen = e->klen, cap = vlen + vlen / 2;
+        if ((rc = arena_take(c, klen + cap, &off)) != 0)
             return rc;
-        memmove(c->arena + off, c->arena + e->off, klen);
+        memcpy(c->arena + off, c->arena + e->off, klen);
         e->off = off;
-        e->vcap = (uint32_t)vlen;
+        e->vcap = (uint32_t)cap;
     }
     e->vlen = (uint32_t)vlen;
     e->deleted = 0;
@@ -268,7 +270,7 @@ int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint
 int eng_wcache_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k)
 {
     wentry *e;
-    int rc = entry_of(txn->wcache, dbi, k, &e);
+    int rc = entry_of(txn->wcache, dbi, k, 0, &e);
     if (!rc)
         e->deleted = 1;
     return rc;

@@ -22,8 +22,9 @@ int idx_board_changed(qs_txn *txn, const idx_board_view *old, const idx_board_vi
 /* Keep every index and pool of a question in step with a change: @p old NULL for a
  * new question. */
 int idx_question_changed(qs_txn *txn, const idx_question *old, const idx_question *q);
-/* defer.c: idx_board_changed(), and a question's move from success band @p old (if
- * it @p had one) to @p band; both postponed to the flush in a bulk transaction. */
+/* defer.c: idx_board_changed() (@p was NULL for a user new to the board), and a
+ * question's move from success band @p old (if it @p had one) to @p band; both
+ * postponed to the flush in a bulk transaction. */
 int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view *now);
 int idx_band_move(qs_txn *txn, uint32_t question, int had, uint8_t old, uint8_t band);
 /* idx_week_totals(), or in a bulk transaction the last move recorded for the user on

@@ -21,6 +21,7 @@
 /* Moves by key: (board << 32 | user) for boards, the question for bands. */
 typedef struct board_move {
     idx_board_view was, now;
+    int had;                  /* was is a standing (else the user is new to the board) */
 } board_move;
 
 typedef struct band_move {
@@ -212,7 +213,7 @@ int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view 
         m->b[at].now = *now;
         return 0;
     }
-    m->b[m->nb++] = (board_move){*was, *now};
+    m->b[m->nb++] = (board_move){was ? *was : *now, *now, was != NULL};
     eng_defer_touch(txn, ENG_LB);
     eng_defer_touch(txn, ENG_LB_COUNT);
     return 0;
@@ -239,7 +240,7 @@ static int apply_boards(qs_txn *txn, moves *m)
 {
     int rc = 0;
     for (size_t i = 0; i < m->nb && !rc; i++)
-        rc = idx_board_changed(txn, &m->b[i].was, &m->b[i].now);
+        rc = idx_board_changed(txn, m->b[i].had ? &m->b[i].was : NULL, &m->b[i].now);
     m->nb = 0;
     keymap_clear(&m->bk);
     return rc;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +38,7 @@ const char import_usage[] =
     "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
     "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
-    "      --batch N             rows per commit (default 1000; answers 100000)\n"
+    "      --batch N             rows per commit (default 1000; answers 10000)\n"
     "      --row-by-row          write answers row by row, not gathered (QS_TXN_BULK)\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
@@ -51,7 +52,7 @@ const char import_usage[] =
     "see tools/README.md for the columns of each kind\n";
 
 #define DEFAULT_BATCH 1000
-#define DEFAULT_BULK_BATCH 100000   /* a bulk batch writes each record once per batch */
+#define DEFAULT_BULK_BATCH 10000   /* a bulk batch writes each record once per batch */
 #define REJECTS_SHOWN 10
 
 enum {
@@ -560,6 +561,11 @@ static void close_run(import_run *run)
 int cmd_import(int argc, char **argv)
 {
     static import_run run; /* zero-initialised */
+    /* LMDB allocates a write transaction's dirty pages one by one and frees them at
+     * its commit: the heap keeps that memory for the next batch instead of giving it
+     * back, which spares a page fault per page (a fifth of a bulk import's time). */
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
     run.progress_opt = -1;
     parse_options(&run, argc, argv);
     if (!run.batch_size)

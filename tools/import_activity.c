@@ -264,9 +264,9 @@ static outcome submit(apply_ctx *ac, const qs_answer *a)
     return OUT_INSERTED;
 }
 
-/* A row whose user is new: the user, the test and the answer in a savepoint, so that
- * a rejected answer takes its user back with it. */
-static outcome answer_of_new_user(apply_ctx *ac, qs_answer *a)
+/* A row of a new user whose test exists (another user's: the answer is refused): the
+ * user and the answer in a savepoint, so that the refusal takes its user back. */
+static outcome answer_in_savepoint(apply_ctx *ac, qs_answer *a)
 {
     qs_txn *sp;
     int rc = qs_txn_savepoint(ac->txn, &sp);
@@ -275,8 +275,6 @@ static outcome answer_of_new_user(apply_ctx *ac, qs_answer *a)
     apply_ctx in = *ac;
     in.txn = sp;
     outcome o = ref_user(&in, FLD_USER, a->created_at, &a->user);
-    if (!FAILED(o))
-        o = answer_test(&in, a->user, a->created_at, &a->test);
     if (!FAILED(o))
         o = submit(&in, a);
     if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0) {
@@ -290,18 +288,22 @@ static outcome answer_of_new_user(apply_ctx *ac, qs_answer *a)
     return o;
 }
 
-/* A row of a known user (or none) whose test is new: checked first, so that the
- * test is created only for an answer that will be stored. */
-static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a)
+/* A row whose test is new (and its user too when @p new_user): checked first, so
+ * that they are created only for an answer that will be stored. */
+static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a, int new_user)
 {
+    if (!a->user && !new_user)   /* no user to create the test for: refused */
+        return answer_test(ac, 0, a->created_at, &a->test);
     a->test = 0;
     int rc = qs_answer_check(ac->txn, a);
     if (rc == QS_EXPIRED)
         return expired(ac->row);
     if (rc != 0)
         return lib_failure(ac, rc, "answer");
-    outcome o = answer_test(ac, a->user, a->created_at, &a->test);
-    if (FAILED(o))
+    outcome o = OUT_INSERTED;
+    if (new_user && FAILED(o = ref_user(ac, FLD_USER, a->created_at, &a->user)))
+        return o;
+    if (FAILED(o = answer_test(ac, a->user, a->created_at, &a->test)))
         return o;
     if ((o = submit(ac, a)) != OUT_INSERTED) {   /* the check above said it would be */
         if (o == OUT_FATAL)
@@ -335,14 +337,13 @@ outcome apply_answer(apply_ctx *ac)
     a.question = (uint32_t)q;
     if (FAILED(o = find_user(ac, FLD_USER, &a.user)))
         return o;
-    if (o == OUT_INSERTED)
-        return answer_of_new_user(ac, &a);
+    int new_user = o == OUT_INSERTED;
     rc = qs_resolve(ac->txn, QS_TEST, text, &a.test);
     if (rc == QS_NOTFOUND)
-        return answer_of_new_test(ac, &a);
+        return answer_of_new_test(ac, &a, new_user);
     if (rc != 0)
         return lib_failure(ac, rc, "test '%s'", text);
-    return submit(ac, &a);
+    return new_user ? answer_in_savepoint(ac, &a) : submit(ac, &a);
 }
 
 /* ---- interactions ---------------------------------------------------------------- */
