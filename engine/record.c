@@ -57,13 +57,13 @@ int eng_rec_corrupt(const char *dbname, const eng_key *key, const char *why)
 
 int eng_mdb_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k, MDB_val *v)
 {
-    int rc = ENG_WCACHE_MISS;
-    if (eng_wcache_holds(txn, dbi))
-        rc = eng_wcache_get(txn, dbi, k, v);
-    else if ((rc = eng_barrier(txn, dbi)) == 0)
-        rc = ENG_WCACHE_MISS;
-    if (rc != ENG_WCACHE_MISS)
+    int rc;
+    if (eng_wcache_holds(txn, dbi)) {
+        if ((rc = eng_wcache_get(txn, dbi, k, v)) != ENG_WCACHE_MISS)
+            return rc;
+    } else if ((rc = eng_barrier(txn, dbi)) != 0) {
         return rc;
+    }
     rc = mdb_get(eng_mdb(txn), dbi, (MDB_val *)k, v);
     if (rc == MDB_NOTFOUND)
         return QS_NOTFOUND;
@@ -194,6 +194,8 @@ int eng_mdb_put(qs_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags
     return rc;
 }
 
+/* The pair under the cursor is logged as a delete of that key and value: exact for
+ * a database with sorted duplicates, and the value is ignored for one without. */
 int eng_mdb_cursor_del(qs_txn *txn, MDB_cursor *cur)
 {
     MDB_val k, v;

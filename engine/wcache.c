@@ -50,6 +50,7 @@ struct eng_wcache {
     size_t used, acap;
     deferred d[4];
     size_t nd;
+    int touched;                /* deferred work is pending */
 };
 
 static int bit(const uint8_t *set, MDB_dbi dbi)
@@ -85,6 +86,7 @@ static void clear(eng_wcache *c)
     if (c->slot)
         memset(c->slot, 0, c->nslots * sizeof *c->slot);
     memset(c->dirty, 0, sizeof c->dirty);
+    c->touched = 0;
 }
 
 void eng_wcache_free(qs_txn *txn)
@@ -299,6 +301,7 @@ int eng_defer(qs_txn *txn, eng_deferred_fn fn, void (*free_ctx)(void *), void *c
 void eng_defer_touch(qs_txn *txn, eng_db db)
 {
     set_bit(txn->wcache->dirty, eng_dbi(txn, db));
+    txn->wcache->touched = 1;
 }
 
 /* ------------------------------------------------------------------ flush */
@@ -373,7 +376,7 @@ static int write_entries(qs_txn *txn, eng_wcache *c)
 int eng_wcache_flush(qs_txn *txn)
 {
     eng_wcache *c = txn->wcache;
-    if (!c || c->flushing)
+    if (!c || c->flushing || (!c->n && !c->touched))
         return 0;
     int rc = 0;
     c->flushing = 1;

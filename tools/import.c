@@ -38,8 +38,8 @@ const char import_usage[] =
     "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
     "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
-    "      --batch N             rows per commit (default 1000; answers 10000)\n"
-    "      --row-by-row          write answers row by row, not gathered (QS_TXN_BULK)\n"
+    "      --batch N             rows per commit (default 1000; answers, interactions 10000)\n"
+    "      --row-by-row          answers in plain transactions, not QS_TXN_BULK\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
     "      --compress            compress the bank's texts with a dictionary trained on\n"
@@ -52,7 +52,7 @@ const char import_usage[] =
     "see tools/README.md for the columns of each kind\n";
 
 #define DEFAULT_BATCH 1000
-#define DEFAULT_BULK_BATCH 10000   /* a bulk batch writes each record once per batch */
+#define DEFAULT_ACTIVITY_BATCH 10000   /* answers, interactions: fewer, larger commits */
 #define REJECTS_SHOWN 10
 
 enum {
@@ -412,8 +412,9 @@ static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
     return o;
 }
 
-/* Apply the loaded row, whole or not at all: answers straight to the batch (their
- * rows write nothing until they cannot be rejected), other kinds in a savepoint.
+/* Apply the loaded row, whole or not at all: answers and interactions straight to
+ * the batch (their rows write nothing until they cannot be rejected; see
+ * import_activity.c), other kinds in a savepoint.
  * Returns 0, or -1 on a fatal error. */
 static int apply_loaded(import_run *run)
 {
@@ -421,8 +422,9 @@ static int apply_loaded(import_run *run)
     memset(&ac, 0, sizeof ac);
     ac.txn = run->txn;
     ac.row = &run->row;
-    outcome o = run->kind == K_ANSWERS ? apply_row(run->kind, &ac)
-                                          : apply_in_savepoint(run, &ac);
+    outcome o = run->kind == K_ANSWERS || run->kind == K_INTERACTIONS
+                    ? apply_row(run->kind, &ac)
+                    : apply_in_savepoint(run, &ac);
     if (o == OUT_FATAL) {
         fatal_rc(run, run->rec.line, ac.fatal, ac.rc);
         return -1;
@@ -569,7 +571,9 @@ int cmd_import(int argc, char **argv)
     run.progress_opt = -1;
     parse_options(&run, argc, argv);
     if (!run.batch_size)
-        run.batch_size = bulk(&run) ? DEFAULT_BULK_BATCH : DEFAULT_BATCH;
+        run.batch_size = run.kind == K_ANSWERS || run.kind == K_INTERACTIONS
+                             ? DEFAULT_ACTIVITY_BATCH
+                             : DEFAULT_BATCH;
     record_init(&run.rec);
     row_init(&run.row, &run.map);
 

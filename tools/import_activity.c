@@ -264,6 +264,22 @@ static outcome submit(apply_ctx *ac, const qs_answer *a)
     return OUT_INSERTED;
 }
 
+/* The end of a row applied in savepoint @p sp with context @p in: kept when the row
+ * was stored, else undone; @p in's outcome and counts become @p ac's. */
+static outcome end_savepoint(apply_ctx *ac, apply_ctx *in, qs_txn *sp, outcome o)
+{
+    int rc;
+    if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0)
+        return lib_fatal(ac, rc, "savepoint commit");
+    if (o != OUT_INSERTED) {
+        qs_txn_abort(sp);
+        memset(in->created, 0, sizeof in->created);
+    }
+    in->txn = ac->txn;
+    *ac = *in;
+    return o;
+}
+
 /* A row of a new user whose test exists (another user's: the answer is refused): the
  * user and the answer in a savepoint, so that the refusal takes its user back. */
 static outcome answer_in_savepoint(apply_ctx *ac, qs_answer *a)
@@ -277,15 +293,7 @@ static outcome answer_in_savepoint(apply_ctx *ac, qs_answer *a)
     outcome o = ref_user(&in, FLD_USER, a->created_at, &a->user);
     if (!FAILED(o))
         o = submit(&in, a);
-    if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0) {
-        return lib_fatal(ac, rc, "savepoint commit");
-    } else if (o != OUT_INSERTED) {
-        qs_txn_abort(sp);
-        memset(in.created, 0, sizeof in.created);
-    }
-    in.txn = ac->txn;
-    *ac = in;
-    return o;
+    return end_savepoint(ac, &in, sp, o);
 }
 
 /* A row whose test is new (and its user too when @p new_user): checked first, so
@@ -348,6 +356,36 @@ outcome apply_answer(apply_ctx *ac)
 
 /* ---- interactions ---------------------------------------------------------------- */
 
+static outcome log_interaction(apply_ctx *ac, const qs_interaction *ix)
+{
+    int rc = qs_interaction_log(ac->txn, ix, NULL);
+    if (rc == QS_EXISTS)
+        return OUT_DUPLICATE;   /* that very event is stored already */
+    if (rc == QS_EXPIRED)
+        return expired(ac->row);
+    if (rc != 0)
+        return lib_failure(ac, rc, "interaction");
+    return OUT_INSERTED;
+}
+
+/* A row of a new user: the user and the event in a savepoint, so that a refused event
+ * takes its user back. */
+static outcome interaction_in_savepoint(apply_ctx *ac, qs_interaction *ix)
+{
+    qs_txn *sp;
+    int rc = qs_txn_savepoint(ac->txn, &sp);
+    if (rc != 0)
+        return lib_fatal(ac, rc, "savepoint");
+    apply_ctx in = *ac;
+    in.txn = sp;
+    outcome o = ref_user(&in, FLD_USER, ix->created_at, &ix->user);
+    if (!FAILED(o))
+        o = log_interaction(&in, ix);
+    return end_savepoint(ac, &in, sp, o);
+}
+
+/* Applied to the batch itself: qs_interaction_log() writes nothing it refuses, so only
+ * a row that creates its user needs a savepoint. */
 outcome apply_interaction(apply_ctx *ac)
 {
     row *r = ac->row;
@@ -369,15 +407,8 @@ outcome apply_interaction(apply_ctx *ac)
     }
     ix.payload = payload->len ? payload->s : NULL;
     ix.payload_len = payload->len;
-    outcome o = ref_user(ac, FLD_USER, ix.created_at, &ix.user);
+    outcome o = find_user(ac, FLD_USER, &ix.user);
     if (FAILED(o))
         return o;
-    int rc = qs_interaction_log(ac->txn, &ix, NULL);
-    if (rc == QS_EXISTS)
-        return OUT_DUPLICATE;   /* that very event is stored already */
-    if (rc == QS_EXPIRED)
-        return expired(r);
-    if (rc != 0)
-        return lib_failure(ac, rc, "interaction");
-    return OUT_INSERTED;
+    return o == OUT_INSERTED ? interaction_in_savepoint(ac, &ix) : log_interaction(ac, &ix);
 }
