@@ -264,25 +264,10 @@ static outcome submit(apply_ctx *ac, const qs_answer *a)
     return OUT_INSERTED;
 }
 
-/* The end of a row applied in savepoint @p sp with context @p in: kept when the row
- * was stored, else undone; @p in's outcome and counts become @p ac's. */
-static outcome end_savepoint(apply_ctx *ac, apply_ctx *in, qs_txn *sp, outcome o)
-{
-    int rc;
-    if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0)
-        return lib_fatal(ac, rc, "savepoint commit");
-    if (o != OUT_INSERTED) {
-        qs_txn_abort(sp);
-        memset(in->created, 0, sizeof in->created);
-    }
-    in->txn = ac->txn;
-    *ac = *in;
-    return o;
-}
-
-/* A row of a new user whose test exists (another user's: the answer is refused): the
- * user and the answer in a savepoint, so that the refusal takes its user back. */
-static outcome answer_in_savepoint(apply_ctx *ac, qs_answer *a)
+/* A row that creates its user: the user and the row's @p write of @p item (whose user
+ * field is @p user) in a savepoint, so that a refused write takes its user back. */
+static outcome with_new_user(apply_ctx *ac, int64_t created_at, uint32_t *user,
+                             outcome (*write)(apply_ctx *, const void *), const void *item)
 {
     qs_txn *sp;
     int rc = qs_txn_savepoint(ac->txn, &sp);
@@ -290,10 +275,23 @@ static outcome answer_in_savepoint(apply_ctx *ac, qs_answer *a)
         return lib_fatal(ac, rc, "savepoint");
     apply_ctx in = *ac;
     in.txn = sp;
-    outcome o = ref_user(&in, FLD_USER, a->created_at, &a->user);
+    outcome o = ref_user(&in, FLD_USER, created_at, user);
     if (!FAILED(o))
-        o = submit(&in, a);
-    return end_savepoint(ac, &in, sp, o);
+        o = write(&in, item);
+    if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0)
+        return lib_fatal(ac, rc, "savepoint commit");
+    if (o != OUT_INSERTED) {
+        qs_txn_abort(sp);
+        memset(in.created, 0, sizeof in.created);
+    }
+    in.txn = ac->txn;
+    *ac = in;
+    return o;
+}
+
+static outcome submit_item(apply_ctx *ac, const void *a)
+{
+    return submit(ac, a);
 }
 
 /* A row whose test is new (and its user too when @p new_user): checked first, so
@@ -351,7 +349,8 @@ outcome apply_answer(apply_ctx *ac)
         return answer_of_new_test(ac, &a, new_user);
     if (rc != 0)
         return lib_failure(ac, rc, "test '%s'", text);
-    return new_user ? answer_in_savepoint(ac, &a) : submit(ac, &a);
+    /* a new user's answer to an existing (another user's) test: refused */
+    return new_user ? with_new_user(ac, a.created_at, &a.user, submit_item, &a) : submit(ac, &a);
 }
 
 /* ---- interactions ---------------------------------------------------------------- */
@@ -368,20 +367,9 @@ static outcome log_interaction(apply_ctx *ac, const qs_interaction *ix)
     return OUT_INSERTED;
 }
 
-/* A row of a new user: the user and the event in a savepoint, so that a refused event
- * takes its user back. */
-static outcome interaction_in_savepoint(apply_ctx *ac, qs_interaction *ix)
+static outcome log_item(apply_ctx *ac, const void *ix)
 {
-    qs_txn *sp;
-    int rc = qs_txn_savepoint(ac->txn, &sp);
-    if (rc != 0)
-        return lib_fatal(ac, rc, "savepoint");
-    apply_ctx in = *ac;
-    in.txn = sp;
-    outcome o = ref_user(&in, FLD_USER, ix->created_at, &ix->user);
-    if (!FAILED(o))
-        o = log_interaction(&in, ix);
-    return end_savepoint(ac, &in, sp, o);
+    return log_interaction(ac, ix);
 }
 
 /* Applied to the batch itself: qs_interaction_log() writes nothing it refuses, so only
@@ -410,5 +398,6 @@ outcome apply_interaction(apply_ctx *ac)
     outcome o = find_user(ac, FLD_USER, &ix.user);
     if (FAILED(o))
         return o;
-    return o == OUT_INSERTED ? interaction_in_savepoint(ac, &ix) : log_interaction(ac, &ix);
+    return o == OUT_INSERTED ? with_new_user(ac, ix.created_at, &ix.user, log_item, &ix)
+                             : log_interaction(ac, &ix);
 }
