@@ -1,8 +1,9 @@
 /* import.c: `quizstore import KIND FILE`, the loader.
  *
- * Rows are applied in batches: one write transaction per --batch rows, and inside it
- * one savepoint per row, so a row is applied whole or not at all and a bad row
- * costs only itself. A store error (map full, disk full, ...) rolls back the current
+ * Rows are applied in batches: one write transaction per --batch rows (answers: a
+ * QS_TXN_BULK one), and inside it one savepoint per row, so a row is applied whole
+ * or not at all and a bad row costs only itself; answer and interaction rows are
+ * checked before they write, and need a savepoint only to create their user. A store error (map full, disk full, ...) rolls back the current
  * batch and stops; earlier batches stay committed, and a re-run skips what they
  * hold: every put is idempotent, and the store recognises answers and interactions it
  * already has.
