@@ -851,10 +851,11 @@ static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *
     rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
     for (; rc == 0; rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV)) {
         const uint8_t *kb = mk.mv_data;
-        if (mk.mv_size != 21 || eng_get32(kb) != user || kb[4] != status)
+        qs_test_row row;
+        if (mk.mv_size < 5 || eng_get32(kb) != user || kb[4] != status)
             break;
-        qs_test_row row = {eng_get64(kb + 13), status, 0, 0, 0,
-                           eng_time_from_bits(eng_get64(kb + 5))};
+        if ((rc = eng_test_index_row(&mk, &mv, &row)) != 0)
+            break;
         (*total)++;
         /* insertion into the (last_activity desc, id desc) order, keeping cap rows */
         size_t at = *held;
@@ -874,6 +875,22 @@ static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *
     return eng_walk_rc(rc, "test_by_user");
 }
 
+/* What a format 1 index entry lacks, from the test record (a store opened read-only
+ * before a writable open upgraded it). */
+static int summary_of_format1(qs_txn *txn, qs_test_row *row)
+{
+    qs_test t;
+    int rc = eng_test_get(txn, row->id, &t);
+    if (rc)
+        return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "test_by_user lists missing test %llu",
+                                            (unsigned long long)row->id)
+                                 : rc;
+    row->mode = t.mode;
+    row->n_questions = t.n_questions;
+    row->created_at = t.created_at;
+    return 0;
+}
+
 static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
@@ -887,16 +904,9 @@ static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, 
     if ((rc = list_status(txn, user, QS_TEST_ACTIVE, rows, cap, &held, &total)) ||
         (rc = list_status(txn, user, QS_TEST_PAUSED, rows, cap, &held, &total)))
         return rc;
-    for (size_t i = 0; i < held; i++) {   /* fill in what the index key does not hold */
-        qs_test t;
-        if ((rc = eng_test_get(txn, rows[i].id, &t)) != 0)
-            return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "test_by_user lists missing test %llu",
-                                                (unsigned long long)rows[i].id)
-                                     : rc;
-        rows[i].mode = t.mode;
-        rows[i].n_questions = t.n_questions;
-        rows[i].created_at = t.created_at;
-    }
+    for (size_t i = 0; i < held; i++)
+        if (rows[i].mode == 0 && (rc = summary_of_format1(txn, &rows[i])) != 0)
+            return rc;
     *n = total;
     return 0;
 }

@@ -114,7 +114,7 @@ extern "C" {
 #endif
 
 #define QS_VERSION_MAJOR 0
-#define QS_VERSION_MINOR 1
+#define QS_VERSION_MINOR 2
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
 const char *qs_version(void);
@@ -247,7 +247,12 @@ void qs_options_init(qs_options *opts);
  *  read-only open of such a store is refused (QS_READONLY) until one for writing has
  *  recovered it. data.mdb is written through quizstore only: a change made to it by
  *  another LMDB program after the last checkpoint is undone by the next recovery
- *  (remove redo.log, with the store closed, to keep it).
+ *  (remove redo.log, with the store closed, to keep it). A store of an older on-disk
+ *  format (format 1: libraries 0.1) is upgraded by the first open for writing, in one
+ *  transaction (format 2 keeps each test's summary in the user's test index, so that
+ *  qs_test_list() reads no test record); read-only opens read it as it is until
+ *  then. A library of an older format refuses the upgraded store (QS_FORMAT), and one
+ *  still running on it while another upgrades it is not supported.
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure

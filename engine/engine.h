@@ -115,6 +115,9 @@ typedef enum eng_db {
 const char *eng_db_name(eng_db db);
 /* The LMDB flags the engine opens the named database @p name with. */
 unsigned eng_db_flags(const char *name);
+/* The on-disk format of @p txn's store: ENG_FORMAT, or 1 for a store of format 1
+ * opened read-only (a writable open upgrades it). */
+uint64_t eng_store_format(qs_txn *txn);
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 
 /* ---------------------------------------------------------------- transactions */

@@ -325,7 +325,17 @@ static uint64_t random_u64(void)
     return v;
 }
 
-/* First open writes the format, period and secret; later opens check and read them. */
+/* A store of format 1 brought to this one by a writable open, in its transaction. A
+ * read-only open reads it as it is (qs_test_list reads the summaries format 1 lacks
+ * from the test records). */
+static int upgrade(qs_txn *txn)
+{
+    int rc = eng_upgrade_test_index(txn);   /* test summaries in test_by_user */
+    return rc ? rc : eng_meta_put_u64(txn, "format", ENG_FORMAT);
+}
+
+/* First open writes the format, period and secret; later opens check and read them;
+ * an older format is upgraded. */
 static int settings_in(void *arg)
 {
     qs_txn *txn = arg;
@@ -351,8 +361,11 @@ static int settings_in(void *arg)
     if (format > ENG_FORMAT || period > QS_PERIOD_DAY)
         return eng_fail(QS_FORMAT, "store format %llu is newer than this library's %d",
                         (unsigned long long)format, ENG_FORMAT);
+    if (format < ENG_FORMAT && !eng_txn_rdonly(txn) && (rc = upgrade(txn)) != 0)
+        return rc;
     env->period = (qs_period)period;
     env->secret = secret;
+    env->format = format < ENG_FORMAT && !eng_txn_rdonly(txn) ? ENG_FORMAT : format;
     return 0;
 }
 

@@ -304,6 +304,63 @@ void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, u
     ek_u64(k, test);
 }
 
+size_t eng_test_index_val(uint8_t *out, const qs_test *t)
+{
+    out[0] = t->mode;
+    eng_put16(out + 1, t->n_questions);
+    eng_put64(out + 3, eng_time_bits(t->created_at));
+    return ENG_TEST_INDEX_VAL;
+}
+
+int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out)
+{
+    const uint8_t *kb = k->mv_data, *vb = v->mv_data;
+    if (k->mv_size != ENG_TEST_INDEX_KEY ||
+        (v->mv_size != ENG_TEST_INDEX_VAL && v->mv_size != 0)) {
+        eng_key key;
+        ek_reset(&key);
+        ek_bytes(&key, kb, k->mv_size < ENG_KEY_MAX ? k->mv_size : ENG_KEY_MAX);
+        return eng_corrupt(ENG_TEST_BY_USER, &key, "entry is not a test's summary");
+    }
+    memset(out, 0, sizeof *out);
+    out->id = eng_get64(kb + 13);
+    out->status = kb[4];
+    out->last_activity_at = eng_time_from_bits(eng_get64(kb + 5));
+    if (v->mv_size == 0)
+        return 0;   /* a format 1 entry, read by a read-only open: mode 0 */
+    out->mode = vb[0];
+    out->n_questions = eng_get16(vb + 1);
+    out->created_at = eng_time_from_bits(eng_get64(vb + 3));
+    return 0;
+}
+
+/* Format 1 kept test_by_user's values empty: write every test's summary. */
+int eng_upgrade_test_index(qs_txn *txn)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST), "test", &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        qs_test t;
+        eng_key k;
+        uint8_t val[ENG_TEST_INDEX_VAL];
+        if ((rc = eng_key_check(&mk, 8, "test")) != 0 ||
+            (rc = eng_test_get(txn, eng_get64(mk.mv_data), &t)) != 0)
+            break;
+        eng_test_index_key(&k, t.user, t.status, t.last_activity_at, t.id);
+        MDB_val ik = {k.n, k.b}, iv = {eng_test_index_val(val, &t), val};
+        if ((rc = eng_mdb_put(txn, eng_dbi(txn, ENG_TEST_BY_USER), &ik, &iv, 0)) != 0) {
+            rc = eng_txn_failed(txn, eng_mdb_rc(rc, "write", "test_by_user"));
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "test");
+}
+
 /* ------------------------------------------------------------ external ids */
 
 static void xid_key(eng_key *k, qs_kind kind, const char *ext)

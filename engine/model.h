@@ -116,8 +116,19 @@ void eng_idaily_key(eng_key *k, uint32_t user, int32_t day, uint8_t action);
 int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action);
 int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *out);
 
-/* test_by_user index key: (user, status, last_activity_at, test). */
+/* test_by_user: (user u8, status u8, last_activity_at time, test u64) -> the test's
+ * summary (mode u8, n_questions u16, created_at time), so that a user's list reads
+ * no test record. */
+#define ENG_TEST_INDEX_KEY 21
+#define ENG_TEST_INDEX_VAL 11
 void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, uint64_t test);
+/* The summary of @p t into @p out (ENG_TEST_INDEX_VAL bytes); returns its size. */
+size_t eng_test_index_val(uint8_t *out, const qs_test *t);
+/* An entry back into a list row: 0, or QS_CORRUPT naming the entry. An entry of a
+ * format 1 store not upgraded yet (opened read-only) has no summary: mode 0. */
+int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out);
+/* The upgrade from format 1: every test's summary written into test_by_user. */
+int eng_upgrade_test_index(qs_txn *txn);
 
 /* A key read back from a cursor must have exactly @p n bytes: else QS_CORRUPT. */
 int eng_key_check(const MDB_val *k, size_t n, const char *dbname);

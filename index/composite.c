@@ -124,13 +124,13 @@ static size_t cut_test(const void *rec, idx_entry *out)
 {
     const qs_test *t = rec;
     eng_test_index_key(&out->key, t->user, t->status, t->last_activity_at, t->id);
-    out->val_len = 0;
+    out->val_len = (uint8_t)eng_test_index_val(out->val, t);
     return 1;
 }
 
 static uint64_t owner_test(const MDB_val *key, const MDB_val *val)
 {
-    return key->mv_size == 21 ? eng_get64((const uint8_t *)key->mv_data + 13) : 0;
+    return key->mv_size == ENG_TEST_INDEX_KEY ? eng_get64((const uint8_t *)key->mv_data + 13) : 0;
 }
 
 static size_t cut_answer(const void *rec, idx_entry *out)
@@ -189,6 +189,17 @@ static const idx_def defs[] = {
      idx_lb_counts_moved},
 };
 #define N_DEFS (sizeof defs / sizeof defs[0])
+
+/* The entries @p d cuts from @p rec, as the store's format has them: a format 1 store
+ * (read-only, not upgraded yet) keeps test_by_user's values empty. */
+static size_t cut(qs_txn *txn, const idx_def *d, const void *rec, idx_entry *out)
+{
+    size_t n = d->cut(rec, out);
+    if (d->db == ENG_TEST_BY_USER && eng_store_format(txn) < 2)
+        for (size_t i = 0; i < n; i++)
+            out[i].val_len = 0;
+    return n;
+}
 
 /* ------------------------------------------------------------------ sources */
 
@@ -388,8 +399,8 @@ static int update_source(qs_txn *txn, idx_source src, const void *old, const voi
         int rc = 0;
         if (d->source != src)
             continue;
-        nb = old ? d->cut(old, before) : 0;
-        na = rec ? d->cut(rec, after) : 0;
+        nb = old ? cut(txn, d, old, before) : 0;
+        na = rec ? cut(txn, d, rec, after) : 0;
         const idx_entry *gone = NULL, *came = NULL;
         for (size_t j = 0; j < nb && !rc; j++)
             if (!entry_in(&before[j], after, na))
@@ -437,7 +448,7 @@ int idx_answer_added(qs_txn *txn, const eng_answer *a)
         idx_entry e;
         if (d->source != IDX_ANSWERS)
             continue;
-        d->cut(a, &e);
+        cut(txn, d, a, &e);
         MDB_val mk = {e.key.n, e.key.b}, mv = {e.val_len, e.val};
         int rc = eng_mdb_put(txn, eng_dbi(txn, d->db), &mk, &mv, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST)
@@ -472,7 +483,7 @@ static int verify_record(qs_txn *txn, const void *rec, void *arg)
 {
     verify_ctx *v = arg;
     idx_entry e[MAX_ENTRIES];
-    size_t n = v->def->cut(rec, e);
+    size_t n = cut(txn, v->def, rec, e);
     for (size_t i = 0; i < n; i++) {
         MDB_val mk = {e[i].key.n, e[i].key.b}, mv = {e[i].val_len, e[i].val};
         MDB_cursor *cur;
@@ -530,7 +541,7 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
             rc = lrc;
             break;
         }
-        if (lrc == QS_NOTFOUND || !entry_in(&got, want, d->cut(&buf, want))) {
+        if (lrc == QS_NOTFOUND || !entry_in(&got, want, cut(txn, d, &buf, want))) {
             r->extra++;
             finding(r, "%s: entry %s %s", d->name, &k,
                     lrc ? "points at no record" : "does not match its record");
@@ -550,7 +561,7 @@ static int rebuild_record(qs_txn *txn, const void *rec, void *arg)
 {
     const idx_def *d = ((rebuild_ctx *)arg)->def;
     idx_entry e[MAX_ENTRIES];
-    size_t n = d->cut(rec, e);
+    size_t n = cut(txn, d, rec, e);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         MDB_val k = {e[i].key.n, e[i].key.b};
