@@ -306,16 +306,17 @@ void eng_defer_touch(qs_txn *txn, eng_db db)
 
 /* ------------------------------------------------------------------ flush */
 
-static const eng_wcache *sort_cache;   /* qsort has no context argument */
-
-static int entry_cmp(const void *pa, const void *pb)
+/* Order of entries @p pa and @p pb of cache @p ctx: by database, then as LMDB orders
+ * keys (bytes, then length). */
+static int entry_cmp(const void *pa, const void *pb, void *ctx)
 {
-    const wentry *a = &sort_cache->e[*(const uint32_t *)pa];
-    const wentry *b = &sort_cache->e[*(const uint32_t *)pb];
+    const eng_wcache *c = ctx;
+    const wentry *a = &c->e[*(const uint32_t *)pa];
+    const wentry *b = &c->e[*(const uint32_t *)pb];
     if (a->dbi != b->dbi)
         return a->dbi < b->dbi ? -1 : 1;
     size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int d = memcmp(key_at(sort_cache, a), key_at(sort_cache, b), n);
+    int d = memcmp(key_at(c, a), key_at(c, b), n);
     return d ? d : (int)a->klen - (int)b->klen;
 }
 
@@ -364,8 +365,7 @@ static int write_entries(qs_txn *txn, eng_wcache *c)
         return eng_fail(ENOMEM, "out of memory");
     for (size_t i = 0; i < c->n; i++)
         order[i] = (uint32_t)i;
-    sort_cache = c;
-    qsort(order, c->n, sizeof *order, entry_cmp);
+    qsort_r(order, c->n, sizeof *order, entry_cmp, c);
     int rc = 0;
     for (size_t i = 0; i < c->n && !rc;)
         rc = write_db(txn, c, order, c->n, &i);
