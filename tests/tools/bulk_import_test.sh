@@ -1,7 +1,6 @@
 #!/bin/sh
 # Tests `import answers` in bulk batches (the default) against --row-by-row: the same
-# files give the same counts, rejects and reads, and both stores pass `check` and
-# `index verify`; a bulk import killed at any moment and run again ends in that same
+# files give the same counts, rejects and reads, and both stores pass `check`; a bulk import killed at any moment and run again ends in that same
 # state. Data: a qs-gen history and the EdNet slice of tests/data/ednet.
 #
 #   sh tests/tools/bulk_import_test.sh PATH/TO/quizstore      (qs-gen: $QS_GEN)
@@ -11,11 +10,12 @@ GEN=${QS_GEN:-$(dirname "$CLI")/../bench/qs-gen}
 EDNET=$(cd "$TOOLS_DIR/../data/ednet" && pwd)
 NOW=2026-01-01T00:00:00Z
 
-# snapshot STORE USERS_CSV OUT: every user's reads, the boards and every question's
-# statistics and band, as `get` prints them.
+# snapshot STORE USERS_CSV OUT: the reads of the first 40 users (tests/api/bulk_test.c
+# compares every user's, call by call), the boards and every success band's questions,
+# as `get` prints them.
 snapshot() {
     : >"$3"
-    for user in $(sed 1d "$2" | cut -d, -f1); do
+    for user in $(sed 1d "$2" | cut -d, -f1 | head -n 40); do
         for what in "dashboard $user --now $NOW" "progress $user" "tests $user" \
             "history $user --limit 10000"; do
             # shellcheck disable=SC2086
@@ -32,10 +32,9 @@ snapshot() {
     done
 }
 
-# sound NAME STORE: `check` and `index verify` find nothing.
+# sound NAME STORE: `check` (records, aggregates, indexes and pools) finds nothing.
 sound() {
     expect_rc "$1: check" 0 check -d "$2"
-    expect_rc "$1: index verify" 0 index verify -d "$2"
 }
 
 # ---- a generated history -----------------------------------------------------------------
@@ -70,7 +69,7 @@ contains "gen: every row a duplicate" "$WORK/out" " 0 inserted, .* 0 rejected"
 for rows in 2500 3000; do
     rm -rf "$WORK/killed"
     cp -r "$WORK/base" "$WORK/killed"
-    sh -c '(head -n "$1" "$2"; sleep 4) | timeout -s KILL 2 "$3" import -d "$4" -q \
+    sh -c '(head -n "$1" "$2"; sleep 3) | timeout -s KILL 2 "$3" import -d "$4" -q \
         --no-progress --batch 1000 --format csv answers -' sh $((rows + 1)) \
         "$WORK/gen/answers.csv" "$CLI" "$WORK/killed" >/dev/null 2>&1
     qs stats -d "$WORK/killed" --json
