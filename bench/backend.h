@@ -192,6 +192,9 @@ int bk_fail(backend *be, const char *fmt, ...) __attribute__((format(printf, 2, 
  * a backend implements them all. bk_sqlite_ops draws tests with ORDER BY RANDOM(), as platforms do;
  * bk_sqlite_pool_ops is the same store drawing from precomputed pool tables. */
 extern const backend_ops bk_quizstore_ops;
+/* The time buckets of the quizstore stores opened from now on: "month" (the default),
+ * "week" or "day". 0, or -1 for another word. */
+int bk_quizstore_period(const char *period);
 extern const backend_ops bk_sqlite_ops;
 extern const backend_ops bk_sqlite_pool_ops;
 extern const backend_ops bk_postgres_ops;

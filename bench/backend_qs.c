@@ -38,6 +38,20 @@ static int qsb_failed(backend *be, const char *what, int rc)
 
 /* ------------------------------------------------------------------ lifecycle */
 
+static qs_period store_period = QS_PERIOD_MONTH;
+
+int bk_quizstore_period(const char *period)
+{
+    static const char *const words[] = {[QS_PERIOD_MONTH] = "month", [QS_PERIOD_WEEK] = "week",
+                                        [QS_PERIOD_DAY] = "day"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(period, words[i]) == 0) {
+            store_period = (qs_period)i;
+            return 0;
+        }
+    return -1;
+}
+
 static int qsb_open(backend *be, const char *dir, bk_sync sync)
 {
     qsb_impl *q = calloc(1, sizeof *q);
@@ -52,6 +66,7 @@ static int qsb_open(backend *be, const char *dir, bk_sync sync)
     qs_options_init(&o);
     o.durability = sync == BK_SYNC_DURABLE ? QS_SYNC_DURABLE : QS_SYNC_PERIODIC;
     o.write_map = sync == BK_SYNC_LAZY;   /* the bench never uses savepoints */
+    o.bucket_period = store_period;
     int rc = qs_env_open(dir, &o, &q->env);
     return rc ? qsb_failed(be, "open", rc) : 0;
 }

@@ -238,8 +238,9 @@ static void measure_submits(const char *dir, const wl_gen *g, unsigned batch, ui
 static void usage(void)
 {
     fprintf(stderr, "usage: qs-micro [-s SEED] [-S SCALE] [-d DAYS] [-i READ_ITERS] "
-                    "[-n DURABLE_ANSWERS] DIR\n"
-                    "DIR must not exist; it is created and left for inspection.\n");
+                    "[-n DURABLE_ANSWERS] [-p month|week|day] DIR\n"
+                    "DIR must not exist; it is created and left for inspection.\n"
+                    "-p: the store's time buckets (default month)\n");
     exit(EXIT_FAILURE);
 }
 
@@ -249,13 +250,17 @@ int main(int argc, char **argv)
     unsigned iters = 20000;
     uint64_t durable_n = 1000;
     int opt;
-    while ((opt = getopt(argc, argv, "s:S:d:i:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "s:S:d:i:n:p:")) != -1) {
         switch (opt) {
         case 's': p.seed = strtoull(optarg, NULL, 10); break;
         case 'S': p.scale = atof(optarg); break;
         case 'd': p.days = atoi(optarg); break;
         case 'i': iters = (unsigned)atoi(optarg); break;
         case 'n': durable_n = strtoull(optarg, NULL, 10); break;
+        case 'p':
+            if (bk_quizstore_period(optarg) != 0)
+                usage();
+            break;
         default: usage();
         }
     }
