@@ -1,9 +1,10 @@
 /* import.c: `quizstore import KIND FILE`, the loader.
  *
- * Rows are applied in batches: one write transaction per --batch rows (answers: a
- * QS_TXN_BULK one), and inside it one savepoint per row, so a row is applied whole
- * or not at all and a bad row costs only itself; answer and interaction rows are
- * checked before they write, and need a savepoint only to create their user. A store error (map full, disk full, ...) rolls back the current
+ * Rows are applied in batches: one write transaction per --batch rows (tests and
+ * answers: a QS_TXN_BULK one), and inside it one savepoint per row, so a row is
+ * applied whole or not at all and a bad row costs only itself; test, answer and
+ * interaction rows are checked before they write, and need a savepoint only to
+ * create their user. A store error (map full, disk full, ...) rolls back the current
  * batch and stops; earlier batches stay committed, and a re-run skips what they
  * hold: every put is idempotent, and the store recognises answers and interactions it
  * already has.
@@ -39,8 +40,8 @@ const char import_usage[] =
     "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
     "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
-    "      --batch N             rows per commit (default 1000; answers, interactions 10000)\n"
-    "      --row-by-row          answers in plain transactions, not QS_TXN_BULK\n"
+    "      --batch N             rows per commit (default 1000; tests, answers, interactions 10000)\n"
+    "      --row-by-row          tests and answers in plain transactions, not QS_TXN_BULK\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
     "      --compress            compress the bank's texts with a dictionary trained on\n"
@@ -53,7 +54,7 @@ const char import_usage[] =
     "see tools/README.md for the columns of each kind\n";
 
 #define DEFAULT_BATCH 1000
-#define DEFAULT_ACTIVITY_BATCH 10000   /* answers, interactions: fewer, larger commits */
+#define DEFAULT_ACTIVITY_BATCH 10000   /* tests, answers, interactions: fewer commits */
 #define REJECTS_SHOWN 10
 
 enum {
@@ -359,10 +360,11 @@ static int commit_batch(import_run *run)
     return 0;
 }
 
-/* Whether batches gather their writes (QS_TXN_BULK): answers, unless --row-by-row. */
+/* Whether batches gather their writes (QS_TXN_BULK): tests and answers, unless
+ * --row-by-row. */
 static int bulk(const import_run *run)
 {
-    return run->kind == K_ANSWERS && !run->row_by_row;
+    return (run->kind == K_TESTS || run->kind == K_ANSWERS) && !run->row_by_row;
 }
 
 static int begin_batch(import_run *run)
@@ -394,6 +396,13 @@ static void count(import_run *run, outcome o, const apply_ctx *ac)
         run->batch.created[k] += ac->created[k];
 }
 
+/* Whether rows of @p kind are applied to the batch itself (import_activity.c): checked
+ * before they write, they need a savepoint only to create their user. */
+static int checked_first(import_kind kind)
+{
+    return kind == K_TESTS || kind == K_ANSWERS || kind == K_INTERACTIONS;
+}
+
 /* Apply @p ac's row in a savepoint, so that a rejected row leaves nothing. */
 static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
 {
@@ -413,9 +422,8 @@ static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
     return o;
 }
 
-/* Apply the loaded row, whole or not at all: answers and interactions straight to
- * the batch (their rows write nothing until they cannot be rejected; see
- * import_activity.c), other kinds in a savepoint.
+/* Apply the loaded row, whole or not at all: tests, answers and interactions straight
+ * to the batch (checked_first), other kinds in a savepoint.
  * Returns 0, or -1 on a fatal error. */
 static int apply_loaded(import_run *run)
 {
@@ -423,9 +431,8 @@ static int apply_loaded(import_run *run)
     memset(&ac, 0, sizeof ac);
     ac.txn = run->txn;
     ac.row = &run->row;
-    outcome o = run->kind == K_ANSWERS || run->kind == K_INTERACTIONS
-                    ? apply_row(run->kind, &ac)
-                    : apply_in_savepoint(run, &ac);
+    outcome o = checked_first(run->kind) ? apply_row(run->kind, &ac)
+                                          : apply_in_savepoint(run, &ac);
     if (o == OUT_FATAL) {
         fatal_rc(run, run->rec.line, ac.fatal, ac.rc);
         return -1;
@@ -572,9 +579,7 @@ int cmd_import(int argc, char **argv)
     run.progress_opt = -1;
     parse_options(&run, argc, argv);
     if (!run.batch_size)
-        run.batch_size = run.kind == K_ANSWERS || run.kind == K_INTERACTIONS
-                             ? DEFAULT_ACTIVITY_BATCH
-                             : DEFAULT_BATCH;
+        run.batch_size = checked_first(run.kind) ? DEFAULT_ACTIVITY_BATCH : DEFAULT_BATCH;
     record_init(&run.rec);
     row_init(&run.row, &run.map);
 

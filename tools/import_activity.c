@@ -49,6 +49,34 @@ outcome apply_user(apply_ctx *ac)
     return found ? OUT_UPDATED : OUT_INSERTED;
 }
 
+/* ---- rows of a new user ------------------------------------------------------------- */
+
+/* A row that creates its user: the user and the row's @p write of @p item (whose user
+ * field is @p user) in a savepoint, so that a refused write takes its user back. */
+static outcome with_new_user(apply_ctx *ac, int64_t created_at, uint32_t *user,
+                             outcome (*write)(apply_ctx *, void *), void *item)
+{
+    qs_txn *sp;
+    int rc = qs_txn_savepoint(ac->txn, &sp);
+    if (rc != 0)
+        return lib_fatal(ac, rc, "savepoint");
+    apply_ctx in = *ac;
+    in.txn = sp;
+    outcome o = ref_user(&in, FLD_USER, created_at, user);
+    if (!FAILED(o))
+        o = write(&in, item);
+    int stored = o == OUT_INSERTED || o == OUT_UPDATED;
+    if (stored && (rc = qs_txn_commit(sp)) != 0)
+        return lib_fatal(ac, rc, "savepoint commit");
+    if (!stored) {
+        qs_txn_abort(sp);
+        memset(in.created, 0, sizeof in.created);
+    }
+    in.txn = ac->txn;
+    *ac = in;
+    return o;
+}
+
 /* ---- tests ----------------------------------------------------------------------- */
 
 static outcome word_field(row *r, field_id f, unsigned (*code)(const char *), unsigned dflt,
@@ -138,38 +166,50 @@ static outcome test_fields(apply_ctx *ac, qs_test *t)
     t->open_list = (uint8_t)open_list;
     if (t->status == QS_TEST_COMPLETED && t->completed_at == 0)
         t->completed_at = t->last_activity_at;
-    if (FAILED(o = ref_user(ac, FLD_USER, t->created_at, &t->user)))
-        return o;
-    return test_questions(ac, t);
+    return OUT_INSERTED;
 }
 
-outcome apply_test(apply_ctx *ac)
+/* The row's test @p item, its user resolved: written unless refused, which writes
+ * nothing (qs_test_put() refuses before it writes). */
+static outcome put_test(apply_ctx *ac, void *item)
 {
-    static qs_test t, cur; /* 1 KiB each; one import runs on one thread */
-    memset(&t, 0, sizeof t);
-    outcome o = test_fields(ac, &t);
+    static qs_test cur; /* 1 KiB; one import runs on one thread */
+    qs_test *t = item;
+    outcome o = test_questions(ac, t);
     if (FAILED(o))
         return o;
     uint64_t found = 0;
-    int rc = qs_resolve(ac->txn, QS_TEST, t.ext_id, &found);
+    int rc = qs_resolve(ac->txn, QS_TEST, t->ext_id, &found);
     if (rc == 0) {
         if ((rc = qs_test_get(ac->txn, found, &cur)) != 0)
-            return lib_failure(ac, rc, "reading test '%s'", t.ext_id);
-        if (same_test(&t, &cur))
+            return lib_failure(ac, rc, "reading test '%s'", t->ext_id);
+        if (same_test(t, &cur))
             return OUT_UNCHANGED;
     } else if (rc == QS_NOTFOUND) {
         found = 0;
     } else {
-        return lib_failure(ac, rc, "test '%s'", t.ext_id);
+        return lib_failure(ac, rc, "test '%s'", t->ext_id);
     }
-    if ((rc = qs_test_put(ac->txn, &t, NULL)) != 0)
-        return lib_failure(ac, rc, "test '%s'", t.ext_id);
+    if ((rc = qs_test_put(ac->txn, t, NULL)) != 0)
+        return lib_failure(ac, rc, "test '%s'", t->ext_id);
     if (!found)
         return OUT_INSERTED;
     /* the library holds a test's times to its answers: the row may have changed nothing */
-    if ((rc = qs_test_get(ac->txn, found, &t)) != 0)
+    if ((rc = qs_test_get(ac->txn, found, t)) != 0)
         return lib_failure(ac, rc, "reading test '%s'", cur.ext_id);
-    return same_test(&t, &cur) ? OUT_UNCHANGED : OUT_UPDATED;
+    return same_test(t, &cur) ? OUT_UNCHANGED : OUT_UPDATED;
+}
+
+/* Applied to the batch itself: only a row that creates its user needs a savepoint. */
+outcome apply_test(apply_ctx *ac)
+{
+    static qs_test t; /* 1 KiB; one import runs on one thread */
+    memset(&t, 0, sizeof t);
+    outcome o = test_fields(ac, &t);
+    if (FAILED(o) || FAILED(o = find_user(ac, FLD_USER, &t.user)))
+        return o;
+    return o == OUT_INSERTED ? with_new_user(ac, t.created_at, &t.user, put_test, &t)
+                             : put_test(ac, &t);
 }
 
 /* ---- answers --------------------------------------------------------------------- */
@@ -264,32 +304,7 @@ static outcome submit(apply_ctx *ac, const qs_answer *a)
     return OUT_INSERTED;
 }
 
-/* A row that creates its user: the user and the row's @p write of @p item (whose user
- * field is @p user) in a savepoint, so that a refused write takes its user back. */
-static outcome with_new_user(apply_ctx *ac, int64_t created_at, uint32_t *user,
-                             outcome (*write)(apply_ctx *, const void *), const void *item)
-{
-    qs_txn *sp;
-    int rc = qs_txn_savepoint(ac->txn, &sp);
-    if (rc != 0)
-        return lib_fatal(ac, rc, "savepoint");
-    apply_ctx in = *ac;
-    in.txn = sp;
-    outcome o = ref_user(&in, FLD_USER, created_at, user);
-    if (!FAILED(o))
-        o = write(&in, item);
-    if (o == OUT_INSERTED && (rc = qs_txn_commit(sp)) != 0)
-        return lib_fatal(ac, rc, "savepoint commit");
-    if (o != OUT_INSERTED) {
-        qs_txn_abort(sp);
-        memset(in.created, 0, sizeof in.created);
-    }
-    in.txn = ac->txn;
-    *ac = in;
-    return o;
-}
-
-static outcome submit_item(apply_ctx *ac, const void *a)
+static outcome submit_item(apply_ctx *ac, void *a)
 {
     return submit(ac, a);
 }
@@ -367,7 +382,7 @@ static outcome log_interaction(apply_ctx *ac, const qs_interaction *ix)
     return OUT_INSERTED;
 }
 
-static outcome log_item(apply_ctx *ac, const void *ix)
+static outcome log_item(apply_ctx *ac, void *ix)
 {
     return log_interaction(ac, ix);
 }
