@@ -322,7 +322,7 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
  *  as durable as any. It holds up to about 512 MiB of gathered records in memory,
  *  then writes them out and goes on. The results equal the same calls' in a plain
  *  transaction but for the order inside the shuffled pools (a uniform random
- *  permutation either way; qs_draw() picks differently).
+ *  permutation either way, so qs_test_create() draws other questions).
  *  @return 0, QS_READERS_FULL, QS_READONLY (write on a read-only env), QS_MAP_FULL,
  *          QS_INVALID (#QS_TXN_BULK with #QS_TXN_RDONLY), or errno. */
 int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
