@@ -222,7 +222,8 @@ int eng_gathering(qs_txn *txn);
 typedef int (*eng_deferred_fn)(qs_txn *txn, void *ctx);
 /* The context registered with @p fn in @p txn, or NULL. */
 void *eng_deferred(qs_txn *txn, eng_deferred_fn fn);
-/* Register @p fn with @p ctx (REQUIRES: eng_gathering(txn)). 0 or a failure. */
+/* Register @p fn with @p ctx, once per transaction (REQUIRES: eng_gathering(txn)).
+ * 0 or a failure. */
 int eng_defer(qs_txn *txn, eng_deferred_fn fn, void (*free_ctx)(void *), void *ctx);
 /* Mark database @p db as one deferred work will write: a read or write of it first
  * flushes. */

@@ -30,12 +30,6 @@ typedef struct wentry {
     uint8_t deleted;
 } wentry;
 
-typedef struct deferred {
-    eng_deferred_fn fn;
-    void (*free)(void *);
-    void *ctx;
-} deferred;
-
 struct eng_wcache {
     int on;                     /* writes gather (the current call is a bulk call) */
     int flushing;
@@ -48,8 +42,10 @@ struct eng_wcache {
     size_t nslots;
     uint8_t *arena;
     size_t used, acap;
-    deferred d[4];
-    size_t nd;
+    /* the index layer's deferred work (one kind: index/defer.c) */
+    eng_deferred_fn defer_fn;
+    void (*defer_free)(void *);
+    void *defer_ctx;
     int touched;                /* deferred work is pending */
 };
 
@@ -94,9 +90,8 @@ void eng_wcache_free(qs_txn *txn)
     eng_wcache *c = txn->wcache;
     if (!c)
         return;
-    for (size_t i = 0; i < c->nd; i++)
-        if (c->d[i].free)
-            c->d[i].free(c->d[i].ctx);
+    if (c->defer_free)
+        c->defer_free(c->defer_ctx);
     free(c->e);
     free(c->slot);
     free(c->arena);
@@ -283,18 +278,17 @@ int eng_wcache_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k)
 void *eng_deferred(qs_txn *txn, eng_deferred_fn fn)
 {
     eng_wcache *c = txn->wcache;
-    for (size_t i = 0; c && i < c->nd; i++)
-        if (c->d[i].fn == fn)
-            return c->d[i].ctx;
-    return NULL;
+    return c && c->defer_fn == fn ? c->defer_ctx : NULL;
 }
 
 int eng_defer(qs_txn *txn, eng_deferred_fn fn, void (*free_ctx)(void *), void *ctx)
 {
     eng_wcache *c = txn->wcache;
-    if (c->nd == sizeof c->d / sizeof c->d[0])
-        return eng_fail(QS_INVALID, "too many kinds of deferred work");
-    c->d[c->nd++] = (deferred){fn, free_ctx, ctx};
+    if (c->defer_fn)
+        return eng_fail(QS_INVALID, "deferred work is registered already");
+    c->defer_fn = fn;
+    c->defer_free = free_ctx;
+    c->defer_ctx = ctx;
     return 0;
 }
 
@@ -380,8 +374,8 @@ int eng_wcache_flush(qs_txn *txn)
         return 0;
     int rc = 0;
     c->flushing = 1;
-    for (size_t i = 0; i < c->nd && !rc; i++)
-        rc = c->d[i].fn(txn, c->d[i].ctx);
+    if (c->defer_fn)
+        rc = c->defer_fn(txn, c->defer_ctx);
     if (!rc)
         rc = write_entries(txn, c);
     clear(c);
