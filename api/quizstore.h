@@ -139,6 +139,7 @@ const char *qs_version(void);
 #define QS_PANIC         (-30913) /**< the store hit a fatal error; close it (@ref damage) */
 #define QS_HOT           (-30914) /**< the time bucket is inside the hot window and stays raw */
 #define QS_EXPIRED       (-30915) /**< the row's period was dropped by retention */
+#define QS_BUSY          (-30916) /**< the store is open elsewhere, and the call needs it alone */
 /** @} */
 
 /** A static English text for any code this library returns (0, QS_ codes, errno).
@@ -998,7 +999,7 @@ int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
 /** @} */
 
 /* ===================================================================== */
-/** @defgroup check Integrity check, repair, backup
+/** @defgroup check Integrity check, repair, backup, compaction
  *  @{ */
 
 /** What qs_check() found in one part of the store. */
@@ -1080,6 +1081,23 @@ int qs_backup(qs_env *env, const char *dir, unsigned flags);
  *          (written by a newer library), QS_EXISTS (store_dir holds a store),
  *          QS_INVALID (store_dir is backup_dir), errno (ENOENT: no MANIFEST, EFBIG). */
 int qs_restore(const char *backup_dir, const char *store_dir);
+
+/** Rewrite the store in directory @p dir as LMDB's compacting copy, in place: only the
+ *  pages its newest commit reaches, written in key order and full, so that the file
+ *  shrinks after sealing and retention freed pages, and after inserts in random key
+ *  order left pages half full. Opens the store itself with @p opts (NULL: defaults;
+ *  not read-only), which no other handle, of this process or another, may have open:
+ *  while the call runs, other opens wait for it. The copy is written as
+ *  data.mdb.partial beside the store, fsynced, then renamed over data.mdb: a crash or
+ *  a failure at any moment leaves the store as it was or compacted, never without
+ *  a commit. Needs free disk space for the copy. Every page is checked first: a
+ *  damaged store is not compacted.
+ *  @param[out] before, after  the data file's size in bytes before and after (NULL to
+ *                             skip)
+ *  @return 0, QS_BUSY (the store is open elsewhere, naming the process when another
+ *          one), QS_CORRUPT, QS_INVALID, errno (ENOENT: no store in @p dir, ENOSPC,
+ *          ...), or any error of qs_env_open(). */
+int qs_compact(const char *dir, const qs_options *opts, uint64_t *before, uint64_t *after);
 /** @} */
 
 #ifdef __cplusplus

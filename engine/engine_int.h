@@ -89,10 +89,12 @@ struct qs_env {
     uint32_t current_dict;
     eng_seal_dict *seal_dicts;
 
-    /* The redo log (log.c); log_fd is -1 for a read-only open. */
-    int log_fd;
+    /* The redo log (log.c); log_fd is -1 for a read-only open, which holds the log
+     * open as reader_fd instead (-1 for a writable one, or when there is no log). */
+    int log_fd, reader_fd;
     char (*dbi_names)[24];      /* by LMDB handle: the database's name, for the log */
     int log_recover;            /* the first to open: recovers, and checkpoints */
+    int exclusive;              /* eng_env_open_alone(): no other handle, no thread */
     int log_replay;             /* the header names this data file: replay its records */
     pthread_mutex_t pin_lock;   /* guards pin, pin_epoch */
     MDB_txn *pin;               /* the checkpoint's snapshot, held while it is current */
@@ -218,6 +220,13 @@ int eng_meta_newest(int fd, uint8_t *meta, uint64_t *txnid, uint32_t *psize);
  * slot, and as the commit before it to the other, then synced. 0 or an errno. */
 int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
 
+/* env.c */
+/* qs_env_open() for a caller that needs the store to itself (qs_compact()): QS_BUSY,
+ * before LMDB maps anything, while another handle of any process has it open; then
+ * every other open waits until this handle closes. The handle runs no background
+ * thread, and makes no checkpoint at close. */
+int eng_env_open_alone(const char *path, const qs_options *opts, qs_env **out);
+
 /* log.c */
 /* Before LMDB opens the store in @p dir: open the log, and if this is the first
  * process to open the store and the log names a checkpoint, put its meta page back
@@ -225,8 +234,19 @@ int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
 int eng_log_open(qs_env *env, const char *dir);
 /* After LMDB's open and the fixed databases: replay, checkpoint, start the thread. */
 int eng_log_recover(qs_env *env);
-/* Stop the thread, checkpoint, release the pin and the log. */
+/* Stop the thread, checkpoint, release the pin. */
 void eng_log_close(qs_env *env);
+/* After LMDB's close: close the log, releasing its lock bytes. Openers waiting on
+ * them then find LMDB's lock file free and set it up from the data file as it is
+ * now (a compacted one's commit numbers start again). */
+void eng_log_release(qs_env *env);
+/* After a checkpoint, with the store to itself (eng_env_open_alone()): @p replace(@p arg)
+ * puts another data file at @p data_path, and the log's header then names its newest
+ * commit under a new epoch, with nothing to replay after it. While @p replace runs the
+ * header is cleared, so a crash leaves a log that names neither file: the next open
+ * starts it afresh, with nothing to replay (the checkpoint holds every commit). A
+ * failure of @p replace leaves it cleared too. */
+int eng_log_replace_file(qs_env *env, int (*replace)(void *), void *arg, const char *data_path);
 /* Under LMDB's writer lock, before @p m changes anything: where the log stands,
  * checkpointing first when no live pin holds the current checkpoint. */
 int eng_log_write_begin(qs_env *env, MDB_txn *m, eng_log_pos *pos);

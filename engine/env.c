@@ -562,7 +562,7 @@ static int open_mdb(qs_env *env, const char *path)
     return check_pages(env);
 }
 
-int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
+static int env_open(const char *path, const qs_options *opts, int exclusive, qs_env **out)
 {
     if (!out)
         return eng_fail(QS_INVALID, "qs_env_open: env is NULL");
@@ -586,6 +586,8 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
     pthread_mutex_init(&env->flush_lock, NULL);
     pthread_cond_init(&env->flush_cond, NULL);
     env->log_fd = -1;
+    env->reader_fd = -1;
+    env->exclusive = exclusive;
     env->handles_gen = UINT64_MAX;   /* forces the first refresh */
     int rc = check_options(&env->opts);
     if (!rc)
@@ -614,6 +616,16 @@ int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
     return 0;
 }
 
+int qs_env_open(const char *path, const qs_options *opts, qs_env **out)
+{
+    return env_open(path, opts, 0, out);
+}
+
+int eng_env_open_alone(const char *path, const qs_options *opts, qs_env **out)
+{
+    return env_open(path, opts, 1, out);
+}
+
 void qs_env_close(qs_env *env)
 {
     if (!env)
@@ -621,6 +633,7 @@ void qs_env_close(qs_env *env)
     eng_log_close(env);
     if (env->mdb)
         mdb_env_close(env->mdb);
+    eng_log_release(env);
     eng_dicts_free(env->dicts);
     eng_seal_dicts_free(env->seal_dicts);
     free(env->handles);

@@ -27,6 +27,7 @@ static const struct {
     {QS_PANIC, "fatal store error: close and reopen"},
     {QS_HOT, "time bucket is inside the hot window"},
     {QS_EXPIRED, "period was dropped by retention"},
+    {QS_BUSY, "store is open elsewhere"},
 };
 
 const char *qs_strerror(int rc)

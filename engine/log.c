@@ -56,6 +56,7 @@
 #define PIN_LOCK (1LL << 40)
 #define OPEN_LOCK 0
 #define COMMIT_LOCK 1   /* held from a record's append to the end of its LMDB commit */
+#define READ_LOCK 2     /* held (shared) by read-only handles, for qs_compact() to see */
 /* A checkpoint is made by the background thread past the soft limits, and by a
  * writer itself past the hard ones; each checkpoint lets LMDB reuse the pages the
  * commits since the one before freed. Bounding those pinned pages bounds the file:
@@ -952,6 +953,8 @@ static int header_of_data(int fd, const char *data_path, log_header *h, uint64_t
     return rc == 0 && psize == h->psize && *newest >= h->txnid;
 }
 
+/* A read-only handle keeps the log open, holding READ_LOCK shared (it waits while a
+ * compaction holds it), but writes nothing to it. */
 static int open_read_only(qs_env *env, const char *dir, const char *data_path)
 {
     char path[4096];
@@ -961,10 +964,13 @@ static int open_read_only(qs_env *env, const char *dir, const char *data_path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT || errno == EACCES ? 0 : eng_fail(errno, "%s: %s", path, strerror(errno));
+    env->reader_fd = fd;
+    int rc = lock_byte(fd, F_OFD_SETLKW, F_RDLCK, READ_LOCK);
+    if (rc)
+        return eng_fail(rc, "locking %s: %s", path, strerror(rc));
     int alone = !byte_locked_elsewhere(fd, OPEN_LOCK);
     int unclean = alone && header_of_data(fd, data_path, &h, &newest) &&
                   (newest != h.txnid || records_follow(fd, &h));
-    close(fd);
     if (unclean)
         return eng_fail(QS_READONLY, "%s was not closed cleanly: its redo log holds "
                         "commits to put back first, which a read-only open cannot do; open "
@@ -988,7 +994,13 @@ int eng_log_open(qs_env *env, const char *dir)
     if (!env->dbi_names)
         return eng_fail(ENOMEM, "out of memory");
     /* the first process to open the store recovers it; others wait for it */
-    if (lock_byte(fd, F_OFD_SETLK, F_WRLCK, OPEN_LOCK) == 0) {
+    if (env->exclusive) {
+        if (lock_byte(fd, F_OFD_SETLK, F_WRLCK, OPEN_LOCK) != 0 ||
+            lock_byte(fd, F_OFD_SETLK, F_WRLCK, READ_LOCK) != 0)
+            return eng_fail(QS_BUSY, "%s: another handle, of this process or another, has "
+                            "it open: close it there first", dir);
+        env->log_recover = 1;
+    } else if (lock_byte(fd, F_OFD_SETLK, F_WRLCK, OPEN_LOCK) == 0) {
         env->log_recover = 1;
     } else {
         int rc = lock_byte(fd, F_OFD_SETLKW, F_RDLCK, OPEN_LOCK);
@@ -1028,15 +1040,61 @@ int eng_log_recover(qs_env *env)
         }
         if (!rc)
             rc = eng_log_checkpoint(env);
-        if (!rc)
+        if (!rc && !env->exclusive)
             rc = lock_byte(env->log_fd, F_OFD_SETLK, F_RDLCK, OPEN_LOCK);
         if (rc)
             return rc;
     }
+    if (env->exclusive)
+        return 0;   /* no background checkpoints: the caller may replace the file */
     clock_gettime(CLOCK_MONOTONIC, &env->checkpoint_at);
     if (pthread_create(&env->syncer, NULL, background_main, env) != 0)
         return eng_fail(EAGAIN, "cannot start the log thread");
     env->syncer_running = 1;
+    return 0;
+}
+
+/* Both header slots zeroed and synced: the log then names no checkpoint. */
+static int header_clear(qs_env *env)
+{
+    static const uint8_t zero[HDR_SIZE];
+    int rc = write_all(env->log_fd, zero, sizeof zero, 0);
+    if (!rc)
+        rc = write_all(env->log_fd, zero, sizeof zero, HDR_SLOT);
+    if (!rc && fdatasync(env->log_fd) != 0)
+        rc = errno;
+    return rc;
+}
+
+/* The header naming the newest commit of the data file at @p path as checkpoint
+ * @p epoch, log position @p lsn. */
+static int header_of_file(const char *path, uint64_t epoch, uint64_t lsn, log_header *h)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return eng_fail(errno, "%s: %s", path, strerror(errno));
+    *h = (log_header){.epoch = epoch, .lsn = lsn};
+    int rc = eng_meta_newest(fd, h->meta, &h->txnid, &h->psize);
+    close(fd);
+    return rc;
+}
+
+int eng_log_replace_file(qs_env *env, int (*replace)(void *), void *arg, const char *data_path)
+{
+    log_header old, h;
+    int rc = header_read(env->log_fd, &old);
+    if (rc)
+        return eng_fail(rc == QS_NOTFOUND ? QS_CORRUPT : rc, "reading the redo log's header");
+    if ((rc = header_clear(env)) != 0)
+        return eng_fail(rc, "clearing the redo log's header: %s", strerror(rc));
+    if ((rc = replace(arg)) != 0)
+        return rc;   /* the header stays clear: it is sound whichever file is in place */
+    if ((rc = header_of_file(data_path, old.epoch + 1, old.lsn, &h)) != 0)
+        return rc;
+    if ((rc = header_write(env, &h)) != 0)
+        return eng_fail(rc, "writing the redo log's header: %s", strerror(rc));
+    if (ftruncate(env->log_fd, ENG_LOG_START) != 0)   /* the records are all behind it */
+        return eng_fail(errno, "truncating the redo log: %s", strerror(errno));
     return 0;
 }
 
@@ -1060,7 +1118,15 @@ void eng_log_close(qs_env *env)
     pthread_mutex_lock(&env->pin_lock);
     pin_release(env, 1);
     pthread_mutex_unlock(&env->pin_lock);
-    close(env->log_fd);
+}
+
+void eng_log_release(qs_env *env)
+{
+    if (env->reader_fd >= 0)
+        close(env->reader_fd);
+    env->reader_fd = -1;
+    if (env->log_fd >= 0)
+        close(env->log_fd);
     env->log_fd = -1;
     free(env->dbi_names);
     env->dbi_names = NULL;

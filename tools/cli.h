@@ -70,6 +70,10 @@ int common_option(int c, const char *arg, const char *cmd);
 /* The store directory: -d DIR, else $QUIZSTORE_DIR, else NULL. */
 const char *store_dir(void);
 
+/* The options the common options (and QUIZSTORE_MAP_SIZE) ask for, into @p opts: 0, or
+ * -1 after printing "quizstore: CMD: ..." about a malformed one. */
+int store_options(const char *cmd, int writable, qs_options *opts);
+
 /* Open the store named by g_store. Writable stores create the directory when it
  * does not exist. On failure prints "quizstore: CMD: ..." and returns NULL. */
 qs_env *store_open(const char *cmd, int writable);
@@ -135,6 +139,7 @@ int cmd_index(int argc, char **argv);
 int cmd_buckets(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
 extern const char import_usage[];
@@ -145,6 +150,7 @@ extern const char index_usage[];
 extern const char buckets_usage[];
 extern const char backup_usage[];
 extern const char restore_usage[];
+extern const char compact_usage[];
 extern const char check_usage[];
 
 #endif /* QS_CLI_H */

@@ -3,7 +3,7 @@
  *   quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]
  *
  * Dispatches to one file per subcommand (import.c, get.c, stats.c, index_cmd.c for
- * pools and index, buckets.c, backup.c for backup and restore) and holds what they
+ * pools and index, buckets.c, backup.c for backup, restore and compact) and holds what they
  * share: the store options and opening the store.
  */
 #include <errno.h>
@@ -32,6 +32,8 @@ static const char main_usage[] =
     "                     expire, policy\n"
     "  backup DIR         a consistent, compacted copy of the store while in use\n"
     "  restore BACKUP DIR check a backup and write it as a new store in DIR\n"
+    "  compact            rewrite the store's file without its free pages (store closed\n"
+    "                     elsewhere)\n"
     "  help [COMMAND]     this text, or a command's options\n"
     "\n"
     "common options (before or after COMMAND):\n" COMMON_OPTIONS_HELP;
@@ -51,6 +53,7 @@ static const command commands[] = {
     {"buckets", cmd_buckets, buckets_usage},
     {"backup", cmd_backup, backup_usage},
     {"restore", cmd_restore, restore_usage},
+    {"compact", cmd_compact, compact_usage},
     {"check", cmd_check, check_usage},
 };
 
@@ -170,6 +173,25 @@ static int recover(const char *dir, const qs_options *read_opts)
     return rc;
 }
 
+int store_options(const char *cmd, int writable, qs_options *opts)
+{
+    qs_options_init(opts);
+    opts->read_only = !writable;
+    if (g_store.durability_set)
+        opts->durability = g_store.durability;
+    uint64_t map_size = g_store.map_size;
+    const char *env_size = getenv("QUIZSTORE_MAP_SIZE");
+    if (!map_size && env_size && *env_size && parse_size(env_size, &map_size) != 0) {
+        msg("%s: QUIZSTORE_MAP_SIZE: '%s' is not a size", cmd, env_size);
+        return -1;
+    }
+    if (map_size)
+        opts->map_size = map_size;
+    if (g_store.period_set)
+        opts->bucket_period = g_store.period; /* the library keeps a store's own */
+    return 0;
+}
+
 qs_env *store_open(const char *cmd, int writable)
 {
     const char *dir = store_dir();
@@ -189,21 +211,8 @@ qs_env *store_open(const char *cmd, int writable)
     }
 
     qs_options opts;
-    qs_options_init(&opts);
-    opts.read_only = !writable;
-    if (g_store.durability_set)
-        opts.durability = g_store.durability;
-    uint64_t map_size = g_store.map_size;
-    const char *env_size = getenv("QUIZSTORE_MAP_SIZE");
-    if (!map_size && env_size && *env_size && parse_size(env_size, &map_size) != 0) {
-        msg("%s: QUIZSTORE_MAP_SIZE: '%s' is not a size", cmd, env_size);
+    if (store_options(cmd, writable, &opts) != 0)
         return NULL;
-    }
-    if (map_size)
-        opts.map_size = map_size;
-    if (g_store.period_set)
-        opts.bucket_period = g_store.period; /* the library keeps a store's own */
-
     qs_env *env = NULL;
     int rc = qs_env_open(dir, &opts, &env);
     if (rc == QS_READONLY && recover(dir, &opts) == 0)

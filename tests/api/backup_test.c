@@ -1,11 +1,14 @@
 /* Tests hot backups and restores: byte-identical round trips, a backup taken while a
- * writer commits, damaged backups refused before anything is written, and failures. */
+ * writer commits, damaged backups refused before anything is written, and failures;
+ * and compaction in place: the same entries in a smaller file, refused while the store
+ * is open elsewhere, racing with opens, killed at any moment, failing to write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -730,6 +733,228 @@ TEST(partial_file_written_over)
     CHECK_RC(qs_restore(bak, path_of(bak, "restored")), 0);
 }
 
+/* ------------------------------------------------------------------ compaction */
+
+/* qs_compact() with the tests' options (their map size). */
+static int compact(const char *dir, uint64_t *before, uint64_t *after)
+{
+    qs_options o = fx_options();
+    return qs_compact(dir, &o, before, after);
+}
+
+/* A reference copy of the closed store in @p src, to compare a compacted one with. */
+static const char *reference_of(const char *src)
+{
+    const char *bak = path_of(check_tmpdir(), "bak");
+    const char *ref = path_of(check_tmpdir(), "ref");
+    backup_of(src, bak, 0);
+    CHECK_RC(qs_restore(bak, ref), 0);
+    return ref;
+}
+
+/* The store in @p dir holds what @p ref does, passes qs_check(), and its directory
+ * holds nothing but the store's three files. */
+static void same_as(const char *dir, const char *ref)
+{
+    size_t dbs;
+    uint64_t entries;
+    same_stores(dir, ref, &dbs, &entries);
+    CHECK(dbs >= 27 && entries > 1000);
+    qs_env *env = fx_open(dir, NULL);
+    fx_check_clean(env);
+    qs_env_close(env);
+    CHECK_EQ(dir_entries(dir), 3);   /* data.mdb, lock.mdb, redo.log */
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The exit status of child @p pid. */
+static int child_status(pid_t pid)
+{
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    return status;
+}
+
+TEST(compact_shrinks_and_keeps_every_entry)
+{
+    const char *src = check_tmpdir();
+    build_store(src);
+    const char *ref = reference_of(src);
+    uint64_t before = 0, after = 0, again = 0;
+    CHECK_RC(compact(src, &before, &after), 0);
+    CHECK_MSG(after < before && after == (uint64_t)file_size(path_of(src, "data.mdb")),
+              "%llu bytes before, %llu after", (unsigned long long)before,
+              (unsigned long long)after);
+    /* Filled pages: smaller than LMDB's compacting copy, which keeps each page's fill. */
+    CHECK_MSG((long long)after < file_size(path_of(ref, "data.mdb")), "%llu bytes, copy %lld",
+              (unsigned long long)after, file_size(path_of(ref, "data.mdb")));
+    CHECK_EQ(file_size(path_of(src, "redo.log")), 4096);
+    same_as(src, ref);
+
+    /* The compacted store takes writes, and compacts again. */
+    qs_env *env = fx_open(src, NULL);
+    qs_txn *w = fx_write(env);
+    fx_user(w, "after-compact", FX_T0);
+    fx_commit(w);
+    qs_env_close(env);
+    CHECK_RC(compact(src, &before, &again), 0);
+    CHECK(again <= before);
+    fx_check_clean(env = fx_open(src, NULL));
+    uint64_t id = 0;
+    qs_txn *r = fx_read(env);
+    CHECK_RC(qs_resolve(r, QS_USER, "after-compact", &id), 0);
+    qs_txn_abort(r);
+    qs_env_close(env);
+}
+
+/* A child that opens the store in @p dir (read-only or not), says so on @p ready, and
+ * holds it open until killed. */
+static pid_t hold_open(const char *dir, int read_only)
+{
+    int fds[2];
+    char c = 0;
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        qs_options o = fx_options();
+        o.read_only = read_only;
+        qs_env *env = NULL;
+        if (qs_env_open(dir, &o, &env) != 0)
+            _exit(1);
+        if (write(fds[1], "r", 1) != 1)
+            _exit(2);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    CHECK(read(fds[0], &c, 1) == 1 && c == 'r');
+    close(fds[0]);
+    return pid;
+}
+
+TEST(compact_needs_the_store_alone)
+{
+    const char *src = check_tmpdir();
+    build_store(src);
+    const char *ref = reference_of(src);
+    qs_options ro = fx_options();
+    ro.read_only = 1;
+    for (int read_only = 0; read_only <= 1; read_only++) {
+        qs_env *env = fx_open(src, read_only ? &ro : NULL);
+        CHECK_RC(compact(src, NULL, NULL), QS_BUSY);
+        CHECK_MSG(strstr(qs_errmsg(), "another handle") != NULL, "errmsg: %s", qs_errmsg());
+        qs_env_close(env);
+        pid_t pid = hold_open(src, read_only);
+        CHECK_RC(compact(src, NULL, NULL), QS_BUSY);
+        kill(pid, SIGKILL);
+        child_status(pid);
+    }
+    CHECK_RC(qs_compact(src, &ro, NULL, NULL), QS_INVALID);
+    CHECK_RC(compact(path_of(src, "none"), NULL, NULL), ENOENT);
+    CHECK_RC(qs_compact(NULL, NULL, NULL, NULL), QS_INVALID);
+    same_stores(src, ref, &(size_t){0}, &(uint64_t){0});   /* each refusal changed nothing */
+    CHECK_RC(compact(src, NULL, NULL), 0);
+    same_as(src, ref);
+}
+
+/* One process compacts again and again while this one opens the store, read-only and
+ * for writing, and reads it: each open waits for a compaction running, each
+ * compaction is refused while the store is open, and every read sees every answer. */
+TEST(compact_races_with_opens)
+{
+    const char *src = check_tmpdir();
+    build_store(src);
+    const char *ref = reference_of(src);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {   /* until 8 compactions went through */
+        unsigned done = 0;
+        for (unsigned i = 0; i < 20000 && done < 8; i++) {
+            int rc = compact(src, NULL, NULL);
+            if (rc != 0 && rc != QS_BUSY)
+                _exit(10 + (rc == QS_CORRUPT));
+            done += rc == 0;
+            usleep((useconds_t)(i % 7) * 300);
+        }
+        _exit(done == 8 ? 0 : 2);
+    }
+    qs_options rw = fx_options(), ro = fx_options();
+    ro.read_only = 1;
+    int status = 0;
+    unsigned opens = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        qs_env *env = NULL;
+        CHECK_RC(qs_env_open(src, opens++ % 2 ? &ro : &rw, &env), 0);
+        qs_txn *r = fx_read(env);
+        CHECK_EQ(answers_in(r), 480);
+        qs_txn_abort(r);
+        qs_env_close(env);
+        usleep((useconds_t)check_below(2000));
+    }
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "compacting child: status %d, after %u opens here", status, opens);
+    same_as(src, ref);
+}
+
+/* A compaction killed at random moments leaves the store whole: the old file or the
+ * compacted one, each with every entry, and the next compaction clears what it left. */
+TEST(compact_killed_at_any_moment)
+{
+    const char *src = check_tmpdir();
+    build_store(src);
+    const char *ref = reference_of(src);
+    int64_t t0 = now_us();
+    CHECK_RC(compact(src, NULL, NULL), 0);
+    int64_t took = now_us() - t0 + 1;
+    unsigned killed = 0;
+    for (unsigned i = 0; i < 24; i++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0)
+            _exit(compact(src, NULL, NULL) == 0 ? 0 : 1);
+        usleep((useconds_t)check_below((uint64_t)took * 3 / 2));
+        kill(pid, SIGKILL);
+        int status = child_status(pid);
+        CHECK_MSG(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "compacting child: status %d", status);
+        killed += WIFSIGNALED(status);
+        size_t dbs;
+        uint64_t entries;
+        qs_env *env = fx_open(src, NULL);   /* recovers as a crash would need */
+        fx_check_clean(env);
+        qs_env_close(env);
+        same_stores(src, ref, &dbs, &entries);
+    }
+    CHECK_MSG(killed > 0, "no compaction was killed before its end");
+    CHECK_RC(compact(src, NULL, NULL), 0);
+    same_as(src, ref);
+}
+
+static int call_compact(void *arg)
+{
+    call *c = arg;
+    return compact(c->a, NULL, NULL);
+}
+
+TEST(compact_write_failure_changes_nothing)
+{
+    const char *src = check_tmpdir();
+    build_store(src);
+    const char *ref = reference_of(src);
+    call c = {NULL, src, NULL, 0};
+    int rc = with_file_limit((rlim_t)file_size(path_of(src, "data.mdb")) / 4, call_compact, &c);
+    CHECK_MSG(rc == EFBIG || rc == EIO, "qs_compact: %s", qs_strerror(rc));   /* LMDB's */
+    CHECK_MSG(strstr(qs_errmsg(), "compact.partial") != NULL, "errmsg: %s", qs_errmsg());
+    same_as(src, ref);
+}
+
 static const check_case cases[] = {
     CASE(bad_arguments),
     CASE(round_trip_plain),
@@ -745,6 +970,11 @@ static const check_case cases[] = {
     CASE(write_failure_leaves_nothing),
     CASE(own_directories_refused),
     CASE(partial_file_written_over),
+    CASE(compact_shrinks_and_keeps_every_entry),
+    CASE(compact_needs_the_store_alone),
+    CASE(compact_races_with_opens),
+    CASE(compact_killed_at_any_moment),
+    CASE(compact_write_failure_changes_nothing),
 };
 
 int main(int argc, char **argv)

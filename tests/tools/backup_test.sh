@@ -1,8 +1,10 @@
 #!/bin/sh
-# Tests `quizstore backup` and `quizstore restore` on a generated workload: plain and
-# compressed round trips whose reads (`get`) are byte-identical to the source's, a
-# backup taken while an import writes, damaged backups refused before anything is
-# written, and the refusals of directories that hold a backup or a store.
+# Tests `quizstore backup`, `quizstore restore` and `quizstore compact` on a generated
+# workload: plain and compressed round trips whose reads (`get`) are byte-identical to
+# the source's, a compaction that shrinks the file and keeps every read, refused while
+# another process has the store open, a backup taken while an import writes, damaged
+# backups refused before anything is written, and the refusals of directories that
+# hold a backup or a store.
 #
 #   sh tests/tools/backup_test.sh PATH/TO/quizstore      (qs-gen: $QS_GEN, or the build's)
 . "$(dirname "$0")/lib/check.sh"
@@ -134,6 +136,44 @@ for kind in plain zst; do
     same_reads "restore $kind: every read as in the source" "$WORK/reads-$kind"
     clean "restore $kind" "$WORK/restored-$kind"
 done
+
+# ---- compaction in place ----------------------------------------------------------------
+
+cp -r "$STORE" "$WORK/compacted"
+expect_rc "compact" 0 -d "$WORK/compacted" compact
+contains "compact: sizes before and after" "$WORK/out" \
+    "^compacted $WORK/compacted: data.mdb [0-9]* bytes (.* MiB) to [0-9]* bytes (.* MiB), [0-9.]*x smaller, in [0-9.]* s$"
+store_size=$(wc -c <"$STORE/data.mdb")
+compacted_size=$(wc -c <"$WORK/compacted/data.mdb")
+if [ "$compacted_size" -lt "$plain_size" ] && [ "$plain_size" -le "$store_size" ]; then
+    pass "compact: smaller than the store and than its backup's copy"
+else
+    fail "compact: smaller than the store and than its backup's copy" \
+        "$compacted_size bytes, backup $plain_size, store $store_size"
+fi
+reads "$WORK/compacted" "$WORK/reads-compacted"
+# The buckets' bytes shrink with the file; the rest of every read stays as it was.
+sed 's/, "bytes": [0-9]*, "raw_bytes": [0-9]*//' "$WORK/reads-source/buckets.jsonl" \
+    >"$WORK/buckets-source"
+sed -i 's/, "bytes": [0-9]*, "raw_bytes": [0-9]*//' "$WORK/reads-compacted/buckets.jsonl"
+same_file "compact: the same buckets" "$WORK/buckets-source" \
+    "$WORK/reads-compacted/buckets.jsonl"
+cp "$WORK/reads-source/buckets.jsonl" "$WORK/reads-compacted/buckets.jsonl"
+same_reads "compact: every other read as in the source" "$WORK/reads-compacted"
+clean "compact" "$WORK/compacted"
+# An import that waits for input holds the store open: compact names its process.
+sh -c '(head -n 1 "$1"; sleep 5) | "$2" import -d "$3" -q --no-progress --format csv answers -' \
+    sh "$GEN_DATA/next_answers.csv" "$CLI" "$WORK/compacted" >/dev/null 2>&1 &
+holder=$!
+sleep 1
+expect_rc "compact while another process has the store open exits 1" 1 \
+    -d "$WORK/compacted" compact
+contains "compact while open elsewhere: says so" "$WORK/err" 'store is open elsewhere'
+wait "$holder"
+expect_rc "compact without a store exits 1" 1 -d "$WORK/none" compact
+contains "compact without a store: says so" "$WORK/err" 'holds no store'
+expect_rc "compact with an argument: usage" 1 -d "$WORK/compacted" compact "$WORK/x"
+expect_rc "help compact" 0 help compact
 
 # ---- while an import writes -------------------------------------------------------------
 
