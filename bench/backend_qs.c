@@ -8,6 +8,7 @@
  * read about twice as slow, and question_get is the most frequent operation.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,35 +489,32 @@ static int qsb_size(backend *be, uint64_t *bytes)
     return 0;
 }
 
-/* Run `quizstore import` for one file; 0 when it exits 0. */
-static int run_import(backend *be, const char *cli, const char *kind, const char *csv_dir)
+/* Run the quizstore CLI on the store with @p args (NULL-terminated, at most 8), its
+ * standard output dropped: 0 when it exits 0. */
+static int run_cli(backend *be, const char *cli, const char *const *args)
 {
-    char file[1100];
-    snprintf(file, sizeof file, "%s/%s.csv", csv_dir, kind);
     pid_t pid = fork();
     if (pid < 0)
         return bk_fail(be, "fork: %s", strerror(errno));
     if (pid == 0) {
-        const char *argv[12];
-        int n = 0;
-        argv[n++] = cli;
-        argv[n++] = "-d";
-        argv[n++] = impl(be)->dir;
-        argv[n++] = "--periodic";
-        argv[n++] = "import";
-        argv[n++] = "--quiet";
-        argv[n++] = kind;
-        argv[n++] = file;
-        argv[n] = NULL;
+        const char *argv[12] = {cli, "-d", impl(be)->dir, "--periodic"};
+        for (int n = 0; n < 8 && args[n]; n++)
+            argv[4 + n] = args[n];
+        int null = open("/dev/null", O_WRONLY);   /* its report; errors go to stderr */
+        if (null >= 0)
+            dup2(null, STDOUT_FILENO);
         execv(cli, (char *const *)argv);
         _exit(127);
     }
     int status;
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return bk_fail(be, "quizstore import %s failed (status %d)", kind, status);
+        return bk_fail(be, "quizstore %s %s failed (status %d)", args[0], args[1] ? args[1] : "",
+                       status);
     return 0;
 }
 
+/* `quizstore import` of every CSV file, then `quizstore compact`: the load ends with
+ * full pages, as the peers' index builds leave theirs. */
 static int qsb_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
 {
     static const char *const kinds[] = {"subjects", "systems", "topics", "questions",
@@ -530,9 +528,16 @@ static int qsb_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
     q->read = NULL;
     qs_env_close(q->env);
     q->env = NULL;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (run_import(be, cli, kinds[i], csv_dir))
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char file[1100];
+        snprintf(file, sizeof file, "%s/%s.csv", csv_dir, kinds[i]);
+        const char *args[] = {"import", "--quiet", kinds[i], file, NULL};
+        if (run_cli(be, cli, args))
             return -1;
+    }
+    const char *compact[] = {"compact", NULL};
+    if (run_cli(be, cli, compact))
+        return -1;
     int rc = qs_env_open(q->dir, NULL, &q->env);
     if (rc)
         return qsb_failed(be, "reopen", rc);

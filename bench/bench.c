@@ -125,6 +125,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: qs-bench [-s SEED] [-S SCALE] [-d DAYS] [--engines LIST] [--out DIR]\n"
             "                [--iters N] [--threads N] [--submitters N] [--quick] [--keep]\n"
+            "                [--import-only]\n"
             "  -s SEED        workload seed (default 42)\n"
             "  -S SCALE       S: 10000 x S users and daily volumes (default 1; --quick 0.01)\n"
             "  -d DAYS        days of history (default 7; --quick 2)\n"
@@ -137,7 +138,8 @@ static void usage(void)
             "  --threads N    threads of the parallel replay (default: one per core)\n"
             "  --submitters N threads submitting durable answers at once (default 16)\n"
             "  --quick        the CI smoke: tiny scale, few iterations, still checks results\n"
-            "  --keep         keep DIR/work\n");
+            "  --keep         keep DIR/work\n"
+            "  --import-only  only the bulk import of the CSV files, engine by engine\n");
     exit(EXIT_FAILURE);
 }
 
@@ -192,7 +194,7 @@ static void parse_args(bench_run *r, int argc, char **argv)
         {"engines", required_argument, NULL, 'e'}, {"out", required_argument, NULL, 'o'},
         {"iters", required_argument, NULL, 'i'},   {"threads", required_argument, NULL, 't'},
         {"quick", no_argument, NULL, 'q'},         {"keep", no_argument, NULL, 'k'},
-        {"submitters", required_argument, NULL, 'u'},
+        {"submitters", required_argument, NULL, 'u'}, {"import-only", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     bench_cfg *c = &r->cfg;
@@ -215,6 +217,7 @@ static void parse_args(bench_run *r, int argc, char **argv)
         case 'u': submitters = strtol(optarg, &end, 10); break;
         case 'q': quick = 1; end = ""; break;
         case 'k': c->keep = 1; end = ""; break;
+        case 'I': c->import_only = 1; end = ""; break;
         default: usage();
         }
         if (errno || *end)
@@ -425,6 +428,23 @@ static int measure(bench_run *r, bench_engine *e)
     return rc ? 2 : 0;
 }
 
+/* --import-only: each engine's bulk import, and nothing else. */
+static int import_only(bench_run *r)
+{
+    for (unsigned i = 0; i < r->n_engines; i++) {
+        bench_engine *e = &r->engines[i];
+        settle_disk(e, "bulk import");
+        double t0 = bench_now();
+        int rc = bench_bulk_import(r, e);
+        if (!r->cfg.keep)
+            remove_tree(e->import_dir);
+        e->res.phase_seconds[3] = bench_now() - t0;
+        if (rc)
+            return 2;
+    }
+    return 0;
+}
+
 static int run(bench_run *r)
 {
     if (make_work_dir(&r->cfg))
@@ -435,6 +455,8 @@ static int run(bench_run *r)
     if (write_csv(r))
         return 2;
     bench_note("CSV files written by qs-gen in %.1f s", r->csv_seconds);
+    if (r->cfg.import_only)
+        return import_only(r);
     printf("check: the same results from every engine on %u sampled inputs per op "
            "(reference: %s)\n", r->cfg.check_samples, r->engines[0].name);
     fflush(stdout);
@@ -467,7 +489,7 @@ static int report(bench_run *r)
         return 2;
     }
     printf("results: %s", path);
-    if (bench_write_chart(r) == 0)
+    if (!r->cfg.import_only && bench_write_chart(r) == 0)   /* a chart of latencies */
         printf(", %s/latency.png", r->cfg.out_dir);
     printf("\n");
     return 0;

@@ -70,6 +70,7 @@ typedef struct bench_cfg {
     char csv_dir[PATH_MAX];
     char exe_dir[PATH_MAX];    /* where qs-gen and ../tools/quizstore are */
     int quick, keep;
+    int import_only;           /* --import-only: the bulk import alone */
     unsigned iters;            /* timed calls per op alone */
     double op_seconds;         /* time cap per op alone */
     unsigned check_samples;    /* sampled inputs per op in the check */
