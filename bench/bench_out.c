@@ -435,7 +435,8 @@ int bench_write_json(const bench_run *r, const char *path)
     json_num(f, "replay_ops", (double)r->cfg.replay_ops, ", ");
     json_num(f, "replay_seconds", r->cfg.replay_seconds, ", ");
     json_num(f, "threads", r->cfg.threads, ", ");
-    json_num(f, "quick", r->cfg.quick, "},\n  \"check\": {");
+    json_num(f, "quick", r->cfg.quick, ", ");
+    json_num(f, "import_only", r->cfg.import_only, "},\n  \"check\": {");
     json_num(f, "cases", (double)r->check_cases, ", ");
     fprintf(f, "\"agree\": true},\n  \"engines\": {\n");
     for (unsigned i = 0; i < r->n_engines; i++) {

@@ -12,8 +12,11 @@
  *    and "deep", the page at the middle of the user's 2025-12 answers, reached by
  *    paging with qs_history cursors, which are kept. p50/p99 of one qs_history call
  *    in a read transaction (renew, call, reset), after a warm-up.
+ * 3b. Compact the store (qs_compact) and read the buckets' bytes and the same pages
+ *    again: the raw store as a load leaves it, full.
  * 4. Seal every bucket sealable at SEAL_NOW_MS (hot_periods 2: 2026-02 and 2026-03
- *    stay raw), one write transaction each, timed to its commit.
+ *    stay raw), one write transaction each, timed to its commit; then compact again
+ *    for the file's size.
  * 5. The same pages again from the same cursors; each must return the rows it
  *    returned raw.
  * 6. SQLite: the bytes of its answer and interaction tables with their indexes, and
@@ -825,6 +828,8 @@ typedef struct state_row {
     latency page[2];
 } state_row;
 
+enum { STATE_RAW, STATE_COMPACTED, STATE_SEALED, STATE_SQLITE, N_STATES };
+
 typedef struct report {
     const config *cfg;
     wl_counts wc;
@@ -832,11 +837,12 @@ typedef struct report {
     const sample *s;
     size_t n_samples;
     uint32_t dec_min, dec_median, dec_max;
-    state_row states[3];
+    state_row states[N_STATES];
     bucket_set before, after;
     const seal_result *seals;
-    qs_db_stat by_test_before, by_test_after;
-    uint64_t file_before, file_after;
+    bucket_set compacted;
+    qs_db_stat by_test_before, by_test_compacted, by_test_after;
+    uint64_t file_before, file_compacted, file_after, file_after_compacted;
     bk_table_space sq_answer, sq_ix;
     double seconds;
 } report;
@@ -845,13 +851,14 @@ static void print_states(FILE *f, const report *r)
 {
     fprintf(f, "%-18s %9s %9s %14s %9s %9s %9s %9s\n", "engine / state", "B/answer",
             "+by-test", "B/interaction", "hot p50", "hot p99", "deep p50", "deep p99");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < N_STATES; i++) {
         const state_row *s = &r->states[i];
         fprintf(f, "%-18s %9.1f %9.1f %14.1f %9.2f %9.2f %9.2f %9.2f\n", s->name, s->answer_b,
                 s->answer_index_b, s->ix_b, s->page[PAGE_HOT].p50, s->page[PAGE_HOT].p99,
                 s->page[PAGE_DEEP].p50, s->page[PAGE_DEEP].p99);
     }
     fprintf(f,
+            "compacted: the raw store after qs_compact (sealed: sealing that one).\n"
             "B/answer: quizstore: bytes of the history's answer buckets per answer; sqlite:\n"
             "  table answer + index answer_by_user (its rows in history order) per answer.\n"
             "+by-test: plus the (test, question) index: ans_by_test; sqlite_autoindex_answer_1.\n"
@@ -866,8 +873,8 @@ static void print_seals(FILE *f, const report *r)
     fprintf(f, "\n%-16s %11s %9s %7s %10s %7s %7s %8s\n", "bucket", "rows", "raw MB",
             "B/row", "sealed MB", "B/row", "ratio", "seal s");
     double total = 0;
-    for (size_t i = 0; i < r->before.n; i++) {
-        const qs_bucket_info *b = &r->before.b[i];
+    for (size_t i = 0; i < r->compacted.n; i++) {
+        const qs_bucket_info *b = &r->compacted.b[i];
         const seal_result *s = &r->seals[i];
         fprintf(f, "%-16s %11llu %9.2f %7.1f ", b->name, (unsigned long long)b->rows,
                 mb(b->bytes), per_row(b->bytes, b->rows));
@@ -884,14 +891,18 @@ static void print_seals(FILE *f, const report *r)
     fprintf(f,
             "Sealed at 2026-03-01 with hot_periods %d: each bucket in its own write\n"
             "transaction, timed to its durable commit; %.1f s in all. Bytes: qs_bucket_list.\n"
-            "ans_by_test: %.1f MB for %llu entries (%.1f B each) before sealing, %.1f MB after.\n"
-            "quizstore data.mdb: %.1f MB before sealing, %.1f MB after (a seal writes the\n"
-            "sealed bucket beside the raw one, whose pages it then frees for later writes:\n"
-            "the file never shrinks).\n",
+            "ans_by_test: %.1f MB for %llu entries (%.1f B each) as loaded, %.1f MB (%.1f B)\n"
+            "compacted, %.1f MB after sealing.\n"
+            "quizstore data.mdb: %.1f MB as loaded, %.1f MB compacted, %.1f MB after sealing\n"
+            "(a seal writes the sealed bucket beside the raw one, whose pages it then frees\n"
+            "for later writes), %.1f MB compacted again.\n",
             HOT_PERIODS, total, mb(r->by_test_before.bytes),
             (unsigned long long)r->by_test_before.entries,
             per_row(r->by_test_before.bytes, r->by_test_before.entries),
-            mb(r->by_test_after.bytes), mb(r->file_before), mb(r->file_after));
+            mb(r->by_test_compacted.bytes),
+            per_row(r->by_test_compacted.bytes, r->by_test_compacted.entries),
+            mb(r->by_test_after.bytes), mb(r->file_before), mb(r->file_compacted),
+            mb(r->file_after), mb(r->file_after_compacted));
 }
 
 static void print_table_space(FILE *f, const char *table, const bk_table_space *t)
@@ -966,6 +977,39 @@ static void sample_spread(report *r)
 
 /* ------------------------------------------------------------ phases */
 
+/* The store in @p dir compacted (the handle closed and opened again). */
+static qs_env *compacted(qs_env *env, const char *dir)
+{
+    uint64_t before, after;
+    double t0 = now_s();
+    qs_env_close(env);
+    QS(qs_compact(dir, NULL, &before, &after));
+    note("quizstore: compacted, %.1f MB to %.1f MB in %.1f s", mb(before), mb(after),
+         now_s() - t0);
+    QS(qs_env_open(dir, NULL, &env));
+    return env;
+}
+
+/* The bytes of state @p row from its buckets and its ans_by_test. */
+static void state_bytes(state_row *row, const bucket_set *set, const qs_db_stat *by_test)
+{
+    bucket_sum a = history_buckets(set, QS_TABLE_ANSWERS);
+    bucket_sum x = history_buckets(set, QS_TABLE_INTERACTIONS);
+    row->answer_b = per_row(a.bytes, a.rows);
+    row->answer_index_b = row->answer_b + per_row(by_test->bytes, by_test->entries);
+    row->ix_b = per_row(x.bytes, x.rows);
+}
+
+/* State @p row of the store: its pages timed, each checked against the raw ones. */
+static void measure_state(qs_env *env, state_row *row, const char *name, const sample *s,
+                          size_t n_s, unsigned iters)
+{
+    note("quizstore: measuring %s", name);
+    row->name = name;
+    for (page_kind k = PAGE_HOT; k <= PAGE_DEEP; k++)
+        row->page[k] = measure_qs(env, s, n_s, k, iters, name);
+}
+
 static void quizstore_phase(report *r, const char *dir, sample *s, size_t n_s)
 {
     const config *c = r->cfg;
@@ -986,41 +1030,34 @@ static void quizstore_phase(report *r, const char *dir, sample *s, size_t n_s)
     for (size_t i = 0; i < n_s; i++)
         find_pages(txn, &s[i]);
     qs_txn_abort(txn);
-    note("quizstore: pages found; measuring raw");
-    state_row *raw = &r->states[0];
-    raw->name = "quizstore raw";
-    for (page_kind k = PAGE_HOT; k <= PAGE_DEEP; k++)
-        raw->page[k] = measure_qs(env, s, n_s, k, c->iters, "raw");
+    measure_state(env, &r->states[STATE_RAW], "quizstore raw", s, n_s, c->iters);
+
+    env = compacted(env, dir);
+    r->compacted = list_buckets(env);
+    check_bucket_rows(&r->compacted, r->k, "after compacting");
+    r->by_test_compacted = db_stat(env, "ans_by_test");
+    r->file_compacted = file_bytes(dir, "data.mdb");
+    measure_state(env, &r->states[STATE_COMPACTED], "compacted", s, n_s, c->iters);
 
     set_hot_periods(env, HOT_PERIODS);
-    seal_result *seals = calloc(r->before.n, sizeof *seals);
+    seal_result *seals = calloc(r->compacted.n, sizeof *seals);
     if (!seals)
         fail(2, "out of memory");
-    seal_all(env, &r->before, seals);
+    seal_all(env, &r->compacted, seals);
     r->seals = seals;
     r->after = list_buckets(env);
-    check_sealed(&r->before, &r->after, seals);
+    check_sealed(&r->compacted, &r->after, seals);
     check_bucket_rows(&r->after, r->k, "after sealing");
     r->by_test_after = db_stat(env, "ans_by_test");
     r->file_after = file_bytes(dir, "data.mdb");
-
-    note("quizstore: measuring sealed");
-    state_row *sealed = &r->states[1];
-    sealed->name = "quizstore sealed";
-    for (page_kind k = PAGE_HOT; k <= PAGE_DEEP; k++)
-        sealed->page[k] = measure_qs(env, s, n_s, k, c->iters, "after sealing");
+    measure_state(env, &r->states[STATE_SEALED], "quizstore sealed", s, n_s, c->iters);
+    env = compacted(env, dir);
+    r->file_after_compacted = file_bytes(dir, "data.mdb");
     qs_env_close(env);
 
-    const struct { state_row *row; const bucket_set *set; const qs_db_stat *by_test; } st[] = {
-        {raw, &r->before, &r->by_test_before}, {sealed, &r->after, &r->by_test_after}};
-    for (size_t i = 0; i < 2; i++) {
-        bucket_sum a = history_buckets(st[i].set, QS_TABLE_ANSWERS);
-        bucket_sum x = history_buckets(st[i].set, QS_TABLE_INTERACTIONS);
-        st[i].row->answer_b = per_row(a.bytes, a.rows);
-        st[i].row->answer_index_b =
-            st[i].row->answer_b + per_row(st[i].by_test->bytes, st[i].by_test->entries);
-        st[i].row->ix_b = per_row(x.bytes, x.rows);
-    }
+    state_bytes(&r->states[STATE_RAW], &r->before, &r->by_test_before);
+    state_bytes(&r->states[STATE_COMPACTED], &r->compacted, &r->by_test_compacted);
+    state_bytes(&r->states[STATE_SEALED], &r->after, &r->by_test_after);
 }
 
 static void sqlite_phase(report *r, backend *be, const sample *s, size_t n_s)
@@ -1036,7 +1073,7 @@ static void sqlite_phase(report *r, backend *be, const sample *s, size_t n_s)
              (unsigned long long)(r->k->answers + r->k->hot_answers),
              (unsigned long long)r->k->interactions);
     note("sqlite: measuring");
-    state_row *row = &r->states[2];
+    state_row *row = &r->states[STATE_SQLITE];
     const bk_table_space *a = &r->sq_answer;
     uint64_t ordered = a->table_bytes + index_bytes(a, "answer_by_user");
     row->name = "sqlite";

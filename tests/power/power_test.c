@@ -28,6 +28,13 @@
  * (its MANIFEST there, and a restore of it opens clean with the BACKUP_AT answers)
  * once reported done, and before that whole or refused by qs_restore().
  *
+ * The compaction workload compacts the store of a sealing run's history (qs_compact():
+ * its new file built in "compact.partial", fsynced, renamed over data.mdb, the store's
+ * directory fsynced, the log's header rewritten), then commits COMPACT_AFTER answers
+ * to the compacted store. A cut keeps the old data file until the rename, and the
+ * new one once the directory was synced after it; between the two, either. Every
+ * acknowledged answer must be there.
+ *
  * Injected faults, under the same tracer: a durable run of COMMITS commits in which
  * one write of the store's files fails (EIO or ENOSPC) or writes half its bytes, or
  * one sync (fsync, fdatasync, msync) fails with EIO, at a random point, with and
@@ -57,6 +64,8 @@
 #define BACKUP_AT 60         /* answers committed before the backup workload's backup */
 #define BACKUP_DIR "bk"      /* in the store's directory */
 #define RESTORED_DIR "restored"
+#define COMPACT_DIR "compact.partial"   /* qs_compact()'s, in the store's directory */
+#define COMPACT_AFTER 6     /* answers committed after the compaction: the free slots */
 
 static const char *self;   /* this program, to run the workload */
 
@@ -228,6 +237,33 @@ static int seal_workload(const char *dir)
         qs_buckets_expire(txn, SEAL_NOW, &dropped) != 0 || dropped != 1 ||
         qs_txn_commit(txn) != 0)
         return 4;
+    qs_env_close(env);
+    return 0;
+}
+
+/* The compacting child (power_test --compact DIR 0): every answer of the history,
+ * committed before the trace began, is promised; the store is compacted, then
+ * COMPACT_AFTER more answers are committed durably, each acknowledged. Exit 0, or the
+ * step that failed. */
+static int compact_workload(const char *dir)
+{
+    void (*ack)(uint64_t) = (void (*)(uint64_t))dlsym(RTLD_DEFAULT, "power_trace_ack");
+    qs_options o = mode_options(QS_SYNC_DURABLE, 0);
+    qs_env *env = NULL;
+    fx_bank b;
+    uint64_t tests[TESTS];
+    if (!ack)
+        return 1;
+    ack(COMMITS);
+    if (qs_compact(dir, &o, NULL, NULL) != 0)
+        return 2;
+    if (qs_env_open(dir, &o, &env) != 0 || seed_ids(env, &b, tests) != 0)
+        return 3;
+    for (unsigned i = COMMITS; i < COMMITS + COMPACT_AFTER; i++) {
+        if (commit_answer(env, tests, &b, i) != 0)
+            return 4;
+        ack(i + 1);
+    }
     qs_env_close(env);
     return 0;
 }
@@ -419,7 +455,8 @@ static void trace_read(const char *path, trace *t)
         memcpy(&o.len, t->bytes + at + 9, 4);
         o.data = t->bytes + at + 13;
         at += 13 + (size_t)o.len;
-        CHECK_MSG(at <= size && strchr("WSTwstANXYLRUDK", o.type), "trace %s: bad record", path);
+        CHECK_MSG(at <= size && strchr("WSTwstANXYLRUDKME", o.type), "trace %s: bad record",
+                  path);
         t->ops = realloc(t->ops, (t->n + 1) * sizeof *t->ops);
         CHECK(t->ops != NULL);
         t->ops[t->n++] = o;
@@ -500,22 +537,90 @@ static uint64_t promised(const trace *t, size_t k, qs_durability mode)
     return mode == QS_SYNC_DURABLE ? acked : synced;
 }
 
-/* The state of file @p f (0 data, 1 log, BACKUP_FILE_OF(slot)) after a cut before op
- * @p k: the baseline, every op of the file before its last sync, then those after it
- * in part. */
-static image state_at(const trace *t, const uint8_t *base, size_t base_len, size_t k, int f)
+/* A file's ops among a trace's: whether op @p i is one of them. */
+typedef int (*ops_of)(const trace *t, size_t i, const void *arg);
+
+/* The state of the file whose ops @p in picks, after a cut before op @p k: the
+ * baseline, every op of the file before its last sync, then those after it in part. */
+static image state_of(const trace *t, const uint8_t *base, size_t base_len, size_t k,
+                      ops_of in, const void *arg)
 {
     image im = {0};
     size_t last_sync = 0;
     if (base_len)
         image_write(&im, 0, base, base_len);
     for (size_t i = 0; i < k; i++)
-        if (file_of(&t->ops[i]) == f && strchr("SsY", t->ops[i].type))
+        if (in(t, i, arg) && strchr("SsY", t->ops[i].type))
             last_sync = i + 1;
     for (size_t i = 0; i < k; i++)
-        if (file_of(&t->ops[i]) == f)
+        if (in(t, i, arg))
             apply(&im, &t->ops[i], i >= last_sync);
     return im;
+}
+
+static int in_file(const trace *t, size_t i, const void *arg)
+{
+    return file_of(&t->ops[i]) == *(const int *)arg;
+}
+
+/* The state of file @p f (0 data, 1 log, BACKUP_FILE_OF(slot)) after a cut before op
+ * @p k (state_of()). */
+static image state_at(const trace *t, const uint8_t *base, size_t base_len, size_t k, int f)
+{
+    return state_of(t, base, base_len, k, in_file, &f);
+}
+
+/* ---- the data file of a compaction after a cut ------------------------------------ */
+
+/* Where a compaction put its file in place: the 'M' op, the slot of the file it
+ * moved, and the sync of the store's directory after it (t->n when none). */
+typedef struct move {
+    size_t at, synced;
+    int slot;
+} move;
+
+static int new_data_op(const trace *t, size_t i, const void *arg)
+{
+    const move *m = arg;
+    int f = file_of(&t->ops[i]);
+    return f == BACKUP_FILE_OF(m->slot) || (f == 0 && i > m->at);
+}
+
+static int old_data_op(const trace *t, size_t i, const void *arg)
+{
+    return file_of(&t->ops[i]) == 0 && i < ((const move *)arg)->at;
+}
+
+/* The 'M' op before op @p k of @p t, if any: 0 when there is none. */
+static int move_before(const trace *t, size_t k, move *m)
+{
+    m->at = m->synced = t->n;
+    m->slot = -1;
+    for (size_t i = 0; i < k; i++) {
+        const op *o = &t->ops[i];
+        if (o->type == 'N' && m->at == t->n)   /* the slot of the file moved, by name */
+            for (size_t j = i + 1; j < t->n; j++)
+                if (t->ops[j].type == 'M' && t->ops[j].len == o->len &&
+                    memcmp(t->ops[j].data, o->data, o->len) == 0)
+                    m->slot = (int)o->value;
+        if (o->type == 'M' && m->at == t->n)
+            m->at = i;
+        if (o->type == 'E' && m->at < i && m->synced == t->n)
+            m->synced = i;
+    }
+    return m->at < t->n;
+}
+
+/* The data file after a cut before op @p k of a compaction's trace: the old file
+ * before the rename, the new one once the directory was synced after it, and between
+ * the two either, drawn. */
+static image compacted_data_at(const trace *t, const uint8_t *base, size_t base_len, size_t k)
+{
+    move m;
+    if (!move_before(t, k, &m) || (m.synced == t->n && check_below(2)))
+        return state_of(t, base, base_len, k, old_data_op, &m);
+    CHECK_MSG(m.slot >= 0, "the compaction moved a file it never created");
+    return state_of(t, NULL, 0, k, new_data_op, &m);
 }
 
 /* ---- the backup directory after a cut ------------------------------------------ */
@@ -640,8 +745,8 @@ static void backup_window(const trace *t, size_t *from, size_t *to)
     while (i < t->n && t->ops[i].type != 'N')
         i++;
     for (*from = i; i < t->n; i++)
-        if (t->ops[i].type == 'K')
-            *to = i + 1;
+        if (t->ops[i].type == 'K' || t->ops[i].type == 'M')
+            *to = t->ops[i].type == 'K' ? i + 1 : t->n;   /* a compaction: to the end */
 }
 
 /* What a cut before op @p k may find of the backup: "none" before it began, "whole"
@@ -812,7 +917,8 @@ static void run_traced(const char *what, const char *dir, const char *arg)
     char lib[600], trace_file[600], data[600], log[600], bk[600];
     tracer_path(lib, sizeof lib);
     snprintf(trace_file, sizeof trace_file, "%s/trace", dir);
-    snprintf(bk, sizeof bk, "%s/%s", dir, BACKUP_DIR);
+    snprintf(bk, sizeof bk, "%s/%s", dir,
+             strcmp(what, "--compact") == 0 ? COMPACT_DIR : BACKUP_DIR);
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     snprintf(log, sizeof log, "%s/%s", dir, LOG_FILE);
     pid_t pid = fork();
@@ -844,12 +950,13 @@ typedef enum workload_kind {
     ANSWERS_PERIODIC_MAP,
     IMPORT,
     SEALING,
-    BACKUP
+    BACKUP,
+    COMPACTION
 } workload_kind;
 
 static const char *const workload_arg[] = {"--workload", "--workload", "--workload",
                                            "--workload", "--import",   "--seal",
-                                           "--backup"};
+                                           "--backup",   "--compact"};
 
 static qs_durability mode_of(workload_kind w)
 {
@@ -878,7 +985,7 @@ static void cut_run(workload_kind w, unsigned cuts, unsigned out[N_OUTCOMES])
     size_t base_len[2];
     uint8_t *base[2];
     seed(dir);
-    if (w == SEALING)
+    if (w == SEALING || w == COMPACTION)
         seed_history(dir);
     snprintf(path[0], sizeof path[0], "%s/data.mdb", dir);
     snprintf(path[1], sizeof path[1], "%s/%s", dir, LOG_FILE);
@@ -900,7 +1007,7 @@ static void cut_run(workload_kind w, unsigned cuts, unsigned out[N_OUTCOMES])
     }
     memset(out, 0, N_OUTCOMES * sizeof *out);
     size_t from = 0, to = 0;
-    if (w == BACKUP)
+    if (w == BACKUP || w == COMPACTION)
         backup_window(&t, &from, &to);
     for (unsigned c = 0; c < cuts; c++) {
         size_t k = c % 2 && to > from ? from + (size_t)check_below(to - from + 1)
@@ -908,6 +1015,10 @@ static void cut_run(workload_kind w, unsigned cuts, unsigned out[N_OUTCOMES])
         image im[2];
         for (int f = 0; f < 2; f++)
             im[f] = state_at(&t, base[f], base_len[f], k, f);
+        if (w == COMPACTION) {
+            free(im[0].b);
+            im[0] = compacted_data_at(&t, base[0], base_len[0], k);
+        }
         if (w == BACKUP)
             backup_put(cut_dir, &t, k);
         out[verify(cut_dir, im, promised(&t, k, mode), backup_promise(&t, k))]++;
@@ -1008,6 +1119,13 @@ TEST(backup_survives_power_cuts)
     every_cut_keeps_its_promise(BACKUP);
 }
 
+/* A compaction puts a new data file in place and rewrites the log's header, then the
+ * store takes commits: a cut anywhere keeps every acknowledged answer. */
+TEST(compaction_survives_power_cuts)
+{
+    every_cut_keeps_its_promise(COMPACTION);
+}
+
 /* A flush that failed is never followed by one reported to have succeeded: the pages
  * it failed to write may be gone (PostgreSQL's fsync lesson). */
 TEST(failed_flush_is_never_reported_as_success)
@@ -1054,6 +1172,7 @@ static const check_case cases[] = {
     CASE(import_batches_survive_power_cuts),
     CASE(sealing_and_retention_survive_power_cuts),
     CASE(backup_survives_power_cuts),
+    CASE(compaction_survives_power_cuts),
     CASE(failed_flush_is_never_reported_as_success),
     CASE(failed_durable_commit_breaks_the_handle),
     CASE(injected_io_faults_lose_nothing_acknowledged),
@@ -1070,7 +1189,8 @@ static int measure(unsigned cuts)
                  {"periodic, write_map", ANSWERS_PERIODIC_MAP},
                  {"import", IMPORT},
                  {"sealing", SEALING},
-                 {"backup", BACKUP}};
+                 {"backup", BACKUP},
+                 {"compaction", COMPACTION}};
     printf("%-20s %6s", "workload", "cuts");
     for (int o = 0; o < N_OUTCOMES; o++)
         printf(" %13s", outcome_name[o]);
@@ -1139,6 +1259,8 @@ int main(int argc, char **argv)
         return commit_failure(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--seal") == 0)
         return seal_workload(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--compact") == 0)
+        return compact_workload(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--fault") == 0)
         return fault_child(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "--verify") == 0)

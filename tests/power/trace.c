@@ -25,6 +25,10 @@
  * POWER_BACKUP=DIR: the files created in DIR are traced as well, each by the number
  * of its creation (its slot), and so are the changes to DIR's entries and DIR's own
  * syncs; power_trace_backup_done() records that a backup into DIR was reported done.
+ * A file of DIR renamed to the data file's path (a compaction puts its new file in
+ * place) is recorded as 'M', and the syncs of the data file's directory as 'E'; the
+ * data file is the file at its path when it is opened, so the writes to the new one
+ * are the data file's from then on.
  *
  * record: type u8, value u64, length u32, then length bytes. Types: 'W' write (value:
  * its offset, bytes: what it wrote), 'S' sync, 'T' truncate (value: the size) of the
@@ -32,7 +36,9 @@
  * file created (value: its slot, bytes: its name), 'X' a write to a slot's file
  * (value: slot << 48 | offset), 'Y' a sync of one (value: its slot), 'L' a link and
  * 'R' a rename (bytes: the old name, NUL, the new name), 'U' an unlink (bytes: the
- * name), 'D' a sync of DIR; 'K' the backup reported done.
+ * name), 'D' a sync of DIR; 'K' the backup reported done; 'M' a file of DIR renamed
+ * to the data file's path (bytes: its name in DIR), 'E' a sync of the data file's
+ * directory.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -55,11 +61,12 @@ static int trace_fd = -1;
 static char fault_kind;                  /* 'w', 's', or 0: none armed */
 static unsigned fault_after;
 static int fault_errno, fault_fired;
-static struct stat file_st[2];           /* the data file's and the log's, once they exist */
+static struct stat file_st[2];           /* the data file's and the log's, as last opened */
 /* 1: the data file; 2: it, opened O_DSYNC; 3: the log; 4: it, opened O_DSYNC;
- * BACKUP_FILE: a file created in the backup directory; BACKUP_DIR: that directory
- * (odd, as the kinds whose writes are not syncs: see record_writes) */
-enum { BACKUP_FILE = 5, BACKUP_DIR = 7 };
+ * BACKUP_FILE: a file created in the backup directory; BACKUP_DIR: that directory;
+ * STORE_DIR: the data file's (odd, as the kinds whose writes are not syncs: see
+ * record_writes) */
+enum { BACKUP_FILE = 5, BACKUP_DIR = 7, STORE_DIR = 9 };
 static unsigned char watched[MAX_FDS];
 static unsigned backup_slot[MAX_FDS];    /* of a BACKUP_FILE descriptor */
 static unsigned backup_files;            /* slots given so far */
@@ -150,6 +157,8 @@ static void record(int fd, char type, uint64_t value, const void *data, uint32_t
         value = type == 'X' ? slot << 48 | value : slot;
     } else if (fd >= 0 && watched[fd] == BACKUP_DIR) {
         type = 'D';
+    } else if (fd >= 0 && watched[fd] == STORE_DIR) {
+        type = 'E';
     } else if (fd >= 0 && watched[fd] > 2) {
         type = (char)(type - 'A' + 'a');
     }
@@ -207,6 +216,19 @@ static int watch_backup(int fd, const char *path, int flags)
     return 1;
 }
 
+/* Whether @p st is the directory that holds the data file. */
+static int is_store_dir(const struct stat *st)
+{
+    const char *data = getenv("POWER_DATA");
+    char dir[4096];
+    struct stat d;
+    const char *slash = data ? strrchr(data, '/') : NULL;
+    if (!slash || !S_ISDIR(st->st_mode) || (size_t)(slash - data) >= sizeof dir)
+        return 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - data), data);
+    return stat(dir, &d) == 0 && d.st_dev == st->st_dev && d.st_ino == st->st_ino;
+}
+
 static void watch(int fd, const char *path, int flags)
 {
     static const char *const vars[2] = {"POWER_DATA", "POWER_LOG"};
@@ -216,9 +238,14 @@ static void watch(int fd, const char *path, int flags)
     watched[fd] = 0;
     if (trace_fd >= 0 && watch_backup(fd, path, flags))
         return;
+    if (trace_fd >= 0 && is_store_dir(&st)) {
+        watched[fd] = STORE_DIR;
+        return;
+    }
     for (int f = 0; f < 2; f++) {
         const char *store_file = getenv(vars[f]);
-        if (!file_st[f].st_ino && (!store_file || stat(store_file, &file_st[f]) != 0))
+        /* the file at the path now: a compaction replaces the data file */
+        if (!store_file || stat(store_file, &file_st[f]) != 0)
             continue;
         if (st.st_dev == file_st[f].st_dev && st.st_ino == file_st[f].st_ino)
             watched[fd] = (unsigned char)(2 * f + ((flags & (O_DSYNC | O_SYNC)) ? 2 : 1));
@@ -458,8 +485,25 @@ int link(const char *from, const char *to)
     ENTRY_CALL('L', real_link(from, to), from, to);
 }
 
+/* The rename of file @p from of the backup directory over the data file's path @p to
+ * (a compaction's new file put in place): 'M' with its name. */
+static int traced_move(int rc, const char *from, const char *to)
+{
+    const char *name = in_backup_dir(from), *data = getenv("POWER_DATA");
+    if (rc == 0 && trace_fd >= 0 && name && *name && data && strcmp(to, data) == 0)
+        record(-1, 'M', 0, name, (uint32_t)strlen(name));
+    return rc;
+}
+
 int rename(const char *from, const char *to)
 {
+    const char *data = getenv("POWER_DATA");
+    if (to && data && strcmp(to, data) == 0) {
+        pthread_mutex_lock(&lock);
+        int rc = traced_move(real_rename(from, to), from, to);
+        pthread_mutex_unlock(&lock);
+        return rc;
+    }
     ENTRY_CALL('R', real_rename(from, to), from, to);
 }
 
