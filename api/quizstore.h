@@ -253,7 +253,8 @@ void qs_options_init(qs_options *opts);
  *  transaction (format 2 keeps each test's summary in the user's test index, so that
  *  qs_test_list() reads no test record); read-only opens read it as it is until
  *  then. A library of an older format refuses the upgraded store (QS_FORMAT), and one
- *  still running on it while another upgrades it is not supported.
+ *  still running on it while another upgrades it is not supported. While qs_compact()
+ *  runs on the store, an open waits for it to end.
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure

@@ -3,7 +3,8 @@
  * Writes go through the bench's quizstore backend (backend_qs.c); reads use the API
  * on a store opened the default way. Loads D days of history at scale S, then
  * measures, single-threaded:
- * - the load rate of the history (answers/s, batches of 1000, lazy sync);
+ * - the load rate of the history (answers/s, batches of 1000, lazy sync), and with -c
+ *   the store compacted after it (qs_compact);
  * - question record bytes and question_get latency before and after the bank
  *   dictionary (qs_bank_compress);
  * - latency of each read the product makes, one read transaction per operation;
@@ -238,9 +239,10 @@ static void measure_submits(const char *dir, const wl_gen *g, unsigned batch, ui
 static void usage(void)
 {
     fprintf(stderr, "usage: qs-micro [-s SEED] [-S SCALE] [-d DAYS] [-i READ_ITERS] "
-                    "[-n DURABLE_ANSWERS] [-p month|week|day] DIR\n"
+                    "[-n DURABLE_ANSWERS] [-p month|week|day] [-c] DIR\n"
                     "DIR must not exist; it is created and left for inspection.\n"
-                    "-p: the store's time buckets (default month)\n");
+                    "-p: the store's time buckets (default month)\n"
+                    "-c: compact the store after the load\n");
     exit(EXIT_FAILURE);
 }
 
@@ -249,14 +251,15 @@ int main(int argc, char **argv)
     wl_params p = {42, 1.0, 7};
     unsigned iters = 20000;
     uint64_t durable_n = 1000;
-    int opt;
-    while ((opt = getopt(argc, argv, "s:S:d:i:n:p:")) != -1) {
+    int opt, compact = 0;
+    while ((opt = getopt(argc, argv, "s:S:d:i:n:p:c")) != -1) {
         switch (opt) {
         case 's': p.seed = strtoull(optarg, NULL, 10); break;
         case 'S': p.scale = atof(optarg); break;
         case 'd': p.days = atoi(optarg); break;
         case 'i': iters = (unsigned)atoi(optarg); break;
         case 'n': durable_n = strtoull(optarg, NULL, 10); break;
+        case 'c': compact = 1; break;
         case 'p':
             if (bk_quizstore_period(optarg) != 0)
                 usage();
@@ -284,6 +287,13 @@ int main(int argc, char **argv)
     printf("load through the backend   %llu answers in %.1f s: %.0f answers/s "
            "(batches of 1000)\n", (unsigned long long)w.done, secs, w.done / secs);
 
+    if (compact) {
+        uint64_t before, after;
+        t0 = now_s();
+        QS(qs_compact(dir, NULL, &before, &after));
+        printf("compacted                  %.1f MB to %.1f MB in %.1f s\n", before / 1e6,
+               after / 1e6, now_s() - t0);
+    }
     qs_env *env;
     QS(qs_env_open(dir, NULL, &env));
     uint64_t raw = question_bytes(env);

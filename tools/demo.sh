@@ -6,9 +6,9 @@
 # Generates a small workload with qs-gen (seed 42, 100 users, 3 days), imports every
 # file with `quizstore import` in dependency order into a fresh store (STORE_DIR, which
 # must be new or empty, or a temporary directory removed at the end), seals the time
-# buckets old enough by the wall clock and lists them, then prints `quizstore stats` and
-# the reads of the most active user: dashboard, progress, leaderboard rank, two pages of
-# history and the open tests.
+# buckets old enough by the wall clock and lists them, compacts the store's file, then
+# prints `quizstore stats` and the reads of the most active user: dashboard, progress,
+# leaderboard rank, two pages of history and the open tests.
 set -eu
 
 usage() {
@@ -59,6 +59,10 @@ echo "Buckets older than the hot window (by the wall clock) are compressed per u
     "list shows each bucket's rows, bytes before and after, and the ratio."
 "$qs" buckets -d "$store" seal
 "$qs" buckets -d "$store" list
+
+step "quizstore compact -d $store"
+echo "The file rewritten without the pages sealing freed, every page full."
+"$qs" compact -d "$store"
 
 step "quizstore stats -d $store"
 "$qs" stats -d "$store"

@@ -742,14 +742,17 @@ static int compact(const char *dir, uint64_t *before, uint64_t *after)
     return qs_compact(dir, &o, before, after);
 }
 
-/* A reference copy of the closed store in @p src, to compare a compacted one with. */
-static const char *reference_of(const char *src)
+/* A new store (build_store()), closed, and in *ref a copy of it to compare a compacted
+ * one with. */
+static const char *store_and_reference(const char **ref)
 {
+    const char *src = check_tmpdir();
     const char *bak = path_of(check_tmpdir(), "bak");
-    const char *ref = path_of(check_tmpdir(), "ref");
+    build_store(src);
     backup_of(src, bak, 0);
-    CHECK_RC(qs_restore(bak, ref), 0);
-    return ref;
+    *ref = path_of(check_tmpdir(), "ref");
+    CHECK_RC(qs_restore(bak, *ref), 0);
+    return src;
 }
 
 /* The store in @p dir holds what @p ref does, passes qs_check(), and its directory
@@ -783,9 +786,7 @@ static int child_status(pid_t pid)
 
 TEST(compact_shrinks_and_keeps_every_entry)
 {
-    const char *src = check_tmpdir();
-    build_store(src);
-    const char *ref = reference_of(src);
+    const char *ref, *src = store_and_reference(&ref);
     uint64_t before = 0, after = 0, again = 0;
     CHECK_RC(compact(src, &before, &after), 0);
     CHECK_MSG(after < before && after == (uint64_t)file_size(path_of(src, "data.mdb")),
@@ -841,9 +842,7 @@ static pid_t hold_open(const char *dir, int read_only)
 
 TEST(compact_needs_the_store_alone)
 {
-    const char *src = check_tmpdir();
-    build_store(src);
-    const char *ref = reference_of(src);
+    const char *ref, *src = store_and_reference(&ref);
     qs_options ro = fx_options();
     ro.read_only = 1;
     for (int read_only = 0; read_only <= 1; read_only++) {
@@ -869,9 +868,7 @@ TEST(compact_needs_the_store_alone)
  * compaction is refused while the store is open, and every read sees every answer. */
 TEST(compact_races_with_opens)
 {
-    const char *src = check_tmpdir();
-    build_store(src);
-    const char *ref = reference_of(src);
+    const char *ref, *src = store_and_reference(&ref);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {   /* until 8 compactions went through */
@@ -907,9 +904,7 @@ TEST(compact_races_with_opens)
  * compacted one, each with every entry, and the next compaction clears what it left. */
 TEST(compact_killed_at_any_moment)
 {
-    const char *src = check_tmpdir();
-    build_store(src);
-    const char *ref = reference_of(src);
+    const char *ref, *src = store_and_reference(&ref);
     int64_t t0 = now_us();
     CHECK_RC(compact(src, NULL, NULL), 0);
     int64_t took = now_us() - t0 + 1;
@@ -945,9 +940,7 @@ static int call_compact(void *arg)
 
 TEST(compact_write_failure_changes_nothing)
 {
-    const char *src = check_tmpdir();
-    build_store(src);
-    const char *ref = reference_of(src);
+    const char *ref, *src = store_and_reference(&ref);
     call c = {NULL, src, NULL, 0};
     int rc = with_file_limit((rlim_t)file_size(path_of(src, "data.mdb")) / 4, call_compact, &c);
     CHECK_MSG(rc == EFBIG || rc == EIO, "qs_compact: %s", qs_strerror(rc));   /* LMDB's */
