@@ -1093,8 +1093,8 @@ int qs_restore(const char *backup_dir, const char *store_dir);
  *  a failure at any moment leaves the store as it was or compacted, never without
  *  a commit. Needs free disk space for the copy. Every page is checked first: a
  *  damaged store is not compacted.
- *  @param[out] before, after  the data file's size in bytes before and after (NULL to
- *                             skip)
+ *  @param[out] before, after  the bytes the data file takes on the disk (its
+ *                             allocated blocks) before and after (NULL to skip)
  *  @return 0, QS_BUSY (the store is open elsewhere, naming the process when another
  *          one), QS_CORRUPT, QS_INVALID, errno (ENOENT: no store in @p dir, ENOSPC,
  *          ...), or any error of qs_env_open(). */

@@ -57,12 +57,14 @@ static int check_lock_file(const char *dir)
     return 0;
 }
 
-static int file_size(const char *path, uint64_t *size)
+/* The bytes the file at @p path takes on the disk: its blocks, since a store opened
+ * with write_map is as long as its map, and sparse. */
+static int disk_bytes(const char *path, uint64_t *size)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return bk_sys_fail("stat", path);
-    *size = (uint64_t)st.st_size;
+    *size = (uint64_t)st.st_blocks * 512;
     return 0;
 }
 
@@ -263,7 +265,7 @@ int qs_compact(const char *dir, const qs_options *opts, uint64_t *before, uint64
     if (!rc)
         rc = bk_check_pages(env, "a compacted copy");
     if (!rc)
-        rc = file_size(data, &size_before);
+        rc = disk_bytes(data, &size_before);
     if (!rc)
         rc = build_file(env, tmp_dir, tmp);
     if (!rc) {
@@ -274,7 +276,7 @@ int qs_compact(const char *dir, const qs_options *opts, uint64_t *before, uint64
     if (env)   /* alone: the directory is this compaction's or a killed one's */
         rmdir(tmp_dir);
     if (!rc)
-        rc = file_size(data, &size_after);
+        rc = disk_bytes(data, &size_after);
     qs_env_close(env);
     if (before)
         *before = size_before;

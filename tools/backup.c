@@ -51,7 +51,7 @@ const char compact_usage[] =
     "process may have the store open (the command says which one does); other opens\n"
     "wait while it runs. The copy is written beside the store, so it needs that much\n"
     "free disk space; a crash at any moment leaves the store as it was or compacted.\n"
-    "Prints the file's size before and after.\n"
+    "Prints the bytes the file takes on the disk before and after.\n"
     "\n"
     "options:\n"
     "  -d DIR                    the store\n"
@@ -279,7 +279,7 @@ int cmd_compact(int argc, char **argv)
         msg_rc(context, rc);
         return 1;
     }
-    printf("compacted %s: data.mdb %" PRIu64 " bytes (%.1f MiB) to %" PRIu64
+    printf("compacted %s: data.mdb %" PRIu64 " bytes on disk (%.1f MiB) to %" PRIu64
            " bytes (%.1f MiB), %.2fx smaller, in %.2f s\n",
            dir, before, mib(before), after, mib(after),
            after ? (double)before / (double)after : 0.0, seconds);

@@ -142,7 +142,7 @@ done
 cp -r "$STORE" "$WORK/compacted"
 expect_rc "compact" 0 -d "$WORK/compacted" compact
 contains "compact: sizes before and after" "$WORK/out" \
-    "^compacted $WORK/compacted: data.mdb [0-9]* bytes (.* MiB) to [0-9]* bytes (.* MiB), [0-9.]*x smaller, in [0-9.]* s$"
+    "^compacted $WORK/compacted: data.mdb [0-9]* bytes on disk (.* MiB) to [0-9]* bytes (.* MiB), [0-9.]*x smaller, in [0-9.]* s$"
 store_size=$(wc -c <"$STORE/data.mdb")
 compacted_size=$(wc -c <"$WORK/compacted/data.mdb")
 if [ "$compacted_size" -lt "$plain_size" ] && [ "$plain_size" -le "$store_size" ]; then
