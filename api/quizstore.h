@@ -1083,21 +1083,22 @@ int qs_backup(qs_env *env, const char *dir, unsigned flags);
  *          QS_INVALID (store_dir is backup_dir), errno (ENOENT: no MANIFEST, EFBIG). */
 int qs_restore(const char *backup_dir, const char *store_dir);
 
-/** Rewrite the store in directory @p dir as LMDB's compacting copy, in place: only the
- *  pages its newest commit reaches, written in key order and full, so that the file
- *  shrinks after sealing and retention freed pages, and after inserts in random key
- *  order left pages half full. Opens the store itself with @p opts (NULL: defaults;
- *  not read-only), which no other handle, of this process or another, may have open:
- *  while the call runs, other opens wait for it. The copy is written as
- *  data.mdb.partial beside the store, fsynced, then renamed over data.mdb: a crash or
- *  a failure at any moment leaves the store as it was or compacted, never without
- *  a commit. Needs free disk space for the copy. Every page is checked first: a
- *  damaged store is not compacted.
+/** Rewrite the store's file in directory @p dir in place, compacted: every database of
+ *  the newest commit appended in key order into a new file, so that every page is
+ *  full and no page is free. The file shrinks after sealing and retention freed pages,
+ *  and after inserts in random key order (a load) left pages half full; the first
+ *  writes after it split the full pages they land in. Records are copied byte for
+ *  byte, and each database's entry count is compared before the new file is used.
+ *  Opens the store itself with @p opts (NULL: defaults; not read-only), which no other
+ *  handle, of this process or another, may have open: while the call runs, other opens
+ *  wait for it. The new file is written as compact.partial/data.mdb in @p dir, fsynced,
+ *  then renamed over data.mdb: a crash, a power cut or a failure at any moment leaves
+ *  the store as it was or compacted, every commit in it. Needs free disk space for the
+ *  new file. Every page is checked first: a damaged store is not compacted.
  *  @param[out] before, after  the bytes the data file takes on the disk (its
  *                             allocated blocks) before and after (NULL to skip)
- *  @return 0, QS_BUSY (the store is open elsewhere, naming the process when another
- *          one), QS_CORRUPT, QS_INVALID, errno (ENOENT: no store in @p dir, ENOSPC,
- *          ...), or any error of qs_env_open(). */
+ *  @return 0, QS_BUSY (the store is open elsewhere), QS_CORRUPT, QS_INVALID, errno
+ *          (ENOENT: no store in @p dir, ENOSPC, ...), or any error of qs_env_open(). */
 int qs_compact(const char *dir, const qs_options *opts, uint64_t *before, uint64_t *after);
 /** @} */
 

@@ -4,8 +4,8 @@
  *                                  is in use (qs_backup), then its files and sizes
  *   restore BACKUP_DIR STORE_DIR   the backup checked against its manifest and written
  *                                  as a new store (qs_restore), then what it holds
- *   compact                        the store's file rewritten in place as a compacted
- *                                  copy (qs_compact), then its size before and after
+ *   compact                        the store's file rewritten in place, compacted
+ *                                  (qs_compact), then its size before and after
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,12 +45,13 @@ const char restore_usage[] =
 const char compact_usage[] =
     "usage: quizstore [-d DIR] compact\n"
     "\n"
-    "Rewrite the store's data file in place as a compacted copy: only the pages its\n"
-    "newest commit reaches, full and in key order, so the file shrinks after sealing,\n"
-    "retention or a load in random key order left free or half-empty pages. No other\n"
-    "process may have the store open (the command says which one does); other opens\n"
-    "wait while it runs. The copy is written beside the store, so it needs that much\n"
-    "free disk space; a crash at any moment leaves the store as it was or compacted.\n"
+    "Rewrite the store's data file in place, compacted: every database appended in key\n"
+    "order into a new file, every page full and none free, so the file shrinks after\n"
+    "sealing, retention or a load in random key order left free or half-empty pages.\n"
+    "The first writes after it split the full pages they land in. No other process may\n"
+    "have the store open; other opens wait while it runs. The new file is written as\n"
+    "compact.partial/data.mdb in the store's directory, so the disk needs room for it;\n"
+    "a crash or a power cut at any moment leaves the store as it was or compacted.\n"
     "Prints the bytes the file takes on the disk before and after.\n"
     "\n"
     "options:\n"

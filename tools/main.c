@@ -3,8 +3,8 @@
  *   quizstore [-d DIR] [--durable|--periodic] COMMAND [ARGS]
  *
  * Dispatches to one file per subcommand (import.c, get.c, stats.c, index_cmd.c for
- * pools and index, buckets.c, backup.c for backup, restore and compact) and holds what they
- * share: the store options and opening the store.
+ * pools and index, buckets.c, backup.c for backup, restore and compact) and holds
+ * what they share: the store options and opening the store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,8 +32,8 @@ static const char main_usage[] =
     "                     expire, policy\n"
     "  backup DIR         a consistent, compacted copy of the store while in use\n"
     "  restore BACKUP DIR check a backup and write it as a new store in DIR\n"
-    "  compact            rewrite the store's file without its free pages (store closed\n"
-    "                     elsewhere)\n"
+    "  compact            rewrite the store's file full, without free pages (with the\n"
+    "                     store closed elsewhere)\n"
     "  help [COMMAND]     this text, or a command's options\n"
     "\n"
     "common options (before or after COMMAND):\n" COMMON_OPTIONS_HELP;
