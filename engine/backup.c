@@ -263,25 +263,20 @@ static int write_data(qs_env *env, const char *dir, const char *path, int compre
     return rc;
 }
 
-int bk_check_pages(qs_env *env, const char *what)
-{
-    qs_check_report r;
-    int rc = eng_pages_check(env, &r);
-    if (rc == 0 && r.findings)
-        rc = eng_fail(QS_CORRUPT, "the store is damaged, so %s of it would be too: %s", what,
-                      r.first_finding);
-    return rc;
-}
-
 /* A backup goes elsewhere than the store, and of a store whose pages are sound. */
 static int check_source(qs_env *env, const char *dir)
 {
     const char *store = "";
+    qs_check_report r;
     mdb_env_get_path(env->mdb, &store);
     if (bk_same_file(dir, store))
         return eng_fail(QS_INVALID, "%s is the store's own directory: a backup goes into "
                         "another one", dir);
-    return bk_check_pages(env, "a backup");
+    int rc = eng_pages_check(env, &r);
+    if (rc == 0 && r.findings)
+        rc = eng_fail(QS_CORRUPT, "the store is damaged, so a backup of it would be too: %s",
+                      r.first_finding);
+    return rc;
 }
 
 int qs_backup(qs_env *env, const char *dir, unsigned flags)

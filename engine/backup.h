@@ -59,14 +59,6 @@ typedef struct manifest {
     uint64_t raw_size, raw_hash;   /* of its decompressed bytes (compressed only) */
 } manifest;
 
-typedef struct qs_env qs_env;
-
-/* ---- backup.c: what qs_compact() (compact.c) shares with the backup */
-
-/* Every page of the store checked (eng_pages_check): 0, or QS_CORRUPT naming the
- * first damage, since @p what ("a backup") of it would be damaged too. */
-int bk_check_pages(qs_env *env, const char *what);
-
 /* ---- backup_files.c: files and directories; failures set the detail, naming the path */
 
 /* "DIR/NAME" into @p out (PATH_MAX bytes): 0, or ENAMETOOLONG. */

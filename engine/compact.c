@@ -15,8 +15,9 @@
  *      exclusively, QS_BUSY while another handle has it open; from then on every open
  *      waits), recovering it. LMDB's lock file names any other process that mapped
  *      the store without the log (a read-only open of a store no writer opened yet).
- *   2. checkpoint (the data file then holds every commit), and check every page: a
- *      damaged store is not copied.
+ *   2. checkpoint: the data file then holds every commit. (A damaged store got no
+ *      further than the open: a writable open reads every page, unless the file is
+ *      the one such a read found sound, and refuses a damaged one.)
  *   3. build the new file as compact.partial/data.mdb in the store's directory, and
  *      fsync it;
  *   4. rename it over data.mdb and fsync the directory, while the log names no
@@ -24,7 +25,6 @@
  *      after the new, each complete, and the next open starts the log afresh.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,26 +36,6 @@
 
 #define COMMIT_BYTES (256u << 20)   /* written into the new file per commit of it */
 #define COMPACT_DIR "compact.partial"   /* in the store's directory: the new file's */
-
-/* QS_BUSY when a process other than this one holds LMDB's lock file of @p dir: each
- * process that opens the store holds a shared lock on its first byte. */
-static int check_lock_file(const char *dir)
-{
-    char path[PATH_MAX];
-    int rc = bk_path_in(path, dir, "lock.mdb");
-    if (rc)
-        return rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-    int held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-    close(fd);
-    if (held)
-        return eng_fail(QS_BUSY, "%s is open in process %ld: close it there first", dir,
-                        (long)fl.l_pid);
-    return 0;
-}
 
 /* The bytes the file at @p path takes on the disk: its blocks, since a store opened
  * with write_map is as long as its map, and sparse. */
@@ -258,12 +238,11 @@ int qs_compact(const char *dir, const qs_options *opts, uint64_t *before, uint64
         rc = eng_fail(ENOENT, "%s holds no store (no %s)", dir, DATA_NAME);
     if (!rc)
         rc = eng_env_open_alone(dir, opts, &env);
-    if (!rc)
-        rc = check_lock_file(dir);
+    long holder = rc ? 0 : eng_lock_file_holder(dir);
+    if (holder)
+        rc = eng_fail(QS_BUSY, "%s is open in process %ld: close it there first", dir, holder);
     if (!rc)
         rc = eng_log_checkpoint(env);
-    if (!rc)
-        rc = bk_check_pages(env, "a compacted copy");
     if (!rc)
         rc = disk_bytes(data, &size_before);
     if (!rc)

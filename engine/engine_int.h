@@ -226,6 +226,10 @@ int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
  * every other open waits until this handle closes. The handle runs no background
  * thread, and makes no checkpoint at close. */
 int eng_env_open_alone(const char *path, const qs_options *opts, qs_env **out);
+/* The id of a process other than this one that has the store in @p path open, seen
+ * through LMDB's lock file (each opener holds a shared lock on its first byte), or
+ * 0. */
+long eng_lock_file_holder(const char *path);
 
 /* log.c */
 /* Before LMDB opens the store in @p dir: open the log, and if this is the first

@@ -418,9 +418,22 @@ static int check_options(const qs_options *o)
     return 0;
 }
 
+long eng_lock_file_holder(const char *path)
+{
+    char lock[4096];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", path);
+    int fd = open(lock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    int held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    close(fd);
+    return held ? (long)fl.l_pid : 0;
+}
+
 /* A read-only open whose lock file cannot be written (a store of another user, a
  * read-only medium) reads without LMDB's lock, provided no process has the store open
- * now: each of them holds a shared lock on the lock file's first byte. Sets *nolock. */
+ * now. Sets *nolock. */
 static int check_lock_file(const char *path, int *nolock)
 {
     char lock[4096];
@@ -430,16 +443,11 @@ static int check_lock_file(const char *path, int *nolock)
         return 0;
     if (errno != EACCES && errno != EROFS && errno != EPERM && errno != ENOENT)
         return 0;   /* let LMDB report it */
-    int fd = open(lock, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-        int held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-        close(fd);
-        if (held)
-            return eng_fail(EACCES, "%s cannot be written, and process %ld has the store "
-                            "open: a reader without the lock could see pages being "
-                            "rewritten", lock, (long)fl.l_pid);
-    }
+    long holder = eng_lock_file_holder(path);
+    if (holder)
+        return eng_fail(EACCES, "%s cannot be written, and process %ld has the store "
+                        "open: a reader without the lock could see pages being "
+                        "rewritten", lock, holder);
     *nolock = 1;
     return 0;
 }

@@ -938,6 +938,18 @@ static int records_follow(int fd, const log_header *h)
  * is no header, or it names a commit the file never had: a log left beside another
  * data file. (A log of another file with an older commit is not told apart: its meta
  * page put back makes the page walk refuse the store.) */
+/* The newest commit of the data file at @p path: its meta page, transaction id and
+ * page size. 0, or an error recorded. */
+static int newest_commit(const char *path, uint8_t *meta, uint64_t *txnid, uint32_t *psize)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return eng_fail(errno, "%s: %s", path, strerror(errno));
+    int rc = eng_meta_newest(fd, meta, txnid, psize);
+    close(fd);
+    return rc;
+}
+
 static int header_of_data(int fd, const char *data_path, log_header *h, uint64_t *newest)
 {
     struct stat st;
@@ -945,12 +957,8 @@ static int header_of_data(int fd, const char *data_path, log_header *h, uint64_t
     uint32_t psize;
     if (header_read(fd, h) != 0 || stat(data_path, &st) != 0 || st.st_size == 0)
         return 0;
-    int dfd = open(data_path, O_RDONLY | O_CLOEXEC);
-    if (dfd < 0)
-        return 0;
-    int rc = eng_meta_newest(dfd, meta, newest, &psize);
-    close(dfd);
-    return rc == 0 && psize == h->psize && *newest >= h->txnid;
+    return newest_commit(data_path, meta, newest, &psize) == 0 && psize == h->psize &&
+           *newest >= h->txnid;
 }
 
 /* A read-only handle keeps the log open, holding READ_LOCK shared (it waits while a
@@ -1066,19 +1074,6 @@ static int header_clear(qs_env *env)
     return rc;
 }
 
-/* The header naming the newest commit of the data file at @p path as checkpoint
- * @p epoch, log position @p lsn. */
-static int header_of_file(const char *path, uint64_t epoch, uint64_t lsn, log_header *h)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return eng_fail(errno, "%s: %s", path, strerror(errno));
-    *h = (log_header){.epoch = epoch, .lsn = lsn};
-    int rc = eng_meta_newest(fd, h->meta, &h->txnid, &h->psize);
-    close(fd);
-    return rc;
-}
-
 int eng_log_replace_file(qs_env *env, int (*replace)(void *), void *arg, const char *data_path)
 {
     log_header old, h;
@@ -1089,7 +1084,8 @@ int eng_log_replace_file(qs_env *env, int (*replace)(void *), void *arg, const c
         return eng_fail(rc, "clearing the redo log's header: %s", strerror(rc));
     if ((rc = replace(arg)) != 0)
         return rc;   /* the header stays clear: it is sound whichever file is in place */
-    if ((rc = header_of_file(data_path, old.epoch + 1, old.lsn, &h)) != 0)
+    h = (log_header){.epoch = old.epoch + 1, .lsn = old.lsn};
+    if ((rc = newest_commit(data_path, h.meta, &h.txnid, &h.psize)) != 0)
         return rc;
     if ((rc = header_write(env, &h)) != 0)
         return eng_fail(rc, "writing the redo log's header: %s", strerror(rc));

@@ -1,7 +1,8 @@
 /* Tests hot backups and restores: byte-identical round trips, a backup taken while a
  * writer commits, damaged backups refused before anything is written, and failures;
  * and compaction in place: the same entries in a smaller file, refused while the store
- * is open elsewhere, racing with opens, killed at any moment, failing to write. */
+ * is open elsewhere or damaged, racing with opens, killed at any moment, failing to
+ * write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -86,6 +87,23 @@ static void spit(const char *path, const char *text, size_t len)
     CHECK_MSG(f != NULL, "open %s: %s", path, strerror(errno));
     CHECK(fwrite(text, 1, len, f) == len);
     CHECK(fclose(f) == 0);
+}
+
+/* XXH3-64 of the whole file at @p path. */
+static uint64_t file_hash(const char *path)
+{
+    uint8_t buf[1 << 16];
+    ssize_t n;
+    int fd = open(path, O_RDONLY);
+    XXH3_state_t *st = XXH3_createState();
+    CHECK(fd >= 0 && st != NULL);
+    XXH3_64bits_reset(st);
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        XXH3_64bits_update(st, buf, (size_t)n);
+    close(fd);
+    uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
 }
 
 static void flip_byte(const char *path, long long at)
@@ -948,6 +966,22 @@ TEST(compact_write_failure_changes_nothing)
     same_as(src, ref);
 }
 
+/* A store with a damaged page is refused (by the open the compaction makes), and its
+ * file is left as it was. */
+TEST(compact_refuses_a_damaged_store)
+{
+    const char *ref, *src = store_and_reference(&ref);
+    CHECK_RC(compact(src, NULL, NULL), 0);   /* every page in use */
+    const char *data = path_of(src, "data.mdb");
+    long long page = file_size(data) / 4096 / 2 * 4096;
+    for (int i = 0; i < 16; i++)   /* the page's header: its number and flags */
+        flip_byte(data, page + i);
+    uint64_t before = file_hash(data);
+    CHECK_RC(compact(src, NULL, NULL), QS_CORRUPT);
+    CHECK_MSG(strstr(qs_errmsg(), "damaged page") != NULL, "errmsg: %s", qs_errmsg());
+    CHECK_EQ(file_hash(data), before);
+}
+
 static const check_case cases[] = {
     CASE(bad_arguments),
     CASE(round_trip_plain),
@@ -968,6 +1002,7 @@ static const check_case cases[] = {
     CASE(compact_races_with_opens),
     CASE(compact_killed_at_any_moment),
     CASE(compact_write_failure_changes_nothing),
+    CASE(compact_refuses_a_damaged_store),
 };
 
 int main(int argc, char **argv)

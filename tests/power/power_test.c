@@ -591,24 +591,27 @@ static int old_data_op(const trace *t, size_t i, const void *arg)
     return file_of(&t->ops[i]) == 0 && i < ((const move *)arg)->at;
 }
 
-/* The 'M' op before op @p k of @p t, if any: 0 when there is none. */
+/* The 'M' op before op @p k of @p t, if any (0 when there is none), the slot of the
+ * file it moved (the last created under that name before it) and the first sync of
+ * the store's directory after it, before @p k. */
 static int move_before(const trace *t, size_t k, move *m)
 {
     m->at = m->synced = t->n;
     m->slot = -1;
-    for (size_t i = 0; i < k; i++) {
-        const op *o = &t->ops[i];
-        if (o->type == 'N' && m->at == t->n)   /* the slot of the file moved, by name */
-            for (size_t j = i + 1; j < t->n; j++)
-                if (t->ops[j].type == 'M' && t->ops[j].len == o->len &&
-                    memcmp(t->ops[j].data, o->data, o->len) == 0)
-                    m->slot = (int)o->value;
-        if (o->type == 'M' && m->at == t->n)
+    for (size_t i = 0; i < k && m->at == t->n; i++)
+        if (t->ops[i].type == 'M')
             m->at = i;
-        if (o->type == 'E' && m->at < i && m->synced == t->n)
+    if (m->at == t->n)
+        return 0;
+    const op *moved = &t->ops[m->at];
+    for (size_t i = 0; i < m->at; i++)
+        if (t->ops[i].type == 'N' && t->ops[i].len == moved->len &&
+            memcmp(t->ops[i].data, moved->data, moved->len) == 0)
+            m->slot = (int)t->ops[i].value;
+    for (size_t i = m->at + 1; i < k && m->synced == t->n; i++)
+        if (t->ops[i].type == 'E')
             m->synced = i;
-    }
-    return m->at < t->n;
+    return 1;
 }
 
 /* The data file after a cut before op @p k of a compaction's trace: the old file

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Tests `import answers` in bulk batches (the default) against --row-by-row: the same
-# files give the same counts, rejects and reads, and both stores pass `check`; a bulk import killed at any moment and run again ends in that same
-# state. Data: a qs-gen history and the EdNet slice of tests/data/ednet.
+# files give the same counts, rejects and reads, and both stores pass `check`; a bulk
+# import killed at any moment and run again ends in that same state. Data: a qs-gen
+# history and the EdNet slice of tests/data/ednet.
 #
 #   sh tests/tools/bulk_import_test.sh PATH/TO/quizstore      (qs-gen: $QS_GEN)
 . "$(dirname "$0")/lib/check.sh"
