@@ -2,7 +2,7 @@
  *
  * qs_answer_submit() validates everything before it writes anything, so a
  * rejected answer changes nothing; then it stores the answer in its time bucket,
- * claims (test, question) in ans_by_test, moves every aggregate (index/) and the
+ * claims (test, question) in test_answers, moves every aggregate (index/) and the
  * test's activity, all in the caller's transaction.
  */
 #include <string.h>
@@ -180,20 +180,21 @@ int qs_answer_check(qs_txn *txn, const qs_answer *a)
     ENG_GUARDED(txn, answer_check(txn, a));
 }
 
-/* Find the stored answer behind a locator. */
-static int answer_at(qs_txn *txn, const eng_locator *l, eng_answer *out)
+/* The stored answer of test @p t to @p question, given at @p at. */
+static int answer_at(qs_txn *txn, const qs_test *t, uint32_t question, int64_t at,
+                     eng_answer *out)
 {
     eng_bucket b;
     eng_row row;
-    int rc = eng_bucket_at(txn, ENG_T_ANSWER, l->created_at, 0, &b);
+    int rc = eng_bucket_at(txn, ENG_T_ANSWER, at, 0, &b);
     if (rc == QS_NOTFOUND)
-        return eng_fail(rc, "answer %llu was dropped with its bucket by retention",
-                        (unsigned long long)l->answer_id);
+        return eng_fail(rc, "the answer to question %u in test %llu was dropped with its "
+                        "bucket by retention", question, (unsigned long long)t->id);
     if (!rc)
-        rc = eng_row_find(txn, &b, l->user, l->created_at, l->answer_id, &row);
+        rc = eng_answer_find(txn, &b, t->user, at, t->id, question, &row);
     if (rc == QS_NOTFOUND)
-        return eng_fail(QS_CORRUPT, "answer %llu is indexed but missing from '%s'",
-                        (unsigned long long)l->answer_id, b.name);
+        return eng_fail(QS_CORRUPT, "the answer to question %u in test %llu is indexed but "
+                        "missing from '%s'", question, (unsigned long long)t->id, b.name);
     if (!rc)
         *out = row.a;
     return rc;
@@ -206,14 +207,17 @@ static int answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *
         return rc;
     if (!out)
         return eng_fail(QS_INVALID, "qs_answer_get: output is NULL");
-    eng_locator l;
+    static _Thread_local qs_test t;
+    int64_t at;
     eng_answer e;
-    rc = eng_locator_get(txn, test, question, &l);
+    rc = eng_test_answer_get(txn, test, question, &at);
     if (rc == QS_NOTFOUND)
         return eng_fail(rc, "no answer to question %u in test %llu", question,
                         (unsigned long long)test);
     if (!rc)
-        rc = answer_at(txn, &l, &e);
+        rc = eng_test_get(txn, test, &t);
+    if (!rc)
+        rc = answer_at(txn, &t, question, at, &e);
     if (!rc)
         eng_answer_to_api(&e, out);
     return rc;

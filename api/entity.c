@@ -643,7 +643,7 @@ void api_test_reach(qs_test *t, int64_t at)
         t->completed_at = at;
 }
 
-/* A test as stored, as a put would leave it, and its answers (ans_by_test). */
+/* A test as stored, as a put would leave it, and its answers (test_answers). */
 typedef struct test_change {
     qs_test old, next;
     eng_test_answer answers[QS_TEST_MAX_QUESTIONS];
@@ -707,7 +707,7 @@ static int follow_answers(qs_txn *txn, test_change *c)
     for (size_t i = 0; i < c->n_answers; i++) {
         if (!listed(&c->next, c->answers[i].question))
             return refuse_unlisted(txn, c, c->answers[i].question);
-        api_test_reach(&c->next, c->answers[i].at.created_at);
+        api_test_reach(&c->next, c->answers[i].created_at);
     }
     return 0;
 }
@@ -875,22 +875,6 @@ static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *
     return eng_walk_rc(rc, "test_by_user");
 }
 
-/* What a format 1 index entry lacks, from the test record (a store opened read-only
- * before a writable open upgraded it). */
-static int summary_of_format1(qs_txn *txn, qs_test_row *row)
-{
-    qs_test t;
-    int rc = eng_test_get(txn, row->id, &t);
-    if (rc)
-        return rc == QS_NOTFOUND ? eng_fail(QS_CORRUPT, "test_by_user lists missing test %llu",
-                                            (unsigned long long)row->id)
-                                 : rc;
-    row->mode = t.mode;
-    row->n_questions = t.n_questions;
-    row->created_at = t.created_at;
-    return 0;
-}
-
 static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
@@ -904,9 +888,6 @@ static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, 
     if ((rc = list_status(txn, user, QS_TEST_ACTIVE, rows, cap, &held, &total)) ||
         (rc = list_status(txn, user, QS_TEST_PAUSED, rows, cap, &held, &total)))
         return rc;
-    for (size_t i = 0; i < held; i++)
-        if (rows[i].mode == 0 && (rc = summary_of_format1(txn, &rows[i])) != 0)
-            return rc;
     *n = total;
     return 0;
 }
@@ -954,7 +935,7 @@ static int test_with_answers(qs_txn *txn, uint64_t id, test_change *c)
         rc = eng_test_answers(txn, id, c->answers, &c->n_answers);
     c->next = c->old;
     for (size_t i = 0; !rc && i < c->n_answers; i++)
-        api_test_reach(&c->next, c->answers[i].at.created_at);
+        api_test_reach(&c->next, c->answers[i].created_at);
     return rc;
 }
 

@@ -114,7 +114,7 @@ extern "C" {
 #endif
 
 #define QS_VERSION_MAJOR 0
-#define QS_VERSION_MINOR 2
+#define QS_VERSION_MINOR 3
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
 const char *qs_version(void);
@@ -249,9 +249,10 @@ void qs_options_init(qs_options *opts);
  *  recovered it. data.mdb is written through quizstore only: a change made to it by
  *  another LMDB program after the last checkpoint is undone by the next recovery
  *  (remove redo.log, with the store closed, to keep it). A store of an older on-disk
- *  format (format 1: libraries 0.1) is upgraded by the first open for writing, in one
- *  transaction (format 2 keeps each test's summary in the user's test index, so that
- *  qs_test_list() reads no test record); read-only opens read it as it is until
+ *  format (1 or 2: libraries before 0.3) is upgraded by the first open for writing, in
+ *  one transaction (format 2 keeps each test's summary in the user's test index, so
+ *  that qs_test_list() reads no test record; format 3 keeps a test's answers packed
+ *  under the test, 12 bytes each); a read-only open of it is refused (QS_FORMAT) until
  *  then. A library of an older format refuses the upgraded store (QS_FORMAT), and one
  *  still running on it while another upgrades it is not supported. While qs_compact()
  *  runs on the store, an open waits for it to end.
@@ -293,7 +294,13 @@ typedef struct qs_db_stat {
     uint64_t entries;         /**< key/value pairs (posting list entries for indexes) */
     uint32_t depth;           /**< B-tree depth */
     uint64_t branch_pages, leaf_pages, overflow_pages;
-    uint64_t bytes;           /**< (branch + leaf + overflow) * page size */
+    uint64_t bytes;           /**< (branch + leaf + overflow) * page size; the pages of
+                                   LMDB's tree of the database, which in a database of
+                                   sorted duplicates hold each key's values up to about
+                                   2 KB (170 answers of a test in test_answers, 500
+                                   users at one score on a leaderboard): a key's values
+                                   beyond that move to a tree of their own, not
+                                   counted here */
 } qs_db_stat;
 
 /** Statistics of every database of the store, sorted by name.
@@ -655,7 +662,7 @@ typedef struct qs_index_report {
 
 /** Check every secondary index and pool against the records they derive from, both
  *  ways: one row per declared index (q_filter, q_subject, q_band, q_created,
- *  test_by_user, ans_by_test, lb_all_time, lb_weekly), then the leaderboards' block
+ *  test_by_user, test_answers, lb_all_time, lb_weekly), then the leaderboards' block
  *  counts (lb_count), then the pools.
  *  @return 0 (findings are in the rows, not the return code), QS_CORRUPT.
  *  Any transaction. */

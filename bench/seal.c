@@ -6,7 +6,7 @@
  *    sample of users with at least two pages of answers in 2025-12 and give each one
  *    new test of HOT_ANSWERS answers dated 2026-02, through both backends: those are
  *    the sampled users' newest rows, in a bucket that stays hot at SEAL_NOW_MS.
- * 2. quizstore: each bucket's rows and bytes (qs_bucket_list), ans_by_test's bytes
+ * 2. quizstore: each bucket's rows and bytes (qs_bucket_list), test_answers's bytes
  *    (qs_db_stats), checked against the generated counts.
  * 3. Per sampled user two history pages of 20 rows: "hot", the first page (2026-02),
  *    and "deep", the page at the middle of the user's 2025-12 answers, reached by
@@ -861,7 +861,7 @@ static void print_states(FILE *f, const report *r)
             "compacted: the raw store after qs_compact (sealed: sealing that one).\n"
             "B/answer: quizstore: bytes of the history's answer buckets per answer; sqlite:\n"
             "  table answer + index answer_by_user (its rows in history order) per answer.\n"
-            "+by-test: plus the (test, question) index: ans_by_test; sqlite_autoindex_answer_1.\n"
+            "+by-test: plus the (test, question) index: test_answers; sqlite_autoindex_answer_1.\n"
             "B/interaction: the history's interaction buckets; sqlite: table interaction.\n"
             "hot/deep: one history page of %d rows in a read transaction, microseconds,\n"
             "  %u timed calls each over the %zu sampled users.\n",
@@ -891,7 +891,7 @@ static void print_seals(FILE *f, const report *r)
     fprintf(f,
             "Sealed at 2026-03-01 with hot_periods %d: each bucket in its own write\n"
             "transaction, timed to its durable commit; %.1f s in all. Bytes: qs_bucket_list.\n"
-            "ans_by_test: %.1f MB for %llu entries (%.1f B each) as loaded, %.1f MB (%.1f B)\n"
+            "test_answers: %.1f MB for %llu entries (%.1f B each) as loaded, %.1f MB (%.1f B)\n"
             "compacted, %.1f MB after sealing.\n"
             "quizstore data.mdb: %.1f MB as loaded, %.1f MB compacted, %.1f MB after sealing\n"
             "(a seal writes the sealed bucket beside the raw one, whose pages it then frees\n"
@@ -990,7 +990,7 @@ static qs_env *compacted(qs_env *env, const char *dir)
     return env;
 }
 
-/* The bytes of state @p row from its buckets and its ans_by_test. */
+/* The bytes of state @p row from its buckets and its test_answers. */
 static void state_bytes(state_row *row, const bucket_set *set, const qs_db_stat *by_test)
 {
     bucket_sum a = history_buckets(set, QS_TABLE_ANSWERS);
@@ -1019,9 +1019,9 @@ static void quizstore_phase(report *r, const char *dir, sample *s, size_t n_s)
 
     r->before = list_buckets(env);
     check_bucket_rows(&r->before, r->k, "before sealing");
-    r->by_test_before = db_stat(env, "ans_by_test");
+    r->by_test_before = db_stat(env, "test_answers");
     if (r->by_test_before.entries != r->k->answers + r->k->hot_answers)
-        fail(1, "ans_by_test has %llu entries for %llu answers",
+        fail(1, "test_answers has %llu entries for %llu answers",
              (unsigned long long)r->by_test_before.entries,
              (unsigned long long)(r->k->answers + r->k->hot_answers));
     r->file_before = file_bytes(dir, "data.mdb");
@@ -1035,7 +1035,7 @@ static void quizstore_phase(report *r, const char *dir, sample *s, size_t n_s)
     env = compacted(env, dir);
     r->compacted = list_buckets(env);
     check_bucket_rows(&r->compacted, r->k, "after compacting");
-    r->by_test_compacted = db_stat(env, "ans_by_test");
+    r->by_test_compacted = db_stat(env, "test_answers");
     r->file_compacted = file_bytes(dir, "data.mdb");
     measure_state(env, &r->states[STATE_COMPACTED], "compacted", s, n_s, c->iters);
 
@@ -1048,7 +1048,7 @@ static void quizstore_phase(report *r, const char *dir, sample *s, size_t n_s)
     r->after = list_buckets(env);
     check_sealed(&r->compacted, &r->after, seals);
     check_bucket_rows(&r->after, r->k, "after sealing");
-    r->by_test_after = db_stat(env, "ans_by_test");
+    r->by_test_after = db_stat(env, "test_answers");
     r->file_after = file_bytes(dir, "data.mdb");
     measure_state(env, &r->states[STATE_SEALED], "quizstore sealed", s, n_s, c->iters);
     env = compacted(env, dir);

@@ -26,7 +26,7 @@ void eng_report_finding(qs_check_report *r, const char *fmt, ...)
 int eng_db_holds_records(eng_db db)
 {
     switch (db) {
-    case ENG_TEST_BY_USER: case ENG_ANS_BY_TEST: case ENG_LB: case ENG_Q_FILTER:
+    case ENG_TEST_BY_USER: case ENG_TEST_ANSWERS: case ENG_LB: case ENG_Q_FILTER:
     case ENG_Q_SUBJECT: case ENG_Q_BAND: case ENG_Q_CREATED: case ENG_POOL:
     case ENG_POOL_POS:
         return 0;

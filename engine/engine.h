@@ -99,7 +99,7 @@ typedef enum eng_db {
     ENG_UQ,           /* (user, qid) -> user-question status */
     ENG_TEST,         /* u64 -> test */
     ENG_TEST_BY_USER, /* (user, status, last_activity_at, test) -> "" */
-    ENG_ANS_BY_TEST,  /* (test, qid) -> answer locator (user, created_at, answer id) */
+    ENG_TEST_ANSWERS, /* test -> (qid, created_at) of each answer, DUPSORT|DUPFIXED */
     ENG_LB,           /* (board, correct) -> users, DUPSORT|DUPFIXED */
     ENG_LB_COUNT,     /* (board, level, block) -> users in that correct-count block */
     ENG_BUCKETS,      /* (table, period start) -> bucket registry record */
@@ -115,9 +115,6 @@ typedef enum eng_db {
 const char *eng_db_name(eng_db db);
 /* The LMDB flags the engine opens the named database @p name with. */
 unsigned eng_db_flags(const char *name);
-/* The on-disk format of @p txn's store: ENG_FORMAT, or 1 for a store of format 1
- * opened read-only (a writable open upgrades it). */
-uint64_t eng_store_format(qs_txn *txn);
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 
 /* ---------------------------------------------------------------- transactions */

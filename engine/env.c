@@ -31,7 +31,7 @@ static const struct {
     [ENG_UQ] = {"uq", 0},
     [ENG_TEST] = {"test", 0},
     [ENG_TEST_BY_USER] = {"test_by_user", 0},
-    [ENG_ANS_BY_TEST] = {"ans_by_test", 0},
+    [ENG_TEST_ANSWERS] = {"test_answers", MDB_DUPSORT | MDB_DUPFIXED},
     [ENG_LB] = {"lb", MDB_DUPSORT | MDB_DUPFIXED},
     [ENG_LB_COUNT] = {"lb_count", 0},
     [ENG_BUCKETS] = {"buckets", 0},
@@ -281,6 +281,26 @@ typedef struct fixed_ctx {
     MDB_txn *txn;
 } fixed_ctx;
 
+/* A read-only open of a store of an older format: its layout is not read. */
+static int older_format(uint64_t format)
+{
+    return eng_fail(QS_FORMAT, "store format %llu is older than this library's %d: open it "
+                    "once for writing to upgrade it", (unsigned long long)format, ENG_FORMAT);
+}
+
+/* A database @p name missing from an existing store: one that a store of an older
+ * format lacks is left to the upgrade of a writable open (0); else the store cannot
+ * be read. */
+static int missing_db(fixed_ctx *c, const char *name)
+{
+    uint64_t format;
+    if (eng_meta_get_u64(c->txn, c->env->dbi[ENG_META], "format", &format) != 0 ||
+        format >= ENG_FORMAT)
+        return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')", name);
+    return c->env->opts.read_only ? older_format(format) : 0;
+}
+
+/* Open every fixed database; a new store (no meta) gets them all. */
 static int open_each_fixed(void *arg)
 {
     fixed_ctx *c = arg;
@@ -288,13 +308,16 @@ static int open_each_fixed(void *arg)
     for (int i = 0; i < ENG_DB_COUNT; i++) {
         unsigned flags = fixed_dbs[i].flags;
         int rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags, &c->env->dbi[i]);
-        if (rc == MDB_NOTFOUND && !ro) {
+        if (rc == MDB_NOTFOUND && !ro && (i == ENG_META || created)) {
             rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags | MDB_CREATE, &c->env->dbi[i]);
             created = 1;
+        } else if (rc == MDB_NOTFOUND && i == ENG_META) {
+            return eng_fail(QS_NOTFOUND, "not a quizstore store (no database 'meta')");
+        } else if (rc == MDB_NOTFOUND) {
+            if ((rc = missing_db(c, fixed_dbs[i].name)) != 0)
+                return rc;
+            continue;
         }
-        if (rc == MDB_NOTFOUND)
-            return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
-                            fixed_dbs[i].name);
         if (rc)
             return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
         eng_log_name(c->env, c->env->dbi[i], fixed_dbs[i].name);
@@ -325,12 +348,35 @@ static uint64_t random_u64(void)
     return v;
 }
 
-/* A store of format 1 brought to this one by a writable open, in its transaction. A
- * read-only open reads it as it is (qs_test_list reads the summaries format 1 lacks
- * from the test records). */
-static int upgrade(qs_txn *txn)
+/* test_answers created, format 2's ans_by_test written into it and retired (deleted
+ * by this open). */
+static int upgrade_test_answers(qs_txn *txn)
 {
-    int rc = eng_upgrade_test_index(txn);   /* test summaries in test_by_user */
+    qs_env *env = eng_env(txn);
+    const char *name = fixed_dbs[ENG_TEST_ANSWERS].name;
+    unsigned flags = fixed_dbs[ENG_TEST_ANSWERS].flags;
+    MDB_dbi old, *dbi = &env->dbi[ENG_TEST_ANSWERS];
+    int rc = mdb_dbi_open(eng_mdb(txn), name, flags | MDB_CREATE, dbi);
+    if (rc)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "create", name));
+    eng_log_create(txn, *dbi, name, flags);
+    if ((rc = mdb_dbi_open(eng_mdb(txn), "ans_by_test", 0, &old)) != 0)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "open", "ans_by_test"));
+    eng_log_name(env, old, "ans_by_test");
+    if ((rc = eng_upgrade_test_answers(txn, old)) != 0)
+        return rc;
+    return eng_db_retire(txn, old, "ans_by_test");
+}
+
+/* A store of an older format brought to this one by a writable open, in its
+ * transaction. */
+static int upgrade(qs_txn *txn, uint64_t format)
+{
+    int rc = 0;
+    if (format < 2)
+        rc = eng_upgrade_test_index(txn);   /* test summaries in test_by_user */
+    if (!rc && format < 3)
+        rc = upgrade_test_answers(txn);
     return rc ? rc : eng_meta_put_u64(txn, "format", ENG_FORMAT);
 }
 
@@ -361,11 +407,12 @@ static int settings_in(void *arg)
     if (format > ENG_FORMAT || period > QS_PERIOD_DAY)
         return eng_fail(QS_FORMAT, "store format %llu is newer than this library's %d",
                         (unsigned long long)format, ENG_FORMAT);
-    if (format < ENG_FORMAT && !eng_txn_rdonly(txn) && (rc = upgrade(txn)) != 0)
+    if (format < ENG_FORMAT && eng_txn_rdonly(txn))
+        return older_format(format);
+    if (format < ENG_FORMAT && (rc = upgrade(txn, format)) != 0)
         return rc;
     env->period = (qs_period)period;
     env->secret = secret;
-    env->format = format < ENG_FORMAT && !eng_txn_rdonly(txn) ? ENG_FORMAT : format;
     return 0;
 }
 

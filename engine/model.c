@@ -16,9 +16,11 @@
  *                                                     n u16 | question u32 * n
  * xid           kind u8 | ext bytes                   id u64
  * ans@, ixn@     the time buckets: see rows.c and seal.c
- * ans_by_test   test u64 | question u32               user u32 | created_at time | id u64
- *                                                     (an index entry, written by the
- *                                                     declared index layer, unsealed)
+ * test_answers  test u64                              sorted duplicates of 12 bytes:
+ *                                                     question u32 | created_at time
+ *                                                     (an index, written by the declared
+ *                                                     index layer: the answer is the row
+ *                                                     of the test's user at created_at)
  * qstat         question u32                          attempts u32 | correct u32 |
  *                                                     users u32 | score_sum u64 |
  *                                                     time_sum u64
@@ -316,7 +318,7 @@ int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out)
 {
     const uint8_t *kb = k->mv_data, *vb = v->mv_data;
     if (k->mv_size != ENG_TEST_INDEX_KEY ||
-        (v->mv_size != ENG_TEST_INDEX_VAL && v->mv_size != 0)) {
+        v->mv_size != ENG_TEST_INDEX_VAL) {
         eng_key key;
         ek_reset(&key);
         ek_bytes(&key, kb, k->mv_size < ENG_KEY_MAX ? k->mv_size : ENG_KEY_MAX);
@@ -326,8 +328,6 @@ int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out)
     out->id = eng_get64(kb + 13);
     out->status = kb[4];
     out->last_activity_at = eng_time_from_bits(eng_get64(kb + 5));
-    if (v->mv_size == 0)
-        return 0;   /* a format 1 entry, read by a read-only open: mode 0 */
     out->mode = vb[0];
     out->n_questions = eng_get16(vb + 1);
     out->created_at = eng_time_from_bits(eng_get64(vb + 3));
@@ -359,6 +359,40 @@ int eng_upgrade_test_index(qs_txn *txn)
     }
     mdb_cursor_close(cur);
     return eng_walk_rc(rc, "test");
+}
+
+/* Format 2 kept an entry per answer in ans_by_test, (test u64 | question u32) ->
+ * (user u32 | created_at time | answer id u64): each one becomes a duplicate of its
+ * test in test_answers. Both are in (test, question) order, so every put appends. */
+int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    int rc = eng_cursor_open(txn, ans_by_test, "ans_by_test", &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        eng_key k;
+        uint8_t dup[ENG_TEST_ANSWER_DUP];
+        ek_reset(&k);
+        ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
+        if (mk.mv_size != 12 || mv.mv_size != 20) {
+            rc = eng_fail(QS_CORRUPT, "ans_by_test: entry %zu+%zu bytes is not an answer's "
+                          "place: the upgrade cannot read it", mk.mv_size, mv.mv_size);
+            break;
+        }
+        const uint8_t *v = mv.mv_data;
+        eng_test_answer_dup(dup, eng_get32(k.b + 8), eng_time_from_bits(eng_get64(v + 4)));
+        MDB_val nk = {8, k.b}, nv = {sizeof dup, dup};
+        if ((rc = eng_mdb_put(txn, eng_dbi(txn, ENG_TEST_ANSWERS), &nk, &nv,
+                              MDB_APPENDDUP)) != 0) {
+            rc = eng_txn_failed(txn, eng_mdb_rc(rc, "write", "test_answers"));
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, "ans_by_test");
 }
 
 /* ------------------------------------------------------------ external ids */
@@ -412,35 +446,55 @@ void eng_answer_to_api(const eng_answer *a, qs_answer *out)
     out->created_at = a->created_at;
 }
 
-static void locator_key(eng_key *k, uint64_t test, uint32_t question)
+void eng_test_answer_dup(uint8_t out[ENG_TEST_ANSWER_DUP], uint32_t question,
+                        int64_t created_at)
 {
-    ek_reset(k);
-    ek_u64(k, test);
-    ek_u32(k, question);
+    eng_put32(out, question);
+    eng_put64(out + 4, eng_time_bits(created_at));
 }
 
-static int locator_decode(const eng_key *k, const MDB_val *v, eng_locator *out)
+int eng_test_answer_decode(const MDB_val *k, const MDB_val *dup, uint64_t *test,
+                           eng_test_answer *out)
 {
-    if (v->mv_size != 20)
-        return eng_corrupt(ENG_ANS_BY_TEST, k, "entry is not an answer's place");
-    const uint8_t *p = v->mv_data;
-    out->user = eng_get32(p);
+    if (k->mv_size != 8 || dup->mv_size != ENG_TEST_ANSWER_DUP) {
+        eng_key key;
+        ek_reset(&key);
+        ek_bytes(&key, k->mv_data, k->mv_size < ENG_KEY_MAX ? k->mv_size : ENG_KEY_MAX);
+        return eng_corrupt(ENG_TEST_ANSWERS, &key, "entry is not (test, question, time)");
+    }
+    const uint8_t *p = dup->mv_data;
+    *test = eng_get64(k->mv_data);
+    out->question = eng_get32(p);
     out->created_at = eng_time_from_bits(eng_get64(p + 4));
-    out->answer_id = eng_get64(p + 12);
     return 0;
 }
 
-int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out)
+int eng_test_answer_get(qs_txn *txn, uint64_t test, uint32_t question, int64_t *created_at)
 {
+    MDB_cursor *cur;
     eng_key k;
-    MDB_val mk, mv;
-    memset(out, 0, sizeof *out);
-    locator_key(&k, test, question);
-    mk = (MDB_val){k.n, k.b};
-    int rc = eng_mdb_get(txn, eng_dbi(txn, ENG_ANS_BY_TEST), "ans_by_test", &mk, &mv);
+    uint8_t dup[ENG_TEST_ANSWER_DUP];
+    key_u64(&k, test);
+    eng_test_answer_dup(dup, question, ENG_TIME_MIN);
+    MDB_val mk = {k.n, k.b}, mv = {sizeof dup, dup};
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST_ANSWERS), "test_answers", &cur);
     if (rc)
         return rc;
-    return locator_decode(&k, &mv, out);
+    /* the first duplicate at or after (question, the earliest time) */
+    rc = mdb_cursor_get(cur, &mk, &mv, MDB_GET_BOTH_RANGE);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        return QS_NOTFOUND;
+    if (rc)
+        return eng_mdb_rc(rc, "read", "test_answers");
+    uint64_t at_test;
+    eng_test_answer a;
+    if ((rc = eng_test_answer_decode(&mk, &mv, &at_test, &a)) != 0)
+        return rc;
+    if (a.question != question)
+        return QS_NOTFOUND;
+    *created_at = a.created_at;
+    return 0;
 }
 
 int eng_test_answers(qs_txn *txn, uint64_t test, eng_test_answer *out, size_t *n)
@@ -450,32 +504,23 @@ int eng_test_answers(qs_txn *txn, uint64_t test, eng_test_answer *out, size_t *n
     eng_key k;
     *n = 0;
     key_u64(&k, test);
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_ANS_BY_TEST), "ans_by_test", &cur);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST_ANSWERS), "test_answers", &cur);
     if (rc)
         return rc;
     mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size < 8 || memcmp(mk.mv_data, k.b, 8) != 0)
-            break;
-        eng_key entry;
-        ek_reset(&entry);
-        ek_bytes(&entry, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
-        if (mk.mv_size != 12) {
-            rc = eng_corrupt(ENG_ANS_BY_TEST, &entry, "key is not (test, question)");
-            break;
-        }
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_KEY); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_DUP)) {
+        uint64_t at_test;
         if (*n == QS_TEST_MAX_QUESTIONS) {
-            rc = eng_corrupt(ENG_ANS_BY_TEST, &k, "more answers than a test can list");
+            rc = eng_corrupt(ENG_TEST_ANSWERS, &k, "more answers than a test can list");
             break;
         }
-        out[*n].question = eng_get32(entry.b + 8);
-        if ((rc = locator_decode(&entry, &mv, &out[*n].at)) != 0)
+        if ((rc = eng_test_answer_decode(&mk, &mv, &at_test, &out[*n])) != 0)
             break;
         (*n)++;
     }
     mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "ans_by_test");
+    return eng_walk_rc(rc, "test_answers");
 }
 
 /* ------------------------------------------------------------ aggregates */

@@ -48,19 +48,21 @@ typedef struct eng_answer {
 
 void eng_answer_to_api(const eng_answer *a, qs_answer *out);
 
-/* ans_by_test: (test, question) -> where the answer is (written by index/composite.c). */
-typedef struct eng_locator {
-    uint32_t user;
-    int64_t created_at;
-    uint64_t answer_id;
-} eng_locator;
-int eng_locator_get(qs_txn *txn, uint64_t test, uint32_t question, eng_locator *out);
-
-/* One answered question of a test and where its answer is. */
+/* test_answers: the answers of each test, one 12-byte duplicate each (written by
+ * index/composite.c). An answer is found from its duplicate as the row of the test's
+ * user at created_at that answers the question (eng_answer_find). */
+#define ENG_TEST_ANSWER_DUP 12
 typedef struct eng_test_answer {
     uint32_t question;
-    eng_locator at;
+    int64_t created_at;
 } eng_test_answer;
+void eng_test_answer_dup(uint8_t out[ENG_TEST_ANSWER_DUP], uint32_t question,
+                         int64_t created_at);
+/* An entry back into its test and answer: 0, or QS_CORRUPT naming it. */
+int eng_test_answer_decode(const MDB_val *k, const MDB_val *dup, uint64_t *test,
+                           eng_test_answer *out);
+/* When @p test's answer to @p question was given: 0, or QS_NOTFOUND. */
+int eng_test_answer_get(qs_txn *txn, uint64_t test, uint32_t question, int64_t *created_at);
 /* Every answer of @p test, by question, into @p out, which has room for
  * QS_TEST_MAX_QUESTIONS (an answered question is on its test's list; more entries
  * are QS_CORRUPT); their number in *n. Answers retention dropped are there too. */
@@ -124,11 +126,13 @@ int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *ou
 void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, uint64_t test);
 /* The summary of @p t into @p out (ENG_TEST_INDEX_VAL bytes); returns its size. */
 size_t eng_test_index_val(uint8_t *out, const qs_test *t);
-/* An entry back into a list row: 0, or QS_CORRUPT naming the entry. An entry of a
- * format 1 store not upgraded yet (opened read-only) has no summary: mode 0. */
+/* An entry back into a list row: 0, or QS_CORRUPT naming the entry. */
 int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out);
 /* The upgrade from format 1: every test's summary written into test_by_user. */
 int eng_upgrade_test_index(qs_txn *txn);
+/* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
+ * test_answers. */
+int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test);
 
 /* A key read back from a cursor must have exactly @p n bytes: else QS_CORRUPT. */
 int eng_key_check(const MDB_val *k, size_t n, const char *dbname);

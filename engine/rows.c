@@ -104,14 +104,6 @@ static int raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
     return eng_rec_put(txn, b->dbi, b->name, &k, &w, MDB_NOOVERWRITE);
 }
 
-/* The row of raw bucket @p b at @p k: 0, QS_NOTFOUND or a failure. */
-static int raw_get(qs_txn *txn, const eng_bucket *b, const eng_key *k, eng_row *row)
-{
-    MDB_val mk = {k->n, (void *)k->b}, mv;
-    int rc = eng_mdb_get(txn, b->dbi, b->name, &mk, &mv);
-    return rc ? rc : raw_decode(b, &mk, &mv, row);
-}
-
 /* ------------------------------------------------------------ cursor */
 
 int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b)
@@ -281,21 +273,21 @@ int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
 
 /* ------------------------------------------------------------ point reads, writes */
 
-int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
-                 uint64_t id, eng_row *row)
+int eng_answer_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
+                    uint64_t test, uint32_t question, eng_row *row)
 {
     eng_rows c;
     eng_key k;
-    eng_row_key(&k, user, created_at, id);
-    if (!b->sealed)
-        return raw_get(txn, b, &k, row);
+    eng_row_key(&k, user, created_at, 0);   /* the first of the user's rows at that time */
     int rc = eng_rows_open(&c, txn, b);
     if (!rc)
         rc = eng_rows_seek(&c, &k, 0);
-    if (!rc)
-        rc = eng_rows_next(&c, row);
-    if (!rc && key_cmp(row, &k) != 0)
-        rc = QS_NOTFOUND;
+    while (!rc && (rc = eng_rows_next(&c, row)) == 0) {
+        if (row->a.user != user || row->a.created_at != created_at)
+            rc = QS_NOTFOUND;
+        else if (row->a.test == test && row->a.question == question)
+            break;
+    }
     eng_rows_close(&c);
     return rc;
 }

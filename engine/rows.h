@@ -99,9 +99,10 @@ typedef int (*eng_row_fn)(const eng_row *row, void *ctx);
 int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
                    const eng_key *seek, eng_row_fn fn, void *ctx);
 
-/* The row at exactly (user, created_at, id) in @p b: 0 or QS_NOTFOUND. */
-int eng_row_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
-                 uint64_t id, eng_row *row);
+/* The answer of @p user at @p created_at to (@p test, @p question) in bucket @p b:
+ * 0 or QS_NOTFOUND. */
+int eng_answer_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
+                    uint64_t test, uint32_t question, eng_row *row);
 
 /* The end of the newest period of @p table that retention dropped; ENG_TIME_MIN when
  * none was. */

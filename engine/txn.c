@@ -35,7 +35,6 @@ qs_txn *eng_txn_top(qs_txn *txn)
 }
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
 uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
-uint64_t eng_store_format(qs_txn *txn) { return txn->env->format; }
 qs_period eng_period(qs_txn *txn) { return txn->env->period; }
 
 /* 0, or QS_PANIC once a fault struck the environment while the engine held a lock. */

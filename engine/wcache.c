@@ -65,8 +65,7 @@ static void set_bit(uint8_t *set, MDB_dbi dbi)
 int eng_wcache_open(qs_txn *txn)
 {
     static const eng_db cached[] = {ENG_XID, ENG_QSTAT, ENG_USUM, ENG_UDAILY, ENG_IDAILY,
-                                    ENG_PROGRESS, ENG_UQ, ENG_TEST, ENG_TEST_BY_USER,
-                                    ENG_ANS_BY_TEST};
+                                    ENG_PROGRESS, ENG_UQ, ENG_TEST, ENG_TEST_BY_USER};
     eng_wcache *c = calloc(1, sizeof *c);
     if (!c)
         return eng_fail(ENOMEM, "out of memory");

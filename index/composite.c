@@ -15,16 +15,17 @@
  *   q_created     created_at time | question u32           (empty)
  *   test_by_user  user u32 | status u8 |                   (empty)
  *                 last_activity_at time | test u64
- *   ans_by_test   test u64 | question u32                  user u32 | created_at time |
- *                                                          answer id u64: where the
- *                                                          answer is (its bucket key)
+ *   test_answers  test u64                                 question u32 | created_at
+ *                                                          time (DUPFIXED): the answer
+ *                                                          is the test's user's row at
+ *                                                          that time (engine/model.c)
  *
  *   lb            board u32 | correct u32                  user u32 (DUPFIXED): board 0
  *                                                          from every user and its
  *                                                          summary, weekly boards from
  *                                                          the users' daily rows
  *
- * ans_by_test also makes (test, question) unique: idx_answer_added() claims its
+ * test_answers also makes (test, question) unique: idx_answer_added() claims its
  * entry before anything else of an answer is written. The leaderboards share one
  * database, each declaration owning its boards, and keep lb_count in step through
  * their moved hook (leaderboard.c).
@@ -138,11 +139,8 @@ static size_t cut_answer(const void *rec, idx_entry *out)
     const eng_answer *a = rec;
     ek_reset(&out->key);
     ek_u64(&out->key, a->test);
-    ek_u32(&out->key, a->question);
-    eng_put32(out->val, a->user);
-    eng_put64(out->val + 4, eng_time_bits(a->created_at));
-    eng_put64(out->val + 12, a->id);
-    out->val_len = 20;
+    eng_test_answer_dup(out->val, a->question, a->created_at);
+    out->val_len = ENG_TEST_ANSWER_DUP;
     return 1;
 }
 
@@ -182,24 +180,13 @@ static const idx_def defs[] = {
     {"q_band", ENG_Q_BAND, IDX_QUESTIONS, cut_band, owner_in_value, 1, NULL, NULL},
     {"q_created", ENG_Q_CREATED, IDX_QUESTIONS, cut_created, owner_created, 0, NULL, NULL},
     {"test_by_user", ENG_TEST_BY_USER, IDX_TESTS, cut_test, owner_test, 0, NULL, NULL},
-    {"ans_by_test", ENG_ANS_BY_TEST, IDX_ANSWERS, cut_answer, NULL, 0, NULL, NULL},
+    {"test_answers", ENG_TEST_ANSWERS, IDX_ANSWERS, cut_answer, NULL, 1, NULL, NULL},
     {"lb_all_time", ENG_LB, IDX_USERS, cut_board, owner_board, 1, owns_all_time,
      idx_lb_counts_moved},
     {"lb_weekly", ENG_LB, IDX_USER_WEEKS, cut_board, owner_board, 1, owns_weekly,
      idx_lb_counts_moved},
 };
 #define N_DEFS (sizeof defs / sizeof defs[0])
-
-/* The entries @p d cuts from @p rec, as the store's format has them: a format 1 store
- * (read-only, not upgraded yet) keeps test_by_user's values empty. */
-static size_t cut(qs_txn *txn, const idx_def *d, const void *rec, idx_entry *out)
-{
-    size_t n = d->cut(rec, out);
-    if (d->db == ENG_TEST_BY_USER && eng_store_format(txn) < 2)
-        for (size_t i = 0; i < n; i++)
-            out[i].val_len = 0;
-    return n;
-}
 
 /* ------------------------------------------------------------------ sources */
 
@@ -279,22 +266,42 @@ static int each_answer(qs_txn *txn, record_fn fn, void *ctx)
     return eng_table_each(txn, ENG_T_ANSWER, ENG_TIME_MIN, ENG_TIME_MAX, NULL, walk_answer, &w);
 }
 
-/* The answer an ans_by_test entry points at, into @p a: 0 or QS_NOTFOUND. An entry
+/* The user of the test a walk of test_answers is at: read once per test. */
+typedef struct test_user {
+    uint64_t test;
+    uint32_t user;
+    int rc;   /* of reading the test: 0 or QS_NOTFOUND */
+} test_user;
+
+static int user_of_test(qs_txn *txn, uint64_t test, test_user *memo)
+{
+    static _Thread_local qs_test t;
+    if (memo->test == test && test)
+        return memo->rc;
+    *memo = (test_user){test, 0, eng_test_get(txn, test, &t)};
+    memo->user = t.user;
+    return memo->rc;
+}
+
+/* The answer a test_answers entry points at, into @p a: 0 or QS_NOTFOUND. An entry
  * whose bucket retention dropped keeps (test, question) answered: *expired is set. */
-static int answer_of_entry(qs_txn *txn, const MDB_val *val, eng_answer *a, int *expired)
+static int answer_of_entry(qs_txn *txn, const MDB_val *key, const MDB_val *val,
+                           test_user *memo, eng_answer *a, int *expired)
 {
     eng_bucket b;
     eng_row row;
+    eng_test_answer ta;
+    uint64_t test;
     *expired = 0;
-    if (val->mv_size != 20)
+    int rc = eng_test_answer_decode(key, val, &test, &ta);
+    if (rc)
         return QS_NOTFOUND;
-    const uint8_t *v = val->mv_data;
-    int64_t at = eng_time_from_bits(eng_get64(v + 4));
-    int rc = eng_bucket_at(txn, ENG_T_ANSWER, at, 0, &b);
-    if (rc == QS_NOTFOUND)
+    if ((rc = eng_bucket_at(txn, ENG_T_ANSWER, ta.created_at, 0, &b)) == QS_NOTFOUND)
         *expired = 1;
     if (!rc)
-        rc = eng_row_find(txn, &b, eng_get32(v), at, eng_get64(v + 12), &row);
+        rc = user_of_test(txn, test, memo);
+    if (!rc)
+        rc = eng_answer_find(txn, &b, memo->user, ta.created_at, test, ta.question, &row);
     if (!rc)
         *a = row.a;
     return rc;
@@ -399,8 +406,8 @@ static int update_source(qs_txn *txn, idx_source src, const void *old, const voi
         int rc = 0;
         if (d->source != src)
             continue;
-        nb = old ? cut(txn, d, old, before) : 0;
-        na = rec ? cut(txn, d, rec, after) : 0;
+        nb = old ? d->cut(old, before) : 0;
+        na = rec ? d->cut(rec, after) : 0;
         const idx_entry *gone = NULL, *came = NULL;
         for (size_t j = 0; j < nb && !rc; j++)
             if (!entry_in(&before[j], after, na))
@@ -448,13 +455,15 @@ int idx_answer_added(qs_txn *txn, const eng_answer *a)
         idx_entry e;
         if (d->source != IDX_ANSWERS)
             continue;
-        cut(txn, d, a, &e);
-        MDB_val mk = {e.key.n, e.key.b}, mv = {e.val_len, e.val};
-        int rc = eng_mdb_put(txn, eng_dbi(txn, d->db), &mk, &mv, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST)
+        int64_t at;
+        int rc = eng_test_answer_get(txn, a->test, a->question, &at);
+        if (rc == 0)
             return QS_EXISTS;
-        if (rc)
-            return eng_txn_failed(txn, eng_mdb_rc(rc, "write", d->name));
+        if (rc != QS_NOTFOUND)
+            return rc;
+        d->cut(a, &e);
+        if ((rc = entry_put(txn, d, &e)) != 0)
+            return rc;
     }
     return 0;
 }
@@ -483,7 +492,7 @@ static int verify_record(qs_txn *txn, const void *rec, void *arg)
 {
     verify_ctx *v = arg;
     idx_entry e[MAX_ENTRIES];
-    size_t n = cut(txn, v->def, rec, e);
+    size_t n = v->def->cut(rec, e);
     for (size_t i = 0; i < n; i++) {
         MDB_val mk = {e[i].key.n, e[i].key.b}, mv = {e[i].val_len, e[i].val};
         MDB_cursor *cur;
@@ -512,6 +521,7 @@ static int verify_record(qs_txn *txn, const void *rec, void *arg)
 static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
 {
     static _Thread_local record_buf buf;
+    test_user memo = {0, 0, 0};
     MDB_cursor *cur;
     MDB_val mk, mv;
     int rc = eng_cursor_open(txn, eng_dbi(txn, d->db), d->name, &cur);
@@ -530,7 +540,7 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
         memcpy(got.val, mv.mv_data, got.val_len);
         int lrc, expired = 0;
         if (d->source == IDX_ANSWERS) {
-            lrc = answer_of_entry(txn, &mv, &buf.a, &expired);
+            lrc = answer_of_entry(txn, &mk, &mv, &memo, &buf.a, &expired);
             if (expired)
                 continue;
         } else {
@@ -541,7 +551,7 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
             rc = lrc;
             break;
         }
-        if (lrc == QS_NOTFOUND || !entry_in(&got, want, cut(txn, d, &buf, want))) {
+        if (lrc == QS_NOTFOUND || !entry_in(&got, want, d->cut(&buf, want))) {
             r->extra++;
             finding(r, "%s: entry %s %s", d->name, &k,
                     lrc ? "points at no record" : "does not match its record");
@@ -561,7 +571,7 @@ static int rebuild_record(qs_txn *txn, const void *rec, void *arg)
 {
     const idx_def *d = ((rebuild_ctx *)arg)->def;
     idx_entry e[MAX_ENTRIES];
-    size_t n = cut(txn, d, rec, e);
+    size_t n = d->cut(rec, e);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         MDB_val k = {e[i].key.n, e[i].key.b};
@@ -587,6 +597,7 @@ static int empty_db(qs_txn *txn, eng_db db)
  * answered. */
 static int empty_answer_index(qs_txn *txn, eng_db db)
 {
+    test_user memo = {0, 0, 0};
     MDB_cursor *cur;
     MDB_val mk, mv;
     int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
@@ -596,7 +607,7 @@ static int empty_answer_index(qs_txn *txn, eng_db db)
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
         eng_answer a;
         int expired;
-        int lrc = answer_of_entry(txn, &mv, &a, &expired);
+        int lrc = answer_of_entry(txn, &mk, &mv, &memo, &a, &expired);
         if (lrc && lrc != QS_NOTFOUND) {
             rc = lrc;
             break;

@@ -792,29 +792,31 @@ TEST(damage_to_the_tests_by_user_index_is_found_and_rebuilt)
     dmg_find_and_rebuild(&d, "test_by_user", 1, 1);
 }
 
-TEST(damage_to_the_answers_by_test_index_is_found_and_rebuilt)
+TEST(damage_to_the_test_answers_index_is_found_and_rebuilt)
 {
     static dmg_store d;
     raw_db r;
     uint8_t key[64], val[64];
     size_t kn, vn;
     dmg_build(&d);
-    /* ans_by_test: (test u64 | question u32) -> (user u32 | created_at | answer id u64) */
-    raw_open(&r, d.dir, "ans_by_test", 0);
+    /* test_answers: test u64 -> duplicates (question u32 | created_at) */
+    raw_open(&r, d.dir, "test_answers", MDB_DUPSORT | MDB_DUPFIXED);
     raw_entry(&r, MDB_FIRST, key, &kn, val, &vn);
-    CHECK_EQ(kn, 12);
-    CHECK_EQ(vn, 20);
-    raw_del(&r, key, kn, NULL, 0);
+    CHECK_EQ(kn, 8);
+    CHECK_EQ(vn, 12);
+    raw_del(&r, key, kn, val, vn);
     raw_close(&r);
-    dmg_find_and_rebuild(&d, "ans_by_test", 1, 0);
+    dmg_find_and_rebuild(&d, "test_answers", 1, 0);
 
-    /* an entry pointing at no answer: the real one is missing, the bad one extra */
-    raw_open(&r, d.dir, "ans_by_test", 0);
+    /* an entry pointing at no answer (its time moved): the real one is missing, the
+     * bad one extra */
+    raw_open(&r, d.dir, "test_answers", MDB_DUPSORT | MDB_DUPFIXED);
     raw_entry(&r, MDB_LAST, key, &kn, val, &vn);
-    val[19] ^= 0x5a;
+    raw_del(&r, key, kn, val, vn);
+    val[11] ^= 0x5a;
     raw_put(&r, key, kn, val, vn);
     raw_close(&r);
-    dmg_find_and_rebuild(&d, "ans_by_test", 1, 1);
+    dmg_find_and_rebuild(&d, "test_answers", 1, 1);
 }
 
 /* Reopen a store whose leaderboards were damaged: @p board_row and lb_count report it,
@@ -873,7 +875,7 @@ int main(int argc, char **argv)
         CASE(a_question_filed_under_another_key_is_found_and_rebuilt),
         CASE(damage_to_every_question_index_is_found_and_rebuilt),
         CASE(damage_to_the_tests_by_user_index_is_found_and_rebuilt),
-        CASE(damage_to_the_answers_by_test_index_is_found_and_rebuilt),
+        CASE(damage_to_the_test_answers_index_is_found_and_rebuilt),
         CASE(damage_to_the_leaderboards_is_found_and_rebuilt),
     };
     return check_main(argc, argv, cases, NCASES(cases));

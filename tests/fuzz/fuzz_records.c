@@ -63,7 +63,7 @@ typedef enum target {
     T_TOPIC,
     T_XID,
     T_IDAILY,
-    T_ANS_BY_TEST,
+    T_TEST_ANSWERS,
     T_META,          /* counters, settings, the bank's text dictionary */
     T_BLOCK_DECODE,
     T_COUNT
@@ -164,7 +164,7 @@ static void setup_targets(void)
         [T_USUM] = ENG_USUM,         [T_UDAILY] = ENG_UDAILY,   [T_PROGRESS] = ENG_PROGRESS,
         [T_UQ] = ENG_UQ,             [T_QSTAT] = ENG_QSTAT,     [T_BUCKETS] = ENG_BUCKETS,
         [T_TOPIC] = ENG_TOPIC,       [T_XID] = ENG_XID,         [T_IDAILY] = ENG_IDAILY,
-        [T_ANS_BY_TEST] = ENG_ANS_BY_TEST, [T_META] = ENG_META};
+        [T_TEST_ANSWERS] = ENG_TEST_ANSWERS, [T_META] = ENG_META};
     qs_txn *txn;
     FZ_OK(qs_txn_begin(store.env, 0, &txn));
     MDB_txn *m = eng_mdb(txn);
@@ -307,7 +307,7 @@ static unsigned read_groups(target t)
     case T_UQ: return R_USERS | R_MISC | R_PROBES;
     case T_IDAILY: return R_USERS;
     case T_TEST:
-    case T_ANS_BY_TEST: return R_TESTS | R_USERS | R_PROBES;
+    case T_TEST_ANSWERS: return R_TESTS | R_USERS | R_PROBES;
     case T_ANS_RAW:
     case T_ANS_SEALED:
     case T_ANS_DICT:
@@ -339,7 +339,7 @@ static unsigned key_user(target t, const known_key *k)
             if (k->n >= 4 && eng_get32(k->b) == store.users[u])
                 mask |= 1u << u;
             break;
-        case T_TEST: case T_ANS_BY_TEST:
+        case T_TEST: case T_TEST_ANSWERS:
             if (k->n >= 8 && (eng_get64(k->b) == store.tests[u][0] ||
                               eng_get64(k->b) == store.tests[u][1]))
                 mask |= 1u << u;

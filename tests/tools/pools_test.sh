@@ -179,7 +179,7 @@ fi
 expect_rc "index verify: exit 0" 0 index -d "$STORE" verify --json
 json_is "index verify: every index and the pools, clean" "$WORK/out" \
     '[d["ok"], [r["name"] for r in d["indexes"]], sum(r["missing"] + r["extra"] for r in d["indexes"])]' \
-    '[true, ["q_filter", "q_subject", "q_band", "q_created", "test_by_user", "ans_by_test", "lb_all_time", "lb_weekly", "lb_count", "pools"], 0]'
+    '[true, ["q_filter", "q_subject", "q_band", "q_created", "test_by_user", "test_answers", "lb_all_time", "lb_weekly", "lb_count", "pools"], 0]'
 
 expect_rc "pools reshuffle --seed 9" 0 pools -d "$STORE" reshuffle --seed 9
 contains "pools reshuffle: says what it did" "$WORK/out" '^reshuffled [0-9]* pools ([0-9]* entries) with seed 9$'

@@ -1,45 +1,65 @@
 #!/bin/sh
-# Tests the upgrade of a store written by the previous format (tests/data/format1): read
-# as it is by read-only opens, upgraded by the first writable one, and every read the
-# same before and after, with `check` and `index verify` clean throughout.
+# Tests the upgrade of stores written by earlier formats (tests/data/format1 and
+# tests/data/format2, both built from the CSV files of tests/tools/data): a read-only
+# open is refused until the first writable one upgrades the store, and then every read
+# equals that of a store this library builds from the same files, with `check` and
+# `index verify` clean.
 #
 #   sh tests/tools/upgrade_test.sh PATH/TO/quizstore
 . "$(dirname "$0")/lib/check.sh"
 
-OLD=$TOOLS_DIR/../data/format1
-STORE=$WORK/store
-mkdir "$STORE"
-gzip -dc "$OLD/data.mdb.gz" >"$STORE/data.mdb"
-gzip -dc "$OLD/redo.log.gz" >"$STORE/redo.log"
-
-# reads OUT: everything the imported files hold, as `get` prints it
+# reads STORE OUT: everything the imported files hold, as `get` prints it
 reads() {
-    : >"$1"
+    : >"$2"
     for user in alice bob carol dave; do
         for what in "tests $user" "dashboard $user --now 2025-12-10T00:00:00Z" \
             "progress $user" "history $user --limit 50"; do
             # shellcheck disable=SC2086
-            "$CLI" get -d "$STORE" $what >>"$1" 2>&1
-            echo "-- $what: $?" >>"$1"
+            "$CLI" get -d "$1" $what >>"$2" 2>&1
+            echo "-- $what: $?" >>"$2"
         done
     done
     for test in t1 t2 t3 t4; do
-        "$CLI" get -d "$STORE" test "$test" >>"$1" 2>&1
+        "$CLI" get -d "$1" test "$test" >>"$2" 2>&1
     done
-    "$CLI" get -d "$STORE" leaderboard --top 10 >>"$1" 2>&1
+    "$CLI" get -d "$1" leaderboard --top 10 >>"$2" 2>&1
 }
 
-reads "$WORK/before"
-contains "format 1, read-only: a test list with each test's summary" "$WORK/before" \
+for kind in subjects systems topics questions users tests answers interactions; do
+    "$CLI" import -d "$WORK/fresh" -q --no-progress "$kind" "$DATA/$kind.csv" ||
+        fail "import $kind into a new store"
+done
+reads "$WORK/fresh" "$WORK/want"
+contains "a new store: a test list with each test's summary" "$WORK/want" \
     '"mode": "tutor", "n_questions": 4'
-expect_rc "format 1, read-only: check finds nothing" 0 check -d "$STORE"
-expect_rc "format 1, read-only: index verify finds nothing" 0 index verify -d "$STORE"
 
-expect_rc "a writable open (an import that changes nothing) upgrades it" 0 import \
-    -d "$STORE" -q --no-progress users "$DATA/users.csv"
-reads "$WORK/after"
-same_file "upgraded: every read the same" "$WORK/after" "$WORK/before"
-expect_rc "upgraded: check finds nothing (summaries written)" 0 check -d "$STORE"
-expect_rc "upgraded: index verify finds nothing" 0 index verify -d "$STORE"
+for format in 1 2; do
+    STORE=$WORK/format$format
+    mkdir "$STORE"
+    gzip -dc "$TOOLS_DIR/../data/format$format/data.mdb.gz" >"$STORE/data.mdb"
+    gzip -dc "$TOOLS_DIR/../data/format$format/redo.log.gz" >"$STORE/redo.log"
+    expect_rc "format $format: a read-only open is refused" 1 get -d "$STORE" tests alice
+    contains "format $format: the refusal says how to upgrade" "$WORK/err" \
+        "store format $format is older than this library's 3: open it once for writing"
+    expect_rc "format $format: a writable open (an import that changes nothing) upgrades it" \
+        0 import -d "$STORE" -q --no-progress users "$DATA/users.csv"
+    reads "$STORE" "$WORK/got"
+    same_file "format $format upgraded: every read as a new store's" "$WORK/got" "$WORK/want"
+    expect_rc "format $format upgraded: check finds nothing" 0 check -d "$STORE"
+    expect_rc "format $format upgraded: index verify finds nothing" 0 index verify -d "$STORE"
+    expect_rc "format $format upgraded: the database list" 0 stats -d "$STORE"
+    if grep -q "ans_by_test" "$WORK/out"; then
+        fail "format $format upgraded: format 2's ans_by_test is deleted" "$(cat "$WORK/out")"
+    else
+        pass "format $format upgraded: format 2's ans_by_test is deleted"
+    fi
+    contains "format $format upgraded: test_answers holds every answer" "$WORK/out" \
+        '^test_answers  *7 '
+    expect_rc "format $format upgraded: importing the answers again adds nothing" 0 import \
+        -d "$STORE" -q --no-progress answers "$DATA/answers.csv"
+    reads "$STORE" "$WORK/again"
+    same_file "format $format upgraded: every read as before the re-import" "$WORK/again" \
+        "$WORK/want"
+done
 
 finish
