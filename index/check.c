@@ -9,7 +9,7 @@
  * per question for the question stats.
  *
  * The links are checked from the same answers, each against its test record (the
- * rules of qs_test_put() read ans_by_test instead): the test is the answer's user's,
+ * rules of qs_test_put() read test_answers instead): the test is the answer's user's,
  * lists the question, and its times reach the answer; and every question's topic
  * belongs to the question's system.
  *
