@@ -368,6 +368,26 @@ static int upgrade_test_answers(qs_txn *txn)
     return eng_db_retire(txn, old, "ans_by_test");
 }
 
+/* The fixed databases the open left to an upgrade (a handle of 0 is LMDB's free
+ * database, never a named one) that another process's open made meanwhile. */
+static int open_left_to_upgrade(qs_txn *txn)
+{
+    qs_env *env = eng_env(txn);
+    for (int i = 0; i < ENG_DB_COUNT; i++) {
+        if (env->dbi[i])
+            continue;
+        int rc = mdb_dbi_open(eng_mdb(txn), fixed_dbs[i].name, fixed_dbs[i].flags,
+                              &env->dbi[i]);
+        if (rc == MDB_NOTFOUND)
+            return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
+                            fixed_dbs[i].name);
+        if (rc)
+            return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
+        eng_log_name(env, env->dbi[i], fixed_dbs[i].name);
+    }
+    return 0;
+}
+
 /* A store of an older format brought to this one by a writable open, in its
  * transaction. */
 static int upgrade(qs_txn *txn, uint64_t format)
@@ -410,6 +430,8 @@ static int settings_in(void *arg)
     if (format < ENG_FORMAT && eng_txn_rdonly(txn))
         return older_format(format);
     if (format < ENG_FORMAT && (rc = upgrade(txn, format)) != 0)
+        return rc;
+    if ((rc = open_left_to_upgrade(txn)) != 0)
         return rc;
     env->period = (qs_period)period;
     env->secret = secret;

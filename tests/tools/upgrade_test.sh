@@ -62,4 +62,32 @@ for format in 1 2; do
         "$WORK/want"
 done
 
+# Writable opens racing to upgrade one store: one upgrades, the others wait for it
+# and find it done.
+for round in 1 2 3 4 5; do
+    STORE=$WORK/race$round
+    mkdir "$STORE"
+    gzip -dc "$TOOLS_DIR/../data/format2/data.mdb.gz" >"$STORE/data.mdb"
+    gzip -dc "$TOOLS_DIR/../data/format2/redo.log.gz" >"$STORE/redo.log"
+    pids=""
+    for i in 1 2 3 4; do
+        "$CLI" import -d "$STORE" -q --no-progress users "$DATA/users.csv" \
+            >"$WORK/race.$i" 2>&1 &
+        pids="$pids $!"
+    done
+    failed=0
+    for pid in $pids; do
+        wait "$pid" || failed=$((failed + 1))
+    done
+    reads "$STORE" "$WORK/got"
+    if [ "$failed" -eq 0 ] && cmp -s "$WORK/got" "$WORK/want"; then
+        pass "four writable opens at once, round $round: each upgrades or finds it done"
+    else
+        fail "four writable opens at once, round $round" "$failed failed" \
+            "$(cat "$WORK"/race.*)" "$(diff "$WORK/want" "$WORK/got" | head -n 5)"
+    fi
+done
+expect_rc "after the races: check finds nothing" 0 check -d "$STORE"
+expect_rc "after the races: index verify finds nothing" 0 index verify -d "$STORE"
+
 finish
