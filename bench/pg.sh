@@ -4,6 +4,7 @@
 #   bench/pg.sh start DIR   initdb and start a server in DIR; prints the connection string
 #   bench/pg.sh env DIR     prints the connection string of the server in DIR
 #   bench/pg.sh stop DIR    stops the server and removes DIR
+#   bench/pg.sh installed   exits 0 when the server binaries are there, 3 when not
 #
 #   export QS_BENCH_PG="$(bench/pg.sh start /tmp/qs-pg)"   # what backend_pg.c reads
 #
@@ -24,7 +25,7 @@ MARKER=.qs-bench-pg
 die() { echo "$PROG: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $PROG start|stop|env DIR" >&2
+    echo "usage: $PROG start|stop|env DIR, or $PROG installed" >&2
     exit 1
 }
 
@@ -198,8 +199,9 @@ env_of() {
     conninfo "$(cd "$dir" && pwd)"
 }
 
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || [ "${1:-}" = installed ] || usage
 case $1 in
+installed) require_server ;;
 start) start "$2" ;;
 stop) stop "$2" ;;
 env) env_of "$2" ;;
