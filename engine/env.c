@@ -281,6 +281,11 @@ typedef struct fixed_ctx {
     MDB_txn *txn;
 } fixed_ctx;
 
+static int not_a_store(const char *missing)
+{
+    return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')", missing);
+}
+
 /* A read-only open of a store of an older format: its layout is not read. */
 static int older_format(uint64_t format)
 {
@@ -296,7 +301,7 @@ static int missing_db(fixed_ctx *c, const char *name)
     uint64_t format;
     if (eng_meta_get_u64(c->txn, c->env->dbi[ENG_META], "format", &format) != 0 ||
         format >= ENG_FORMAT)
-        return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')", name);
+        return not_a_store(name);
     return c->env->opts.read_only ? older_format(format) : 0;
 }
 
@@ -312,7 +317,7 @@ static int open_each_fixed(void *arg)
             rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags | MDB_CREATE, &c->env->dbi[i]);
             created = 1;
         } else if (rc == MDB_NOTFOUND && i == ENG_META) {
-            return eng_fail(QS_NOTFOUND, "not a quizstore store (no database 'meta')");
+            return not_a_store("meta");
         } else if (rc == MDB_NOTFOUND) {
             if ((rc = missing_db(c, fixed_dbs[i].name)) != 0)
                 return rc;
@@ -379,8 +384,7 @@ static int open_left_to_upgrade(qs_txn *txn)
         int rc = mdb_dbi_open(eng_mdb(txn), fixed_dbs[i].name, fixed_dbs[i].flags,
                               &env->dbi[i]);
         if (rc == MDB_NOTFOUND)
-            return eng_fail(QS_NOTFOUND, "not a quizstore store (no database '%s')",
-                            fixed_dbs[i].name);
+            return not_a_store(fixed_dbs[i].name);
         if (rc)
             return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
         eng_log_name(env, env->dbi[i], fixed_dbs[i].name);
