@@ -114,7 +114,7 @@ extern "C" {
 #endif
 
 #define QS_VERSION_MAJOR 0
-#define QS_VERSION_MINOR 3
+#define QS_VERSION_MINOR 4
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
 const char *qs_version(void);
@@ -249,11 +249,12 @@ void qs_options_init(qs_options *opts);
  *  recovered it. data.mdb is written through quizstore only: a change made to it by
  *  another LMDB program after the last checkpoint is undone by the next recovery
  *  (remove redo.log, with the store closed, to keep it). A store of an older on-disk
- *  format (1 or 2: libraries before 0.3) is upgraded by the first open for writing, in
+ *  format (1 to 3: libraries before 0.4) is upgraded by the first open for writing, in
  *  one transaction (format 2 keeps each test's summary in the user's test index, so
  *  that qs_test_list() reads no test record; format 3 keeps a test's answers packed
- *  under the test, 12 bytes each); a read-only open of it is refused (QS_FORMAT) until
- *  then. A library of an older format refuses the upgraded store (QS_FORMAT), and one
+ *  under the test, 12 bytes each; format 4 keeps a user's progress in 32 topics of
+ *  consecutive ids in one record, so that qs_progress() reads a few records); a
+ *  read-only open of it is refused (QS_FORMAT) until then. A library of an older format refuses the upgraded store (QS_FORMAT), and one
  *  still running on it while another upgrades it is not supported. While qs_compact()
  *  runs on the store, an open waits for it to end.
  *  @param[in]  path  directory of the store

@@ -90,16 +90,17 @@ static int progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t ca
     eng_progress_key(&k, user, 0);
     for (rc = cursor_at(txn, ENG_PROGRESS, &k, &cur, &mk, &mv); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        uint32_t topic;
-        eng_progress p;
+        eng_progress_chunk c;
         if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
             break;
-        if ((rc = eng_progress_decode(&mk, &mv, &topic, &p)) != 0)
+        if ((rc = eng_progress_decode(&mk, &mv, &c)) != 0)
             break;
-        if (total < cap)
-            rows[total] = (qs_progress_row){topic, p.attempts, p.correct,
-                                            rate_bp(p.correct, p.attempts), p.last_at};
-        total++;
+        for (unsigned i = 0; i < c.n; i++, total++) {
+            const eng_progress *p = &c.rows[i];
+            if (total < cap)
+                rows[total] = (qs_progress_row){p->topic, p->attempts, p->correct,
+                                                rate_bp(p->correct, p->attempts), p->last_at};
+        }
     }
     if ((rc = walk_end(cur, rc, ENG_PROGRESS)) != 0)
         return rc;

@@ -51,12 +51,11 @@ static int decodes(qs_txn *txn, eng_db db, const MDB_val *k, const MDB_val *v)
         eng_qstat qs;
         eng_usum us;
         eng_daily d;
-        eng_progress p;
+        eng_progress_chunk p;
         qs_user_question uq;
         qs_interaction_day id;
     } out;
     int32_t day;
-    uint32_t topic;
     size_t klen = db == ENG_TEST ? 8 : db == ENG_UDAILY || db == ENG_PROGRESS || db == ENG_UQ
                                                ? 8
                                                : 4;
@@ -80,7 +79,7 @@ static int decodes(qs_txn *txn, eng_db db, const MDB_val *k, const MDB_val *v)
     case ENG_USUM: return eng_usum_get(txn, key_u32(k, 0), &out.us);
     case ENG_UDAILY: return eng_daily_decode(k, v, &day, &out.d);
     case ENG_IDAILY: return eng_idaily_decode(k, v, &out.id);
-    case ENG_PROGRESS: return eng_progress_decode(k, v, &topic, &out.p);
+    case ENG_PROGRESS: return eng_progress_decode(k, v, &out.p);
     case ENG_UQ: return eng_uq_get(txn, key_u32(k, 0), key_u32(k, 4), &out.uq);
     default: return 0;   /* meta, xid, lb_count, buckets: header and checksum */
     }

@@ -95,7 +95,7 @@ typedef enum eng_db {
     ENG_USUM,         /* u32 user -> user summary */
     ENG_UDAILY,       /* (user, day) -> daily row */
     ENG_IDAILY,       /* (user, day, action) -> interaction count */
-    ENG_PROGRESS,     /* (user, topic) -> progress row */
+    ENG_PROGRESS,     /* (user, 32 topics) -> their progress rows (model.c) */
     ENG_UQ,           /* (user, qid) -> user-question status */
     ENG_TEST,         /* u64 -> test */
     ENG_TEST_BY_USER, /* (user, status, last_activity_at, test) -> "" */

@@ -27,7 +27,7 @@ static const struct {
     [ENG_USUM] = {"usum", 0},
     [ENG_UDAILY] = {"udaily", 0},
     [ENG_IDAILY] = {"idaily", 0},
-    [ENG_PROGRESS] = {"progress", 0},
+    [ENG_PROGRESS] = {"topic_progress", 0},
     [ENG_UQ] = {"uq", 0},
     [ENG_TEST] = {"test", 0},
     [ENG_TEST_BY_USER] = {"test_by_user", 0},
@@ -353,24 +353,25 @@ static uint64_t random_u64(void)
     return v;
 }
 
-/* test_answers created, format 2's ans_by_test written into it and retired (deleted
- * by this open). */
-static int upgrade_test_answers(qs_txn *txn)
+/* Database @p db created and filled from an older format's database @p old_name by
+ * @p convert; the old one retired (deleted by this open). */
+static int upgrade_into(qs_txn *txn, eng_db db, const char *old_name,
+                        int (*convert)(qs_txn *, MDB_dbi))
 {
     qs_env *env = eng_env(txn);
-    const char *name = fixed_dbs[ENG_TEST_ANSWERS].name;
-    unsigned flags = fixed_dbs[ENG_TEST_ANSWERS].flags;
-    MDB_dbi old, *dbi = &env->dbi[ENG_TEST_ANSWERS];
+    const char *name = fixed_dbs[db].name;
+    unsigned flags = fixed_dbs[db].flags;
+    MDB_dbi old, *dbi = &env->dbi[db];
     int rc = mdb_dbi_open(eng_mdb(txn), name, flags | MDB_CREATE, dbi);
     if (rc)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "create", name));
     eng_log_create(txn, *dbi, name, flags);
-    if ((rc = mdb_dbi_open(eng_mdb(txn), "ans_by_test", 0, &old)) != 0)
-        return eng_txn_failed(txn, eng_mdb_rc(rc, "open", "ans_by_test"));
-    eng_log_name(env, old, "ans_by_test");
-    if ((rc = eng_upgrade_test_answers(txn, old)) != 0)
+    if ((rc = mdb_dbi_open(eng_mdb(txn), old_name, 0, &old)) != 0)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "open", old_name));
+    eng_log_name(env, old, old_name);
+    if ((rc = convert(txn, old)) != 0)
         return rc;
-    return eng_db_retire(txn, old, "ans_by_test");
+    return eng_db_retire(txn, old, old_name);
 }
 
 /* The fixed databases the open left to an upgrade (a handle of 0 is LMDB's free
@@ -400,7 +401,9 @@ static int upgrade(qs_txn *txn, uint64_t format)
     if (format < 2)
         rc = eng_upgrade_test_index(txn);   /* test summaries in test_by_user */
     if (!rc && format < 3)
-        rc = upgrade_test_answers(txn);
+        rc = upgrade_into(txn, ENG_TEST_ANSWERS, "ans_by_test", eng_upgrade_test_answers);
+    if (!rc && format < 4)
+        rc = upgrade_into(txn, ENG_PROGRESS, "progress", eng_upgrade_progress);
     return rc ? rc : eng_meta_put_u64(txn, "format", ENG_FORMAT);
 }
 

@@ -30,7 +30,9 @@
  * udaily        user u32 | day                        answers u32 | correct u32 | time_ms u64 |
  *                                                     other_end day (see below)
  * idaily        user u32 | day | action u8            count u32
- * progress      user u32 | topic u32                  attempts u32 | correct u32 |
+ * topic_progress user u32 | chunk u32                 per topic, in topic order (1 to
+ *                (topics chunk * 32 to               32): topic - chunk * 32 u8 |
+ *                 chunk * 32 + 31)                    attempts u32 | correct u32 |
  *                                                     last_at time
  * uq            user u32 | question u32               attempts u32 | last_correct u8 |
  *                                                     marked u8 | last_at time
@@ -711,53 +713,147 @@ int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *ou
 
 void eng_progress_key(eng_key *k, uint32_t user, uint32_t topic)
 {
-    key_u32_u32(k, user, topic);
+    key_u32_u32(k, user, topic / ENG_PROGRESS_CHUNK);
 }
 
-static void progress_read(eng_rbuf *r, eng_progress *p)
+static void progress_write(eng_wbuf *w, const eng_progress_chunk *c)
 {
-    p->attempts = rb_u32(r);
-    p->correct = rb_u32(r);
-    p->last_at = rb_time(r);
+    for (unsigned i = 0; i < c->n; i++) {
+        const eng_progress *p = &c->rows[i];
+        wb_u8(w, (uint8_t)(p->topic % ENG_PROGRESS_CHUNK));
+        wb_u32(w, p->attempts);
+        wb_u32(w, p->correct);
+        wb_time(w, p->last_at);
+    }
 }
 
-int eng_progress_get(qs_txn *txn, uint32_t user, uint32_t topic, eng_progress *out)
+/* The rows of a record: topics in the chunk's range, increasing. */
+static int progress_read(eng_rbuf *r, const eng_key *k, eng_progress_chunk *c)
+{
+    int prev = -1;
+    for (c->n = 0; rb_left(r) > 0 && c->n < ENG_PROGRESS_CHUNK; c->n++) {
+        eng_progress *p = &c->rows[c->n];
+        int at = rb_u8(r);
+        if (at <= prev || at >= ENG_PROGRESS_CHUNK)
+            return eng_corrupt(ENG_PROGRESS, k, "topics out of order");
+        prev = at;
+        p->topic = c->chunk * ENG_PROGRESS_CHUNK + (uint32_t)at;
+        p->attempts = rb_u32(r);
+        p->correct = rb_u32(r);
+        p->last_at = rb_time(r);
+    }
+    return c->n ? DECODE_DONE(r, ENG_PROGRESS, k) : eng_corrupt(ENG_PROGRESS, k, "no topics");
+}
+
+int eng_progress_chunk_get(qs_txn *txn, uint32_t user, uint32_t topic,
+                           eng_progress_chunk *out)
 {
     eng_key k;
     eng_rbuf r;
-    memset(out, 0, sizeof *out);
+    out->user = user;
+    out->chunk = topic / ENG_PROGRESS_CHUNK;
+    out->n = 0;
     eng_progress_key(&k, user, topic);
     int rc = eng_get(txn, ENG_PROGRESS, &k, &r);
     if (rc)
-        return rc;
-    progress_read(&r, out);
-    return DECODE_DONE(&r, ENG_PROGRESS, &k);
+        return rc == QS_NOTFOUND ? 0 : rc;
+    return progress_read(&r, &k, out);
 }
 
-int eng_progress_put(qs_txn *txn, uint32_t user, uint32_t topic, const eng_progress *p)
+eng_progress *eng_progress_row(eng_progress_chunk *c, uint32_t topic)
+{
+    unsigned i = 0;
+    while (i < c->n && c->rows[i].topic < topic)
+        i++;
+    if (i == c->n || c->rows[i].topic != topic) {
+        memmove(&c->rows[i + 1], &c->rows[i], (c->n - i) * sizeof c->rows[0]);
+        c->rows[i] = (eng_progress){.topic = topic};
+        c->n++;
+    }
+    return &c->rows[i];
+}
+
+static int progress_put(qs_txn *txn, const eng_progress_chunk *c, unsigned flags)
 {
     eng_key k;
     eng_wbuf w;
-    uint8_t buf[16];
-    eng_progress_key(&k, user, topic);
+    uint8_t buf[ENG_PROGRESS_CHUNK * 17];
+    eng_progress_key(&k, c->user, c->chunk * ENG_PROGRESS_CHUNK);
     wb_init(&w, buf, sizeof buf);
-    wb_u32(&w, p->attempts);
-    wb_u32(&w, p->correct);
-    wb_time(&w, p->last_at);
-    return eng_put(txn, ENG_PROGRESS, &k, &w, 0);
+    progress_write(&w, c);
+    return eng_put(txn, ENG_PROGRESS, &k, &w, flags);
 }
 
-int eng_progress_decode(const MDB_val *k, const MDB_val *v, uint32_t *topic,
-                        eng_progress *p)
+int eng_progress_chunk_put(qs_txn *txn, const eng_progress_chunk *c)
+{
+    return progress_put(txn, c, 0);
+}
+
+int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *out)
 {
     eng_key key;
     eng_rbuf r;
     int rc = open_entry(k, v, 8, ENG_PROGRESS, &key, &r);
     if (rc)
         return rc;
-    *topic = eng_get32(key.b + 4);
-    progress_read(&r, p);
-    return DECODE_DONE(&r, ENG_PROGRESS, &key);
+    out->user = eng_get32(key.b);
+    out->chunk = eng_get32(key.b + 4);
+    if (out->chunk > UINT32_MAX / ENG_PROGRESS_CHUNK)
+        return eng_corrupt(ENG_PROGRESS, &key, "no such topics");
+    return progress_read(&r, &key, out);
+}
+
+/* Format 3 kept (user u32 | topic u32) -> attempts u32 | correct u32 | last_at time.
+ * Its rows are in (user, topic) order, so each chunk is whole when the next begins and
+ * every put appends. */
+static int upgrade_progress_row(const MDB_val *mk, const MDB_val *mv, eng_progress *p)
+{
+    eng_key k;
+    eng_rbuf r;
+    if (mk->mv_size != 8)
+        return eng_fail(QS_CORRUPT, "progress: key of %zu bytes: the upgrade cannot read it",
+                        mk->mv_size);
+    ek_reset(&k);
+    ek_bytes(&k, mk->mv_data, mk->mv_size);
+    if (eng_rec_open(&k, mv->mv_data, mv->mv_size, &r))
+        return eng_fail(QS_CORRUPT, "progress: user %u topic %u: checksum mismatch: the "
+                        "upgrade cannot read it", eng_get32(k.b), eng_get32(k.b + 4));
+    p->topic = eng_get32(k.b + 4);
+    p->attempts = rb_u32(&r);
+    p->correct = rb_u32(&r);
+    p->last_at = rb_time(&r);
+    return rb_done(&r) ? 0 : eng_fail(QS_CORRUPT, "progress: user %u topic %u: bad record "
+                                      "body: the upgrade cannot read it", eng_get32(k.b),
+                                      p->topic);
+}
+
+int eng_upgrade_progress(qs_txn *txn, MDB_dbi old)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_progress_chunk c = {.n = 0};
+    int rc = eng_cursor_open(txn, old, "progress", &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        eng_progress p;
+        if ((rc = upgrade_progress_row(&mk, &mv, &p)) != 0)
+            break;
+        uint32_t user = eng_get32(mk.mv_data), chunk = p.topic / ENG_PROGRESS_CHUNK;
+        if (c.n && (c.user != user || c.chunk != chunk)) {
+            if ((rc = progress_put(txn, &c, MDB_APPEND)) != 0)
+                break;
+            c.n = 0;
+        }
+        c.user = user;
+        c.chunk = chunk;
+        c.rows[c.n++] = p;
+    }
+    mdb_cursor_close(cur);
+    if ((rc = eng_walk_rc(rc, "progress")) != 0)
+        return rc;
+    return c.n ? progress_put(txn, &c, MDB_APPEND) : 0;
 }
 
 int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out)

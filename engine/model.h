@@ -100,15 +100,29 @@ int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out);
 int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d);
 int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily *d);
 
+/* topic_progress: a user's progress in ENG_PROGRESS_CHUNK topics of consecutive ids
+ * kept in one record, so that a progress view reads a few records, not one a topic. */
+#define ENG_PROGRESS_CHUNK 32
 typedef struct eng_progress {
+    uint32_t topic;
     uint32_t attempts, correct;
     int64_t last_at;
 } eng_progress;
+typedef struct eng_progress_chunk {
+    uint32_t user, chunk;   /* topics chunk * ENG_PROGRESS_CHUNK and the 31 after it */
+    unsigned n;
+    eng_progress rows[ENG_PROGRESS_CHUNK];   /* in topic order */
+} eng_progress_chunk;
+/* The key of the record holding @p topic of @p user (topic 0: the user's first). */
 void eng_progress_key(eng_key *k, uint32_t user, uint32_t topic);
-int eng_progress_get(qs_txn *txn, uint32_t user, uint32_t topic, eng_progress *out);
-int eng_progress_put(qs_txn *txn, uint32_t user, uint32_t topic, const eng_progress *p);
-int eng_progress_decode(const MDB_val *k, const MDB_val *v, uint32_t *topic,
-                        eng_progress *p);
+/* The record holding @p topic; none stored reads as one without rows (0). */
+int eng_progress_chunk_get(qs_txn *txn, uint32_t user, uint32_t topic,
+                           eng_progress_chunk *out);
+/* The row of @p topic (in @p c's range) in @p c, a zeroed one put in its place if
+ * there is none. */
+eng_progress *eng_progress_row(eng_progress_chunk *c, uint32_t topic);
+int eng_progress_chunk_put(qs_txn *txn, const eng_progress_chunk *c);
+int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *out);
 
 int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out);
 int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s);
@@ -133,6 +147,9 @@ int eng_upgrade_test_index(qs_txn *txn);
 /* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
  * test_answers. */
 int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test);
+/* The upgrade from format 3: format 3's progress (@p old), a record per (user, topic),
+ * written into topic_progress. */
+int eng_upgrade_progress(qs_txn *txn, MDB_dbi old);
 
 /* A key read back from a cursor must have exactly @p n bytes: else QS_CORRUPT. */
 int eng_key_check(const MDB_val *k, size_t n, const char *dbname);

@@ -74,15 +74,16 @@ static int apply_progress(qs_txn *txn, const eng_answer *a)
 {
     if (a->topic == 0)
         return 0;   /* a question without a topic has no progress row */
-    eng_progress p;
-    int rc = ok_or_new(eng_progress_get(txn, a->user, a->topic, &p));
+    eng_progress_chunk c;
+    int rc = eng_progress_chunk_get(txn, a->user, a->topic, &c);
     if (rc)
         return rc;
-    p.attempts++;
-    p.correct += a->correct;
-    if (a->created_at > p.last_at || p.attempts == 1)
-        p.last_at = a->created_at;
-    return eng_progress_put(txn, a->user, a->topic, &p);
+    eng_progress *p = eng_progress_row(&c, a->topic);
+    p->attempts++;
+    p->correct += a->correct;
+    if (a->created_at > p->last_at || p->attempts == 1)
+        p->last_at = a->created_at;
+    return eng_progress_chunk_put(txn, &c);
 }
 
 /* ------------------------------------------------------------------ streaks */

@@ -210,36 +210,33 @@ static int merge_daily(const MDB_val *k, const MDB_val *v, void *ctx)
     return 0;
 }
 
-typedef struct progress_row {
-    uint32_t topic;
-    eng_progress p;
-} progress_row;
-
 static int64_t progress_key(const void *rows, size_t i)
 {
-    return ((const progress_row *)rows)[i].topic;
+    return ((const eng_progress *)rows)[i].topic;
+}
+
+static void merge_progress_row(merge *m, const eng_progress *got)
+{
+    missing_before(m, got->topic, progress_key);
+    const eng_progress *want = m->next < m->n ? &((const eng_progress *)m->rows)[m->next] : NULL;
+    m->c->r[m->agg].checked++;
+    if (!want || want->topic != got->topic) {
+        differs(m, "is stored but has no answers", got->topic);
+        return;
+    }
+    if (want->attempts != got->attempts || want->correct != got->correct ||
+        want->last_at != got->last_at)
+        differs(m, "has other counts than its answers", got->topic);
+    m->next++;
 }
 
 static int merge_progress(const MDB_val *k, const MDB_val *v, void *ctx)
 {
-    merge *m = ctx;
-    uint32_t topic;
-    eng_progress p;
-    int rc = eng_progress_decode(k, v, &topic, &p);
-    if (rc)
-        return rc;
-    missing_before(m, topic, progress_key);
-    const progress_row *want = m->next < m->n ? &((const progress_row *)m->rows)[m->next] : NULL;
-    m->c->r[m->agg].checked++;
-    if (!want || want->topic != topic) {
-        differs(m, "is stored but has no answers", topic);
-        return 0;
-    }
-    if (want->p.attempts != p.attempts || want->p.correct != p.correct ||
-        want->p.last_at != p.last_at)
-        differs(m, "has other counts than its answers", topic);
-    m->next++;
-    return 0;
+    eng_progress_chunk c;
+    int rc = eng_progress_decode(k, v, &c);
+    for (unsigned i = 0; !rc && i < c.n; i++)
+        merge_progress_row(ctx, &c.rows[i]);
+    return rc;
 }
 
 typedef struct uq_row {
@@ -412,16 +409,16 @@ static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progr
     for (size_t i = 0; i < n; i++) {
         if (as[i].topic == 0)
             continue;
-        progress_row *p = progress->n ? &((progress_row *)progress->p)[progress->n - 1] : NULL;
+        eng_progress *p = progress->n ? &((eng_progress *)progress->p)[progress->n - 1] : NULL;
         if (!p || p->topic != as[i].topic) {
             if (!(p = vec_push(progress)))
                 return no_memory();
-            *p = (progress_row){as[i].topic, {0, 0, as[i].created_at}};
+            *p = (eng_progress){as[i].topic, 0, 0, as[i].created_at};
         }
-        p->p.attempts++;
-        p->p.correct += as[i].correct;
-        if (as[i].created_at > p->p.last_at)
-            p->p.last_at = as[i].created_at;
+        p->attempts++;
+        p->correct += as[i].correct;
+        if (as[i].created_at > p->last_at)
+            p->last_at = as[i].created_at;
     }
     qsort(as, n, sizeof *as, by_question_then_time);
     for (size_t i = 0; i < n; i++) {
@@ -454,7 +451,7 @@ static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progr
 
 static int check_user_answers(checker *c, uint32_t user)
 {
-    vec days = {.size = sizeof(qs_daily_row)}, progress = {.size = sizeof(progress_row)},
+    vec days = {.size = sizeof(qs_daily_row)}, progress = {.size = sizeof(eng_progress)},
         uq = {.size = sizeof(uq_row)};
     eng_usum want;
     user_rows *u = &c->u;

@@ -114,6 +114,25 @@ static int plan_adaptive(qs_txn *txn, const qs_draw *d, draw_plan *p)
     return rc;
 }
 
+/* The pools of @p c's topics where the user's rate is below 60 %; *weak set if any. */
+static int plan_weak_topics(qs_txn *txn, const eng_progress_chunk *c, draw_plan *p,
+                            int *weak)
+{
+    for (unsigned i = 0; i < c->n; i++) {
+        const eng_progress *pr = &c->rows[i];
+        qs_taxon t;
+        if (!pr->attempts || 10000ULL * pr->correct / pr->attempts >= 6000)
+            continue;
+        *weak = 1;
+        int rc = eng_taxon_get(txn, QS_TOPIC, pr->topic, &t);
+        if (!rc)
+            rc = plan_difficulties(txn, p, QS_POOL_TOPIC, t.parent, pr->topic, 1, 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Topics where the user's rate is below 60 %, or every active question. */
 static int plan_weak(qs_txn *txn, const qs_draw *d, draw_plan *p)
 {
@@ -121,29 +140,23 @@ static int plan_weak(qs_txn *txn, const qs_draw *d, draw_plan *p)
     MDB_val mk, mv;
     eng_key k;
     int weak = 0;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_PROGRESS), "progress", &cur);
+    const char *name = eng_db_name(ENG_PROGRESS);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_PROGRESS), name, &cur);
     if (rc)
         return rc;
     eng_progress_key(&k, d->user, 0);
     mk = (MDB_val){k.n, k.b};
     for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        uint32_t topic;
-        eng_progress pr;
-        qs_taxon t;
+        eng_progress_chunk c;
         if (mk.mv_size != 8 || eng_get32(mk.mv_data) != d->user)
             break;
-        if ((rc = eng_progress_decode(&mk, &mv, &topic, &pr)) != 0)
-            break;
-        if (!pr.attempts || 10000ULL * pr.correct / pr.attempts >= 6000)
-            continue;
-        weak = 1;
-        if ((rc = eng_taxon_get(txn, QS_TOPIC, topic, &t)) != 0 ||
-            (rc = plan_difficulties(txn, p, QS_POOL_TOPIC, t.parent, topic, 1, 0)) != 0)
+        if ((rc = eng_progress_decode(&mk, &mv, &c)) != 0 ||
+            (rc = plan_weak_topics(txn, &c, p, &weak)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, "progress")) != 0)
+    if ((rc = eng_walk_rc(rc, name)) != 0)
         return rc;
     return weak ? 0 : plan_difficulties(txn, p, QS_POOL_ALL, 0, 0, 0, 0);
 }

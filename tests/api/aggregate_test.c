@@ -13,7 +13,7 @@
 #include "rawdb.h"
 
 #define N_SYSTEMS 3
-#define TOPICS_PER_SYSTEM 3
+#define TOPICS_PER_SYSTEM 25   /* 75 topics: a user's progress spans three records */
 #define N_TOPICS (N_SYSTEMS * TOPICS_PER_SYSTEM)
 #define N_QUESTIONS 200
 #define N_ACTIVE_USERS 50

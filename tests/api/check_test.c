@@ -119,7 +119,7 @@ static void damage_first(store *s, const char *db, void (*edit)(uint8_t *body, s
                          int break_checksum)
 {
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t klen, vlen;
     qs_env_close(s->env);
     raw_open(&r, s->dir, db, 0);
@@ -141,6 +141,16 @@ static void add_one(uint8_t *body, size_t n)
 {
     body[3]++;   /* the low byte of the first u32: answered, attempts, answers */
     (void)n;
+}
+
+/* A progress record whose topics are out of order: the second row's topic made the
+ * first's, or a lone row's made one past the record's 32 topics. */
+static void topics_out_of_order(uint8_t *body, size_t n)
+{
+    if (n >= 2 * 17)
+        body[17] = body[0];
+    else
+        body[0] = 32;
 }
 
 static void nothing(uint8_t *body, size_t n)
@@ -191,12 +201,16 @@ TEST(wrong_aggregates_are_found_and_repaired)
     damage_first(&s, "qstat", add_one, 0);      /* question stats one attempt off */
     damage_first(&s, "udaily", nothing, 1);     /* a daily row with a bad checksum */
     damage_first(&s, "idaily", add_one, 0);     /* an interaction count off */
+    damage_first(&s, "topic_progress", topics_out_of_order, 0);
     size_t n = run_check(s.env, rows, 96);
     CHECK(row_named(rows, n, "aggregate:usum")->findings > 0);
     CHECK(row_named(rows, n, "aggregate:qstat")->findings > 0);
     CHECK(row_named(rows, n, "aggregate:idaily")->findings > 0);
     CHECK(row_named(rows, n, "udaily")->findings == 1);
     CHECK(strstr(row_named(rows, n, "udaily")->first_finding, "checksum") != NULL);
+    CHECK(row_named(rows, n, "topic_progress")->findings == 1);
+    CHECK(strstr(row_named(rows, n, "topic_progress")->first_finding, "out of order") != NULL);
+    CHECK(row_named(rows, n, "aggregate:progress")->findings > 0);
     CHECK(row_named(rows, n, "question")->findings == 0);
 
     qs_txn *txn = fx_write(s.env);

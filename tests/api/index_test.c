@@ -689,7 +689,7 @@ TEST(a_missing_question_filter_entry_is_found_and_rebuilt)
 {
     static dmg_store d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     dmg_build(&d);
     raw_open(&r, d.dir, "q_filter", MDB_DUPSORT | MDB_DUPFIXED);
@@ -704,7 +704,7 @@ TEST(a_question_filter_entry_of_no_question_is_found_and_rebuilt)
 {
     static dmg_store d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     dmg_build(&d);
     raw_open(&r, d.dir, "q_filter", MDB_DUPSORT | MDB_DUPFIXED);
@@ -719,7 +719,7 @@ TEST(a_question_filed_under_another_key_is_found_and_rebuilt)
 {
     static dmg_store d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     dmg_build(&d);
     /* q_filter key: system u32 | topic u32 | difficulty u8; move one id to another
@@ -747,7 +747,7 @@ TEST(damage_to_every_question_index_is_found_and_rebuilt)
     for (size_t i = 0; i < NCASES(indexes); i++) {
         static dmg_store d;
         raw_db r;
-        uint8_t key[64], val[64];
+        uint8_t key[RAW_MAX], val[RAW_MAX];
         size_t kn, vn;
         dmg_build(&d);
         raw_open(&r, d.dir, indexes[i].name, indexes[i].flags);
@@ -772,7 +772,7 @@ TEST(damage_to_the_tests_by_user_index_is_found_and_rebuilt)
 {
     static dmg_store d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     dmg_build(&d);
     /* test_by_user key: user u32 | status u8 | last_activity_at u64 | test u64 */
@@ -796,7 +796,7 @@ TEST(damage_to_the_test_answers_index_is_found_and_rebuilt)
 {
     static dmg_store d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     dmg_build(&d);
     /* test_answers: test u64 -> duplicates (question u32 | created_at) */
@@ -849,7 +849,7 @@ TEST(damage_to_the_leaderboards_is_found_and_rebuilt)
     for (size_t i = 0; i < NCASES(rows); i++) {
         static dmg_store d;
         raw_db r;
-        uint8_t key[64], val[64];
+        uint8_t key[RAW_MAX], val[RAW_MAX];
         size_t kn, vn;
         dmg_build(&d);
         /* lb: (board u32 | correct u32) -> user; board 0 first, weekly boards last */

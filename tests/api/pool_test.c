@@ -330,7 +330,7 @@ TEST(a_pool_entry_pointing_elsewhere_is_found_and_rebuilt)
 {
     static pl_damaged d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     pl_damage_build(&d);
     raw_open(&r, d.dir, "pool", 0);
@@ -349,7 +349,7 @@ TEST(a_missing_pool_position_is_found_and_rebuilt)
 {
     static pl_damaged d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     pl_damage_build(&d);
     raw_open(&r, d.dir, "pool_pos", 0);
@@ -365,7 +365,7 @@ TEST(a_pool_missing_its_last_member_is_found_and_rebuilt)
 {
     static pl_damaged d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     pl_damage_build(&d);
     raw_open(&r, d.dir, "pool", 0);
@@ -380,7 +380,7 @@ TEST(an_extra_pool_position_is_found_and_rebuilt)
 {
     static pl_damaged d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     pl_damage_build(&d);
     /* pool_pos maps a question that is in no pool (no such question) into a pool */
@@ -396,7 +396,7 @@ TEST(an_extra_pool_entry_is_found_and_rebuilt)
 {
     static pl_damaged d;
     raw_db r;
-    uint8_t key[64], val[64];
+    uint8_t key[RAW_MAX], val[RAW_MAX];
     size_t kn, vn;
     pl_damage_build(&d);
     /* one more position at the end of the last pool, holding a question of no pool */

@@ -46,7 +46,10 @@ static inline void raw_close(raw_db *r)
     CHECK(unlink(log) == 0 || errno == ENOENT);
 }
 
-/* The entry at @p op (MDB_FIRST, MDB_LAST) copied into @p key / @p val. */
+#define RAW_MAX 1024   /* bytes of a key or value that raw_entry() copies */
+
+/* The entry at @p op (MDB_FIRST, MDB_LAST) copied into @p key / @p val (RAW_MAX bytes
+ * each). */
 static inline void raw_entry(raw_db *r, MDB_cursor_op op, uint8_t *key, size_t *key_len,
                              uint8_t *val, size_t *val_len)
 {
@@ -54,7 +57,7 @@ static inline void raw_entry(raw_db *r, MDB_cursor_op op, uint8_t *key, size_t *
     MDB_val k, v;
     RAW_OK(mdb_cursor_open(r->txn, r->dbi, &cur));
     RAW_OK(mdb_cursor_get(cur, &k, &v, op));
-    CHECK(k.mv_size <= 64 && v.mv_size <= 64);
+    CHECK(k.mv_size <= RAW_MAX && v.mv_size <= RAW_MAX);
     memcpy(key, k.mv_data, k.mv_size);
     memcpy(val, v.mv_data, v.mv_size);
     *key_len = k.mv_size;

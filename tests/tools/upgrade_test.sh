@@ -1,6 +1,6 @@
 #!/bin/sh
-# Tests the upgrade of stores written by earlier formats (tests/data/format1 and
-# tests/data/format2, both built from the CSV files of tests/tools/data): a read-only
+# Tests the upgrade of stores written by earlier formats (tests/data/format1, format2
+# and format3, each built from the CSV files of tests/tools/data): a read-only
 # open is refused until the first writable one upgrades the store, and then every read
 # equals that of a store this library builds from the same files, with `check` and
 # `index verify` clean.
@@ -30,17 +30,18 @@ for kind in subjects systems topics questions users tests answers interactions; 
         fail "import $kind into a new store"
 done
 reads "$WORK/fresh" "$WORK/want"
+"$CLI" stats -d "$WORK/fresh" >"$WORK/fresh.stats" || fail "stats of a new store"
 contains "a new store: a test list with each test's summary" "$WORK/want" \
     '"mode": "tutor", "n_questions": 4'
 
-for format in 1 2; do
+for format in 1 2 3; do
     STORE=$WORK/format$format
     mkdir "$STORE"
     gzip -dc "$TOOLS_DIR/../data/format$format/data.mdb.gz" >"$STORE/data.mdb"
     gzip -dc "$TOOLS_DIR/../data/format$format/redo.log.gz" >"$STORE/redo.log"
     expect_rc "format $format: a read-only open is refused" 1 get -d "$STORE" tests alice
     contains "format $format: the refusal says how to upgrade" "$WORK/err" \
-        "store format $format is older than this library's 3: open it once for writing"
+        "store format $format is older than this library's 4: open it once for writing"
     expect_rc "format $format: a writable open (an import that changes nothing) upgrades it" \
         0 import -d "$STORE" -q --no-progress users "$DATA/users.csv"
     reads "$STORE" "$WORK/got"
@@ -48,13 +49,16 @@ for format in 1 2; do
     expect_rc "format $format upgraded: check finds nothing" 0 check -d "$STORE"
     expect_rc "format $format upgraded: index verify finds nothing" 0 index verify -d "$STORE"
     expect_rc "format $format upgraded: the database list" 0 stats -d "$STORE"
-    if grep -q "ans_by_test" "$WORK/out"; then
-        fail "format $format upgraded: format 2's ans_by_test is deleted" "$(cat "$WORK/out")"
+    if grep -Eq "^(ans_by_test|progress) " "$WORK/out"; then
+        fail "format $format upgraded: ans_by_test and progress are deleted" \
+            "$(cat "$WORK/out")"
     else
-        pass "format $format upgraded: format 2's ans_by_test is deleted"
+        pass "format $format upgraded: ans_by_test and progress are deleted"
     fi
     contains "format $format upgraded: test_answers holds every answer" "$WORK/out" \
         '^test_answers  *7 '
+    contains "format $format upgraded: topic_progress holds each user's topics" \
+        "$WORK/out" "$(grep '^topic_progress ' "$WORK/fresh.stats")"
     expect_rc "format $format upgraded: importing the answers again adds nothing" 0 import \
         -d "$STORE" -q --no-progress answers "$DATA/answers.csv"
     reads "$STORE" "$WORK/again"
