@@ -18,35 +18,27 @@ void bk_result_free(bk_result *r)
     memset(r, 0, sizeof *r);
 }
 
+void bk_reserve(bk_result *r, size_t n)
+{
+    if (r->cap - r->len >= n)
+        return;
+    size_t cap = r->cap ? r->cap : 256;
+    while (cap - r->len < n)
+        cap *= 2;
+    uint8_t *b = realloc(r->bytes, cap);
+    if (!b) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(EXIT_FAILURE);
+    }
+    r->bytes = b;
+    r->cap = cap;
+}
+
 static void put_bytes(bk_result *r, const void *p, size_t n)
 {
-    if (r->cap - r->len < n) {
-        size_t cap = r->cap ? r->cap : 256;
-        while (cap - r->len < n)
-            cap *= 2;
-        uint8_t *b = realloc(r->bytes, cap);
-        if (!b) {
-            fprintf(stderr, "bench: out of memory\n");
-            exit(EXIT_FAILURE);
-        }
-        r->bytes = b;
-        r->cap = cap;
-    }
+    bk_reserve(r, n);
     memcpy(r->bytes + r->len, p, n);
     r->len += n;
-}
-
-void bk_put_u64(bk_result *r, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    put_bytes(r, b, 8);
-}
-
-void bk_put_i64(bk_result *r, int64_t v)
-{
-    bk_put_u64(r, (uint64_t)v);
 }
 
 void bk_put_str(bk_result *r, const char *s, size_t len)

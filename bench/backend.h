@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "workload.h"
 
@@ -39,9 +40,27 @@ typedef struct bk_result {
 
 void bk_result_reset(bk_result *r);
 void bk_result_free(bk_result *r);
-void bk_put_u64(bk_result *r, uint64_t v);
-void bk_put_i64(bk_result *r, int64_t v);
+/* Room for @p n more bytes in @p r (exits when memory runs out). */
+void bk_reserve(bk_result *r, size_t n);
 void bk_put_str(bk_result *r, const char *s, size_t len);
+
+/* Inline, and one store when there is room: a listing puts several a row, and a
+ * timed read includes putting its result, so this cost is every engine's alike. */
+static inline void bk_put_u64(bk_result *r, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    if (r->cap - r->len < 8)
+        bk_reserve(r, 8);
+    memcpy(r->bytes + r->len, b, 8);   /* the bytes apart: they may not alias r */
+    r->len += 8;
+}
+
+static inline void bk_put_i64(bk_result *r, int64_t v)
+{
+    bk_put_u64(r, (uint64_t)v);
+}
 
 /* ------------------------------------------------------------ operations */
 

@@ -45,7 +45,8 @@ enum {
     "  -d, --dir DIR             the store directory (default: $QUIZSTORE_DIR)\n" \
     "      --durable             every commit waits for the disk (the default)\n" \
     "      --periodic            commits do not wait; flushed every second (a\n"  \
-    "                            power cut can leave the store damaged)\n"        \
+    "                            power cut may lose the last second, never the\n"  \
+    "                            store's integrity)\n"                             \
     "      --map-size N          largest size of the store, bytes (K, M, G, T);\n"  \
     "                            default $QUIZSTORE_MAP_SIZE, else 64G\n"           \
     "      --period P            a new store's time buckets: month (default),\n"   \
