@@ -48,12 +48,12 @@ void bk_put_str(bk_result *r, const char *s, size_t len);
  * timed read includes putting its result, so this cost is every engine's alike. */
 static inline void bk_put_u64(bk_result *r, uint64_t v)
 {
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     if (r->cap - r->len < 8)
         bk_reserve(r, 8);
-    memcpy(r->bytes + r->len, b, 8);   /* the bytes apart: they may not alias r */
+    memcpy(r->bytes + r->len, &v, 8);   /* little-endian: one store */
     r->len += 8;
 }
 
