@@ -254,9 +254,10 @@ void qs_options_init(qs_options *opts);
  *  that qs_test_list() reads no test record; format 3 keeps a test's answers packed
  *  under the test, 12 bytes each; format 4 keeps a user's progress in 32 topics of
  *  consecutive ids in one record, so that qs_progress() reads a few records); a
- *  read-only open of it is refused (QS_FORMAT) until then. A library of an older format refuses the upgraded store (QS_FORMAT), and one
- *  still running on it while another upgrades it is not supported. While qs_compact()
- *  runs on the store, an open waits for it to end.
+ *  read-only open of it is refused (QS_FORMAT) until then. A library of an older
+ *  format refuses the upgraded store (QS_FORMAT), and one still running on it while
+ *  another upgrades it is not supported. While qs_compact() runs on the store, an open
+ *  waits for it to end.
  *  @param[in]  path  directory of the store
  *  @param[in]  opts  options, or NULL for the defaults
  *  @param[out] env   the new handle; NULL on failure

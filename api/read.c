@@ -74,6 +74,24 @@ static int walk_end(MDB_cursor *cur, int rc, eng_db db)
     return eng_walk_rc(rc, eng_db_name(db));
 }
 
+/* qs_progress()'s output, filled record by record. */
+typedef struct progress_out {
+    qs_progress_row *rows;
+    size_t cap, total;
+} progress_out;
+
+static int progress_rows(void *ctx, const eng_progress_chunk *c)
+{
+    progress_out *o = ctx;
+    for (unsigned i = 0; i < c->n; i++, o->total++) {
+        const eng_progress *p = &c->rows[i];
+        if (o->total < o->cap)
+            o->rows[o->total] = (qs_progress_row){p->topic, p->attempts, p->correct,
+                                                  rate_bp(p->correct, p->attempts), p->last_at};
+    }
+    return 0;
+}
+
 static int progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n)
 {
     int rc = eng_usable(txn);
@@ -83,28 +101,10 @@ static int progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t ca
         return eng_fail(QS_INVALID, "qs_progress: NULL output");
     if ((rc = api_user_exists(txn, user)) != 0)
         return rc;
-    MDB_cursor *cur = NULL;
-    MDB_val mk, mv;
-    eng_key k;
-    size_t total = 0;
-    eng_progress_key(&k, user, 0);
-    for (rc = cursor_at(txn, ENG_PROGRESS, &k, &cur, &mk, &mv); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        eng_progress_chunk c;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
-            break;
-        if ((rc = eng_progress_decode(&mk, &mv, &c)) != 0)
-            break;
-        for (unsigned i = 0; i < c.n; i++, total++) {
-            const eng_progress *p = &c.rows[i];
-            if (total < cap)
-                rows[total] = (qs_progress_row){p->topic, p->attempts, p->correct,
-                                                rate_bp(p->correct, p->attempts), p->last_at};
-        }
-    }
-    if ((rc = walk_end(cur, rc, ENG_PROGRESS)) != 0)
+    progress_out o = {rows, cap, 0};
+    if ((rc = eng_progress_each(txn, user, progress_rows, &o)) != 0)
         return rc;
-    *n = total;
+    *n = o.total;
     return 0;
 }
 

@@ -80,14 +80,15 @@ print("%-28s %12s %12s %12s %10s %12s" % ("figure", *engines, "qs/sqlite", "qs/p
 for days, label_days in (("d7", "D=7"), ("d30", "D=30")):
     bench = json.load(open("%s/%s/bench.json" % (results, days)))
     runs = {e: bench["engines"][e]["bulk_import"] for e in engines if e in bench["engines"]}
-    for key, label, faster in (("seconds", "seconds", min), ("answers_per_s", "answers/s", max),
-                               ("size_bytes", "size on disk (MB)", min)):
+    for key, label, lower_wins in (("seconds", "seconds", True),
+                                   ("answers_per_s", "answers/s", False),
+                                   ("size_bytes", "size on disk (MB)", True)):
         values = {e: r[key] / (1e6 if key == "size_bytes" else 1) for e, r in runs.items()}
         def ratio(peer):
             if peer not in values or not values[peer]:
                 return "-"
             q, p = values["quizstore"], values[peer]
-            return "%.2fx" % ((p / q) if faster is min else (q / p))
+            return "%.2fx" % ((p / q) if lower_wins else (q / p))
         cells = ["%12.1f" % values[e] if e in values else "%12s" % "-" for e in engines]
         print("%-28s %s %10s %12s" % ("%s %s" % (label_days, label), " ".join(cells),
                                        ratio("sqlite"), ratio("postgres")))

@@ -735,7 +735,7 @@ static int progress_read(eng_rbuf *r, const eng_key *k, eng_progress_chunk *c)
         eng_progress *p = &c->rows[c->n];
         int at = rb_u8(r);
         if (at <= prev || at >= ENG_PROGRESS_CHUNK)
-            return eng_corrupt(ENG_PROGRESS, k, "topics out of order");
+            return eng_corrupt(ENG_PROGRESS, k, "topics out of order or past the record's 32");
         prev = at;
         p->topic = c->chunk * ENG_PROGRESS_CHUNK + (uint32_t)at;
         p->attempts = rb_u32(r);
@@ -801,6 +801,29 @@ int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *
     if (out->chunk > UINT32_MAX / ENG_PROGRESS_CHUNK)
         return eng_corrupt(ENG_PROGRESS, &key, "no such topics");
     return progress_read(&r, &key, out);
+}
+
+int eng_progress_each(qs_txn *txn, uint32_t user, eng_progress_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val mk, mv;
+    eng_key k;
+    const char *name = eng_db_name(ENG_PROGRESS);
+    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_PROGRESS), name, &cur);
+    if (rc)
+        return rc;
+    eng_progress_key(&k, user, 0);
+    mk = (MDB_val){k.n, k.b};
+    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+        eng_progress_chunk c;
+        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
+            break;
+        if ((rc = eng_progress_decode(&mk, &mv, &c)) != 0 || (rc = fn(ctx, &c)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, name);
 }
 
 /* Format 3 kept (user u32 | topic u32) -> attempts u32 | correct u32 | last_at time.

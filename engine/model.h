@@ -123,6 +123,10 @@ int eng_progress_chunk_get(qs_txn *txn, uint32_t user, uint32_t topic,
 eng_progress *eng_progress_row(eng_progress_chunk *c, uint32_t topic);
 int eng_progress_chunk_put(qs_txn *txn, const eng_progress_chunk *c);
 int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *out);
+/* @p fn with each of @p user's progress records, in topic order, until it returns
+ * non-zero (returned): 0, that, or a failure (QS_CORRUPT names the record). */
+typedef int (*eng_progress_fn)(void *ctx, const eng_progress_chunk *c);
+int eng_progress_each(qs_txn *txn, uint32_t user, eng_progress_fn fn, void *ctx);
 
 int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out);
 int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s);

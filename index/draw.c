@@ -114,19 +114,26 @@ static int plan_adaptive(qs_txn *txn, const qs_draw *d, draw_plan *p)
     return rc;
 }
 
-/* The pools of @p c's topics where the user's rate is below 60 %; *weak set if any. */
-static int plan_weak_topics(qs_txn *txn, const eng_progress_chunk *c, draw_plan *p,
-                            int *weak)
+/* The weak-topics plan as the user's progress records are read. */
+typedef struct weak_plan {
+    qs_txn *txn;
+    draw_plan *p;
+    int weak;   /* a topic below 60 % was found */
+} weak_plan;
+
+/* The pools of @p c's topics where the user's rate is below 60 %. */
+static int plan_weak_topics(void *ctx, const eng_progress_chunk *c)
 {
+    weak_plan *w = ctx;
     for (unsigned i = 0; i < c->n; i++) {
         const eng_progress *pr = &c->rows[i];
         qs_taxon t;
         if (!pr->attempts || 10000ULL * pr->correct / pr->attempts >= 6000)
             continue;
-        *weak = 1;
-        int rc = eng_taxon_get(txn, QS_TOPIC, pr->topic, &t);
+        w->weak = 1;
+        int rc = eng_taxon_get(w->txn, QS_TOPIC, pr->topic, &t);
         if (!rc)
-            rc = plan_difficulties(txn, p, QS_POOL_TOPIC, t.parent, pr->topic, 1, 0);
+            rc = plan_difficulties(w->txn, w->p, QS_POOL_TOPIC, t.parent, pr->topic, 1, 0);
         if (rc)
             return rc;
     }
@@ -136,29 +143,11 @@ static int plan_weak_topics(qs_txn *txn, const eng_progress_chunk *c, draw_plan 
 /* Topics where the user's rate is below 60 %, or every active question. */
 static int plan_weak(qs_txn *txn, const qs_draw *d, draw_plan *p)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    eng_key k;
-    int weak = 0;
-    const char *name = eng_db_name(ENG_PROGRESS);
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_PROGRESS), name, &cur);
+    weak_plan w = {txn, p, 0};
+    int rc = eng_progress_each(txn, d->user, plan_weak_topics, &w);
     if (rc)
         return rc;
-    eng_progress_key(&k, d->user, 0);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        eng_progress_chunk c;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != d->user)
-            break;
-        if ((rc = eng_progress_decode(&mk, &mv, &c)) != 0 ||
-            (rc = plan_weak_topics(txn, &c, p, &weak)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, name)) != 0)
-        return rc;
-    return weak ? 0 : plan_difficulties(txn, p, QS_POOL_ALL, 0, 0, 0, 0);
+    return w.weak ? 0 : plan_difficulties(txn, p, QS_POOL_ALL, 0, 0, 0, 0);
 }
 
 static int plan(qs_txn *txn, const qs_draw *d, draw_plan *p)
