@@ -11,7 +11,8 @@
  * point read of a database the table does not hold, a write while not gathering)
  * flushes first (eng_barrier). So every read sees what the row-by-row path would.
  *
- * Entry layout in the arena: key bytes, then the value (absent for a delete).
+ * Entry layout in the arena: key bytes, then the value (absent for a delete). The
+ * arena is a list of blocks that never move, so that growing it copies nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,9 +22,11 @@
 #include "engine_int.h"
 
 #define CACHE_FLUSH_BYTES (512u << 20)   /* arena size that forces a flush */
+#define ARENA_BLOCK (32u << 20)            /* bytes of one arena block */
+#define ARENA_BLOCKS (CACHE_FLUSH_BYTES / ARENA_BLOCK + 2)
 
 typedef struct wentry {
-    uint64_t off;       /* key, then value, in the arena */
+    uint64_t off;       /* key, then value, in the arena: block << 32 | offset */
     uint32_t dbi;
     uint32_t vlen, vcap;
     uint8_t klen;
@@ -40,8 +43,10 @@ struct eng_wcache {
     uint64_t *slot;             /* open addressing: hash tag << 32 | entry index + 1;
                                    0 empty. The tag spares a look at other entries. */
     size_t nslots;
-    uint8_t *arena;
-    size_t used, acap;
+    uint8_t *block[ARENA_BLOCKS];   /* kept from one flush to the next */
+    unsigned cur;                   /* the block being filled */
+    size_t cur_used;                /* its bytes taken */
+    size_t used;                    /* bytes taken in all blocks */
     /* the index layer's deferred work (one kind: index/defer.c) */
     eng_deferred_fn defer_fn;
     void (*defer_free)(void *);
@@ -77,7 +82,8 @@ int eng_wcache_open(qs_txn *txn)
 
 static void clear(eng_wcache *c)
 {
-    c->n = c->used = 0;
+    c->n = c->used = c->cur_used = 0;
+    c->cur = 0;
     if (c->slot)
         memset(c->slot, 0, c->nslots * sizeof *c->slot);
     memset(c->dirty, 0, sizeof c->dirty);
@@ -93,7 +99,8 @@ void eng_wcache_free(qs_txn *txn)
         c->defer_free(c->defer_ctx);
     free(c->e);
     free(c->slot);
-    free(c->arena);
+    for (unsigned i = 0; i < ARENA_BLOCKS; i++)
+        free(c->block[i]);
     free(c);
     txn->wcache = NULL;
 }
@@ -122,7 +129,12 @@ static uint64_t hash_of(MDB_dbi dbi, const MDB_val *k)
     return XXH3_64bits_withSeed(k->mv_data, k->mv_size, dbi);
 }
 
-static uint8_t *key_at(const eng_wcache *c, const wentry *e) { return c->arena + e->off; }
+static uint8_t *arena_at(const eng_wcache *c, uint64_t off)
+{
+    return c->block[off >> 32] + (uint32_t)off;
+}
+
+static uint8_t *key_at(const eng_wcache *c, const wentry *e) { return arena_at(c, e->off); }
 
 /* The slot holding (dbi, k), or the empty slot where it would go, whose tag is
  * *tag. */
@@ -162,19 +174,20 @@ static int grow_slots(eng_wcache *c)
     return 0;
 }
 
+/* @p n bytes of the arena (an entry's key and value: far less than a block). The
+ * cache is flushed long before its blocks run out. */
 static int arena_take(eng_wcache *c, size_t n, uint64_t *off)
 {
-    if (c->used + n > c->acap) {
-        size_t cap = c->acap ? c->acap * 2 : 1 << 20;
-        while (cap < c->used + n)
-            cap *= 2;
-        uint8_t *a = realloc(c->arena, cap);
-        if (!a)
-            return eng_fail(ENOMEM, "out of memory");
-        c->arena = a;
-        c->acap = cap;
+    if (c->cur_used + n > ARENA_BLOCK) {
+        if (c->cur + 1 == ARENA_BLOCKS || n > ARENA_BLOCK)
+            return eng_fail(QS_TOO_LARGE, "bulk write cache is full");
+        c->cur++;
+        c->cur_used = 0;
     }
-    *off = c->used;
+    if (!c->block[c->cur] && !(c->block[c->cur] = malloc(ARENA_BLOCK)))
+        return eng_fail(ENOMEM, "out of memory");
+    *off = (uint64_t)c->cur << 32 | c->cur_used;
+    c->cur_used += n;
     c->used += n;
     return 0;
 }
@@ -208,7 +221,7 @@ static int entry_of(eng_wcache *c, MDB_dbi dbi, const MDB_val *k, size_t vlen, w
     if (rc)
         return rc;
     e->vcap = (uint32_t)vlen;
-    memcpy(c->arena + e->off, k->mv_data, k->mv_size);
+    memcpy(key_at(c, e), k->mv_data, k->mv_size);
     e->dbi = dbi;
     e->klen = (uint8_t)k->mv_size;
     e->deleted = 1;
@@ -234,7 +247,7 @@ int eng_wcache_get(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *v)
     const wentry *e = &c->e[(uint32_t)s - 1];
     if (e->deleted)
         return QS_NOTFOUND;
-    *v = (MDB_val){e->vlen, c->arena + e->off + e->klen};
+    *v = (MDB_val){e->vlen, key_at(c, e) + e->klen};
     return 0;
 }
 
@@ -253,13 +266,13 @@ int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint
         size_t klen = e->klen, cap = vlen + vlen / 2;
         if ((rc = arena_take(c, klen + cap, &off)) != 0)
             return rc;
-        memcpy(c->arena + off, c->arena + e->off, klen);
+        memcpy(arena_at(c, off), key_at(c, e), klen);
         e->off = off;
         e->vcap = (uint32_t)cap;
     }
     e->vlen = (uint32_t)vlen;
     e->deleted = 0;
-    *data = c->arena + e->off + e->klen;
+    *data = key_at(c, e) + e->klen;
     return c->used > CACHE_FLUSH_BYTES ? ENG_WCACHE_FULL : 0;
 }
 
