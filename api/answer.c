@@ -5,6 +5,8 @@
  * claims (test, question) in test_answers, moves every aggregate (index/) and the
  * test's activity, all in the caller's transaction.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -22,7 +24,7 @@ static int check_answer_fields(const qs_answer *a)
         return eng_fail(QS_INVALID, "correct is %d, not 0, 1 or QS_GRADE", a->correct);
     if (a->chosen != QS_NO_CHOICE && (a->chosen < 0 || a->chosen >= QS_MAX_OPTIONS))
         return eng_fail(QS_INVALID, "chosen option %d is out of range", a->chosen);
-    if (a->created_at < ENG_TIME_MIN || a->created_at >= ENG_TIME_MAX)
+    if (a->created_at < QS_TIME_MIN || a->created_at >= QS_TIME_MAX)
         return eng_fail(QS_INVALID, "created_at %lld is outside the years 1..9999",
                         (long long)a->created_at);
     if (a->status == QS_SKIPPED && a->correct == 1)
@@ -292,21 +294,45 @@ static int interaction_stored(qs_txn *txn, const qs_interaction *ix, int *found)
     return rc == QS_NOTFOUND ? 0 : rc;
 }
 
-static int interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
+static int interaction_fields(const qs_interaction *ix)
 {
-    int rc = eng_writable(txn);
-    if (rc)
-        return rc;
-    if (!ix || (ix->payload_len && !ix->payload))
-        return eng_fail(QS_INVALID, "qs_interaction_log: NULL interaction or payload");
-    if (ix->created_at < ENG_TIME_MIN || ix->created_at >= ENG_TIME_MAX)
+    if (ix->payload_len && !ix->payload)
+        return eng_fail(QS_INVALID, "interaction with a NULL payload");
+    if (ix->created_at < QS_TIME_MIN || ix->created_at >= QS_TIME_MAX)
         return eng_fail(QS_INVALID, "created_at %lld is outside the years 1..9999",
                         (long long)ix->created_at);
     if (ix->payload_len > QS_PAYLOAD_MAX)
         return eng_fail(QS_TOO_LARGE, "payload of %zu bytes is over %d", ix->payload_len,
                         QS_PAYLOAD_MAX);
-    if ((rc = eng_row_expired(txn, ENG_T_INTERACTION, ix->created_at)) != 0 ||
-        (rc = api_user_exists(txn, ix->user)) != 0)
+    return 0;
+}
+
+/* What refuses @p ix whatever else the transaction holds, but its user: its fields,
+ * its period. */
+static int interaction_refused(qs_txn *txn, const qs_interaction *ix)
+{
+    int rc = interaction_fields(ix);
+    return rc ? rc : eng_row_expired(txn, ENG_T_INTERACTION, ix->created_at);
+}
+
+static int interaction_put(qs_txn *txn, const qs_interaction *ix, uint64_t seq)
+{
+    eng_row row = {.i = {ix->user, ix->created_at, seq, ix->action,
+                         (uint16_t)ix->payload_len, ix->payload}};
+    int rc = eng_row_put(txn, ENG_T_INTERACTION, &row);
+    if (!rc)
+        rc = eng_idaily_add(txn, ix->user, eng_day(ix->created_at), ix->action);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+static int interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if (!ix)
+        return eng_fail(QS_INVALID, "qs_interaction_log: NULL interaction");
+    if ((rc = interaction_refused(txn, ix)) != 0 || (rc = api_user_exists(txn, ix->user)) != 0)
         return rc;
     int found;
     if ((rc = interaction_stored(txn, ix, &found)) != 0)
@@ -314,21 +340,148 @@ static int interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
     if (found)
         return eng_fail(QS_EXISTS, "user %u already has this %u event at %lld", ix->user,
                         ix->action, (long long)ix->created_at);
-    eng_row row = {.i = {ix->user, ix->created_at, eng_counter_next(txn, ENG_NEXT_INTERACTION),
-                         ix->action, (uint16_t)ix->payload_len, ix->payload}};
-    rc = eng_row_put(txn, ENG_T_INTERACTION, &row);
-    if (!rc)
-        rc = eng_idaily_add(txn, ix->user, eng_day(ix->created_at), ix->action);
-    if (rc)
-        return eng_txn_failed(txn, rc);
+    uint64_t s = eng_counter_next(txn, ENG_NEXT_INTERACTION);
+    if ((rc = interaction_put(txn, ix, s)) != 0)
+        return rc;
     if (seq)
-        *seq = row.i.seq;
+        *seq = s;
     return 0;
 }
 
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
 {
     ENG_GUARDED(txn, interaction_log(txn, ix, seq));
+}
+
+/* ---- many at once: checked in the order given, written in key order */
+
+/* A row of the batch at its place in key order. */
+typedef struct ix_place {
+    uint32_t user;
+    uint32_t i;              /* its place in the batch */
+    int64_t created_at;
+} ix_place;
+
+static int place_cmp(const void *pa, const void *pb)
+{
+    const ix_place *a = pa, *b = pb;
+    if (a->user != b->user)
+        return a->user < b->user ? -1 : 1;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int same_event(const qs_interaction *a, const qs_interaction *b)
+{
+    return a->action == b->action && a->payload_len == b->payload_len &&
+           (!a->payload_len || memcmp(a->payload, b->payload, a->payload_len) == 0);
+}
+
+/* A code a single qs_interaction_log() returns for its row alone; any other is the
+ * transaction's failure. */
+static int row_code(int rc)
+{
+    return rc == QS_NOTFOUND || rc == QS_INVALID || rc == QS_TOO_LARGE || rc == QS_EXPIRED;
+}
+
+/* Each row checked on its own; the ones that pass, placed. */
+static int check_rows(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
+                      ix_place *place, size_t *n_placed)
+{
+    *n_placed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = interaction_refused(txn, &ix[i]);
+        if (rc && !row_code(rc))
+            return rc;
+        if (rc == 0)
+            place[(*n_placed)++] = (ix_place){ix[i].user, (uint32_t)i, ix[i].created_at};
+        rcs[i] = rc;
+    }
+    return 0;
+}
+
+/* The rows of users not in the store are QS_NOTFOUND: one look for each user. */
+static int find_users(qs_txn *txn, const ix_place *place, size_t n, int *rcs)
+{
+    int rc = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (j == 0 || place[j].user != place[j - 1].user)
+            rc = api_user_exists(txn, place[j].user);
+        if (rc && !row_code(rc))
+            return rc;
+        rcs[place[j].i] = rc;
+    }
+    return 0;
+}
+
+/* Rows that repeat a stored event, or one placed before them, are QS_EXISTS. The
+ * rows of one (user, time) are together, in the order given. */
+static int find_repeats(qs_txn *txn, const qs_interaction *ix, const ix_place *place,
+                        size_t n, int *rcs)
+{
+    size_t group = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (place[j].user != place[group].user || place[j].created_at != place[group].created_at)
+            group = j;
+        const qs_interaction *row = &ix[place[j].i];
+        if (rcs[place[j].i] != 0)
+            continue;
+        int found = 0;
+        for (size_t k = group; k < j && !found; k++)
+            found = rcs[place[k].i] == 0 && same_event(&ix[place[k].i], row);
+        int rc = found ? 0 : interaction_stored(txn, row, &found);
+        if (rc)
+            return rc;
+        if (found)
+            rcs[place[j].i] = QS_EXISTS;
+    }
+    return 0;
+}
+
+static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
+                                uint64_t *seqs)
+{
+    int rc = eng_writable(txn);
+    if (rc)
+        return rc;
+    if ((n && !ix) || (n && !rcs) || n > UINT32_MAX)
+        return eng_fail(QS_INVALID, "qs_interaction_log_many: NULL rows or codes, or over "
+                        "2^32 rows");
+    ix_place *place = malloc((n ? n : 1) * sizeof *place);
+    uint64_t *seq = seqs ? seqs : malloc((n ? n : 1) * sizeof *seq);
+    if (!place || !seq) {
+        free(place);
+        if (seq != seqs)
+            free(seq);
+        return eng_fail(ENOMEM, "out of memory");
+    }
+    size_t placed;
+    rc = check_rows(txn, ix, n, rcs, place, &placed);
+    if (!rc) {
+        qsort(place, placed, sizeof *place, place_cmp);
+        rc = find_users(txn, place, placed, rcs);
+    }
+    if (!rc)
+        rc = find_repeats(txn, ix, place, placed, rcs);
+    /* sequence numbers in the order given, as one call per row would take them */
+    for (size_t i = 0; !rc && i < n; i++)
+        seq[i] = rcs[i] == 0 ? eng_counter_next(txn, ENG_NEXT_INTERACTION) : 0;
+    for (size_t j = 0; !rc && j < placed; j++) {
+        uint32_t i = place[j].i;
+        if (rcs[i] == 0)
+            rc = interaction_put(txn, &ix[i], seq[i]);
+    }
+    free(place);
+    if (seq != seqs)
+        free(seq);
+    return rc;
+}
+
+int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
+                            uint64_t *seqs)
+{
+    ENG_GUARDED(txn, interaction_log_many(txn, ix, n, rcs, seqs));
 }
 
 static int interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,

@@ -86,7 +86,7 @@ static int bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n)
     size_t total = 0;
     for (eng_table t = ENG_T_ANSWER; !rc && t <= ENG_T_INTERACTION; t++) {
         eng_bucket_iter it;
-        rc = eng_bucket_iter_open(&it, txn, t, ENG_TIME_MIN, ENG_TIME_MAX, 0);
+        rc = eng_bucket_iter_open(&it, txn, t, QS_TIME_MIN, QS_TIME_MAX, 0);
         while (!rc && (rc = eng_bucket_iter_next(&it)) == 0)
             if (total++ < cap)
                 rc = eng_bucket_info(txn, &it.b, &rows[total - 1]);
@@ -117,7 +117,7 @@ static int64_t hot_start(qs_txn *txn, const qs_bucket_policy *p, int64_t now)
 {
     qs_period period = eng_period(txn);
     int64_t start = eng_period_start(period, now);
-    for (unsigned i = 1; i < p->hot_periods && start > ENG_TIME_MIN; i++)
+    for (unsigned i = 1; i < p->hot_periods && start > QS_TIME_MIN; i++)
         start = eng_period_prev(period, start);
     return start;
 }
@@ -129,7 +129,7 @@ static int bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now, qs_b
         rc = check_table(table);
     if (rc)
         return rc;
-    if (t < ENG_TIME_MIN || t >= ENG_TIME_MAX)
+    if (t < QS_TIME_MIN || t >= QS_TIME_MAX)
         return eng_fail(QS_INVALID, "time %lld is outside the years 1..9999", (long long)t);
     qs_bucket_policy p;
     eng_bucket b;
@@ -168,7 +168,7 @@ static int expire_table(qs_txn *txn, eng_table table, int64_t cutoff, size_t *dr
 {
     qs_period period = eng_period(txn);
     eng_bucket_iter it;
-    int rc = eng_bucket_iter_open(&it, txn, table, ENG_TIME_MIN, cutoff, 0);
+    int rc = eng_bucket_iter_open(&it, txn, table, QS_TIME_MIN, cutoff, 0);
     /* the iterator's registry cursor would not survive the deletes: one at a time */
     while (!rc && (rc = eng_bucket_iter_next(&it)) == 0 &&
            eng_period_next(period, it.b.start) <= cutoff) {
@@ -177,7 +177,7 @@ static int expire_table(qs_txn *txn, eng_table table, int64_t cutoff, size_t *dr
         if ((rc = eng_bucket_drop(txn, &b)) != 0)
             return rc;
         (*dropped)++;
-        rc = eng_bucket_iter_open(&it, txn, table, ENG_TIME_MIN, cutoff, 0);
+        rc = eng_bucket_iter_open(&it, txn, table, QS_TIME_MIN, cutoff, 0);
     }
     eng_bucket_iter_close(&it);
     return rc == QS_NOTFOUND ? 0 : rc;

@@ -67,7 +67,7 @@ static int check_buckets(qs_txn *txn, report_list *l)
     int rc = 0;
     for (eng_table t = ENG_T_ANSWER; !rc && t <= ENG_T_INTERACTION; t++) {
         eng_bucket_iter it;
-        rc = eng_bucket_iter_open(&it, txn, t, ENG_TIME_MIN, ENG_TIME_MAX, 0);
+        rc = eng_bucket_iter_open(&it, txn, t, QS_TIME_MIN, QS_TIME_MAX, 0);
         while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
             qs_check_report *r = report_add(l, it.b.name);
             rc = r ? eng_bucket_check(txn, &it.b, r) : ENOMEM;

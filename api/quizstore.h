@@ -379,6 +379,9 @@ int qs_txn_renew(qs_txn *txn);
 #define QS_TEXT_MAX (256 * 1024)  /**< bytes of a stem, option or explanation */
 #define QS_TEST_MAX_QUESTIONS 256 /**< questions in one test */
 #define QS_PAYLOAD_MAX 1024       /**< bytes of an interaction payload */
+#define QS_TIME_MIN (-62135596800000LL) /**< 0001-01-01, UTC: the earliest time of an
+                                           answer or interaction (epoch milliseconds) */
+#define QS_TIME_MAX 253402300800000LL   /**< 10000-01-01, UTC: times are before it */
 
 /** Entity kinds, for qs_resolve() and the taxonomy calls. */
 typedef enum qs_kind {
@@ -773,6 +776,18 @@ typedef struct qs_interaction {
  *          log counts nothing twice), QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE,
  *          QS_READONLY, QS_MAP_FULL, QS_DBS_FULL (as qs_answer_submit()). */
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
+
+/** Log the @p n interactions @p ix as n calls of qs_interaction_log() in that order
+ *  would, writing them in key order (user, created_at): the way to load an event log.
+ *  A row's code goes to @p rcs[i]: 0, QS_EXISTS (that event is stored, or came earlier
+ *  in @p ix), QS_EXPIRED, QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE; for the rows
+ *  stored, @p seqs[i] (may be NULL) is the sequence number one call per row would have
+ *  given (0 for the others). A refused row changes nothing.
+ *  @return 0 once every row has its code; QS_INVALID (NULL @p ix or @p rcs with @p n
+ *          rows), or a failure of the transaction, as qs_interaction_log() (QS_MAP_FULL,
+ *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
+int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
+                            uint64_t *seqs);
 
 /** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.
  *  Return non-zero to stop (qs_interaction_scan returns it). */

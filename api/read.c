@@ -262,7 +262,7 @@ static int history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_histor
         /* only the buckets between the user's first answer and the resume point */
         int64_t to = before_at < s.last_at ? before_at : s.last_at;
         eng_bucket_iter it;
-        to = to < ENG_TIME_MAX ? to + 1 : ENG_TIME_MAX;   /* a summary may be damaged */
+        to = to < QS_TIME_MAX ? to + 1 : QS_TIME_MAX;   /* a summary may be damaged */
         if ((rc = eng_bucket_iter_open(&it, txn, ENG_T_ANSWER, s.first_at, to, 1)) != 0)
             return rc;
         while (*n < cap && (rc = eng_bucket_iter_next(&it)) == 0)

@@ -317,7 +317,7 @@ int eng_expired_end(qs_txn *txn, eng_table table, int64_t *end)
     }
     uint64_t bits;
     int rc = eng_meta_get_u64(txn->mdb, eng_dbi(txn, ENG_META), expired_name(table), &bits);
-    *end = rc == 0 ? eng_time_from_bits(bits) : ENG_TIME_MIN;
+    *end = rc == 0 ? eng_time_from_bits(bits) : QS_TIME_MIN;
     if (rc && rc != QS_NOTFOUND)
         return rc;
     txn->expired_end[table] = *end;
@@ -395,10 +395,10 @@ int eng_bucket_iter_open(eng_bucket_iter *it, qs_txn *txn, eng_table table, int6
                          int64_t to, int reverse)
 {
     memset(it, 0, sizeof *it);
-    if (from < ENG_TIME_MIN)
-        from = ENG_TIME_MIN;
-    if (to > ENG_TIME_MAX)
-        to = ENG_TIME_MAX;
+    if (from < QS_TIME_MIN)
+        from = QS_TIME_MIN;
+    if (to > QS_TIME_MAX)
+        to = QS_TIME_MAX;
     if (from >= to)
         it->done = 1;
     it->txn = txn;

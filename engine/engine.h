@@ -319,10 +319,8 @@ static inline uint64_t eng_splitmix64(uint64_t *state)
 /* ---------------------------------------------------------------- time */
 
 #define ENG_DAY_MS 86400000LL
-/* Answers and interactions carry times from 0001-01-01 to the end of 9999, UTC:
- * the range time buckets cover. */
-#define ENG_TIME_MIN (-62135596800000LL)
-#define ENG_TIME_MAX 253402300800000LL
+/* Answers and interactions carry times from QS_TIME_MIN to QS_TIME_MAX: the range
+ * time buckets cover. */
 static inline int64_t eng_day64(int64_t t)
 {
     return t / ENG_DAY_MS - (t % ENG_DAY_MS < 0);

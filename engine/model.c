@@ -477,7 +477,7 @@ int eng_test_answer_get(qs_txn *txn, uint64_t test, uint32_t question, int64_t *
     eng_key k;
     uint8_t dup[ENG_TEST_ANSWER_DUP];
     key_u64(&k, test);
-    eng_test_answer_dup(dup, question, ENG_TIME_MIN);
+    eng_test_answer_dup(dup, question, QS_TIME_MIN);
     MDB_val mk = {k.n, k.b}, mv = {sizeof dup, dup};
     int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST_ANSWERS), "test_answers", &cur);
     if (rc)

@@ -104,7 +104,7 @@ int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
 int eng_answer_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,
                     uint64_t test, uint32_t question, eng_row *row);
 
-/* The end of the newest period of @p table that retention dropped; ENG_TIME_MIN when
+/* The end of the newest period of @p table that retention dropped; QS_TIME_MIN when
  * none was. */
 int eng_expired_end(qs_txn *txn, eng_table table, int64_t *end);
 /* 0, or QS_EXPIRED (with detail) when time @p t of @p table falls in a period that

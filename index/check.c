@@ -107,7 +107,7 @@ static int gather_rows(qs_txn *txn, eng_table table, uint32_t user, vec *rows,
     ek_reset(&prefix);
     ek_u32(&prefix, user);
     rows->n = 0;
-    return eng_table_each(txn, table, ENG_TIME_MIN, ENG_TIME_MAX, &prefix, keep, &g);
+    return eng_table_each(txn, table, QS_TIME_MIN, QS_TIME_MAX, &prefix, keep, &g);
 }
 
 static int keep_answer(const eng_row *row, void *ctx)
@@ -782,7 +782,7 @@ static int recomputable(qs_txn *txn, eng_table table, qs_check_report *r, int *k
 {
     int64_t end;
     int rc = eng_expired_end(txn, table, &end);
-    *kept = !rc && end == ENG_TIME_MIN;
+    *kept = !rc && end == QS_TIME_MIN;
     if (!rc && !*kept)
         snprintf(r->first_finding, sizeof r->first_finding,
                  "not recomputed: retention dropped the %s before %lld",
@@ -906,7 +906,7 @@ static int replay_event(const eng_row *row, void *ctx)
 /* Every row of @p table, bucket by bucket in time order, to @p fn. */
 static int replay(qs_txn *txn, eng_table table, eng_row_fn fn)
 {
-    return eng_table_each(txn, table, ENG_TIME_MIN, ENG_TIME_MAX, NULL, fn, txn);
+    return eng_table_each(txn, table, QS_TIME_MIN, QS_TIME_MAX, NULL, fn, txn);
 }
 
 /* The answer aggregates from nothing: emptied, the indexes rebuilt on them, then

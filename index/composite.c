@@ -263,7 +263,7 @@ static int walk_answer(const eng_row *row, void *ctx)
 static int each_answer(qs_txn *txn, record_fn fn, void *ctx)
 {
     answer_walk w = {txn, fn, ctx};
-    return eng_table_each(txn, ENG_T_ANSWER, ENG_TIME_MIN, ENG_TIME_MAX, NULL, walk_answer, &w);
+    return eng_table_each(txn, ENG_T_ANSWER, QS_TIME_MIN, QS_TIME_MAX, NULL, walk_answer, &w);
 }
 
 /* The user of the test a walk of test_answers is at: read once per test. */

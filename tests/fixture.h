@@ -355,4 +355,53 @@ static inline int fx_aggregates_equal(const fx_aggregates *a, const fx_aggregate
            a->test.n_questions == b->test.n_questions;
 }
 
+/* ---- digests: everything some reads return, as bytes, to compare two stores ---- */
+
+typedef struct fx_digest {
+    uint8_t *b;
+    size_t n, cap;
+} fx_digest;
+
+static inline void fx_put(fx_digest *d, const void *p, size_t n)
+{
+    if (d->n + n > d->cap) {
+        d->cap = (d->n + n) * 2 + 4096;
+        d->b = realloc(d->b, d->cap);
+        CHECK(d->b != NULL);
+    }
+    if (n)
+        memcpy(d->b + d->n, p, n);
+    d->n += n;
+}
+
+#define FX_PUT(d, v) do { __typeof__(v) v_ = (v); fx_put((d), &v_, sizeof v_); } while (0)
+
+/* A callback of qs_interaction_scan(): the interaction into the digest @p ctx. */
+static inline int fx_put_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
+{
+    fx_digest *d = ctx;
+    FX_PUT(d, seq); FX_PUT(d, ix->user); FX_PUT(d, ix->action); FX_PUT(d, ix->created_at);
+    FX_PUT(d, ix->payload_len);
+    fx_put(d, ix->payload, ix->payload_len);
+    return 0;
+}
+
+/* A user's interaction counts of every day. */
+static inline void fx_put_days(fx_digest *d, qs_txn *txn, uint32_t user)
+{
+    qs_interaction_day days[512];
+    size_t n;
+    CHECK_RC(qs_interaction_days(txn, user, INT32_MIN, INT32_MAX, days, 512, &n), 0);
+    CHECK(n <= 512);
+    for (size_t i = 0; i < n && i < 512; i++) {
+        FX_PUT(d, days[i].day); FX_PUT(d, days[i].action); FX_PUT(d, days[i].count);
+    }
+}
+
+static inline void fx_check_same(const fx_digest *a, const fx_digest *b)
+{
+    CHECK_EQ(a->n, b->n);
+    CHECK(a->n == b->n && memcmp(a->b, b->b, a->n) == 0);
+}
+
 #endif /* QS_TESTS_FIXTURE_H */

@@ -601,6 +601,142 @@ TEST(interaction_log_checks_and_sequences)
     qs_env_close(env);
 }
 
+/* ---- many interactions at once ---------------------------------------------------- */
+
+#define MANY_USERS 12
+#define MANY_ROWS 3000
+
+typedef struct many_store {
+    qs_env *env;
+    uint32_t users[MANY_USERS];
+} many_store;
+
+/* A store with users and a period of 2025 that retention dropped (interactions are
+ * kept 90 days by default). */
+static void many_store_build(many_store *m)
+{
+    fx_bank b;
+    m->env = fx_open_tmp();
+    fx_bank_build(m->env, &b);
+    qs_txn *txn = fx_write(m->env);
+    for (unsigned u = 0; u < MANY_USERS; u++) {
+        char ext[16];
+        snprintf(ext, sizeof ext, "many-%u", u);
+        m->users[u] = u < 2 ? b.users[u] : fx_user(txn, ext, FX_T0 - 300 * FX_DAY_MS);
+    }
+    qs_interaction ix = {m->users[0], 1, FX_T0 - 200 * FX_DAY_MS, NULL, 0};
+    CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
+    fx_commit(txn);
+    size_t dropped;
+    txn = fx_write(m->env);
+    CHECK_RC(qs_buckets_expire(txn, FX_T0, &dropped), 0);
+    CHECK_EQ(dropped, 1u);
+    fx_commit(txn);
+}
+
+/* Random rows: few times per user, so that the same (user, time) recurs, with
+ * repeated events, unknown users, dropped periods and bad fields among them. */
+static void many_rows(const many_store *m, qs_interaction *rows, size_t n)
+{
+    static const char *const payloads[] = {"{\"q\":1}", "{\"q\":2}", "{\"query\":\"murmur\"}"};
+    static char too_large[QS_PAYLOAD_MAX + 1];
+    for (size_t i = 0; i < n; i++) {
+        qs_interaction *ix = &rows[i];
+        unsigned p = (unsigned)check_below(4);
+        ix->user = check_below(40) ? m->users[check_below(MANY_USERS)] : 4242;
+        ix->action = (uint8_t)check_below(3);
+        ix->created_at = FX_T0 - (int64_t)check_below(30) * 7919 * 1000 - FX_DAY_MS;
+        ix->payload = p < 3 ? payloads[p] : NULL;
+        ix->payload_len = p < 3 ? strlen(payloads[p]) : 0;
+        switch (check_below(100)) {
+        case 0: ix->created_at = FX_T0 - 200 * FX_DAY_MS; break;     /* dropped */
+        case 1: ix->created_at = QS_TEST_YEAR1 - 1; break;           /* QS_INVALID */
+        case 2: ix->payload = NULL; ix->payload_len = 3; break;      /* QS_INVALID */
+        case 3: ix->payload = too_large; ix->payload_len = sizeof too_large; break;
+        default: break;
+        }
+    }
+}
+
+/* Every stored interaction and every user's daily counts. */
+static void digest_interactions(const many_store *m, fx_digest *d)
+{
+    qs_txn *txn = fx_read(m->env);
+    d->n = 0;
+    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, fx_put_interaction, d), 0);
+    for (unsigned u = 0; u < MANY_USERS; u++)
+        fx_put_days(d, txn, m->users[u]);
+    qs_txn_abort(txn);
+}
+
+TEST(interaction_log_many_is_one_call_per_row)
+{
+    static many_store m[2];
+    static qs_interaction rows[MANY_ROWS];
+    static int rc[2][MANY_ROWS];
+    static uint64_t seq[2][MANY_ROWS];
+    static fx_digest d[2];
+    for (int s = 0; s < 2; s++)
+        many_store_build(&m[s]);
+    /* two batches: the second repeats events of the first and of itself */
+    for (int batch = 0; batch < 2; batch++) {
+        many_rows(&m[0], rows, MANY_ROWS);
+        qs_txn *txn = fx_write(m[0].env);
+        for (size_t i = 0; i < MANY_ROWS; i++)
+            rc[0][i] = qs_interaction_log(txn, &rows[i], &seq[0][i]);
+        fx_commit(txn);
+        txn = fx_write(m[1].env);
+        CHECK_RC(qs_interaction_log_many(txn, rows, MANY_ROWS, rc[1], seq[1]), 0);
+        fx_commit(txn);
+        size_t codes[5] = {0};
+        for (size_t i = 0; i < MANY_ROWS; i++) {
+            CHECK_MSG(rc[0][i] == rc[1][i], "row %zu: %d one by one, %d at once", i,
+                      rc[0][i], rc[1][i]);
+            if (rc[0][i] == 0)
+                CHECK_EQ(seq[0][i], seq[1][i]);
+            else
+                CHECK_EQ(seq[1][i], 0u);
+            codes[rc[0][i] == 0 ? 0 : rc[0][i] == QS_EXISTS ? 1 : rc[0][i] == QS_EXPIRED ? 2
+                  : rc[0][i] == QS_NOTFOUND ? 3 : 4]++;
+        }
+        for (int c = 0; c < 5; c++)   /* every outcome occurs */
+            CHECK_MSG(codes[c] > 0, "batch %d has no row of outcome %d", batch, c);
+    }
+    for (int s = 0; s < 2; s++) {
+        digest_interactions(&m[s], &d[s]);
+        fx_check_clean(m[s].env);
+    }
+    CHECK(d[0].n > 1000);
+    fx_check_same(&d[0], &d[1]);
+    for (int s = 0; s < 2; s++) {
+        free(d[s].b);
+        d[s] = (fx_digest){0};
+        qs_env_close(m[s].env);
+    }
+}
+
+TEST(interaction_log_many_refuses_bad_calls)
+{
+    many_store m;
+    many_store_build(&m);
+    qs_interaction ix = {m.users[0], 1, FX_T0, NULL, 0};
+    int rc;
+    qs_txn *txn = fx_write(m.env);
+    CHECK_RC(qs_interaction_log_many(txn, NULL, 1, &rc, NULL), QS_INVALID);
+    CHECK_RC(qs_interaction_log_many(txn, &ix, 1, NULL, NULL), QS_INVALID);
+    CHECK_RC(qs_interaction_log_many(txn, NULL, 0, NULL, NULL), 0);
+    CHECK_RC(qs_interaction_log_many(txn, &ix, 1, &rc, NULL), 0);
+    CHECK_EQ(rc, 0);
+    CHECK_RC(qs_interaction_log_many(txn, &ix, 1, &rc, NULL), 0);
+    CHECK_EQ(rc, QS_EXISTS);
+    fx_commit(txn);
+    txn = fx_read(m.env);
+    CHECK_RC(qs_interaction_log_many(txn, &ix, 1, &rc, NULL), QS_READONLY);
+    CHECK_EQ(fx_interactions_in(txn, FX_T0, FX_T0 + 1), 1u);
+    qs_txn_abort(txn);
+    qs_env_close(m.env);
+}
+
 int main(int argc, char **argv)
 {
     static const check_case cases[] = {
@@ -615,6 +751,8 @@ int main(int argc, char **argv)
         CASE(retag_keeps_past_answers_topic),
         CASE(scan_returns_range_in_bucket_user_time_order),
         CASE(interaction_log_checks_and_sequences),
+        CASE(interaction_log_many_is_one_call_per_row),
+        CASE(interaction_log_many_refuses_bad_calls),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }

@@ -126,52 +126,24 @@ static void log_store_build(log_store *s)
 
 /* ------------------------------------------------------------------ digests */
 
-/* Everything the reads return, as bytes, to compare stores field by field. */
-typedef struct digest {
-    uint8_t *b;
-    size_t n, cap;
-} digest;
-
-static void put(digest *d, const void *p, size_t n)
+static void put_history_row(fx_digest *d, const qs_history_row *r)
 {
-    if (d->n + n > d->cap) {
-        d->cap = (d->n + n) * 2 + 4096;
-        d->b = realloc(d->b, d->cap);
-        CHECK(d->b != NULL);
-    }
-    memcpy(d->b + d->n, p, n);
-    d->n += n;
-}
-
-#define PUT(d, v) do { __typeof__(v) v_ = (v); put((d), &v_, sizeof v_); } while (0)
-
-static void put_history_row(digest *d, const qs_history_row *r)
-{
-    PUT(d, r->answer_id); PUT(d, r->test); PUT(d, r->question); PUT(d, r->topic);
-    PUT(d, r->correct); PUT(d, r->status); PUT(d, r->score); PUT(d, r->chosen);
-    PUT(d, r->time_spent_ms); PUT(d, r->created_at);
+    FX_PUT(d, r->answer_id); FX_PUT(d, r->test); FX_PUT(d, r->question); FX_PUT(d, r->topic);
+    FX_PUT(d, r->correct); FX_PUT(d, r->status); FX_PUT(d, r->score); FX_PUT(d, r->chosen);
+    FX_PUT(d, r->time_spent_ms); FX_PUT(d, r->created_at);
 }
 
 static int put_answer(const qs_answer *a, void *ctx)
 {
-    digest *d = ctx;
-    PUT(d, a->id); PUT(d, a->test); PUT(d, a->question); PUT(d, a->user);
-    PUT(d, a->topic); PUT(d, a->correct); PUT(d, a->chosen); PUT(d, a->status);
-    PUT(d, a->score); PUT(d, a->time_spent_ms); PUT(d, a->created_at);
-    return 0;
-}
-
-static int put_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
-{
-    digest *d = ctx;
-    PUT(d, seq); PUT(d, ix->user); PUT(d, ix->action); PUT(d, ix->created_at);
-    PUT(d, ix->payload_len);
-    put(d, ix->payload, ix->payload_len);
+    fx_digest *d = ctx;
+    FX_PUT(d, a->id); FX_PUT(d, a->test); FX_PUT(d, a->question); FX_PUT(d, a->user);
+    FX_PUT(d, a->topic); FX_PUT(d, a->correct); FX_PUT(d, a->chosen); FX_PUT(d, a->status);
+    FX_PUT(d, a->score); FX_PUT(d, a->time_spent_ms); FX_PUT(d, a->created_at);
     return 0;
 }
 
 /* A user's whole history, in pages of 7 rows, following the cursors. */
-static size_t put_history(digest *d, qs_txn *txn, uint32_t user)
+static size_t put_history(fx_digest *d, qs_txn *txn, uint32_t user)
 {
     qs_history_row rows[7];
     qs_cursor next, after;
@@ -188,49 +160,32 @@ static size_t put_history(digest *d, qs_txn *txn, uint32_t user)
     }
 }
 
-static void put_days(digest *d, qs_txn *txn, uint32_t user)
-{
-    qs_interaction_day days[512];
-    size_t n;
-    CHECK_RC(qs_interaction_days(txn, user, INT32_MIN, INT32_MAX, days, 512, &n), 0);
-    CHECK(n <= 512);
-    for (size_t i = 0; i < n; i++) {
-        PUT(d, days[i].day); PUT(d, days[i].action); PUT(d, days[i].count);
-    }
-}
-
 /* Every read of the time-bucketed tables: histories, scans (whole and a window
  * across buckets), each answer by (test, question), interaction days. */
-static void take_digest(log_store *s, digest *d)
+static void take_digest(log_store *s, fx_digest *d)
 {
     qs_txn *txn = fx_read(s->env);
     size_t rows = 0;
     d->n = 0;
     for (unsigned u = 0; u < N_USERS; u++) {
         rows += put_history(d, txn, s->users[u]);
-        put_days(d, txn, s->users[u]);
+        fx_put_days(d, txn, s->users[u]);
     }
     CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, put_answer, d), 0);
     CHECK_RC(qs_answer_scan(txn, OCT_2025 + 9 * FX_DAY_MS, NOV_2025 + 20 * FX_DAY_MS,
                             put_answer, d), 0);
-    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, put_interaction, d), 0);
+    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, fx_put_interaction, d), 0);
     CHECK_RC(qs_interaction_scan(txn, OCT_2025 + 3 * FX_DAY_MS, DEC_2025 + FX_DAY_MS,
-                                 put_interaction, d), 0);
+                                 fx_put_interaction, d), 0);
     for (size_t i = 0; i < s->n_answers; i++) {
         qs_answer a;
         int rc = qs_answer_get(txn, s->answers[i].test, s->answers[i].question, &a);
-        PUT(d, rc);
+        FX_PUT(d, rc);
         if (rc == 0)
             put_answer(&a, d);
     }
     qs_txn_abort(txn);
     CHECK(rows > 0);
-}
-
-static void check_same(const digest *a, const digest *b)
-{
-    CHECK_EQ(a->n, b->n);
-    CHECK(a->n == b->n && memcmp(a->b, b->b, a->n) == 0);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -271,7 +226,7 @@ static size_t list_buckets(qs_env *env, qs_bucket_info *list, size_t cap)
 TEST(sealing_keeps_every_read)
 {
     static log_store s;
-    digest before = {0}, after = {0};
+    fx_digest before = {0}, after = {0};
     qs_bucket_info list[16], was[16];
     log_store_build(&s);
     take_digest(&s, &before);
@@ -288,7 +243,7 @@ TEST(sealing_keeps_every_read)
             CHECK(info.bytes < info.raw_bytes);
         }
     take_digest(&s, &after);
-    check_same(&before, &after);
+    fx_check_same(&before, &after);
 
     size_t n = list_buckets(s.env, list, 16);
     CHECK_EQ(n, n_was);
@@ -312,7 +267,7 @@ TEST(sealing_keeps_every_read)
     qs_env_close(s.env);
     s.env = fx_open(s.dir, NULL);
     take_digest(&s, &after);
-    check_same(&before, &after);
+    fx_check_same(&before, &after);
     qs_db_stat stats[64];
     size_t n_stats;
     qs_txn *txn = fx_read(s.env);
@@ -328,7 +283,7 @@ TEST(sealing_keeps_every_read)
 TEST(seal_refusals_change_nothing)
 {
     static log_store s;
-    digest before = {0}, after = {0};
+    fx_digest before = {0}, after = {0};
     qs_bucket_info list[16];
     log_store_build(&s);
     take_digest(&s, &before);
@@ -366,7 +321,7 @@ TEST(seal_refusals_change_nothing)
     CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, SEP_2025, FX_T0, NULL), 0);
     CHECK_RC(seal(s.env, QS_TABLE_ANSWERS, SEP_2025, FX_T0, NULL), QS_EXISTS);
     take_digest(&s, &after);
-    check_same(&before, &after);
+    fx_check_same(&before, &after);
     qs_env_close(s.env);
     free(before.b);
     free(after.b);
@@ -466,7 +421,7 @@ TEST(writes_into_sealed_buckets_stay_sealed)
     qs_env_close(s.env);
 }
 
-static void dashboards(log_store *s, digest *d)
+static void dashboards(log_store *s, fx_digest *d)
 {
     qs_txn *txn = fx_read(s->env);
     d->n = 0;
@@ -475,14 +430,14 @@ static void dashboards(log_store *s, digest *d)
         qs_progress_row prog[8];
         size_t n;
         CHECK_RC(qs_dashboard_get(txn, s->users[u], DEC_2025 + 20 * FX_DAY_MS, &dash), 0);
-        PUT(d, dash.summary.answered); PUT(d, dash.summary.correct);
-        PUT(d, dash.summary.time_ms); PUT(d, dash.summary.streak);
-        PUT(d, dash.summary.best_streak); PUT(d, dash.n_days);
+        FX_PUT(d, dash.summary.answered); FX_PUT(d, dash.summary.correct);
+        FX_PUT(d, dash.summary.time_ms); FX_PUT(d, dash.summary.streak);
+        FX_PUT(d, dash.summary.best_streak); FX_PUT(d, dash.n_days);
         CHECK_RC(qs_progress(txn, s->users[u], prog, 8, &n), 0);
         for (size_t i = 0; i < n && i < 8; i++) {
-            PUT(d, prog[i].attempts); PUT(d, prog[i].correct);
+            FX_PUT(d, prog[i].attempts); FX_PUT(d, prog[i].correct);
         }
-        put_days(d, txn, s->users[u]);
+        fx_put_days(d, txn, s->users[u]);
     }
     qs_txn_abort(txn);
 }
@@ -507,7 +462,7 @@ static void set_retention(qs_env *env, unsigned answers, unsigned interactions)
 TEST(retention_drops_only_expired_buckets)
 {
     static log_store s;
-    digest aggregates = {0}, after = {0};
+    fx_digest aggregates = {0}, after = {0};
     qs_bucket_info list[16];
     log_store_build(&s);
     CHECK_RC(seal(s.env, QS_TABLE_INTERACTIONS, OCT_2025, FX_T0, NULL), 0);
@@ -552,7 +507,7 @@ TEST(retention_drops_only_expired_buckets)
 
     /* Every aggregate stays; the dropped answers stay answered. */
     dashboards(&s, &after);
-    check_same(&aggregates, &after);
+    fx_check_same(&aggregates, &after);
     txn = fx_write(s.env);
     const answer_rec *old = &s.answers[0];
     CHECK(old->at < NOV_2025);
@@ -568,7 +523,7 @@ TEST(retention_drops_only_expired_buckets)
     qs_env_close(s.env);
     s.env = fx_open(s.dir, NULL);
     dashboards(&s, &after);
-    check_same(&aggregates, &after);
+    fx_check_same(&aggregates, &after);
     qs_env_close(s.env);
     free(aggregates.b);
     free(after.b);
@@ -641,7 +596,7 @@ static void seal_and_kill(const char *dir, unsigned delay_us)
 TEST(crash_while_sealing_leaves_one_bucket)
 {
     static log_store s;
-    digest before = {0}, after = {0};
+    fx_digest before = {0}, after = {0};
     qs_bucket_info list[16];
     log_store_build(&s);
     /* a larger October, so that the kill lands inside the seal */
@@ -661,7 +616,7 @@ TEST(crash_while_sealing_leaves_one_bucket)
         const qs_bucket_info *oct = find_bucket(list, n, QS_TABLE_ANSWERS, OCT_2025);
         CHECK(oct != NULL);
         take_digest(&s, &after);
-        check_same(&before, &after);
+        fx_check_same(&before, &after);
         qs_env_close(s.env);
         /* never both databases, never neither */
         unsigned raw = count_dbs(s.dir, "ans@2025-10") - count_dbs(s.dir, "ans@2025-10.z");
