@@ -41,7 +41,8 @@ const char import_usage[] =
     "                            line,reason,record); never the input or the store\n"
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
     "      --batch N             rows per commit (default 1000; tests, answers, interactions 250000)\n"
-    "      --row-by-row          tests and answers in plain transactions, not QS_TXN_BULK\n"
+    "      --row-by-row          tests and answers in plain transactions, not QS_TXN_BULK;\n"
+    "                            interactions one call each, not many per call\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
     "      --compress            compress the bank's texts with a dictionary trained on\n"
@@ -79,6 +80,23 @@ typedef struct counts {
     uint64_t created[CREATED_KINDS];
 } counts;
 
+/* An interaction row waiting for its batch's qs_interaction_log_many() call: where it
+ * is in the file, and its record, created_at text and payload (offsets into the
+ * queue's text). */
+typedef struct queued_row {
+    long line;
+    size_t raw, raw_len, at, at_len, payload;
+} queued_row;
+
+typedef struct ix_queue {
+    queued_row *rows;
+    qs_interaction *ix;
+    int *rcs;
+    size_t n, cap;
+    char *text;
+    size_t text_len, text_cap;
+} ix_queue;
+
 typedef struct import_run {
     /* options */
     file_format format;
@@ -86,7 +104,7 @@ typedef struct import_run {
     const char *rejects_path;
     int rejects_dups;
     unsigned long batch_size;   /* 0: the default of the kind */
-    int row_by_row;             /* answers without QS_TXN_BULK */
+    int row_by_row;             /* answers without QS_TXN_BULK, interactions one call each */
     int progress_opt; /* -1: when stderr is a terminal */
     int compress, compressed;
     int quiet;
@@ -102,6 +120,8 @@ typedef struct import_run {
     int rejects_errno;       /* the first failed write to the rejects file */
     progress prog;
     qs_txn *txn;
+    ix_queue queue;          /* interactions of the open batch not yet logged */
+    row queued;              /* a queued row's fields, for its messages */
     counts total, batch;
     uint64_t read;           /* records read */
     uint64_t batch_rows;     /* rows in the open batch */
@@ -110,6 +130,7 @@ typedef struct import_run {
 } import_run;
 
 static int compress_bank(import_run *run);
+static int queue_flush(import_run *run);
 
 /* ---- options --------------------------------------------------------------------- */
 
@@ -277,21 +298,33 @@ static void write_reject(import_run *run, long line, const char *reason, const c
         rejects_failed(run, errno);
 }
 
+/* The line of a record: where it starts in the file, and its text. */
+typedef struct line_ref {
+    long line;
+    const char *raw;
+    size_t raw_len;
+} line_ref;
+
+static line_ref current_line(const import_run *run)
+{
+    return (line_ref){run->rec.line, run->rec.raw, run->rec.raw_len};
+}
+
 /* A line that is not in the store: on stderr (the first few), in the rejects file. */
-static void not_stored(import_run *run, const char *reason)
+static void not_stored(import_run *run, line_ref at, const char *reason)
 {
     if (!run->quiet && run->rejects_shown < REJECTS_SHOWN) {
         progress_end(&run->prog);
-        msg("%s:%ld: %s", run->where, run->rec.line, reason);
+        msg("%s:%ld: %s", run->where, at.line, reason);
         run->rejects_shown++;
     }
-    write_reject(run, run->rec.line, reason, run->rec.raw, run->rec.raw_len);
+    write_reject(run, at.line, reason, at.raw, at.raw_len);
 }
 
-static void reject(import_run *run, const char *reason)
+static void reject(import_run *run, line_ref at, const char *reason)
 {
     run->batch.rejected++;
-    not_stored(run, reason);
+    not_stored(run, at, reason);
 }
 
 /* ---- batches --------------------------------------------------------------------- */
@@ -323,6 +356,7 @@ static void rollback_batch(import_run *run)
 {
     qs_txn_abort(run->txn);
     run->txn = NULL;
+    run->queue.n = run->queue.text_len = 0;
     if (run->batch_rows)
         msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
             " rows before it are committed",
@@ -334,7 +368,7 @@ static void rollback_batch(import_run *run)
 
 static int commit_batch(import_run *run)
 {
-    if (rejects_flush(run) != 0) {
+    if (queue_flush(run) != 0 || rejects_flush(run) != 0) {
         if (run->txn)
             rollback_batch(run);
         return -1;
@@ -425,30 +459,159 @@ static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
     return o;
 }
 
+/* What became of the row of line @p at: counted, and reported when it is not stored.
+ * Returns 0, or -1 on a fatal error. */
+static int settle(import_run *run, outcome o, const apply_ctx *ac, line_ref at)
+{
+    if (o == OUT_FATAL) {
+        fatal_rc(run, at.line, ac->fatal, ac->rc);
+        return -1;
+    }
+    if (o == OUT_REJECTED)
+        reject(run, at, ac->row->reason);
+    if (o == OUT_EXPIRED)
+        not_stored(run, at, ac->row->reason);
+    if (o == OUT_DUPLICATE && run->rejects_dups)
+        write_reject(run, at.line, "duplicate: the same answer is recorded already", at.raw,
+                     at.raw_len);
+    count(run, o, ac);
+    return 0;
+}
+
+/* ---- interactions, many per call ------------------------------------------------- */
+
+static void queue_free(ix_queue *q)
+{
+    free(q->rows);
+    free(q->ix);
+    free(q->rcs);
+    free(q->text);
+    memset(q, 0, sizeof *q);
+}
+
+/* @p len bytes of @p s, and a NUL, into the queue's text: its offset in *off. */
+static int queue_text(ix_queue *q, const void *s, size_t len, size_t *off)
+{
+    if (q->text_len + len + 1 > q->text_cap) {
+        size_t cap = q->text_cap ? q->text_cap : 1 << 20;
+        while (cap < q->text_len + len + 1)
+            cap *= 2;
+        char *t = realloc(q->text, cap);
+        if (!t)
+            return -1;
+        q->text = t;
+        q->text_cap = cap;
+    }
+    *off = q->text_len;
+    if (len)
+        memcpy(q->text + q->text_len, s, len);
+    q->text[q->text_len + len] = '\0';
+    q->text_len += len + 1;
+    return 0;
+}
+
+static int queue_room(ix_queue *q)
+{
+    if (q->n < q->cap)
+        return 0;
+    size_t cap = q->cap ? q->cap * 2 : 4096;
+    queued_row *rows = realloc(q->rows, cap * sizeof *rows);
+    if (rows)
+        q->rows = rows;
+    qs_interaction *ix = realloc(q->ix, cap * sizeof *ix);
+    if (ix)
+        q->ix = ix;
+    int *rcs = realloc(q->rcs, cap * sizeof *rcs);
+    if (rcs)
+        q->rcs = rcs;
+    if (!rows || !ix || !rcs)
+        return -1;
+    q->cap = cap;
+    return 0;
+}
+
+/* The current row's interaction @p ix, queued with copies of what it points to. */
+static int queue_add(import_run *run, const qs_interaction *ix)
+{
+    ix_queue *q = &run->queue;
+    const row_value *at = &run->row.v[FLD_CREATED_AT];
+    queued_row r = {.line = run->rec.line, .raw_len = run->rec.raw_len, .at_len = at->len};
+    if (queue_room(q) != 0 || queue_text(q, run->rec.raw, run->rec.raw_len, &r.raw) != 0 ||
+        queue_text(q, at->s, at->len, &r.at) != 0 ||
+        queue_text(q, ix->payload, ix->payload_len, &r.payload) != 0) {
+        msg("%s:%ld: out of memory", run->where, run->rec.line);
+        return -1;
+    }
+    q->rows[q->n] = r;
+    q->ix[q->n++] = *ix;
+    return 0;
+}
+
+/* The queued interactions logged in one call, and each row's outcome settled in line
+ * order. Returns 0, or -1 on a fatal error. */
+static int queue_flush(import_run *run)
+{
+    ix_queue *q = &run->queue;
+    if (!q->n)
+        return 0;
+    for (size_t i = 0; i < q->n; i++)   /* the text may have moved since */
+        q->ix[i].payload = q->ix[i].payload_len ? q->text + q->rows[i].payload : NULL;
+    int rc = qs_interaction_log_many(run->txn, q->ix, q->n, q->rcs, NULL);
+    if (rc != 0) {
+        fatal_rc(run, q->rows[0].line, "logging interactions", rc);
+        return -1;
+    }
+    apply_ctx ac;
+    memset(&ac, 0, sizeof ac);
+    ac.txn = run->txn;
+    ac.row = &run->queued;
+    int failed = 0;
+    for (size_t i = 0; i < q->n && !failed; i++) {
+        const queued_row *r = &q->rows[i];
+        run->queued.v[FLD_CREATED_AT] = (row_value){q->text + r->at, r->at_len, 1, NULL, 0};
+        line_ref at = {r->line, q->text + r->raw, r->raw_len};
+        failed = settle(run, interaction_logged(&ac, q->rcs[i]), &ac, at) != 0;
+    }
+    q->n = q->text_len = 0;
+    return failed ? -1 : 0;
+}
+
+/* An interaction row: queued when its user is known, else applied alone after the
+ * queue (so that rejects are reported in line order and a user is created with the
+ * row that names it). Returns 0, or -1 on a fatal error. */
+static int queue_or_apply(import_run *run)
+{
+    apply_ctx ac;
+    memset(&ac, 0, sizeof ac);
+    ac.txn = run->txn;
+    ac.row = &run->row;
+    qs_interaction ix;
+    int new_user;
+    outcome o = interaction_of_row(&ac, &ix, &new_user);
+    if (!FAILED(o) && !new_user)
+        return queue_add(run, &ix);
+    if (queue_flush(run) != 0)
+        return -1;
+    if (!FAILED(o))
+        o = apply_interaction(&ac);
+    return settle(run, o, &ac, current_line(run));
+}
+
 /* Apply the loaded row, whole or not at all: tests, answers and interactions straight
- * to the batch (checked_first), other kinds in a savepoint.
+ * to the batch (checked_first), other kinds in a savepoint; interactions queued for
+ * one call per batch unless --row-by-row.
  * Returns 0, or -1 on a fatal error. */
 static int apply_loaded(import_run *run)
 {
+    if (run->kind == K_INTERACTIONS && !run->row_by_row)
+        return queue_or_apply(run);
     apply_ctx ac;
     memset(&ac, 0, sizeof ac);
     ac.txn = run->txn;
     ac.row = &run->row;
     outcome o = checked_first(run->kind) ? apply_row(run->kind, &ac)
                                           : apply_in_savepoint(run, &ac);
-    if (o == OUT_FATAL) {
-        fatal_rc(run, run->rec.line, ac.fatal, ac.rc);
-        return -1;
-    }
-    if (o == OUT_REJECTED)
-        reject(run, run->row.reason);
-    if (o == OUT_EXPIRED)
-        not_stored(run, run->row.reason);
-    if (o == OUT_DUPLICATE && run->rejects_dups)
-        write_reject(run, run->rec.line, "duplicate: the same answer is recorded already",
-                     run->rec.raw, run->rec.raw_len);
-    count(run, o, &ac);
-    return 0;
+    return settle(run, o, &ac, current_line(run));
 }
 
 static int import_rows(import_run *run)
@@ -468,10 +631,15 @@ static int import_rows(import_run *run)
         if (begin_batch(run) != 0)
             return -1;
         run->batch_rows++;
+        int loaded = st != READ_BAD && row_load(&run->row, &run->rec) == 0;
+        if (!loaded && queue_flush(run) != 0) {   /* rejects in line order */
+            rollback_batch(run);
+            return -1;
+        }
         if (st == READ_BAD)
-            reject(run, run->rec.error);
-        else if (row_load(&run->row, &run->rec) != 0)
-            reject(run, run->row.reason);
+            reject(run, current_line(run), run->rec.error);
+        else if (!loaded)
+            reject(run, current_line(run), run->row.reason);
         else if (apply_loaded(run) != 0) {
             rollback_batch(run);
             return -1;
@@ -566,6 +734,8 @@ static void close_run(import_run *run)
     reader_close(run->rd);
     record_free(&run->rec);
     row_free(&run->row);
+    row_free(&run->queued);
+    queue_free(&run->queue);
     mapping_free(&run->map);
     close_rejects(run);
     qs_env_close(run->env);
@@ -588,6 +758,7 @@ int cmd_import(int argc, char **argv)
         run.batch_size = checked_first(run.kind) ? DEFAULT_ACTIVITY_BATCH : DEFAULT_BATCH;
     record_init(&run.rec);
     row_init(&run.row, &run.map);
+    row_init(&run.queued, &run.map);
 
     int status = 1;
     if (open_input(&run) != 0 || open_rejects(&run) != 0)

@@ -42,6 +42,11 @@ outcome apply_user(apply_ctx *ac);
 outcome apply_test(apply_ctx *ac);
 outcome apply_answer(apply_ctx *ac);
 outcome apply_interaction(apply_ctx *ac);
+/* The interaction of ac->row (its payload points into the row), its user found;
+ * *new_user when the row names a user the store does not have (ix->user is 0). */
+outcome interaction_of_row(apply_ctx *ac, qs_interaction *ix, int *new_user);
+/* What qs_interaction_log()'s code @p rc for ac->row's interaction means. */
+outcome interaction_logged(apply_ctx *ac, int rc);
 
 /* A store error @p rc while doing @p what: the batch must be rolled back. */
 outcome lib_fatal(apply_ctx *ac, int rc, const char *what);

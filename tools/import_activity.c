@@ -370,9 +370,8 @@ outcome apply_answer(apply_ctx *ac)
 
 /* ---- interactions ---------------------------------------------------------------- */
 
-static outcome log_interaction(apply_ctx *ac, const qs_interaction *ix)
+outcome interaction_logged(apply_ctx *ac, int rc)
 {
-    int rc = qs_interaction_log(ac->txn, ix, NULL);
     if (rc == QS_EXISTS)
         return OUT_DUPLICATE;   /* that very event is stored already */
     if (rc == QS_EXPIRED)
@@ -384,35 +383,47 @@ static outcome log_interaction(apply_ctx *ac, const qs_interaction *ix)
 
 static outcome log_item(apply_ctx *ac, void *ix)
 {
-    return log_interaction(ac, ix);
+    return interaction_logged(ac, qs_interaction_log(ac->txn, ix, NULL));
 }
 
-/* Applied to the batch itself: qs_interaction_log() writes nothing it refuses, so only
- * a row that creates its user needs a savepoint. */
-outcome apply_interaction(apply_ctx *ac)
+outcome interaction_of_row(apply_ctx *ac, qs_interaction *ix, int *new_user)
 {
     row *r = ac->row;
-    qs_interaction ix;
-    memset(&ix, 0, sizeof ix);
-    if (row_time(r, FLD_CREATED_AT, 0, &ix.created_at) < 0)
+    memset(ix, 0, sizeof *ix);
+    if (row_time(r, FLD_CREATED_AT, 0, &ix->created_at) < 0)
         return OUT_REJECTED;
+    if (ix->created_at < QS_TIME_MIN || ix->created_at >= QS_TIME_MAX) {
+        row_bad_value(r, FLD_CREATED_AT, "is outside the years 1 to 9999");
+        return OUT_REJECTED;
+    }
     int action = action_code(r->v[FLD_ACTION].s);
     if (action < 0) {
         row_bad_value(r, FLD_ACTION, "is not one of view, bookmark, note, flag, hint, video, "
                                      "search, share, or 0-255");
         return OUT_REJECTED;
     }
-    ix.action = (uint8_t)action;
+    ix->action = (uint8_t)action;
     const row_value *payload = &r->v[FLD_PAYLOAD];
     if (payload->len > QS_PAYLOAD_MAX) {
         row_fail(r, "payload: %zu bytes, at most %d", payload->len, QS_PAYLOAD_MAX);
         return OUT_REJECTED;
     }
-    ix.payload = payload->len ? payload->s : NULL;
-    ix.payload_len = payload->len;
-    outcome o = find_user(ac, FLD_USER, &ix.user);
+    ix->payload = payload->len ? payload->s : NULL;
+    ix->payload_len = payload->len;
+    outcome o = find_user(ac, FLD_USER, &ix->user);
+    *new_user = o == OUT_INSERTED;
+    return o;
+}
+
+/* Applied to the batch itself: qs_interaction_log() writes nothing it refuses, so only
+ * a row that creates its user needs a savepoint. */
+outcome apply_interaction(apply_ctx *ac)
+{
+    qs_interaction ix;
+    int new_user;
+    outcome o = interaction_of_row(ac, &ix, &new_user);
     if (FAILED(o))
         return o;
-    return o == OUT_INSERTED ? with_new_user(ac, ix.created_at, &ix.user, log_item, &ix)
-                             : log_interaction(ac, &ix);
+    return new_user ? with_new_user(ac, ix.created_at, &ix.user, log_item, &ix)
+                    : log_item(ac, &ix);
 }

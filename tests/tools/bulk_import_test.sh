@@ -1,8 +1,9 @@
 #!/bin/sh
 # Tests `import answers` in bulk batches (the default) against --row-by-row: the same
 # files give the same counts, rejects and reads, and both stores pass `check`; a bulk
-# import killed at any moment and run again ends in that same state. Data: a qs-gen
-# history and the EdNet slice of tests/data/ednet.
+# import killed at any moment and run again ends in that same state. The same for
+# `import interactions`, many per call (the default) against one call each. Data: a
+# qs-gen history and the EdNet slice of tests/data/ednet.
 #
 #   sh tests/tools/bulk_import_test.sh PATH/TO/quizstore      (qs-gen: $QS_GEN)
 . "$(dirname "$0")/lib/check.sh"
@@ -84,6 +85,66 @@ for rows in 2500 3000; do
         "$WORK/rows.reads"
 done
 sound "gen killed" "$WORK/killed"
+
+# ---- interactions: many per call against one call each -----------------------------------
+
+# events STORE USERS_CSV OUT: the events and daily counts of the first 40 users.
+events() {
+    : >"$3"
+    for user in $(sed 1d "$2" | cut -d, -f1 | head -n 40) new-user-1 new-user-2; do
+        for what in "--events" ""; do
+            # shellcheck disable=SC2086
+            "$CLI" get -d "$1" interactions "$user" --from 2025-12-01 --to 2026-01-02 $what \
+                >>"$3" 2>&1
+            echo "-- $user $what: $?" >>"$3"
+        done
+    done
+}
+
+# The generated log, then lines that are rejected, repeated, or name new users.
+{
+    cat "$WORK/gen/interactions.csv"
+    sed -n '2,40p' "$WORK/gen/interactions.csv"
+    first_user=$(sed -n 2p "$WORK/gen/users.csv" | cut -d, -f1)
+    echo "$first_user,dance,2025-12-30T10:00:00Z,"
+    echo "$first_user,view,99999999999999999,"
+    echo "$first_user,view,not-a-time,"
+    echo "new-user-1,view,2025-12-30T10:00:00Z,{}"
+    echo "new-user-1,view,2025-12-30T10:00:00Z,{}"
+    echo "new-user-2,note,2025-12-31T11:00:00Z,\"{\"\"text\"\":1}\""
+    echo "$first_user,note,2025-12-31T11:00:00Z,\"{\"\"text\"\":1}\""
+    echo "$first_user,note,2025-12-31T11:00:00Z,\"{\"\"text\"\":1}\""
+} >"$WORK/events.csv"
+expect_rc "events: import many per call" 2 import -d "$WORK/bulk" --no-progress \
+    --batch 700 --rejects "$WORK/events-bulk.rejects" interactions "$WORK/events.csv"
+sed 's/ in [0-9.]* s (.*//' "$WORK/out" | grep -v 'written to' >"$WORK/events-bulk.summary"
+expect_rc "events: import one call each" 2 import -d "$WORK/rows" --no-progress \
+    --batch 700 --row-by-row --rejects "$WORK/events-rows.rejects" interactions \
+    "$WORK/events.csv"
+sed 's/ in [0-9.]* s (.*//' "$WORK/out" | grep -v 'written to' >"$WORK/events-rows.summary"
+contains "events: repeats and rejects" "$WORK/events-bulk.summary" \
+    " 4[0-9] duplicate, 3 rejected"
+same_file "events: the same counts" "$WORK/events-bulk.summary" "$WORK/events-rows.summary"
+same_file "events: the same rejects" "$WORK/events-bulk.rejects" "$WORK/events-rows.rejects"
+events "$WORK/bulk" "$WORK/gen/users.csv" "$WORK/events-bulk.reads"
+events "$WORK/rows" "$WORK/gen/users.csv" "$WORK/events-rows.reads"
+contains "events: new users' events read" "$WORK/events-bulk.reads" '"ext_id": "new-user-2"'
+same_file "events: the same reads" "$WORK/events-bulk.reads" "$WORK/events-rows.reads"
+sound "events many per call" "$WORK/bulk"
+
+# Killed with part of the log read, then run again: the state of the uninterrupted import.
+rm -rf "$WORK/killed"
+cp -r "$WORK/base" "$WORK/killed"
+qs import -d "$WORK/killed" -q --no-progress answers "$WORK/gen/answers.csv"
+sh -c '(head -n 1500 "$1"; sleep 3) | timeout -s KILL 2 "$2" import -d "$3" -q \
+    --no-progress --batch 700 --format csv interactions -' sh "$WORK/events.csv" "$CLI" \
+    "$WORK/killed" >/dev/null 2>&1
+expect_rc "events: killed, run again" 2 import -d "$WORK/killed" -q --no-progress \
+    interactions "$WORK/events.csv"
+events "$WORK/killed" "$WORK/gen/users.csv" "$WORK/events-killed.reads"
+same_file "events: killed, the same reads" "$WORK/events-killed.reads" \
+    "$WORK/events-rows.reads"
+sound "events killed" "$WORK/killed"
 
 # ---- EdNet: new users and tests on the fly, duplicates and conflicts ---------------------
 
