@@ -72,12 +72,73 @@ static int check_answer(qs_txn *txn, const qs_answer *a)
     return rc ? rc : eng_row_expired(txn, ENG_T_ANSWER, a->created_at);
 }
 
+/* What an answer needs of its question, remembered through one call of
+ * qs_answer_submit_many() (which writes no question). */
+typedef struct question_memo {
+    struct question_seen {
+        uint32_t id, topic;
+        uint8_t used, found, correct_option, n_options;
+    } *slot;
+    size_t cap, n;   /* cap: a power of 2 */
+} question_memo;
+
+static struct question_seen *memo_slot(const question_memo *m, uint32_t id)
+{
+    size_t i = (id * 2654435761u) & (m->cap - 1);
+    while (m->slot[i].used && m->slot[i].id != id)
+        i = (i + 1) & (m->cap - 1);
+    return &m->slot[i];
+}
+
+static int memo_grow(question_memo *m)
+{
+    question_memo bigger = {calloc(m->cap ? m->cap * 2 : 1024, sizeof *m->slot),
+                            m->cap ? m->cap * 2 : 1024, m->n};
+    if (!bigger.slot)
+        return eng_fail(ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slot[i].used)
+            *memo_slot(&bigger, m->slot[i].id) = m->slot[i];
+    free(m->slot);
+    *m = bigger;
+    return 0;
+}
+
+/* The head of question @p id (its topic, key and options), through @p m when there
+ * is one. */
+static int question_head(qs_txn *txn, question_memo *m, uint32_t id, qs_question *q)
+{
+    if (!m)
+        return eng_question_head(txn, id, q);
+    if ((m->n + 1) * 2 > m->cap) {
+        int rc = memo_grow(m);
+        if (rc)
+            return rc;
+    }
+    struct question_seen *s = memo_slot(m, id);
+    if (!s->used) {
+        int rc = eng_question_head(txn, id, q);
+        if (rc && rc != QS_NOTFOUND)
+            return rc;
+        *s = (struct question_seen){id, q->topic, 1, rc == 0, q->correct_option, q->n_options};
+        m->n++;
+        return rc;
+    }
+    memset(q, 0, sizeof *q);
+    q->id = id;
+    q->topic = s->topic;
+    q->correct_option = s->correct_option;
+    q->n_options = s->n_options;
+    return s->found ? 0 : QS_NOTFOUND;
+}
+
 /* The answer as test @p t would store it, and its claim on @p t. */
-static int answer_in_test(qs_txn *txn, const qs_answer *a, qs_test *t, eng_answer *out)
+static int answer_in_test(qs_txn *txn, question_memo *m, const qs_answer *a, qs_test *t,
+                          eng_answer *out)
 {
     qs_question q;
     int rc;
-    if ((rc = eng_question_head(txn, a->question, &q)) != 0)
+    if ((rc = question_head(txn, m, a->question, &q)) != 0)
         return rc == QS_NOTFOUND ? api_missing("question", a->question) : rc;
     memset(out, 0, sizeof *out);
     if ((rc = grade(a, &q, &out->correct)) != 0 || (rc = claim_in_test(t, a->question)) != 0)
@@ -94,9 +155,10 @@ static int answer_in_test(qs_txn *txn, const qs_answer *a, qs_test *t, eng_answe
     return 0;
 }
 
-/* Everything that can reject the answer, checked before any write. */
-static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
-                   eng_answer *out)
+/* Everything that can reject the answer, checked before any write; its question's
+ * head through @p m when there is one. */
+static int prepare(qs_txn *txn, question_memo *m, const qs_answer *a, qs_test *before,
+                   qs_test *t, eng_answer *out)
 {
     int rc = check_answer(txn, a);
     if (rc)
@@ -107,22 +169,19 @@ static int prepare(qs_txn *txn, const qs_answer *a, qs_test *before, qs_test *t,
     if (a->user && a->user != t->user)
         return eng_fail(QS_INVALID, "test %llu belongs to user %u, not %u",
                         (unsigned long long)a->test, t->user, a->user);
-    return answer_in_test(txn, a, t, out);
+    return answer_in_test(txn, m, a, t, out);
 }
 
-static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answer *e)
+/* Everything an answer changes but its row. Claiming (test, question) is the first
+ * write: a duplicate stops there, with nothing written. */
+static int answer_upkeep(qs_txn *txn, qs_test *t, const qs_test *before, const eng_answer *e)
 {
-    /* Claiming (test, question) is the first write: a duplicate stops here, with
-     * nothing written and no answer id taken. */
-    e->id = eng_counter_peek(txn, ENG_NEXT_ANSWER);
     int rc = idx_answer_added(txn, e);
     if (rc == QS_EXISTS)
         return eng_fail(QS_EXISTS, "test %llu already has an answer to question %u",
                         (unsigned long long)e->test, e->question);
     if (!rc)
-        eng_counter_next(txn, ENG_NEXT_ANSWER);
-    if (!rc) rc = eng_row_put(txn, ENG_T_ANSWER, &(eng_row){.a = *e});
-    if (!rc) rc = idx_apply_answer(txn, e);
+        rc = idx_apply_answer(txn, e);
     if (!rc) {
         api_test_reach(t, e->created_at);
         if (t->last_activity_at != before->last_activity_at ||
@@ -135,6 +194,13 @@ static int store_answer(qs_txn *txn, qs_test *t, const qs_test *before, eng_answ
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
+/* The answer's row in its time bucket, under the id @p e carries. */
+static int answer_row_put(qs_txn *txn, const eng_answer *e)
+{
+    int rc = eng_row_put(txn, ENG_T_ANSWER, &(eng_row){.a = *e});
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
 static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 {
     int rc = eng_writable_gathering(txn);
@@ -144,9 +210,11 @@ static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
         return eng_fail(QS_INVALID, "qs_answer_submit: answer is NULL");
     qs_test tests[2];   /* as stored, and as the answer leaves it */
     eng_answer e;
-    if ((rc = prepare(txn, a, &tests[0], &tests[1], &e)) != 0)
+    if ((rc = prepare(txn, NULL, a, &tests[0], &tests[1], &e)) != 0 ||
+        (rc = answer_upkeep(txn, &tests[1], &tests[0], &e)) != 0)
         return rc;
-    if ((rc = store_answer(txn, &tests[1], &tests[0], &e)) != 0)
+    e.id = eng_counter_next(txn, ENG_NEXT_ANSWER);   /* taken by stored answers only */
+    if ((rc = answer_row_put(txn, &e)) != 0)
         return rc;
     if (id)
         *id = e.id;
@@ -156,6 +224,108 @@ static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 {
     ENG_GUARDED(txn, answer_submit(txn, a, id));
+}
+
+/* ---- many at once: each user's answers in the order given, users one after another */
+
+/* A row of the batch at its place: by its test's user, then in the order given. */
+typedef struct answer_place {
+    uint32_t user;
+    uint32_t i;
+} answer_place;
+
+static int answer_place_cmp(const void *pa, const void *pb)
+{
+    const answer_place *a = pa, *b = pb;
+    if (a->user != b->user)
+        return a->user < b->user ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* A code qs_answer_submit() returns for its row alone; any other is the
+ * transaction's failure. */
+static int answer_row_code(int rc)
+{
+    return rc == QS_EXISTS || rc == QS_EXPIRED || rc == QS_NOTFOUND || rc == QS_INVALID;
+}
+
+/* The rows whose fields, period and test pass, placed by their test's user (which
+ * no answer changes). */
+static int place_answers(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
+                         answer_place *place, size_t *n_placed)
+{
+    qs_test t;
+    *n_placed = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_answer(txn, &a[i]);
+        if (!rc && (rc = eng_test_get(txn, a[i].test, &t)) == QS_NOTFOUND)
+            rc = api_missing("test", a[i].test);
+        if (rc && !answer_row_code(rc))
+            return rc;
+        if (!rc)
+            place[(*n_placed)++] = (answer_place){t.user, (uint32_t)i};
+        rcs[i] = rc;
+    }
+    return 0;
+}
+
+/* Every placed row checked and applied but for its row, in place order. */
+static int apply_placed(qs_txn *txn, const qs_answer *a, const answer_place *place,
+                        size_t n, int *rcs, eng_answer *e)
+{
+    question_memo memo = {0};
+    int rc = 0;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t i = place[j].i;
+        qs_test tests[2];
+        rc = prepare(txn, &memo, &a[i], &tests[0], &tests[1], &e[i]);
+        if (!rc)
+            rc = answer_upkeep(txn, &tests[1], &tests[0], &e[i]);
+        if (rc && !answer_row_code(rc))
+            break;
+        rcs[i] = rc;
+        rc = 0;
+    }
+    free(memo.slot);
+    return rc;
+}
+
+static int answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
+                              uint64_t *ids)
+{
+    int rc = eng_writable_gathering(txn);
+    if (rc)
+        return rc;
+    if ((n && (!a || !rcs)) || n > UINT32_MAX)
+        return eng_fail(QS_INVALID, "qs_answer_submit_many: NULL answers or codes, or over "
+                        "2^32 rows");
+    answer_place *place = malloc((n ? n : 1) * sizeof *place);
+    eng_answer *e = malloc((n ? n : 1) * sizeof *e);
+    size_t placed = 0;
+    rc = place && e ? place_answers(txn, a, n, rcs, place, &placed)
+                    : eng_fail(ENOMEM, "out of memory");
+    if (!rc) {
+        qsort(place, placed, sizeof *place, answer_place_cmp);
+        rc = apply_placed(txn, a, place, placed, rcs, e);
+    }
+    /* ids in the order given, as one call per row would take them */
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (rcs[i] == 0)
+            e[i].id = eng_counter_next(txn, ENG_NEXT_ANSWER);
+        if (ids)
+            ids[i] = rcs[i] == 0 ? e[i].id : 0;
+    }
+    for (size_t j = 0; !rc && j < placed; j++)
+        if (rcs[place[j].i] == 0)
+            rc = answer_row_put(txn, &e[place[j].i]);
+    free(place);
+    free(e);
+    return rc;
+}
+
+int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs, uint64_t *ids)
+{
+    ENG_GUARDED(txn, answer_submit_many(txn, a, n, rcs, ids));
 }
 
 static int answer_check(qs_txn *txn, const qs_answer *a)
@@ -168,13 +338,13 @@ static int answer_check(qs_txn *txn, const qs_answer *a)
     qs_test tests[2];
     eng_answer e;
     if (a->test)
-        return prepare(txn, a, &tests[0], &tests[1], &e);
+        return prepare(txn, NULL, a, &tests[0], &tests[1], &e);
     if ((rc = check_answer(txn, a)) != 0)
         return rc;
     memset(&tests[1], 0, sizeof tests[1]);   /* a new open-list test of a->user */
     tests[1].user = a->user;
     tests[1].open_list = 1;
-    return answer_in_test(txn, a, &tests[1], &e);
+    return answer_in_test(txn, NULL, a, &tests[1], &e);
 }
 
 int qs_answer_check(qs_txn *txn, const qs_answer *a)

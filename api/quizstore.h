@@ -736,6 +736,17 @@ typedef struct qs_answer {
  *          Write transaction. */
 int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
 
+/** Submit the @p n answers @p a as n calls of qs_answer_submit() in that order would,
+ *  applying each user's answers together (in the order given) and writing the rows in
+ *  key order: the way to load a history, in a #QS_TXN_BULK transaction. A row's code
+ *  goes to @p rcs[i] (0, QS_EXISTS, QS_EXPIRED, QS_NOTFOUND, QS_INVALID) and, for the
+ *  answers stored, @p ids[i] (may be NULL) is the id one call per row would have given
+ *  (0 for the others). A refused row changes nothing.
+ *  @return 0 once every row has its code; QS_INVALID (NULL @p a or @p rcs with @p n
+ *          rows), or a failure of the transaction, as qs_answer_submit() (QS_MAP_FULL,
+ *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
+int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs, uint64_t *ids);
+
 /** Whether qs_answer_submit() would take @p a, without writing anything: what a
  *  loader asks before it creates the test an answer names, so that a rejected row
  *  leaves nothing behind without a savepoint. With a->test 0 the answer is checked

@@ -80,22 +80,33 @@ typedef struct counts {
     uint64_t created[CREATED_KINDS];
 } counts;
 
-/* An interaction row waiting for its batch's qs_interaction_log_many() call: where it
- * is in the file, and its record, created_at text and payload (offsets into the
- * queue's text). */
+/* An answer or interaction row waiting for its batch's call: where it is in the file,
+ * and copies of its record and of the values its outcome's message may quote (each
+ * its id byte, its length and its bytes) in the queue's text. */
 typedef struct queued_row {
     long line;
-    size_t raw, raw_len, at, at_len, payload;
+    const char *raw;
+    size_t raw_len;
+    const char *fields;
+    size_t n_fields;
 } queued_row;
 
-typedef struct ix_queue {
+/* The queue's text: blocks that never move (an interaction points into them), kept
+ * from one batch to the next. */
+typedef struct text_blocks {
+    char **block;
+    size_t *size;
+    size_t n, cur, used;   /* blocks; the one being filled, and its bytes taken */
+} text_blocks;
+
+typedef struct row_queue {
     queued_row *rows;
-    qs_interaction *ix;
+    qs_answer *answers;         /* answers: the rows' answers */
+    qs_interaction *ix;         /* interactions: the rows' interactions */
     int *rcs;
     size_t n, cap;
-    char *text;
-    size_t text_len, text_cap;
-} ix_queue;
+    text_blocks text;
+} row_queue;
 
 typedef struct import_run {
     /* options */
@@ -120,7 +131,7 @@ typedef struct import_run {
     int rejects_errno;       /* the first failed write to the rejects file */
     progress prog;
     qs_txn *txn;
-    ix_queue queue;          /* interactions of the open batch not yet logged */
+    row_queue queue;         /* answers or interactions of the open batch not yet applied */
     row queued;              /* a queued row's fields, for its messages */
     counts total, batch;
     uint64_t read;           /* records read */
@@ -356,7 +367,7 @@ static void rollback_batch(import_run *run)
 {
     qs_txn_abort(run->txn);
     run->txn = NULL;
-    run->queue.n = run->queue.text_len = 0;
+    run->queue.n = run->queue.text.cur = run->queue.text.used = 0;
     if (run->batch_rows)
         msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
             " rows before it are committed",
@@ -478,87 +489,173 @@ static int settle(import_run *run, outcome o, const apply_ctx *ac, line_ref at)
     return 0;
 }
 
-/* ---- interactions, many per call ------------------------------------------------- */
+/* ---- answers and interactions, many per call -------------------------------------- */
 
-static void queue_free(ix_queue *q)
+/* Whether rows of the run are queued and applied a batch at a time
+ * (qs_answer_submit_many(), qs_interaction_log_many()). */
+static int queued(const import_run *run)
+{
+    return (run->kind == K_ANSWERS || run->kind == K_INTERACTIONS) && !run->row_by_row;
+}
+
+#define TEXT_BLOCK (16u << 20)
+
+static void queue_free(row_queue *q)
 {
     free(q->rows);
+    free(q->answers);
     free(q->ix);
     free(q->rcs);
-    free(q->text);
+    for (size_t i = 0; i < q->text.n; i++)
+        free(q->text.block[i]);
+    free(q->text.block);
+    free(q->text.size);
     memset(q, 0, sizeof *q);
 }
 
-/* @p len bytes of @p s, and a NUL, into the queue's text: its offset in *off. */
-static int queue_text(ix_queue *q, const void *s, size_t len, size_t *off)
+/* @p len bytes of the queue's text, or NULL. */
+static char *text_take(text_blocks *t, size_t len)
 {
-    if (q->text_len + len + 1 > q->text_cap) {
-        size_t cap = q->text_cap ? q->text_cap : 1 << 20;
-        while (cap < q->text_len + len + 1)
-            cap *= 2;
-        char *t = realloc(q->text, cap);
-        if (!t)
-            return -1;
-        q->text = t;
-        q->text_cap = cap;
+    while (t->cur < t->n && t->used + len > t->size[t->cur]) {
+        t->cur++;
+        t->used = 0;
     }
-    *off = q->text_len;
-    if (len)
-        memcpy(q->text + q->text_len, s, len);
-    q->text[q->text_len + len] = '\0';
-    q->text_len += len + 1;
-    return 0;
+    if (t->cur == t->n) {
+        size_t size = len > TEXT_BLOCK ? len : TEXT_BLOCK;
+        char **block = realloc(t->block, (t->n + 1) * sizeof *block);
+        if (block)
+            t->block = block;
+        size_t *sizes = realloc(t->size, (t->n + 1) * sizeof *sizes);
+        if (sizes)
+            t->size = sizes;
+        char *b = block && sizes ? malloc(size) : NULL;
+        if (!b)
+            return NULL;
+        t->block[t->n] = b;
+        t->size[t->n++] = size;
+    }
+    char *p = t->block[t->cur] + t->used;
+    t->used += len;
+    return p;
 }
 
-static int queue_room(ix_queue *q)
+static int grow(void **array, size_t cap, size_t size)
+{
+    void *p = realloc(*array, cap * size);
+    if (p)
+        *array = p;
+    return p ? 0 : -1;
+}
+
+static int queue_room(row_queue *q, import_kind kind)
 {
     if (q->n < q->cap)
         return 0;
     size_t cap = q->cap ? q->cap * 2 : 4096;
-    queued_row *rows = realloc(q->rows, cap * sizeof *rows);
-    if (rows)
-        q->rows = rows;
-    qs_interaction *ix = realloc(q->ix, cap * sizeof *ix);
-    if (ix)
-        q->ix = ix;
-    int *rcs = realloc(q->rcs, cap * sizeof *rcs);
-    if (rcs)
-        q->rcs = rcs;
-    if (!rows || !ix || !rcs)
+    if (grow((void **)&q->rows, cap, sizeof *q->rows) != 0 ||
+        grow((void **)&q->rcs, cap, sizeof *q->rcs) != 0 ||
+        (kind == K_ANSWERS ? grow((void **)&q->answers, cap, sizeof *q->answers)
+                           : grow((void **)&q->ix, cap, sizeof *q->ix)) != 0)
         return -1;
     q->cap = cap;
     return 0;
 }
 
-/* The current row's interaction @p ix, queued with copies of what it points to. */
-static int queue_add(import_run *run, const qs_interaction *ix)
+#define FIELD_HEAD (1 + sizeof(size_t))   /* a saved value's id byte and length */
+
+/* The values a queued row keeps: those its outcome's message may quote (an expired
+ * row's time, a conflict's test and question) and an interaction's payload. */
+static const field_id kept_fields[] = {FLD_CREATED_AT, FLD_TEST, FLD_QUESTION, FLD_PAYLOAD};
+#define N_KEPT (sizeof kept_fields / sizeof kept_fields[0])
+
+/* Copies of the current row's record and kept values in the queue's text; an
+ * interaction's payload (in @p item) pointed at its copy. */
+static int queue_copy(import_run *run, queued_row *r, void *item)
 {
-    ix_queue *q = &run->queue;
-    const row_value *at = &run->row.v[FLD_CREATED_AT];
-    queued_row r = {.line = run->rec.line, .raw_len = run->rec.raw_len, .at_len = at->len};
-    if (queue_room(q) != 0 || queue_text(q, run->rec.raw, run->rec.raw_len, &r.raw) != 0 ||
-        queue_text(q, at->s, at->len, &r.at) != 0 ||
-        queue_text(q, ix->payload, ix->payload_len, &r.payload) != 0) {
+    const row_value *values = run->row.v;
+    size_t len = run->rec.raw_len + 1;
+    for (size_t i = 0; i < N_KEPT; i++)
+        if (values[kept_fields[i]].present)
+            len += FIELD_HEAD + values[kept_fields[i]].len + 1;
+    char *t = text_take(&run->queue.text, len);
+    if (!t)
+        return -1;
+    memcpy(t, run->rec.raw, run->rec.raw_len);
+    t[run->rec.raw_len] = '\0';
+    r->raw = t;
+    r->fields = t += run->rec.raw_len + 1;
+    for (size_t i = 0; i < N_KEPT; i++) {
+        field_id f = kept_fields[i];
+        const row_value *v = &values[f];
+        if (!v->present)
+            continue;
+        t[0] = (char)f;
+        memcpy(t + 1, &v->len, sizeof v->len);
+        t += FIELD_HEAD;
+        memcpy(t, v->s, v->len);
+        t[v->len] = '\0';
+        if (f == FLD_PAYLOAD && run->kind == K_INTERACTIONS)
+            ((qs_interaction *)item)->payload = v->len ? t : NULL;
+        t += v->len + 1;
+        r->n_fields++;
+    }
+    return 0;
+}
+
+/* The current row's answer or interaction @p item, queued with copies of its record
+ * and values. */
+static int queue_add(import_run *run, void *item)
+{
+    row_queue *q = &run->queue;
+    queued_row r = {.line = run->rec.line, .raw_len = run->rec.raw_len};
+    if (queue_room(q, run->kind) != 0 || queue_copy(run, &r, item) != 0) {
         msg("%s:%ld: out of memory", run->where, run->rec.line);
         return -1;
     }
     q->rows[q->n] = r;
-    q->ix[q->n++] = *ix;
+    if (run->kind == K_ANSWERS)
+        q->answers[q->n++] = *(const qs_answer *)item;
+    else
+        q->ix[q->n++] = *(const qs_interaction *)item;
     return 0;
 }
 
-/* The queued interactions logged in one call, and each row's outcome settled in line
- * order. Returns 0, or -1 on a fatal error. */
+/* run->queued holding the fields of queued row @p r, for its messages. */
+static void restore_fields(import_run *run, const queued_row *r)
+{
+    const char *t = r->fields;
+    for (int f = 0; f < FLD_COUNT; f++)
+        run->queued.v[f] = (row_value){"", 0, 0, NULL, 0};
+    for (size_t i = 0; i < r->n_fields; i++) {
+        int f = (unsigned char)t[0];
+        size_t len;
+        memcpy(&len, t + 1, sizeof len);
+        t += FIELD_HEAD;
+        run->queued.v[f] = (row_value){t, len, 1, NULL, 0};
+        t += len + 1;
+    }
+}
+
+/* The queued rows applied in one call. Returns 0 or the library's code. */
+static int queue_call(import_run *run)
+{
+    row_queue *q = &run->queue;
+    if (run->kind == K_ANSWERS)
+        return qs_answer_submit_many(run->txn, q->answers, q->n, q->rcs, NULL);
+    return qs_interaction_log_many(run->txn, q->ix, q->n, q->rcs, NULL);
+}
+
+/* The queued rows applied in one call, and each row's outcome settled in line order.
+ * Returns 0, or -1 on a fatal error. */
 static int queue_flush(import_run *run)
 {
-    ix_queue *q = &run->queue;
+    row_queue *q = &run->queue;
     if (!q->n)
         return 0;
-    for (size_t i = 0; i < q->n; i++)   /* the text may have moved since */
-        q->ix[i].payload = q->ix[i].payload_len ? q->text + q->rows[i].payload : NULL;
-    int rc = qs_interaction_log_many(run->txn, q->ix, q->n, q->rcs, NULL);
+    int rc = queue_call(run);
     if (rc != 0) {
-        fatal_rc(run, q->rows[0].line, "logging interactions", rc);
+        fatal_rc(run, q->rows[0].line, run->kind == K_ANSWERS ? "submitting answers"
+                                                              : "logging interactions", rc);
         return -1;
     }
     apply_ctx ac;
@@ -568,42 +665,56 @@ static int queue_flush(import_run *run)
     int failed = 0;
     for (size_t i = 0; i < q->n && !failed; i++) {
         const queued_row *r = &q->rows[i];
-        run->queued.v[FLD_CREATED_AT] = (row_value){q->text + r->at, r->at_len, 1, NULL, 0};
-        line_ref at = {r->line, q->text + r->raw, r->raw_len};
-        failed = settle(run, interaction_logged(&ac, q->rcs[i]), &ac, at) != 0;
+        restore_fields(run, r);
+        outcome o = run->kind == K_ANSWERS ? answer_submitted(&ac, &q->answers[i], q->rcs[i])
+                                           : interaction_logged(&ac, q->rcs[i]);
+        failed = settle(run, o, &ac, (line_ref){r->line, r->raw, r->raw_len}) != 0;
     }
-    q->n = q->text_len = 0;
+    q->n = q->text.cur = q->text.used = 0;
     return failed ? -1 : 0;
 }
 
-/* An interaction row: queued when its user is known, else applied alone after the
- * queue (so that rejects are reported in line order and a user is created with the
- * row that names it). Returns 0, or -1 on a fatal error. */
+/* An answer or interaction row: queued when everything it names is in the store, or
+ * once its new test is created (and its user); else applied alone after the queue, so
+ * that rejects are reported in line order and a user is created with the row that
+ * names it. Returns 0, or -1 on a fatal error. */
 static int queue_or_apply(import_run *run)
 {
     apply_ctx ac;
     memset(&ac, 0, sizeof ac);
     ac.txn = run->txn;
     ac.row = &run->row;
-    qs_interaction ix;
-    int new_user;
-    outcome o = interaction_of_row(&ac, &ix, &new_user);
-    if (!FAILED(o) && !new_user)
-        return queue_add(run, &ix);
+    union {
+        qs_answer a;
+        qs_interaction ix;
+    } item;
+    int new_user, new_test = 0;
+    outcome o = run->kind == K_ANSWERS ? answer_of_row(&ac, &item.a, &new_user, &new_test)
+                                       : interaction_of_row(&ac, &item.ix, &new_user);
+    if (!FAILED(o) && new_test) {
+        /* the answer is checked, its test (and user) created: then it waits its turn */
+        if ((o = answer_test_create(&ac, &item.a, new_user)) == OUT_INSERTED) {
+            for (int k = 0; k < CREATED_KINDS; k++)
+                run->batch.created[k] += ac.created[k];
+            return queue_add(run, &item);
+        }
+    } else if (!FAILED(o) && !new_user) {
+        return queue_add(run, &item);
+    }
     if (queue_flush(run) != 0)
         return -1;
-    if (!FAILED(o))
-        o = apply_interaction(&ac);
+    if (!FAILED(o) && !new_test)
+        o = apply_row(run->kind, &ac);
     return settle(run, o, &ac, current_line(run));
 }
 
 /* Apply the loaded row, whole or not at all: tests, answers and interactions straight
- * to the batch (checked_first), other kinds in a savepoint; interactions queued for
- * one call per batch unless --row-by-row.
+ * to the batch (checked_first), other kinds in a savepoint; answers and interactions
+ * queued for one call per batch unless --row-by-row.
  * Returns 0, or -1 on a fatal error. */
 static int apply_loaded(import_run *run)
 {
-    if (run->kind == K_INTERACTIONS && !run->row_by_row)
+    if (queued(run))
         return queue_or_apply(run);
     apply_ctx ac;
     memset(&ac, 0, sizeof ac);

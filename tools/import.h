@@ -42,6 +42,15 @@ outcome apply_user(apply_ctx *ac);
 outcome apply_test(apply_ctx *ac);
 outcome apply_answer(apply_ctx *ac);
 outcome apply_interaction(apply_ctx *ac);
+/* The answer of ac->row, its question found; *new_user and *new_test when the row
+ * names a user or a test the store does not have (a->user or a->test is 0). */
+outcome answer_of_row(apply_ctx *ac, qs_answer *a, int *new_user, int *new_test);
+/* For an answer whose test is new (and its user too when @p new_user), checked first
+ * (qs_answer_check()): the test created (and the user), named by a->test (a->user);
+ * OUT_INSERTED, or what refuses the row. */
+outcome answer_test_create(apply_ctx *ac, qs_answer *a, int new_user);
+/* What qs_answer_submit()'s code @p rc for ac->row's answer @p a means. */
+outcome answer_submitted(apply_ctx *ac, const qs_answer *a, int rc);
 /* The interaction of ac->row (its payload points into the row), its user found;
  * *new_user when the row names a user the store does not have (ix->user is 0). */
 outcome interaction_of_row(apply_ctx *ac, qs_interaction *ix, int *new_user);

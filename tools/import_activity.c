@@ -292,9 +292,8 @@ static outcome answer_exists(apply_ctx *ac, const qs_answer *a)
     return OUT_REJECTED;
 }
 
-static outcome submit(apply_ctx *ac, const qs_answer *a)
+outcome answer_submitted(apply_ctx *ac, const qs_answer *a, int rc)
 {
-    int rc = qs_answer_submit(ac->txn, a, NULL);
     if (rc == QS_EXISTS)
         return answer_exists(ac, a);
     if (rc == QS_EXPIRED)
@@ -304,14 +303,17 @@ static outcome submit(apply_ctx *ac, const qs_answer *a)
     return OUT_INSERTED;
 }
 
+static outcome submit(apply_ctx *ac, const qs_answer *a)
+{
+    return answer_submitted(ac, a, qs_answer_submit(ac->txn, a, NULL));
+}
+
 static outcome submit_item(apply_ctx *ac, void *a)
 {
     return submit(ac, a);
 }
 
-/* A row whose test is new (and its user too when @p new_user): checked first, so
- * that they are created only for an answer that will be stored. */
-static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a, int new_user)
+outcome answer_test_create(apply_ctx *ac, qs_answer *a, int new_user)
 {
     if (!a->user && !new_user)   /* no user to create the test for: refused */
         return answer_test(ac, 0, a->created_at, &a->test);
@@ -324,7 +326,14 @@ static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a, int new_user)
     outcome o = OUT_INSERTED;
     if (new_user && FAILED(o = ref_user(ac, FLD_USER, a->created_at, &a->user)))
         return o;
-    if (FAILED(o = answer_test(ac, a->user, a->created_at, &a->test)))
+    return answer_test(ac, a->user, a->created_at, &a->test);
+}
+
+/* A row whose test is new: its test created, then the answer submitted. */
+static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a, int new_user)
+{
+    outcome o = answer_test_create(ac, a, new_user);
+    if (o != OUT_INSERTED)
         return o;
     if ((o = submit(ac, a)) != OUT_INSERTED) {   /* the check above said it would be */
         if (o == OUT_FATAL)
@@ -334,14 +343,12 @@ static outcome answer_of_new_test(apply_ctx *ac, qs_answer *a, int new_user)
     return o;
 }
 
-/* Applied to the batch itself, without a savepoint: nothing is written until the row
- * cannot be rejected (import.c). */
-outcome apply_answer(apply_ctx *ac)
+outcome answer_of_row(apply_ctx *ac, qs_answer *a, int *new_user, int *new_test)
 {
     row *r = ac->row;
-    qs_answer a;
-    memset(&a, 0, sizeof a);
-    outcome o = answer_fields(r, &a);
+    memset(a, 0, sizeof *a);
+    *new_user = *new_test = 0;
+    outcome o = answer_fields(r, a);
     if (FAILED(o))
         return o;
     char qext[QS_EXT_ID_MAX + 1], text[QS_EXT_ID_MAX + 1];
@@ -355,15 +362,28 @@ outcome apply_answer(apply_ctx *ac)
     }
     if (rc != 0)
         return lib_failure(ac, rc, "question '%s'", qext);
-    a.question = (uint32_t)q;
-    if (FAILED(o = find_user(ac, FLD_USER, &a.user)))
+    a->question = (uint32_t)q;
+    if (FAILED(o = find_user(ac, FLD_USER, &a->user)))
         return o;
-    int new_user = o == OUT_INSERTED;
-    rc = qs_resolve(ac->txn, QS_TEST, text, &a.test);
-    if (rc == QS_NOTFOUND)
-        return answer_of_new_test(ac, &a, new_user);
-    if (rc != 0)
+    *new_user = o == OUT_INSERTED;
+    rc = qs_resolve(ac->txn, QS_TEST, text, &a->test);
+    *new_test = rc == QS_NOTFOUND;
+    if (rc != 0 && rc != QS_NOTFOUND)
         return lib_failure(ac, rc, "test '%s'", text);
+    return OUT_INSERTED;
+}
+
+/* Applied to the batch itself, without a savepoint: nothing is written until the row
+ * cannot be rejected (import.c). */
+outcome apply_answer(apply_ctx *ac)
+{
+    qs_answer a;
+    int new_user, new_test;
+    outcome o = answer_of_row(ac, &a, &new_user, &new_test);
+    if (FAILED(o))
+        return o;
+    if (new_test)
+        return answer_of_new_test(ac, &a, new_user);
     /* a new user's answer to an existing (another user's) test: refused */
     return new_user ? with_new_user(ac, a.created_at, &a.user, submit_item, &a) : submit(ac, &a);
 }

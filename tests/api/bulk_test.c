@@ -1,7 +1,7 @@
 /* Tests bulk transactions (QS_TXN_BULK) against plain ones: two stores take the same
  * random calls in lockstep, one in plain transactions, one in bulk ones, and every
  * call's result and every read, in the middle of a transaction and at the end, must
- * be the same in both. */
+ * be the same in both. The same for qs_answer_submit_many() against a call per row. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -364,6 +364,87 @@ TEST(bulk_and_plain_transactions_read_the_same)
     qs_env_close(p->env[1]);
 }
 
+/* A closed-list test of @p user holding the first 20 questions. */
+static int put_closed_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
+{
+    qs_test t;
+    char ext[32];
+    snprintf(ext, sizeof ext, "closed-%u", p->seq);
+    fx_test_init(&t, ext, user, 0, p->questions, 20, FX_T0 - N_DAYS * FX_DAY_MS);
+    return qs_test_put(txn, &t, id);
+}
+
+/* A random answer, now and then naming an unknown test or another user. */
+static void random_answer_of_many(pair *p, qs_answer *a)
+{
+    random_answer(p, a);
+    unsigned kind = (unsigned)check_below(40);
+    if (kind == 0)
+        a->test = 999999;
+    else if (kind == 1)
+        a->user = p->users[check_below(p->n_users)];
+    else if (kind == 2)
+        a->created_at = INT64_MIN;
+}
+
+/* qs_answer_submit_many() in bulk transactions against a qs_answer_submit() per row in
+ * plain ones: the same code and id for every row, and the same reads. */
+TEST(answers_many_per_call_are_one_call_per_row)
+{
+    static pair store;
+    static qs_answer rows[600];
+    static int rc[2][600];
+    static uint64_t id[2][600];
+    pair *p = &store;
+    p->env[0] = fx_open(check_tmpdir(), NULL);
+    p->env[1] = fx_open(check_tmpdir(), NULL);
+    bank(p);
+    pair_begin(p);
+    for (int i = 0; i < 12; i++) {
+        p->seq++;
+        BOTH(put_user(txn, p, idp));
+        p->users[p->n_users++] = (uint32_t)last_id;
+    }
+    for (int i = 0; i < 60; i++) {
+        uint32_t user = p->users[i % 12];
+        p->seq++;
+        if (i % 5 == 4)
+            BOTH(put_closed_test(txn, p, user, idp));
+        else
+            BOTH(put_test(txn, p, user, idp));
+        CHECK_RC(last_rc, 0);
+        p->test_user[p->n_tests] = user;
+        p->tests[p->n_tests++] = last_id;
+    }
+    pair_end(p, 1);
+    size_t codes[5] = {0};
+    for (int batch = 0; batch < 6; batch++) {
+        for (size_t i = 0; i < 600; i++)
+            random_answer_of_many(p, &rows[i]);
+        pair_begin(p);
+        for (size_t i = 0; i < 600; i++)
+            rc[0][i] = qs_answer_submit(p->txn[0], &rows[i], &id[0][i]);
+        CHECK_RC(qs_answer_submit_many(p->txn[1], rows, 600, rc[1], id[1]), 0);
+        for (size_t i = 0; i < 600; i++) {
+            CHECK_MSG(rc[0][i] == rc[1][i] && (rc[0][i] || id[0][i] == id[1][i]),
+                      "batch %d row %zu: %d (id %llu) one by one, %d (id %llu) at once", batch,
+                      i, rc[0][i], (unsigned long long)id[0][i], rc[1][i],
+                      (unsigned long long)id[1][i]);
+            codes[rc[0][i] == 0 ? 0 : rc[0][i] == QS_EXISTS ? 1 : rc[0][i] == QS_NOTFOUND ? 2
+                  : rc[0][i] == QS_INVALID ? 3 : 4]++;
+        }
+        compare(p);   /* in the open transactions */
+        pair_end(p, 1);
+    }
+    for (int c = 0; c < 4; c++)   /* stored, duplicate, unknown test, refused */
+        CHECK_MSG(codes[c] > 0, "no row of outcome %d", c);
+    compare(p);
+    fx_check_clean(p->env[0]);
+    fx_check_clean(p->env[1]);
+    qs_env_close(p->env[0]);
+    qs_env_close(p->env[1]);
+}
+
 /* A bulk transaction's reads see its own writes before the commit, and its
  * abandonment leaves nothing. */
 TEST(bulk_transaction_sees_its_writes_and_aborts_whole)
@@ -424,6 +505,7 @@ int main(int argc, char **argv)
 {
     static const check_case cases[] = {
         CASE(bulk_and_plain_transactions_read_the_same),
+        CASE(answers_many_per_call_are_one_call_per_row),
         CASE(bulk_transaction_sees_its_writes_and_aborts_whole),
         CASE(answer_check_matches_submit),
     };
