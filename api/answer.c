@@ -242,11 +242,12 @@ static int answer_place_cmp(const void *pa, const void *pb)
     return a->i < b->i ? -1 : a->i > b->i;
 }
 
-/* A code qs_answer_submit() returns for its row alone; any other is the
- * transaction's failure. */
-static int answer_row_code(int rc)
+/* Whether @p rc refuses a row of a batch alone (what one call for that row would
+ * return); any other code is the failure of the whole call. */
+static int refuses_row(int rc)
 {
-    return rc == QS_EXISTS || rc == QS_EXPIRED || rc == QS_NOTFOUND || rc == QS_INVALID;
+    return rc == QS_EXISTS || rc == QS_EXPIRED || rc == QS_NOTFOUND || rc == QS_INVALID ||
+           rc == QS_TOO_LARGE;
 }
 
 /* The rows whose fields, period and test pass, placed by their test's user (which
@@ -260,7 +261,7 @@ static int place_answers(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
         int rc = check_answer(txn, &a[i]);
         if (!rc && (rc = eng_test_get(txn, a[i].test, &t)) == QS_NOTFOUND)
             rc = api_missing("test", a[i].test);
-        if (rc && !answer_row_code(rc))
+        if (rc && !refuses_row(rc))
             return rc;
         if (!rc)
             place[(*n_placed)++] = (answer_place){t.user, (uint32_t)i};
@@ -281,7 +282,7 @@ static int apply_placed(qs_txn *txn, const qs_answer *a, const answer_place *pla
         rc = prepare(txn, &memo, &a[i], &tests[0], &tests[1], &e[i]);
         if (!rc)
             rc = answer_upkeep(txn, &tests[1], &tests[0], &e[i]);
-        if (rc && !answer_row_code(rc))
+        if (rc && !refuses_row(rc))
             break;
         rcs[i] = rc;
         rc = 0;
@@ -306,7 +307,9 @@ static int answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rc
                     : eng_fail(ENOMEM, "out of memory");
     if (!rc) {
         qsort(place, placed, sizeof *place, answer_place_cmp);
-        rc = apply_placed(txn, a, place, placed, rcs, e);
+        /* a failure past the first row leaves its upkeep without its rows */
+        if ((rc = apply_placed(txn, a, place, placed, rcs, e)) != 0)
+            eng_txn_failed(txn, rc);
     }
     /* ids in the order given, as one call per row would take them */
     for (size_t i = 0; !rc && i < n; i++) {
@@ -548,13 +551,6 @@ static int same_event(const qs_interaction *a, const qs_interaction *b)
            (!a->payload_len || memcmp(a->payload, b->payload, a->payload_len) == 0);
 }
 
-/* A code a single qs_interaction_log() returns for its row alone; any other is the
- * transaction's failure. */
-static int row_code(int rc)
-{
-    return rc == QS_NOTFOUND || rc == QS_INVALID || rc == QS_TOO_LARGE || rc == QS_EXPIRED;
-}
-
 /* Each row checked on its own; the ones that pass, placed. */
 static int check_rows(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
                       ix_place *place, size_t *n_placed)
@@ -562,7 +558,7 @@ static int check_rows(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
     *n_placed = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = interaction_refused(txn, &ix[i]);
-        if (rc && !row_code(rc))
+        if (rc && !refuses_row(rc))
             return rc;
         if (rc == 0)
             place[(*n_placed)++] = (ix_place){ix[i].user, (uint32_t)i, ix[i].created_at};
@@ -578,7 +574,7 @@ static int find_users(qs_txn *txn, const ix_place *place, size_t n, int *rcs)
     for (size_t j = 0; j < n; j++) {
         if (j == 0 || place[j].user != place[j - 1].user)
             rc = api_user_exists(txn, place[j].user);
-        if (rc && !row_code(rc))
+        if (rc && !refuses_row(rc))
             return rc;
         rcs[place[j].i] = rc;
     }

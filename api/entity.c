@@ -609,11 +609,10 @@ static int check_test(qs_txn *txn, const qs_test *t)
     if (!rc)
         rc = api_user_exists(txn, t->user);
     for (unsigned i = 0; i < t->n_questions && !rc; i++) {
-        qs_question q;
         for (unsigned j = 0; j < i; j++)
             if (t->questions[j] == t->questions[i])
                 return eng_fail(QS_INVALID, "question %u is listed twice", t->questions[i]);
-        rc = eng_question_head(txn, t->questions[i], &q);
+        rc = eng_question_exists(txn, t->questions[i]);
         if (rc == QS_NOTFOUND)
             rc = api_missing("question", t->questions[i]);
     }

@@ -114,7 +114,7 @@ extern "C" {
 #endif
 
 #define QS_VERSION_MAJOR 0
-#define QS_VERSION_MINOR 4
+#define QS_VERSION_MINOR 5
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
 const char *qs_version(void);

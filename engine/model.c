@@ -150,6 +150,15 @@ int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out)
                                              : 0;
 }
 
+int eng_question_exists(qs_txn *txn, uint32_t id)
+{
+    eng_key k;
+    key_u32(&k, id);
+    MDB_val key = {k.n, k.b}, v;
+    MDB_dbi dbi = eng_dbi(txn, ENG_QUESTION);
+    return eng_mdb_get(txn, dbi, eng_db_name(ENG_QUESTION), &key, &v);
+}
+
 int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out)
 {
     eng_key k;

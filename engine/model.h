@@ -15,6 +15,9 @@ int eng_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t);
 
 /* The question without its text (the read path for grading and aggregates). */
 int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out);
+/* 0 when question @p id is in the store, else QS_NOTFOUND: its key alone, without
+ * reading the record (whose checksum the reads and `check` verify). */
+int eng_question_exists(qs_txn *txn, uint32_t id);
 /* The question with its text; text pointers as eng_text_load() gives them. */
 int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out);
 /* @p flags: mdb_put flags (MDB_APPEND when writing in id order). */

@@ -42,7 +42,7 @@ const char import_usage[] =
     "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
     "      --batch N             rows per commit (default 1000; tests, answers, interactions 250000)\n"
     "      --row-by-row          tests and answers in plain transactions, not QS_TXN_BULK;\n"
-    "                            interactions one call each, not many per call\n"
+    "                            answers and interactions one call each, not many per call\n"
     "      --progress            show the progress bar even if stderr is not a terminal\n"
     "      --no-progress         never show it\n"
     "      --compress            compress the bank's texts with a dictionary trained on\n"
@@ -115,7 +115,7 @@ typedef struct import_run {
     const char *rejects_path;
     int rejects_dups;
     unsigned long batch_size;   /* 0: the default of the kind */
-    int row_by_row;             /* answers without QS_TXN_BULK, interactions one call each */
+    int row_by_row;             /* no QS_TXN_BULK, answers and interactions one call each */
     int progress_opt; /* -1: when stderr is a terminal */
     int compress, compressed;
     int quiet;
@@ -133,6 +133,7 @@ typedef struct import_run {
     qs_txn *txn;
     row_queue queue;         /* answers or interactions of the open batch not yet applied */
     row queued;              /* a queued row's fields, for its messages */
+    id_memo questions;       /* question ids found in the open batch */
     counts total, batch;
     uint64_t read;           /* records read */
     uint64_t batch_rows;     /* rows in the open batch */
@@ -368,6 +369,7 @@ static void rollback_batch(import_run *run)
     qs_txn_abort(run->txn);
     run->txn = NULL;
     run->queue.n = run->queue.text.cur = run->queue.text.used = 0;
+    id_memo_clear(&run->questions);
     if (run->batch_rows)
         msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
             " rows before it are committed",
@@ -401,6 +403,7 @@ static int commit_batch(import_run *run)
     add_counts(&run->total, &run->batch);
     memset(&run->batch, 0, sizeof run->batch);
     run->batch_rows = 0;
+    id_memo_clear(&run->questions);
     /* Train the text dictionary as soon as there is enough text to learn from, so
      * the rest of the bank is written compressed once instead of rewritten. */
     if (run->compress && !run->compressed && run->total.inserted >= COMPRESS_SAMPLE)
@@ -468,6 +471,17 @@ static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
         memset(ac->created, 0, sizeof ac->created);
     }
     return o;
+}
+
+/* The context a row of @p r is applied in: the batch's transaction. */
+static apply_ctx row_ctx(import_run *run, row *r)
+{
+    apply_ctx ac;
+    memset(&ac, 0, sizeof ac);
+    ac.txn = run->txn;
+    ac.row = r;
+    ac.questions = &run->questions;
+    return ac;
 }
 
 /* What became of the row of line @p at: counted, and reported when it is not stored.
@@ -658,10 +672,7 @@ static int queue_flush(import_run *run)
                                                               : "logging interactions", rc);
         return -1;
     }
-    apply_ctx ac;
-    memset(&ac, 0, sizeof ac);
-    ac.txn = run->txn;
-    ac.row = &run->queued;
+    apply_ctx ac = row_ctx(run, &run->queued);
     int failed = 0;
     for (size_t i = 0; i < q->n && !failed; i++) {
         const queued_row *r = &q->rows[i];
@@ -680,10 +691,7 @@ static int queue_flush(import_run *run)
  * names it. Returns 0, or -1 on a fatal error. */
 static int queue_or_apply(import_run *run)
 {
-    apply_ctx ac;
-    memset(&ac, 0, sizeof ac);
-    ac.txn = run->txn;
-    ac.row = &run->row;
+    apply_ctx ac = row_ctx(run, &run->row);
     union {
         qs_answer a;
         qs_interaction ix;
@@ -716,10 +724,7 @@ static int apply_loaded(import_run *run)
 {
     if (queued(run))
         return queue_or_apply(run);
-    apply_ctx ac;
-    memset(&ac, 0, sizeof ac);
-    ac.txn = run->txn;
-    ac.row = &run->row;
+    apply_ctx ac = row_ctx(run, &run->row);
     outcome o = checked_first(run->kind) ? apply_row(run->kind, &ac)
                                           : apply_in_savepoint(run, &ac);
     return settle(run, o, &ac, current_line(run));
@@ -847,6 +852,7 @@ static void close_run(import_run *run)
     row_free(&run->row);
     row_free(&run->queued);
     queue_free(&run->queue);
+    id_memo_free(&run->questions);
     mapping_free(&run->map);
     close_rejects(run);
     qs_env_close(run->env);

@@ -118,7 +118,7 @@ static outcome test_questions(apply_ctx *ac, qs_test *t)
         memcpy(ext, s, len);
         ext[len] = '\0';
         uint64_t q;
-        int rc = qs_resolve(ac->txn, QS_QUESTION, ext, &q);
+        int rc = question_id(ac, ext, &q);
         if (rc == QS_NOTFOUND) {
             row_fail(r, "questions: question '%s' is not in the bank", ext);
             return OUT_REJECTED;
@@ -355,7 +355,7 @@ outcome answer_of_row(apply_ctx *ac, qs_answer *a, int *new_user, int *new_test)
     if (row_ext_id(r, FLD_QUESTION, qext) != 0 || row_ext_id(r, FLD_TEST, text) != 0)
         return OUT_REJECTED;
     uint64_t q;
-    int rc = qs_resolve(ac->txn, QS_QUESTION, qext, &q);
+    int rc = question_id(ac, qext, &q);
     if (rc == QS_NOTFOUND) {
         row_fail(r, "question '%s' is not in the bank", qext);
         return OUT_REJECTED;

@@ -1,6 +1,7 @@
 /* import_refs.c: per-row dispatch, library failures, and references by external id
  * (creating the taxonomy entries and users a row refers to when they are unknown). */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -113,4 +114,89 @@ outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
         return lib_failure(ac, rc, "creating user '%s'", u.ext_id);
     ac->created[QS_USER]++;
     return OUT_INSERTED;
+}
+
+/* ---- question ids, remembered through a batch ------------------------------------- */
+
+void id_memo_clear(id_memo *m)
+{
+    if (m->slot)
+        memset(m->slot, 0, m->cap * sizeof *m->slot);
+    m->n = m->names_len = 0;
+}
+
+void id_memo_free(id_memo *m)
+{
+    free(m->slot);
+    free(m->names);
+    memset(m, 0, sizeof *m);
+}
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static struct memo_slot *memo_find(const id_memo *m, const char *ext, uint64_t h)
+{
+    size_t i = h & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        struct memo_slot *s = &m->slot[i];
+        if (!s->name || (s->hash == h && strcmp(m->names + s->name - 1, ext) == 0))
+            return s;
+    }
+}
+
+static int memo_grow(id_memo *m)
+{
+    id_memo bigger = *m;
+    bigger.cap = m->cap ? m->cap * 2 : 4096;
+    if (!(bigger.slot = calloc(bigger.cap, sizeof *bigger.slot)))
+        return -1;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slot[i].name)
+            *memo_find(&bigger, m->names + m->slot[i].name - 1, m->slot[i].hash) = m->slot[i];
+    free(m->slot);
+    *m = bigger;
+    return 0;
+}
+
+/* Remember @p ext as @p id; out of memory, nothing is remembered. */
+static void memo_add(id_memo *m, const char *ext, uint64_t h, uint64_t id)
+{
+    size_t len = strlen(ext) + 1;
+    if (((m->n + 1) * 2 > m->cap && memo_grow(m) != 0))
+        return;
+    if (m->names_len + len > m->names_cap) {
+        size_t cap = m->names_cap ? m->names_cap * 2 : 1 << 16;
+        char *names = realloc(m->names, cap);
+        if (!names)
+            return;
+        m->names = names;
+        m->names_cap = cap;
+    }
+    memcpy(m->names + m->names_len, ext, len);
+    *memo_find(m, ext, h) = (struct memo_slot){h, m->names_len + 1, id};
+    m->names_len += len;
+    m->n++;
+}
+
+int question_id(apply_ctx *ac, const char *ext, uint64_t *id)
+{
+    id_memo *m = ac->questions;
+    uint64_t h = name_hash(ext);
+    if (m && m->cap) {
+        const struct memo_slot *s = memo_find(m, ext, h);
+        if (s->name) {
+            *id = s->id;
+            return 0;
+        }
+    }
+    int rc = qs_resolve(ac->txn, QS_QUESTION, ext, id);
+    if (rc == 0 && m)
+        memo_add(m, ext, h, *id);
+    return rc;
 }
