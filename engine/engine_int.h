@@ -165,8 +165,10 @@ void eng_wcache_admit(qs_txn *txn, MDB_dbi dbi);
 /* 0 with the cached value, QS_NOTFOUND for a cached delete, or ENG_WCACHE_MISS. */
 int eng_wcache_get(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *v);
 /* Room for a value of @p vlen bytes under @p k, in *data: 0, ENG_WCACHE_FULL, or a
- * failure. */
-int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint8_t **data);
+ * failure. A @p fresh key must be new: QS_EXISTS when the cache holds it, and the
+ * flush fails (QS_CORRUPT) when LMDB does. */
+int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, int fresh,
+                   uint8_t **data);
 int eng_wcache_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k);
 /* Run the deferred work, write the gathered changes in key order, empty the cache. */
 int eng_wcache_flush(qs_txn *txn);

@@ -94,7 +94,7 @@ int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
     return 0;
 }
 
-/* Whether @p k is in @p dbi, for a put that must not overwrite while gathering. */
+/* Whether @p k is in @p dbi, for a delete while gathering. */
 static int gathered_exists(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k)
 {
     MDB_val v;
@@ -110,11 +110,12 @@ static int gathered(qs_txn *txn, int rc)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-static int gather_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k,
-                      size_t vlen, unsigned flags, uint8_t **data)
+/* A key that must be new (MDB_NOOVERWRITE: a row's, under a new id) is checked against
+ * LMDB when the cache writes it out, where a clash fails the transaction. */
+static int gather_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen,
+                      unsigned flags, uint8_t **data)
 {
-    int rc = flags & MDB_NOOVERWRITE ? gathered_exists(txn, dbi, dbname, k) : 0;
-    return rc ? rc : eng_wcache_put(txn, dbi, k, vlen, data);
+    return eng_wcache_put(txn, dbi, k, vlen, (flags & MDB_NOOVERWRITE) != 0, data);
 }
 
 /* Whether a write to @p dbi goes to the cache; else pending work is flushed first. */
@@ -136,7 +137,7 @@ int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
     int rc;
     if (write_gathers(txn, dbi, &rc)) {
         uint8_t *data;
-        rc = gather_put(txn, dbi, dbname, &k, v.mv_size, flags, &data);
+        rc = gather_put(txn, dbi, &k, v.mv_size, flags, &data);
         if (rc == 0 || rc == ENG_WCACHE_FULL)
             eng_rec_seal(data, key, body->b, body->n);
         return rc == QS_EXISTS ? rc : gathered(txn, rc);
@@ -181,7 +182,7 @@ int eng_mdb_put(qs_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags
     int rc;
     if (write_gathers(txn, dbi, &rc)) {
         uint8_t *data;
-        rc = gather_put(txn, dbi, "a gathered database", k, v->mv_size, flags, &data);
+        rc = gather_put(txn, dbi, k, v->mv_size, flags, &data);
         if (rc == 0 || rc == ENG_WCACHE_FULL)
             memcpy(data, v->mv_data, v->mv_size);
         return rc == QS_EXISTS ? MDB_KEYEXIST : gathered(txn, rc) ? MDB_BAD_TXN : 0;

@@ -101,7 +101,10 @@ static int raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
     raw_body(b->table, r, &w);
     if (eng_gathering(txn))
         eng_wcache_admit(txn, b->dbi);
-    return eng_rec_put(txn, b->dbi, b->name, &k, &w, MDB_NOOVERWRITE);
+    int rc = eng_rec_put(txn, b->dbi, b->name, &k, &w, MDB_NOOVERWRITE);
+    if (rc == QS_EXISTS)   /* the row's id is new: its counter is behind the stored rows */
+        rc = eng_fail(QS_CORRUPT, "the key of a new row is in bucket '%s' already", b->name);
+    return rc;
 }
 
 /* ------------------------------------------------------------ cursor */

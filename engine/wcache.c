@@ -31,6 +31,7 @@ typedef struct wentry {
     uint32_t vlen, vcap;
     uint8_t klen;
     uint8_t deleted;
+    uint8_t fresh;      /* its key must not be in LMDB (a row's, under a new id) */
 } wentry;
 
 struct eng_wcache {
@@ -251,7 +252,8 @@ int eng_wcache_get(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *v)
     return 0;
 }
 
-int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint8_t **data)
+int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, int fresh,
+                   uint8_t **data)
 {
     eng_wcache *c = txn->wcache;
     if (k->mv_size > ENG_KEY_MAX)
@@ -260,6 +262,9 @@ int eng_wcache_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, size_t vlen, uint
     int rc = entry_of(c, dbi, k, vlen, &e);
     if (rc)
         return rc;
+    if (fresh && !e->deleted)
+        return QS_EXISTS;
+    e->fresh = (uint8_t)fresh;
     if (vlen > e->vcap) {
         /* a new home at the arena's end, with room to grow (a test's list does) */
         uint64_t off;
@@ -356,11 +361,15 @@ static int write_db(qs_txn *txn, const eng_wcache *c, const uint32_t *order, siz
         int past = rc_last != 0 ||
                    (last_n && (memcmp(k.mv_data, last_key, m) > 0 ||
                                (memcmp(k.mv_data, last_key, m) == 0 && e->klen > last_n)));
-        rc = mdb_cursor_put(cur, &k, &v, past ? MDB_APPEND : 0);
+        unsigned flags = (past ? MDB_APPEND : 0) | (e->fresh ? MDB_NOOVERWRITE : 0);
+        rc = mdb_cursor_put(cur, &k, &v, flags);
         if (rc == 0)
             eng_log_put(txn, dbi, &k, &v);
     }
     mdb_cursor_close(cur);
+    if (rc == MDB_KEYEXIST)
+        return eng_fail(QS_CORRUPT, "bulk write: the key of a new row is in the store already "
+                        "(its id counter is behind the stored rows)");
     return rc ? eng_mdb_rc(rc, "write", "bulk write") : 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "rawdb.h"
 
 #define N_SYSTEMS 3
 #define N_TOPICS 6           /* two per system */
@@ -474,6 +475,68 @@ TEST(bulk_transaction_sees_its_writes_and_aborts_whole)
     qs_env_close(env);
 }
 
+/* The name of the store's (only) answer bucket. */
+static void answer_bucket(qs_env *env, char name[32])
+{
+    qs_db_stat st[64];
+    size_t n;
+    qs_txn *txn = fx_read(env);
+    CHECK_RC(qs_db_stats(txn, st, 64, &n), 0);
+    qs_txn_abort(txn);
+    name[0] = 0;
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (strncmp(st[i].name, "ans@", 4) == 0)
+            memcpy(name, st[i].name, 32);
+    CHECK(name[0] != 0);
+}
+
+/* A new answer whose row key is taken (an id counter behind the stored rows, made so
+ * behind the library's back): both paths refuse the transaction, the bulk one when
+ * it writes its gathered rows out. */
+TEST(row_key_taken_fails_both_paths)
+{
+    const char *dir = check_tmpdir();
+    qs_env *env = fx_open(dir, NULL);
+    fx_bank b;
+    fx_bank_build(env, &b);
+    qs_txn *txn = fx_write(env);
+    int64_t at = FX_T0 - FX_HOUR_MS;
+    fx_answer(txn, b.tests[0], b.questions[0], b.key[0], at);
+    fx_commit(txn);
+    char bucket[32];
+    answer_bucket(env, bucket);
+    qs_env_close(env);
+
+    /* the row of answer 1 copied under the key answer 2 will take: same user and time */
+    raw_db r;
+    uint8_t key[RAW_MAX], val[RAW_MAX];
+    size_t key_len, val_len;
+    raw_open(&r, dir, bucket, 0);
+    raw_entry(&r, MDB_FIRST, key, &key_len, val, &val_len);
+    CHECK_EQ(key_len, 20u);
+    CHECK_EQ(key[19], 1);
+    key[19] = 2;
+    raw_put(&r, key, key_len, val, val_len);
+    raw_close(&r);
+
+    env = fx_open(dir, NULL);
+    qs_answer a;
+    fx_answer_init(&a, b.tests[0], b.questions[1], QS_ANSWERED, QS_GRADE, 1, at);
+    txn = fx_write(env);
+    CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_CORRUPT);
+    CHECK_RC(qs_txn_commit(txn), QS_BAD_TXN);
+    txn = fx_begin(env, QS_TXN_BULK);
+    int rc;
+    CHECK_RC(qs_answer_submit_many(txn, &a, 1, &rc, NULL), 0);
+    CHECK_EQ(rc, 0);
+    CHECK_RC(qs_txn_commit(txn), QS_CORRUPT);
+    txn = fx_read(env);   /* nothing of the refused answer stayed */
+    qs_answer got;
+    CHECK_RC(qs_answer_get(txn, b.tests[0], b.questions[1], &got), QS_NOTFOUND);
+    qs_txn_abort(txn);
+    qs_env_close(env);
+}
+
 /* qs_answer_check() refuses what qs_answer_submit() would, and writes nothing. */
 TEST(answer_check_matches_submit)
 {
@@ -508,6 +571,7 @@ int main(int argc, char **argv)
         CASE(answers_many_per_call_are_one_call_per_row),
         CASE(bulk_transaction_sees_its_writes_and_aborts_whole),
         CASE(answer_check_matches_submit),
+        CASE(row_key_taken_fails_both_paths),
     };
     return check_main(argc, argv, cases, NCASES(cases));
 }
