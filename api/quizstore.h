@@ -323,16 +323,16 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
  *  transaction (blocks while another thread or process writes).
  *
  *  #QS_TXN_BULK makes a write transaction for loading many rows: the records that
- *  qs_answer_submit(), qs_test_put() and qs_user_put() change (answers, the
- *  aggregates, tests and their indexes, external ids) are gathered in memory, each
- *  once however often it changes, and written in key order at the commit; the
- *  success bands' pool moves and the leaderboard moves are applied once per record
- *  at that point. Everything else is as in any write transaction: every call may be
- *  made, every read sees every write (another write call, or a savepoint, first
- *  writes out what was gathered), the commit is all or nothing and
- *  as durable as any. It holds up to about 512 MiB of gathered records in memory,
- *  then writes them out and goes on. The results equal the same calls' in a plain
- *  transaction but for the order inside the shuffled pools (a uniform random
+ *  qs_answer_submit() (and qs_answer_submit_many()), qs_test_put() and qs_user_put()
+ *  change (answers, the aggregates, tests and their indexes, external ids) are
+ *  gathered in memory, each once however often it changes, and written in key order
+ *  at the commit; the success bands' pool moves and the leaderboard moves are
+ *  applied once per record at that point. Everything else is as in any write
+ *  transaction: every call may be made, every read sees every write (another write
+ *  call, or a savepoint, first writes out what was gathered), the commit is all or
+ *  nothing and as durable as any. It holds up to about 512 MiB of gathered records
+ *  in memory, then writes them out and goes on. The results equal the same calls' in
+ *  a plain transaction but for the order inside the shuffled pools (a uniform random
  *  permutation either way, so qs_test_create() draws other questions).
  *  @return 0, QS_READERS_FULL, QS_READONLY (write on a read-only env), QS_MAP_FULL,
  *          QS_INVALID (#QS_TXN_BULK with #QS_TXN_RDONLY), or errno. */

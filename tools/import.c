@@ -513,6 +513,7 @@ static int queued(const import_run *run)
 }
 
 #define TEXT_BLOCK (16u << 20)
+#define QUEUE_MAX (1u << 20)   /* rows a queue holds before they are applied, whatever --batch */
 
 static void queue_free(row_queue *q)
 {
@@ -631,7 +632,7 @@ static int queue_add(import_run *run, void *item)
         q->answers[q->n++] = *(const qs_answer *)item;
     else
         q->ix[q->n++] = *(const qs_interaction *)item;
-    return 0;
+    return q->n < QUEUE_MAX ? 0 : queue_flush(run);
 }
 
 /* run->queued holding the fields of queued row @p r, for its messages. */
