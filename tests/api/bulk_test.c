@@ -239,6 +239,53 @@ static int put_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
     return qs_test_put(txn, &t, id);
 }
 
+/* A closed-list test of @p user holding the first 20 questions. */
+static int put_closed_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
+{
+    qs_test t;
+    char ext[32];
+    snprintf(ext, sizeof ext, "closed-%u", p->seq);
+    fx_test_init(&t, ext, user, 0, p->questions, 20, FX_T0 - N_DAYS * FX_DAY_MS);
+    return qs_test_put(txn, &t, id);
+}
+
+/* Both stores, with the bank. */
+static void pair_open(pair *p)
+{
+    p->env[0] = fx_open(check_tmpdir(), NULL);
+    p->env[1] = fx_open(check_tmpdir(), NULL);
+    bank(p);
+}
+
+/* Both stores sound, and closed. */
+static void pair_close(pair *p)
+{
+    for (int s = 0; s < 2; s++) {
+        fx_check_clean(p->env[s]);
+        qs_env_close(p->env[s]);
+    }
+}
+
+/* A new user, in both stores' open transactions. */
+static void pair_user(pair *p)
+{
+    p->seq++;
+    BOTH(put_user(txn, p, idp));
+    CHECK_RC(last_rc, 0);
+    p->users[p->n_users++] = (uint32_t)last_id;
+}
+
+/* A new test of @p user, in both stores' open transactions: an open list, or with
+ * @p closed the first 20 questions. */
+static void pair_test(pair *p, uint32_t user, int closed)
+{
+    p->seq++;
+    BOTH(closed ? put_closed_test(txn, p, user, idp) : put_test(txn, p, user, idp));
+    CHECK_RC(last_rc, 0);
+    p->test_user[p->n_tests] = user;
+    p->tests[p->n_tests++] = last_id;
+}
+
 static int submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 {
     return qs_answer_submit(txn, a, id);
@@ -280,15 +327,9 @@ static void step(pair *p)
     unsigned what = (unsigned)check_below(100);
     p->seq++;
     if (what < 2 && p->n_users < N_USERS) {
-        BOTH(put_user(txn, p, idp));
-        CHECK_RC(last_rc, 0);
-        p->users[p->n_users++] = (uint32_t)last_id;
+        pair_user(p);
     } else if (what < 8 && p->n_tests < MAX_TESTS) {
-        uint32_t user = p->users[check_below(p->n_users)];
-        BOTH(put_test(txn, p, user, idp));
-        CHECK_RC(last_rc, 0);
-        p->test_user[p->n_tests] = user;
-        p->tests[p->n_tests++] = last_id;
+        pair_test(p, p->users[check_below(p->n_users)], 0);
     } else if (what < 9) {
         unsigned i = (unsigned)check_below(N_QUESTIONS);
         BOTH(retag(txn, p, i));
@@ -327,18 +368,11 @@ TEST(bulk_and_plain_transactions_read_the_same)
 {
     static pair store;
     pair *p = &store;
-    p->env[0] = fx_open(check_tmpdir(), NULL);
-    p->env[1] = fx_open(check_tmpdir(), NULL);
-    bank(p);
+    pair_open(p);
     pair_begin(p);
     for (int i = 0; i < 4; i++) {
-        p->seq++;
-        BOTH(put_user(txn, p, idp));
-        p->users[p->n_users++] = (uint32_t)last_id;
-        p->seq++;
-        BOTH(put_test(txn, p, p->users[i], idp));
-        p->test_user[p->n_tests] = p->users[i];
-        p->tests[p->n_tests++] = last_id;
+        pair_user(p);
+        pair_test(p, p->users[i], 0);
     }
     pair_end(p, 1);
     for (int batch = 0; batch < 30; batch++) {
@@ -359,20 +393,7 @@ TEST(bulk_and_plain_transactions_read_the_same)
             compare(p);
     }
     compare(p);
-    fx_check_clean(p->env[0]);
-    fx_check_clean(p->env[1]);
-    qs_env_close(p->env[0]);
-    qs_env_close(p->env[1]);
-}
-
-/* A closed-list test of @p user holding the first 20 questions. */
-static int put_closed_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
-{
-    qs_test t;
-    char ext[32];
-    snprintf(ext, sizeof ext, "closed-%u", p->seq);
-    fx_test_init(&t, ext, user, 0, p->questions, 20, FX_T0 - N_DAYS * FX_DAY_MS);
-    return qs_test_put(txn, &t, id);
+    pair_close(p);
 }
 
 /* A random answer, now and then naming an unknown test or another user. */
@@ -397,26 +418,12 @@ TEST(answers_many_per_call_are_one_call_per_row)
     static int rc[2][600];
     static uint64_t id[2][600];
     pair *p = &store;
-    p->env[0] = fx_open(check_tmpdir(), NULL);
-    p->env[1] = fx_open(check_tmpdir(), NULL);
-    bank(p);
+    pair_open(p);
     pair_begin(p);
-    for (int i = 0; i < 12; i++) {
-        p->seq++;
-        BOTH(put_user(txn, p, idp));
-        p->users[p->n_users++] = (uint32_t)last_id;
-    }
-    for (int i = 0; i < 60; i++) {
-        uint32_t user = p->users[i % 12];
-        p->seq++;
-        if (i % 5 == 4)
-            BOTH(put_closed_test(txn, p, user, idp));
-        else
-            BOTH(put_test(txn, p, user, idp));
-        CHECK_RC(last_rc, 0);
-        p->test_user[p->n_tests] = user;
-        p->tests[p->n_tests++] = last_id;
-    }
+    for (int i = 0; i < 12; i++)
+        pair_user(p);
+    for (int i = 0; i < 60; i++)
+        pair_test(p, p->users[i % 12], i % 5 == 4);
     pair_end(p, 1);
     size_t codes[5] = {0};
     for (int batch = 0; batch < 6; batch++) {
@@ -440,10 +447,7 @@ TEST(answers_many_per_call_are_one_call_per_row)
     for (int c = 0; c < 4; c++)   /* stored, duplicate, unknown test, refused */
         CHECK_MSG(codes[c] > 0, "no row of outcome %d", c);
     compare(p);
-    fx_check_clean(p->env[0]);
-    fx_check_clean(p->env[1]);
-    qs_env_close(p->env[0]);
-    qs_env_close(p->env[1]);
+    pair_close(p);
 }
 
 /* A bulk transaction's reads see its own writes before the commit, and its
