@@ -39,7 +39,7 @@ const char import_usage[] =
     "      --null STRING         STRING means an empty value (repeatable)\n"
     "      --rejects FILE        write each rejected or expired line to FILE (CSV:\n"
     "                            line,reason,record); never the input or the store\n"
-    "      --rejects-duplicates  write duplicate answers to the rejects file too\n"
+    "      --rejects-duplicates  write duplicate answers and events to the rejects file too\n"
     "      --batch N             rows per commit (default 1000; tests, answers, interactions 250000)\n"
     "      --row-by-row          tests and answers in plain transactions, not QS_TXN_BULK;\n"
     "                            answers and interactions one call each, not many per call\n"
@@ -497,8 +497,10 @@ static int settle(import_run *run, outcome o, const apply_ctx *ac, line_ref at)
     if (o == OUT_EXPIRED)
         not_stored(run, at, ac->row->reason);
     if (o == OUT_DUPLICATE && run->rejects_dups)
-        write_reject(run, at.line, "duplicate: the same answer is recorded already", at.raw,
-                     at.raw_len);
+        write_reject(run, at.line,
+                     run->kind == K_INTERACTIONS ? "duplicate: the same event is stored already"
+                                                 : "duplicate: the same answer is recorded already",
+                     at.raw, at.raw_len);
     count(run, o, ac);
     return 0;
 }

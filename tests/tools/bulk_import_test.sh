@@ -116,16 +116,19 @@ events() {
     echo "$first_user,note,2025-12-31T11:00:00Z,\"{\"\"text\"\":1}\""
 } >"$WORK/events.csv"
 expect_rc "events: import many per call" 2 import -d "$WORK/bulk" --no-progress \
-    --batch 700 --rejects "$WORK/events-bulk.rejects" interactions "$WORK/events.csv"
+    --batch 700 --rejects "$WORK/events-bulk.rejects" --rejects-duplicates interactions \
+    "$WORK/events.csv"
 sed 's/ in [0-9.]* s (.*//' "$WORK/out" | grep -v 'written to' >"$WORK/events-bulk.summary"
 expect_rc "events: import one call each" 2 import -d "$WORK/rows" --no-progress \
-    --batch 700 --row-by-row --rejects "$WORK/events-rows.rejects" interactions \
-    "$WORK/events.csv"
+    --batch 700 --row-by-row --rejects "$WORK/events-rows.rejects" --rejects-duplicates \
+    interactions "$WORK/events.csv"
 sed 's/ in [0-9.]* s (.*//' "$WORK/out" | grep -v 'written to' >"$WORK/events-rows.summary"
 contains "events: repeats and rejects" "$WORK/events-bulk.summary" \
     " 4[0-9] duplicate, 3 rejected"
 same_file "events: the same counts" "$WORK/events-bulk.summary" "$WORK/events-rows.summary"
 same_file "events: the same rejects" "$WORK/events-bulk.rejects" "$WORK/events-rows.rejects"
+contains "events: repeats named as events" "$WORK/events-bulk.rejects" \
+    ',"duplicate: the same event is stored already",'
 events "$WORK/bulk" "$WORK/gen/users.csv" "$WORK/events-bulk.reads"
 events "$WORK/rows" "$WORK/gen/users.csv" "$WORK/events-rows.reads"
 contains "events: new users' events read" "$WORK/events-bulk.reads" '"ext_id": "new-user-2"'
