@@ -75,53 +75,42 @@ static int check_answer(qs_txn *txn, const qs_answer *a)
 /* What an answer needs of its question, remembered through one call of
  * qs_answer_submit_many() (which writes no question). */
 typedef struct question_memo {
+    eng_keymap map;           /* question id to its place in seen */
     struct question_seen {
-        uint32_t id, topic;
-        uint8_t used, found, correct_option, n_options;
-    } *slot;
-    size_t cap, n;   /* cap: a power of 2 */
+        uint32_t topic;
+        uint8_t found, correct_option, n_options;
+    } *seen;
+    size_t cap;
 } question_memo;
 
-static struct question_seen *memo_slot(const question_memo *m, uint32_t id)
+static void memo_free(question_memo *m)
 {
-    size_t i = (id * 2654435761u) & (m->cap - 1);
-    while (m->slot[i].used && m->slot[i].id != id)
-        i = (i + 1) & (m->cap - 1);
-    return &m->slot[i];
-}
-
-static int memo_grow(question_memo *m)
-{
-    question_memo bigger = {calloc(m->cap ? m->cap * 2 : 1024, sizeof *m->slot),
-                            m->cap ? m->cap * 2 : 1024, m->n};
-    if (!bigger.slot)
-        return eng_fail(ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slot[i].used)
-            *memo_slot(&bigger, m->slot[i].id) = m->slot[i];
-    free(m->slot);
-    *m = bigger;
-    return 0;
+    eng_keymap_free(&m->map);
+    free(m->seen);
 }
 
 /* The head of question @p id (its topic, key and options), through @p m when there
  * is one. */
 static int question_head(qs_txn *txn, question_memo *m, uint32_t id, qs_question *q)
 {
-    if (!m)
+    if (!m || !id)   /* no memo, or no question (the map's keys are nonzero) */
         return eng_question_head(txn, id, q);
-    if ((m->n + 1) * 2 > m->cap) {
-        int rc = memo_grow(m);
-        if (rc)
-            return rc;
+    if (m->map.n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        struct question_seen *seen = realloc(m->seen, cap * sizeof *seen);
+        if (!seen)
+            return eng_fail(ENOMEM, "out of memory");
+        m->seen = seen;
+        m->cap = cap;
     }
-    struct question_seen *s = memo_slot(m, id);
-    if (!s->used) {
-        int rc = eng_question_head(txn, id, q);
-        if (rc && rc != QS_NOTFOUND)
-            return rc;
-        *s = (struct question_seen){id, q->topic, 1, rc == 0, q->correct_option, q->n_options};
-        m->n++;
+    uint32_t at;
+    int found, rc = eng_keymap_find(&m->map, id, (uint32_t)m->map.n, &at, &found);
+    if (rc)
+        return rc;
+    struct question_seen *s = &m->seen[at];
+    if (!found) {
+        rc = eng_question_head(txn, id, q);
+        *s = (struct question_seen){q->topic, rc == 0, q->correct_option, q->n_options};
         return rc;
     }
     memset(q, 0, sizeof *q);
@@ -287,7 +276,7 @@ static int apply_placed(qs_txn *txn, const qs_answer *a, const answer_place *pla
         rcs[i] = rc;
         rc = 0;
     }
-    free(memo.slot);
+    memo_free(&memo);
     return rc;
 }
 

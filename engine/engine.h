@@ -305,6 +305,24 @@ int eng_text_load(qs_txn *txn, eng_rbuf *r, eng_text *t);
 int eng_text_train(qs_txn *txn, const void *samples, const size_t *sizes, unsigned n,
                    uint32_t *dict_bytes);
 
+/* ---------------------------------------------------------------- key maps */
+
+/* Open addressing from a nonzero 64-bit key to a 32-bit index into a vector the
+ * caller keeps (keymap.c). */
+typedef struct eng_keymap {
+    uint64_t *key;            /* 0: empty */
+    uint32_t *at;
+    size_t cap, n;
+} eng_keymap;
+
+/* The index of @p key into *at, and *found; when it was not there, it is added as
+ * @p next. 0, or ENOMEM. */
+int eng_keymap_find(eng_keymap *m, uint64_t key, uint32_t next, uint32_t *at, int *found);
+/* 1 with the index of @p key in *at, or 0 when it is not there. */
+int eng_keymap_get(const eng_keymap *m, uint64_t key, uint32_t *at);
+void eng_keymap_clear(eng_keymap *m);
+void eng_keymap_free(eng_keymap *m);
+
 /* ---------------------------------------------------------------- randomness */
 
 /* The next value of a splitmix64 stream (Vigna): small, fast, seedable. */

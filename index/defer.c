@@ -29,15 +29,8 @@ typedef struct band_move {
     uint8_t had, old, band;   /* had: a band before (old); band: the one it moves to */
 } band_move;
 
-/* Open addressing from a nonzero key to an index into a vector of moves. */
-typedef struct keymap {
-    uint64_t *key;            /* 0: empty */
-    uint32_t *at;
-    size_t cap, n;
-} keymap;
-
 typedef struct moves {
-    keymap bk, qk;
+    eng_keymap bk, qk;   /* (board, user) and question to their move */
     board_move *b;
     size_t nb, capb;
     band_move *q;
@@ -46,17 +39,11 @@ typedef struct moves {
 
 static int apply_moves(qs_txn *txn, void *ctx);
 
-static void keymap_free(keymap *m)
-{
-    free(m->key);
-    free(m->at);
-}
-
 static void moves_free(void *ctx)
 {
     moves *m = ctx;
-    keymap_free(&m->bk);
-    keymap_free(&m->qk);
+    eng_keymap_free(&m->bk);
+    eng_keymap_free(&m->qk);
     free(m->b);
     free(m->q);
     free(m);
@@ -90,53 +77,6 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-static size_t keymap_slot(const keymap *m, uint64_t key)
-{
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (m->cap - 1);
-    while (m->key[i] && m->key[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* The index of @p key's move into *at: 1 if it was there, 0 if added as @p next. */
-static int keymap_find(keymap *m, uint64_t key, uint32_t next, uint32_t *at)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        keymap old = *m;
-        m->cap = old.cap ? old.cap * 2 : 1024;
-        m->key = calloc(m->cap, sizeof *m->key);
-        m->at = malloc(m->cap * sizeof *m->at);
-        if (!m->key || !m->at) {
-            keymap_free(m);
-            *m = old;
-            return eng_fail(ENOMEM, "out of memory");
-        }
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.key[i]) {
-                size_t j = keymap_slot(m, old.key[i]);
-                m->key[j] = old.key[i];
-                m->at[j] = old.at[i];
-            }
-        keymap_free(&old);
-    }
-    size_t i = keymap_slot(m, key);
-    if (m->key[i]) {
-        *at = m->at[i];
-        return 1;
-    }
-    m->key[i] = key;
-    m->at[i] = *at = next;
-    m->n++;
-    return 0;
-}
-
-static void keymap_clear(keymap *m)
-{
-    if (m->key)
-        memset(m->key, 0, m->cap * sizeof *m->key);
-    m->n = 0;
-}
-
 static uint64_t board_key(uint32_t board, uint32_t user)
 {
     return (uint64_t)board << 32 | user;
@@ -167,10 +107,10 @@ int idx_band_move(qs_txn *txn, uint32_t question, int had, uint8_t old, uint8_t 
         return band_moved(txn, question, had, old, band);
     if (!(m = moves_of(txn)))
         return eng_fail(ENOMEM, "out of memory");
-    int rc = grow((void **)&m->q, &m->capq, m->nq, sizeof *m->q);
-    if (rc || (rc = keymap_find(&m->qk, question, (uint32_t)m->nq, &at)) < 0)
+    int found, rc = grow((void **)&m->q, &m->capq, m->nq, sizeof *m->q);
+    if (rc || (rc = eng_keymap_find(&m->qk, question, (uint32_t)m->nq, &at, &found)) != 0)
         return rc;
-    if (rc == 1) {
+    if (found) {
         m->q[at].band = band;
         return 0;
     }
@@ -191,7 +131,7 @@ static int apply_bands(qs_txn *txn, moves *m)
             rc = band_moved(txn, q->question, q->had, q->old, q->band);
     }
     m->nq = 0;
-    keymap_clear(&m->qk);
+    eng_keymap_clear(&m->qk);
     return rc;
 }
 
@@ -205,11 +145,11 @@ int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view 
         return idx_board_changed(txn, was, now);
     if (!(m = moves_of(txn)))
         return eng_fail(ENOMEM, "out of memory");
-    int rc = grow((void **)&m->b, &m->capb, m->nb, sizeof *m->b);
-    if (rc || (rc = keymap_find(&m->bk, board_key(now->board, now->user), (uint32_t)m->nb,
-                                &at)) < 0)
+    int found, rc = grow((void **)&m->b, &m->capb, m->nb, sizeof *m->b);
+    if (rc || (rc = eng_keymap_find(&m->bk, board_key(now->board, now->user),
+                                    (uint32_t)m->nb, &at, &found)) != 0)
         return rc;
-    if (rc == 1) {
+    if (found) {
         m->b[at].now = *now;
         return 0;
     }
@@ -223,14 +163,11 @@ int idx_week_standing(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answ
                       uint32_t *correct)
 {
     moves *m = eng_gathering(txn) ? eng_deferred(txn, apply_moves) : NULL;
-    if (m && m->bk.n) {
-        size_t i = keymap_slot(&m->bk, board_key(board, user));
-        if (m->bk.key[i]) {
-            const idx_board_view *now = &m->b[m->bk.at[i]].now;
-            *answers = now->answers;
-            *correct = now->correct;
-            return 0;
-        }
+    uint32_t at;
+    if (m && eng_keymap_get(&m->bk, board_key(board, user), &at)) {
+        *answers = m->b[at].now.answers;
+        *correct = m->b[at].now.correct;
+        return 0;
     }
     return idx_week_totals(txn, user, board, answers, correct);
 }
@@ -242,7 +179,7 @@ static int apply_boards(qs_txn *txn, moves *m)
     for (size_t i = 0; i < m->nb && !rc; i++)
         rc = idx_board_changed(txn, m->b[i].had ? &m->b[i].was : NULL, &m->b[i].now);
     m->nb = 0;
-    keymap_clear(&m->bk);
+    eng_keymap_clear(&m->bk);
     return rc;
 }
 
