@@ -19,6 +19,7 @@
 #include <csv.h>
 
 #include "cli.h"
+#include "grow.h"
 #include "import.h"
 #include "timefmt.h"
 
@@ -80,23 +81,29 @@ typedef struct counts {
     uint64_t created[CREATED_KINDS];
 } counts;
 
+/* The values a queued row keeps: those its outcome's message may quote (an expired
+ * row's time, a conflict's test and question) and an interaction's payload. */
+static const field_id kept_fields[] = {FLD_CREATED_AT, FLD_TEST, FLD_QUESTION, FLD_PAYLOAD};
+#define N_KEPT (sizeof kept_fields / sizeof kept_fields[0])
+
 /* An answer or interaction row waiting for its batch's call: where it is in the file,
- * and copies of its record and of the values its outcome's message may quote (each
- * its id byte, its length and its bytes) in the queue's text. */
+ * and copies of its record and of its kept values in the queue's text. */
 typedef struct queued_row {
     long line;
     const char *raw;
     size_t raw_len;
-    const char *fields;
-    size_t n_fields;
+    const char *kept[N_KEPT];    /* NULL: the row has no such value */
+    uint32_t kept_len[N_KEPT];
 } queued_row;
 
 /* The queue's text: blocks that never move (an interaction points into them), kept
  * from one batch to the next. */
 typedef struct text_blocks {
-    char **block;
-    size_t *size;
-    size_t n, cur, used;   /* blocks; the one being filled, and its bytes taken */
+    struct text_block {
+        char *p;
+        size_t size;
+    } *block;
+    size_t n, cap, cur, used;   /* blocks; the one being filled, and its bytes taken */
 } text_blocks;
 
 typedef struct row_queue {
@@ -104,7 +111,7 @@ typedef struct row_queue {
     qs_answer *answers;         /* answers: the rows' answers */
     qs_interaction *ix;         /* interactions: the rows' interactions */
     int *rcs;
-    size_t n, cap;
+    size_t n, rows_cap, answers_cap, ix_cap, rcs_cap;
     text_blocks text;
 } row_queue;
 
@@ -433,6 +440,13 @@ static int begin_batch(import_run *run)
 
 /* ---- rows ------------------------------------------------------------------------ */
 
+/* The entities @p ac's row created for its references. */
+static void count_created(import_run *run, const apply_ctx *ac)
+{
+    for (int k = 0; k < CREATED_KINDS; k++)
+        run->batch.created[k] += ac->created[k];
+}
+
 static void count(import_run *run, outcome o, const apply_ctx *ac)
 {
     switch (o) {
@@ -443,8 +457,7 @@ static void count(import_run *run, outcome o, const apply_ctx *ac)
     case OUT_EXPIRED: run->batch.expired++; break;
     default: break;
     }
-    for (int k = 0; k < CREATED_KINDS; k++)
-        run->batch.created[k] += ac->created[k];
+    count_created(run, ac);
 }
 
 /* Whether rows of @p kind are applied to the batch itself (import_activity.c): checked
@@ -524,66 +537,52 @@ static void queue_free(row_queue *q)
     free(q->ix);
     free(q->rcs);
     for (size_t i = 0; i < q->text.n; i++)
-        free(q->text.block[i]);
+        free(q->text.block[i].p);
     free(q->text.block);
-    free(q->text.size);
     memset(q, 0, sizeof *q);
 }
 
 /* @p len bytes of the queue's text, or NULL. */
 static char *text_take(text_blocks *t, size_t len)
 {
-    while (t->cur < t->n && t->used + len > t->size[t->cur]) {
+    while (t->cur < t->n && t->used + len > t->block[t->cur].size) {
         t->cur++;
         t->used = 0;
     }
     if (t->cur == t->n) {
         size_t size = len > TEXT_BLOCK ? len : TEXT_BLOCK;
-        char **block = realloc(t->block, (t->n + 1) * sizeof *block);
-        if (block)
-            t->block = block;
-        size_t *sizes = realloc(t->size, (t->n + 1) * sizeof *sizes);
-        if (sizes)
-            t->size = sizes;
-        char *b = block && sizes ? malloc(size) : NULL;
-        if (!b)
+        char *p;
+        if (grow_array((void **)&t->block, &t->cap, t->n + 1, sizeof *t->block) != 0 ||
+            !(p = malloc(size)))
             return NULL;
-        t->block[t->n] = b;
-        t->size[t->n++] = size;
+        t->block[t->n++] = (struct text_block){p, size};
     }
-    char *p = t->block[t->cur] + t->used;
+    char *p = t->block[t->cur].p + t->used;
     t->used += len;
     return p;
 }
 
-static int grow(void **array, size_t cap, size_t size)
-{
-    void *p = realloc(*array, cap * size);
-    if (p)
-        *array = p;
-    return p ? 0 : -1;
-}
-
+/* Room for one more row of @p kind. 0, or -1 out of memory. */
 static int queue_room(row_queue *q, import_kind kind)
 {
-    if (q->n < q->cap)
-        return 0;
-    size_t cap = q->cap ? q->cap * 2 : 4096;
-    if (grow((void **)&q->rows, cap, sizeof *q->rows) != 0 ||
-        grow((void **)&q->rcs, cap, sizeof *q->rcs) != 0 ||
-        (kind == K_ANSWERS ? grow((void **)&q->answers, cap, sizeof *q->answers)
-                           : grow((void **)&q->ix, cap, sizeof *q->ix)) != 0)
-        return -1;
-    q->cap = cap;
-    return 0;
+    size_t need = q->n + 1;
+    int rc = grow_array((void **)&q->rows, &q->rows_cap, need, sizeof *q->rows) ||
+             grow_array((void **)&q->rcs, &q->rcs_cap, need, sizeof *q->rcs);
+    if (kind == K_ANSWERS)
+        return rc || grow_array((void **)&q->answers, &q->answers_cap, need,
+                                sizeof *q->answers) ? -1 : 0;
+    return rc || grow_array((void **)&q->ix, &q->ix_cap, need, sizeof *q->ix) ? -1 : 0;
 }
 
-#define FIELD_HEAD (1 + sizeof(size_t))   /* a saved value's id byte and length */
-
-/* The values a queued row keeps: those its outcome's message may quote (an expired
- * row's time, a conflict's test and question) and an interaction's payload. */
-static const field_id kept_fields[] = {FLD_CREATED_AT, FLD_TEST, FLD_QUESTION, FLD_PAYLOAD};
-#define N_KEPT (sizeof kept_fields / sizeof kept_fields[0])
+/* @p len bytes of @p s and a NUL at *t, which moves past them: their copy. */
+static const char *copy_text(char **t, const char *s, size_t len)
+{
+    char *copy = *t;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    *t += len + 1;
+    return copy;
+}
 
 /* Copies of the current row's record and kept values in the queue's text; an
  * interaction's payload (in @p item) pointed at its copy. */
@@ -592,29 +591,17 @@ static int queue_copy(import_run *run, queued_row *r, void *item)
     const row_value *values = run->row.v;
     size_t len = run->rec.raw_len + 1;
     for (size_t i = 0; i < N_KEPT; i++)
-        if (values[kept_fields[i]].present)
-            len += FIELD_HEAD + values[kept_fields[i]].len + 1;
+        len += values[kept_fields[i]].len + 1;
     char *t = text_take(&run->queue.text, len);
     if (!t)
         return -1;
-    memcpy(t, run->rec.raw, run->rec.raw_len);
-    t[run->rec.raw_len] = '\0';
-    r->raw = t;
-    r->fields = t += run->rec.raw_len + 1;
+    r->raw = copy_text(&t, run->rec.raw, run->rec.raw_len);
     for (size_t i = 0; i < N_KEPT; i++) {
-        field_id f = kept_fields[i];
-        const row_value *v = &values[f];
-        if (!v->present)
-            continue;
-        t[0] = (char)f;
-        memcpy(t + 1, &v->len, sizeof v->len);
-        t += FIELD_HEAD;
-        memcpy(t, v->s, v->len);
-        t[v->len] = '\0';
-        if (f == FLD_PAYLOAD && run->kind == K_INTERACTIONS)
-            ((qs_interaction *)item)->payload = v->len ? t : NULL;
-        t += v->len + 1;
-        r->n_fields++;
+        const row_value *v = &values[kept_fields[i]];
+        r->kept[i] = v->present ? copy_text(&t, v->s, v->len) : NULL;
+        r->kept_len[i] = (uint32_t)v->len;
+        if (kept_fields[i] == FLD_PAYLOAD && run->kind == K_INTERACTIONS)
+            ((qs_interaction *)item)->payload = v->len ? r->kept[i] : NULL;
     }
     return 0;
 }
@@ -637,20 +624,13 @@ static int queue_add(import_run *run, void *item)
     return q->n < QUEUE_MAX ? 0 : queue_flush(run);
 }
 
-/* run->queued holding the fields of queued row @p r, for its messages. */
+/* run->queued holding the kept values of queued row @p r, for its messages. */
 static void restore_fields(import_run *run, const queued_row *r)
 {
-    const char *t = r->fields;
-    for (int f = 0; f < FLD_COUNT; f++)
-        run->queued.v[f] = (row_value){"", 0, 0, NULL, 0};
-    for (size_t i = 0; i < r->n_fields; i++) {
-        int f = (unsigned char)t[0];
-        size_t len;
-        memcpy(&len, t + 1, sizeof len);
-        t += FIELD_HEAD;
-        run->queued.v[f] = (row_value){t, len, 1, NULL, 0};
-        t += len + 1;
-    }
+    for (size_t i = 0; i < N_KEPT; i++)
+        run->queued.v[kept_fields[i]] =
+            (row_value){r->kept[i] ? r->kept[i] : "", r->kept_len[i], r->kept[i] != NULL,
+                        NULL, 0};
 }
 
 /* The queued rows applied in one call. Returns 0 or the library's code. */
@@ -705,8 +685,7 @@ static int queue_or_apply(import_run *run)
     if (!FAILED(o) && new_test) {
         /* the answer is checked, its test (and user) created: then it waits its turn */
         if ((o = answer_test_create(&ac, &item.a, new_user)) == OUT_INSERTED) {
-            for (int k = 0; k < CREATED_KINDS; k++)
-                run->batch.created[k] += ac.created[k];
+            count_created(run, &ac);
             return queue_add(run, &item);
         }
     } else if (!FAILED(o) && !new_user) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "grow.h"
 #include "import.h"
 
 outcome apply_row(import_kind kind, apply_ctx *ac)
@@ -168,16 +169,10 @@ static int memo_grow(id_memo *m)
 static void memo_add(id_memo *m, const char *ext, uint64_t h, uint64_t id)
 {
     size_t len = strlen(ext) + 1;
-    if (((m->n + 1) * 2 > m->cap && memo_grow(m) != 0))
+    if ((m->n + 1) * 2 > m->cap && memo_grow(m) != 0)
         return;
-    if (m->names_len + len > m->names_cap) {
-        size_t cap = m->names_cap ? m->names_cap * 2 : 1 << 16;
-        char *names = realloc(m->names, cap);
-        if (!names)
-            return;
-        m->names = names;
-        m->names_cap = cap;
-    }
+    if (grow_array((void **)&m->names, &m->names_cap, m->names_len + len, 1) != 0)
+        return;
     memcpy(m->names + m->names_len, ext, len);
     *memo_find(m, ext, h) = (struct memo_slot){h, m->names_len + 1, id};
     m->names_len += len;
