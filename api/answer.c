@@ -217,17 +217,21 @@ int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
 
 /* ---- many at once: each user's answers in the order given, users one after another */
 
-/* A row of the batch at its place: by its test's user, then in the order given. */
-typedef struct answer_place {
+/* A row of a batch at its place: by user, then by time (interactions; an answer's is
+ * 0), then in the order given. */
+typedef struct row_place {
     uint32_t user;
-    uint32_t i;
-} answer_place;
+    uint32_t i;              /* its place in the batch */
+    int64_t at;
+} row_place;
 
-static int answer_place_cmp(const void *pa, const void *pb)
+static int place_cmp(const void *pa, const void *pb)
 {
-    const answer_place *a = pa, *b = pb;
+    const row_place *a = pa, *b = pb;
     if (a->user != b->user)
         return a->user < b->user ? -1 : 1;
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
     return a->i < b->i ? -1 : a->i > b->i;
 }
 
@@ -242,7 +246,7 @@ static int refuses_row(int rc)
 /* The rows whose fields, period and test pass, placed by their test's user (which
  * no answer changes). */
 static int place_answers(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
-                         answer_place *place, size_t *n_placed)
+                         row_place *place, size_t *n_placed)
 {
     qs_test t;
     *n_placed = 0;
@@ -253,14 +257,14 @@ static int place_answers(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
         if (rc && !refuses_row(rc))
             return rc;
         if (!rc)
-            place[(*n_placed)++] = (answer_place){t.user, (uint32_t)i};
+            place[(*n_placed)++] = (row_place){t.user, (uint32_t)i, 0};
         rcs[i] = rc;
     }
     return 0;
 }
 
 /* Every placed row checked and applied but for its row, in place order. */
-static int apply_placed(qs_txn *txn, const qs_answer *a, const answer_place *place,
+static int apply_placed(qs_txn *txn, const qs_answer *a, const row_place *place,
                         size_t n, int *rcs, eng_answer *e)
 {
     question_memo memo = {0};
@@ -289,13 +293,13 @@ static int answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rc
     if ((n && (!a || !rcs)) || n > UINT32_MAX)
         return eng_fail(QS_INVALID, "qs_answer_submit_many: NULL answers or codes, or over "
                         "2^32 rows");
-    answer_place *place = malloc((n ? n : 1) * sizeof *place);
+    row_place *place = malloc((n ? n : 1) * sizeof *place);
     eng_answer *e = malloc((n ? n : 1) * sizeof *e);
     size_t placed = 0;
     rc = place && e ? place_answers(txn, a, n, rcs, place, &placed)
                     : eng_fail(ENOMEM, "out of memory");
     if (!rc) {
-        qsort(place, placed, sizeof *place, answer_place_cmp);
+        qsort(place, placed, sizeof *place, place_cmp);
         /* a failure past the first row leaves its upkeep without its rows */
         if ((rc = apply_placed(txn, a, place, placed, rcs, e)) != 0)
             eng_txn_failed(txn, rc);
@@ -517,23 +521,6 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
 
 /* ---- many at once: checked in the order given, written in key order */
 
-/* A row of the batch at its place in key order. */
-typedef struct ix_place {
-    uint32_t user;
-    uint32_t i;              /* its place in the batch */
-    int64_t created_at;
-} ix_place;
-
-static int place_cmp(const void *pa, const void *pb)
-{
-    const ix_place *a = pa, *b = pb;
-    if (a->user != b->user)
-        return a->user < b->user ? -1 : 1;
-    if (a->created_at != b->created_at)
-        return a->created_at < b->created_at ? -1 : 1;
-    return a->i < b->i ? -1 : a->i > b->i;
-}
-
 static int same_event(const qs_interaction *a, const qs_interaction *b)
 {
     return a->action == b->action && a->payload_len == b->payload_len &&
@@ -541,8 +528,8 @@ static int same_event(const qs_interaction *a, const qs_interaction *b)
 }
 
 /* Each row checked on its own; the ones that pass, placed. */
-static int check_rows(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
-                      ix_place *place, size_t *n_placed)
+static int place_interactions(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
+                      row_place *place, size_t *n_placed)
 {
     *n_placed = 0;
     for (size_t i = 0; i < n; i++) {
@@ -550,14 +537,14 @@ static int check_rows(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
         if (rc && !refuses_row(rc))
             return rc;
         if (rc == 0)
-            place[(*n_placed)++] = (ix_place){ix[i].user, (uint32_t)i, ix[i].created_at};
+            place[(*n_placed)++] = (row_place){ix[i].user, (uint32_t)i, ix[i].created_at};
         rcs[i] = rc;
     }
     return 0;
 }
 
 /* The rows of users not in the store are QS_NOTFOUND: one look for each user. */
-static int find_users(qs_txn *txn, const ix_place *place, size_t n, int *rcs)
+static int find_users(qs_txn *txn, const row_place *place, size_t n, int *rcs)
 {
     int rc = 0;
     for (size_t j = 0; j < n; j++) {
@@ -572,12 +559,12 @@ static int find_users(qs_txn *txn, const ix_place *place, size_t n, int *rcs)
 
 /* Rows that repeat a stored event, or one placed before them, are QS_EXISTS. The
  * rows of one (user, time) are together, in the order given. */
-static int find_repeats(qs_txn *txn, const qs_interaction *ix, const ix_place *place,
+static int find_repeats(qs_txn *txn, const qs_interaction *ix, const row_place *place,
                         size_t n, int *rcs)
 {
     size_t group = 0;
     for (size_t j = 0; j < n; j++) {
-        if (place[j].user != place[group].user || place[j].created_at != place[group].created_at)
+        if (place[j].user != place[group].user || place[j].at != place[group].at)
             group = j;
         const qs_interaction *row = &ix[place[j].i];
         if (rcs[place[j].i] != 0)
@@ -603,7 +590,7 @@ static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
     if ((n && !ix) || (n && !rcs) || n > UINT32_MAX)
         return eng_fail(QS_INVALID, "qs_interaction_log_many: NULL rows or codes, or over "
                         "2^32 rows");
-    ix_place *place = malloc((n ? n : 1) * sizeof *place);
+    row_place *place = malloc((n ? n : 1) * sizeof *place);
     uint64_t *seq = seqs ? seqs : malloc((n ? n : 1) * sizeof *seq);
     if (!place || !seq) {
         free(place);
@@ -612,7 +599,7 @@ static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
         return eng_fail(ENOMEM, "out of memory");
     }
     size_t placed;
-    rc = check_rows(txn, ix, n, rcs, place, &placed);
+    rc = place_interactions(txn, ix, n, rcs, place, &placed);
     if (!rc) {
         qsort(place, placed, sizeof *place, place_cmp);
         rc = find_users(txn, place, placed, rcs);
