@@ -140,7 +140,7 @@ typedef struct import_run {
     qs_txn *txn;
     row_queue queue;         /* answers or interactions of the open batch not yet applied */
     row queued;              /* a queued row's fields, for its messages */
-    id_memo questions;       /* question ids found in the open batch */
+    id_memo ids;             /* ids found in the open batch */
     counts total, batch;
     uint64_t read;           /* records read */
     uint64_t batch_rows;     /* rows in the open batch */
@@ -376,7 +376,7 @@ static void rollback_batch(import_run *run)
     qs_txn_abort(run->txn);
     run->txn = NULL;
     run->queue.n = run->queue.text.cur = run->queue.text.used = 0;
-    id_memo_clear(&run->questions);
+    id_memo_clear(&run->ids);
     if (run->batch_rows)
         msg("%s: rolled back the batch from line %ld (%" PRIu64 " rows); the %" PRIu64
             " rows before it are committed",
@@ -410,7 +410,7 @@ static int commit_batch(import_run *run)
     add_counts(&run->total, &run->batch);
     memset(&run->batch, 0, sizeof run->batch);
     run->batch_rows = 0;
-    id_memo_clear(&run->questions);
+    id_memo_clear(&run->ids);
     /* Train the text dictionary as soon as there is enough text to learn from, so
      * the rest of the bank is written compressed once instead of rewritten. */
     if (run->compress && !run->compressed && run->total.inserted >= COMPRESS_SAMPLE)
@@ -481,6 +481,7 @@ static outcome apply_in_savepoint(import_run *run, apply_ctx *ac)
             return lib_fatal(ac, rc, "savepoint commit");
     } else {
         qs_txn_abort(sp);
+        id_memo_clear(ac->ids);
         memset(ac->created, 0, sizeof ac->created);
     }
     return o;
@@ -493,7 +494,7 @@ static apply_ctx row_ctx(import_run *run, row *r)
     memset(&ac, 0, sizeof ac);
     ac.txn = run->txn;
     ac.row = r;
-    ac.questions = &run->questions;
+    ac.ids = &run->ids;
     return ac;
 }
 
@@ -834,7 +835,7 @@ static void close_run(import_run *run)
     row_free(&run->row);
     row_free(&run->queued);
     queue_free(&run->queue);
-    id_memo_free(&run->questions);
+    id_memo_free(&run->ids);
     mapping_free(&run->map);
     close_rejects(run);
     qs_env_close(run->env);

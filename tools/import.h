@@ -25,26 +25,29 @@ typedef enum outcome {
 /* Entities created on the fly for references, by qs_kind. */
 #define CREATED_KINDS (QS_TEST + 1)
 
-/* External ids of questions and their ids, remembered through a batch of tests or
- * answers (which create no question): a test names tens of questions, and every
- * answer one. */
+/* External ids found in the store and their ids, by kind, remembered through a batch:
+ * a test names tens of questions, and every answer a question, a user and a test,
+ * most of them the row before's. What is found stays until the batch ends, or until
+ * a savepoint is rolled back (it may have created what a later lookup found). */
 typedef struct id_memo {
     struct memo_slot {
         uint64_t hash;
         size_t name;            /* offset of the external id in names, plus 1; 0: empty */
         uint64_t id;
+        qs_kind kind;
     } *slot;
     size_t cap, n;               /* cap: a power of 2 */
     char *names;
     size_t names_len, names_cap;
 } id_memo;
 
+/* Forget every id (@p m may be NULL). */
 void id_memo_clear(id_memo *m);
 void id_memo_free(id_memo *m);
 
 typedef struct apply_ctx {
     qs_txn *txn;                     /* the row's savepoint */
-    id_memo *questions;              /* question ids found in this batch, or NULL */
+    id_memo *ids;                    /* ids found in this batch, or NULL */
     row *row;
     uint64_t created[CREATED_KINDS]; /* created by this row */
     int rc;                          /* OUT_FATAL: the library's code */
@@ -87,8 +90,8 @@ outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
  * @p created_at. *id is 0 when the field is absent. */
 outcome ref_taxon(apply_ctx *ac, field_id f, qs_kind kind, uint32_t parent, uint32_t *id);
 outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id);
-/* qs_resolve() of question @p ext, through ac->questions when there is one. */
-int question_id(apply_ctx *ac, const char *ext, uint64_t *id);
+/* qs_resolve() of @p kind's @p ext, through ac->ids when there is one. */
+int ref_id(apply_ctx *ac, qs_kind kind, const char *ext, uint64_t *id);
 /* The user field @p f names, without creating it: OUT_UNCHANGED with its id (0 when
  * the row names none), OUT_INSERTED when it is unknown, or a failure. */
 outcome find_user(apply_ctx *ac, field_id f, uint32_t *id);

@@ -70,6 +70,7 @@ static outcome with_new_user(apply_ctx *ac, int64_t created_at, uint32_t *user,
         return lib_fatal(ac, rc, "savepoint commit");
     if (!stored) {
         qs_txn_abort(sp);
+        id_memo_clear(ac->ids);
         memset(in.created, 0, sizeof in.created);
     }
     in.txn = ac->txn;
@@ -118,7 +119,7 @@ static outcome test_questions(apply_ctx *ac, qs_test *t)
         memcpy(ext, s, len);
         ext[len] = '\0';
         uint64_t q;
-        int rc = question_id(ac, ext, &q);
+        int rc = ref_id(ac, QS_QUESTION, ext, &q);
         if (rc == QS_NOTFOUND) {
             row_fail(r, "questions: question '%s' is not in the bank", ext);
             return OUT_REJECTED;
@@ -222,7 +223,7 @@ static outcome answer_test(apply_ctx *ac, uint32_t user, int64_t at, uint64_t *i
     memset(&t, 0, sizeof t);
     if (row_ext_id(r, FLD_TEST, t.ext_id) != 0)
         return OUT_REJECTED;
-    int rc = qs_resolve(ac->txn, QS_TEST, t.ext_id, id);
+    int rc = ref_id(ac, QS_TEST, t.ext_id, id);
     if (rc == 0)
         return OUT_UNCHANGED;
     if (rc != QS_NOTFOUND)
@@ -355,7 +356,7 @@ outcome answer_of_row(apply_ctx *ac, qs_answer *a, int *new_user, int *new_test)
     if (row_ext_id(r, FLD_QUESTION, qext) != 0 || row_ext_id(r, FLD_TEST, text) != 0)
         return OUT_REJECTED;
     uint64_t q;
-    int rc = question_id(ac, qext, &q);
+    int rc = ref_id(ac, QS_QUESTION, qext, &q);
     if (rc == QS_NOTFOUND) {
         row_fail(r, "question '%s' is not in the bank", qext);
         return OUT_REJECTED;
@@ -366,7 +367,7 @@ outcome answer_of_row(apply_ctx *ac, qs_answer *a, int *new_user, int *new_test)
     if (FAILED(o = find_user(ac, FLD_USER, &a->user)))
         return o;
     *new_user = o == OUT_INSERTED;
-    rc = qs_resolve(ac->txn, QS_TEST, text, &a->test);
+    rc = ref_id(ac, QS_TEST, text, &a->test);
     *new_test = rc == QS_NOTFOUND;
     if (rc != 0 && rc != QS_NOTFOUND)
         return lib_failure(ac, rc, "test '%s'", text);

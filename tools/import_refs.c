@@ -92,7 +92,7 @@ outcome find_user(apply_ctx *ac, field_id f, uint32_t *id)
     if (r > 0)
         return OUT_UNCHANGED;   /* no reference */
     uint64_t found;
-    int rc = qs_resolve(ac->txn, QS_USER, ext, &found);
+    int rc = ref_id(ac, QS_USER, ext, &found);
     if (rc == QS_NOTFOUND)
         return OUT_INSERTED;
     if (rc != 0)
@@ -117,11 +117,11 @@ outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
     return OUT_INSERTED;
 }
 
-/* ---- question ids, remembered through a batch ------------------------------------- */
+/* ---- ids found, remembered through a batch ----------------------------------------- */
 
 void id_memo_clear(id_memo *m)
 {
-    if (m->slot)
+    if (m && m->slot)
         memset(m->slot, 0, m->cap * sizeof *m->slot);
     m->n = m->names_len = 0;
 }
@@ -133,20 +133,22 @@ void id_memo_free(id_memo *m)
     memset(m, 0, sizeof *m);
 }
 
-static uint64_t name_hash(const char *s)
+static uint64_t name_hash(qs_kind kind, const char *s)
 {
-    uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+    uint64_t h = (14695981039346656037ull ^ (unsigned)kind) * 1099511628211ull;   /* FNV-1a */
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
-static struct memo_slot *memo_find(const id_memo *m, const char *ext, uint64_t h)
+static struct memo_slot *memo_find(const id_memo *m, qs_kind kind, const char *ext,
+                                   uint64_t h)
 {
     size_t i = h & (m->cap - 1);
     for (;; i = (i + 1) & (m->cap - 1)) {
         struct memo_slot *s = &m->slot[i];
-        if (!s->name || (s->hash == h && strcmp(m->names + s->name - 1, ext) == 0))
+        if (!s->name || (s->hash == h && s->kind == kind &&
+                         strcmp(m->names + s->name - 1, ext) == 0))
             return s;
     }
 }
@@ -159,14 +161,15 @@ static int memo_grow(id_memo *m)
         return -1;
     for (size_t i = 0; i < m->cap; i++)
         if (m->slot[i].name)
-            *memo_find(&bigger, m->names + m->slot[i].name - 1, m->slot[i].hash) = m->slot[i];
+            *memo_find(&bigger, m->slot[i].kind, m->names + m->slot[i].name - 1,
+                       m->slot[i].hash) = m->slot[i];
     free(m->slot);
     *m = bigger;
     return 0;
 }
 
-/* Remember @p ext as @p id; out of memory, nothing is remembered. */
-static void memo_add(id_memo *m, const char *ext, uint64_t h, uint64_t id)
+/* Remember @p kind's @p ext as @p id; out of memory, nothing is remembered. */
+static void memo_add(id_memo *m, qs_kind kind, const char *ext, uint64_t h, uint64_t id)
 {
     size_t len = strlen(ext) + 1;
     if ((m->n + 1) * 2 > m->cap && memo_grow(m) != 0)
@@ -174,24 +177,24 @@ static void memo_add(id_memo *m, const char *ext, uint64_t h, uint64_t id)
     if (grow_array((void **)&m->names, &m->names_cap, m->names_len + len, 1) != 0)
         return;
     memcpy(m->names + m->names_len, ext, len);
-    *memo_find(m, ext, h) = (struct memo_slot){h, m->names_len + 1, id};
+    *memo_find(m, kind, ext, h) = (struct memo_slot){h, m->names_len + 1, id, kind};
     m->names_len += len;
     m->n++;
 }
 
-int question_id(apply_ctx *ac, const char *ext, uint64_t *id)
+int ref_id(apply_ctx *ac, qs_kind kind, const char *ext, uint64_t *id)
 {
-    id_memo *m = ac->questions;
-    uint64_t h = name_hash(ext);
+    id_memo *m = ac->ids;
+    uint64_t h = name_hash(kind, ext);
     if (m && m->cap) {
-        const struct memo_slot *s = memo_find(m, ext, h);
+        const struct memo_slot *s = memo_find(m, kind, ext, h);
         if (s->name) {
             *id = s->id;
             return 0;
         }
     }
-    int rc = qs_resolve(ac->txn, QS_QUESTION, ext, id);
+    int rc = qs_resolve(ac->txn, kind, ext, id);
     if (rc == 0 && m)
-        memo_add(m, ext, h, *id);
+        memo_add(m, kind, ext, h, *id);
     return rc;
 }
