@@ -381,20 +381,26 @@ static int object(json_in *in)
     return 0;
 }
 
+/* What a reader keeps from one line to the next: the key buffer and the key list. */
+struct jsonl_state {
+    json_in in;
+    const char **names;
+    size_t names_cap;
+};
+
 /* Once the object is read: no key twice (keys hold no NUL: \u0000 is refused). */
-static int duplicate_keys(record *rec)
+static int duplicate_keys(struct jsonl_state *st, record *rec)
 {
-    static const char **names; /* kept between lines, like the key buffer */
-    static size_t cap;
-    if (rec->n_fields > cap) {
-        const char **p = realloc(names, rec->n_fields * sizeof *p);
+    if (rec->n_fields > st->names_cap) {
+        const char **p = realloc(st->names, rec->n_fields * sizeof *p);
         if (!p) {
             record_bad(rec, "out of memory");
             return -1;
         }
-        names = p;
-        cap = rec->n_fields;
+        st->names = p;
+        st->names_cap = rec->n_fields;
     }
+    const char **names = st->names;
     for (size_t i = 0; i < rec->n_fields; i++)
         names[i] = rec->fields[i].name;
     size_t at;
@@ -416,9 +422,23 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
+void jsonl_close(reader *r)
+{
+    if (!r->jsonl)
+        return;
+    free(r->jsonl->in.key);
+    free(r->jsonl->names);
+    free(r->jsonl);
+    r->jsonl = NULL;
+}
+
 int jsonl_next(reader *r, record *rec)
 {
-    static json_in in; /* keeps its key buffer between lines */
+    if (!r->jsonl && !(r->jsonl = calloc(1, sizeof *r->jsonl))) {
+        record_bad(rec, "out of memory");
+        return READ_FATAL;
+    }
+    json_in *in = &r->jsonl->in;
     long n;
     for (;;) {
         n = reader_getline(r);
@@ -451,11 +471,11 @@ int jsonl_next(reader *r, record *rec)
         record_bad(rec, "line longer than %u bytes", RECORD_MAX);
         return READ_BAD;
     }
-    in.start = in.p = (const unsigned char *)r->raw;
-    in.end = in.start + len;
-    in.rec = rec;
-    if (object(&in) != 0)
+    in->start = in->p = (const unsigned char *)r->raw;
+    in->end = in->start + len;
+    in->rec = rec;
+    if (object(in) != 0)
         return READ_BAD;
     record_finish(rec);
-    return duplicate_keys(rec) == 0 ? READ_OK : READ_BAD;
+    return duplicate_keys(r->jsonl, rec) == 0 ? READ_OK : READ_BAD;
 }

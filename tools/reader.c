@@ -277,6 +277,7 @@ void reader_close(reader *r)
         return;
     if (r->format == FORMAT_CSV)
         csv_close(r);
+    jsonl_close(r);
     if (r->own_file)
         fclose(r->f);
     for (size_t i = 0; i < r->n_columns; i++)

@@ -86,6 +86,7 @@ void record_free(record *rec);
 /* ---- for the format implementations ---------------------------------------------- */
 
 struct csv_state;
+struct jsonl_state;
 
 struct reader {
     FILE *f;
@@ -100,6 +101,7 @@ struct reader {
     char **columns;        /* CSV header */
     size_t n_columns;
     struct csv_state *csv;
+    struct jsonl_state *jsonl;
 };
 
 /* Read one physical line into r->buf, newline included. Returns its length, 0 at end
@@ -127,6 +129,7 @@ int csv_open(reader *r, char *err, size_t errlen);
 int csv_next(reader *r, record *rec);
 void csv_close(reader *r);
 int jsonl_next(reader *r, record *rec);
+void jsonl_close(reader *r);
 
 /* The first of @p names, in their order, that repeats an earlier one: 1 with its
  * index in *at; 0 when they all differ; -1 out of memory. A CSV header's columns and

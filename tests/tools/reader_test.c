@@ -1,6 +1,9 @@
-/* Tests for the duplicate checks of the import readers (tools/csvin.c, tools/jsonl.c):
- * a repeated CSV column or JSON key is found and named, and a hostile header or line
- * costs O(n log n) name comparisons, counted by names_compared, not O(n^2). */
+/* Tests for the import readers (tools/csvin.c, tools/jsonl.c): a repeated CSV column or
+ * JSON key is found and named, and a hostile header or line costs O(n log n) name
+ * comparisons, counted by names_compared, not O(n^2); readers on two threads keep
+ * their states apart. */
+#include <pthread.h>
+
 #include "check.h"
 #include "reader.h"
 
@@ -138,12 +141,102 @@ TEST(jsonl_wide_line_costs_n_log_n)
     record_free(&rec);
 }
 
+/* ---- readers on two threads ---------------------------------------------------------- */
+
+#define THREAD_LINES 20000
+
+typedef struct read_all {
+    const char *path;
+    uint64_t digest;   /* FNV-1a over every record's status, line, error and values */
+    size_t bad;
+} read_all;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (const unsigned char *c = p; n--; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return h;
+}
+
+static void *read_all_main(void *arg)
+{
+    read_all *ra = arg;
+    char err[256];
+    reader *r = reader_open(ra->path, FORMAT_JSONL, err, sizeof err);
+    if (!r)
+        return NULL;
+    record rec;
+    record_init(&rec);
+    uint64_t h = 14695981039346656037ull;
+    int st;
+    while ((st = reader_next(r, &rec)) == READ_OK || st == READ_BAD) {
+        h = fnv(h, &st, sizeof st);
+        h = fnv(h, &rec.line, sizeof rec.line);
+        h = fnv(h, rec.error, strlen(rec.error));
+        ra->bad += st == READ_BAD;
+        for (size_t i = 0; st == READ_OK && i < rec.n_fields; i++) {
+            const rec_field *f = &rec.fields[i];
+            h = fnv(h, f->name, strlen(f->name) + 1);
+            h = fnv(h, f->s, f->len + 1);
+            for (size_t j = 0; j < f->n; j++)
+                h = fnv(h, rec.items[f->first + j].s, rec.items[f->first + j].len + 1);
+        }
+    }
+    ra->digest = st == READ_EOF ? h : 0;
+    record_free(&rec);
+    reader_close(r);
+    return NULL;
+}
+
+/* JSON Lines of @p n objects whose keys end in @p tag, every 89th line malformed; its
+ * length in *len. */
+static char *tagged_jsonl(size_t n, int tag, size_t *len)
+{
+    char *s = malloc(n * 80);
+    size_t o = 0;
+    CHECK(s != NULL);
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)(i % 89 == 3 ? sprintf(s + o, "{\"id%d\": %zu, \"tags\": [\n", tag, i)
+                                  : sprintf(s + o, "{\"id%d\": %zu, \"tags\": [\"t%zu\"], "
+                                                   "\"x%d\": \"s\\u00e9\"}\n",
+                                            tag, i, i % 11, tag));
+    *len = o;
+    return s;
+}
+
+/* Two files of different keys, each read alone and then both at once on two threads:
+ * the same records (the JSON reader once kept its key buffer in a static). */
+TEST(jsonl_readers_on_two_threads_keep_apart)
+{
+    read_all alone[2], both[2];
+    for (int f = 0; f < 2; f++) {
+        size_t len;
+        char *text = tagged_jsonl(THREAD_LINES, f, &len);
+        alone[f] = (read_all){strdup(write_file(f ? "b.jsonl" : "a.jsonl", text, len)), 0, 0};
+        free(text);
+        read_all_main(&alone[f]);
+        CHECK(alone[f].digest != 0);
+        CHECK(alone[f].bad > 100);
+        both[f] = (read_all){alone[f].path, 0, 0};
+    }
+    pthread_t t[2];
+    for (int f = 0; f < 2; f++)
+        CHECK_EQ(pthread_create(&t[f], NULL, read_all_main, &both[f]), 0);
+    for (int f = 0; f < 2; f++) {
+        CHECK_EQ(pthread_join(t[f], NULL), 0);
+        CHECK_EQ(both[f].digest, alone[f].digest);
+        CHECK_EQ(both[f].bad, alone[f].bad);
+        free((char *)alone[f].path);
+    }
+}
+
 static const check_case cases[] = {
     CASE(csv_repeated_column_is_named),
     CASE(csv_column_name_with_nul_is_refused),
     CASE(csv_wide_header_costs_n_log_n),
     CASE(jsonl_first_repeated_key_is_named),
     CASE(jsonl_wide_line_costs_n_log_n),
+    CASE(jsonl_readers_on_two_threads_keep_apart),
 };
 
 int main(int argc, char **argv)
