@@ -121,7 +121,9 @@ outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
 
 void id_memo_clear(id_memo *m)
 {
-    if (m && m->slot)
+    if (!m)
+        return;
+    if (m->slot)
         memset(m->slot, 0, m->cap * sizeof *m->slot);
     m->n = m->names_len = 0;
 }
