@@ -481,14 +481,21 @@ static int interaction_refused(qs_txn *txn, const qs_interaction *ix)
     return rc ? rc : eng_row_expired(txn, ENG_T_INTERACTION, ix->created_at);
 }
 
-static int interaction_put(qs_txn *txn, const qs_interaction *ix, uint64_t seq)
+/* The row of @p ix alone, without its daily count. */
+static int interaction_row_put(qs_txn *txn, const qs_interaction *ix, uint64_t seq)
 {
     eng_row row = {.i = {ix->user, ix->created_at, seq, ix->action,
                          (uint16_t)ix->payload_len, ix->payload}};
     int rc = eng_row_put(txn, ENG_T_INTERACTION, &row);
-    if (!rc)
-        rc = eng_idaily_add(txn, ix->user, eng_day(ix->created_at), ix->action);
     return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+static int interaction_put(qs_txn *txn, const qs_interaction *ix, uint64_t seq)
+{
+    int rc = interaction_row_put(txn, ix, seq);
+    if (!rc && (rc = eng_idaily_add(txn, ix->user, eng_day(ix->created_at), ix->action, 1)))
+        return eng_txn_failed(txn, rc);
+    return rc;
 }
 
 static int interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq)
@@ -581,6 +588,56 @@ static int find_repeats(qs_txn *txn, const qs_interaction *ix, const row_place *
     return 0;
 }
 
+/* One user's interactions of one day, counted by action as the rows pass in key
+ * order: each (user, day, action) count is then read and written once. */
+typedef struct day_counts {
+    uint32_t user;
+    int32_t day;
+    uint32_t n[256];          /* by action */
+    uint8_t actions[256];     /* the actions counted, in the order first seen */
+    unsigned n_actions;
+} day_counts;
+
+static int day_counts_write(qs_txn *txn, day_counts *d)
+{
+    int rc = 0;
+    for (unsigned a = 0; a < d->n_actions && !rc; a++) {
+        uint8_t action = d->actions[a];
+        rc = eng_idaily_add(txn, d->user, d->day, action, d->n[action]);
+        d->n[action] = 0;
+    }
+    d->n_actions = 0;
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+static int day_counts_add(qs_txn *txn, day_counts *d, const qs_interaction *ix)
+{
+    int32_t day = eng_day(ix->created_at);
+    int rc = 0;
+    if (d->n_actions && (ix->user != d->user || day != d->day))
+        rc = day_counts_write(txn, d);
+    d->user = ix->user;
+    d->day = day;
+    if (d->n[ix->action]++ == 0)
+        d->actions[d->n_actions++] = ix->action;
+    return rc;
+}
+
+/* The rows that pass, written in place order, their daily counts summed per
+ * (user, day, action). */
+static int write_placed(qs_txn *txn, const qs_interaction *ix, const row_place *place,
+                        size_t placed, const int *rcs, const uint64_t *seq)
+{
+    day_counts days = {0};
+    int rc = 0;
+    for (size_t j = 0; !rc && j < placed; j++) {
+        uint32_t i = place[j].i;
+        if (rcs[i] == 0 && (rc = interaction_row_put(txn, &ix[i], seq[i])) == 0)
+            rc = day_counts_add(txn, &days, &ix[i]);
+    }
+    return rc ? rc : day_counts_write(txn, &days);
+}
+
 static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
                                 uint64_t *seqs)
 {
@@ -609,11 +666,8 @@ static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
     /* sequence numbers in the order given, as one call per row would take them */
     for (size_t i = 0; !rc && i < n; i++)
         seq[i] = rcs[i] == 0 ? eng_counter_next(txn, ENG_NEXT_INTERACTION) : 0;
-    for (size_t j = 0; !rc && j < placed; j++) {
-        uint32_t i = place[j].i;
-        if (rcs[i] == 0)
-            rc = interaction_put(txn, &ix[i], seq[i]);
-    }
+    if (!rc)
+        rc = write_placed(txn, ix, place, placed, rcs, seq);
     free(place);
     if (seq != seqs)
         free(seq);

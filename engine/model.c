@@ -686,7 +686,7 @@ void eng_idaily_key(eng_key *k, uint32_t user, int32_t day, uint8_t action)
     ek_u8(k, action);
 }
 
-int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action)
+int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action, uint32_t n)
 {
     eng_key k;
     eng_rbuf r;
@@ -703,7 +703,7 @@ int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action)
         return rc;
     }
     wb_init(&w, buf, sizeof buf);
-    wb_u32(&w, count + 1);
+    wb_u32(&w, count + n);
     return eng_put(txn, ENG_IDAILY, &k, &w, 0);
 }
 

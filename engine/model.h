@@ -134,9 +134,9 @@ int eng_progress_each(qs_txn *txn, uint32_t user, eng_progress_fn fn, void *ctx)
 int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out);
 int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s);
 
-/* idaily: a user's interactions per (day, action). */
+/* idaily: a user's interactions per (day, action); add adds @p n to the count. */
 void eng_idaily_key(eng_key *k, uint32_t user, int32_t day, uint8_t action);
-int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action);
+int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action, uint32_t n);
 int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *out);
 
 /* test_by_user: (user u8, status u8, last_activity_at time, test u64) -> the test's

@@ -900,7 +900,7 @@ static int replay_answer(const eng_row *row, void *ctx)
 
 static int replay_event(const eng_row *row, void *ctx)
 {
-    return eng_idaily_add(ctx, row->i.user, eng_day(row->i.created_at), row->i.action);
+    return eng_idaily_add(ctx, row->i.user, eng_day(row->i.created_at), row->i.action, 1);
 }
 
 /* Every row of @p table, bucket by bucket in time order, to @p fn. */
