@@ -437,27 +437,55 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
 
 /* ------------------------------------------------------------------ interactions */
 
+/* A cursor over the interaction bucket of the rows looked up, kept open while they
+ * stay in one bucket: rows looked up in key order then seek forward, mostly within the
+ * page the cursor is on. */
+typedef struct event_finder {
+    eng_rows c;
+    int open;
+} event_finder;
+
+static void finder_close(event_finder *f)
+{
+    if (f->open)
+        eng_rows_close(&f->c);
+    f->open = 0;
+}
+
 /* Whether the bucket already holds this very event: same user, time, action and
  * payload. Events share a time only rarely, so this is one seek. */
-static int interaction_stored(qs_txn *txn, const qs_interaction *ix, int *found)
+static int event_stored(qs_txn *txn, event_finder *f, const qs_interaction *ix, int *found)
 {
     eng_bucket b;
-    eng_rows c;
     eng_row row;
     eng_key k;
     *found = 0;
     int rc = eng_bucket_at(txn, ENG_T_INTERACTION, ix->created_at, 0, &b);
     if (rc)
         return rc == QS_NOTFOUND ? 0 : rc;
+    if (f->open && f->c.b.dbi != b.dbi)
+        finder_close(f);
+    if (!f->open) {
+        if ((rc = eng_rows_open(&f->c, txn, &b)) != 0)
+            return rc;
+        f->open = 1;
+    }
     eng_row_key(&k, ix->user, ix->created_at, 0);
-    if ((rc = eng_rows_open(&c, txn, &b)) == 0 && (rc = eng_rows_seek(&c, &k, 0)) == 0)
-        while (!*found && (rc = eng_rows_next(&c, &row)) == 0 && row.i.user == ix->user &&
+    if ((rc = eng_rows_seek(&f->c, &k, 0)) == 0)
+        while (!*found && (rc = eng_rows_next(&f->c, &row)) == 0 && row.i.user == ix->user &&
                row.i.created_at == ix->created_at)
             *found = row.i.action == ix->action && row.i.payload_len == ix->payload_len &&
                      (!ix->payload_len ||
                       memcmp(row.i.payload, ix->payload, ix->payload_len) == 0);
-    eng_rows_close(&c);
     return rc == QS_NOTFOUND ? 0 : rc;
+}
+
+static int interaction_stored(qs_txn *txn, const qs_interaction *ix, int *found)
+{
+    event_finder f = {0};
+    int rc = event_stored(txn, &f, ix, found);
+    finder_close(&f);
+    return rc;
 }
 
 static int interaction_fields(const qs_interaction *ix)
@@ -569,8 +597,10 @@ static int find_users(qs_txn *txn, const row_place *place, size_t n, int *rcs)
 static int find_repeats(qs_txn *txn, const qs_interaction *ix, const row_place *place,
                         size_t n, int *rcs)
 {
+    event_finder finder = {0};
     size_t group = 0;
-    for (size_t j = 0; j < n; j++) {
+    int rc = 0;
+    for (size_t j = 0; j < n && !rc; j++) {
         if (place[j].user != place[group].user || place[j].at != place[group].at)
             group = j;
         const qs_interaction *row = &ix[place[j].i];
@@ -579,13 +609,13 @@ static int find_repeats(qs_txn *txn, const qs_interaction *ix, const row_place *
         int found = 0;
         for (size_t k = group; k < j && !found; k++)
             found = rcs[place[k].i] == 0 && same_event(&ix[place[k].i], row);
-        int rc = found ? 0 : interaction_stored(txn, row, &found);
-        if (rc)
-            return rc;
+        if (!found)
+            rc = event_stored(txn, &finder, row, &found);
         if (found)
             rcs[place[j].i] = QS_EXISTS;
     }
-    return 0;
+    finder_close(&finder);
+    return rc;
 }
 
 /* One user's interactions of one day, counted by action as the rows pass in key
