@@ -133,7 +133,7 @@ void record_bad(record *rec, const char *fmt, ...)
 
 /* ---- duplicate names ------------------------------------------------------------- */
 
-unsigned long names_compared;
+_Thread_local unsigned long names_compared;
 
 typedef struct name_at {
     const char *name;

@@ -137,9 +137,9 @@ void jsonl_close(reader *r);
  * sorts a copy, O(n log n) comparisons however they are spelled. */
 int names_repeat(const char *const *names, size_t n, size_t *at);
 
-/* Name comparisons names_repeat() made so far, for the tests that hold it to its
- * bound. */
-extern unsigned long names_compared;
+/* Name comparisons names_repeat() made so far on the calling thread, for the tests
+ * that hold it to its bound (one count per thread: readers may run on several). */
+extern _Thread_local unsigned long names_compared;
 
 /* Longest record accepted. */
 #define RECORD_MAX (16u << 20)
