@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "reader.h"
 
 typedef struct json_in {
@@ -38,16 +39,8 @@ typedef int (*sink_fn)(json_in *in, const char *s, size_t len);
 
 static int sink_key(json_in *in, const char *s, size_t len)
 {
-    if (in->key_len + len + 1 > in->key_cap) {
-        size_t cap = in->key_cap ? in->key_cap * 2 : 64;
-        while (cap < in->key_len + len + 1)
-            cap *= 2;
-        char *k = realloc(in->key, cap);
-        if (!k)
-            return -1;
-        in->key = k;
-        in->key_cap = cap;
-    }
+    if (grow_array((void **)&in->key, &in->key_cap, in->key_len + len + 1, 1) != 0)
+        return -1;
     memcpy(in->key + in->key_len, s, len);
     in->key_len += len;
     in->key[in->key_len] = '\0';
@@ -391,14 +384,9 @@ struct jsonl_state {
 /* Once the object is read: no key twice (keys hold no NUL: \u0000 is refused). */
 static int duplicate_keys(struct jsonl_state *st, record *rec)
 {
-    if (rec->n_fields > st->names_cap) {
-        const char **p = realloc(st->names, rec->n_fields * sizeof *p);
-        if (!p) {
-            record_bad(rec, "out of memory");
-            return -1;
-        }
-        st->names = p;
-        st->names_cap = rec->n_fields;
+    if (grow_array((void **)&st->names, &st->names_cap, rec->n_fields, sizeof *st->names)) {
+        record_bad(rec, "out of memory");
+        return -1;
     }
     const char **names = st->names;
     for (size_t i = 0; i < rec->n_fields; i++)
