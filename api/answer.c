@@ -95,17 +95,9 @@ static int question_head(qs_txn *txn, question_memo *m, uint32_t id, qs_question
 {
     if (!m || !id)   /* no memo, or no question (the map's keys are nonzero) */
         return eng_question_head(txn, id, q);
-    if (m->map.n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
-        struct question_seen *seen = realloc(m->seen, cap * sizeof *seen);
-        if (!seen)
-            return eng_fail(ENOMEM, "out of memory");
-        m->seen = seen;
-        m->cap = cap;
-    }
     uint32_t at;
-    int found, rc = eng_keymap_find(&m->map, id, (uint32_t)m->map.n, &at, &found);
-    if (rc)
+    int found, rc = eng_grow((void **)&m->seen, &m->cap, m->map.n + 1, sizeof *m->seen);
+    if (rc || (rc = eng_keymap_find(&m->map, id, (uint32_t)m->map.n, &at, &found)) != 0)
         return rc;
     struct question_seen *s = &m->seen[at];
     if (!found) {

@@ -1,10 +1,26 @@
 /* keymap.c: open addressing from a nonzero 64-bit key to a 32-bit index (into a
- * vector the caller keeps): what a bulk call remembers per question or per user. */
+ * vector the caller keeps, grown by eng_grow()): what a bulk call remembers per
+ * question or per user. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+
+int eng_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return eng_fail(ENOMEM, "out of memory");
+    *p = q;
+    *cap = n;
+    return 0;
+}
 
 void eng_keymap_free(eng_keymap *m)
 {

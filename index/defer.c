@@ -64,19 +64,6 @@ static moves *moves_of(qs_txn *txn)
     return m;
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 1024;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return eng_fail(ENOMEM, "out of memory");
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static uint64_t board_key(uint32_t board, uint32_t user)
 {
     return (uint64_t)board << 32 | user;
@@ -107,7 +94,7 @@ int idx_band_move(qs_txn *txn, uint32_t question, int had, uint8_t old, uint8_t 
         return band_moved(txn, question, had, old, band);
     if (!(m = moves_of(txn)))
         return eng_fail(ENOMEM, "out of memory");
-    int found, rc = grow((void **)&m->q, &m->capq, m->nq, sizeof *m->q);
+    int found, rc = eng_grow((void **)&m->q, &m->capq, m->nq + 1, sizeof *m->q);
     if (rc || (rc = eng_keymap_find(&m->qk, question, (uint32_t)m->nq, &at, &found)) != 0)
         return rc;
     if (found) {
@@ -145,7 +132,7 @@ int idx_board_move(qs_txn *txn, const idx_board_view *was, const idx_board_view 
         return idx_board_changed(txn, was, now);
     if (!(m = moves_of(txn)))
         return eng_fail(ENOMEM, "out of memory");
-    int found, rc = grow((void **)&m->b, &m->capb, m->nb, sizeof *m->b);
+    int found, rc = eng_grow((void **)&m->b, &m->capb, m->nb + 1, sizeof *m->b);
     if (rc || (rc = eng_keymap_find(&m->bk, board_key(now->board, now->user),
                                     (uint32_t)m->nb, &at, &found)) != 0)
         return rc;
