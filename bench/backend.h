@@ -138,6 +138,10 @@ typedef struct backend_ops {
     int (*put_test)(backend *be, const wl_test *t);
     int (*answer_submit)(backend *be, const wl_answer *a);   /* every aggregate */
     int (*interaction_log)(backend *be, const wl_interaction *ix);
+    /* @p n interactions as n interaction_log calls in that order would log them, in the
+     * open batch; NULL: the harness makes those calls (SQLite and PostgreSQL run their
+     * prepared insert per row, which is their batch). */
+    int (*interaction_log_many)(backend *be, const wl_interaction *ix, size_t n);
 
     /* The product's reads, each in its own read transaction. What each appends to
      * @p out, in order (u = bk_put_u64, i = bk_put_i64, s = bk_put_str): */

@@ -254,16 +254,51 @@ static int qsb_answer(backend *be, const wl_answer *a)
     return in_write(be, "answer", write_answer, a);
 }
 
+static qs_interaction interaction_of(const wl_interaction *w)
+{
+    return (qs_interaction){w->user, w->action, w->created_at, w->payload, w->payload_len};
+}
+
 static int write_interaction(qs_txn *txn, const void *arg)
 {
-    const wl_interaction *w = arg;
-    qs_interaction ix = {w->user, w->action, w->created_at, w->payload, w->payload_len};
+    qs_interaction ix = interaction_of(arg);
     return qs_interaction_log(txn, &ix, NULL);
 }
 
 static int qsb_interaction(backend *be, const wl_interaction *ix)
 {
     return in_write(be, "interaction", write_interaction, ix);
+}
+
+#define IXN_MANY_MAX 64   /* rows of one qs_interaction_log_many() call here */
+
+/* The rows of a batch as qs_interaction_log_many() takes them, IXN_MANY_MAX at most. */
+typedef struct ixn_many {
+    const wl_interaction *rows;
+    size_t n;
+} ixn_many;
+
+static int write_interactions(qs_txn *txn, const void *arg)
+{
+    const ixn_many *m = arg;
+    qs_interaction ix[IXN_MANY_MAX];
+    int rcs[IXN_MANY_MAX];
+    for (size_t i = 0; i < m->n; i++)
+        ix[i] = interaction_of(&m->rows[i]);
+    int rc = qs_interaction_log_many(txn, ix, m->n, rcs, NULL);
+    for (size_t i = 0; i < m->n && !rc; i++)
+        rc = rcs[i] == QS_EXISTS ? 0 : rcs[i];
+    return rc;
+}
+
+static int qsb_interaction_many(backend *be, const wl_interaction *ix, size_t n)
+{
+    for (size_t i = 0; i < n; i += IXN_MANY_MAX) {
+        ixn_many m = {ix + i, n - i < IXN_MANY_MAX ? n - i : IXN_MANY_MAX};
+        if (in_write(be, "interactions", write_interactions, &m))
+            return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ reads */
@@ -573,6 +608,7 @@ const backend_ops bk_quizstore_ops = {
     .put_test = qsb_put_test,
     .answer_submit = qsb_answer,
     .interaction_log = qsb_interaction,
+    .interaction_log_many = qsb_interaction_many,
     .question_get = qsb_question_get_op,
     .progress_view = qsb_progress_op,
     .dashboard = qsb_dashboard_op,

@@ -34,13 +34,13 @@ const char *const bench_read_names[READ_COUNT] = {
 const char *const bench_lat_names[LAT_COUNT] = {
     "question_get", "progress_view", "dashboard", "leaderboard", "history", "test_list",
     "test_create filter", "test_create adaptive", "test_create weak", "interaction_log",
-    "answer_submit b1 durable", "answer_submit b50 lazy",
+    "answer_submit b1 durable", "answer_submit b50 lazy", "interaction_log b50 lazy",
 };
 
 const char *const bench_lat_keys[LAT_COUNT] = {
     "question_get", "progress_view", "dashboard", "leaderboard", "history", "test_list",
     "test_create_filter", "test_create_adaptive", "test_create_weak", "interaction_log",
-    "answer_submit_b1_durable", "answer_submit_b50_lazy",
+    "answer_submit_b1_durable", "answer_submit_b50_lazy", "interaction_log_b50_lazy",
 };
 
 const char *const bench_only_names[3] = {"unused", "incorrect", "marked"};

@@ -54,6 +54,7 @@ typedef enum bench_lat {
     LAT_INTERACTION_LOG,
     LAT_SUBMIT_DURABLE,   /* one answer, its own durable commit */
     LAT_SUBMIT_BATCH50,   /* a batch of 50 answers, lazy commit */
+    LAT_IXN_BATCH50,      /* a batch of 50 interactions, lazy commit */
     LAT_COUNT
 } bench_lat;
 
@@ -75,7 +76,7 @@ typedef struct bench_cfg {
     double op_seconds;         /* time cap per op alone */
     unsigned check_samples;    /* sampled inputs per op in the check */
     uint64_t durable_answers;  /* answer_submit batch 1 */
-    uint64_t batch50_answers;  /* answer_submit batch 50 */
+    uint64_t batch50_answers;  /* answer_submit batch 50; as many interactions in batches of 50 */
     uint64_t group_answers;    /* answer_submit batch 1 durable, concurrent submitters */
     unsigned submitters;       /* threads submitting at once (16) */
     double submit_seconds;     /* time cap per answer_submit figure */

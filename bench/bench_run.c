@@ -243,27 +243,48 @@ int bench_ops_alone(bench_run *r, bench_engine *e)
     return e->ops->draws_only ? draws_by_record(r, e) : 0;
 }
 
-/* ------------------------------------------------------------ answer batches */
+/* ------------------------------------------------------------ batches */
 
-/* Record up to @p n next-day answers in batches of @p batch, each batch timed into
- * @p h; stops at cfg.submit_seconds. Sets *done and *busy (seconds inside calls). */
-static int submit_answers(bench_run *r, bench_engine *e, unsigned batch, uint64_t n, hist *h,
-                          uint64_t *done, double *busy)
+/* Records the next @p batch rows of the next day @p w in the open transaction. */
+typedef int (*batch_fn)(bench_engine *e, const bd_window *w, unsigned batch);
+
+static int answer_batch(bench_engine *e, const bd_window *w, unsigned batch)
 {
-    const bd_window *w = &r->data.next_day;
+    for (unsigned i = 0; i < batch; i++)
+        if (e->be->ops->answer_submit(e->be, &w->answers[e->next_answer++]))
+            return -1;
+    return 0;
+}
+
+/* Through the backend's own batch call where it has one. */
+static int interaction_batch(bench_engine *e, const bd_window *w, unsigned batch)
+{
+    const wl_interaction *ix = &w->ixs[e->next_ix];
+    backend *be = e->be;
+    e->next_ix += batch;
+    if (be->ops->interaction_log_many)
+        return be->ops->interaction_log_many(be, ix, batch);
+    for (unsigned i = 0; i < batch; i++)
+        if (be->ops->interaction_log(be, &ix[i]))
+            return -1;
+    return 0;
+}
+
+/* Record up to @p n rows in batches of @p batch through @p fn, one transaction each,
+ * each batch timed into @p h, while *next + batch <= @p avail; stops at
+ * cfg.submit_seconds. Sets *done and *busy (seconds inside calls). */
+static int record_batches(bench_run *r, bench_engine *e, batch_fn fn, const size_t *next,
+                          size_t avail, unsigned batch, uint64_t n, hist *h, uint64_t *done,
+                          double *busy)
+{
     backend *be = e->be;
     double start = bench_now();
     *done = 0;
     *busy = 0;
     hist_reset(h);
-    while (*done + batch <= n && e->next_answer + batch <= w->n_answers) {
+    while (*done + batch <= n && *next + batch <= avail) {
         uint64_t t0 = bench_now_ns();
-        if (be->ops->begin(be))
-            return -1;
-        for (unsigned i = 0; i < batch; i++)
-            if (be->ops->answer_submit(be, &w->answers[e->next_answer++]))
-                return -1;
-        if (be->ops->commit(be))
+        if (be->ops->begin(be) || fn(e, &r->data.next_day, batch) || be->ops->commit(be))
             return -1;
         uint64_t t1 = bench_now_ns();
         hist_record(h, t1 - t0);
@@ -273,6 +294,13 @@ static int submit_answers(bench_run *r, bench_engine *e, unsigned batch, uint64_
             break;
     }
     return 0;
+}
+
+static int submit_answers(bench_run *r, bench_engine *e, unsigned batch, uint64_t n, hist *h,
+                          uint64_t *done, double *busy)
+{
+    return record_batches(r, e, answer_batch, &e->next_answer, r->data.next_day.n_answers,
+                          batch, n, h, done, busy);
 }
 
 /* The answers a figure may use: its share of what is left of the next day, so that
@@ -296,6 +324,12 @@ int bench_submits(bench_run *r, bench_engine *e)
     lat_stat_from(&res->lat[LAT_SUBMIT_BATCH50], &h);
     res->batch50_answers = done;
     res->batch50_per_s = busy > 0 ? done / busy : 0;
+    size_t ix_left = r->data.next_day.n_ixs - e->next_ix;
+    n = r->cfg.batch50_answers < ix_left / 4 ? r->cfg.batch50_answers : ix_left / 4;
+    if (record_batches(r, e, interaction_batch, &e->next_ix, r->data.next_day.n_ixs, 50, n, &h,
+                       &done, &busy))
+        return failed(e, "interaction_log batch 50");
+    lat_stat_from(&res->lat[LAT_IXN_BATCH50], &h);
 
     bench_close(e);
     if (bench_open(e, e->dir, BK_SYNC_DURABLE))
@@ -313,9 +347,11 @@ int bench_submits(bench_run *r, bench_engine *e)
     if (bench_open(e, e->dir, BK_SYNC_LAZY))
         return -1;
     bench_note("%s: answer_submit batch 50 lazy: %llu answers, %.0f answers/s; batch 1 "
-               "durable: %llu answers, %.0f answers/s", e->name,
+               "durable: %llu answers, %.0f answers/s; interaction_log batch 50 lazy: p50 "
+               "%.1f us a batch", e->name,
                (unsigned long long)res->batch50_answers, res->batch50_per_s,
-               (unsigned long long)res->durable_answers, res->durable_per_s);
+               (unsigned long long)res->durable_answers, res->durable_per_s,
+               res->lat[LAT_IXN_BATCH50].p50);
     return 0;
 }
 
