@@ -430,8 +430,8 @@ int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void 
 /* ------------------------------------------------------------------ interactions */
 
 /* A cursor over the interaction bucket of the rows looked up, kept open while they
- * stay in one bucket: rows looked up in key order then seek forward, mostly within the
- * page the cursor is on. */
+ * stay in one bucket: rows looked up in time order then seek forward, mostly within
+ * the page the cursor is on. */
 typedef struct event_finder {
     eng_rows c;
     int open;
@@ -445,7 +445,8 @@ static void finder_close(event_finder *f)
 }
 
 /* Whether the bucket already holds this very event: same user, time, action and
- * payload. Events share a time only rarely, so this is one seek. */
+ * payload. Events share a millisecond only rarely, so this is one seek: to the
+ * user's rows at that time in a sealed bucket, to every user's in a raw one. */
 static int event_stored(qs_txn *txn, event_finder *f, const qs_interaction *ix, int *found)
 {
     eng_bucket b;
@@ -462,11 +463,13 @@ static int event_stored(qs_txn *txn, event_finder *f, const qs_interaction *ix, 
             return rc;
         f->open = 1;
     }
-    eng_row_key(&k, ix->user, ix->created_at, 0);
+    int by_time = eng_bucket_in_time_order(&b);
+    eng_row_seek_key(&k, &b, ix->user, ix->created_at);
     if ((rc = eng_rows_seek(&f->c, &k, 0)) == 0)
-        while (!*found && (rc = eng_rows_next(&f->c, &row)) == 0 && row.i.user == ix->user &&
-               row.i.created_at == ix->created_at)
-            *found = row.i.action == ix->action && row.i.payload_len == ix->payload_len &&
+        while (!*found && (rc = eng_rows_next(&f->c, &row)) == 0 &&
+               row.i.created_at == ix->created_at && (by_time || row.i.user == ix->user))
+            *found = row.i.user == ix->user && row.i.action == ix->action &&
+                     row.i.payload_len == ix->payload_len &&
                      (!ix->payload_len ||
                       memcmp(row.i.payload, ix->payload, ix->payload_len) == 0);
     return rc == QS_NOTFOUND ? 0 : rc;
@@ -645,19 +648,58 @@ static int day_counts_add(qs_txn *txn, day_counts *d, const qs_interaction *ix)
     return rc;
 }
 
-/* The rows that pass, written in place order, their daily counts summed per
- * (user, day, action). */
-static int write_placed(qs_txn *txn, const qs_interaction *ix, const row_place *place,
-                        size_t placed, const int *rcs, const uint64_t *seq)
+/* The rows that pass, written in time order (their buckets' order, so that each is
+ * put past the last). */
+static int write_rows(qs_txn *txn, const qs_interaction *ix, const row_place *by_time,
+                      size_t placed, const int *rcs, const uint64_t *seq)
+{
+    int rc = 0;
+    for (size_t j = 0; !rc && j < placed; j++) {
+        uint32_t i = by_time[j].i;
+        if (rcs[i] == 0)
+            rc = interaction_row_put(txn, &ix[i], seq[i]);
+    }
+    return rc;
+}
+
+/* The daily counts of the rows that pass, summed per (user, day, action) as the rows
+ * pass in (user, time) order. */
+static int write_day_counts(qs_txn *txn, const qs_interaction *ix, const row_place *by_user,
+                            size_t placed, const int *rcs)
 {
     day_counts days = {0};
     int rc = 0;
-    for (size_t j = 0; !rc && j < placed; j++) {
-        uint32_t i = place[j].i;
-        if (rcs[i] == 0 && (rc = interaction_row_put(txn, &ix[i], seq[i])) == 0)
-            rc = day_counts_add(txn, &days, &ix[i]);
-    }
+    for (size_t j = 0; !rc && j < placed; j++)
+        if (rcs[by_user[j].i] == 0)
+            rc = day_counts_add(txn, &days, &ix[by_user[j].i]);
     return rc ? rc : day_counts_write(txn, &days);
+}
+
+static int time_cmp(const void *pa, const void *pb)
+{
+    const row_place *a = pa, *b = pb;
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    return place_cmp(pa, pb);
+}
+
+/* Sorted by user, the rows' users are looked up once each; by time, the stored events
+ * they might repeat are looked for, and the rows written, in their buckets' order. */
+static int log_placed(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
+                      row_place *by_user, row_place *by_time, size_t placed, uint64_t *seq)
+{
+    qsort(by_user, placed, sizeof *by_user, place_cmp);
+    int rc = find_users(txn, by_user, placed, rcs);
+    memcpy(by_time, by_user, placed * sizeof *by_time);
+    qsort(by_time, placed, sizeof *by_time, time_cmp);
+    if (!rc)
+        rc = find_repeats(txn, ix, by_time, placed, rcs);
+    /* sequence numbers in the order given, as one call per row would take them */
+    for (size_t i = 0; !rc && i < n; i++)
+        seq[i] = rcs[i] == 0 ? eng_counter_next(txn, ENG_NEXT_INTERACTION) : 0;
+    if (!rc)
+        rc = write_rows(txn, ix, by_time, placed, rcs, seq);
+    return rc ? rc : write_day_counts(txn, ix, by_user, placed, rcs);
 }
 
 static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
@@ -669,7 +711,7 @@ static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
     if ((n && !ix) || (n && !rcs) || n > UINT32_MAX)
         return eng_fail(QS_INVALID, "qs_interaction_log_many: NULL rows or codes, or over "
                         "2^32 rows");
-    row_place *place = malloc((n ? n : 1) * sizeof *place);
+    row_place *place = malloc((n ? n : 1) * 2 * sizeof *place);   /* by user, by time */
     uint64_t *seq = seqs ? seqs : malloc((n ? n : 1) * sizeof *seq);
     if (!place || !seq) {
         free(place);
@@ -679,17 +721,8 @@ static int interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
     }
     size_t placed;
     rc = place_interactions(txn, ix, n, rcs, place, &placed);
-    if (!rc) {
-        qsort(place, placed, sizeof *place, place_cmp);
-        rc = find_users(txn, place, placed, rcs);
-    }
     if (!rc)
-        rc = find_repeats(txn, ix, place, placed, rcs);
-    /* sequence numbers in the order given, as one call per row would take them */
-    for (size_t i = 0; !rc && i < n; i++)
-        seq[i] = rcs[i] == 0 ? eng_counter_next(txn, ENG_NEXT_INTERACTION) : 0;
-    if (!rc)
-        rc = write_placed(txn, ix, place, placed, rcs, seq);
+        rc = log_placed(txn, ix, n, rcs, place, place + n, placed, seq);
     free(place);
     if (seq != seqs)
         free(seq);

@@ -114,7 +114,7 @@ extern "C" {
 #endif
 
 #define QS_VERSION_MAJOR 0
-#define QS_VERSION_MINOR 5
+#define QS_VERSION_MINOR 6
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
 const char *qs_version(void);
@@ -249,12 +249,14 @@ void qs_options_init(qs_options *opts);
  *  recovered it. data.mdb is written through quizstore only: a change made to it by
  *  another LMDB program after the last checkpoint is undone by the next recovery
  *  (remove redo.log, with the store closed, to keep it). A store of an older on-disk
- *  format (1 to 3: libraries before 0.4) is upgraded by the first open for writing, in
+ *  format (1 to 4: libraries before 0.6) is upgraded by the first open for writing, in
  *  one transaction (format 2 keeps each test's summary in the user's test index, so
  *  that qs_test_list() reads no test record; format 3 keeps a test's answers packed
  *  under the test, 12 bytes each; format 4 keeps a user's progress in 32 topics of
- *  consecutive ids in one record, so that qs_progress() reads a few records); a
- *  read-only open of it is refused (QS_FORMAT) until then. A library of an older
+ *  consecutive ids in one record, so that qs_progress() reads a few records; format 5
+ *  keeps a raw interaction bucket in time order, so that events are appended: the
+ *  upgrade rewrites each raw one, about 3 s a million events); a read-only open of it
+ *  is refused (QS_FORMAT) until then. A library of an older
  *  format refuses the upgraded store (QS_FORMAT), and one still running on it while
  *  another upgrades it is not supported. While qs_compact() runs on the store, an open
  *  waits for it to end.
@@ -789,7 +791,7 @@ typedef struct qs_interaction {
 int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
 
 /** Log the @p n interactions @p ix as n calls of qs_interaction_log() in that order
- *  would, writing them in key order (user, created_at): the way to load an event log.
+ *  would, writing them in time order: the way to load an event log.
  *  A row's code goes to @p rcs[i]: 0, QS_EXISTS (that event is stored, or came earlier
  *  in @p ix), QS_EXPIRED, QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE; for the rows
  *  stored, @p seqs[i] (may be NULL) is the sequence number one call per row would have
@@ -805,7 +807,8 @@ int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int
 typedef int (*qs_interaction_fn)(const qs_interaction *ix, uint64_t seq, void *ctx);
 
 /** Every stored interaction with @p from <= created_at < @p to, bucket by bucket
- *  (oldest bucket first), within a bucket by (user, created_at, seq). Buckets that
+ *  (oldest bucket first); within a raw bucket by (created_at, seq), within a sealed
+ *  one by (user, created_at, seq) (qs_bucket_info tells which). Buckets that
  *  retention dropped are gone; their counts stay in qs_interaction_days().
  *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
  *          QS_CORRUPT. Any transaction. */

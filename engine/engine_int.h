@@ -11,7 +11,7 @@
 
 #define ENG_MAX_DBS 4096   /* fixed databases plus every time bucket */
 #define ENG_MAX_DBI (ENG_MAX_DBS + 2)   /* LMDB's handles: its free and main databases too */
-#define ENG_FORMAT 4       /* on-disk format written; 1 to 3 are upgraded at a writable open */
+#define ENG_FORMAT 5       /* on-disk format written; 1 to 4 are upgraded at a writable open */
 #define ENG_META_BYTES 152 /* an LMDB meta page's header and meta (pages.c) */
 #define ENG_LOG_START 4096 /* where the redo log's records begin (log.c) */
 

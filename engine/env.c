@@ -404,6 +404,8 @@ static int upgrade(qs_txn *txn, uint64_t format)
         rc = upgrade_into(txn, ENG_TEST_ANSWERS, "ans_by_test", eng_upgrade_test_answers);
     if (!rc && format < 4)
         rc = upgrade_into(txn, ENG_PROGRESS, "progress", eng_upgrade_progress);
+    if (!rc && format < 5)
+        rc = eng_upgrade_events(txn);       /* raw interaction buckets in time order */
     return rc ? rc : eng_meta_put_u64(txn, "format", ENG_FORMAT);
 }
 

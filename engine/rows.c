@@ -6,11 +6,20 @@
  *                                                       topic u32 | correct u8 |
  *                                                       status u8 | score u8 |
  *                                                       chosen u8 | time_ms u32
- * ixn@<period>    user u32 | created_at time | seq u64  action u8 | payload blob
+ * ixn@<period>    created_at time | seq u64             user u32 | action u8 |
+ *                                                       payload blob
  *
- * Sealed buckets ("<name>.z") hold blocks instead: see seal.c.
+ * A raw interaction bucket is in time order: events are logged as they happen, so
+ * each is put past the last and the bucket's pages fill as LMDB appends, where a
+ * user-first key would put each among the other users' rows and leave the pages it
+ * splits half empty. Nothing reads a user's interactions in order but sealing, which
+ * sorts them (seal.c), and `check`, which counts them in one pass. Answers stay by
+ * user: the history reads them so.
+ *
+ * Sealed buckets ("<name>.z") hold blocks instead, by user in both tables: see seal.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine_int.h"
@@ -31,6 +40,34 @@ static void key_of(const eng_row *r, eng_key *k)
     eng_row_key(k, r->a.user, r->a.created_at, r->a.id);
 }
 
+int eng_bucket_in_time_order(const eng_bucket *b)
+{
+    return b->table == ENG_T_INTERACTION && !b->sealed;
+}
+
+void eng_row_seek_key(eng_key *k, const eng_bucket *b, uint32_t user, int64_t created_at)
+{
+    if (!eng_bucket_in_time_order(b)) {
+        eng_row_key(k, user, created_at, 0);
+        return;
+    }
+    ek_reset(k);
+    ek_time(k, created_at);
+    ek_u64(k, 0);
+}
+
+/* The key of @p r in raw bucket @p b. */
+static void raw_key(const eng_bucket *b, const eng_row *r, eng_key *k)
+{
+    if (!eng_bucket_in_time_order(b)) {
+        key_of(r, k);
+        return;
+    }
+    ek_reset(k);
+    ek_time(k, r->i.created_at);
+    ek_u64(k, r->i.seq);
+}
+
 /* ------------------------------------------------------------ raw layout */
 
 static void raw_body(eng_table table, const eng_row *r, eng_wbuf *w)
@@ -46,6 +83,7 @@ static void raw_body(eng_table table, const eng_row *r, eng_wbuf *w)
         wb_u8(w, (uint8_t)a->chosen);
         wb_u32(w, a->time_ms);
     } else {
+        wb_u32(w, r->i.user);
         wb_u8(w, r->i.action);
         wb_blob(w, r->i.payload, r->i.payload_len);
     }
@@ -65,6 +103,7 @@ static void raw_fields(eng_table table, eng_rbuf *b, eng_row *r)
         a->time_ms = rb_u32(b);
     } else {
         size_t len;
+        r->i.user = rb_u32(b);
         r->i.action = rb_u8(b);
         r->i.payload = rb_blob(b, &len);
         r->i.payload_len = (uint16_t)len;
@@ -73,20 +112,29 @@ static void raw_fields(eng_table table, eng_rbuf *b, eng_row *r)
     }
 }
 
-static int raw_decode(const eng_bucket *bk, const MDB_val *k, const MDB_val *v, eng_row *r)
+uint32_t eng_event_user(const MDB_val *v)
+{
+    return v->mv_size >= ENG_REC_HEADER + 4
+               ? eng_get32((const uint8_t *)v->mv_data + ENG_REC_HEADER)
+               : UINT32_MAX;
+}
+
+int eng_row_decode(const eng_bucket *bk, const MDB_val *k, const MDB_val *v, eng_row *r)
 {
     eng_key key;
     eng_rbuf b;
-    if (eng_key_check(k, ENG_ROW_KEY, bk->name))
+    int by_time = eng_bucket_in_time_order(bk);
+    if (eng_key_check(k, by_time ? ENG_EVENT_KEY : ENG_ROW_KEY, bk->name))
         return QS_CORRUPT;
     ek_reset(&key);
     ek_bytes(&key, k->mv_data, k->mv_size);
     if (eng_rec_open(&key, v->mv_data, v->mv_size, &b))
         return eng_fail(QS_CORRUPT, "checksum mismatch in database '%s'", bk->name);
     memset(r, 0, sizeof *r);
-    r->a.user = eng_get32(key.b);
-    r->a.created_at = eng_time_from_bits(eng_get64(key.b + 4));
-    r->a.id = eng_get64(key.b + 12);
+    const uint8_t *at = by_time ? key.b : key.b + 4;   /* created_at, then the id */
+    r->a.user = by_time ? 0 : eng_get32(key.b);        /* an event's is in its record */
+    r->a.created_at = eng_time_from_bits(eng_get64(at));
+    r->a.id = eng_get64(at + 8);
     raw_fields(bk->table, &b, r);
     return rb_done(&b) ? 0 : eng_fail(QS_CORRUPT, "bad row in database '%s'", bk->name);
 }
@@ -96,7 +144,7 @@ static int raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
     eng_key k;
     eng_wbuf w;
     uint8_t buf[32 + QS_PAYLOAD_MAX];
-    key_of(r, &k);
+    raw_key(b, r, &k);
     wb_init(&w, buf, sizeof buf);
     raw_body(b->table, r, &w);
     if (eng_gathering(txn))
@@ -221,7 +269,7 @@ static int raw_next(eng_rows *c, eng_row *row)
     int rc = mdb_cursor_get(c->cur, &k, &v,
                             c->state == ROWS_AT ? MDB_GET_CURRENT
                                                 : c->backward ? MDB_PREV : MDB_NEXT);
-    return rc ? rc : raw_decode(&c->b, &k, &v, row);
+    return rc ? rc : eng_row_decode(&c->b, &k, &v, row);
 }
 
 int eng_rows_next(eng_rows *c, eng_row *row)
@@ -235,8 +283,8 @@ int eng_rows_next(eng_rows *c, eng_row *row)
     return eng_walk_rc(rc, c->b.name);
 }
 
-static int bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
-                       void *ctx)
+int eng_bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
+                    void *ctx)
 {
     eng_rows c;
     eng_row row;
@@ -261,6 +309,8 @@ int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
                    const eng_key *seek, eng_row_fn fn, void *ctx)
 {
     eng_bucket_iter it;
+    if (seek && table != ENG_T_ANSWER)
+        return eng_fail(QS_INVALID, "a seek by user in a table kept by time");
     int rc = eng_bucket_iter_open(&it, txn, table, from, to, 0);
     while (!rc) {
         int irc = eng_bucket_iter_next(&it);
@@ -268,7 +318,7 @@ int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
             rc = irc == QS_NOTFOUND ? 0 : irc;
             break;
         }
-        rc = bucket_each(txn, &it.b, seek, fn, ctx);
+        rc = eng_bucket_each(txn, &it.b, seek, fn, ctx);
     }
     eng_bucket_iter_close(&it);
     return rc;
@@ -312,7 +362,7 @@ static int check_entry(eng_rows *c, const MDB_val *k, const MDB_val *v, uint64_t
     eng_row row;
     int rc;
     if (!c->b.sealed) {
-        if ((rc = raw_decode(&c->b, k, v, &row)) == 0)
+        if ((rc = eng_row_decode(&c->b, k, v, &row)) == 0)
             (*rows)++;
         return rc;
     }
@@ -350,5 +400,106 @@ int eng_bucket_check(qs_txn *txn, const eng_bucket *b, qs_check_report *r)
         (rc = eng_registry_get(txn, b->table, b->start, &rec)) == 0 && rec.rows != rows)
         eng_report_finding(r, "'%s' holds %llu rows, its registry entry says %llu", b->name,
                            (unsigned long long)rows, (unsigned long long)rec.rows);
+    return rc;
+}
+
+/* ------------------------------------------------------------ upgrade from format 4 */
+
+/* An interaction as formats 1 to 4 kept it in a raw bucket, by user:
+ *   key: user u32 | created_at time | seq u64      record: action u8 | payload blob */
+static int old_event_decode(const eng_bucket *bk, const MDB_val *k, const MDB_val *v,
+                            eng_row *r)
+{
+    eng_key key;
+    eng_rbuf b;
+    size_t len;
+    if (eng_key_check(k, ENG_ROW_KEY, bk->name))
+        return QS_CORRUPT;
+    ek_reset(&key);
+    ek_bytes(&key, k->mv_data, k->mv_size);
+    if (eng_rec_open(&key, v->mv_data, v->mv_size, &b))
+        return eng_rec_corrupt(bk->name, &key, "checksum mismatch: the upgrade cannot read it");
+    memset(r, 0, sizeof *r);
+    r->i.user = eng_get32(key.b);
+    r->i.created_at = eng_time_from_bits(eng_get64(key.b + 4));
+    r->i.seq = eng_get64(key.b + 12);
+    r->i.action = rb_u8(&b);
+    r->i.payload = rb_blob(&b, &len);
+    r->i.payload_len = (uint16_t)len;
+    if (!rb_done(&b) || len > QS_PAYLOAD_MAX)
+        return eng_rec_corrupt(bk->name, &key, "bad row: the upgrade cannot read it");
+    return 0;
+}
+
+/* Every row of old-layout bucket @p b put into @p scratch in the time order. */
+static int events_to_time_order(qs_txn *txn, const eng_bucket *b, const eng_bucket *scratch)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    eng_row row;
+    int rc = eng_cursor_open(txn, b->dbi, b->name, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((rc = old_event_decode(b, &k, &v, &row)) != 0 ||
+            (rc = raw_put(txn, scratch, &row)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, b->name);
+}
+
+/* Every entry of @p from appended to the empty @p to, as it is. */
+static int append_all(qs_txn *txn, const eng_bucket *from, const eng_bucket *to)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = eng_cursor_open(txn, from->dbi, from->name, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((rc = eng_mdb_put(txn, to->dbi, &k, &v, MDB_APPEND)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, to->name);
+}
+
+/* Raw interaction bucket @p b rewritten in time order: its rows into a scratch
+ * database, the bucket emptied and filled back from it by appending (so that its
+ * pages are full), the scratch database retired. */
+static int upgrade_event_bucket(qs_txn *txn, const eng_bucket *b)
+{
+    eng_bucket scratch = *b;
+    snprintf(scratch.name, sizeof scratch.name, "%.21s.u", b->name);
+    int rc = mdb_dbi_open(eng_mdb(txn), scratch.name, MDB_CREATE, &scratch.dbi);
+    if (rc)
+        return eng_txn_failed(txn, eng_mdb_rc(rc, "create", scratch.name));
+    eng_log_create(txn, scratch.dbi, scratch.name, MDB_CREATE);
+    if ((rc = events_to_time_order(txn, b, &scratch)) == 0 &&
+        (rc = eng_mdb_empty(txn, b->dbi)) == 0 && (rc = append_all(txn, &scratch, b)) == 0)
+        rc = eng_db_retire(txn, scratch.dbi, scratch.name);
+    return rc ? eng_txn_failed(txn, rc) : 0;
+}
+
+int eng_upgrade_events(qs_txn *txn)
+{
+    eng_bucket_iter it;
+    eng_bucket *raw = NULL;
+    size_t n = 0, cap = 0;
+    int rc = eng_bucket_iter_open(&it, txn, ENG_T_INTERACTION, QS_TIME_MIN, QS_TIME_MAX, 0);
+    while (!rc && (rc = eng_bucket_iter_next(&it)) == 0) {
+        if (it.b.sealed)
+            continue;
+        if (eng_grow((void **)&raw, &cap, n + 1, sizeof *raw) != 0)
+            rc = eng_fail(ENOMEM, "out of memory");
+        else
+            raw[n++] = it.b;
+    }
+    eng_bucket_iter_close(&it);
+    rc = rc == QS_NOTFOUND ? 0 : rc;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = upgrade_event_bucket(txn, &raw[i]);
+    free(raw);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "model.h"
 
 #define ENG_ROW_KEY 20        /* user u32 | created_at time | id u64 */
+#define ENG_EVENT_KEY 16      /* a raw interaction bucket's: created_at time | seq u64 */
 #define ENG_BLOCK_ROWS 128    /* rows of one sealed block, at most */
 
 /* An interaction as stored: key (user, created_at, seq), the rest in the record. */
@@ -78,10 +79,23 @@ typedef struct eng_rows {
     int dict_known;
 } eng_rows;
 
+/* 1 when bucket @p b keeps its rows by (created_at, id): a raw interaction bucket;
+ * every other is by (user, created_at, id). */
+int eng_bucket_in_time_order(const eng_bucket *b);
+/* The first key that a row of @p user at @p created_at may have in bucket @p b. */
+void eng_row_seek_key(eng_key *k, const eng_bucket *b, uint32_t user, int64_t created_at);
+
+/* The row of raw bucket @p b at entry (@p k, @p v), its record checked: 0 or
+ * QS_CORRUPT. */
+int eng_row_decode(const eng_bucket *b, const MDB_val *k, const MDB_val *v, eng_row *r);
+/* The user the record @p v of a raw interaction bucket names, read without checking
+ * the record (UINT32_MAX if too short to hold one): eng_row_decode() checks it. */
+uint32_t eng_event_user(const MDB_val *v);
+
 int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b);
 /* Position @p c so that eng_rows_next() returns, forward, the rows from the first key
  * >= @p k on; @p backward, the rows before @p k, newest first. @p k NULL: from the
- * first (or last) row. */
+ * first (or last) row. @p k is in the bucket's order (eng_bucket_in_time_order). */
 int eng_rows_seek(eng_rows *c, const eng_key *k, int backward);
 /* 0 and the next row, QS_NOTFOUND past the end, or QS_CORRUPT. A row's payload stays
  * valid until the next call. */
@@ -92,8 +106,13 @@ void eng_rows_close(eng_rows *c);
  * own range that no call returns). */
 #define ENG_ROWS_NEXT_BUCKET (-30990)
 typedef int (*eng_row_fn)(const eng_row *row, void *ctx);
+/* Every row of bucket @p b from the first key >= @p seek (in its order; NULL: its first
+ * row), as eng_table_each passes them. */
+int eng_bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
+                    void *ctx);
 /* Every row of @p table in the buckets overlapping [from, to), bucket by bucket in time
- * order; in each bucket from the first key >= @p seek (NULL: its first row). @p fn
+ * order; in each bucket from the first key >= @p seek (NULL: its first row; a key by
+ * user, so only for answers). @p fn
  * returns 0 to go on, ENG_ROWS_NEXT_BUCKET, or anything else to stop: that is
  * returned. Rows outside [from, to) in an overlapping bucket are passed too. */
 int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
@@ -115,6 +134,10 @@ int eng_row_expired(qs_txn *txn, eng_table table, int64_t t);
  * takes it into its user's block). QS_EXISTS if its key is taken. Write transaction. */
 int eng_row_put(qs_txn *txn, eng_table table, const eng_row *row);
 
+/* Format 5 keeps raw interaction buckets in time order: rewrite those of an older
+ * store, which are by user. Write transaction (the upgrade's). */
+int eng_upgrade_events(qs_txn *txn);
+
 /* ------------------------------------------------------------ blocks (block.c) */
 
 /* Column form of rows[0 .. n) of one user, in key order, into @p out; its size.
@@ -127,6 +150,10 @@ int eng_block_decode(eng_table table, uint32_t user, const uint8_t *p, size_t le
                      eng_row *rows, size_t n);
 
 /* ------------------------------------------------------------ sealing (seal.c) */
+
+/* Rows of a raw interaction bucket that sealing sorts by user in memory at once, about
+ * (2^21, some 100 MB; the tests lower it to seal in many passes). */
+extern size_t eng_seal_pass_rows;
 
 /* Seal raw bucket @p raw: the sealed one replaces it when @p txn commits. */
 int eng_bucket_seal(qs_txn *txn, const eng_bucket *raw);

@@ -314,9 +314,151 @@ static int run_push(run_buf *run, eng_table table, const eng_row *row)
     return 0;
 }
 
+/* ---- a bucket kept in time order, taken by user */
+
+#define USER_SLOTS 65536       /* ranges of user ids the rows are counted in */
+
+size_t eng_seal_pass_rows = 1u << 21;
+
+/* A row of a time-ordered bucket as a pass finds it: where it lies in the map, and
+ * its user as its record says before the record is checked. */
+typedef struct row_ref {
+    const uint8_t *k, *v;
+    uint32_t vlen, user;
+} row_ref;
+
+/* The rows of a time-ordered bucket per range of user ids: slot s counts the users
+ * [s * width, (s + 1) * width); a pass takes the slots [lo, hi), slot s's rows at
+ * refs[at[s] ...] in the order met (the bucket's: time). */
+typedef struct user_slots {
+    uint64_t rows[USER_SLOTS];
+    uint64_t at[USER_SLOTS];
+    uint64_t width;
+    size_t lo, hi;
+    row_ref *refs;
+} user_slots;
+
+static size_t slot_of(const user_slots *u, uint32_t user)
+{
+    uint64_t s = user / u->width;
+    return s < USER_SLOTS ? (size_t)s : USER_SLOTS - 1;
+}
+
+typedef void (*ref_fn)(user_slots *u, const MDB_val *k, const MDB_val *v, uint32_t user);
+
+static void count_ref(user_slots *u, const MDB_val *k, const MDB_val *v, uint32_t user)
+{
+    (void)k, (void)v;
+    u->rows[slot_of(u, user)]++;
+}
+
+static void place_ref(user_slots *u, const MDB_val *k, const MDB_val *v, uint32_t user)
+{
+    size_t s = slot_of(u, user);
+    if (s >= u->lo && s < u->hi)
+        u->refs[u->at[s]++] = (row_ref){k->mv_data, v->mv_data, (uint32_t)v->mv_size, user};
+}
+
+/* Every entry of bucket @p b to @p fn, with the user its record names (unchecked:
+ * emit_refs() checks each record it decodes). */
+static int each_ref(qs_txn *txn, const eng_bucket *b, ref_fn fn, user_slots *u)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = eng_cursor_open(txn, b->dbi, b->name, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        fn(u, &k, &v, eng_event_user(&v));
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, b->name);
+}
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+    const row_ref *a = pa, *b = pb;
+    if (a->user != b->user)
+        return a->user < b->user ? -1 : 1;
+    return memcmp(a->k, b->k, ENG_EVENT_KEY);   /* time order, as the bucket's keys */
+}
+
+/* The rows of refs[0 .. n), by user, decoded a user's run at a time into blocks. */
+static int emit_refs(const eng_bucket *b, const row_ref *refs, size_t n, run_buf *run,
+                     block_fn fn, void *ctx)
+{
+    int rc = 0;
+    run->n = run->payload = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        eng_row row;
+        MDB_val k = {ENG_EVENT_KEY, (void *)refs[i].k}, v = {refs[i].vlen, (void *)refs[i].v};
+        if ((rc = eng_row_decode(b, &k, &v, &row)) != 0)
+            break;
+        if (run->n && run->rows[0].a.user != row.a.user) {
+            rc = emit_run(run->rows, run->n, run->payload, fn, ctx);
+            run->n = run->payload = 0;
+        }
+        if (!rc)
+            rc = run_push(run, b->table, &row);
+    }
+    if (!rc && run->n)
+        rc = emit_run(run->rows, run->n, run->payload, fn, ctx);
+    return rc;
+}
+
+/* One pass: slots [u->lo, u->hi) holding @p n rows, placed by slot in one scan, each
+ * slot's by user (a slot of one user is in order already), then emitted. */
+static int emit_pass(qs_txn *txn, const eng_bucket *b, user_slots *u, size_t n, run_buf *run,
+                     block_fn fn, void *ctx)
+{
+    uint64_t at = 0;
+    for (size_t s = u->lo; s < u->hi; s++) {
+        u->at[s] = at;
+        at += u->rows[s];
+    }
+    int rc = each_ref(txn, b, place_ref, u);
+    if (!rc && u->width > 1)
+        for (size_t s = u->lo, from = 0; s < u->hi; from += u->rows[s++])
+            qsort(u->refs + from, u->rows[s], sizeof *u->refs, ref_cmp);
+    return rc ? rc : emit_refs(b, u->refs, n, run, fn, ctx);
+}
+
+/* Every block of time-ordered bucket @p b, in key order: its rows counted by ranges
+ * of user ids in one scan, then the ranges taken in passes of about
+ * eng_seal_pass_rows rows (a user's rows all in one), each a scan that places the
+ * pass's rows by range. Rows point into the map. */
+static int each_block_by_user(qs_txn *txn, const eng_bucket *b, block_fn fn, void *ctx)
+{
+    user_slots *u = calloc(1, sizeof *u);
+    run_buf run = {0};
+    if (!u)
+        return eng_fail(ENOMEM, "out of memory");
+    u->width = eng_counter_peek(txn, ENG_NEXT_USER) / USER_SLOTS + 1;
+    int rc = each_ref(txn, b, count_ref, u);
+    size_t cap = 0;
+    for (u->lo = 0; !rc && u->lo < USER_SLOTS; u->lo = u->hi) {
+        uint64_t n = 0;
+        for (u->hi = u->lo; u->hi < USER_SLOTS; u->hi++) {
+            if (n && n + u->rows[u->hi] > eng_seal_pass_rows)
+                break;
+            n += u->rows[u->hi];
+        }
+        if (n && eng_grow((void **)&u->refs, &cap, n, sizeof *u->refs) != 0)
+            rc = eng_fail(ENOMEM, "out of memory");
+        else if (n)
+            rc = emit_pass(txn, b, u, n, &run, fn, ctx);
+    }
+    free(u->refs);
+    free(u);
+    free(run.rows);
+    return rc;
+}
+
 /* Every block the raw bucket @p b makes, in key order. Rows point into the map. */
 static int each_block(qs_txn *txn, const eng_bucket *b, block_fn fn, void *ctx)
 {
+    if (eng_bucket_in_time_order(b))
+        return each_block_by_user(txn, b, fn, ctx);
     eng_rows c;
     eng_row row;
     run_buf run = {0};

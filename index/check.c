@@ -6,7 +6,8 @@
  * aggregates from that user's answers alone, in memory, so a slip in the incremental
  * code shows as a difference. Users are taken one at a time (their answers gathered
  * from every bucket), so memory stays that of the busiest user, plus one counter set
- * per question for the question stats.
+ * per question for the question stats. Interactions are counted per (user, day,
+ * action) in one pass first: raw buckets keep them in time order.
  *
  * The links are checked from the same answers, each against its test record (the
  * rules of qs_test_put() read test_answers instead): the test is the answer's user's,
@@ -44,24 +45,38 @@ typedef struct vec {
     size_t n, cap, size;
 } vec;
 
+/* Double the room of @p v: 0, or -1 out of memory. */
+static int vec_grow(vec *v)
+{
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    void *p = realloc(v->p, cap * v->size);
+    if (!p)
+        return -1;
+    v->p = p;
+    v->cap = cap;
+    return 0;
+}
+
 static void *vec_push(vec *v)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        void *p = realloc(v->p, cap * v->size);
-        if (!p)
-            return NULL;
-        v->p = p;
-        v->cap = cap;
-    }
+    if (v->n == v->cap && vec_grow(v))
+        return NULL;
     return (char *)v->p + v->size * v->n++;
 }
 
 typedef struct user_rows {
     vec answers;       /* eng_answer, in (created_at, id) order */
-    vec events;        /* qs_interaction_day with count 1, as met */
+    vec events;        /* qs_interaction_day, by (day, action) */
     vec runs;          /* run, in day order */
 } user_rows;
+
+/* The interactions of one user, day and action, counted. */
+typedef struct event_count {
+    uint32_t user;
+    int32_t day;
+    uint8_t action;
+    uint32_t count;
+} event_count;
 
 typedef struct question_totals {
     uint32_t attempts, correct, users;
@@ -82,6 +97,7 @@ typedef struct checker {
     question_slot *questions;   /* one slot per question of the bank, and spare ones */
     size_t slots;               /* a power of two */
     user_rows u;
+    vec event_counts;           /* event_count of every stored interaction, sorted */
     qs_test test;               /* the test whose answers are being checked */
     uint32_t listed[QS_TEST_MAX_QUESTIONS];   /* its list, sorted */
 } checker;
@@ -122,16 +138,58 @@ static int keep_answer(const eng_row *row, void *ctx)
     return 0;
 }
 
-static int keep_event(const eng_row *row, void *ctx)
+static int event_cmp(const void *pa, const void *pb)
 {
-    gather *g = ctx;
-    if (row->i.user != g->user)
-        return ENG_ROWS_NEXT_BUCKET;
-    qs_interaction_day *d = vec_push(g->rows);
-    if (!d)
+    const event_count *a = pa, *b = pb;
+    if (a->user != b->user)
+        return a->user < b->user ? -1 : 1;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    return (a->action > b->action) - (a->action < b->action);
+}
+
+/* Sort the counts and sum those of one (user, day, action). */
+static void events_merge(vec *v)
+{
+    event_count *e = v->p;
+    size_t n = 0;
+    if (v->n)
+        qsort(e, v->n, sizeof *e, event_cmp);
+    for (size_t i = 0; i < v->n; i++) {
+        if (n && event_cmp(&e[n - 1], &e[i]) == 0)
+            e[n - 1].count += e[i].count;
+        else
+            e[n++] = e[i];
+    }
+    v->n = n;
+}
+
+/* A row counted. The counts are merged whenever they fill their vector, which grows
+ * only when merging leaves it more than half full. */
+static int count_event(const eng_row *row, void *ctx)
+{
+    vec *v = ctx;
+    if (v->n == v->cap && v->cap) {
+        events_merge(v);
+        if (v->n > v->cap / 2 && vec_grow(v))
+            return no_memory();
+    }
+    event_count *e = vec_push(v);
+    if (!e)
         return no_memory();
-    *d = (qs_interaction_day){eng_day(row->i.created_at), row->i.action, 1};
+    *e = (event_count){row->i.user, eng_day(row->i.created_at), row->i.action, 1};
     return 0;
+}
+
+/* Every stored interaction counted, in one pass over the buckets. */
+static int events_count(checker *c)
+{
+    c->event_counts.size = sizeof(event_count);
+    int rc = eng_table_each(c->txn, ENG_T_INTERACTION, QS_TIME_MIN, QS_TIME_MAX, NULL,
+                            count_event, &c->event_counts);
+    if (!rc)
+        events_merge(&c->event_counts);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ comparing */
@@ -336,12 +394,6 @@ static int by_question_then_time(const void *pa, const void *pb)
     return (a->id > b->id) - (a->id < b->id);
 }
 
-static int by_day_action(const void *pa, const void *pb)
-{
-    int64_t a = idaily_key(pa, 0), b = idaily_key(pb, 0);
-    return (a > b) - (a < b);
-}
-
 /* The daily rows and the summary of answers in time order. */
 static int daily_and_summary(const eng_answer *as, size_t n, vec *days, eng_usum *s)
 {
@@ -474,23 +526,28 @@ static int check_user_answers(checker *c, uint32_t user)
     return rc;
 }
 
+/* The user's counts, from the counts of every interaction. */
 static int check_user_events(checker *c, uint32_t user)
 {
-    vec *ev = &c->u.events;
-    int rc = gather_rows(c->txn, ENG_T_INTERACTION, user, ev, keep_event);
-    if (rc)
-        return rc;
-    qs_interaction_day *d = ev->p;
-    if (ev->n)
-        qsort(d, ev->n, sizeof *d, by_day_action);
-    size_t n = 0;
-    for (size_t i = 0; i < ev->n; i++) {
-        if (n && by_day_action(&d[n - 1], &d[i]) == 0)
-            d[n - 1].count++;
+    const event_count *e = c->event_counts.p;
+    size_t lo = 0, hi = c->event_counts.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e[mid].user < user)
+            lo = mid + 1;
         else
-            d[n++] = d[i];
+            hi = mid;
     }
-    return compare_rows(c, AGG_IDAILY, ENG_IDAILY, user, d, n, merge_idaily, idaily_key);
+    vec *days = &c->u.events;
+    days->n = 0;
+    for (size_t i = lo; i < c->event_counts.n && e[i].user == user; i++) {
+        qs_interaction_day *d = vec_push(days);
+        if (!d)
+            return no_memory();
+        *d = (qs_interaction_day){e[i].day, e[i].action, e[i].count};
+    }
+    return compare_rows(c, AGG_IDAILY, ENG_IDAILY, user, days->p, days->n, merge_idaily,
+                        idaily_key);
 }
 
 /* ------------------------------------------------------------------ runs of days */
@@ -803,6 +860,8 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
         rc = recomputable(txn, ENG_T_ANSWER, &r[i], &c.answers_kept);
     if (!rc && c.answers_kept)
         rc = question_totals_make(&c);
+    if (!rc && c.interactions_kept)
+        rc = events_count(&c);
     if (!rc)
         rc = each_user(txn, check_user, &c);
     if (!rc && c.answers_kept)
@@ -812,6 +871,7 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
     free(c.questions);
     free(c.u.answers.p);
     free(c.u.events.p);
+    free(c.event_counts.p);
     free(c.u.runs.p);
     for (size_t i = 0; i < ROW_COUNT && i < cap; i++)
         rows[i] = r[i];

@@ -376,14 +376,50 @@ static inline void fx_put(fx_digest *d, const void *p, size_t n)
 
 #define FX_PUT(d, v) do { __typeof__(v) v_ = (v); fx_put((d), &v_, sizeof v_); } while (0)
 
-/* A callback of qs_interaction_scan(): the interaction into the digest @p ctx. */
-static inline int fx_put_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
+/* The interactions a scan passes, each as its digest bytes, to be put in seq order:
+ * a scan passes a raw bucket's by time and a sealed one's by user. */
+typedef struct fx_events {
+    fx_digest rows;           /* each row's bytes, end to end */
+    struct fx_event_at {
+        uint64_t seq;
+        size_t at, n;
+    } *index;
+    size_t n, cap;
+} fx_events;
+
+static inline int fx_keep_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
 {
-    fx_digest *d = ctx;
-    FX_PUT(d, seq); FX_PUT(d, ix->user); FX_PUT(d, ix->action); FX_PUT(d, ix->created_at);
-    FX_PUT(d, ix->payload_len);
-    fx_put(d, ix->payload, ix->payload_len);
+    fx_events *e = ctx;
+    size_t at = e->rows.n;
+    FX_PUT(&e->rows, seq); FX_PUT(&e->rows, ix->user); FX_PUT(&e->rows, ix->action);
+    FX_PUT(&e->rows, ix->created_at); FX_PUT(&e->rows, ix->payload_len);
+    fx_put(&e->rows, ix->payload, ix->payload_len);
+    if (e->n == e->cap) {
+        e->cap = e->cap * 2 + 256;
+        e->index = realloc(e->index, e->cap * sizeof *e->index);
+        CHECK(e->index != NULL);
+    }
+    e->index[e->n++] = (struct fx_event_at){seq, at, e->rows.n - at};
     return 0;
+}
+
+static inline int fx_event_cmp(const void *pa, const void *pb)
+{
+    const struct fx_event_at *a = pa, *b = pb;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* The interactions with from <= created_at < to into @p d, in seq order. */
+static inline void fx_put_interactions(fx_digest *d, qs_txn *txn, int64_t from, int64_t to)
+{
+    fx_events e = {0};
+    CHECK_RC(qs_interaction_scan(txn, from, to, fx_keep_interaction, &e), 0);
+    if (e.n)
+        qsort(e.index, e.n, sizeof *e.index, fx_event_cmp);
+    for (size_t i = 0; i < e.n; i++)
+        fx_put(d, e.rows.b + e.index[i].at, e.index[i].n);
+    free(e.rows.b);
+    free(e.index);
 }
 
 /* A user's interaction counts of every day. */

@@ -302,7 +302,7 @@ static void round_trip(unsigned flags)
     CHECK_EQ(dir_entries(bak), 2);
     CHECK(file_exists(path_of(bak, data)));
     char *manifest = slurp(path_of(bak, "MANIFEST"), NULL);
-    CHECK_MSG(strncmp(manifest, "quizstore-backup 1\nstore-format 4\nlibrary ", 42) == 0,
+    CHECK_MSG(strncmp(manifest, "quizstore-backup 1\nstore-format 5\nlibrary ", 42) == 0,
               "manifest: %s", manifest);
     char line[128];
     snprintf(line, sizeof line, "\nfile %s %lld ", data, file_size(path_of(bak, data)));
@@ -578,7 +578,7 @@ TEST(edited_manifest_is_corrupt)
     reseal_manifest(manifest);
     refused(bak, QS_FORMAT, "backup format 2");
     spit(manifest, orig, len);
-    edit_file(manifest, "store-format 4", "store-format 9");
+    edit_file(manifest, "store-format 5", "store-format 9");
     reseal_manifest(manifest);
     refused(bak, QS_FORMAT, "store format 9");
     /* No manifest: no backup. */

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "rows.h"
 
 #define N_QUESTIONS 60
 #define N_USERS 6
@@ -174,9 +175,8 @@ static void take_digest(log_store *s, fx_digest *d)
     CHECK_RC(qs_answer_scan(txn, INT64_MIN, INT64_MAX, put_answer, d), 0);
     CHECK_RC(qs_answer_scan(txn, OCT_2025 + 9 * FX_DAY_MS, NOV_2025 + 20 * FX_DAY_MS,
                             put_answer, d), 0);
-    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, fx_put_interaction, d), 0);
-    CHECK_RC(qs_interaction_scan(txn, OCT_2025 + 3 * FX_DAY_MS, DEC_2025 + FX_DAY_MS,
-                                 fx_put_interaction, d), 0);
+    fx_put_interactions(d, txn, INT64_MIN, INT64_MAX);
+    fx_put_interactions(d, txn, OCT_2025 + 3 * FX_DAY_MS, DEC_2025 + FX_DAY_MS);
     for (size_t i = 0; i < s->n_answers; i++) {
         qs_answer a;
         int rc = qs_answer_get(txn, s->answers[i].test, s->answers[i].question, &a);
@@ -222,6 +222,101 @@ static size_t list_buckets(qs_env *env, qs_bucket_info *list, size_t cap)
 }
 
 /* ------------------------------------------------------------------ cases */
+
+/* A raw interaction bucket is in time order; sealing takes its users' rows in passes
+ * of a bounded number of rows, here one user at a time. */
+TEST(sealing_in_passes_keeps_every_read)
+{
+    static log_store s;
+    fx_digest before = {0}, after = {0};
+    log_store_build(&s);
+    take_digest(&s, &before);
+    size_t pass_rows = eng_seal_pass_rows;
+    eng_seal_pass_rows = 1;
+    for (int m = 0; m < 3; m++) {
+        qs_bucket_info info;
+        CHECK_RC(seal(s.env, QS_TABLE_INTERACTIONS, months[m] + FX_DAY_MS, FX_T0, &info), 0);
+        CHECK(info.sealed);
+        CHECK(info.rows > N_USERS);
+    }
+    eng_seal_pass_rows = pass_rows;
+    take_digest(&s, &after);
+    fx_check_same(&before, &after);
+    fx_check_clean(s.env);
+    qs_env_close(s.env);
+    free(before.b);
+    free(after.b);
+}
+
+/* A sealed bucket's scan is by (user, created_at, seq). */
+static int in_user_order(const qs_interaction *ix, uint64_t seq, void *ctx)
+{
+    uint64_t *last = ctx;   /* user, created_at, seq of the row before */
+    int after = ix->user != last[0] ? ix->user > last[0]
+                : (uint64_t)ix->created_at != last[1] ? (uint64_t)ix->created_at > last[1]
+                                                      : seq > last[2];
+    CHECK_MSG(after, "user %u at %lld (seq %llu) after user %llu at %lld", ix->user,
+              (long long)ix->created_at, (unsigned long long)seq,
+              (unsigned long long)last[0], (long long)last[1]);
+    last[0] = ix->user;
+    last[1] = (uint64_t)ix->created_at;
+    last[2] = seq;
+    return 0;
+}
+
+/* Users whose ids share a range of the seal's count (ids past 2^20: 16 ids a range),
+ * their events interleaved in time, sealed a few rows a pass. */
+TEST(sealing_users_sharing_a_range_keeps_every_read)
+{
+    enum { USERS = 40, EVENTS = 600 };
+    qs_env *env = fx_open_tmp();
+    uint32_t users[USERS];
+    fx_digest before = {0}, after = {0};
+    qs_txn *txn = fx_write(env);
+    for (unsigned i = 0; i < USERS; i++) {
+        qs_user u = {0};
+        u.id = (1u << 20) + i * 3;
+        snprintf(u.ext_id, sizeof u.ext_id, "ranged-%u", i);
+        u.created_at = SEP_2025;
+        CHECK_RC(qs_user_put(txn, &u, &users[i]), 0);
+    }
+    for (unsigned k = 0; k < EVENTS; k++) {
+        char payload[16];
+        snprintf(payload, sizeof payload, "%u", k);
+        qs_interaction ix = {users[check_below(USERS)], (uint8_t)(1 + k % 8),
+                             DEC_2025 + (int64_t)check_below(EVENTS) * 60000, payload,
+                             strlen(payload)};
+        CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
+    }
+    fx_commit(txn);
+    for (int round = 0; round < 2; round++) {
+        fx_digest *d = round ? &after : &before;
+        txn = fx_read(env);
+        fx_put_interactions(d, txn, INT64_MIN, INT64_MAX);
+        for (unsigned i = 0; i < USERS; i++)
+            fx_put_days(d, txn, users[i]);
+        qs_txn_abort(txn);
+        if (round)
+            break;
+        size_t pass_rows = eng_seal_pass_rows;
+        eng_seal_pass_rows = 25;
+        qs_bucket_info info;
+        CHECK_RC(seal(env, QS_TABLE_INTERACTIONS, DEC_2025, DEC_2025 + 100 * FX_DAY_MS, &info),
+                 0);
+        eng_seal_pass_rows = pass_rows;
+        CHECK(info.sealed);
+        CHECK_EQ(info.rows, (uint64_t)EVENTS);
+    }
+    fx_check_same(&before, &after);
+    uint64_t last[3] = {0, 0, 0};
+    txn = fx_read(env);
+    CHECK_RC(qs_interaction_scan(txn, INT64_MIN, INT64_MAX, in_user_order, last), 0);
+    qs_txn_abort(txn);
+    fx_check_clean(env);
+    qs_env_close(env);
+    free(before.b);
+    free(after.b);
+}
 
 TEST(sealing_keeps_every_read)
 {
@@ -636,6 +731,8 @@ int main(int argc, char **argv)
 {
     static const check_case cases[] = {
         CASE(sealing_keeps_every_read),
+        CASE(sealing_in_passes_keeps_every_read),
+        CASE(sealing_users_sharing_a_range_keeps_every_read),
         CASE(seal_refusals_change_nothing),
         CASE(writes_into_sealed_buckets_stay_sealed),
         CASE(retention_drops_only_expired_buckets),

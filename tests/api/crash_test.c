@@ -879,15 +879,18 @@ static int mix_answer(const qs_answer *a, void *ctx)
     return 0;
 }
 
+/* Each interaction's own digest, summed: a scan passes a raw bucket's rows by time
+ * and a sealed one's by user. */
 static int mix_interaction(const qs_interaction *ix, uint64_t seq, void *ctx)
 {
-    uint64_t *h = ctx;
-    mix(h, seq);
-    mix(h, ix->user);
-    mix(h, ix->action);
-    mix(h, (uint64_t)ix->created_at);
+    uint64_t *h = ctx, row = 0;
+    mix(&row, seq);
+    mix(&row, ix->user);
+    mix(&row, ix->action);
+    mix(&row, (uint64_t)ix->created_at);
     for (size_t i = 0; i < ix->payload_len; i++)
-        mix(h, ((const uint8_t *)ix->payload)[i]);
+        mix(&row, ((const uint8_t *)ix->payload)[i]);
+    *h += row;
     return 0;
 }
 
