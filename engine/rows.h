@@ -1,10 +1,11 @@
 /* rows.h: the rows of the time-bucketed tables, read and written the same way
  * whether their bucket is raw or sealed.
  *
- * Both tables key a row by (user u32, created_at time, id u64): the answer id, or
- * the interaction's sequence number. A raw bucket holds one LMDB entry per row. A
- * sealed bucket (seal.c) holds blocks of one user's consecutive rows, each keyed by
- * its last row's key, so the same seeks find a row in either form.
+ * A row's key is (user u32, created_at time, id u64): the answer id, or the
+ * interaction's sequence number. A raw bucket holds one LMDB entry per row, under
+ * that key for answers and under (created_at, seq) for interactions, which come in
+ * time order. A sealed bucket (seal.c) holds blocks of one user's consecutive rows,
+ * each keyed by its last row's key, so the same seeks find an answer in either form.
  */
 #ifndef QS_ROWS_H
 #define QS_ROWS_H
@@ -15,7 +16,8 @@
 #define ENG_EVENT_KEY 16      /* a raw interaction bucket's: created_at time | seq u64 */
 #define ENG_BLOCK_ROWS 128    /* rows of one sealed block, at most */
 
-/* An interaction as stored: key (user, created_at, seq), the rest in the record. */
+/* An interaction: its key (user, created_at, seq) in a sealed block; a raw bucket keys
+ * it by (created_at, seq) and keeps the user in the record (rows.c). */
 typedef struct eng_ixn {
     uint32_t user;
     int64_t created_at;
