@@ -207,6 +207,10 @@ int eng_mdb_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k, 
  * 0 or a failure with detail. Every cursor the engine and the index layer read
  * through is opened here, so that it sees every write. */
 int eng_cursor_open(qs_txn *txn, MDB_dbi dbi, const char *dbname, MDB_cursor **cur);
+/* Every entry of @p dbi in key order to @p fn until it returns non-zero (returned).
+ * 0, or a failure with detail naming @p dbname. */
+typedef int (*eng_entry_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+int eng_each_entry(qs_txn *txn, MDB_dbi dbi, const char *dbname, eng_entry_fn fn, void *ctx);
 
 /* ---------------------------------------------------------------- bulk transactions */
 

@@ -79,6 +79,21 @@ int eng_cursor_open(qs_txn *txn, MDB_dbi dbi, const char *dbname, MDB_cursor **c
     return rc ? eng_mdb_rc(rc, "open cursor", dbname) : 0;
 }
 
+int eng_each_entry(qs_txn *txn, MDB_dbi dbi, const char *dbname, eng_entry_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = eng_cursor_open(txn, dbi, dbname, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((rc = fn(&k, &v, ctx)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return eng_walk_rc(rc, dbname);
+}
+
 int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
                 eng_rbuf *body)
 {

@@ -431,38 +431,28 @@ static int old_event_decode(const eng_bucket *bk, const MDB_val *k, const MDB_va
     return 0;
 }
 
-/* Every row of old-layout bucket @p b put into @p scratch in the time order. */
-static int events_to_time_order(qs_txn *txn, const eng_bucket *b, const eng_bucket *scratch)
+/* A bucket's rows moved into another. */
+typedef struct rows_move {
+    qs_txn *txn;
+    const eng_bucket *from, *to;
+} rows_move;
+
+/* An old-layout row put into the scratch bucket under its time-ordered key. */
+static int move_old_event(const MDB_val *k, const MDB_val *v, void *ctx)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
+    rows_move *m = ctx;
     eng_row row;
-    int rc = eng_cursor_open(txn, b->dbi, b->name, &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if ((rc = old_event_decode(b, &k, &v, &row)) != 0 ||
-            (rc = raw_put(txn, scratch, &row)) != 0)
-            break;
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, b->name);
+    int rc = old_event_decode(m->from, k, v, &row);
+    return rc ? rc : raw_put(m->txn, m->to, &row);
 }
 
-/* Every entry of @p from appended to the empty @p to, as it is. */
-static int append_all(qs_txn *txn, const eng_bucket *from, const eng_bucket *to)
+/* An entry appended to the emptied bucket as it is. */
+static int append_entry(const MDB_val *k, const MDB_val *v, void *ctx)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = eng_cursor_open(txn, from->dbi, from->name, &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if ((rc = eng_mdb_put(txn, to->dbi, &k, &v, MDB_APPEND)) != 0)
-            break;
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, to->name);
+    rows_move *m = ctx;
+    MDB_val key = *k, val = *v;
+    int rc = eng_mdb_put(m->txn, m->to->dbi, &key, &val, MDB_APPEND);
+    return rc ? eng_mdb_rc(rc, "write", m->to->name) : 0;
 }
 
 /* Raw interaction bucket @p b rewritten in time order: its rows into a scratch
@@ -476,8 +466,10 @@ static int upgrade_event_bucket(qs_txn *txn, const eng_bucket *b)
     if (rc)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "create", scratch.name));
     eng_log_create(txn, scratch.dbi, scratch.name, MDB_CREATE);
-    if ((rc = events_to_time_order(txn, b, &scratch)) == 0 &&
-        (rc = eng_mdb_empty(txn, b->dbi)) == 0 && (rc = append_all(txn, &scratch, b)) == 0)
+    rows_move to_scratch = {txn, b, &scratch}, back = {txn, &scratch, b};
+    if ((rc = eng_each_entry(txn, b->dbi, b->name, move_old_event, &to_scratch)) == 0 &&
+        (rc = eng_mdb_empty(txn, b->dbi)) == 0 &&
+        (rc = eng_each_entry(txn, scratch.dbi, scratch.name, append_entry, &back)) == 0)
         rc = eng_db_retire(txn, scratch.dbi, scratch.name);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }

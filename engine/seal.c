@@ -344,35 +344,25 @@ static size_t slot_of(const user_slots *u, uint32_t user)
     return s < USER_SLOTS ? (size_t)s : USER_SLOTS - 1;
 }
 
-typedef void (*ref_fn)(user_slots *u, const MDB_val *k, const MDB_val *v, uint32_t user);
-
-static void count_ref(user_slots *u, const MDB_val *k, const MDB_val *v, uint32_t user)
+/* The entries of a time-ordered bucket counted by range of their users (the user
+ * as the record names it, unchecked: emit_refs() checks each record it decodes). */
+static int count_ref(const MDB_val *k, const MDB_val *v, void *ctx)
 {
-    (void)k, (void)v;
-    u->rows[slot_of(u, user)]++;
+    user_slots *u = ctx;
+    (void)k;
+    u->rows[slot_of(u, eng_event_user(v))]++;
+    return 0;
 }
 
-static void place_ref(user_slots *u, const MDB_val *k, const MDB_val *v, uint32_t user)
+/* An entry of a user of the pass put at its range's next place. */
+static int place_ref(const MDB_val *k, const MDB_val *v, void *ctx)
 {
+    user_slots *u = ctx;
+    uint32_t user = eng_event_user(v);
     size_t s = slot_of(u, user);
     if (s >= u->lo && s < u->hi)
         u->refs[u->at[s]++] = (row_ref){k->mv_data, v->mv_data, (uint32_t)v->mv_size, user};
-}
-
-/* Every entry of bucket @p b to @p fn, with the user its record names (unchecked:
- * emit_refs() checks each record it decodes). */
-static int each_ref(qs_txn *txn, const eng_bucket *b, ref_fn fn, user_slots *u)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = eng_cursor_open(txn, b->dbi, b->name, &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        fn(u, &k, &v, eng_event_user(&v));
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : eng_walk_rc(rc, b->name);
+    return 0;
 }
 
 static int ref_cmp(const void *pa, const void *pb)
@@ -416,7 +406,7 @@ static int emit_pass(qs_txn *txn, const eng_bucket *b, user_slots *u, size_t n, 
         u->at[s] = at;
         at += u->rows[s];
     }
-    int rc = each_ref(txn, b, place_ref, u);
+    int rc = eng_each_entry(txn, b->dbi, b->name, place_ref, u);
     if (!rc && u->width > 1)
         for (size_t s = u->lo, from = 0; s < u->hi; from += u->rows[s++])
             qsort(u->refs + from, u->rows[s], sizeof *u->refs, ref_cmp);
@@ -434,7 +424,7 @@ static int each_block_by_user(qs_txn *txn, const eng_bucket *b, block_fn fn, voi
     if (!u)
         return eng_fail(ENOMEM, "out of memory");
     u->width = eng_counter_peek(txn, ENG_NEXT_USER) / USER_SLOTS + 1;
-    int rc = each_ref(txn, b, count_ref, u);
+    int rc = eng_each_entry(txn, b->dbi, b->name, count_ref, u);
     size_t cap = 0;
     for (u->lo = 0; !rc && u->lo < USER_SLOTS; u->lo = u->hi) {
         uint64_t n = 0;

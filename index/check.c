@@ -918,21 +918,6 @@ static int save_mark(const MDB_val *k, const MDB_val *v, void *ctx)
     return 0;
 }
 
-static int each_entry(qs_txn *txn, eng_db db,
-                      int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx)
-{
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
-        if ((rc = fn(&mk, &mv, ctx)) != 0)
-            break;
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
-}
 
 static int restore_marks(qs_txn *txn, const vec *marks)
 {
@@ -976,7 +961,7 @@ static int recompute_answer_aggregates(qs_txn *txn)
 {
     static const eng_db derived[] = {ENG_QSTAT, ENG_USUM, ENG_UDAILY, ENG_PROGRESS, ENG_UQ};
     vec marks = {.size = sizeof(mark)};
-    int rc = each_entry(txn, ENG_UQ, save_mark, &marks);
+    int rc = eng_each_entry(txn, eng_dbi(txn, ENG_UQ), eng_db_name(ENG_UQ), save_mark, &marks);
     for (size_t i = 0; !rc && i < sizeof derived / sizeof derived[0]; i++)
         rc = empty_db(txn, derived[i]);
     if (!rc)
