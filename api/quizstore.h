@@ -113,11 +113,19 @@
 extern "C" {
 #endif
 
+/** The functions the shared library exports, and only these: it is built with
+ *  -fvisibility=hidden (tests/tools/exports_test.sh holds it to api/exports.txt). */
+#if defined(__GNUC__)
+#define QS_API __attribute__((visibility("default")))
+#else
+#define QS_API
+#endif
+
 #define QS_VERSION_MAJOR 0
 #define QS_VERSION_MINOR 6
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
-const char *qs_version(void);
+QS_API const char *qs_version(void);
 
 /** @defgroup errors Error codes
  *  The library's own codes live in [-30999, -30900], clear of LMDB's and of errno.
@@ -144,13 +152,13 @@ const char *qs_version(void);
 
 /** A static English text for any code this library returns (0, QS_ codes, errno).
  *  Never NULL. */
-const char *qs_strerror(int rc);
+QS_API const char *qs_strerror(int rc);
 
 /** The detail of the last failure returned on the calling thread, e.g.
  *  "answer 7:31: score 95 is outside 10..90" or "checksum mismatch in database
  *  'question' at key 00000007". Thread-local; valid until the next failing call on
  *  this thread. Empty string when there was none. */
-const char *qs_errmsg(void);
+QS_API const char *qs_errmsg(void);
 
 /* ===================================================================== */
 /** @defgroup env Environment
@@ -230,7 +238,7 @@ typedef struct qs_options {
 } qs_options;
 
 /** Fill @p opts with the defaults written beside each field. */
-void qs_options_init(qs_options *opts);
+QS_API void qs_options_init(qs_options *opts);
 
 /** Open (creating if needed) the store in directory @p path.
  *  Clears reader slots left by crashed processes. The directory must exist. An open
@@ -270,18 +278,18 @@ void qs_options_init(qs_options *opts);
  *          (opening reads the bucket registry), or errno (ENOENT: no such directory,
  *          or read-only with no store or an empty data file; EACCES, ...).
  *  Call once per store per process. */
-int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
+QS_API int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
 
 /** Close the store. Every transaction of this handle must have ended. The last
  *  process to close the store makes a checkpoint, so that the next open replays
  *  nothing. NULL is a no-op. */
-void qs_env_close(qs_env *env);
+QS_API void qs_env_close(qs_env *env);
 
 /** Sync the redo log now: every commit of this process is then durable (useful with
  *  QS_SYNC_PERIODIC).
  *  @return 0, errno (the flush failed: the handle is then broken), QS_PANIC (a flush
  *  failed before). Any thread. */
-int qs_env_sync(qs_env *env);
+QS_API int qs_env_sync(qs_env *env);
 
 /** Make a checkpoint now: sync LMDB's file and start the redo log afresh, so that the
  *  next recovery replays nothing committed before it. The library makes them by itself
@@ -290,7 +298,7 @@ int qs_env_sync(qs_env *env);
  *  process writes.
  *  @return 0, QS_READONLY (a read-only handle), QS_PANIC (a flush failed before), or
  *  errno (the sync failed: the handle is then broken). Any thread. */
-int qs_env_checkpoint(qs_env *env);
+QS_API int qs_env_checkpoint(qs_env *env);
 
 /** Storage statistics of one named database. */
 typedef struct qs_db_stat {
@@ -311,7 +319,7 @@ typedef struct qs_db_stat {
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of databases
  *  Any transaction. */
-int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
+QS_API int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
 /** @} */
 
 /* ===================================================================== */
@@ -338,7 +346,7 @@ int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
  *  permutation either way, so qs_test_create() draws other questions).
  *  @return 0, QS_READERS_FULL, QS_READONLY (write on a read-only env), QS_MAP_FULL,
  *          QS_INVALID (#QS_TXN_BULK with #QS_TXN_RDONLY), or errno. */
-int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
+QS_API int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
 
 /** Commit and free @p txn. On any return the handle is gone. On failure nothing of
  *  this transaction is kept and everything committed before is intact, but for a
@@ -348,10 +356,10 @@ int qs_txn_begin(qs_env *env, unsigned flags, qs_txn **txn);
  *  failed sync.
  *  @return 0, QS_MAP_FULL, ENOSPC (the disk is full), EFBIG (the store file may not
  *          grow: RLIMIT_FSIZE), or errno (EIO: a write failed). */
-int qs_txn_commit(qs_txn *txn);
+QS_API int qs_txn_commit(qs_txn *txn);
 
 /** Abandon @p txn and everything it wrote; free the handle. NULL is a no-op. */
-void qs_txn_abort(qs_txn *txn);
+QS_API void qs_txn_abort(qs_txn *txn);
 
 /** Begin a savepoint: a write transaction nested in @p parent. Committing it folds
  *  its writes into the parent; aborting it undoes only them. The parent may not be
@@ -359,16 +367,16 @@ void qs_txn_abort(qs_txn *txn);
  *  nothing inside a large batch.
  *  @return 0, QS_INVALID (parent read-only or has a child, or the store was opened
  *          with write_map), ENOMEM. */
-int qs_txn_savepoint(qs_txn *parent, qs_txn **child);
+QS_API int qs_txn_savepoint(qs_txn *parent, qs_txn **child);
 
 /** Release a read-only transaction's snapshot but keep the handle for qs_txn_renew():
  *  cheaper than abort + begin for a reader that runs many short reads. The handle
  *  keeps its reader slot (qs_options.max_readers) until it is aborted. */
-void qs_txn_reset(qs_txn *txn);
+QS_API void qs_txn_reset(qs_txn *txn);
 
 /** Take a new snapshot on a read-only transaction that was reset.
  *  @return 0, QS_INVALID (not a reset read-only txn), QS_READERS_FULL. */
-int qs_txn_renew(qs_txn *txn);
+QS_API int qs_txn_renew(qs_txn *txn);
 /** @} */
 
 /* ===================================================================== */
@@ -397,7 +405,7 @@ typedef enum qs_kind {
 
 /** Map an external id to the internal id of an entity of @p kind.
  *  @return 0, QS_NOTFOUND, QS_INVALID. Any transaction. */
-int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id);
+QS_API int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *id);
 
 /** A subject, system or topic. */
 typedef struct qs_taxon {
@@ -425,10 +433,10 @@ typedef struct qs_taxon {
  *          QS_NOTFOUND (the topic's system), QS_EXISTS (ext_id owned by another id),
  *          QS_READONLY, QS_MAP_FULL, ENOMEM (a moved topic's question ids are held in
  *          memory), QS_CORRUPT. Write transaction. */
-int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
+QS_API int qs_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id);
 
 /** Read a subject, system or topic. @return 0, QS_NOTFOUND, QS_CORRUPT. */
-int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
+QS_API int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
 
 /** A length-delimited text; need not be NUL-terminated, and holds no NUL byte (texts
  *  are UTF-8: see @ref conventions). */
@@ -461,12 +469,12 @@ typedef struct qs_question {
  *  @return 0, QS_INVALID (difficulty, correct_option, n_options, topic not in system,
  *          a text or external id that is not UTF-8),
  *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
-int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
+QS_API int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
 
 /** Read a question with its texts. The text pointers stay valid until the next
  *  qs_question_get() on this transaction or its end.
  *  @return 0, QS_NOTFOUND, QS_CORRUPT. Any transaction. */
-int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
+QS_API int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
 
 /** Orders of qs_question_list(). */
 typedef enum qs_list_order {
@@ -501,8 +509,9 @@ typedef struct qs_list_cursor {
  *  @param[out] next   position after the last id written (may be NULL)
  *  @return 0, QS_INVALID (filter out of range, or a cursor of another order),
  *          QS_BAD_CURSOR (a damaged cursor), QS_CORRUPT. Any transaction. */
-int qs_question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cursor *after,
-                     uint32_t *ids, size_t cap, size_t *n, qs_list_cursor *next);
+QS_API int qs_question_list(qs_txn *txn, const qs_question_filter *f,
+                            const qs_list_cursor *after, uint32_t *ids, size_t cap,
+                            size_t *n, qs_list_cursor *next);
 
 /** Result of qs_bank_compress(). */
 typedef struct qs_compress_report {
@@ -519,7 +528,7 @@ typedef struct qs_compress_report {
  *  text to learn from, are left as they are (dict_bytes 0). Holds every question's
  *  text in memory while it runs.
  *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
-int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
+QS_API int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
 
 /** A user (learner). */
 typedef struct qs_user {
@@ -531,10 +540,10 @@ typedef struct qs_user {
 /** Create or update a user (identity as in qs_taxon_put()). A new user enters the
  *  all-time leaderboard with 0 correct.
  *  @return 0, QS_EXISTS, QS_INVALID, QS_READONLY. */
-int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id);
+QS_API int qs_user_put(qs_txn *txn, const qs_user *u, uint32_t *id);
 
 /** Read a user. @return 0, QS_NOTFOUND, QS_CORRUPT. */
-int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out);
+QS_API int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out);
 
 /** Test status. */
 typedef enum qs_test_status {
@@ -585,10 +594,10 @@ typedef struct qs_test {
  *  their external ids where they have one.
  *  @return 0, QS_NOTFOUND (user, question), QS_INVALID (fields out of range, a user
  *          or list its answers refuse), QS_EXISTS, QS_READONLY, QS_CORRUPT. */
-int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
+QS_API int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
 
 /** Read a test with its question list. @return 0, QS_NOTFOUND, QS_CORRUPT. */
-int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out);
+QS_API int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out);
 
 /** What qs_test_create() draws from. */
 typedef enum qs_draw_pattern {
@@ -629,7 +638,7 @@ typedef struct qs_draw {
  *  holds all of them: @p out->n_questions says how many.
  *  @return 0, QS_NOTFOUND (user), QS_EXISTS (d->id is taken), QS_INVALID, QS_READONLY.
  *          Write transaction. */
-int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
+QS_API int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
 
 /** Kinds of precomputed question pools. Each holds the active questions that share
  *  its coordinates (a, b, c), uniformly shuffled, so qs_test_create() draws without
@@ -651,12 +660,12 @@ typedef struct qs_pool_info {
 } qs_pool_info;
 
 /** Every non-empty pool, by (kind, a, b, c). @return 0, QS_CORRUPT. Any transaction. */
-int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n);
+QS_API int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n);
 
 /** Shuffle every pool anew from @p seed (pools stay uniformly shuffled as questions
  *  come and go; this gives them a fresh order, e.g. on a schedule).
  *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
-int qs_pools_reshuffle(qs_txn *txn, uint64_t seed);
+QS_API int qs_pools_reshuffle(qs_txn *txn, uint64_t seed);
 
 /** What qs_index_verify() found in one derived structure. */
 typedef struct qs_index_report {
@@ -673,11 +682,11 @@ typedef struct qs_index_report {
  *  counts (lb_count), then the pools.
  *  @return 0 (findings are in the rows, not the return code), QS_CORRUPT.
  *  Any transaction. */
-int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
+QS_API int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
 
 /** Rebuild every secondary index and pool from the records.
  *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
-int qs_index_rebuild(qs_txn *txn);
+QS_API int qs_index_rebuild(qs_txn *txn);
 
 /** A row of qs_test_list(). */
 typedef struct qs_test_row {
@@ -689,7 +698,8 @@ typedef struct qs_test_row {
 
 /** A user's ACTIVE and PAUSED tests, most recent activity first (ties: higher test id
  *  first). @return 0, QS_NOTFOUND (user). Any transaction. */
-int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n);
+QS_API int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap,
+                        size_t *n);
 /** @} */
 
 /* ===================================================================== */
@@ -736,7 +746,7 @@ typedef struct qs_answer {
  *          QS_READONLY, QS_MAP_FULL, QS_DBS_FULL (its period needs a new bucket past
  *          the store's limit of about 4,000 databases; retention frees them).
  *          Write transaction. */
-int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
+QS_API int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
 
 /** Submit the @p n answers @p a as n calls of qs_answer_submit() in that order would,
  *  applying each user's answers together (in the order given) and writing the rows in
@@ -747,7 +757,8 @@ int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
  *  @return 0 once every row has its code; QS_INVALID (NULL @p a or @p rcs with @p n
  *          rows), or a failure of the transaction, as qs_answer_submit() (QS_MAP_FULL,
  *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
-int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs, uint64_t *ids);
+QS_API int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
+                                 uint64_t *ids);
 
 /** Whether qs_answer_submit() would take @p a, without writing anything: what a
  *  loader asks before it creates the test an answer names, so that a rejected row
@@ -756,11 +767,11 @@ int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs, u
  *  its period. A duplicate (QS_EXISTS) is found by qs_answer_submit() alone.
  *  @return 0, or what qs_answer_submit() would return: QS_INVALID, QS_NOTFOUND,
  *          QS_EXPIRED. Any transaction. */
-int qs_answer_check(qs_txn *txn, const qs_answer *a);
+QS_API int qs_answer_check(qs_txn *txn, const qs_answer *a);
 
 /** Read the answer to (test, question). @return 0, QS_NOTFOUND (none, or its bucket
  *  was dropped by retention: the pair stays answered), QS_CORRUPT. */
-int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out);
+QS_API int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out);
 
 /** Callback of qs_answer_scan(); return non-zero to stop (qs_answer_scan returns it). */
 typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
@@ -769,7 +780,8 @@ typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
  *  first), within a bucket by (user, created_at, id).
  *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
  *          QS_CORRUPT. Any transaction. */
-int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn, void *ctx);
+QS_API int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn,
+                          void *ctx);
 
 /** One interaction event (view, bookmark, note, ...). */
 typedef struct qs_interaction {
@@ -788,7 +800,7 @@ typedef struct qs_interaction {
  *          period retention dropped: nothing changes, so that a re-import of an old
  *          log counts nothing twice), QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE,
  *          QS_READONLY, QS_MAP_FULL, QS_DBS_FULL (as qs_answer_submit()). */
-int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
+QS_API int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
 
 /** Log the @p n interactions @p ix as n calls of qs_interaction_log() in that order
  *  would, writing them in time order: the way to load an event log.
@@ -799,8 +811,8 @@ int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
  *  @return 0 once every row has its code; QS_INVALID (NULL @p ix or @p rcs with @p n
  *          rows), or a failure of the transaction, as qs_interaction_log() (QS_MAP_FULL,
  *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
-int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n, int *rcs,
-                            uint64_t *seqs);
+QS_API int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
+                                   int *rcs, uint64_t *seqs);
 
 /** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.
  *  Return non-zero to stop (qs_interaction_scan returns it). */
@@ -812,8 +824,8 @@ typedef int (*qs_interaction_fn)(const qs_interaction *ix, uint64_t seq, void *c
  *  retention dropped are gone; their counts stay in qs_interaction_days().
  *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
  *          QS_CORRUPT. Any transaction. */
-int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
-                        void *ctx);
+QS_API int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
+                               void *ctx);
 
 /** A user's interactions of one action on one UTC day. */
 typedef struct qs_interaction_day {
@@ -828,11 +840,11 @@ typedef struct qs_interaction_day {
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of rows in the range
  *  @return 0, QS_NOTFOUND (user), QS_INVALID, QS_CORRUPT. */
-int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
-                        qs_interaction_day *rows, size_t cap, size_t *n);
+QS_API int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
+                               qs_interaction_day *rows, size_t cap, size_t *n);
 
 /** Set or clear a user's review mark on a question. @return 0, QS_NOTFOUND. */
-int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked);
+QS_API int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked);
 /** @} */
 
 /* ===================================================================== */
@@ -849,7 +861,7 @@ typedef struct qs_question_stats {
 } qs_question_stats;
 
 /** @return 0 (zeros for a question never answered), QS_NOTFOUND, QS_CORRUPT. */
-int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out);
+QS_API int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_stats *out);
 
 /** A user's record of one question. */
 typedef struct qs_user_question {
@@ -860,8 +872,8 @@ typedef struct qs_user_question {
 } qs_user_question;
 
 /** @return 0, QS_NOTFOUND (never answered nor marked), QS_CORRUPT. */
-int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question,
-                         qs_user_question *out);
+QS_API int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question,
+                                qs_user_question *out);
 
 /** One topic of a user's progress. */
 typedef struct qs_progress_row {
@@ -872,7 +884,8 @@ typedef struct qs_progress_row {
 
 /** Every topic the user has answered, by topic id.
  *  @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
-int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap, size_t *n);
+QS_API int qs_progress(qs_txn *txn, uint32_t user, qs_progress_row *rows, size_t cap,
+                       size_t *n);
 
 #define QS_DASHBOARD_DAYS 30
 #define QS_NO_DAY INT32_MIN  /**< qs_summary.last_day of a user with no answers */
@@ -902,11 +915,11 @@ typedef struct qs_dashboard {
 } qs_dashboard;
 
 /** @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
-int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out);
+QS_API int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out);
 
 #define QS_BOARD_ALL_TIME 0u
 /** The weekly board of the ISO week (Monday 00:00 UTC) holding @p t. */
-uint32_t qs_board_week(int64_t t);
+QS_API uint32_t qs_board_week(int64_t t);
 
 /** One leaderboard entry. */
 typedef struct qs_rank_row {
@@ -919,12 +932,13 @@ typedef struct qs_rank_row {
 /** The top of a board: correct answers descending, ties by lower user id first.
  *  The all-time board holds every user (idle ones with 0); a weekly board holds the
  *  users who answered that week. @return 0, QS_CORRUPT. */
-int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap,
-                       size_t *n);
+QS_API int qs_leaderboard_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap,
+                              size_t *n);
 
 /** A user's place on a board. On a weekly board a user who did not answer that week
  *  gets rank 0 and correct 0. @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
-int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user, qs_rank_row *out);
+QS_API int qs_leaderboard_rank(qs_txn *txn, uint32_t board, uint32_t user,
+                               qs_rank_row *out);
 
 /** One row of a user's answer history. */
 typedef struct qs_history_row {
@@ -953,15 +967,15 @@ typedef struct qs_cursor {
  *                     @p cap 0 nothing is read and @p next is @p after)
  *  @param[out] next   cursor after the last row written (may be NULL)
  *  @return 0, QS_NOTFOUND (user), QS_BAD_CURSOR, QS_CORRUPT. */
-int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after, qs_history_row *rows,
-               size_t cap, size_t *n, qs_cursor *next);
+QS_API int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after,
+                      qs_history_row *rows, size_t cap, size_t *n, qs_cursor *next);
 
 /** Write @p c as 43 URL-safe characters and a NUL into @p out. */
-void qs_cursor_format(const qs_cursor *c, char out[QS_CURSOR_TEXT_SIZE]);
+QS_API void qs_cursor_format(const qs_cursor *c, char out[QS_CURSOR_TEXT_SIZE]);
 
 /** Parse the text form of a cursor. Checks the form only; qs_history() checks that
  *  it is genuine. @return 0, QS_BAD_CURSOR. */
-int qs_cursor_parse(const char *text, qs_cursor *c);
+QS_API int qs_cursor_parse(const char *text, qs_cursor *c);
 /** @} */
 
 /* ===================================================================== */
@@ -1002,7 +1016,7 @@ typedef struct qs_bucket_info {
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of buckets
  *  @return 0, QS_CORRUPT. Any transaction. */
-int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n);
+QS_API int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t *n);
 
 /** When buckets are sealed and dropped. Stored in the store. */
 typedef struct qs_bucket_policy {
@@ -1015,9 +1029,9 @@ typedef struct qs_bucket_policy {
 } qs_bucket_policy;
 
 /** @return 0, QS_CORRUPT. Any transaction. */
-int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out);
+QS_API int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out);
 /** @return 0, QS_INVALID (hot_periods 0), QS_READONLY. Write transaction. */
-int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *policy);
+QS_API int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *policy);
 
 /** Seal the bucket of @p table that holds time @p t. The sealed database replaces the
  *  raw one when @p txn commits; until then every reader sees the raw one, and if the
@@ -1026,15 +1040,15 @@ int qs_bucket_policy_set(qs_txn *txn, const qs_bucket_policy *policy);
  *  @return 0; QS_NOTFOUND (no bucket holds @p t); QS_EXISTS (sealed already);
  *          QS_HOT (the bucket ends after the start of the hot window at @p now);
  *          QS_INVALID; QS_READONLY; QS_MAP_FULL. Write transaction. */
-int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now,
-                   qs_bucket_info *out);
+QS_API int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now,
+                          qs_bucket_info *out);
 
 /** Drop every bucket whose whole period ended more than its table's retention before
  *  @p now (a period ending exactly at the cutoff is dropped). Later writes of rows
  *  older than the newest dropped period's end return QS_EXPIRED.
  *  @param[out] dropped  how many buckets were dropped (may be NULL)
  *  @return 0, QS_READONLY, QS_CORRUPT. Write transaction. */
-int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
+QS_API int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
 /** @} */
 
 /* ===================================================================== */
@@ -1082,7 +1096,7 @@ typedef struct qs_check_report {
  *  @param[out] rows  up to @p cap rows
  *  @param[out] n     total number of rows
  *  @return 0 (findings are in the rows, not the return code), ENOMEM. Any transaction. */
-int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
+QS_API int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
 
 /** Rebuild everything derived from the primary records (questions, users, tests,
  *  answers, interactions): the aggregates recomputed from the answers and
@@ -1096,7 +1110,7 @@ int qs_check(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
  *  user's, or whose question its test does not list, stays as it is (qs_check()
  *  names it: restore a backup, or put the test again with the question listed).
  *  @return 0, QS_CORRUPT, QS_READONLY, QS_MAP_FULL. Write transaction. */
-int qs_repair(qs_txn *txn);
+QS_API int qs_repair(qs_txn *txn);
 
 #define QS_BACKUP_COMPRESS 0x1   /**< qs_backup(): write data.mdb.zst instead of data.mdb */
 
@@ -1111,7 +1125,7 @@ int qs_repair(qs_txn *txn);
  *  QS_EXISTS (dir holds a backup or a data file), QS_READERS_FULL, QS_CORRUPT (the
  *  store is damaged), errno (ENOENT: no parent directory, ENOSPC, EFBIG, EACCES,
  *  ...). Any thread. */
-int qs_backup(qs_env *env, const char *dir, unsigned flags);
+QS_API int qs_backup(qs_env *env, const char *dir, unsigned flags);
 
 /** Restore the backup in @p backup_dir into @p store_dir (created if missing; it must
  *  hold no store), after checking every file against the manifest: a damaged backup
@@ -1119,7 +1133,7 @@ int qs_backup(qs_env *env, const char *dir, unsigned flags);
  *  @return 0, QS_CORRUPT (a file does not match the manifest, naming it), QS_FORMAT
  *          (written by a newer library), QS_EXISTS (store_dir holds a store),
  *          QS_INVALID (store_dir is backup_dir), errno (ENOENT: no MANIFEST, EFBIG). */
-int qs_restore(const char *backup_dir, const char *store_dir);
+QS_API int qs_restore(const char *backup_dir, const char *store_dir);
 
 /** Rewrite the store's file in directory @p dir in place, compacted: every database of
  *  the newest commit appended in key order into a new file, so that every page is
@@ -1137,7 +1151,8 @@ int qs_restore(const char *backup_dir, const char *store_dir);
  *                             allocated blocks) before and after (NULL to skip)
  *  @return 0, QS_BUSY (the store is open elsewhere), QS_CORRUPT, QS_INVALID, errno
  *          (ENOENT: no store in @p dir, ENOSPC, ...), or any error of qs_env_open(). */
-int qs_compact(const char *dir, const qs_options *opts, uint64_t *before, uint64_t *after);
+QS_API int qs_compact(const char *dir, const qs_options *opts, uint64_t *before,
+                      uint64_t *after);
 /** @} */
 
 #ifdef __cplusplus
