@@ -303,13 +303,17 @@ static int submit_answers(bench_run *r, bench_engine *e, unsigned batch, uint64_
                           batch, n, h, done, busy);
 }
 
-/* The answers a figure may use: its share of what is left of the next day, so that
- * the replays still have answers to record. */
+/* The rows a figure may use: @p wanted, at most its share of the @p left rows of the
+ * next day, so that the replays still have rows to record. */
+static uint64_t share_of(uint64_t left, uint64_t wanted, unsigned parts)
+{
+    return wanted < left / parts ? wanted : left / parts;
+}
+
 static uint64_t answer_share(const bench_run *r, const bench_engine *e, uint64_t wanted,
                              unsigned parts)
 {
-    uint64_t left = r->data.next_day.n_answers - e->next_answer;
-    return wanted < left / parts ? wanted : left / parts;
+    return share_of(r->data.next_day.n_answers - e->next_answer, wanted, parts);
 }
 
 int bench_submits(bench_run *r, bench_engine *e)
@@ -324,8 +328,7 @@ int bench_submits(bench_run *r, bench_engine *e)
     lat_stat_from(&res->lat[LAT_SUBMIT_BATCH50], &h);
     res->batch50_answers = done;
     res->batch50_per_s = busy > 0 ? done / busy : 0;
-    size_t ix_left = r->data.next_day.n_ixs - e->next_ix;
-    n = r->cfg.batch50_answers < ix_left / 4 ? r->cfg.batch50_answers : ix_left / 4;
+    n = share_of(r->data.next_day.n_ixs - e->next_ix, r->cfg.batch50_answers, 4);
     if (record_batches(r, e, interaction_batch, &e->next_ix, r->data.next_day.n_ixs, 50, n, &h,
                        &done, &busy))
         return failed(e, "interaction_log batch 50");

@@ -283,8 +283,8 @@ int eng_rows_next(eng_rows *c, eng_row *row)
     return eng_walk_rc(rc, c->b.name);
 }
 
-int eng_bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
-                    void *ctx)
+static int bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
+                       void *ctx)
 {
     eng_rows c;
     eng_row row;
@@ -318,7 +318,7 @@ int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
             rc = irc == QS_NOTFOUND ? 0 : irc;
             break;
         }
-        rc = eng_bucket_each(txn, &it.b, seek, fn, ctx);
+        rc = bucket_each(txn, &it.b, seek, fn, ctx);
     }
     eng_bucket_iter_close(&it);
     return rc;

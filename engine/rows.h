@@ -108,10 +108,6 @@ void eng_rows_close(eng_rows *c);
  * own range that no call returns). */
 #define ENG_ROWS_NEXT_BUCKET (-30990)
 typedef int (*eng_row_fn)(const eng_row *row, void *ctx);
-/* Every row of bucket @p b from the first key >= @p seek (in its order; NULL: its first
- * row), as eng_table_each passes them. */
-int eng_bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
-                    void *ctx);
 /* Every row of @p table in the buckets overlapping [from, to), bucket by bucket in time
  * order; in each bucket from the first key >= @p seek (NULL: its first row; a key by
  * user, so only for answers). @p fn
@@ -154,7 +150,8 @@ int eng_block_decode(eng_table table, uint32_t user, const uint8_t *p, size_t le
 /* ------------------------------------------------------------ sealing (seal.c) */
 
 /* Rows of a raw interaction bucket that sealing sorts by user in memory at once, about
- * (2^21, some 100 MB; the tests lower it to seal in many passes). */
+ * (2^21: 24 bytes of reference each, some 50 MB; the tests lower it to seal in many
+ * passes). */
 extern size_t eng_seal_pass_rows;
 
 /* Seal raw bucket @p raw: the sealed one replaces it when @p txn commits. */

@@ -314,6 +314,25 @@ static int run_push(run_buf *run, eng_table table, const eng_row *row)
     return 0;
 }
 
+/* Add @p row to the run being gathered; a row of another user first hands the run to
+ * @p fn in blocks. run_end() hands over the last one. */
+static int run_add(run_buf *run, eng_table table, const eng_row *row, block_fn fn, void *ctx)
+{
+    int rc = 0;
+    if (run->n && run->rows[0].a.user != row->a.user) {
+        rc = emit_run(run->rows, run->n, run->payload, fn, ctx);
+        run->n = run->payload = 0;
+    }
+    return rc ? rc : run_push(run, table, row);
+}
+
+static int run_end(run_buf *run, block_fn fn, void *ctx)
+{
+    int rc = run->n ? emit_run(run->rows, run->n, run->payload, fn, ctx) : 0;
+    run->n = run->payload = 0;
+    return rc;
+}
+
 /* ---- a bucket kept in time order, taken by user */
 
 #define USER_SLOTS 65536       /* ranges of user ids the rows are counted in */
@@ -378,22 +397,13 @@ static int emit_refs(const eng_bucket *b, const row_ref *refs, size_t n, run_buf
                      block_fn fn, void *ctx)
 {
     int rc = 0;
-    run->n = run->payload = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         eng_row row;
         MDB_val k = {ENG_EVENT_KEY, (void *)refs[i].k}, v = {refs[i].vlen, (void *)refs[i].v};
-        if ((rc = eng_row_decode(b, &k, &v, &row)) != 0)
-            break;
-        if (run->n && run->rows[0].a.user != row.a.user) {
-            rc = emit_run(run->rows, run->n, run->payload, fn, ctx);
-            run->n = run->payload = 0;
-        }
-        if (!rc)
-            rc = run_push(run, b->table, &row);
+        if ((rc = eng_row_decode(b, &k, &v, &row)) == 0)
+            rc = run_add(run, b->table, &row, fn, ctx);
     }
-    if (!rc && run->n)
-        rc = emit_run(run->rows, run->n, run->payload, fn, ctx);
-    return rc;
+    return rc ? rc : run_end(run, fn, ctx);
 }
 
 /* One pass: slots [u->lo, u->hi) holding @p n rows, placed by slot in one scan, each
@@ -433,9 +443,7 @@ static int each_block_by_user(qs_txn *txn, const eng_bucket *b, block_fn fn, voi
                 break;
             n += u->rows[u->hi];
         }
-        if (n && eng_grow((void **)&u->refs, &cap, n, sizeof *u->refs) != 0)
-            rc = eng_fail(ENOMEM, "out of memory");
-        else if (n)
+        if (n && (rc = eng_grow((void **)&u->refs, &cap, n, sizeof *u->refs)) == 0)
             rc = emit_pass(txn, b, u, n, &run, fn, ctx);
     }
     free(u->refs);
@@ -455,16 +463,10 @@ static int each_block(qs_txn *txn, const eng_bucket *b, block_fn fn, void *ctx)
     int rc = eng_rows_open(&c, txn, b);
     if (!rc)
         rc = eng_rows_seek(&c, NULL, 0);
-    while (!rc && (rc = eng_rows_next(&c, &row)) == 0) {
-        if (run.n && run.rows[0].a.user != row.a.user) {
-            rc = emit_run(run.rows, run.n, run.payload, fn, ctx);
-            run.n = run.payload = 0;
-        }
-        if (!rc)
-            rc = run_push(&run, b->table, &row);
-    }
+    while (!rc && (rc = eng_rows_next(&c, &row)) == 0)
+        rc = run_add(&run, b->table, &row, fn, ctx);
     if (rc == QS_NOTFOUND)
-        rc = run.n ? emit_run(run.rows, run.n, run.payload, fn, ctx) : 0;
+        rc = run_end(&run, fn, ctx);
     eng_rows_close(&c);
     free(run.rows);
     return rc;
