@@ -763,20 +763,15 @@ static int interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_
         return eng_fail(QS_INVALID, "qs_interaction_days: NULL output or empty range");
     if ((rc = api_user_exists(txn, user)) != 0)
         return rc;
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     size_t total = 0;
-    if ((rc = eng_cursor_open(txn, eng_dbi(txn, ENG_IDAILY), "idaily", &cur)) != 0)
-        return rc;
     eng_idaily_key(&k, user, from_day, 0);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    rc = eng_iter_open(txn, ENG_IDAILY, &it);
+    eng_iter_within(&it, k.b, 4);
+    for (rc = rc ? rc : eng_iter_seek(&it, k.b, k.n); rc == 0; rc = eng_iter_next(&it)) {
         qs_interaction_day d;
-        if (mk.mv_size < 4 || eng_get32(mk.mv_data) != user)
-            break;
-        if ((rc = eng_idaily_decode(&mk, &mv, &d)) != 0)
+        if ((rc = eng_idaily_decode(&it.key, &it.val, &d)) != 0)
             break;
         if (d.day > to_day)
             break;
@@ -784,9 +779,9 @@ static int interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_
             rows[total] = d;
         total++;
     }
-    mdb_cursor_close(cur);
+    eng_iter_close(&it);
     *n = total;
-    return eng_walk_rc(rc, "idaily");
+    return rc == ENG_END ? 0 : rc;
 }
 
 int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,

@@ -11,7 +11,6 @@
  * The text form is the 32 bytes in unpadded base64url: 43 characters.
  */
 #include <string.h>
-#include <xxhash.h>
 
 #include "api.h"
 #include "cursor.h"
@@ -30,7 +29,7 @@ void api_cursor_make(qs_txn *txn, uint32_t user, int64_t created_at, uint64_t an
     eng_put32(b + 1, user);
     eng_put64(b + 5, eng_time_bits(created_at));
     eng_put64(b + 13, answer_id);
-    eng_put64(b + 24, XXH3_64bits_withSeed(b, CURSOR_SIGNED, eng_secret(txn)));
+    eng_put64(b + 24, eng_hash64(b, CURSOR_SIGNED, eng_secret(txn)));
 }
 
 int api_cursor_open(qs_txn *txn, uint32_t user, const qs_cursor *c, int64_t *created_at,
@@ -38,7 +37,7 @@ int api_cursor_open(qs_txn *txn, uint32_t user, const qs_cursor *c, int64_t *cre
 {
     const uint8_t *b = c->bytes;
     if (b[0] != CURSOR_VERSION || b[21] || b[22] || b[23] ||
-        eng_get64(b + 24) != XXH3_64bits_withSeed(b, CURSOR_SIGNED, eng_secret(txn)))
+        eng_get64(b + 24) != eng_hash64(b, CURSOR_SIGNED, eng_secret(txn)))
         return eng_fail(QS_BAD_CURSOR, "history cursor is not one this store issued");
     if (eng_get32(b + 1) != user)
         return eng_fail(QS_BAD_CURSOR, "history cursor belongs to another user");

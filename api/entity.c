@@ -393,124 +393,6 @@ int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
     ENG_GUARDED(txn, question_get(txn, id, out));
 }
 
-/* Every question of the bank, its texts copied out of the map into one arena, each
- * question's texts contiguous (they are its dictionary training sample). */
-typedef struct bank_copy {
-    qs_question *q;
-    size_t *size;        /* bytes of each question's texts, then its record */
-    size_t *record;
-    char *arena;
-    size_t n, used;
-} bank_copy;
-
-static void bank_copy_free(bank_copy *b)
-{
-    free(b->q);
-    free(b->size);
-    free(b->record);
-    free(b->arena);
-}
-
-static int bank_copy_add(bank_copy *b, const qs_question *q, size_t record_size, size_t *cap,
-                         size_t *arena_cap)
-{
-    size_t len = q->stem.len + q->explanation.len;
-    for (unsigned i = 0; i < q->n_options; i++)
-        len += q->options[i].len;
-    if (b->n == *cap) {
-        *cap = *cap ? 2 * *cap : 1024;
-        qs_question *nq = realloc(b->q, *cap * sizeof *nq);
-        size_t *ns = nq ? realloc(b->size, *cap * sizeof *ns) : NULL;
-        size_t *nr = ns ? realloc(b->record, *cap * sizeof *nr) : NULL;
-        if (nq) b->q = nq;
-        if (ns) b->size = ns;
-        if (!nr)
-            return eng_fail(ENOMEM, "out of memory");
-        b->record = nr;
-    }
-    while (b->used + len > *arena_cap) {
-        *arena_cap = *arena_cap ? 2 * *arena_cap : 1 << 20;
-        char *na = realloc(b->arena, *arena_cap);
-        if (!na)
-            return eng_fail(ENOMEM, "out of memory");
-        b->arena = na;
-    }
-    /* texts are kept as offsets into the arena until it stops moving */
-    qs_question *c = &b->q[b->n];
-    *c = *q;
-    qs_text *fields[2 + QS_MAX_OPTIONS] = {&c->stem, &c->explanation};
-    for (unsigned i = 0; i < q->n_options; i++)
-        fields[2 + i] = &c->options[i];
-    for (unsigned i = 0; i < 2u + q->n_options; i++) {
-        memcpy(b->arena + b->used, fields[i]->ptr, fields[i]->len);
-        fields[i]->ptr = (const char *)(uintptr_t)b->used;
-        b->used += fields[i]->len;
-    }
-    b->size[b->n] = len;
-    b->record[b->n++] = record_size;
-    return 0;
-}
-
-static int bank_copy_load(qs_txn *txn, bank_copy *b)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    size_t cap = 0, arena_cap = 0;
-    memset(b, 0, sizeof *b);
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_QUESTION), "question", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        qs_question q;
-        if ((rc = eng_key_check(&k, 4, "question")) != 0 ||
-            (rc = eng_question_get(txn, eng_get32(k.mv_data), &q)) != 0 ||
-            (rc = bank_copy_add(b, &q, v.mv_size, &cap, &arena_cap)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, "question")) != 0)
-        return rc;
-    for (size_t i = 0; i < b->n; i++) {
-        qs_question *q = &b->q[i];
-        q->stem.ptr = b->arena + (uintptr_t)q->stem.ptr;
-        q->explanation.ptr = b->arena + (uintptr_t)q->explanation.ptr;
-        for (unsigned o = 0; o < q->n_options; o++)
-            q->options[o].ptr = b->arena + (uintptr_t)q->options[o].ptr;
-    }
-    return 0;
-}
-
-static uint64_t question_db_bytes(qs_txn *txn)
-{
-    MDB_stat st;
-    if (mdb_stat(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &st))
-        return 0;
-    return (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-}
-
-/* Empty the question database and write every question back in id order with the
- * new dictionary: appending packs the pages full. */
-static int rewrite_bank(qs_txn *txn, const bank_copy *b, qs_compress_report *rep)
-{
-    int rc = eng_mdb_empty(txn, eng_dbi(txn, ENG_QUESTION));
-    if (rc)
-        return eng_mdb_rc(rc, "empty", "question");
-    for (size_t i = 0; i < b->n; i++) {
-        eng_key k;
-        MDB_val mk, mv;
-        if ((rc = eng_question_put(txn, &b->q[i], MDB_APPEND)) != 0)
-            return rc;
-        ek_reset(&k);
-        ek_u32(&k, b->q[i].id);
-        mk = (MDB_val){k.n, k.b};
-        if ((rc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_QUESTION), &mk, &mv)) != 0)
-            return eng_mdb_rc(rc, "read", "question");
-        rep->compressed += mv.mv_size < b->record[i];
-    }
-    return 0;
-}
-
 static int bank_compress(qs_txn *txn, qs_compress_report *report)
 {
     int rc = eng_writable(txn);
@@ -518,18 +400,7 @@ static int bank_compress(qs_txn *txn, qs_compress_report *report)
         return rc;
     if (!report)
         return eng_fail(QS_INVALID, "qs_bank_compress: report is NULL");
-    memset(report, 0, sizeof *report);
-    report->raw_bytes = question_db_bytes(txn);
-    bank_copy b;
-    rc = bank_copy_load(txn, &b);
-    report->questions = (uint32_t)b.n;
-    if (!rc)
-        rc = eng_text_train(txn, b.arena, b.size, (unsigned)b.n, &report->dict_bytes);
-    if (!rc && report->dict_bytes)
-        rc = rewrite_bank(txn, &b, report);
-    bank_copy_free(&b);
-    report->stored_bytes = question_db_bytes(txn);
-    return rc ? eng_txn_failed(txn, rc) : 0;
+    return eng_bank_compress(txn, report);
 }
 
 int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
@@ -838,22 +709,14 @@ int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
 static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *rows,
                        size_t cap, size_t *held, size_t *total)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST_BY_USER), "test_by_user", &cur);
-    if (rc)
-        return rc;
-    eng_test_index_key(&k, user, status + 1, INT64_MIN, 0);   /* just past this status */
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
-    for (; rc == 0; rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV)) {
-        const uint8_t *kb = mk.mv_data;
+    eng_test_index_key(&k, user, status, INT64_MIN, 0);
+    int rc = eng_iter_open(txn, ENG_TEST_BY_USER, &it);
+    eng_iter_within(&it, k.b, 5);   /* user u32 | status u8 */
+    for (rc = rc ? rc : eng_iter_last(&it); rc == 0; rc = eng_iter_prev(&it)) {
         qs_test_row row;
-        if (mk.mv_size < 5 || eng_get32(kb) != user || kb[4] != status)
-            break;
-        if ((rc = eng_test_index_row(&mk, &mv, &row)) != 0)
+        if ((rc = eng_test_index_row(&it.key, &it.val, &row)) != 0)
             break;
         (*total)++;
         /* insertion into the (last_activity desc, id desc) order, keeping cap rows */
@@ -870,8 +733,8 @@ static int list_status(qs_txn *txn, uint32_t user, uint8_t status, qs_test_row *
         if (*held < cap)
             (*held)++;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "test_by_user");
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 static int test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size_t *n)
@@ -902,8 +765,7 @@ int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t cap, size
  * the last. A walk that seeks each record anew may rewrite the one it stands on. */
 static int id_after(qs_txn *txn, eng_db db, size_t width, uint64_t *id, int *more)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     ek_reset(&k);
     if (width == 4)
@@ -911,19 +773,16 @@ static int id_after(qs_txn *txn, eng_db db, size_t width, uint64_t *id, int *mor
     else
         ek_u64(&k, *id);
     *more = 0;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-    if (rc == 0 && mk.mv_size == k.n && memcmp(mk.mv_data, k.b, k.n) == 0)
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
-    if (rc == 0 && (rc = eng_key_check(&mk, width, eng_db_name(db))) == 0) {
-        *id = width == 4 ? eng_get32(mk.mv_data) : eng_get64(mk.mv_data);
+    int rc = eng_iter_open(txn, db, &it);
+    rc = rc ? rc : eng_iter_seek(&it, k.b, k.n);
+    if (rc == 0 && it.key.size == k.n && memcmp(it.key.data, k.b, k.n) == 0)
+        rc = eng_iter_next(&it);
+    if (rc == 0 && (rc = eng_key_check(&it.key, width, eng_db_name(db))) == 0) {
+        *id = width == 4 ? eng_get32(it.key.data) : eng_get64(it.key.data);
         *more = 1;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* Test @p id into c->old, and into c->next with its times raised to its answers. */

@@ -56,24 +56,6 @@ int qs_user_question_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_
     ENG_GUARDED(txn, user_question_get(txn, user, question, out));
 }
 
-/* Open a cursor on a fixed database positioned at the first key >= @p k. */
-static int cursor_at(qs_txn *txn, eng_db db, const eng_key *k, MDB_cursor **cur, MDB_val *mk,
-                     MDB_val *mv)
-{
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), cur);
-    if (rc)
-        return rc;
-    *mk = (MDB_val){k->n, (void *)k->b};
-    return mdb_cursor_get(*cur, mk, mv, MDB_SET_RANGE);
-}
-
-static int walk_end(MDB_cursor *cur, int rc, eng_db db)
-{
-    if (cur)
-        mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
-}
-
 /* qs_progress()'s output, filled record by record. */
 typedef struct progress_out {
     qs_progress_row *rows;
@@ -142,22 +124,21 @@ static int dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *
     if (s.answered == 0)
         return 0;
     int32_t last = eng_day(now), first = last - (QS_DASHBOARD_DAYS - 1);
-    MDB_cursor *cur = NULL;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     eng_daily_key(&k, user, first);
-    for (rc = cursor_at(txn, ENG_UDAILY, &k, &cur, &mk, &mv); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    rc = eng_iter_open(txn, ENG_UDAILY, &it);
+    eng_iter_within(&it, k.b, 4);
+    for (rc = rc ? rc : eng_iter_seek(&it, k.b, k.n); rc == 0; rc = eng_iter_next(&it)) {
         int32_t day;
         eng_daily d;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
-            break;
-        if ((rc = eng_daily_decode(&mk, &mv, &day, &d)) != 0 || day > last ||
+        if ((rc = eng_daily_decode(&it.key, &it.val, &day, &d)) != 0 || day > last ||
             out->n_days == QS_DASHBOARD_DAYS)
             break;
         out->days[out->n_days++] = (qs_daily_row){day, d.answers, d.correct, d.time_ms};
     }
-    return walk_end(cur, rc, ENG_UDAILY);
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 int qs_dashboard_get(qs_txn *txn, uint32_t user, int64_t now, qs_dashboard *out)

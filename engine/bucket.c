@@ -157,7 +157,7 @@ int eng_registry_del(qs_txn *txn, eng_table table, int64_t start)
     registry_key(&k, table, start);
     txn->gen_dirty = 1;
     eng_bucket_forget(txn);
-    return eng_del(txn, eng_dbi(txn, ENG_BUCKETS), "buckets", &k, NULL);
+    return eng_del(txn, ENG_BUCKETS, &k, NULL);
 }
 
 void eng_bucket_forget(qs_txn *txn)
@@ -204,7 +204,7 @@ int eng_db_create(qs_txn *txn, const char *name, MDB_dbi *dbi)
     txn->new_handles = h;
     /* a database of this name emptied earlier is now in use again */
     emptied_key(&k, name);
-    int rc = eng_del(txn, eng_dbi(txn, ENG_BUCKETS), "buckets", &k, NULL);
+    int rc = eng_del(txn, ENG_BUCKETS, &k, NULL);
     if (rc && rc != QS_NOTFOUND)
         return rc;
     eng_lock(&env->handle_lock);

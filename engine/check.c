@@ -35,13 +35,13 @@ int eng_db_holds_records(eng_db db)
     }
 }
 
-static uint32_t key_u32(const MDB_val *k, size_t at)
+static uint32_t key_u32(const eng_val *k, size_t at)
 {
-    return k->mv_size >= at + 4 ? eng_get32((const uint8_t *)k->mv_data + at) : 0;
+    return k->size >= at + 4 ? eng_get32((const uint8_t *)k->data + at) : 0;
 }
 
 /* Decode the record at @p k by its database's layout: 0 or QS_CORRUPT (detail set). */
-static int decodes(qs_txn *txn, eng_db db, const MDB_val *k, const MDB_val *v)
+static int decodes(qs_txn *txn, eng_db db, const eng_val *k, const eng_val *v)
 {
     union {
         qs_taxon t;
@@ -74,7 +74,7 @@ static int decodes(qs_txn *txn, eng_db db, const MDB_val *k, const MDB_val *v)
     case ENG_TOPIC: return eng_taxon_get(txn, QS_TOPIC, key_u32(k, 0), &out.t);
     case ENG_QUESTION: return eng_question_get(txn, key_u32(k, 0), &out.q);
     case ENG_USER: return eng_user_get(txn, key_u32(k, 0), &out.u);
-    case ENG_TEST: return eng_test_get(txn, eng_get64(k->mv_data), &out.test);
+    case ENG_TEST: return eng_test_get(txn, eng_get64(k->data), &out.test);
     case ENG_QSTAT: return eng_qstat_get(txn, key_u32(k, 0), &out.qs);
     case ENG_USUM: return eng_usum_get(txn, key_u32(k, 0), &out.us);
     case ENG_UDAILY: return eng_daily_decode(k, v, &day, &out.d);
@@ -87,22 +87,18 @@ static int decodes(qs_txn *txn, eng_db db, const MDB_val *k, const MDB_val *v)
 
 int eng_check_db(qs_txn *txn, eng_db db, qs_check_report *r)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
+    eng_iter it;
     const char *name = eng_db_name(db);
-    int rc = eng_cursor_open(txn, txn->env->dbi[db], name, &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    int rc = eng_iter_open(txn, db, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
         eng_key key;
         eng_rbuf body;
         r->checked++;
         ek_reset(&key);
-        ek_bytes(&key, k.mv_data, k.mv_size < ENG_KEY_MAX ? k.mv_size : ENG_KEY_MAX);
-        int drc = eng_rec_open(&key, v.mv_data, v.mv_size, &body)
+        ek_bytes(&key, it.key.data, it.key.size < ENG_KEY_MAX ? it.key.size : ENG_KEY_MAX);
+        int drc = eng_rec_open(&key, it.val.data, it.val.size, &body)
                       ? eng_rec_corrupt(name, &key, "bad record header or checksum")
-                      : decodes(txn, db, &k, &v);
+                      : decodes(txn, db, &it.key, &it.val);
         if (drc == QS_CORRUPT) {
             eng_report_finding(r, "%s", qs_errmsg());
         } else if (drc && drc != QS_NOTFOUND) {
@@ -110,6 +106,6 @@ int eng_check_db(qs_txn *txn, eng_db db, qs_check_report *r)
             break;
         }
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, name);
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }

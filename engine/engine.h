@@ -7,7 +7,6 @@
 #ifndef QS_ENGINE_H
 #define QS_ENGINE_H
 
-#include <lmdb.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,13 +21,6 @@
 /* Record @p rc with a printf-style detail for qs_errmsg(); returns @p rc. */
 int eng_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Map an LMDB return code to the library's (0, QS_ codes, errno), recording
- * @p what (the operation) and the database name as detail on failure. */
-int eng_mdb_rc(int mdb_rc, const char *what, const char *db);
-
-/* The end of a cursor walk: 0 for a walk that ran out (MDB_NOTFOUND), an LMDB code
- * mapped with @p db in the detail, any other code as it is. */
-int eng_walk_rc(int rc, const char *db);
 
 /* ---------------------------------------------------------------- damaged-file guard */
 
@@ -113,13 +105,9 @@ typedef enum eng_db {
 } eng_db;
 
 const char *eng_db_name(eng_db db);
-/* The LMDB flags the engine opens the named database @p name with. */
-unsigned eng_db_flags(const char *name);
-MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 
 /* ---------------------------------------------------------------- transactions */
 
-MDB_txn *eng_mdb(qs_txn *txn);
 int eng_txn_rdonly(qs_txn *txn);
 qs_env *eng_env(qs_txn *txn);
 /* The store of @p txn, or NULL for a NULL txn. */
@@ -174,43 +162,127 @@ enum {
 };
 void *eng_scratch(qs_txn *txn, int slot, size_t size);
 
-/* ---------------------------------------------------------------- records */
+/* ---------------------------------------------------------------- entries */
 
-/* Read the record at @p key, checking version and checksum.
- * The body points into the map (valid until the txn ends or the db is written).
- * Returns 0, QS_NOTFOUND (no detail recorded), QS_CORRUPT (detail names db + key). */
-int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
-                eng_rbuf *body);
-/* Write a record. @p flags are mdb_put flags (MDB_NOOVERWRITE, MDB_APPEND).
- * Returns 0, QS_EXISTS (NOOVERWRITE and present), or a failure that marks the txn. */
-int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
-                const eng_wbuf *body, unsigned flags);
-/* Delete @p key (all duplicates). Returns 0 or QS_NOTFOUND, or a failure. */
-int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
-            const MDB_val *dup);
-/* Every other change a write transaction makes goes through these, so that the redo
- * log records it: LMDB's mdb_put, mdb_cursor_del and mdb_drop(dbi, 0), with their
- * return codes. */
-int eng_mdb_put(qs_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags);
-int eng_mdb_cursor_del(qs_txn *txn, MDB_cursor *cur);
-int eng_mdb_empty(qs_txn *txn, MDB_dbi dbi);
-/* Seal a record: header + body into @p out (used by puts through MDB_RESERVE and by tests). */
+/* Bytes of a key or a value: in the store's map (valid until the transaction writes
+ * or ends) or the caller's. */
+typedef struct eng_val {
+    size_t size;
+    void *data;
+} eng_val;
+
+/* Flags of eng_put() and eng_entry_put(). */
+#define ENG_NOOVERWRITE 0x10      /* QS_EXISTS when the key is there */
+#define ENG_NODUPDATA 0x20        /* a database with duplicates: QS_EXISTS when the pair is */
+#define ENG_APPEND 0x20000        /* the key sorts after every key of the database */
+
+/* Read the record at @p key of @p db, checking version and checksum. The body points
+ * into the map (valid until the txn ends or the db is written). Returns 0, QS_NOTFOUND
+ * (no detail recorded), QS_CORRUPT (detail names db + key). */
+int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body);
+/* Write a record (@p flags: ENG_NOOVERWRITE, ENG_APPEND). Returns 0, QS_EXISTS
+ * (ENG_NOOVERWRITE and present), or a failure that marks the txn. */
+int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
+            unsigned flags);
+/* Delete @p key: with @p dup (a database with duplicates) that one value, else the key
+ * and all its values. Returns 0 or QS_NOTFOUND, or a failure that marks the txn. */
+int eng_del(qs_txn *txn, eng_db db, const eng_key *key, const eng_val *dup);
+/* A record the caller decoded badly: QS_CORRUPT naming db and key. */
+int eng_corrupt(eng_db db, const eng_key *key, const char *why);
+
+/* An index entry, which is not a record: its bytes as they are. A point read into
+ * @p v: 0, QS_NOTFOUND (no detail recorded), or a failure. Reads a bulk transaction's
+ * gathered writes. */
+int eng_entry_get(qs_txn *txn, eng_db db, const eng_val *k, eng_val *v);
+/* Write the entry (@p flags: ENG_NOOVERWRITE, ENG_NODUPDATA, ENG_APPEND): 0, QS_EXISTS
+ * when a flag found it there, or a failure that marks the txn. */
+int eng_entry_put(qs_txn *txn, eng_db db, const eng_val *k, const eng_val *v,
+                  unsigned flags);
+/* Delete every entry of @p db (write transaction): 0 or a failure that marks the txn. */
+int eng_db_empty(qs_txn *txn, eng_db db);
+/* The number of entries (values, counting duplicates) of @p db: 0 or a failure. */
+int eng_db_entries(qs_txn *txn, eng_db db, uint64_t *n);
+/* Every entry of @p db in key order to @p fn until it returns non-zero (returned).
+ * 0, or a failure with detail naming @p db. */
+typedef int (*eng_entry_fn)(const eng_val *k, const eng_val *v, void *ctx);
+int eng_each_entry(qs_txn *txn, eng_db db, eng_entry_fn fn, void *ctx);
+
+/* Seal a record: header + body into @p out (used by puts and by tests). */
 size_t eng_rec_size(size_t body_len);
 void eng_rec_seal(uint8_t *out, const eng_key *key, const uint8_t *body, size_t len);
 /* Check a sealed record; on success point @p body at its body. 0 or QS_CORRUPT. */
 int eng_rec_open(const eng_key *key, const uint8_t *rec, size_t len, eng_rbuf *body);
 
-/* A point read: @p k's value into @p v (valid until the next write). 0, QS_NOTFOUND
- * (no detail recorded), or a failure. Reads a bulk transaction's gathered writes. */
-int eng_mdb_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const MDB_val *k, MDB_val *v);
-/* mdb_cursor_open(), after writing out what a bulk transaction gathered for @p dbi.
- * 0 or a failure with detail. Every cursor the engine and the index layer read
- * through is opened here, so that it sees every write. */
-int eng_cursor_open(qs_txn *txn, MDB_dbi dbi, const char *dbname, MDB_cursor **cur);
-/* Every entry of @p dbi in key order to @p fn until it returns non-zero (returned).
- * 0, or a failure with detail naming @p dbname. */
-typedef int (*eng_entry_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
-int eng_each_entry(qs_txn *txn, MDB_dbi dbi, const char *dbname, eng_entry_fn fn, void *ctx);
+/* A key read back from the store must have exactly @p n bytes: else QS_CORRUPT. */
+int eng_key_check(const eng_val *k, size_t n, const char *dbname);
+
+/* The 64-bit hash of @p n bytes at @p p under @p seed (XXH3): stable across versions,
+ * so stored positions and client-held tokens may depend on it. */
+uint64_t eng_hash64(const void *p, size_t n, uint64_t seed);
+
+/* ---------------------------------------------------------------- iterators */
+
+/* A walk over the entries of one fixed database, in key order either way, optionally
+ * kept within the keys that start with a prefix (eng_iter_within()). Every call that
+ * moves it returns 0 with the entry in key and val, ENG_END when there is no such
+ * entry within its range (no detail recorded), or a failure with detail naming the
+ * database. A loop over entries ends with `rc == ENG_END ? 0 : rc`, so that a
+ * QS_NOTFOUND of the loop's own work is not taken for the end. The entry's bytes are valid until the next move, a write to the database,
+ * or the end of the transaction. An iterator sees every write of its transaction made
+ * before it was opened (a bulk transaction writes out what it gathered for the
+ * database first); it may be moved after writes to its own database (LMDB's cursors
+ * follow them) but not after writes to others while gathering. */
+#define ENG_END (-30991)   /* a code of the library's range that no public call returns */
+typedef struct eng_iter {
+    qs_txn *txn;
+    struct MDB_cursor *cur;
+    eng_db db;
+    eng_val key, val;                    /* the entry it is on */
+    size_t prefix_n;                     /* 0: the whole database */
+    uint8_t prefix[ENG_KEY_MAX];
+} eng_iter;
+
+/* Open @p it on @p db: 0 or a failure. Close it with eng_iter_close() either way. */
+int eng_iter_open(qs_txn *txn, eng_db db, eng_iter *it);
+void eng_iter_close(eng_iter *it);
+/* Keep @p it to the keys starting with the @p n bytes at @p prefix (n 0: no bound,
+ * n at most ENG_KEY_MAX). */
+void eng_iter_within(eng_iter *it, const void *prefix, size_t n);
+
+int eng_iter_first(eng_iter *it);
+int eng_iter_last(eng_iter *it);
+/* The first entry whose key is >= @p key. */
+int eng_iter_seek(eng_iter *it, const void *key, size_t n);
+/* The last entry whose key is < @p key. */
+int eng_iter_seek_before(eng_iter *it, const void *key, size_t n);
+/* The first value of exactly @p key; the entry of exactly (@p key, @p val) of a
+ * database with duplicates. */
+int eng_iter_find(eng_iter *it, const void *key, size_t n);
+int eng_iter_find_pair(eng_iter *it, const void *key, size_t n, const void *val,
+                       size_t vn);
+int eng_iter_next(eng_iter *it);
+int eng_iter_prev(eng_iter *it);
+/* Databases with duplicates: the first value of the next key, the last value of the
+ * previous key, the first value of the current key, and how many values it has. */
+int eng_iter_next_key(eng_iter *it);
+int eng_iter_prev_key(eng_iter *it);
+int eng_iter_first_dup(eng_iter *it);
+int eng_iter_dups(eng_iter *it, size_t *n);
+/* Delete the entry @p it is on (write transaction): 0 or a failure that marks the
+ * txn. The next eng_iter_next() moves to the entry that followed it. */
+int eng_iter_del(eng_iter *it);
+
+/* The values of the current key of a DUPSORT|DUPFIXED database, a page at a time.
+ * Position the iterator on the key's first value, then call eng_dup_next() until it
+ * returns ENG_END. (A key with a single value has no page in LMDB: the values
+ * come as a page of one.) */
+typedef struct eng_dup_iter {
+    eng_iter *it;
+    int started, single;
+} eng_dup_iter;
+/* 0 with the page in vals and n (n values of the database's fixed size @p width),
+ * ENG_END at the end, or a failure. */
+int eng_dup_next(eng_dup_iter *d, size_t width, const uint8_t **vals, size_t *n);
 
 /* ---------------------------------------------------------------- bulk transactions */
 
@@ -230,13 +302,6 @@ int eng_defer(qs_txn *txn, eng_deferred_fn fn, void (*free_ctx)(void *), void *c
  * flushes. */
 void eng_defer_touch(qs_txn *txn, eng_db db);
 
-/* Fixed-database shorthands: the db's handle and name in one argument. */
-int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body);
-int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
-            unsigned flags);
-/* A record the caller decoded badly: QS_CORRUPT naming db and key. */
-int eng_corrupt(eng_db db, const eng_key *key, const char *why);
-int eng_rec_corrupt(const char *dbname, const eng_key *key, const char *why);
 
 /* ---------------------------------------------------------------- checking */
 
@@ -256,20 +321,6 @@ int eng_check_db(qs_txn *txn, eng_db db, qs_check_report *r);
  * follow them (pages.c). Damage goes into @p r (row "pages"), one finding per damaged
  * page naming it and its database. 0, or errno (ENOMEM, an I/O error). */
 int eng_pages_check(qs_env *env, qs_check_report *r);
-
-/* ---------------------------------------------------------------- posting lists */
-
-/* The values of one key of a DUPSORT|DUPFIXED database, a page at a time.
- * Position the cursor on the key's first value, then call eng_dup_next() until it
- * returns MDB_NOTFOUND. (A key with a single value has no page in LMDB: the
- * iterator hands that value over as a page of one.) */
-typedef struct eng_dup_iter {
-    MDB_cursor *cur;
-    int started, single;
-} eng_dup_iter;
-/* 0 with the page in vals and n (n values of the database's fixed size @p width), MDB_NOTFOUND
- * at the end, or an LMDB error. */
-int eng_dup_next(eng_dup_iter *it, size_t width, const uint8_t **vals, size_t *n);
 
 /* ---------------------------------------------------------------- buckets */
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <zstd.h>
 
+#include "mdb.h"
 #include "rows.h"
 
 #define ENG_MAX_DBS 4096   /* fixed databases plus every time bucket */
@@ -329,6 +330,25 @@ int eng_expired_advance(qs_txn *txn, eng_table table, int64_t end);
 /* Forget the bucket this transaction (and its parents) resolved last. */
 void eng_bucket_forget(qs_txn *txn);
 
+/* rows.c, seal.c: entries of bucket databases */
+/* The row of raw bucket @p b at entry (@p k, @p v), its record checked: 0 or
+ * QS_CORRUPT. */
+int eng_row_decode(const eng_bucket *b, const MDB_val *k, const MDB_val *v, eng_row *r);
+/* The user the record @p v of a raw interaction bucket names, read without checking
+ * the record (UINT32_MAX if too short to hold one): eng_row_decode() checks it. */
+uint32_t eng_event_user(const MDB_val *v);
+/* A sealed block of @p b at the cursor's entry @p v, decoded into c->block. */
+int eng_sealed_load(eng_rows *c, const MDB_val *k, const MDB_val *v);
+/* Check the dictionary entry (@p k, @p v) of sealed bucket @p b: 0 or QS_CORRUPT. */
+int eng_sealed_dict_check(const eng_bucket *b, const MDB_val *k, const MDB_val *v);
+
+/* model.c: upgrades */
+/* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
+ * test_answers. */
+int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test);
+/* The upgrade from format 3: format 3's progress (@p old), a record per (user, topic),
+ * written into topic_progress. */
+int eng_upgrade_progress(qs_txn *txn, MDB_dbi old);
 
 /* seal.c */
 void eng_seal_dicts_free(eng_seal_dict *d);

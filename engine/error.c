@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine.h"
+#include "mdb.h"
 
 static _Thread_local char last_detail[512];
 

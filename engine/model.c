@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "engine_int.h"
 #include "model.h"
 
 static eng_db taxon_db(qs_kind kind)
@@ -78,12 +79,12 @@ static void key_u64(eng_key *k, uint64_t a)
 /* Get a record and check that decoding consumed exactly its body. */
 #define DECODE_DONE(r, db, k) (rb_done(r) ? 0 : eng_corrupt((db), (k), "bad record body"))
 
-int eng_key_check(const MDB_val *k, size_t n, const char *dbname)
+int eng_key_check(const eng_val *k, size_t n, const char *dbname)
 {
-    if (k->mv_size == n)
+    if (k->size == n)
         return 0;
     return eng_fail(QS_CORRUPT, "key of %zu bytes in database '%s' (expected %zu)",
-                    k->mv_size, dbname, n);
+                    k->size, dbname, n);
 }
 
 /* ------------------------------------------------------------ taxonomy */
@@ -325,14 +326,14 @@ size_t eng_test_index_val(uint8_t *out, const qs_test *t)
     return ENG_TEST_INDEX_VAL;
 }
 
-int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out)
+int eng_test_index_row(const eng_val *k, const eng_val *v, qs_test_row *out)
 {
-    const uint8_t *kb = k->mv_data, *vb = v->mv_data;
-    if (k->mv_size != ENG_TEST_INDEX_KEY ||
-        v->mv_size != ENG_TEST_INDEX_VAL) {
+    const uint8_t *kb = k->data, *vb = v->data;
+    if (k->size != ENG_TEST_INDEX_KEY ||
+        v->size != ENG_TEST_INDEX_VAL) {
         eng_key key;
         ek_reset(&key);
-        ek_bytes(&key, kb, k->mv_size < ENG_KEY_MAX ? k->mv_size : ENG_KEY_MAX);
+        ek_bytes(&key, kb, k->size < ENG_KEY_MAX ? k->size : ENG_KEY_MAX);
         return eng_corrupt(ENG_TEST_BY_USER, &key, "entry is not a test's summary");
     }
     memset(out, 0, sizeof *out);
@@ -348,28 +349,22 @@ int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out)
 /* Format 1 kept test_by_user's values empty: write every test's summary. */
 int eng_upgrade_test_index(qs_txn *txn)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST), "test", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    eng_iter it;
+    int rc = eng_iter_open(txn, ENG_TEST, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
         qs_test t;
         eng_key k;
         uint8_t val[ENG_TEST_INDEX_VAL];
-        if ((rc = eng_key_check(&mk, 8, "test")) != 0 ||
-            (rc = eng_test_get(txn, eng_get64(mk.mv_data), &t)) != 0)
+        if ((rc = eng_key_check(&it.key, 8, "test")) != 0 ||
+            (rc = eng_test_get(txn, eng_get64(it.key.data), &t)) != 0)
             break;
         eng_test_index_key(&k, t.user, t.status, t.last_activity_at, t.id);
-        MDB_val ik = {k.n, k.b}, iv = {eng_test_index_val(val, &t), val};
-        if ((rc = eng_mdb_put(txn, eng_dbi(txn, ENG_TEST_BY_USER), &ik, &iv, 0)) != 0) {
-            rc = eng_txn_failed(txn, eng_mdb_rc(rc, "write", "test_by_user"));
+        eng_val ik = {k.n, k.b}, iv = {eng_test_index_val(val, &t), val};
+        if ((rc = eng_entry_put(txn, ENG_TEST_BY_USER, &ik, &iv, 0)) != 0)
             break;
-        }
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "test");
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* Format 2 kept an entry per answer in ans_by_test, (test u64 | question u32) ->
@@ -464,17 +459,17 @@ void eng_test_answer_dup(uint8_t out[ENG_TEST_ANSWER_DUP], uint32_t question,
     eng_put64(out + 4, eng_time_bits(created_at));
 }
 
-int eng_test_answer_decode(const MDB_val *k, const MDB_val *dup, uint64_t *test,
+int eng_test_answer_decode(const eng_val *k, const eng_val *dup, uint64_t *test,
                            eng_test_answer *out)
 {
-    if (k->mv_size != 8 || dup->mv_size != ENG_TEST_ANSWER_DUP) {
+    if (k->size != 8 || dup->size != ENG_TEST_ANSWER_DUP) {
         eng_key key;
         ek_reset(&key);
-        ek_bytes(&key, k->mv_data, k->mv_size < ENG_KEY_MAX ? k->mv_size : ENG_KEY_MAX);
+        ek_bytes(&key, k->data, k->size < ENG_KEY_MAX ? k->size : ENG_KEY_MAX);
         return eng_corrupt(ENG_TEST_ANSWERS, &key, "entry is not (test, question, time)");
     }
-    const uint8_t *p = dup->mv_data;
-    *test = eng_get64(k->mv_data);
+    const uint8_t *p = dup->data;
+    *test = eng_get64(k->data);
     out->question = eng_get32(p);
     out->created_at = eng_time_from_bits(eng_get64(p + 4));
     return 0;
@@ -500,7 +495,8 @@ int eng_test_answer_get(qs_txn *txn, uint64_t test, uint32_t question, int64_t *
         return eng_mdb_rc(rc, "read", "test_answers");
     uint64_t at_test;
     eng_test_answer a;
-    if ((rc = eng_test_answer_decode(&mk, &mv, &at_test, &a)) != 0)
+    eng_val ek = eng_val_of(mk), ev = eng_val_of(mv);
+    if ((rc = eng_test_answer_decode(&ek, &ev, &at_test, &a)) != 0)
         return rc;
     if (a.question != question)
         return QS_NOTFOUND;
@@ -510,28 +506,24 @@ int eng_test_answer_get(qs_txn *txn, uint64_t test, uint32_t question, int64_t *
 
 int eng_test_answers(qs_txn *txn, uint64_t test, eng_test_answer *out, size_t *n)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     *n = 0;
     key_u64(&k, test);
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_TEST_ANSWERS), "test_answers", &cur);
-    if (rc)
-        return rc;
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_KEY); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_DUP)) {
+    int rc = eng_iter_open(txn, ENG_TEST_ANSWERS, &it);
+    eng_iter_within(&it, k.b, k.n);
+    for (rc = rc ? rc : eng_iter_find(&it, k.b, k.n); rc == 0; rc = eng_iter_next(&it)) {
         uint64_t at_test;
         if (*n == QS_TEST_MAX_QUESTIONS) {
             rc = eng_corrupt(ENG_TEST_ANSWERS, &k, "more answers than a test can list");
             break;
         }
-        if ((rc = eng_test_answer_decode(&mk, &mv, &at_test, &out[*n])) != 0)
+        if ((rc = eng_test_answer_decode(&it.key, &it.val, &at_test, &out[*n])) != 0)
             break;
         (*n)++;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "test_answers");
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* ------------------------------------------------------------ aggregates */
@@ -654,19 +646,19 @@ int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d)
 }
 
 /* Decode a cursor's (key, record) of a fixed database into @p r. */
-static int open_entry(const MDB_val *k, const MDB_val *v, size_t klen, eng_db db,
+static int open_entry(const eng_val *k, const eng_val *v, size_t klen, eng_db db,
                       eng_key *key, eng_rbuf *r)
 {
     if (eng_key_check(k, klen, eng_db_name(db)))
         return QS_CORRUPT;
     ek_reset(key);
-    ek_bytes(key, k->mv_data, k->mv_size);
-    if (eng_rec_open(key, v->mv_data, v->mv_size, r))
+    ek_bytes(key, k->data, k->size);
+    if (eng_rec_open(key, v->data, v->size, r))
         return eng_corrupt(db, key, "checksum mismatch");
     return 0;
 }
 
-int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily *d)
+int eng_daily_decode(const eng_val *k, const eng_val *v, int32_t *day, eng_daily *d)
 {
     eng_key key;
     eng_rbuf r;
@@ -707,7 +699,7 @@ int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action, uint
     return eng_put(txn, ENG_IDAILY, &k, &w, 0);
 }
 
-int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *out)
+int eng_idaily_decode(const eng_val *k, const eng_val *v, qs_interaction_day *out)
 {
     eng_key key;
     eng_rbuf r;
@@ -798,7 +790,7 @@ int eng_progress_chunk_put(qs_txn *txn, const eng_progress_chunk *c)
     return progress_put(txn, c, 0);
 }
 
-int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *out)
+int eng_progress_decode(const eng_val *k, const eng_val *v, eng_progress_chunk *out)
 {
     eng_key key;
     eng_rbuf r;
@@ -814,25 +806,18 @@ int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *
 
 int eng_progress_each(qs_txn *txn, uint32_t user, eng_progress_fn fn, void *ctx)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
-    const char *name = eng_db_name(ENG_PROGRESS);
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_PROGRESS), name, &cur);
-    if (rc)
-        return rc;
+    int rc = eng_iter_open(txn, ENG_PROGRESS, &it);
     eng_progress_key(&k, user, 0);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    eng_iter_within(&it, k.b, 4);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
         eng_progress_chunk c;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
-            break;
-        if ((rc = eng_progress_decode(&mk, &mv, &c)) != 0 || (rc = fn(ctx, &c)) != 0)
+        if ((rc = eng_progress_decode(&it.key, &it.val, &c)) != 0 || (rc = fn(ctx, &c)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, name);
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* Format 3 kept (user u32 | topic u32) -> attempts u32 | correct u32 | last_at time.

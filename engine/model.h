@@ -20,8 +20,11 @@ int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out);
 int eng_question_exists(qs_txn *txn, uint32_t id);
 /* The question with its text; text pointers as eng_text_load() gives them. */
 int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out);
-/* @p flags: mdb_put flags (MDB_APPEND when writing in id order). */
+/* @p flags: ENG_APPEND when writing in id order. */
 int eng_question_put(qs_txn *txn, const qs_question *q, unsigned flags);
+/* The bank rewritten under a dictionary trained on its texts (qs_bank_compress(), in a
+ * writable @p txn; bank.c): 0 or a failure that marks the txn. */
+int eng_bank_compress(qs_txn *txn, qs_compress_report *report);
 /* Whether the stored question @p id already holds exactly @p q (for idempotent puts). */
 int eng_question_same(qs_txn *txn, const qs_question *q);
 
@@ -62,7 +65,7 @@ typedef struct eng_test_answer {
 void eng_test_answer_dup(uint8_t out[ENG_TEST_ANSWER_DUP], uint32_t question,
                          int64_t created_at);
 /* An entry back into its test and answer: 0, or QS_CORRUPT naming it. */
-int eng_test_answer_decode(const MDB_val *k, const MDB_val *dup, uint64_t *test,
+int eng_test_answer_decode(const eng_val *k, const eng_val *dup, uint64_t *test,
                            eng_test_answer *out);
 /* When @p test's answer to @p question was given: 0, or QS_NOTFOUND. */
 int eng_test_answer_get(qs_txn *txn, uint64_t test, uint32_t question, int64_t *created_at);
@@ -98,10 +101,11 @@ typedef struct eng_daily {
 /* The body of a daily row: both forms decode; check rb_done() after reading. */
 void eng_daily_write(eng_wbuf *w, const eng_daily *d);
 void eng_daily_read(eng_rbuf *r, eng_daily *d);
+#define ENG_DAILY_KEY 8   /* udaily: user u32 | day */
 void eng_daily_key(eng_key *k, uint32_t user, int32_t day);
 int eng_daily_get(qs_txn *txn, uint32_t user, int32_t day, eng_daily *out);
 int eng_daily_put(qs_txn *txn, uint32_t user, int32_t day, const eng_daily *d);
-int eng_daily_decode(const MDB_val *k, const MDB_val *v, int32_t *day, eng_daily *d);
+int eng_daily_decode(const eng_val *k, const eng_val *v, int32_t *day, eng_daily *d);
 
 /* topic_progress: a user's progress in ENG_PROGRESS_CHUNK topics of consecutive ids
  * kept in one record, so that a progress view reads a few records, not one a topic. */
@@ -125,19 +129,20 @@ int eng_progress_chunk_get(qs_txn *txn, uint32_t user, uint32_t topic,
  * there is none. */
 eng_progress *eng_progress_row(eng_progress_chunk *c, uint32_t topic);
 int eng_progress_chunk_put(qs_txn *txn, const eng_progress_chunk *c);
-int eng_progress_decode(const MDB_val *k, const MDB_val *v, eng_progress_chunk *out);
+int eng_progress_decode(const eng_val *k, const eng_val *v, eng_progress_chunk *out);
 /* @p fn with each of @p user's progress records, in topic order, until it returns
  * non-zero (returned): 0, that, or a failure (QS_CORRUPT names the record). */
 typedef int (*eng_progress_fn)(void *ctx, const eng_progress_chunk *c);
 int eng_progress_each(qs_txn *txn, uint32_t user, eng_progress_fn fn, void *ctx);
 
+#define ENG_UQ_KEY 8      /* uq: user u32 | question u32 */
 int eng_uq_get(qs_txn *txn, uint32_t user, uint32_t question, qs_user_question *out);
 int eng_uq_put(qs_txn *txn, uint32_t user, uint32_t question, const qs_user_question *s);
 
 /* idaily: a user's interactions per (day, action); add adds @p n to the count. */
 void eng_idaily_key(eng_key *k, uint32_t user, int32_t day, uint8_t action);
 int eng_idaily_add(qs_txn *txn, uint32_t user, int32_t day, uint8_t action, uint32_t n);
-int eng_idaily_decode(const MDB_val *k, const MDB_val *v, qs_interaction_day *out);
+int eng_idaily_decode(const eng_val *k, const eng_val *v, qs_interaction_day *out);
 
 /* test_by_user: (user u8, status u8, last_activity_at time, test u64) -> the test's
  * summary (mode u8, n_questions u16, created_at time), so that a user's list reads
@@ -148,17 +153,8 @@ void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, u
 /* The summary of @p t into @p out (ENG_TEST_INDEX_VAL bytes); returns its size. */
 size_t eng_test_index_val(uint8_t *out, const qs_test *t);
 /* An entry back into a list row: 0, or QS_CORRUPT naming the entry. */
-int eng_test_index_row(const MDB_val *k, const MDB_val *v, qs_test_row *out);
+int eng_test_index_row(const eng_val *k, const eng_val *v, qs_test_row *out);
 /* The upgrade from format 1: every test's summary written into test_by_user. */
 int eng_upgrade_test_index(qs_txn *txn);
-/* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
- * test_answers. */
-int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test);
-/* The upgrade from format 3: format 3's progress (@p old), a record per (user, topic),
- * written into topic_progress. */
-int eng_upgrade_progress(qs_txn *txn, MDB_dbi old);
-
-/* A key read back from a cursor must have exactly @p n bytes: else QS_CORRUPT. */
-int eng_key_check(const MDB_val *k, size_t n, const char *dbname);
 
 #endif /* QS_MODEL_H */

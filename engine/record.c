@@ -79,7 +79,8 @@ int eng_cursor_open(qs_txn *txn, MDB_dbi dbi, const char *dbname, MDB_cursor **c
     return rc ? eng_mdb_rc(rc, "open cursor", dbname) : 0;
 }
 
-int eng_each_entry(qs_txn *txn, MDB_dbi dbi, const char *dbname, eng_entry_fn fn, void *ctx)
+int eng_each_entry_of(qs_txn *txn, MDB_dbi dbi, const char *dbname, eng_entry_fn fn,
+                      void *ctx)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -87,11 +88,18 @@ int eng_each_entry(qs_txn *txn, MDB_dbi dbi, const char *dbname, eng_entry_fn fn
     if (rc)
         return rc;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if ((rc = fn(&k, &v, ctx)) != 0)
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        eng_val ek = eng_val_of(k), ev = eng_val_of(v);
+        if ((rc = fn(&ek, &ev, ctx)) != 0)
             break;
+    }
     mdb_cursor_close(cur);
     return eng_walk_rc(rc, dbname);
+}
+
+int eng_each_entry(qs_txn *txn, eng_db db, eng_entry_fn fn, void *ctx)
+{
+    return eng_each_entry_of(txn, eng_dbi(txn, db), eng_db_name(db), fn, ctx);
 }
 
 int eng_rec_get(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
@@ -171,8 +179,8 @@ int eng_rec_put(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key
     return 0;
 }
 
-int eng_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
-            const MDB_val *dup)
+int eng_rec_del(qs_txn *txn, MDB_dbi dbi, const char *dbname, const eng_key *key,
+                const MDB_val *dup)
 {
     MDB_val k = {key->n, (void *)key->b};
     int rc;
@@ -237,6 +245,8 @@ int eng_mdb_empty(qs_txn *txn, MDB_dbi dbi)
     return rc;
 }
 
+/* ------------------------------------------------------------------ fixed databases */
+
 int eng_get(qs_txn *txn, eng_db db, const eng_key *key, eng_rbuf *body)
 {
     return eng_rec_get(txn, eng_dbi(txn, db), eng_db_name(db), key, body);
@@ -248,32 +258,57 @@ int eng_put(qs_txn *txn, eng_db db, const eng_key *key, const eng_wbuf *body,
     return eng_rec_put(txn, eng_dbi(txn, db), eng_db_name(db), key, body, flags);
 }
 
+int eng_del(qs_txn *txn, eng_db db, const eng_key *key, const eng_val *dup)
+{
+    MDB_val d = dup ? eng_mdb_val(*dup) : (MDB_val){0, NULL};
+    return eng_rec_del(txn, eng_dbi(txn, db), eng_db_name(db), key, dup ? &d : NULL);
+}
+
 int eng_corrupt(eng_db db, const eng_key *key, const char *why)
 {
     return eng_rec_corrupt(eng_db_name(db), key, why);
 }
 
-/* ------------------------------------------------------------------ posting lists */
-
-int eng_dup_next(eng_dup_iter *it, size_t width, const uint8_t **vals, size_t *n)
+int eng_entry_get(qs_txn *txn, eng_db db, const eng_val *k, eng_val *v)
 {
-    MDB_val k, v;
-    int rc;
-    if (!it->started) {
-        size_t count;
-        it->started = 1;
-        if ((rc = mdb_cursor_count(it->cur, &count)) != 0)
-            return rc;
-        it->single = count == 1;
-        rc = mdb_cursor_get(it->cur, &k, &v, it->single ? MDB_GET_CURRENT : MDB_GET_MULTIPLE);
-    } else if (it->single) {
-        return MDB_NOTFOUND;
-    } else {
-        rc = mdb_cursor_get(it->cur, &k, &v, MDB_NEXT_MULTIPLE);
-    }
-    if (rc)
-        return rc;
-    *vals = v.mv_data;
-    *n = v.mv_size / width;
-    return 0;
+    MDB_val mk = eng_mdb_val(*k), mv;
+    int rc = eng_mdb_get(txn, eng_dbi(txn, db), eng_db_name(db), &mk, &mv);
+    if (rc == 0)
+        *v = eng_val_of(mv);
+    return rc;
 }
+
+int eng_entry_put(qs_txn *txn, eng_db db, const eng_val *k, const eng_val *v,
+                  unsigned flags)
+{
+    MDB_val mk = eng_mdb_val(*k), mv = eng_mdb_val(*v);
+    int rc = eng_mdb_put(txn, eng_dbi(txn, db), &mk, &mv, flags);
+    if (rc == MDB_KEYEXIST)
+        return QS_EXISTS;
+    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", eng_db_name(db))) : 0;
+}
+
+int eng_db_empty(qs_txn *txn, eng_db db)
+{
+    int rc = eng_mdb_empty(txn, eng_dbi(txn, db));
+    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "empty", eng_db_name(db))) : 0;
+}
+
+int eng_db_entries(qs_txn *txn, eng_db db, uint64_t *n)
+{
+    MDB_stat st;
+    int rc = eng_barrier(txn, eng_dbi(txn, db));
+    if (rc == 0 && (rc = mdb_stat(eng_mdb(txn), eng_dbi(txn, db), &st)) != 0)
+        return eng_mdb_rc(rc, "stat", eng_db_name(db));
+    *n = rc ? 0 : st.ms_entries;
+    return rc;
+}
+
+uint64_t eng_hash64(const void *p, size_t n, uint64_t seed)
+{
+    return XXH3_64bits_withSeed(p, n, seed);
+}
+
+_Static_assert(ENG_NOOVERWRITE == MDB_NOOVERWRITE && ENG_NODUPDATA == MDB_NODUPDATA &&
+                   ENG_APPEND == MDB_APPEND,
+               "the engine's put flags are LMDB's");

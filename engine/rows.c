@@ -124,7 +124,8 @@ int eng_row_decode(const eng_bucket *bk, const MDB_val *k, const MDB_val *v, eng
     eng_key key;
     eng_rbuf b;
     int by_time = eng_bucket_in_time_order(bk);
-    if (eng_key_check(k, by_time ? ENG_EVENT_KEY : ENG_ROW_KEY, bk->name))
+    eng_val ek = eng_val_of(*k);
+    if (eng_key_check(&ek, by_time ? ENG_EVENT_KEY : ENG_ROW_KEY, bk->name))
         return QS_CORRUPT;
     ek_reset(&key);
     ek_bytes(&key, k->mv_data, k->mv_size);
@@ -413,7 +414,8 @@ static int old_event_decode(const eng_bucket *bk, const MDB_val *k, const MDB_va
     eng_key key;
     eng_rbuf b;
     size_t len;
-    if (eng_key_check(k, ENG_ROW_KEY, bk->name))
+    eng_val ek = eng_val_of(*k);
+    if (eng_key_check(&ek, ENG_ROW_KEY, bk->name))
         return QS_CORRUPT;
     ek_reset(&key);
     ek_bytes(&key, k->mv_data, k->mv_size);
@@ -438,19 +440,20 @@ typedef struct rows_move {
 } rows_move;
 
 /* An old-layout row put into the scratch bucket under its time-ordered key. */
-static int move_old_event(const MDB_val *k, const MDB_val *v, void *ctx)
+static int move_old_event(const eng_val *k, const eng_val *v, void *ctx)
 {
     rows_move *m = ctx;
     eng_row row;
-    int rc = old_event_decode(m->from, k, v, &row);
+    MDB_val mk = eng_mdb_val(*k), mv = eng_mdb_val(*v);
+    int rc = old_event_decode(m->from, &mk, &mv, &row);
     return rc ? rc : raw_put(m->txn, m->to, &row);
 }
 
 /* An entry appended to the emptied bucket as it is. */
-static int append_entry(const MDB_val *k, const MDB_val *v, void *ctx)
+static int append_entry(const eng_val *k, const eng_val *v, void *ctx)
 {
     rows_move *m = ctx;
-    MDB_val key = *k, val = *v;
+    MDB_val key = eng_mdb_val(*k), val = eng_mdb_val(*v);
     int rc = eng_mdb_put(m->txn, m->to->dbi, &key, &val, MDB_APPEND);
     return rc ? eng_mdb_rc(rc, "write", m->to->name) : 0;
 }
@@ -467,9 +470,9 @@ static int upgrade_event_bucket(qs_txn *txn, const eng_bucket *b)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "create", scratch.name));
     eng_log_create(txn, scratch.dbi, scratch.name, MDB_CREATE);
     rows_move to_scratch = {txn, b, &scratch}, back = {txn, &scratch, b};
-    if ((rc = eng_each_entry(txn, b->dbi, b->name, move_old_event, &to_scratch)) == 0 &&
+    if ((rc = eng_each_entry_of(txn, b->dbi, b->name, move_old_event, &to_scratch)) == 0 &&
         (rc = eng_mdb_empty(txn, b->dbi)) == 0 &&
-        (rc = eng_each_entry(txn, scratch.dbi, scratch.name, append_entry, &back)) == 0)
+        (rc = eng_each_entry_of(txn, scratch.dbi, scratch.name, append_entry, &back)) == 0)
         rc = eng_db_retire(txn, scratch.dbi, scratch.name);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }

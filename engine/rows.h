@@ -41,7 +41,7 @@ typedef struct eng_bucket {
     eng_table table;
     int64_t start;
     int sealed;
-    MDB_dbi dbi;
+    unsigned dbi;             /* its LMDB handle */
     char name[24];
 } eng_bucket;
 
@@ -55,7 +55,7 @@ typedef struct eng_bucket_iter {
     eng_table table;
     int64_t from, to;
     int reverse, started, done;
-    MDB_cursor *cur;
+    struct MDB_cursor *cur;
     eng_bucket b;             /* the current bucket */
 } eng_bucket_iter;
 int eng_bucket_iter_open(eng_bucket_iter *it, qs_txn *txn, eng_table table, int64_t from,
@@ -69,7 +69,7 @@ void eng_bucket_iter_close(eng_bucket_iter *it);
 typedef struct eng_rows {
     qs_txn *txn;
     eng_bucket b;
-    MDB_cursor *cur;
+    struct MDB_cursor *cur;
     int backward;
     int state;                /* ROWS_* in rows.c */
     /* sealed buckets: the decoded block and the position in it */
@@ -87,12 +87,6 @@ int eng_bucket_in_time_order(const eng_bucket *b);
 /* The first key that a row of @p user at @p created_at may have in bucket @p b. */
 void eng_row_seek_key(eng_key *k, const eng_bucket *b, uint32_t user, int64_t created_at);
 
-/* The row of raw bucket @p b at entry (@p k, @p v), its record checked: 0 or
- * QS_CORRUPT. */
-int eng_row_decode(const eng_bucket *b, const MDB_val *k, const MDB_val *v, eng_row *r);
-/* The user the record @p v of a raw interaction bucket names, read without checking
- * the record (UINT32_MAX if too short to hold one): eng_row_decode() checks it. */
-uint32_t eng_event_user(const MDB_val *v);
 
 int eng_rows_open(eng_rows *c, qs_txn *txn, const eng_bucket *b);
 /* Position @p c so that eng_rows_next() returns, forward, the rows from the first key
@@ -164,10 +158,6 @@ int eng_bucket_check(qs_txn *txn, const eng_bucket *b, qs_check_report *r);
 /* The public description of @p b. */
 int eng_bucket_info(qs_txn *txn, const eng_bucket *b, qs_bucket_info *out);
 
-/* A sealed block of @p b at the cursor's entry @p v, decoded into c->block. */
-int eng_sealed_load(eng_rows *c, const MDB_val *k, const MDB_val *v);
-/* Check the dictionary entry (@p k, @p v) of sealed bucket @p b: 0 or QS_CORRUPT. */
-int eng_sealed_dict_check(const eng_bucket *b, const MDB_val *k, const MDB_val *v);
 /* Insert @p row into the user's block of sealed bucket @p b. */
 int eng_sealed_insert(qs_txn *txn, const eng_bucket *b, const eng_row *row);
 

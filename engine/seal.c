@@ -365,22 +365,24 @@ static size_t slot_of(const user_slots *u, uint32_t user)
 
 /* The entries of a time-ordered bucket counted by range of their users (the user
  * as the record names it, unchecked: emit_refs() checks each record it decodes). */
-static int count_ref(const MDB_val *k, const MDB_val *v, void *ctx)
+static int count_ref(const eng_val *k, const eng_val *v, void *ctx)
 {
     user_slots *u = ctx;
+    MDB_val mv = eng_mdb_val(*v);
     (void)k;
-    u->rows[slot_of(u, eng_event_user(v))]++;
+    u->rows[slot_of(u, eng_event_user(&mv))]++;
     return 0;
 }
 
 /* An entry of a user of the pass put at its range's next place. */
-static int place_ref(const MDB_val *k, const MDB_val *v, void *ctx)
+static int place_ref(const eng_val *k, const eng_val *v, void *ctx)
 {
     user_slots *u = ctx;
-    uint32_t user = eng_event_user(v);
+    MDB_val mv = eng_mdb_val(*v);
+    uint32_t user = eng_event_user(&mv);
     size_t s = slot_of(u, user);
     if (s >= u->lo && s < u->hi)
-        u->refs[u->at[s]++] = (row_ref){k->mv_data, v->mv_data, (uint32_t)v->mv_size, user};
+        u->refs[u->at[s]++] = (row_ref){k->data, v->data, (uint32_t)v->size, user};
     return 0;
 }
 
@@ -416,7 +418,7 @@ static int emit_pass(qs_txn *txn, const eng_bucket *b, user_slots *u, size_t n, 
         u->at[s] = at;
         at += u->rows[s];
     }
-    int rc = eng_each_entry(txn, b->dbi, b->name, place_ref, u);
+    int rc = eng_each_entry_of(txn, b->dbi, b->name, place_ref, u);
     if (!rc && u->width > 1)
         for (size_t s = u->lo, from = 0; s < u->hi; from += u->rows[s++])
             qsort(u->refs + from, u->rows[s], sizeof *u->refs, ref_cmp);
@@ -434,7 +436,7 @@ static int each_block_by_user(qs_txn *txn, const eng_bucket *b, block_fn fn, voi
     if (!u)
         return eng_fail(ENOMEM, "out of memory");
     u->width = eng_counter_peek(txn, ENG_NEXT_USER) / USER_SLOTS + 1;
-    int rc = eng_each_entry(txn, b->dbi, b->name, count_ref, u);
+    int rc = eng_each_entry_of(txn, b->dbi, b->name, count_ref, u);
     size_t cap = 0;
     for (u->lo = 0; !rc && u->lo < USER_SLOTS; u->lo = u->hi) {
         uint64_t n = 0;

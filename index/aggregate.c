@@ -102,25 +102,22 @@ static int streak_row(qs_txn *txn, uint32_t user, int32_t day, eng_daily *d)
  * last). */
 static int walk_run(qs_txn *txn, uint32_t user, int32_t day, int step, int32_t *end)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UDAILY), "udaily", &cur);
-    if (rc)
-        return rc;
     eng_daily_key(&k, user, day);
-    mk = (MDB_val){k.n, k.b};
     *end = day;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
-         rc == 0 && (rc = mdb_cursor_get(cur, &mk, &mv, step < 0 ? MDB_PREV : MDB_NEXT)) == 0;
+    int rc = eng_iter_open(txn, ENG_UDAILY, &it);
+    for (rc = rc ? rc : eng_iter_find(&it, k.b, k.n);
+         rc == 0 && (rc = step < 0 ? eng_iter_prev(&it) : eng_iter_next(&it)) == 0;
          *end += step) {
+        const uint8_t *kb = it.key.data;
         idx_streak_rows_read++;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user ||
-            eng_day_from_bits(eng_get32((const uint8_t *)mk.mv_data + 4)) != *end + step)
+        if (it.key.size != ENG_DAILY_KEY || eng_get32(kb) != user ||
+            eng_day_from_bits(eng_get32(kb + 4)) != *end + step)
             break;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "udaily");
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* The far end of the run that @p near, the row of @p day, ends (see walk_run for

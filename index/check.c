@@ -195,26 +195,18 @@ static int events_count(checker *c)
 /* ------------------------------------------------------------------ comparing */
 
 /* Walk the stored rows of @p db under the 4-byte @p user prefix; @p fn gets each. */
-static int stored_rows(qs_txn *txn, eng_db db, uint32_t user,
-                       int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx)
+static int stored_rows(qs_txn *txn, eng_db db, uint32_t user, eng_entry_fn fn, void *ctx)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     uint8_t prefix[4];
     eng_put32(prefix, user);
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    mk = (MDB_val){4, prefix};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size < 4 || memcmp(mk.mv_data, prefix, 4) != 0)
+    int rc = eng_iter_open(txn, db, &it), frc = 0;
+    eng_iter_within(&it, prefix, sizeof prefix);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it))
+        if ((frc = fn(&it.key, &it.val, ctx)) != 0)
             break;
-        if ((rc = fn(&mk, &mv, ctx)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
+    eng_iter_close(&it);
+    return frc ? frc : rc == ENG_END ? 0 : rc;
 }
 
 /* A merge of computed rows (sorted) against the stored ones (in key order). */
@@ -247,7 +239,7 @@ static int64_t daily_key(const void *rows, size_t i)
     return ((const qs_daily_row *)rows)[i].day;
 }
 
-static int merge_daily(const MDB_val *k, const MDB_val *v, void *ctx)
+static int merge_daily(const eng_val *k, const eng_val *v, void *ctx)
 {
     merge *m = ctx;
     int32_t day;
@@ -288,7 +280,7 @@ static void merge_progress_row(merge *m, const eng_progress *got)
     m->next++;
 }
 
-static int merge_progress(const MDB_val *k, const MDB_val *v, void *ctx)
+static int merge_progress(const eng_val *k, const eng_val *v, void *ctx)
 {
     eng_progress_chunk c;
     int rc = eng_progress_decode(k, v, &c);
@@ -307,13 +299,13 @@ static int64_t uq_key(const void *rows, size_t i)
     return ((const uq_row *)rows)[i].question;
 }
 
-static int merge_uq(const MDB_val *k, const MDB_val *v, void *ctx)
+static int merge_uq(const eng_val *k, const eng_val *v, void *ctx)
 {
     merge *m = ctx;
     qs_user_question s;
-    if (eng_key_check(k, 8, "uq"))
+    if (eng_key_check(k, ENG_UQ_KEY, "uq"))
         return QS_CORRUPT;
-    uint32_t question = eng_get32((const uint8_t *)k->mv_data + 4);
+    uint32_t question = eng_get32((const uint8_t *)k->data + 4);
     int rc = eng_uq_get(m->c->txn, m->user, question, &s);
     if (rc)
         return rc;
@@ -339,7 +331,7 @@ static int64_t idaily_key(const void *rows, size_t i)
     return (int64_t)d->day * 256 + d->action;
 }
 
-static int merge_idaily(const MDB_val *k, const MDB_val *v, void *ctx)
+static int merge_idaily(const eng_val *k, const eng_val *v, void *ctx)
 {
     merge *m = ctx;
     qs_interaction_day d;
@@ -363,7 +355,7 @@ static int merge_idaily(const MDB_val *k, const MDB_val *v, void *ctx)
 
 /* Compare the sorted @p rows with the stored ones of @p db for @p user. */
 static int compare_rows(checker *c, int agg, eng_db db, uint32_t user, const void *rows,
-                        size_t n, int (*fn)(const MDB_val *, const MDB_val *, void *),
+                        size_t n, eng_entry_fn fn,
                         int64_t (*key_of)(const void *, size_t))
 {
     merge m = {c, agg, user, rows, n, 0};
@@ -558,7 +550,7 @@ typedef struct run {
     eng_daily first_row, last_row;
 } run;
 
-static int keep_run_row(const MDB_val *k, const MDB_val *v, void *ctx)
+static int keep_run_row(const eng_val *k, const eng_val *v, void *ctx)
 {
     vec *runs = ctx;
     int32_t day;
@@ -638,18 +630,22 @@ static int compare_stats(checker *c, uint32_t q)
     return 0;
 }
 
+/* @p fn with the id of every 4-byte key of @p db, in order, until it returns non-zero
+ * (returned). A key of another size is skipped: the record check reports it. */
+static int each_id(checker *c, eng_db db, int (*fn)(checker *c, uint32_t id))
+{
+    eng_iter it;
+    int rc = eng_iter_open(c->txn, db, &it), frc = 0;
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it))
+        if (it.key.size == 4 && (frc = fn(c, eng_get32(it.key.data))) != 0)
+            break;
+    eng_iter_close(&it);
+    return frc ? frc : rc == ENG_END ? 0 : rc;
+}
+
 static int check_question_stats(checker *c)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(c->txn, eng_dbi(c->txn, ENG_QSTAT), "qstat", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
-        if (mk.mv_size == 4 && (rc = compare_stats(c, eng_get32(mk.mv_data))) != 0)
-            break;   /* (a key of another size: the record check reports it) */
-    mdb_cursor_close(cur);
+    int rc = each_id(c, ENG_QSTAT, compare_stats);
     for (size_t i = 0; i < c->slots; i++) {
         const question_slot *slot = &c->questions[i];
         if (slot->used && slot->t.attempts && !slot->compared) {
@@ -658,7 +654,7 @@ static int check_question_stats(checker *c)
                                slot->question);
         }
     }
-    return eng_walk_rc(rc, "qstat");
+    return rc;
 }
 
 /* ------------------------------------------------------------------ links */
@@ -744,79 +740,53 @@ static int check_user_tests(checker *c, eng_answer *as, size_t n)
 }
 
 /* Every question's topic belongs to the question's system. */
+static int check_question_topic(checker *c, uint32_t id)
+{
+    qs_question q;
+    qs_taxon topic;
+    qs_check_report *r = &c->r[LINK_QUESTION_TOPIC];
+    if (eng_question_head(c->txn, id, &q) != 0 || !q.topic)
+        return 0;   /* (a damaged question: the record check reports it) */
+    r->checked++;
+    int rc = eng_taxon_get(c->txn, QS_TOPIC, q.topic, &topic);
+    if (rc == QS_NOTFOUND)
+        eng_report_finding(r, "question %u: topic %u is not stored (primary record: put "
+                              "the question with its topic)", q.id, q.topic);
+    else if (rc == 0 && topic.parent != q.system)
+        eng_report_finding(r, "question %u: topic %u belongs to system %u, not %u", q.id,
+                           q.topic, topic.parent, q.system);
+    else if (rc && rc != QS_CORRUPT)
+        return rc;
+    return 0;
+}
+
 static int check_question_topics(checker *c)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    qs_check_report *r = &c->r[LINK_QUESTION_TOPIC];
-    int rc = eng_cursor_open(c->txn, eng_dbi(c->txn, ENG_QUESTION), "question", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        qs_question q;
-        qs_taxon topic;
-        if (mk.mv_size != 4 || eng_question_head(c->txn, eng_get32(mk.mv_data), &q) != 0 ||
-            !q.topic)
-            continue;   /* (a damaged question: the record check reports it) */
-        r->checked++;
-        int trc = eng_taxon_get(c->txn, QS_TOPIC, q.topic, &topic);
-        if (trc == QS_NOTFOUND)
-            eng_report_finding(r, "question %u: topic %u is not stored (primary record: put "
-                                  "the question with its topic)", q.id, q.topic);
-        else if (trc == 0 && topic.parent != q.system)
-            eng_report_finding(r, "question %u: topic %u belongs to system %u, not %u", q.id,
-                               q.topic, topic.parent, q.system);
-        else if (trc && trc != QS_CORRUPT) {
-            rc = trc;
-            break;
-        }
-    }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "question");
+    return each_id(c, ENG_QUESTION, check_question_topic);
 }
 
 /* ------------------------------------------------------------------ the check */
 
 /* A slot for every question of the bank, at most half the table full. */
+static int question_slot_take(checker *c, uint32_t id)
+{
+    question_slot *slot = question_find(c, id);
+    slot->question = id;
+    slot->used = 1;
+    return 0;
+}
+
 static int question_totals_make(checker *c)
 {
-    MDB_cursor *cur;
-    MDB_stat st;
-    MDB_val mk, mv;
-    int rc = mdb_stat(eng_mdb(c->txn), eng_dbi(c->txn, ENG_QUESTION), &st);
+    uint64_t questions;
+    int rc = eng_db_entries(c->txn, ENG_QUESTION, &questions);
     if (rc)
-        return eng_mdb_rc(rc, "stat", "question");
-    for (c->slots = 16; c->slots < 2 * st.ms_entries; c->slots *= 2)
+        return rc;
+    for (c->slots = 16; c->slots < 2 * questions; c->slots *= 2)
         ;
     if (!(c->questions = calloc(c->slots, sizeof *c->questions)))
         return no_memory();
-    if ((rc = eng_cursor_open(c->txn, eng_dbi(c->txn, ENG_QUESTION), "question", &cur)) != 0)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
-        if (mk.mv_size == 4) {
-            question_slot *slot = question_find(c, eng_get32(mk.mv_data));
-            slot->question = eng_get32(mk.mv_data);
-            slot->used = 1;
-        }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "question");
-}
-
-static int each_user(qs_txn *txn, int (*fn)(checker *c, uint32_t user), checker *c)
-{
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_USER), "user", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT))
-        if (mk.mv_size == 4 && (rc = fn(c, eng_get32(mk.mv_data))) != 0)
-            break;
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "user");
+    return each_id(c, ENG_QUESTION, question_slot_take);
 }
 
 /* A user's answers, in time order as gathered, then sorted as each part needs. */
@@ -863,7 +833,7 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
     if (!rc && c.interactions_kept)
         rc = events_count(&c);
     if (!rc)
-        rc = each_user(txn, check_user, &c);
+        rc = each_id(&c, ENG_USER, check_user);
     if (!rc && c.answers_kept)
         rc = check_question_stats(&c);
     if (!rc)
@@ -881,30 +851,24 @@ int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t 
 
 /* ------------------------------------------------------------------ repair */
 
-static int empty_db(qs_txn *txn, eng_db db)
-{
-    int rc = eng_mdb_empty(txn, eng_dbi(txn, db));
-    return rc ? eng_mdb_rc(rc, "empty", eng_db_name(db)) : 0;
-}
-
 /* The review marks, to put back after the user-question rows are recomputed. */
 typedef struct mark {
     uint32_t user, question;
     uint8_t marked;
 } mark;
 
-static int save_mark(const MDB_val *k, const MDB_val *v, void *ctx)
+static int save_mark(const eng_val *k, const eng_val *v, void *ctx)
 {
     qs_user_question s;
     mark *m;
-    if (k->mv_size != 8)
+    if (k->size != ENG_UQ_KEY)
         return 0;
-    uint32_t user = eng_get32(k->mv_data), question = eng_get32((const uint8_t *)k->mv_data + 4);
+    uint32_t user = eng_get32(k->data), question = eng_get32((const uint8_t *)k->data + 4);
     eng_key key;
     eng_rbuf r;
     ek_reset(&key);
-    ek_bytes(&key, k->mv_data, 8);
-    if (eng_rec_open(&key, v->mv_data, v->mv_size, &r))
+    ek_bytes(&key, k->data, ENG_UQ_KEY);
+    if (eng_rec_open(&key, v->data, v->size, &r))
         return 0;   /* a damaged row's mark is lost; its attempts are recomputed */
     s.attempts = rb_u32(&r);
     s.last_correct = rb_u8(&r);
@@ -961,9 +925,9 @@ static int recompute_answer_aggregates(qs_txn *txn)
 {
     static const eng_db derived[] = {ENG_QSTAT, ENG_USUM, ENG_UDAILY, ENG_PROGRESS, ENG_UQ};
     vec marks = {.size = sizeof(mark)};
-    int rc = eng_each_entry(txn, eng_dbi(txn, ENG_UQ), eng_db_name(ENG_UQ), save_mark, &marks);
+    int rc = eng_each_entry(txn, ENG_UQ, save_mark, &marks);
     for (size_t i = 0; !rc && i < sizeof derived / sizeof derived[0]; i++)
-        rc = empty_db(txn, derived[i]);
+        rc = eng_db_empty(txn, derived[i]);
     if (!rc)
         rc = idx_rebuild(txn);
     if (!rc)
@@ -1005,7 +969,7 @@ static int repair_runs(checker *c, uint32_t user)
 static int rebuild_runs(qs_txn *txn)
 {
     checker c = {.txn = txn, .u = {.runs = {.size = sizeof(run)}}};
-    int rc = each_user(txn, repair_runs, &c);
+    int rc = each_id(&c, ENG_USER, repair_runs);
     free(c.u.runs.p);
     return rc;
 }
@@ -1021,7 +985,7 @@ int idx_repair_aggregates(qs_txn *txn)
         rc = recompute_answer_aggregates(txn);
     else if ((rc = idx_rebuild(txn)) == 0)
         rc = rebuild_runs(txn);
-    if (!rc && events_kept && (rc = empty_db(txn, ENG_IDAILY)) == 0)
+    if (!rc && events_kept && (rc = eng_db_empty(txn, ENG_IDAILY)) == 0)
         rc = replay(txn, ENG_T_INTERACTION, replay_event);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }

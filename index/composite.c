@@ -52,12 +52,12 @@ typedef struct idx_def {
     /* The entries of @p rec (idx_question* or qs_test*), into @p out. */
     size_t (*cut)(const void *rec, idx_entry *out);
     /* The id of the record an entry came from, for sources loaded by id. */
-    uint64_t (*owner)(const MDB_val *key, const MDB_val *val);
+    uint64_t (*owner)(const eng_val *key, const eng_val *val);
     unsigned dupsort;   /* the database holds posting lists */
     /* For a database shared by declarations: whether an entry is this one's. */
-    int (*owns)(const MDB_val *key);
+    int (*owns)(const eng_val *key);
     /* Called after an entry moved (from or to NULL when added or removed). */
-    int (*moved)(qs_txn *txn, const MDB_val *from, const MDB_val *to);
+    int (*moved)(qs_txn *txn, const eng_val *from, const eng_val *to);
 } idx_def;
 
 /* ------------------------------------------------------------------ declarations */
@@ -68,9 +68,9 @@ static void id_value(idx_entry *e, uint32_t id)
     e->val_len = 4;
 }
 
-static uint64_t owner_in_value(const MDB_val *key, const MDB_val *val)
+static uint64_t owner_in_value(const eng_val *key, const eng_val *val)
 {
-    return val->mv_size == 4 ? eng_get32(val->mv_data) : 0;
+    return val->size == 4 ? eng_get32(val->data) : 0;
 }
 
 static size_t cut_filter(const void *rec, idx_entry *out)
@@ -116,9 +116,9 @@ static size_t cut_created(const void *rec, idx_entry *out)
     return 1;
 }
 
-static uint64_t owner_created(const MDB_val *key, const MDB_val *val)
+static uint64_t owner_created(const eng_val *key, const eng_val *val)
 {
-    return key->mv_size == 12 ? eng_get32((const uint8_t *)key->mv_data + 8) : 0;
+    return key->size == 12 ? eng_get32((const uint8_t *)key->data + 8) : 0;
 }
 
 static size_t cut_test(const void *rec, idx_entry *out)
@@ -129,9 +129,9 @@ static size_t cut_test(const void *rec, idx_entry *out)
     return 1;
 }
 
-static uint64_t owner_test(const MDB_val *key, const MDB_val *val)
+static uint64_t owner_test(const eng_val *key, const eng_val *val)
 {
-    return key->mv_size == ENG_TEST_INDEX_KEY ? eng_get64((const uint8_t *)key->mv_data + 13) : 0;
+    return key->size == ENG_TEST_INDEX_KEY ? eng_get64((const uint8_t *)key->data + 13) : 0;
 }
 
 static size_t cut_answer(const void *rec, idx_entry *out)
@@ -156,20 +156,20 @@ static size_t cut_board(const void *rec, idx_entry *out)
     return 1;
 }
 
-static uint64_t owner_board(const MDB_val *key, const MDB_val *val)
+static uint64_t owner_board(const eng_val *key, const eng_val *val)
 {
-    if (key->mv_size != 8 || val->mv_size != 4)
+    if (key->size != 8 || val->size != 4)
         return 0;
-    uint64_t board = eng_get32(key->mv_data);
-    return board << 32 | eng_get32(val->mv_data);
+    uint64_t board = eng_get32(key->data);
+    return board << 32 | eng_get32(val->data);
 }
 
-static int owns_all_time(const MDB_val *key)
+static int owns_all_time(const eng_val *key)
 {
-    return key->mv_size == 8 && eng_get32(key->mv_data) == QS_BOARD_ALL_TIME;
+    return key->size == 8 && eng_get32(key->data) == QS_BOARD_ALL_TIME;
 }
 
-static int owns_weekly(const MDB_val *key)
+static int owns_weekly(const eng_val *key)
 {
     return !owns_all_time(key);
 }
@@ -285,7 +285,7 @@ static int user_of_test(qs_txn *txn, uint64_t test, test_user *memo)
 
 /* The answer a test_answers entry points at, into @p a: 0 or QS_NOTFOUND. An entry
  * whose bucket retention dropped keeps (test, question) answered: *expired is set. */
-static int answer_of_entry(qs_txn *txn, const MDB_val *key, const MDB_val *val,
+static int answer_of_entry(qs_txn *txn, const eng_val *key, const eng_val *val,
                            test_user *memo, eng_answer *a, int *expired)
 {
     eng_bucket b;
@@ -310,19 +310,15 @@ static int answer_of_entry(qs_txn *txn, const MDB_val *key, const MDB_val *val,
 /* Call @p fn on every (user, week) with answers, from the daily rows in order. */
 static int each_user_week(qs_txn *txn, record_fn fn, void *ctx)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     idx_board_view v = {0, 0, 0, 0};
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UDAILY), "udaily", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    int rc = eng_iter_open(txn, ENG_UDAILY, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
         int32_t day;
         eng_daily d;
-        if ((rc = eng_daily_decode(&mk, &mv, &day, &d)) != 0)
+        if ((rc = eng_daily_decode(&it.key, &it.val, &day, &d)) != 0)
             break;
-        uint32_t user = eng_get32(mk.mv_data), board = qs_board_week(day * ENG_DAY_MS);
+        uint32_t user = eng_get32(it.key.data), board = qs_board_week(day * ENG_DAY_MS);
         if (v.answers && (user != v.user || board != v.board) && (rc = fn(txn, &v, ctx)))
             break;
         if (user != v.user || board != v.board)
@@ -330,9 +326,9 @@ static int each_user_week(qs_txn *txn, record_fn fn, void *ctx)
         v.answers += d.answers;
         v.correct += d.correct;
     }
-    mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, "udaily")) == 0 && v.answers)
-        rc = fn(txn, &v, ctx);
+    eng_iter_close(&it);
+    if (rc == ENG_END)
+        rc = v.answers ? fn(txn, &v, ctx) : 0;
     return rc;
 }
 
@@ -346,21 +342,17 @@ static int each_record(qs_txn *txn, idx_source src, record_fn fn, void *ctx)
         return each_user_week(txn, fn, ctx);
     eng_db db = src == IDX_QUESTIONS ? ENG_QUESTION : src == IDX_USERS ? ENG_USER : ENG_TEST;
     size_t key_len = src == IDX_TESTS ? 8 : 4;
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if ((rc = eng_key_check(&mk, key_len, eng_db_name(db))) != 0)
+    eng_iter it;
+    int rc = eng_iter_open(txn, db, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
+        if ((rc = eng_key_check(&it.key, key_len, eng_db_name(db))) != 0)
             break;
-        uint64_t id = key_len == 4 ? eng_get32(mk.mv_data) : eng_get64(mk.mv_data);
+        uint64_t id = key_len == 4 ? eng_get32(it.key.data) : eng_get64(it.key.data);
         if ((rc = load_record(txn, src, id, &buf)) != 0 || (rc = fn(txn, &buf, ctx)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ maintenance */
@@ -381,17 +373,15 @@ static int entry_in(const idx_entry *e, const idx_entry *set, size_t n)
 
 static int entry_put(qs_txn *txn, const idx_def *d, const idx_entry *e)
 {
-    MDB_val mk = {e->key.n, (void *)e->key.b}, mv = {e->val_len, (void *)e->val};
-    int rc = eng_mdb_put(txn, eng_dbi(txn, d->db), &mk, &mv, d->dupsort ? MDB_NODUPDATA : 0);
-    if (rc == MDB_KEYEXIST)
-        return 0;
-    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", d->name)) : 0;
+    eng_val k = {e->key.n, (void *)e->key.b}, v = {e->val_len, (void *)e->val};
+    int rc = eng_entry_put(txn, d->db, &k, &v, d->dupsort ? ENG_NODUPDATA : 0);
+    return rc == QS_EXISTS ? 0 : rc;
 }
 
 static int entry_del(qs_txn *txn, const idx_def *d, const idx_entry *e)
 {
-    MDB_val dup = {e->val_len, (void *)e->val};
-    int rc = eng_del(txn, eng_dbi(txn, d->db), d->name, &e->key, d->dupsort ? &dup : NULL);
+    eng_val dup = {e->val_len, (void *)e->val};
+    int rc = eng_del(txn, d->db, &e->key, d->dupsort ? &dup : NULL);
     if (rc == QS_NOTFOUND)
         return eng_corrupt(d->db, &e->key, "index entry missing");
     return rc;
@@ -416,8 +406,8 @@ static int update_source(qs_txn *txn, idx_source src, const void *old, const voi
             if (!entry_in(&after[j], before, nb))
                 rc = entry_put(txn, d, came = &after[j]);
         if (!rc && d->moved && (gone || came)) {   /* single-entry declarations */
-            MDB_val from = gone ? (MDB_val){gone->key.n, (void *)gone->key.b} : (MDB_val){0, 0};
-            MDB_val to = came ? (MDB_val){came->key.n, (void *)came->key.b} : (MDB_val){0, 0};
+            eng_val from = gone ? (eng_val){gone->key.n, (void *)gone->key.b} : (eng_val){0, 0};
+            eng_val to = came ? (eng_val){came->key.n, (void *)came->key.b} : (eng_val){0, 0};
             rc = d->moved(txn, gone ? &from : NULL, came ? &to : NULL);
         }
         if (rc)
@@ -487,6 +477,20 @@ static void finding(qs_index_report *r, const char *fmt, const char *name, const
     snprintf(r->first_finding, sizeof r->first_finding, fmt, name, hex, what);
 }
 
+/* 0 when entry @p e is in its database with its value, else QS_NOTFOUND, or a failure. */
+static int entry_there(qs_txn *txn, const idx_def *d, const idx_entry *e)
+{
+    eng_iter it;
+    int rc = eng_iter_open(txn, d->db, &it);
+    if (!rc && d->dupsort)
+        rc = eng_iter_find_pair(&it, e->key.b, e->key.n, e->val, e->val_len);
+    else if (!rc && (rc = eng_iter_find(&it, e->key.b, e->key.n)) == 0 &&
+             (it.val.size != e->val_len || memcmp(it.val.data, e->val, e->val_len) != 0))
+        rc = ENG_END;   /* the key is there with another value */
+    eng_iter_close(&it);
+    return rc == ENG_END ? QS_NOTFOUND : rc;
+}
+
 /* Every entry a record should have is there. */
 static int verify_record(qs_txn *txn, const void *rec, void *arg)
 {
@@ -494,24 +498,14 @@ static int verify_record(qs_txn *txn, const void *rec, void *arg)
     idx_entry e[MAX_ENTRIES];
     size_t n = v->def->cut(rec, e);
     for (size_t i = 0; i < n; i++) {
-        MDB_val mk = {e[i].key.n, e[i].key.b}, mv = {e[i].val_len, e[i].val};
-        MDB_cursor *cur;
-        int rc;
-        if ((rc = eng_cursor_open(txn, eng_dbi(txn, v->def->db), v->def->name, &cur)) != 0)
-            return rc;
-        MDB_val want = mv;
-        rc = mdb_cursor_get(cur, &mk, &mv, v->def->dupsort ? MDB_GET_BOTH : MDB_SET);
-        if (rc == 0 && !v->def->dupsort &&
-            (mv.mv_size != want.mv_size || memcmp(mv.mv_data, want.mv_data, want.mv_size) != 0))
-            rc = MDB_NOTFOUND;   /* the key is there with another value */
-        mdb_cursor_close(cur);
+        int rc = entry_there(txn, v->def, &e[i]);
         v->report->checked++;
-        if (rc == MDB_NOTFOUND) {
+        if (rc == QS_NOTFOUND) {
             v->report->missing++;
             finding(v->report, "%s: entry %s missing (%s)", v->def->name, &e[i].key,
                     "its record has it");
         } else if (rc) {
-            return eng_mdb_rc(rc, "read", v->def->name);
+            return rc;
         }
     }
     return 0;
@@ -522,29 +516,26 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
 {
     static _Thread_local record_buf buf;
     test_user memo = {0, 0, 0};
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, d->db), d->name, &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    eng_iter it;
+    int rc = eng_iter_open(txn, d->db, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
+        const eng_val *mk = &it.key, *mv = &it.val;
         idx_entry want[MAX_ENTRIES], got;
         eng_key k;
-        if (d->owns && !d->owns(&mk))
+        if (d->owns && !d->owns(mk))
             continue;
         ek_reset(&k);
-        ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
+        ek_bytes(&k, mk->data, mk->size < ENG_KEY_MAX ? mk->size : ENG_KEY_MAX);
         got.key = k;
-        got.val_len = (uint8_t)(mv.mv_size <= sizeof got.val ? mv.mv_size : 0);
-        memcpy(got.val, mv.mv_data, got.val_len);
+        got.val_len = (uint8_t)(mv->size <= sizeof got.val ? mv->size : 0);
+        memcpy(got.val, mv->data, got.val_len);
         int lrc, expired = 0;
         if (d->source == IDX_ANSWERS) {
-            lrc = answer_of_entry(txn, &mk, &mv, &memo, &buf.a, &expired);
+            lrc = answer_of_entry(txn, mk, mv, &memo, &buf.a, &expired);
             if (expired)
                 continue;
         } else {
-            uint64_t id = d->owner(&mk, &mv);
+            uint64_t id = d->owner(mk, mv);
             lrc = id ? load_record(txn, d->source, id, &buf) : QS_NOTFOUND;
         }
         if (lrc && lrc != QS_NOTFOUND) {
@@ -557,8 +548,8 @@ static int verify_entries(qs_txn *txn, const idx_def *d, qs_index_report *r)
                     lrc ? "points at no record" : "does not match its record");
         }
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, d->name);
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ rebuild */
@@ -574,7 +565,7 @@ static int rebuild_record(qs_txn *txn, const void *rec, void *arg)
     size_t n = d->cut(rec, e);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        MDB_val k = {e[i].key.n, e[i].key.b};
+        eng_val k = {e[i].key.n, e[i].key.b};
         if (!(rc = entry_put(txn, d, &e[i])) && d->moved)
             rc = d->moved(txn, NULL, &k);
     }
@@ -586,51 +577,41 @@ static int pool_record(qs_txn *txn, const void *rec, void *arg)
     return idx_pools_update(txn, NULL, rec);
 }
 
-static int empty_db(qs_txn *txn, eng_db db)
-{
-    int rc = eng_mdb_empty(txn, eng_dbi(txn, db));
-    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "empty", eng_db_name(db))) : 0;
-}
-
 /* Empty the answer index but for the entries of answers retention dropped: no
  * answer is left to rebuild them from, and they keep their (test, question)
  * answered. */
 static int empty_answer_index(qs_txn *txn, eng_db db)
 {
     test_user memo = {0, 0, 0};
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    eng_iter it;
+    int rc = eng_iter_open(txn, db, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
         eng_answer a;
         int expired;
-        int lrc = answer_of_entry(txn, &mk, &mv, &memo, &a, &expired);
+        int lrc = answer_of_entry(txn, &it.key, &it.val, &memo, &a, &expired);
         if (lrc && lrc != QS_NOTFOUND) {
             rc = lrc;
             break;
         }
-        if (!expired && (rc = eng_mdb_cursor_del(txn, cur)) != 0)
+        if (!expired && (rc = eng_iter_del(&it)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    rc = eng_walk_rc(rc, eng_db_name(db));
+    eng_iter_close(&it);
+    rc = rc == ENG_END ? 0 : rc;
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
 int idx_rebuild(qs_txn *txn)
 {
-    int rc = empty_db(txn, ENG_LB_COUNT);   /* the leaderboards' hook recounts it */
+    int rc = eng_db_empty(txn, ENG_LB_COUNT);   /* the leaderboards' hook recounts it */
     for (size_t i = 0; i < N_DEFS && !rc; i++)   /* declarations may share a database */
         rc = defs[i].source == IDX_ANSWERS ? empty_answer_index(txn, defs[i].db)
-                                           : empty_db(txn, defs[i].db);
+                                           : eng_db_empty(txn, defs[i].db);
     for (size_t i = 0; i < N_DEFS && !rc; i++) {
         rebuild_ctx ctx = {&defs[i]};
         rc = each_record(txn, defs[i].source, rebuild_record, &ctx);
     }
-    if (!rc && !(rc = empty_db(txn, ENG_POOL)) && !(rc = empty_db(txn, ENG_POOL_POS)))
+    if (!rc && !(rc = eng_db_empty(txn, ENG_POOL)) && !(rc = eng_db_empty(txn, ENG_POOL_POS)))
         rc = each_record(txn, IDX_QUESTIONS, pool_record, NULL);
     return rc ? eng_txn_failed(txn, rc) : 0;
 }

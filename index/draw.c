@@ -329,25 +329,20 @@ static int in_plan(qs_txn *txn, const draw_plan *p, uint32_t q, int *yes)
 static int pick_from_user(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
                           qs_test *out)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     size_t n = 0, cap = 1024;
     uint32_t *all = eng_scratch(txn, ENG_SCRATCH_PACK, cap * sizeof *all);
     if (!all)
         return ENOMEM;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UQ), "uq", &cur);
-    if (rc)
-        return rc;
     ek_reset(&k);
     ek_u32(&k, p->user);
-    ek_u32(&k, 0);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != p->user)
+    int rc = eng_iter_open(txn, ENG_UQ, &it);
+    eng_iter_within(&it, k.b, k.n);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
+        if ((rc = eng_key_check(&it.key, ENG_UQ_KEY, "uq")) != 0)
             break;
-        uint32_t q = eng_get32((const uint8_t *)mk.mv_data + 4);
+        uint32_t q = eng_get32((const uint8_t *)it.key.data + 4);
         int yes;
         if ((rc = passes(txn, p, q, &yes)) != 0 || (yes && (rc = in_plan(txn, p, q, &yes))))
             break;
@@ -359,8 +354,8 @@ static int pick_from_user(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t
         }
         all[n++] = q;
     }
-    mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, "uq")) != 0)
+    eng_iter_close(&it);
+    if (rc != ENG_END)
         return rc;
     take_sample(all, n, rng, want, out);
     return 0;

@@ -20,7 +20,7 @@ extern _Thread_local uint64_t idx_streak_rows_read;
 
 /* Keep lb_count in step with an lb entry that moved: @p from or @p to is NULL when
  * the entry was added or removed (keys: board u32 | correct u32). */
-int idx_lb_counts_moved(qs_txn *txn, const MDB_val *from, const MDB_val *to);
+int idx_lb_counts_moved(qs_txn *txn, const eng_val *from, const eng_val *to);
 /* Recount lb_count from the lb entries and report the difference into @p r. */
 int idx_lb_counts_check(qs_txn *txn, qs_index_report *r);
 int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n);

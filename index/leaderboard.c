@@ -9,7 +9,7 @@
  *   lb_count  (board u32, level u8, block u32) -> users in the block: level 1
  *             counts each run of 64 correct values (correct >> 6), level 2 each
  *             run of 4096 (correct >> 12). A single value's users are counted by
- *             LMDB itself (mdb_cursor_count on its lb key).
+ *             the lb key itself (its number of values).
  *
  * A rank sums at most a few hundred counts, whatever the number of users ahead:
  * the level-2 blocks above the user's, the level-1 blocks above it within its
@@ -42,6 +42,9 @@ static int32_t board_first_day(uint32_t board)
 {
     return (int32_t)(((int64_t)board - WEEK_BASE) * 7 - 3);
 }
+
+#define LB_KEY 8         /* lb: board u32 | correct u32 */
+#define LB_COUNT_KEY 9   /* lb_count: board u32 | level u8 | block u32 */
 
 static void lb_key(eng_key *k, uint32_t board, uint32_t correct)
 {
@@ -76,7 +79,7 @@ static int count_add(qs_txn *txn, uint32_t board, unsigned level, uint32_t block
         return eng_corrupt(ENG_LB_COUNT, &k, "count below zero");
     n += (uint32_t)delta;
     if (n == 0)
-        return eng_del(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &k, NULL);
+        return eng_del(txn, ENG_LB_COUNT, &k, NULL);
     uint8_t buf[4];
     eng_wbuf w;
     wb_init(&w, buf, sizeof buf);
@@ -84,16 +87,16 @@ static int count_add(qs_txn *txn, uint32_t board, unsigned level, uint32_t block
     return eng_put(txn, ENG_LB_COUNT, &k, &w, 0);
 }
 
-int idx_lb_counts_moved(qs_txn *txn, const MDB_val *from, const MDB_val *to)
+int idx_lb_counts_moved(qs_txn *txn, const eng_val *from, const eng_val *to)
 {
     uint32_t fb = 0, fc = 0, tb = 0, tc = 0;
     if (from) {
-        fb = eng_get32(from->mv_data);
-        fc = eng_get32((const uint8_t *)from->mv_data + 4);
+        fb = eng_get32(from->data);
+        fc = eng_get32((const uint8_t *)from->data + 4);
     }
     if (to) {
-        tb = eng_get32(to->mv_data);
-        tc = eng_get32((const uint8_t *)to->mv_data + 4);
+        tb = eng_get32(to->data);
+        tc = eng_get32((const uint8_t *)to->data + 4);
     }
     int rc = 0;
     for (unsigned l = 0; l < LEVELS && !rc; l++) {
@@ -127,24 +130,21 @@ static int by_block(const void *pa, const void *pb)
 
 static int expected_counts(qs_txn *txn, block_count **out, size_t *n)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     size_t cap = 256;
     block_count *bc = malloc(cap * sizeof *bc);
     *n = 0;
     if (!bc)
         return eng_fail(ENOMEM, "out of memory");
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB), "lb", &cur);
-    if (rc) {
-        free(bc);
-        return rc;
-    }
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
+    int rc = eng_iter_open(txn, ENG_LB, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next_key(&it)) {
         size_t users;
-        if (mk.mv_size != 8 || (rc = mdb_cursor_count(cur, &users)) != 0)
+        if (it.key.size != LB_KEY)
+            break;   /* what follows is damage, which the comparison will show */
+        if ((rc = eng_iter_dups(&it, &users)) != 0)
             break;
-        uint32_t board = eng_get32(mk.mv_data), c = eng_get32((const uint8_t *)mk.mv_data + 4);
+        const uint8_t *kb = it.key.data;
+        uint32_t board = eng_get32(kb), c = eng_get32(kb + 4);
         for (unsigned l = 0; l < LEVELS; l++) {
             if (*n == cap) {
                 block_count *m = realloc(bc, (cap *= 2) * sizeof *bc);
@@ -160,8 +160,8 @@ static int expected_counts(qs_txn *txn, block_count **out, size_t *n)
         if (rc)
             break;
     }
-    mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, "lb")) != 0) {
+    eng_iter_close(&it);
+    if (rc != 0 && rc != ENG_END) {
         free(bc);
         return rc;
     }
@@ -194,26 +194,22 @@ int idx_lb_counts_check(qs_txn *txn, qs_index_report *r)
     int rc = expected_counts(txn, &bc, &n);
     if (rc)
         return rc;
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    if ((rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &cur)) != 0) {
-        free(bc);
-        return rc;
-    }
+    eng_iter it;
+    rc = eng_iter_open(txn, ENG_LB_COUNT, &it);
     /* merge the stored counts (in key order) with the expected ones (sorted alike) */
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST);
-    while (rc == 0 || (rc == MDB_NOTFOUND && i < n)) {
+    rc = rc ? rc : eng_iter_first(&it);
+    while (rc == 0 || (rc == ENG_END && i < n)) {
         block_count got = {0, 0, 0, 0};
         int have = rc == 0;
         if (have) {
             eng_key k;
             eng_rbuf b;
-            const uint8_t *kb = mk.mv_data;
+            const uint8_t *kb = it.key.data;
             ek_reset(&k);
-            ek_bytes(&k, mk.mv_data, mk.mv_size < ENG_KEY_MAX ? mk.mv_size : ENG_KEY_MAX);
-            if (mk.mv_size == 9) {
+            ek_bytes(&k, kb, it.key.size < ENG_KEY_MAX ? it.key.size : ENG_KEY_MAX);
+            if (it.key.size == LB_COUNT_KEY) {
                 got = (block_count){eng_get32(kb), eng_get32(kb + 5), kb[4], 0};
-                if (eng_rec_open(&k, mv.mv_data, mv.mv_size, &b) == 0)
+                if (eng_rec_open(&k, it.val.data, it.val.size, &b) == 0)
                     got.n = rb_u32(&b);
             }
         }
@@ -236,79 +232,76 @@ int idx_lb_counts_check(qs_txn *txn, qs_index_report *r)
             i++;
             continue;
         }
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
+        rc = eng_iter_next(&it);
     }
-    mdb_cursor_close(cur);
+    eng_iter_close(&it);
     free(bc);
-    return eng_walk_rc(rc, "lb_count");
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ reads */
 
 /* Users in blocks lo..hi (inclusive) of one level. */
-static int sum_counts(MDB_cursor *cur, uint32_t board, unsigned level, uint64_t lo,
+static int sum_counts(eng_iter *it, uint32_t board, unsigned level, uint64_t lo,
                       uint64_t hi, uint64_t *sum)
 {
     if (lo > hi || lo > UINT32_MAX)
         return 0;
     eng_key k;
-    MDB_val mk, mv;
     count_key(&k, board, level, (uint32_t)lo);
-    mk = (MDB_val){k.n, k.b};
+    eng_iter_within(it, k.b, 5);
     int rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        const uint8_t *kb = mk.mv_data;
-        if (mk.mv_size != 9 || eng_get32(kb) != board || kb[4] != level ||
-            eng_get32(kb + 5) > hi)
+    for (rc = eng_iter_seek(it, k.b, k.n); rc == 0; rc = eng_iter_next(it)) {
+        const uint8_t *kb = it->key.data;
+        if ((rc = eng_key_check(&it->key, LB_COUNT_KEY, "lb_count")) != 0)
             break;
+        if (eng_get32(kb + 5) > hi)
+            return 0;
         eng_key ek;
         eng_rbuf r;
         ek_reset(&ek);
-        ek_bytes(&ek, mk.mv_data, mk.mv_size);
-        if (eng_rec_open(&ek, mv.mv_data, mv.mv_size, &r))
+        ek_bytes(&ek, kb, LB_COUNT_KEY);
+        if (eng_rec_open(&ek, it->val.data, it->val.size, &r))
             return eng_corrupt(ENG_LB_COUNT, &ek, "checksum mismatch");
         *sum += rb_u32(&r);
     }
-    return eng_walk_rc(rc, "lb_count");
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* Users holding each correct value in lo..hi (inclusive). */
-static int sum_values(MDB_cursor *cur, uint32_t board, uint64_t lo, uint64_t hi, uint64_t *sum)
+static int sum_values(eng_iter *it, uint32_t board, uint64_t lo, uint64_t hi, uint64_t *sum)
 {
     if (lo > hi || lo > UINT32_MAX)
         return 0;
     eng_key k;
     lb_key(&k, board, (uint32_t)lo);
-    MDB_val mk = {k.n, k.b}, mv;
+    eng_iter_within(it, k.b, 4);
     int rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
+    for (rc = eng_iter_seek(it, k.b, k.n); rc == 0; rc = eng_iter_next_key(it)) {
         size_t count;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != board ||
-            eng_get32((const uint8_t *)mk.mv_data + 4) > hi)
+        if ((rc = eng_key_check(&it->key, LB_KEY, "lb")) != 0)
             break;
-        if ((rc = mdb_cursor_count(cur, &count)) != 0)
+        if (eng_get32((const uint8_t *)it->key.data + 4) > hi)
+            return 0;
+        if ((rc = eng_iter_dups(it, &count)) != 0)
             break;
         *sum += count;
     }
-    return eng_walk_rc(rc, "lb");
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* Users on (board, correct) whose id is below @p user. */
-static int count_tied_below(MDB_cursor *cur, uint32_t board, uint32_t correct, uint32_t user,
+static int count_tied_below(eng_iter *it, uint32_t board, uint32_t correct, uint32_t user,
                             uint64_t *n)
 {
     eng_key k;
     lb_key(&k, board, correct);
-    MDB_val mk = {k.n, k.b}, mv;
-    int rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    eng_dup_iter it = {cur, 0, 0};
+    eng_iter_within(it, NULL, 0);
+    int rc = eng_iter_find(it, k.b, k.n);
+    eng_dup_iter d = {it, 0, 0};
     const uint8_t *ids;
     size_t count;
-    while (rc == 0 && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0) {
+    while (rc == 0 && (rc = eng_dup_next(&d, 4, &ids, &count)) == 0) {
         size_t lo = 0, hi = count;
         while (lo < hi) {   /* first id >= user */
             size_t mid = (lo + hi) / 2;
@@ -321,92 +314,80 @@ static int count_tied_below(MDB_cursor *cur, uint32_t board, uint32_t correct, u
         if (lo < count)
             return 0;
     }
-    return eng_walk_rc(rc, "lb");
+    return rc == ENG_END ? 0 : rc;
 }
 
 int idx_lb_rank(qs_txn *txn, uint32_t board, uint32_t correct, uint32_t user, uint64_t *rank)
 {
-    MDB_cursor *cc, *lc;
+    eng_iter counts, values;
     uint64_t ahead = 0, c = correct;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &cc);
-    if (rc)
-        return rc;
-    rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB), "lb", &lc);
-    if (rc) {
-        mdb_cursor_close(cc);
-        return rc;
-    }
+    int rc = eng_iter_open(txn, ENG_LB_COUNT, &counts);
+    if (!rc)
+        rc = eng_iter_open(txn, ENG_LB, &values);
     /* blocks above the user's at each level, within its block one level up */
-    rc = sum_counts(cc, board, 2, (c >> 12) + 1, UINT32_MAX, &ahead);
     if (!rc)
-        rc = sum_counts(cc, board, 1, (c >> 6) + 1, (((c >> 12) + 1) << 6) - 1, &ahead);
+        rc = sum_counts(&counts, board, 2, (c >> 12) + 1, UINT32_MAX, &ahead);
     if (!rc)
-        rc = sum_values(lc, board, c + 1, (((c >> 6) + 1) << 6) - 1, &ahead);
+        rc = sum_counts(&counts, board, 1, (c >> 6) + 1, (((c >> 12) + 1) << 6) - 1, &ahead);
     if (!rc)
-        rc = count_tied_below(lc, board, correct, user, &ahead);
-    mdb_cursor_close(cc);
-    mdb_cursor_close(lc);
+        rc = sum_values(&values, board, c + 1, (((c >> 6) + 1) << 6) - 1, &ahead);
+    if (!rc)
+        rc = count_tied_below(&values, board, correct, user, &ahead);
+    eng_iter_close(&counts);
+    eng_iter_close(&values);
     *rank = ahead + 1;
     return rc;
 }
 
 /* Append the users holding @p correct, ascending, from the cursor on that key; then
  * leave the cursor on the previous key's last user. */
-static int top_of_key(MDB_cursor *cur, MDB_val *mk, MDB_val *mv, uint32_t board,
-                      uint32_t correct, qs_rank_row *rows, size_t cap, size_t *got)
+static int top_of_key(eng_iter *it, uint32_t board, uint32_t correct, qs_rank_row *rows,
+                      size_t cap, size_t *got)
 {
     size_t count;
-    int rc = mdb_cursor_count(cur, &count);
+    int rc = eng_iter_dups(it, &count);
     if (rc == 0 && count == 1) {   /* the common case near the top: one user */
-        rows[*got] = (qs_rank_row){*got + 1, eng_get32(mv->mv_data), correct};
+        rows[*got] = (qs_rank_row){*got + 1, eng_get32(it->val.data), correct};
         (*got)++;
-        return mdb_cursor_get(cur, mk, mv, MDB_PREV);
+        return eng_iter_prev(it);
     }
-    eng_dup_iter it = {cur, 0, 0};
+    eng_dup_iter d = {it, 0, 0};
     const uint8_t *ids;
-    rc = rc ? rc : mdb_cursor_get(cur, mk, mv, MDB_FIRST_DUP);
-    while (rc == 0 && *got < cap && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0)
+    rc = rc ? rc : eng_iter_first_dup(it);
+    while (rc == 0 && *got < cap && (rc = eng_dup_next(&d, 4, &ids, &count)) == 0)
         for (size_t i = 0; i < count && *got < cap; i++, (*got)++)
             rows[*got] = (qs_rank_row){*got + 1, eng_get32(ids + 4 * i), correct};
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != ENG_END)
         return rc;
     /* back to this key's first user, then to the previous key */
     eng_key k;
     lb_key(&k, board, correct);
-    *mk = (MDB_val){k.n, k.b};
-    rc = mdb_cursor_get(cur, mk, mv, MDB_SET);
-    return rc ? rc : mdb_cursor_get(cur, mk, mv, MDB_PREV_NODUP);
+    rc = eng_iter_find(it, k.b, k.n);
+    return rc ? rc : eng_iter_prev_key(it);
 }
 
 int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_t *n)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     size_t got = 0;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB), "lb", &cur);
-    if (rc)
-        return rc;
-    /* the last key of the board: just before the first key of the next board */
-    lb_key(&k, board + 1, 0);
-    mk = (MDB_val){k.n, k.b};
-    rc = board == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV_NODUP : MDB_LAST);
-    while (rc == 0 && got < cap) {
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != board)
+    lb_key(&k, board, 0);
+    int rc = eng_iter_open(txn, ENG_LB, &it);
+    eng_iter_within(&it, k.b, 4);
+    for (rc = rc ? rc : eng_iter_last(&it); rc == 0 && got < cap;) {
+        if ((rc = eng_key_check(&it.key, LB_KEY, "lb")) != 0)
             break;
-        uint32_t correct = eng_get32((const uint8_t *)mk.mv_data + 4);
-        rc = top_of_key(cur, &mk, &mv, board, correct, rows, cap, &got);
+        uint32_t correct = eng_get32((const uint8_t *)it.key.data + 4);
+        rc = top_of_key(&it, board, correct, rows, cap, &got);
     }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return eng_mdb_rc(rc, "read", "lb");
+    eng_iter_close(&it);
+    if (rc != 0 && rc != ENG_END)
+        return rc;
     /* everyone on the board: the sum of its level-2 counts */
     uint64_t total = 0;
-    if ((rc = eng_cursor_open(txn, eng_dbi(txn, ENG_LB_COUNT), "lb_count", &cur)) != 0)
-        return rc;
-    rc = sum_counts(cur, board, 2, 0, UINT32_MAX, &total);
-    mdb_cursor_close(cur);
+    if ((rc = eng_iter_open(txn, ENG_LB_COUNT, &it)) == 0)
+        rc = sum_counts(&it, board, 2, 0, UINT32_MAX, &total);
+    eng_iter_close(&it);
     *n = (size_t)total;
     return rc;
 }
@@ -438,27 +419,21 @@ int idx_week_totals(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answer
     int32_t first = board_first_day(board);
     if (eng_gathering(txn))
         return week_rows_read(txn, user, first, answers, correct);
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_UDAILY), "udaily", &cur);
-    if (rc)
-        return rc;
     eng_daily_key(&k, user, first);
-    mk = (MDB_val){k.n, k.b};
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    int rc = eng_iter_open(txn, ENG_UDAILY, &it);
+    eng_iter_within(&it, k.b, 4);
+    for (rc = rc ? rc : eng_iter_seek(&it, k.b, k.n); rc == 0; rc = eng_iter_next(&it)) {
         int32_t day;
         eng_daily d;
-        if (mk.mv_size != 8 || eng_get32(mk.mv_data) != user)
-            break;
-        if ((rc = eng_daily_decode(&mk, &mv, &day, &d)) != 0)
+        if ((rc = eng_daily_decode(&it.key, &it.val, &day, &d)) != 0)
             break;
         if (day >= first + 7)
             break;
         *answers += d.answers;
         *correct += d.correct;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "udaily");
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }

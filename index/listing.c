@@ -84,27 +84,22 @@ static int keep(qs_txn *txn, list_run *r, uint32_t id, int *kept)
 static int collect_range(qs_txn *txn, list_run *r, eng_db db, const eng_key *lo,
                          size_t prefix_len)
 {
-    MDB_cursor *cur;
-    MDB_val mk = {lo->n, (void *)lo->b}, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_NODUP)) {
-        if (mk.mv_size < prefix_len || memcmp(mk.mv_data, lo->b, prefix_len) != 0)
-            break;
-        eng_dup_iter it = {cur, 0, 0};
+    eng_iter it;
+    int rc = eng_iter_open(txn, db, &it);
+    eng_iter_within(&it, lo->b, prefix_len);
+    for (rc = rc ? rc : eng_iter_seek(&it, lo->b, lo->n); rc == 0; rc = eng_iter_next_key(&it)) {
+        eng_dup_iter d = {&it, 0, 0};
         const uint8_t *ids;
         size_t count;
         int kept;
-        while (rc == 0 && (rc = eng_dup_next(&it, 4, &ids, &count)) == 0)
+        while (rc == 0 && (rc = eng_dup_next(&d, 4, &ids, &count)) == 0)
             for (size_t i = 0; i < count && rc == 0; i++)
                 rc = keep(txn, r, eng_get32(ids + 4 * i), &kept);
-        if (rc != MDB_NOTFOUND)
+        if (rc != ENG_END)
             break;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* The keys of one difficulty, or of each, under a prefix. */
@@ -175,8 +170,7 @@ static int by_walk(qs_txn *txn, list_run *r, size_t cap)
 {
     int newest = r->f->order == QS_ORDER_NEWEST;
     eng_db db = newest ? ENG_Q_CREATED : ENG_QUESTION;
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     eng_key k;
     ek_reset(&k);
     if (newest) {
@@ -185,24 +179,19 @@ static int by_walk(qs_txn *txn, list_run *r, size_t cap)
     } else {
         ek_u32(&k, r->after ? r->after->id : 0);
     }
-    int rc = eng_cursor_open(txn, eng_dbi(txn, db), eng_db_name(db), &cur);
-    if (rc)
-        return rc;
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-    if (newest)
-        rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
-    for (; rc == 0 && r->n < cap;
-         rc = mdb_cursor_get(cur, &mk, &mv, newest ? MDB_PREV : MDB_NEXT)) {
-        if ((rc = eng_key_check(&mk, newest ? 12 : 4, eng_db_name(db))) != 0)
+    int rc = eng_iter_open(txn, db, &it);
+    if (!rc)
+        rc = newest ? eng_iter_seek_before(&it, k.b, k.n) : eng_iter_seek(&it, k.b, k.n);
+    for (; rc == 0 && r->n < cap; rc = newest ? eng_iter_prev(&it) : eng_iter_next(&it)) {
+        if ((rc = eng_key_check(&it.key, newest ? 12 : 4, eng_db_name(db))) != 0)
             break;
         int kept;
-        uint32_t id = eng_get32((const uint8_t *)mk.mv_data + (newest ? 8 : 0));
+        uint32_t id = eng_get32((const uint8_t *)it.key.data + (newest ? 8 : 0));
         if ((rc = keep(txn, r, id, &kept)) != 0)
             break;
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, eng_db_name(db));
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_pos *after,

@@ -22,11 +22,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "pool.h"
 
 #define POOL_KEY 13   /* kind | a | b | c */
+#define POOL_ENTRY_KEY (POOL_KEY + 4)   /* ... | position (pool) or question (pool_pos) */
 
 static void pool_prefix(eng_key *k, const idx_pool *p)
 {
@@ -75,40 +75,45 @@ static int same_pool(const idx_pool *a, const idx_pool *b)
 
 /* ------------------------------------------------------------------ one pool */
 
+/* The pool's last position, which @p it is left on: 0, or ENG_END for an empty
+ * pool. */
+static int last_position(eng_iter *it, const idx_pool *p, uint32_t *pos)
+{
+    eng_key k;
+    pool_prefix(&k, p);
+    eng_iter_within(it, k.b, k.n);
+    int rc = eng_iter_last(it);
+    if (rc == 0 && (rc = eng_key_check(&it->key, POOL_ENTRY_KEY, "pool")) == 0)
+        *pos = eng_get32((const uint8_t *)it->key.data + POOL_KEY);
+    return rc;
+}
+
 int idx_pool_size(qs_txn *txn, const idx_pool *p, uint32_t *size)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    eng_key k;
+    eng_iter it;
+    uint32_t last;
     *size = 0;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL), "pool", &cur);
-    if (rc)
-        return rc;
-    pos_key(&k, p, UINT32_MAX);   /* just past the last position */
-    mk = (MDB_val){k.n, k.b};
-    rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &mk, &mv, rc == 0 ? MDB_PREV : MDB_LAST);
-    if (rc == 0 && mk.mv_size == POOL_KEY + 4 && memcmp(mk.mv_data, k.b, POOL_KEY) == 0)
-        *size = eng_get32((const uint8_t *)mk.mv_data + POOL_KEY) + 1;
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "pool");
+    int rc = eng_iter_open(txn, ENG_POOL, &it);
+    if (!rc && (rc = last_position(&it, p, &last)) == 0)
+        *size = last + 1;
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 int idx_pool_at(qs_txn *txn, const idx_pool *p, uint32_t pos, uint32_t *question)
 {
     eng_key k;
-    MDB_val mk, mv;
+    eng_val mv;
     pos_key(&k, p, pos);
-    mk = (MDB_val){k.n, k.b};
-    int rc = eng_mdb_get(txn, eng_dbi(txn, ENG_POOL), "pool", &mk, &mv);
+    int rc = eng_entry_get(txn, ENG_POOL, &(eng_val){k.n, k.b}, &mv);
     if (rc == QS_NOTFOUND)
         return eng_fail(QS_CORRUPT, "pool %u/%u/%u/%u has no position %u", p->kind, p->a, p->b,
                         p->c, pos);
     if (rc)
         return rc;
-    if (mv.mv_size != 4)
+    if (mv.size != 4)
         return eng_corrupt(ENG_POOL, &k, "entry is not a question id");
-    *question = eng_get32(mv.mv_data);
+    *question = eng_get32(mv.data);
     return 0;
 }
 
@@ -116,9 +121,7 @@ static int put_u32(qs_txn *txn, eng_db db, const eng_key *k, uint32_t v)
 {
     uint8_t b[4];
     eng_put32(b, v);
-    MDB_val mk = {k->n, (void *)k->b}, mv = {4, b};
-    int rc = eng_mdb_put(txn, eng_dbi(txn, db), &mk, &mv, 0);
-    return rc ? eng_txn_failed(txn, eng_mdb_rc(rc, "write", eng_db_name(db))) : 0;
+    return eng_entry_put(txn, db, &(eng_val){k->n, (void *)k->b}, &(eng_val){4, b}, 0);
 }
 
 /* Put @p question at @p pos, both directions. */
@@ -136,15 +139,14 @@ static int place(qs_txn *txn, const idx_pool *p, uint32_t pos, uint32_t question
 static int position_of(qs_txn *txn, const idx_pool *p, uint32_t question, uint32_t *pos)
 {
     eng_key k;
-    MDB_val mk, mv;
+    eng_val mv;
     pos_key(&k, p, question);
-    mk = (MDB_val){k.n, k.b};
-    int rc = eng_mdb_get(txn, eng_dbi(txn, ENG_POOL_POS), "pool_pos", &mk, &mv);
+    int rc = eng_entry_get(txn, ENG_POOL_POS, &(eng_val){k.n, k.b}, &mv);
     if (rc)
         return rc;
-    if (mv.mv_size != 4)
+    if (mv.size != 4)
         return eng_corrupt(ENG_POOL_POS, &k, "entry is not a position");
-    *pos = eng_get32(mv.mv_data);
+    *pos = eng_get32(mv.data);
     return 0;
 }
 
@@ -153,7 +155,7 @@ static int position_of(qs_txn *txn, const idx_pool *p, uint32_t question, uint32
 static uint32_t insert_position(qs_txn *txn, const idx_pool *p, uint32_t question, uint32_t size)
 {
     uint32_t in[5] = {p->a, p->b, p->c, question, size};
-    uint64_t h = XXH3_64bits_withSeed(in, sizeof in, eng_secret(txn) ^ p->kind);
+    uint64_t h = eng_hash64(in, sizeof in, eng_secret(txn) ^ p->kind);
     return (uint32_t)(h % ((uint64_t)size + 1));
 }
 
@@ -189,10 +191,10 @@ int idx_pool_remove(qs_txn *txn, const idx_pool *p, uint32_t question)
             return rc;
     }
     pos_key(&k, p, size - 1);
-    if ((rc = eng_del(txn, eng_dbi(txn, ENG_POOL), "pool", &k, NULL)) != 0)
+    if ((rc = eng_del(txn, ENG_POOL, &k, NULL)) != 0)
         return rc;
     pos_key(&k, p, question);
-    return eng_del(txn, eng_dbi(txn, ENG_POOL_POS), "pool_pos", &k, NULL);
+    return eng_del(txn, ENG_POOL_POS, &k, NULL);
 }
 
 int idx_pools_update(qs_txn *txn, const idx_question *old, const idx_question *q)
@@ -222,44 +224,34 @@ int idx_pools_update(qs_txn *txn, const idx_question *old, const idx_question *q
 
 int idx_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     size_t total = 0;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL), "pool", &cur);
-    if (rc)
-        return rc;
     uint8_t last[POOL_KEY];
+    int rc = eng_iter_open(txn, ENG_POOL, &it);
     /* the last position of each pool: jump from pool to pool; each jump must move
      * forward, which keys out of order (a damaged page) would not */
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;) {
-        if (mk.mv_size != POOL_KEY + 4) {
-            rc = eng_fail(QS_CORRUPT, "pool key of %zu bytes", mk.mv_size);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0;) {
+        if ((rc = eng_key_check(&it.key, POOL_ENTRY_KEY, "pool")) != 0)
             break;
-        }
-        const uint8_t *kb = mk.mv_data;
+        const uint8_t *kb = it.key.data;
         if (total && memcmp(kb, last, POOL_KEY) <= 0) {
             rc = eng_fail(QS_CORRUPT, "keys of database 'pool' out of order");
             break;
         }
         memcpy(last, kb, POOL_KEY);
         idx_pool p = {kb[0], eng_get32(kb + 1), eng_get32(kb + 5), eng_get32(kb + 9)};
-        eng_key k;
-        pos_key(&k, &p, UINT32_MAX);
-        mk = (MDB_val){k.n, k.b};
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-        int more = rc == 0;
-        rc = mdb_cursor_get(cur, &mk, &mv, more ? MDB_PREV : MDB_LAST);
-        if (rc)
+        uint32_t end;
+        if ((rc = last_position(&it, &p, &end)) != 0)
             break;
         if (total < cap)
-            rows[total] = (qs_pool_info){p.kind, p.a, p.b, p.c,
-                                         eng_get32((const uint8_t *)mk.mv_data + POOL_KEY) + 1};
+            rows[total] = (qs_pool_info){p.kind, p.a, p.b, p.c, end + 1};
         total++;
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
+        eng_iter_within(&it, NULL, 0);
+        rc = eng_iter_next(&it);
     }
-    mdb_cursor_close(cur);
+    eng_iter_close(&it);
     *n = total;
-    return eng_walk_rc(rc, "pool");
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ reshuffle */
@@ -268,7 +260,7 @@ int idx_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n)
 static int reshuffle_one(qs_txn *txn, const idx_pool *p, uint32_t size, uint64_t seed)
 {
     uint32_t in[4] = {p->kind, p->a, p->b, p->c};
-    uint64_t state = XXH3_64bits_withSeed(in, sizeof in, seed);
+    uint64_t state = eng_hash64(in, sizeof in, seed);
     for (uint32_t i = size; i > 1; i--) {
         uint32_t j = (uint32_t)(eng_splitmix64(&state) % i), a, b;
         int rc;
@@ -310,61 +302,51 @@ static void pool_finding(qs_index_report *r, const idx_pool *p, uint32_t questio
 /* Every pool_pos entry names a position whose pool entry names it back. */
 static int check_positions(qs_txn *txn, qs_index_report *r)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL_POS), "pool_pos", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+    eng_iter it;
+    int rc = eng_iter_open(txn, ENG_POOL_POS, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
         idx_pool p = {0, 0, 0, 0};
-        uint32_t q = 0, at;
-        int ok = mk.mv_size == POOL_KEY + 4 && mv.mv_size == 4;
+        uint32_t q = 0;
+        int ok = it.key.size == POOL_ENTRY_KEY && it.val.size == 4;
         if (ok) {
-            const uint8_t *kb = mk.mv_data;
+            const uint8_t *kb = it.key.data;
             p = (idx_pool){kb[0], eng_get32(kb + 1), eng_get32(kb + 5), eng_get32(kb + 9)};
             q = eng_get32(kb + POOL_KEY);
             eng_key k;
-            MDB_val pk, pv;
-            pos_key(&k, &p, eng_get32(mv.mv_data));
-            pk = (MDB_val){k.n, k.b};
-            int grc = mdb_get(eng_mdb(txn), eng_dbi(txn, ENG_POOL), &pk, &pv);
-            if (grc && grc != MDB_NOTFOUND) {
-                rc = eng_mdb_rc(grc, "read", "pool");
+            eng_val pv;
+            pos_key(&k, &p, eng_get32(it.val.data));
+            int grc = eng_entry_get(txn, ENG_POOL, &(eng_val){k.n, k.b}, &pv);
+            if (grc && grc != QS_NOTFOUND) {
+                rc = grc;
                 break;
             }
-            at = grc == 0 && pv.mv_size == 4 ? eng_get32(pv.mv_data) : 0;
-            ok = grc == 0 && pv.mv_size == 4 && at == q;
+            ok = grc == 0 && pv.size == 4 && eng_get32(pv.data) == q;
         }
         if (!ok) {
             r->extra++;
             pool_finding(r, &p, q, "has a position its pool does not hold");
         }
     }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "pool_pos");
+    eng_iter_close(&it);
+    return rc == ENG_END ? 0 : rc;
 }
 
 /* Every entry of the pool database sits at the next position of its pool, points
  * back through pool_pos, and belongs to a question that belongs to the pool. */
 int idx_pools_check_entries(qs_txn *txn, qs_index_report *r)
 {
-    MDB_cursor *cur;
-    MDB_val mk, mv;
+    eng_iter it;
     idx_pool prev = {0, 0, 0, 0};
     uint32_t expect = 0;
-    int rc = eng_cursor_open(txn, eng_dbi(txn, ENG_POOL), "pool", &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-        if (mk.mv_size != POOL_KEY + 4 || mv.mv_size != 4) {
+    int rc = eng_iter_open(txn, ENG_POOL, &it);
+    for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
+        if (it.key.size != POOL_ENTRY_KEY || it.val.size != 4) {
             r->extra++;
             continue;
         }
-        const uint8_t *kb = mk.mv_data;
+        const uint8_t *kb = it.key.data;
         idx_pool p = {kb[0], eng_get32(kb + 1), eng_get32(kb + 5), eng_get32(kb + 9)};
-        uint32_t pos = eng_get32(kb + POOL_KEY), q = eng_get32(mv.mv_data), back;
+        uint32_t pos = eng_get32(kb + POOL_KEY), q = eng_get32(it.val.data), back;
         if (!same_pool(&p, &prev))
             expect = 0;
         prev = p;
@@ -386,8 +368,8 @@ int idx_pools_check_entries(qs_txn *txn, qs_index_report *r)
                                    i == nm ? "does not belong here" : "is out of place");
         }
     }
-    mdb_cursor_close(cur);
-    if ((rc = eng_walk_rc(rc, "pool")) != 0)
+    eng_iter_close(&it);
+    if (rc != ENG_END)
         return rc;
     return check_positions(txn, r);
 }

@@ -39,6 +39,7 @@
 
 #include "fuzz_reads.h"
 #include "fuzz_store.h"
+#include "mdb.h"
 #include "rows.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
