@@ -190,21 +190,6 @@ static const idx_def defs[] = {
 
 /* ------------------------------------------------------------------ sources */
 
-int idx_question_load(qs_txn *txn, uint32_t id, idx_question *out)
-{
-    eng_qstat s;
-    memset(out, 0, sizeof *out);
-    int rc = eng_question_head(txn, id, &out->head);
-    if (rc)
-        return rc;
-    rc = eng_qstat_get(txn, id, &s);
-    if (rc == 0 && s.attempts) {
-        out->has_band = 1;
-        out->band = (uint8_t)idx_band_of(s.attempts, s.correct);
-    }
-    return rc == QS_NOTFOUND ? 0 : rc;
-}
-
 /* A user's place on a board: all-time from the summary, weekly from the daily rows. */
 static int load_board_view(qs_txn *txn, uint32_t user, uint32_t board, idx_board_view *v)
 {

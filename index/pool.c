@@ -43,12 +43,6 @@ static void pos_key(eng_key *k, const idx_pool *p, uint32_t pos)
     ek_u32(k, pos);
 }
 
-uint32_t idx_band_of(uint32_t attempts, uint32_t correct)
-{
-    uint32_t rate = (uint32_t)(10000ULL * correct / attempts);
-    return rate >= 9000 ? 9 : rate / 1000;
-}
-
 size_t idx_pools_of(const idx_question *q, idx_pool *out)
 {
     const qs_question *h = &q->head;

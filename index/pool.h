@@ -1,5 +1,5 @@
 /* pool.h: the shuffled question pools (pool.c) and the question view the
- * declared indexes and pools are cut from (composite.c). */
+ * declared indexes and pools are cut from (question.c). */
 #ifndef QS_POOL_H
 #define QS_POOL_H
 
