@@ -198,3 +198,12 @@ int eng_block_decode(eng_table table, uint32_t user, const uint8_t *p, size_t le
     }
     return 0;
 }
+
+void eng_row_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id)
+{
+    ek_reset(k);
+    ek_u32(k, user);
+    ek_time(k, created_at);
+    ek_u64(k, id);
+}
+

@@ -5,22 +5,6 @@
 
 #include "engine_int.h"
 
-void eng_report_init(qs_check_report *r, const char *name)
-{
-    memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", name);
-}
-
-void eng_report_finding(qs_check_report *r, const char *fmt, ...)
-{
-    if (r->findings++ == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->first_finding, sizeof r->first_finding, fmt, ap);
-        va_end(ap);
-    }
-}
-
 /* The databases whose values are records (engine/codec.h); the others hold index
  * entries, which qs_index_verify() checks. */
 int eng_db_holds_records(eng_db db)

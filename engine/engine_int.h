@@ -271,7 +271,6 @@ int eng_log_committed(qs_txn *txn, uint64_t lsn);
 /* Sync every record this process has written. */
 int eng_log_sync(qs_env *env);
 /* The changes a write transaction makes, recorded after LMDB made them. */
-void eng_log_name(qs_env *env, MDB_dbi dbi, const char *name);
 void eng_log_put(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, const MDB_val *v);
 void eng_log_del(qs_txn *txn, MDB_dbi dbi, const MDB_val *k, const MDB_val *v);
 void eng_log_drop(qs_txn *txn, MDB_dbi dbi, int del);
@@ -330,17 +329,31 @@ int eng_expired_advance(qs_txn *txn, eng_table table, int64_t end);
 /* Forget the bucket this transaction (and its parents) resolved last. */
 void eng_bucket_forget(qs_txn *txn);
 
-/* rows.c, seal.c: entries of bucket databases */
+/* rows.c: entries of raw buckets */
 /* The row of raw bucket @p b at entry (@p k, @p v), its record checked: 0 or
  * QS_CORRUPT. */
 int eng_row_decode(const eng_bucket *b, const MDB_val *k, const MDB_val *v, eng_row *r);
 /* The user the record @p v of a raw interaction bucket names, read without checking
  * the record (UINT32_MAX if too short to hold one): eng_row_decode() checks it. */
 uint32_t eng_event_user(const MDB_val *v);
+/* Put @p r into raw bucket @p b under its key. 0, QS_EXISTS, or a failure. */
+int eng_raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r);
+
+/* sealed.c: entries of sealed buckets */
 /* A sealed block of @p b at the cursor's entry @p v, decoded into c->block. */
 int eng_sealed_load(eng_rows *c, const MDB_val *k, const MDB_val *v);
 /* Check the dictionary entry (@p k, @p v) of sealed bucket @p b: 0 or QS_CORRUPT. */
 int eng_sealed_dict_check(const eng_bucket *b, const MDB_val *k, const MDB_val *v);
+/* The dictionary of sealed bucket @p b into *out, NULL when it has none (with
+ * @p for_writing, its compression dictionary made too). */
+int eng_sealed_dict(qs_txn *txn, const eng_bucket *b, int for_writing, eng_seal_dict **out);
+/* Store @p dict as the dictionary of sealed bucket @p b; *d the cached one. */
+int eng_sealed_dict_put(qs_txn *txn, const eng_bucket *b, const uint8_t *dict, size_t len,
+                        eng_seal_dict **d);
+/* Write rows[0 .. n) of one user as one block of @p b with dictionary @p d (@p flags:
+ * mdb_put's, MDB_APPEND when sealing in key order). */
+int eng_sealed_block_put(qs_txn *txn, const eng_bucket *b, const eng_seal_dict *d,
+                         const eng_row *rows, size_t n, unsigned flags);
 
 /* model.c: upgrades */
 /* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
@@ -350,7 +363,7 @@ int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test);
  * written into topic_progress. */
 int eng_upgrade_progress(qs_txn *txn, MDB_dbi old);
 
-/* seal.c */
+/* sealed.c */
 void eng_seal_dicts_free(eng_seal_dict *d);
 
 /* text.c */

@@ -1,5 +1,5 @@
-/* env.c: opening and closing a store, its fixed databases, bucket handles,
- * the periodic flusher and storage statistics. */
+/* env.c: opening and closing a store (its fixed databases, the upgrades of older
+ * formats), the periodic flusher and storage statistics. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,56 +11,6 @@
 #include <unistd.h>
 
 #include "engine_int.h"
-
-static const struct {
-    const char *name;
-    unsigned flags;
-} fixed_dbs[ENG_DB_COUNT] = {
-    [ENG_META] = {"meta", 0},
-    [ENG_XID] = {"xid", 0},
-    [ENG_SUBJECT] = {"subject", 0},
-    [ENG_SYSTEM] = {"system", 0},
-    [ENG_TOPIC] = {"topic", 0},
-    [ENG_QUESTION] = {"question", 0},
-    [ENG_QSTAT] = {"qstat", 0},
-    [ENG_USER] = {"user", 0},
-    [ENG_USUM] = {"usum", 0},
-    [ENG_UDAILY] = {"udaily", 0},
-    [ENG_IDAILY] = {"idaily", 0},
-    [ENG_PROGRESS] = {"topic_progress", 0},
-    [ENG_UQ] = {"uq", 0},
-    [ENG_TEST] = {"test", 0},
-    [ENG_TEST_BY_USER] = {"test_by_user", 0},
-    [ENG_TEST_ANSWERS] = {"test_answers", MDB_DUPSORT | MDB_DUPFIXED},
-    [ENG_LB] = {"lb", MDB_DUPSORT | MDB_DUPFIXED},
-    [ENG_LB_COUNT] = {"lb_count", 0},
-    [ENG_BUCKETS] = {"buckets", 0},
-    [ENG_Q_FILTER] = {"q_filter", MDB_DUPSORT | MDB_DUPFIXED},
-    [ENG_Q_SUBJECT] = {"q_subject", MDB_DUPSORT | MDB_DUPFIXED},
-    [ENG_Q_BAND] = {"q_band", MDB_DUPSORT | MDB_DUPFIXED},
-    [ENG_Q_CREATED] = {"q_created", 0},
-    [ENG_POOL] = {"pool", 0},
-    [ENG_POOL_POS] = {"pool_pos", 0},
-};
-
-const char *eng_db_name(eng_db db)
-{
-    return fixed_dbs[db].name;
-}
-
-static int fixed_db_by_name(const char *name)
-{
-    for (int i = 0; i < ENG_DB_COUNT; i++)
-        if (strcmp(fixed_dbs[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-unsigned eng_db_flags(const char *name)
-{
-    int fixed = fixed_db_by_name(name);
-    return fixed >= 0 ? fixed_dbs[fixed].flags : 0;   /* buckets' databases: plain */
-}
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -80,198 +30,6 @@ void qs_options_init(qs_options *o)
     o->durability = QS_SYNC_DURABLE;
     o->sync_interval_ms = 1000;
     o->bucket_period = QS_PERIOD_MONTH;
-}
-
-/* ------------------------------------------------------------------ meta */
-
-int eng_meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, eng_rbuf *r)
-{
-    eng_key k;
-    ek_reset(&k);
-    ek_bytes(&k, name, strlen(name));
-    MDB_val mk = {k.n, k.b}, mv;
-    int rc = mdb_get(txn, meta, &mk, &mv);
-    if (rc == MDB_NOTFOUND)
-        return QS_NOTFOUND;
-    if (rc)
-        return eng_mdb_rc(rc, "read", "meta");
-    if (eng_rec_open(&k, mv.mv_data, mv.mv_size, r))
-        return eng_fail(QS_CORRUPT, "checksum mismatch in database 'meta' at key '%s'", name);
-    return 0;
-}
-
-int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v)
-{
-    eng_rbuf r;
-    int rc = eng_meta_get(txn, meta, name, &r);
-    if (rc)
-        return rc;
-    *v = rb_u64(&r);
-    return rb_done(&r) ? 0 : eng_fail(QS_CORRUPT, "bad meta record '%s'", name);
-}
-
-int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v)
-{
-    eng_key k;
-    uint8_t buf[8];
-    eng_wbuf w;
-    ek_reset(&k);
-    ek_bytes(&k, name, strlen(name));
-    wb_init(&w, buf, sizeof buf);
-    wb_u64(&w, v);
-    return eng_put(txn, ENG_META, &k, &w, 0);
-}
-
-/* ------------------------------------------------------------------ handles */
-
-static int find_locked(qs_env *env, const char *name, MDB_dbi *dbi)
-{
-    for (size_t i = 0; i < env->n_handles; i++)
-        if (strcmp(env->handles[i].name, name) == 0) {
-            *dbi = env->handles[i].dbi;
-            return 0;
-        }
-    return QS_NOTFOUND;
-}
-
-int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi)
-{
-    eng_lock(&env->handle_lock);
-    int rc = find_locked(env, name, dbi);
-    eng_unlock(&env->handle_lock);
-    return rc;
-}
-
-int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi)
-{
-    eng_handle *h = realloc(env->handles, (env->n_handles + 1) * sizeof *h);
-    if (!h)
-        return eng_fail(ENOMEM, "out of memory for bucket handles");
-    env->handles = h;
-    snprintf(h[env->n_handles].name, sizeof h->name, "%s", name);
-    h[env->n_handles++].dbi = dbi;
-    return 0;
-}
-
-/* Called with each handle open_missing() opened. */
-typedef int (*keep_fn)(void *ctx, const char *name, MDB_dbi dbi);
-
-/* Open in @p m the handle of every bucket in the registry this process has not
- * opened; @p keep records each. Called with handle_lock held. */
-static int open_missing(qs_env *env, MDB_txn *m, keep_fn keep, void *ctx)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(m, env->dbi[ENG_BUCKETS], &cur);
-    if (rc)
-        return eng_mdb_rc(rc, "open cursor", "buckets");
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        eng_key key;
-        eng_rbuf r;
-        char name[24];
-        MDB_dbi dbi;
-        if (k.mv_size != 9)   /* not a bucket: an emptied database's entry */
-            continue;
-        ek_reset(&key);
-        ek_bytes(&key, k.mv_data, k.mv_size);
-        /* A damaged entry is skipped, so that the store still opens: a read of
-         * that bucket, and qs_check, report it. */
-        if (eng_rec_open(&key, v.mv_data, v.mv_size, &r))
-            continue;
-        rb_str(&r, name, sizeof name);
-        if (r.bad || find_locked(env, name, &dbi) == 0)
-            continue;
-        int orc = mdb_dbi_open(m, name, 0, &dbi);
-        if (orc == MDB_NOTFOUND)
-            continue;
-        if (orc) {
-            rc = eng_mdb_rc(orc, "open bucket", name);
-            break;
-        }
-        eng_log_name(env, dbi, name);
-        if ((rc = keep(ctx, name, dbi)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return eng_walk_rc(rc, "buckets");
-}
-
-static int keep_in_env(void *ctx, const char *name, MDB_dbi dbi)
-{
-    return eng_handle_add(ctx, name, dbi);
-}
-
-/* Open, in a short read transaction of its own, the handle of every bucket this
- * process lacks, and note the generation the table now reflects. */
-typedef struct refresh_ctx {
-    qs_env *env;
-    MDB_txn *txn;
-    uint64_t gen;
-} refresh_ctx;
-
-static int refresh_in(void *arg)
-{
-    refresh_ctx *c = arg;
-    int rc = eng_meta_get_u64(c->txn, c->env->dbi[ENG_META], "gen", &c->gen);
-    if (rc == 0 || rc == QS_NOTFOUND)
-        rc = open_missing(c->env, c->txn, keep_in_env, c->env);
-    return rc;
-}
-
-static int refresh_locked(qs_env *env)
-{
-    refresh_ctx c = {env, NULL, 0};
-    int rc = mdb_txn_begin(env->mdb, NULL, MDB_RDONLY, &c.txn);
-    if (rc)
-        return eng_mdb_rc(rc, "begin handle refresh", NULL);
-    if ((rc = eng_guarded(env, NULL, refresh_in, &c)) != 0) {
-        mdb_txn_abort(c.txn);
-        return rc;
-    }
-    rc = mdb_txn_commit(c.txn);   /* a read-only commit keeps the opened handles */
-    if (rc)
-        return eng_mdb_rc(rc, "commit handle refresh", NULL);
-    __atomic_store_n(&env->handles_gen, c.gen, __ATOMIC_RELEASE);
-    return 0;
-}
-
-int eng_refresh_handles(qs_env *env)
-{
-    eng_lock(&env->handle_lock);
-    while (env->handle_txn_open)
-        pthread_cond_wait(&env->handle_cond, &env->handle_lock);
-    int rc = refresh_locked(env);
-    eng_unlock(&env->handle_lock);
-    return rc;
-}
-
-static int keep_pending(void *ctx, const char *name, MDB_dbi dbi)
-{
-    qs_txn *txn = ctx;
-    eng_handle *h = realloc(txn->new_handles, (txn->n_new_handles + 1) * sizeof *h);
-    if (!h)
-        return eng_fail(ENOMEM, "out of memory for bucket handles");
-    txn->new_handles = h;
-    snprintf(h[txn->n_new_handles].name, sizeof h->name, "%s", name);
-    h[txn->n_new_handles++].dbi = dbi;
-    return 0;
-}
-
-int eng_refresh_in_write(qs_txn *txn, uint64_t gen)
-{
-    qs_env *env = txn->env;
-    eng_lock(&env->handle_lock);
-    int rc = open_missing(env, txn->mdb, keep_pending, txn);
-    if (rc == 0 && txn->n_new_handles) {
-        env->handle_txn_open = 1;
-        txn->opened_handles = 1;
-        txn->refreshed = 1;
-    } else if (rc == 0) {   /* nothing was missing: the table already reflects gen */
-        __atomic_store_n(&env->handles_gen, gen, __ATOMIC_RELEASE);
-    }
-    eng_unlock(&env->handle_lock);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ open */
@@ -311,21 +69,21 @@ static int open_each_fixed(void *arg)
     fixed_ctx *c = arg;
     int ro = c->env->opts.read_only, created = 0;
     for (int i = 0; i < ENG_DB_COUNT; i++) {
-        unsigned flags = fixed_dbs[i].flags;
-        int rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags, &c->env->dbi[i]);
+        unsigned flags = eng_db_flags(eng_db_name(i));
+        int rc = mdb_dbi_open(c->txn, eng_db_name(i), flags, &c->env->dbi[i]);
         if (rc == MDB_NOTFOUND && !ro && (i == ENG_META || created)) {
-            rc = mdb_dbi_open(c->txn, fixed_dbs[i].name, flags | MDB_CREATE, &c->env->dbi[i]);
+            rc = mdb_dbi_open(c->txn, eng_db_name(i), flags | MDB_CREATE, &c->env->dbi[i]);
             created = 1;
         } else if (rc == MDB_NOTFOUND && i == ENG_META) {
             return not_a_store("meta");
         } else if (rc == MDB_NOTFOUND) {
-            if ((rc = missing_db(c, fixed_dbs[i].name)) != 0)
+            if ((rc = missing_db(c, eng_db_name(i))) != 0)
                 return rc;
             continue;
         }
         if (rc)
-            return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
-        eng_log_name(c->env, c->env->dbi[i], fixed_dbs[i].name);
+            return eng_mdb_rc(rc, "open", eng_db_name(i));
+        eng_handle_named(c->env, c->env->dbi[i], eng_db_name(i));
     }
     /* a new store's databases are not logged: the first checkpoint holds them */
     return created ? eng_log_unlogged(c->env, c->txn) : 0;
@@ -359,8 +117,8 @@ static int upgrade_into(qs_txn *txn, eng_db db, const char *old_name,
                         int (*convert)(qs_txn *, MDB_dbi))
 {
     qs_env *env = eng_env(txn);
-    const char *name = fixed_dbs[db].name;
-    unsigned flags = fixed_dbs[db].flags;
+    const char *name = eng_db_name(db);
+    unsigned flags = eng_db_flags(eng_db_name(db));
     MDB_dbi old, *dbi = &env->dbi[db];
     int rc = mdb_dbi_open(eng_mdb(txn), name, flags | MDB_CREATE, dbi);
     if (rc)
@@ -368,7 +126,7 @@ static int upgrade_into(qs_txn *txn, eng_db db, const char *old_name,
     eng_log_create(txn, *dbi, name, flags);
     if ((rc = mdb_dbi_open(eng_mdb(txn), old_name, 0, &old)) != 0)
         return eng_txn_failed(txn, eng_mdb_rc(rc, "open", old_name));
-    eng_log_name(env, old, old_name);
+    eng_handle_named(env, old, old_name);
     if ((rc = convert(txn, old)) != 0)
         return rc;
     return eng_db_retire(txn, old, old_name);
@@ -382,13 +140,13 @@ static int open_left_to_upgrade(qs_txn *txn)
     for (int i = 0; i < ENG_DB_COUNT; i++) {
         if (env->dbi[i])
             continue;
-        int rc = mdb_dbi_open(eng_mdb(txn), fixed_dbs[i].name, fixed_dbs[i].flags,
+        int rc = mdb_dbi_open(eng_mdb(txn), eng_db_name(i), eng_db_flags(eng_db_name(i)),
                               &env->dbi[i]);
         if (rc == MDB_NOTFOUND)
-            return not_a_store(fixed_dbs[i].name);
+            return not_a_store(eng_db_name(i));
         if (rc)
-            return eng_mdb_rc(rc, "open", fixed_dbs[i].name);
-        eng_log_name(env, env->dbi[i], fixed_dbs[i].name);
+            return eng_mdb_rc(rc, "open", eng_db_name(i));
+        eng_handle_named(env, env->dbi[i], eng_db_name(i));
     }
     return 0;
 }
@@ -458,26 +216,6 @@ static int load_settings(qs_env *env)
         return rc;
     }
     return qs_txn_commit(txn);
-}
-
-/* After a failed flush nothing committed since the last good one is known to be on
- * the disk, and a later flush that succeeds would not say otherwise: the kernel may
- * have dropped the pages that failed (PostgreSQL's fsync lesson). So the first failure
- * stands until the store is closed. */
-void eng_flush_failed(qs_env *env, int err)
-{
-    int none = 0;
-    __atomic_compare_exchange_n(&env->flush_failed, &none, err, 0, __ATOMIC_SEQ_CST,
-                                __ATOMIC_SEQ_CST);
-}
-
-int eng_flush_check(qs_env *env)
-{
-    int err = __atomic_load_n(&env->flush_failed, __ATOMIC_SEQ_CST);
-    if (!err)
-        return 0;
-    return eng_fail(QS_PANIC, "a flush of the store's files failed (%s): commits since the "
-                    "last good flush may not be on the disk; close the store", strerror(err));
 }
 
 static int check_options(const qs_options *o)
@@ -792,7 +530,7 @@ static int db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
         char name[32];
         MDB_dbi dbi;
         snprintf(name, sizeof name, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
-        int fixed = fixed_db_by_name(name);
+        int fixed = eng_db_by_name(name);
         if (fixed >= 0)
             dbi = eng_dbi(txn, (eng_db)fixed);
         else if (eng_handle_find(eng_env(txn), name, &dbi) != 0)

@@ -1,4 +1,5 @@
-/* error.c: error codes, their texts, and the thread-local failure detail. */
+/* error.c: error codes, their texts, the thread-local failure detail, and the
+ * findings of a check report. */
 #include <stdio.h>
 #include <string.h>
 
@@ -89,4 +90,22 @@ int eng_walk_rc(int rc, const char *db)
     if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
         return eng_mdb_rc(rc, "read", db);
     return rc;
+}
+
+/* ------------------------------------------------------------------ findings */
+
+void eng_report_init(qs_check_report *r, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+}
+
+void eng_report_finding(qs_check_report *r, const char *fmt, ...)
+{
+    if (r->findings++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->first_finding, sizeof r->first_finding, fmt, ap);
+        va_end(ap);
+    }
 }

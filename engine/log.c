@@ -483,12 +483,6 @@ int eng_log_checkpoint(qs_env *env)
 
 /* ------------------------------------------------------------------ changes */
 
-void eng_log_name(qs_env *env, MDB_dbi dbi, const char *name)
-{
-    if (env->dbi_names && dbi < ENG_MAX_DBI)
-        snprintf(env->dbi_names[dbi], sizeof env->dbi_names[dbi], "%s", name);
-}
-
 /* Room for @p n more bytes in the log buffer of @p t, or NULL: the transaction is
  * then not logged, and commits by a checkpoint. */
 static uint8_t *log_room(qs_txn *t, size_t n)
@@ -569,7 +563,7 @@ void eng_log_drop(qs_txn *txn, MDB_dbi dbi, int del)
 
 void eng_log_create(qs_txn *txn, MDB_dbi dbi, const char *name, unsigned flags)
 {
-    eng_log_name(txn->env, dbi, name);
+    eng_handle_named(txn->env, dbi, name);
     record_change(txn, 'C', dbi, NULL, NULL, flags);
 }
 

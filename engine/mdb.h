@@ -18,8 +18,12 @@ int eng_mdb_rc(int mdb_rc, const char *what, const char *db);
  * mapped with @p db in the detail, any other code as it is. */
 int eng_walk_rc(int rc, const char *db);
 
-/* The LMDB flags the engine opens the named database @p name with. */
+/* The LMDB flags the engine opens the named database @p name with; the fixed database
+ * named @p name, or -1 (handles.c). */
 unsigned eng_db_flags(const char *name);
+int eng_db_by_name(const char *name);
+/* Handle @p dbi is database @p name: the name the redo log records its changes under. */
+void eng_handle_named(qs_env *env, MDB_dbi dbi, const char *name);
 MDB_dbi eng_dbi(qs_txn *txn, eng_db db);
 MDB_txn *eng_mdb(qs_txn *txn);
 

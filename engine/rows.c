@@ -27,14 +27,6 @@
 
 enum { ROWS_UNSET, ROWS_AT, ROWS_MOVE, ROWS_END };
 
-void eng_row_key(eng_key *k, uint32_t user, int64_t created_at, uint64_t id)
-{
-    ek_reset(k);
-    ek_u32(k, user);
-    ek_time(k, created_at);
-    ek_u64(k, id);
-}
-
 static void key_of(const eng_row *r, eng_key *k)
 {
     eng_row_key(k, r->a.user, r->a.created_at, r->a.id);
@@ -140,7 +132,7 @@ int eng_row_decode(const eng_bucket *bk, const MDB_val *k, const MDB_val *v, eng
     return rb_done(&b) ? 0 : eng_fail(QS_CORRUPT, "bad row in database '%s'", bk->name);
 }
 
-static int raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
+int eng_raw_put(qs_txn *txn, const eng_bucket *b, const eng_row *r)
 {
     eng_key k;
     eng_wbuf w;
@@ -346,15 +338,6 @@ int eng_answer_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t cre
     return rc;
 }
 
-int eng_row_put(qs_txn *txn, eng_table table, const eng_row *row)
-{
-    eng_bucket b;
-    int rc = eng_bucket_at(txn, table, row->a.created_at, 1, &b);
-    if (rc)
-        return rc;
-    return b.sealed ? eng_sealed_insert(txn, &b, row) : raw_put(txn, &b, row);
-}
-
 /* ------------------------------------------------------------ checking */
 
 /* Check one entry of a bucket, counting the rows it holds into *rows. */
@@ -446,7 +429,7 @@ static int move_old_event(const eng_val *k, const eng_val *v, void *ctx)
     eng_row row;
     MDB_val mk = eng_mdb_val(*k), mv = eng_mdb_val(*v);
     int rc = old_event_decode(m->from, &mk, &mv, &row);
-    return rc ? rc : raw_put(m->txn, m->to, &row);
+    return rc ? rc : eng_raw_put(m->txn, m->to, &row);
 }
 
 /* An entry appended to the emptied bucket as it is. */

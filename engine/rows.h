@@ -15,6 +15,7 @@
 #define ENG_ROW_KEY 20        /* user u32 | created_at time | id u64 */
 #define ENG_EVENT_KEY 16      /* a raw interaction bucket's: created_at time | seq u64 */
 #define ENG_BLOCK_ROWS 128    /* rows of one sealed block, at most */
+#define ENG_BLOCK_PAYLOAD 2048 /* payload bytes of one sealed block, about */
 
 /* An interaction: its key (user, created_at, seq) in a sealed block; a raw bucket keys
  * it by (created_at, seq) and keeps the user in the record (rows.c). */
@@ -157,8 +158,5 @@ int eng_bucket_drop(qs_txn *txn, const eng_bucket *b);
 int eng_bucket_check(qs_txn *txn, const eng_bucket *b, qs_check_report *r);
 /* The public description of @p b. */
 int eng_bucket_info(qs_txn *txn, const eng_bucket *b, qs_bucket_info *out);
-
-/* Insert @p row into the user's block of sealed bucket @p b. */
-int eng_sealed_insert(qs_txn *txn, const eng_bucket *b, const eng_row *row);
 
 #endif /* QS_ROWS_H */

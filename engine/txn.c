@@ -1,4 +1,4 @@
-/* txn.c: transactions, savepoints, cached counters and scratch memory. */
+/* txn.c: transactions, savepoints and cached counters. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,23 +19,6 @@ static void counters_key(eng_key *k)
 }
 
 static void abort_mdb(qs_txn *txn);
-
-/* ------------------------------------------------------------------ accessors */
-
-MDB_txn *eng_mdb(qs_txn *txn) { return txn->mdb; }
-qs_env *eng_env(qs_txn *txn) { return txn->env; }
-qs_env *eng_txn_store(qs_txn *txn) { return txn ? txn->env : NULL; }
-int eng_txn_rdonly(qs_txn *txn) { return txn->rdonly; }
-
-qs_txn *eng_txn_top(qs_txn *txn)
-{
-    while (txn->parent)
-        txn = txn->parent;
-    return txn;
-}
-MDB_dbi eng_dbi(qs_txn *txn, eng_db db) { return txn->env->dbi[db]; }
-uint64_t eng_secret(qs_txn *txn) { return txn->env->secret; }
-qs_period eng_period(qs_txn *txn) { return txn->env->period; }
 
 /* 0, or QS_PANIC once a fault struck the environment while the engine held a lock. */
 static int env_usable(qs_env *env)
@@ -91,12 +74,6 @@ int eng_writable_gathering(qs_txn *txn)
     int rc = writable(txn);
     if (!rc)
         eng_gather_on(txn, 1);
-    return rc;
-}
-
-int eng_txn_failed(qs_txn *txn, int rc)
-{
-    txn->failed = 1;
     return rc;
 }
 
@@ -220,25 +197,6 @@ static int counters_flush(qs_txn *txn)
     if (txn->gen_dirty)
         return eng_meta_put_u64(txn, "gen", txn->gen + 1);
     return 0;
-}
-
-/* ------------------------------------------------------------------ scratch */
-
-void *eng_scratch(qs_txn *txn, int slot, size_t size)
-{
-    if (txn->scratch_cap[slot] < size) {
-        size_t cap = txn->scratch_cap[slot] ? txn->scratch_cap[slot] : 4096;
-        while (cap < size)
-            cap *= 2;
-        void *p = realloc(txn->scratch[slot], cap);
-        if (!p) {
-            eng_fail(ENOMEM, "out of memory (%zu bytes)", size);
-            return NULL;
-        }
-        txn->scratch[slot] = p;
-        txn->scratch_cap[slot] = cap;
-    }
-    return txn->scratch[slot];
 }
 
 static void txn_free(qs_txn *txn)
