@@ -78,13 +78,13 @@ static void add_user_reads(const uint32_t *users, size_t n)
 /* The busiest users (they have the most rows), then uniform ones. */
 static size_t history_users(const bench_data *d, unsigned samples, uint32_t *users)
 {
-    bd_rng rng;
-    bd_rng_init(&rng, d->params.seed, "check.users");
+    rng stream;
+    bd_rng_init(&stream, d->params.seed, "check.users");
     size_t n = 0;
     for (uint32_t rank = 1; rank <= d->counts.users && n < samples / 10 + 1; rank++)
         users[n++] = wl_user_of_rank(d->gen, rank);
     while (n < samples)
-        users[n++] = bd_uniform_user(d, &rng);
+        users[n++] = bd_uniform_user(d, &stream);
     return n;
 }
 
@@ -112,12 +112,12 @@ static void build_plan(const bench_run *r)
         fprintf(stderr, "qs-bench: out of memory\n");
         exit(EXIT_FAILURE);
     }
-    bd_rng rng;
-    bd_rng_init(&rng, d->params.seed, "check.questions");
+    rng stream;
+    bd_rng_init(&stream, d->params.seed, "check.questions");
     add_read(READ_QUESTION_GET, 1);
     add_read(READ_QUESTION_GET, WL_QUESTIONS);
     for (unsigned i = 2; i < samples; i++)
-        add_read(READ_QUESTION_GET, bd_question(&rng));
+        add_read(READ_QUESTION_GET, bd_question(&stream));
     add_user_reads(users, history_users(d, samples, users));
 
     size_t k = d->next_day.n_answers / 10;
@@ -127,14 +127,14 @@ static void build_plan(const bench_run *r)
     add_case(CASE_NEXT_DAY);
     add_user_reads(users, touched_users(d, k, samples, users));
 
-    bd_rng_init(&rng, d->params.seed, "check.draws");
+    bd_rng_init(&stream, d->params.seed, "check.draws");
     uint64_t test_id = d->first_free_test_id;
     size_t first_create = plan.n;
     for (bk_draw p = BK_DRAW_FILTER; p <= BK_DRAW_WEAK; p++)
         for (unsigned i = 0; i < samples; i++, test_id++) {
             check_case *c = add_case(CASE_CREATE);
             int64_t at = WL_NOW_MS + WL_DAY_MS / 2 + 1000 * (int64_t)(plan.n - first_create);
-            bd_draw_args(d, &rng, p, test_id, at, &c->draw);
+            bd_draw_args(d, &stream, p, test_id, at, &c->draw);
         }
     size_t last_create = plan.n;
     for (size_t i = first_create; i < last_create; i++)

@@ -139,56 +139,18 @@ void bd_close(bench_data *d)
 
 /* ------------------------------------------------------------ draws */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-void bd_rng_init(bd_rng *r, uint64_t seed, const char *purpose)
+void bd_rng_init(rng *r, uint64_t seed, const char *purpose)
 {
     uint64_t x = seed ^ 0x6a09e667f3bcc909ULL;
     for (const char *p = purpose; *p; p++)          /* FNV-1a of the purpose */
         x = (x ^ (uint8_t)*p) * 0x100000001b3ULL;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
+    rng_seed(r, x);
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t bd_rng_next(bd_rng *r)   /* xoshiro256** */
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-uint64_t bd_rng_below(bd_rng *r, uint64_t n)
-{
-    return (uint64_t)(((unsigned __int128)bd_rng_next(r) * n) >> 64);
-}
-
-double bd_rng_unit(bd_rng *r)
-{
-    return (double)(bd_rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-uint32_t bd_zipf_user(const bench_data *d, bd_rng *r)
+uint32_t bd_zipf_user(const bench_data *d, rng *r)
 {
     uint32_t n = d->counts.users;
-    double u = bd_rng_unit(r) * d->zipf_cdf[n - 1];
+    double u = rng_unit(r) * d->zipf_cdf[n - 1];
     uint32_t lo = 0, hi = n - 1;                   /* first rank whose cdf exceeds u */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -200,48 +162,48 @@ uint32_t bd_zipf_user(const bench_data *d, bd_rng *r)
     return wl_user_of_rank(d->gen, lo + 1);
 }
 
-uint32_t bd_uniform_user(const bench_data *d, bd_rng *r)
+uint32_t bd_uniform_user(const bench_data *d, rng *r)
 {
-    return (uint32_t)bd_rng_below(r, d->counts.users) + 1;
+    return (uint32_t)rng_below(r, d->counts.users) + 1;
 }
 
-uint32_t bd_question(bd_rng *r)
+uint32_t bd_question(rng *r)
 {
-    return (uint32_t)bd_rng_below(r, WL_QUESTIONS) + 1;
+    return (uint32_t)rng_below(r, WL_QUESTIONS) + 1;
 }
 
-static uint8_t draw_difficulty(bd_rng *r)
+static uint8_t draw_difficulty(rng *r)
 {
-    uint64_t x = bd_rng_below(r, 10);
+    uint64_t x = rng_below(r, 10);
     return x < 3 ? 1 : x < 8 ? 2 : 3;
 }
 
-void bd_draw_args(const bench_data *d, bd_rng *r, bk_draw pattern, uint64_t test_id,
+void bd_draw_args(const bench_data *d, rng *r, bk_draw pattern, uint64_t test_id,
                   int64_t created_at, bk_draw_args *out)
 {
     memset(out, 0, sizeof *out);
     out->pattern = pattern;
     out->user = bd_zipf_user(d, r);
-    out->topic = (uint32_t)bd_rng_below(r, WL_TOPICS) + 1;
+    out->topic = (uint32_t)rng_below(r, WL_TOPICS) + 1;
     out->system = (out->topic - 1) / WL_TOPICS_PER_SYSTEM + 1;
     out->difficulty = draw_difficulty(r);
     if (pattern == BK_DRAW_ADAPTIVE) {
         out->topic = 0;
         out->difficulty = 0;
-        out->system = (uint32_t)bd_rng_below(r, WL_SYSTEMS) + 1;
+        out->system = (uint32_t)rng_below(r, WL_SYSTEMS) + 1;
     } else if (pattern == BK_DRAW_WEAK) {
         out->topic = 0;
         out->difficulty = 0;
         out->system = 0;
     }
     out->count = 40;
-    out->seed = bd_rng_next(r);
+    out->seed = rng_next(r);
     out->test_id = test_id;
     out->created_at = created_at;
 }
 
-bk_draw bd_draw_pattern(bd_rng *r)
+bk_draw bd_draw_pattern(rng *r)
 {
-    uint64_t x = bd_rng_below(r, 100);
+    uint64_t x = rng_below(r, 100);
     return x < 80 ? BK_DRAW_FILTER : x < 95 ? BK_DRAW_ADAPTIVE : BK_DRAW_WEAK;
 }

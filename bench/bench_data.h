@@ -3,7 +3,7 @@
  * Everything an engine is fed comes from here, generated once, so that loading and
  * timing measure the engine and not the generator, and every engine sees the same
  * rows in the same order. The harness's random choices (which user, which question,
- * which op) come from bd_rng streams keyed by the seed and a purpose, so each engine
+ * which op) come from rng streams keyed by the seed and a purpose, so each engine
  * is asked the same questions.
  */
 #ifndef QS_BENCH_DATA_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "rng.h"
 #include "workload.h"
 
 /* What a test_create membership check needs of a question. */
@@ -48,31 +49,23 @@ void bd_close(bench_data *d);
 
 /* ------------------------------------------------------------ draws */
 
-typedef struct bd_rng {
-    uint64_t s[4];
-} bd_rng;
-
-/* A stream for @p purpose (any string) under the run's seed. */
-void bd_rng_init(bd_rng *r, uint64_t seed, const char *purpose);
-uint64_t bd_rng_next(bd_rng *r);
-/* Uniform in [0, n). REQUIRES: n > 0. */
-uint64_t bd_rng_below(bd_rng *r, uint64_t n);
-/* Uniform in [0, 1). */
-double bd_rng_unit(bd_rng *r);
+/* The stream for @p purpose (any string) under the run's seed; draw from it with
+ * rng.h. */
+void bd_rng_init(rng *r, uint64_t seed, const char *purpose);
 
 /* A user by the workload's Zipf law over activity (busy users come up often). */
-uint32_t bd_zipf_user(const bench_data *d, bd_rng *r);
+uint32_t bd_zipf_user(const bench_data *d, rng *r);
 /* A user uniformly. */
-uint32_t bd_uniform_user(const bench_data *d, bd_rng *r);
+uint32_t bd_uniform_user(const bench_data *d, rng *r);
 /* A question id uniformly. */
-uint32_t bd_question(bd_rng *r);
+uint32_t bd_question(rng *r);
 
 /* test_create arguments for @p pattern; @p test_id and @p created_at are the caller's.
  * Filters take a uniform topic and a difficulty weighted like the bank's (30/50/20),
  * adaptive draws a uniform system, every pattern a Zipf user. */
-void bd_draw_args(const bench_data *d, bd_rng *r, bk_draw pattern, uint64_t test_id,
+void bd_draw_args(const bench_data *d, rng *r, bk_draw pattern, uint64_t test_id,
                   int64_t created_at, bk_draw_args *out);
 /* A pattern with the workload's mix: 80 % filter, 15 % adaptive, 5 % weak. */
-bk_draw bd_draw_pattern(bd_rng *r);
+bk_draw bd_draw_pattern(rng *r);
 
 #endif /* QS_BENCH_DATA_H */

@@ -62,9 +62,9 @@ static void stop_run(replay *rp, const char *why)
         rp->ended = why;
 }
 
-static replay_op draw_op(bd_rng *rng)
+static replay_op draw_op(rng *stream)
 {
-    uint64_t x = bd_rng_below(rng, DAILY_OPS_S1 / 1000);
+    uint64_t x = rng_below(stream, DAILY_OPS_S1 / 1000);
     replay_op op = 0;
     while (x >= daily_thousands[op])
         x -= daily_thousands[op++];
@@ -73,7 +73,7 @@ static replay_op draw_op(bd_rng *rng)
 
 /* A write through the writer, under the lock. 0, -1 on failure, 1 when the day's
  * answers (or interactions) are used up. */
-static int write_op(replay *rp, replay_op op, bd_rng *rng, bk_result *out)
+static int write_op(replay *rp, replay_op op, rng *stream, bk_result *out)
 {
     bench_engine *e = rp->e;
     const bd_window *w = &rp->r->data.next_day;
@@ -81,7 +81,7 @@ static int write_op(replay *rp, replay_op op, bd_rng *rng, bk_result *out)
     if (op == R_TEST_CREATE) {
         bk_draw_args a;
         uint64_t id = e->next_test_id++;
-        bd_draw_args(&rp->r->data, rng, bd_draw_pattern(rng), id,
+        bd_draw_args(&rp->r->data, stream, bd_draw_pattern(stream), id,
                      WL_NOW_MS + WL_DAY_MS / 2 + (int64_t)(id - rp->r->data.first_free_test_id),
                      &a);
         return be->ops->test_create(be, &a, out);
@@ -99,21 +99,21 @@ static int write_op(replay *rp, replay_op op, bd_rng *rng, bk_result *out)
                    be->ops->commit(be) ? -1 : 0;
 }
 
-static int read_op(worker *wk, replay_op op, bd_rng *rng, bk_result *out)
+static int read_op(worker *wk, replay_op op, rng *stream, bk_result *out)
 {
     const bench_data *d = &wk->rp->r->data;
     backend *be = wk->reader;
     switch (op) {
     case R_QUESTION_GET:
-        return bench_read_run(be, READ_QUESTION_GET, bd_question(rng), out);
+        return bench_read_run(be, READ_QUESTION_GET, bd_question(stream), out);
     case R_PROGRESS_VIEW:
-        return bench_read_run(be, READ_PROGRESS_VIEW, bd_zipf_user(d, rng), out);
+        return bench_read_run(be, READ_PROGRESS_VIEW, bd_zipf_user(d, stream), out);
     case R_DASHBOARD:
-        return bench_read_run(be, READ_DASHBOARD, bd_zipf_user(d, rng), out);
+        return bench_read_run(be, READ_DASHBOARD, bd_zipf_user(d, stream), out);
     case R_LEADERBOARD:
-        return bench_read_run(be, READ_LEADERBOARD, bd_zipf_user(d, rng), out);
+        return bench_read_run(be, READ_LEADERBOARD, bd_zipf_user(d, stream), out);
     default: {
-        uint32_t user = bd_zipf_user(d, rng);
+        uint32_t user = bd_zipf_user(d, stream);
         if (bench_read_run(be, READ_HISTORY, user, out))
             return -1;
         bk_result_reset(out);
@@ -133,16 +133,17 @@ static void *work(void *arg)
     replay *rp = wk->rp;
     char purpose[32];
     snprintf(purpose, sizeof purpose, "replay.%u", wk->index);
-    bd_rng rng;
-    bd_rng_init(&rng, rp->r->cfg.params.seed, purpose);
+    rng stream;
+    bd_rng_init(&stream, rp->r->cfg.params.seed, purpose);
     bk_result out = {0};
     while (wk->ops < rp->ops_per_thread && !atomic_load(&rp->stop)) {
-        replay_op op = draw_op(&rng);
+        replay_op op = draw_op(&stream);
         bk_result_reset(&out);
         int locked = is_write(op) || wk->reader == rp->writer;
         if (locked)
             pthread_mutex_lock(&rp->lock);
-        int rc = is_write(op) ? write_op(rp, op, &rng, &out) : read_op(wk, op, &rng, &out);
+        int rc = is_write(op) ? write_op(rp, op, &stream, &out)
+                              : read_op(wk, op, &stream, &out);
         if (rc == 1)
             stop_run(rp, "answers");
         if (locked)

@@ -129,29 +129,30 @@ typedef struct op_arg {
 } op_arg;
 
 /* One timed call of a measured op: 0, -1 on failure, 1 when its input is used up. */
-typedef int (*op_fn)(bench_run *r, bench_engine *e, bd_rng *rng, const op_arg *arg,
+typedef int (*op_fn)(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
                      bk_result *out);
 
-static int call_read(bench_run *r, bench_engine *e, bd_rng *rng, const op_arg *arg,
+static int call_read(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
                      bk_result *out)
 {
-    uint32_t x = arg->read == READ_QUESTION_GET ? bd_question(rng) : bd_zipf_user(&r->data, rng);
+    uint32_t x = arg->read == READ_QUESTION_GET ? bd_question(stream)
+                                                : bd_zipf_user(&r->data, stream);
     return bench_read_run(e->be, arg->read, x, out);
 }
 
-static int call_create(bench_run *r, bench_engine *e, bd_rng *rng, const op_arg *arg,
+static int call_create(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
                        bk_result *out)
 {
     bk_draw_args a;
     uint64_t id = e->next_test_id++;
-    bd_draw_args(&r->data, rng, arg->pattern, id,
+    bd_draw_args(&r->data, stream, arg->pattern, id,
                  WL_NOW_MS + WL_DAY_MS / 2 + (int64_t)(id - r->data.first_free_test_id), &a);
     a.only = arg->only;
     return e->be->ops->test_create(e->be, &a, out);
 }
 
 /* One interaction per transaction, as a request logs it. 1 when the day is used up. */
-static int call_interaction(bench_run *r, bench_engine *e, bd_rng *rng, const op_arg *arg,
+static int call_interaction(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
                             bk_result *out)
 {
     const bd_window *w = &r->data.next_day;
@@ -169,15 +170,15 @@ static int time_op(bench_run *r, bench_engine *e, const char *purpose, op_fn fn,
                    const op_arg *arg, hist *h)
 {
     const bench_cfg *c = &r->cfg;
-    bd_rng rng;
-    bd_rng_init(&rng, r->cfg.params.seed, purpose);
+    rng stream;
+    bd_rng_init(&stream, r->cfg.params.seed, purpose);
     bk_result out = {0};
     hist_reset(h);
     int rc = 0;
     double start = bench_now();
     for (unsigned i = 0; i < c->iters / 10 && rc == 0; i++) {
         bk_result_reset(&out);
-        rc = fn(r, e, &rng, arg, &out);
+        rc = fn(r, e, &stream, arg, &out);
         if (bench_now() - start > c->op_seconds / 4)
             break;
     }
@@ -185,7 +186,7 @@ static int time_op(bench_run *r, bench_engine *e, const char *purpose, op_fn fn,
     for (unsigned i = 0; i < c->iters && rc == 0; i++) {
         bk_result_reset(&out);
         uint64_t t0 = bench_now_ns();
-        rc = fn(r, e, &rng, arg, &out);
+        rc = fn(r, e, &stream, arg, &out);
         uint64_t t1 = bench_now_ns();
         if (rc == 0)
             hist_record(h, t1 - t0);

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define PICK(r, a) ((a)[rng_below((r), ARRAY_LEN(a))])
 
@@ -53,61 +55,11 @@ enum domain {
     DOM_IX_DAY
 };
 
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
+/* The stream of entity @p index of domain @p d under the run's seed. */
 static void rng_init(rng *r, uint64_t seed, enum domain d, uint64_t index)
 {
-    uint64_t x = mix64(mix64(seed) ^ ((uint64_t)d * 0xD1B54A32D192ED03ULL));
-    x = mix64(x ^ (index * 0x9E3779B97F4A7C15ULL));
-    for (int i = 0; i < 4; i++) {
-        x += 0x9E3779B97F4A7C15ULL;
-        r->s[i] = mix64(x);
-    }
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, n); the bias of a 64-bit multiply-shift is below n / 2^64. */
-static inline uint64_t rng_below(rng *r, uint64_t n)
-{
-    return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
-}
-
-static inline uint32_t rng_range(rng *r, uint32_t lo, uint32_t hi)
-{
-    return lo + (uint32_t)rng_below(r, (uint64_t)hi - lo + 1);
-}
-
-/* Uniform in [0, 1). */
-static inline double rng_unit(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    uint64_t x = rng_mix64(rng_mix64(seed) ^ ((uint64_t)d * 0xD1B54A32D192ED03ULL));
+    rng_seed(r, rng_mix64(x ^ (index * 0x9E3779B97F4A7C15ULL)));
 }
 
 static double rng_normal(rng *r)
