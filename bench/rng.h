@@ -1,7 +1,7 @@
 /* rng.h: the bench's random streams, xoshiro256** seeded through splitmix64.
  *
  * One generator for the whole bench: the workload keys a stream by (seed, domain,
- * entity) (workload.c), the harness by (seed, purpose) (bd_rng_init, bench_data.c).
+ * entity) (workload_int.h), the harness by (seed, purpose) (bd_rng_init, bench_data.c).
  * Both fill the state with rng_seed(), so only the 64-bit key differs. Never libc's
  * rand: the same key gives the same draws on every machine and build.
  *
