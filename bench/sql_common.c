@@ -16,6 +16,32 @@
 /* ===================================================================== */
 /* CSV files                                                              */
 
+static const char *const taxon_columns[] = {"id", "name"};
+static const char *const topic_columns[] = {"id", "system", "name"};
+static const char *const question_columns[] = {
+    "id", "subject", "system", "topic", "difficulty", "type", "active", "created_at",
+    "correct_option", "stem", "option0", "option1", "option2", "option3", "option4",
+    "option5", "option6", "option7", "explanation"};
+static const char *const user_columns[] = {"id", "created_at"};
+static const char *const test_columns[] = {"id", "user", "status", "mode", "created_at",
+                                           "last_activity_at", "completed_at", "questions"};
+static const char *const answer_columns[] = {"test", "question", "user", "correct", "chosen",
+                                             "status", "score", "time_spent_ms", "created_at"};
+static const char *const interaction_columns[] = {"user", "action", "created_at", "payload"};
+
+#define FILE_OF(name, cols) {name, cols, (int)(sizeof cols / sizeof cols[0])}
+
+const sqlc_file sqlc_files[SQLC_N_FILES] = {
+    [SQLC_SUBJECTS] = FILE_OF("subjects.csv", taxon_columns),
+    [SQLC_SYSTEMS] = FILE_OF("systems.csv", taxon_columns),
+    [SQLC_TOPICS] = FILE_OF("topics.csv", topic_columns),
+    [SQLC_QUESTIONS] = FILE_OF("questions.csv", question_columns),
+    [SQLC_USERS] = FILE_OF("users.csv", user_columns),
+    [SQLC_TESTS] = FILE_OF("tests.csv", test_columns),
+    [SQLC_ANSWERS] = FILE_OF("answers.csv", answer_columns),
+    [SQLC_INTERACTIONS] = FILE_OF("interactions.csv", interaction_columns),
+};
+
 #define MAX_COLUMNS 64
 
 struct sqlc_csv {
@@ -275,4 +301,16 @@ void sqlc_streak_add(sqlc_streak *s, int64_t day)
         s->best = s->streak;
     s->last_day = day;
     s->any = 1;
+}
+
+/* ===================================================================== */
+/* Question lists                                                         */
+
+size_t sqlc_id_list(const uint32_t *ids, unsigned n, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, i ? ",%u" : "%u", ids[i]);
+    return len < cap ? len : cap - 1;
 }

@@ -1,12 +1,13 @@
 /* sql_common.h: what the SQL peers of the bench share, whatever their engine.
  *
- * - A reader for the CSV files qs-gen writes (RFC 4180: a header row, quoted fields
+ * - The CSV files qs-gen writes and their columns, and a reader for them (RFC 4180: a header row, quoted fields
  *   that may hold commas, doubled quotes and newlines). The file is mapped privately;
  *   a field is a pointer and a length into that mapping, valid until sqlc_csv_close().
  *   Quoted fields are unescaped in place, so a field is never NUL-terminated.
  * - Parsers for the field forms of the CLI's schemas (common.md): integers, epoch-ms
  *   or ISO-8601 times, option indexes or letters, and the enumeration words.
  * - The streak rule of WORKLOAD.md, for engines that recompute it outside SQL.
+ * - A test's question list as the schema's text column holds it.
  *
  * Functions return 0 on success and -1 on bad input; the CSV reader also writes a
  * reason naming the file and line.
@@ -18,6 +19,21 @@
 #include <stdint.h>
 
 /* ------------------------------------------------------------ CSV files */
+
+/* The files of a history as qs-gen writes them, in the order they load, each with
+ * its columns in file order (the CLI's schemas, common.md). */
+enum {
+    SQLC_SUBJECTS, SQLC_SYSTEMS, SQLC_TOPICS, SQLC_QUESTIONS, SQLC_USERS, SQLC_TESTS,
+    SQLC_ANSWERS, SQLC_INTERACTIONS, SQLC_N_FILES
+};
+
+typedef struct sqlc_file {
+    const char *name;                  /* "answers.csv" */
+    const char *const *columns;
+    int n_columns;
+} sqlc_file;
+
+extern const sqlc_file sqlc_files[SQLC_N_FILES];
 
 typedef struct sqlc_field {
     const char *ptr;
@@ -88,5 +104,11 @@ typedef struct sqlc_streak {
 } sqlc_streak;
 
 void sqlc_streak_add(sqlc_streak *s, int64_t day);
+
+/* ------------------------------------------------------------ question lists */
+
+/* "1,2,3": @p n ids, comma-separated, as the test table's questions column holds
+ * them. @return its length; cut short (and NUL-terminated) when @p cap is too small. */
+size_t sqlc_id_list(const uint32_t *ids, unsigned n, char *buf, size_t cap);
 
 #endif /* QS_BENCH_SQL_COMMON_H */
