@@ -178,7 +178,8 @@ static int open_store(backend *be, const char *dir, bk_sync sync, int pooled)
         return bk_fail(be, "%s: path too long", dir);
     }
     if (connect_db(be, 1) != 0 || sq_set_wal(be) != 0 || set_sync(be, sync) != 0 ||
-        sq_create_schema(be) != 0 || sq_prepare_all(be) != 0 || (pooled && sq_ensure_pools(be) != 0)) {
+        sq_create_schema(be) != 0 || sq_prepare_all(be) != 0 ||
+        (pooled && sq_ensure_pools(be) != 0)) {
         char err[sizeof be->err];
         memcpy(err, be->err, sizeof err);
         sq_close(be);

@@ -1,9 +1,10 @@
 /* sql_common.h: what the SQL peers of the bench share, whatever their engine.
  *
- * - The CSV files qs-gen writes and their columns, and a reader for them (RFC 4180: a header row, quoted fields
- *   that may hold commas, doubled quotes and newlines). The file is mapped privately;
- *   a field is a pointer and a length into that mapping, valid until sqlc_csv_close().
- *   Quoted fields are unescaped in place, so a field is never NUL-terminated.
+ * - The CSV files qs-gen writes and their columns, and a reader for them (RFC 4180:
+ *   a header row, quoted fields that may hold commas, doubled quotes and newlines).
+ *   The file is mapped privately; a field is a pointer and a length into that
+ *   mapping, valid until sqlc_csv_close(). Quoted fields are unescaped in place, so a
+ *   field is never NUL-terminated.
  * - Parsers for the field forms of the CLI's schemas (common.md): integers, epoch-ms
  *   or ISO-8601 times, option indexes or letters, and the enumeration words.
  * - The streak rule of WORKLOAD.md, for engines that recompute it outside SQL.
