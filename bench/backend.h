@@ -218,6 +218,9 @@ extern const backend_ops bk_quizstore_ops;
 /* The time buckets of the quizstore stores opened from now on: "month" (the default),
  * "week" or "day". 0, or -1 for another word. */
 int bk_quizstore_period(const char *period);
+/* A quizstore history row (quizstore.h) appended as history appends its rows. */
+struct qs_history_row;
+void bk_quizstore_put_history_row(bk_result *r, const struct qs_history_row *h);
 extern const backend_ops bk_sqlite_ops;
 extern const backend_ops bk_sqlite_pool_ops;
 extern const backend_ops bk_postgres_ops;

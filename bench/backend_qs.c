@@ -415,6 +415,19 @@ static int qsb_leaderboard_op(backend *be, uint32_t user, bk_result *out)
     return read_end(be, "leaderboard", rc);
 }
 
+void bk_quizstore_put_history_row(bk_result *r, const qs_history_row *h)
+{
+    bk_put_u64(r, h->answer_id);
+    bk_put_i64(r, h->created_at);
+    bk_put_u64(r, h->test);
+    bk_put_u64(r, h->question);
+    bk_put_u64(r, h->topic);
+    bk_put_u64(r, h->correct);
+    bk_put_u64(r, h->status);
+    bk_put_u64(r, h->score);
+    bk_put_u64(r, h->time_spent_ms);
+}
+
 static int qsb_history_op(backend *be, uint32_t user, bk_result *out)
 {
     qs_history_row rows[20];
@@ -427,16 +440,7 @@ static int qsb_history_op(backend *be, uint32_t user, bk_result *out)
     for (int page = 0; page < 2 && !rc; page++) {
         rc = qs_history(txn, user, page ? &cur : NULL, rows, 20, &n, &cur);
         for (size_t i = 0; !rc && i < n; i++) {
-            const qs_history_row *h = &rows[i];
-            bk_put_u64(out, h->answer_id);
-            bk_put_i64(out, h->created_at);
-            bk_put_u64(out, h->test);
-            bk_put_u64(out, h->question);
-            bk_put_u64(out, h->topic);
-            bk_put_u64(out, h->correct);
-            bk_put_u64(out, h->status);
-            bk_put_u64(out, h->score);
-            bk_put_u64(out, h->time_spent_ms);
+            bk_quizstore_put_history_row(out, &rows[i]);
             out->rows++;
         }
         if (n < 20)

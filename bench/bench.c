@@ -9,18 +9,14 @@
  * 2 when an engine fails. bench/README.md explains each figure.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -59,30 +55,6 @@ static const struct {
 
 /* ------------------------------------------------------------ helpers */
 
-static double start_time;
-
-uint64_t bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-double bench_now(void)
-{
-    return (double)bench_now_ns() / 1e9;
-}
-
-void bench_note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "[%6.1f s] ", bench_now() - start_time);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 void lat_stat_from(lat_stat *s, const hist *h)
 {
     s->n = h->n;
@@ -105,17 +77,6 @@ int bench_read_run(backend *be, bench_read op, uint32_t arg, bk_result *out)
     case READ_TEST_LIST: return o->test_list(be, arg, out);
     default: return -1;
     }
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    if (access(path, F_OK) == 0 && nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "qs-bench: cannot remove %s: %s\n", path, strerror(errno));
 }
 
 /* ------------------------------------------------------------ arguments */
@@ -248,10 +209,7 @@ static void parse_args(bench_run *r, int argc, char **argv)
     snprintf(c->out_dir, sizeof c->out_dir, "%s", out);
     snprintf(c->work_dir, sizeof c->work_dir, "%s/work", out);
     snprintf(c->csv_dir, sizeof c->csv_dir, "%s/work/csv", out);
-    size_t len = 0;
-    for (int i = 0; i < argc && len + 2 < sizeof r->command; i++)
-        len += (size_t)snprintf(r->command + len, sizeof r->command - len, "%s%s", i ? " " : "",
-                                argv[i]);
+    bench_command_line(argc, argv, r->command, sizeof r->command);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -298,33 +256,6 @@ static void find_exe_dir(bench_run *r)
 }
 
 static int work_dir_made;   /* DIR/work is this run's, to remove at the end */
-
-/* A fresh DIR/work: removed first when an earlier run left it. */
-static int make_work_dir(const bench_cfg *c)
-{
-    char marker[PATH_MAX + 32];
-    snprintf(marker, sizeof marker, "%s/%s", c->work_dir, WORK_MARKER);
-    if (mkdir(c->out_dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "qs-bench: %s: %s\n", c->out_dir, strerror(errno));
-        return -1;
-    }
-    if (access(c->work_dir, F_OK) == 0) {
-        if (access(marker, F_OK) != 0) {
-            fprintf(stderr, "qs-bench: %s exists and is not a qs-bench work directory\n",
-                    c->work_dir);
-            return -1;
-        }
-        remove_tree(c->work_dir);
-    }
-    FILE *f = NULL;
-    if (mkdir(c->work_dir, 0755) != 0 || !(f = fopen(marker, "w"))) {
-        fprintf(stderr, "qs-bench: %s: %s\n", c->work_dir, strerror(errno));
-        return -1;
-    }
-    fclose(f);
-    work_dir_made = 1;
-    return 0;
-}
 
 /* The history as CSV files, by qs-gen (the generator's own writer). */
 static int write_csv(bench_run *r)
@@ -416,12 +347,12 @@ static int measure(bench_run *r, bench_engine *e)
         rc = bench_replay(r, e, k ? r->cfg.threads : 1, &e->res.replay[k]) != 0;
     bench_close(e);
     if (!r->cfg.keep)
-        remove_tree(e->dir);
+        bench_remove_tree(e->dir);
     double t2 = bench_now();
     if (rc == 0)
         rc = bench_bulk_import(r, e) != 0;
     if (!r->cfg.keep)
-        remove_tree(e->import_dir);
+        bench_remove_tree(e->import_dir);
     e->res.phase_seconds[1] = t1 - t0;
     e->res.phase_seconds[2] = t2 - t1;
     e->res.phase_seconds[3] = bench_now() - t2;
@@ -437,7 +368,7 @@ static int import_only(bench_run *r)
         double t0 = bench_now();
         int rc = bench_bulk_import(r, e);
         if (!r->cfg.keep)
-            remove_tree(e->import_dir);
+            bench_remove_tree(e->import_dir);
         e->res.phase_seconds[3] = bench_now() - t0;
         if (rc)
             return 2;
@@ -447,8 +378,9 @@ static int import_only(bench_run *r)
 
 static int run(bench_run *r)
 {
-    if (make_work_dir(&r->cfg))
+    if (bench_work_dir(r->cfg.out_dir, r->cfg.work_dir, WORK_MARKER) != 0)
         return 2;
+    work_dir_made = 1;
     for (unsigned i = 0; i < r->n_engines; i++)
         if (preflight(r, &r->engines[i]))
             return 2;
@@ -480,7 +412,7 @@ static int run(bench_run *r)
 
 static int report(bench_run *r)
 {
-    r->total_seconds = bench_now() - start_time;
+    r->total_seconds = bench_elapsed();
     bench_print_table(r);
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/bench.json", r->cfg.out_dir);
@@ -498,7 +430,7 @@ static int report(bench_run *r)
 int main(int argc, char **argv)
 {
     static bench_run r;
-    start_time = bench_now();
+    bench_harness_init("qs-bench");
     parse_args(&r, argc, argv);
     describe_machine(&r);
     find_exe_dir(&r);
@@ -507,7 +439,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "qs-bench: cannot generate the workload: %s\n", strerror(rc));
         return 2;
     }
-    r.gen_seconds = bench_now() - start_time;
+    r.gen_seconds = bench_elapsed();
     bench_print_header(&r);
     bench_note("workload generated in memory in %.1f s", r.gen_seconds);
     rc = run(&r);
@@ -516,7 +448,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < r.n_engines; i++)
         bench_close(&r.engines[i]);
     if (!r.cfg.keep && work_dir_made)
-        remove_tree(r.cfg.work_dir);
+        bench_remove_tree(r.cfg.work_dir);
     bench_check_free();
     bd_close(&r.data);
     return rc;

@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "bench_data.h"
 #include "bench_hist.h"
+#include "harness.h"
 
 #define BENCH_MAX_ENGINES 4
 #define BENCH_MAX_THREADS 64
@@ -177,10 +178,7 @@ int bench_write_json(const bench_run *r, const char *path);
  * after a note on stdout. */
 int bench_write_chart(const bench_run *r);
 
-/* Helpers (bench.c). */
-double bench_now(void);
-uint64_t bench_now_ns(void);
-void bench_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Helpers (bench.c; the clock and notes are harness.h's). */
 void lat_stat_from(lat_stat *s, const hist *h);
 
 #endif /* QS_BENCH_H */

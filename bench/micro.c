@@ -18,22 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "harness.h"
 #include "quizstore.h"
 #include "workload.h"
 
 #define DIE(...) do { fprintf(stderr, "qs-micro: " __VA_ARGS__); fputc('\n', stderr); exit(EXIT_FAILURE); } while (0)
 #define QS(x) do { int rc_ = (x); if (rc_) DIE("%s: %s (%s)", #x, qs_strerror(rc_), qs_errmsg()); } while (0)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------------ writes */
 
@@ -70,10 +63,10 @@ static int write_answer(void *ctx, const wl_answer *a)
     writer *w = ctx;
     if (w->done >= w->limit)
         return 1;
-    double t0 = now_s();
+    double t0 = bench_now();
     BK(w->be, w->be->ops->answer_submit(w->be, a));
     batch_step(w);
-    w->busy += now_s() - t0;
+    w->busy += bench_now() - t0;
     w->done++;
     return 0;
 }
@@ -193,11 +186,11 @@ static void measure_reads(qs_env *env, const wl_gen *g, const wl_counts *c, unsi
             qs_txn_reset(txn);
         }
         for (unsigned i = 0; i < iters; i++) {
-            double t0 = now_s();
+            double t0 = bench_now();
             QS(qs_txn_renew(txn));
             run_op(txn, o, g, c);
             qs_txn_reset(txn);
-            sample_add(&s, (now_s() - t0) * 1e6);
+            sample_add(&s, (bench_now() - t0) * 1e6);
         }
         report(op_names[o], &s);
     }
@@ -252,6 +245,7 @@ int main(int argc, char **argv)
     unsigned iters = 20000;
     uint64_t durable_n = 1000;
     int opt, compact = 0;
+    bench_harness_init("qs-micro");
     while ((opt = getopt(argc, argv, "s:S:d:i:n:p:c")) != -1) {
         switch (opt) {
         case 's': p.seed = strtoull(optarg, NULL, 10); break;
@@ -281,18 +275,18 @@ int main(int argc, char **argv)
     printf("workload: seed %llu, S=%g (%u users), D=%d days\n", (unsigned long long)p.seed,
            p.scale, c.users, p.days);
 
-    double t0 = now_s();
+    double t0 = bench_now();
     writer w = write_window(dir, g, WL_HISTORY, BK_SYNC_LAZY, 1000, UINT64_MAX, 1);
-    double secs = now_s() - t0;
+    double secs = bench_now() - t0;
     printf("load through the backend   %llu answers in %.1f s: %.0f answers/s "
            "(batches of 1000)\n", (unsigned long long)w.done, secs, w.done / secs);
 
     if (compact) {
         uint64_t before, after;
-        t0 = now_s();
+        t0 = bench_now();
         QS(qs_compact(dir, NULL, &before, &after));
         printf("compacted                  %.1f MB to %.1f MB in %.1f s\n", before / 1e6,
-               after / 1e6, now_s() - t0);
+               after / 1e6, bench_now() - t0);
     }
     qs_env *env;
     QS(qs_env_open(dir, NULL, &env));

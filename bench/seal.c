@@ -26,7 +26,6 @@
  * a count that does not add up or a page that differs; 2 when an engine fails.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,12 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "bench_data.h"
 #include "bench_hist.h"
+#include "harness.h"
 #include "quizstore.h"
 #include "workload.h"
 
@@ -62,18 +61,12 @@ enum { QS_ENGINE, SQLITE_ENGINE, N_ENGINES };
 static char work_dir[PATH_MAX + 16];
 static int keep_work, work_dir_made;
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static void remove_work(void)
 {
     if (!work_dir_made || keep_work)
         return;
     work_dir_made = 0;
-    if (nftw(work_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "qs-seal: cannot remove %s: %s\n", work_dir, strerror(errno));
+    bench_remove_tree(work_dir);
 }
 
 /* Print the reason, remove the work directory and exit with @p status. */
@@ -91,30 +84,6 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int status, con
 
 #define QS(x) do { int rc_ = (x); if (rc_) fail(2, "%s: %s (%s)", #x, qs_strerror(rc_), qs_errmsg()); } while (0)
 #define BK(be, x) do { if ((x) != 0) fail(2, "%s", (be)->err); } while (0)
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double now_s(void)
-{
-    return (double)now_ns() / 1e9;
-}
-
-static double start_s;
-
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "[%6.1f s] ", now_s() - start_s);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 static double mb(uint64_t bytes)
 {
@@ -191,30 +160,16 @@ static void parse_args(config *c, int argc, char **argv)
     if (strlen(out) >= sizeof c->out_dir)
         usage();
     snprintf(c->out_dir, sizeof c->out_dir, "%s", out);
-    size_t len = 0;
-    for (int i = 0; i < argc && len + 2 < sizeof c->command; i++)
-        len += (size_t)snprintf(c->command + len, sizeof c->command - len, "%s%s",
-                                i ? " " : "", argv[i]);
+    bench_command_line(argc, argv, c->command, sizeof c->command);
 }
 
 /* A fresh DIR/work, removed first when an earlier run left it. */
 static void make_work_dir(const config *c)
 {
-    char marker[PATH_MAX + 64];
     snprintf(work_dir, sizeof work_dir, "%s/work", c->out_dir);
-    snprintf(marker, sizeof marker, "%s/%s", work_dir, WORK_MARKER);
-    if (mkdir(c->out_dir, 0755) != 0 && errno != EEXIST)
-        fail(2, "%s: %s", c->out_dir, strerror(errno));
-    if (access(work_dir, F_OK) == 0) {
-        if (access(marker, F_OK) != 0)
-            fail(1, "%s exists and is not a qs-seal work directory", work_dir);
-        work_dir_made = 1;
-        remove_work();
-    }
-    FILE *f = NULL;
-    if (mkdir(work_dir, 0755) != 0 || !(f = fopen(marker, "w")))
-        fail(2, "%s: %s", work_dir, strerror(errno));
-    fclose(f);
+    int rc = bench_work_dir(c->out_dir, work_dir, WORK_MARKER);
+    if (rc)
+        exit(rc);
     work_dir_made = 1;
 }
 
@@ -526,13 +481,13 @@ static latency measure_qs(qs_env *env, const sample *s, size_t n_s, page_kind ki
     for (unsigned i = 0; i < warm + iters; i++) {
         const sample *x = &s[i % n_s];
         size_t n = 0;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         int rc = qs_txn_renew(txn);
         if (!rc)
             rc = qs_history(txn, x->user, kind == PAGE_DEEP ? &x->deep_after : NULL, rows,
                             PAGE_ROWS, &n, NULL);
         qs_txn_reset(txn);
-        uint64_t t1 = now_ns();
+        uint64_t t1 = bench_now_ns();
         if (rc)
             fail(2, "qs_history user %u: %s (%s)", x->user, qs_strerror(rc), qs_errmsg());
         if (i >= warm)
@@ -671,13 +626,13 @@ static void seal_all(qs_env *env, const bucket_set *before, seal_result *out)
         memset(&out[i], 0, sizeof out[i]);
         if (b->sealed)
             fail(1, "%s is sealed already", b->name);
-        double t0 = now_s();
+        double t0 = bench_now();
         QS(qs_txn_begin(env, 0, &txn));
         int rc = qs_bucket_seal(txn, b->table, b->start, SEAL_NOW_MS, &out[i].info);
         if (rc == QS_HOT) {
             qs_txn_abort(txn);
             out[i].hot = 1;
-            note("%s: hot at 2026-03-01, stays raw", b->name);
+            bench_note("%s: hot at 2026-03-01, stays raw", b->name);
             continue;
         }
         if (rc) {
@@ -685,8 +640,8 @@ static void seal_all(qs_env *env, const bucket_set *before, seal_result *out)
             fail(2, "sealing %s: %s (%s)", b->name, qs_strerror(rc), qs_errmsg());
         }
         QS(qs_txn_commit(txn));
-        out[i].seconds = now_s() - t0;
-        note("%s: %llu rows, %.1f MB -> %.1f MB in %.2f s", b->name,
+        out[i].seconds = bench_now() - t0;
+        bench_note("%s: %llu rows, %.1f MB -> %.1f MB in %.2f s", b->name,
              (unsigned long long)out[i].info.rows, mb(out[i].info.raw_bytes),
              mb(out[i].info.bytes), out[i].seconds);
     }
@@ -728,20 +683,6 @@ static uint64_t file_bytes(const char *dir, const char *file)
 }
 
 /* ------------------------------------------------------------ SQLite */
-
-/* A quizstore row as the backends' history writes it (backend.h). */
-static void put_history_row(bk_result *r, const qs_history_row *h)
-{
-    bk_put_u64(r, h->answer_id);
-    bk_put_i64(r, h->created_at);
-    bk_put_u64(r, h->test);
-    bk_put_u64(r, h->question);
-    bk_put_u64(r, h->topic);
-    bk_put_u64(r, h->correct);
-    bk_put_u64(r, h->status);
-    bk_put_u64(r, h->score);
-    bk_put_u64(r, h->time_spent_ms);
-}
 
 #define CANON_FIELDS 9
 static const char *const canon_field_names[CANON_FIELDS] = {
@@ -785,15 +726,15 @@ static latency measure_sqlite(backend *be, const sample *s, size_t n_s, page_kin
     for (unsigned i = 0; i < warm + iters; i++) {
         const sample *x = &s[i % n_s];
         bk_result_reset(&got);
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         BK(be, be->ops->history_page(be, x->user, kind == PAGE_DEEP ? &x->deep_pos : NULL,
                                      &got));
-        uint64_t t1 = now_ns();
+        uint64_t t1 = bench_now_ns();
         if (i >= warm)
             hist_record(&h, t1 - t0);
         bk_result_reset(&want);
         for (size_t r = 0; r < PAGE_ROWS; r++) {
-            put_history_row(&want, kind == PAGE_DEEP ? &x->deep[r] : &x->hot[r]);
+            bk_quizstore_put_history_row(&want, kind == PAGE_DEEP ? &x->deep[r] : &x->hot[r]);
             want.rows++;
         }
         check_sqlite_page(x, kind, &want, &got);
@@ -981,11 +922,11 @@ static void sample_spread(report *r)
 static qs_env *compacted(qs_env *env, const char *dir)
 {
     uint64_t before, after;
-    double t0 = now_s();
+    double t0 = bench_now();
     qs_env_close(env);
     QS(qs_compact(dir, NULL, &before, &after));
-    note("quizstore: compacted, %.1f MB to %.1f MB in %.1f s", mb(before), mb(after),
-         now_s() - t0);
+    bench_note("quizstore: compacted, %.1f MB to %.1f MB in %.1f s", mb(before), mb(after),
+         bench_now() - t0);
     QS(qs_env_open(dir, NULL, &env));
     return env;
 }
@@ -1004,7 +945,7 @@ static void state_bytes(state_row *row, const bucket_set *set, const qs_db_stat 
 static void measure_state(qs_env *env, state_row *row, const char *name, const sample *s,
                           size_t n_s, unsigned iters)
 {
-    note("quizstore: measuring %s", name);
+    bench_note("quizstore: measuring %s", name);
     row->name = name;
     for (page_kind k = PAGE_HOT; k <= PAGE_DEEP; k++)
         row->page[k] = measure_qs(env, s, n_s, k, iters, name);
@@ -1072,7 +1013,7 @@ static void sqlite_phase(report *r, backend *be, const sample *s, size_t n_s)
              (unsigned long long)r->sq_answer.rows, (unsigned long long)r->sq_ix.rows,
              (unsigned long long)(r->k->answers + r->k->hot_answers),
              (unsigned long long)r->k->interactions);
-    note("sqlite: measuring");
+    bench_note("sqlite: measuring");
     state_row *row = &r->states[STATE_SQLITE];
     const bk_table_space *a = &r->sq_answer;
     uint64_t ordered = a->table_bytes + index_bytes(a, "answer_by_user");
@@ -1089,7 +1030,7 @@ int main(int argc, char **argv)
     static config c;
     static report r;
     static sample samples[SAMPLE_USERS];
-    start_s = now_s();
+    bench_harness_init("qs-seal");
     parse_args(&c, argc, argv);
     make_work_dir(&c);
     r.cfg = &c;
@@ -1117,9 +1058,9 @@ int main(int argc, char **argv)
             fail(2, "out of memory");
         BK(l.be[e], l.be[e]->ops->open(l.be[e], dirs[e], BK_SYNC_LAZY));
     }
-    note("loading S=%g D=%d into quizstore and sqlite", c.params.scale, c.params.days);
+    bench_note("loading S=%g D=%d into quizstore and sqlite", c.params.scale, c.params.days);
     load_history(&l, g);
-    note("loaded %llu tests, %llu answers, %llu interactions",
+    bench_note("loaded %llu tests, %llu answers, %llu interactions",
          (unsigned long long)k.tests, (unsigned long long)k.answers,
          (unsigned long long)k.interactions);
     r.s = samples;
@@ -1136,7 +1077,7 @@ int main(int argc, char **argv)
     sqlite_phase(&r, l.be[SQLITE_ENGINE], samples, r.n_samples);
     bk_free(l.be[SQLITE_ENGINE]);
 
-    r.seconds = now_s() - start_s;
+    r.seconds = bench_elapsed();
     emit_report(&r);
     free(k.answers_by_day);
     free(k.ixs_by_day);
