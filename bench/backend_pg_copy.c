@@ -10,62 +10,35 @@
 #include <unistd.h>
 
 #include "backend_pg.h"
+#include "outbuf.h"
 
 /* ===================================================================== */
 /* COPY in text format, for load_bank                                     */
 
-typedef struct copy_out {
-    PGconn *conn;
-    char *buf;
-    size_t len;
-    int failed;
-} copy_out;
-
-static void co_flush(copy_out *c)
+static int copy_sink(void *conn, const char *p, size_t n)
 {
-    if (c->len && !c->failed && PQputCopyData(c->conn, c->buf, (int)c->len) != 1)
-        c->failed = 1;
-    c->len = 0;
-}
-
-/* Room for @p n bytes. REQUIRES: n <= PGB_COPY_CHUNK. */
-static char *co_room(copy_out *c, size_t n)
-{
-    if (c->len + n > PGB_COPY_CHUNK)
-        co_flush(c);
-    return c->buf + c->len;
-}
-
-static void co_char(copy_out *c, char ch)
-{
-    *co_room(c, 1) = ch;
-    c->len++;
-}
-
-static void co_i64(copy_out *c, int64_t v)
-{
-    c->len += (size_t)snprintf(co_room(c, 24), 24, "%lld", (long long)v);
+    return PQputCopyData(conn, p, (int)n) == 1 ? 0 : EIO;
 }
 
 /* A text field: backslash, tab, newline and carriage return are escaped. */
-static void co_text(copy_out *c, const char *s, size_t n)
+static void co_text(outbuf *c, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char e = s[i] == '\\' ? '\\' : s[i] == '\t' ? 't' : s[i] == '\n' ? 'n'
                : s[i] == '\r' ? 'r' : 0;
         if (e) {
-            co_char(c, '\\');
-            co_char(c, e);
+            ob_char(c, '\\');
+            ob_char(c, e);
         } else {
-            co_char(c, s[i]);
+            ob_char(c, s[i]);
         }
     }
 }
 
-static void co_null(copy_out *c)
+static void co_null(outbuf *c)
 {
-    co_char(c, '\\');
-    co_char(c, 'N');
+    ob_char(c, '\\');
+    ob_char(c, 'N');
 }
 
 int pgb_copy_begin(backend *be, const char *op, const char *sql)
@@ -97,62 +70,63 @@ int pgb_copy_end(backend *be, const char *op, int abandon, uint64_t *rows)
 }
 
 static int copy_rows(backend *be, const char *op, const char *sql,
-                     void (*write)(copy_out *, const wl_gen *), const wl_gen *g)
+                     void (*write)(outbuf *, const wl_gen *), const wl_gen *g)
 {
-    copy_out c = {.conn = pgb_store(be)->conn, .buf = malloc(PGB_COPY_CHUNK)};
-    if (!c.buf)
+    PGconn *conn = pgb_store(be)->conn;
+    outbuf c;
+    if (ob_open(&c, PGB_COPY_CHUNK, copy_sink, conn) != 0)
         return bk_fail(be, "%s: out of memory", op);
     if (pgb_copy_begin(be, op, sql) != 0) {
-        free(c.buf);
+        ob_close(&c);
         return -1;
     }
     write(&c, g);
-    co_flush(&c);
-    free(c.buf);
-    if (c.failed) {
-        bk_fail(be, "%s: %s", op, PQerrorMessage(c.conn));
+    ob_flush(&c);
+    ob_close(&c);
+    if (c.err) {
+        bk_fail(be, "%s: %s", op, PQerrorMessage(conn));
         pgb_copy_end(be, op, 1, NULL);
         return -1;
     }
     return pgb_copy_end(be, op, 0, NULL);
 }
 
-static void write_taxa(copy_out *c, void (*get)(uint32_t, wl_taxon *), uint32_t n,
+static void write_taxa(outbuf *c, void (*get)(uint32_t, wl_taxon *), uint32_t n,
                        int with_parent)
 {
     for (uint32_t id = 1; id <= n; id++) {
         wl_taxon t;
         get(id, &t);
-        co_i64(c, t.id);
-        co_char(c, '\t');
+        ob_i64(c, t.id);
+        ob_char(c, '\t');
         if (with_parent) {
-            co_i64(c, t.parent);
-            co_char(c, '\t');
+            ob_i64(c, t.parent);
+            ob_char(c, '\t');
         }
         co_text(c, t.name, strlen(t.name));
-        co_char(c, '\n');
+        ob_char(c, '\n');
     }
 }
 
-static void write_subjects(copy_out *c, const wl_gen *g)
+static void write_subjects(outbuf *c, const wl_gen *g)
 {
     (void)g;
     write_taxa(c, wl_subject_get, WL_SUBJECTS, 0);
 }
 
-static void write_systems(copy_out *c, const wl_gen *g)
+static void write_systems(outbuf *c, const wl_gen *g)
 {
     (void)g;
     write_taxa(c, wl_system_get, WL_SYSTEMS, 0);
 }
 
-static void write_topics(copy_out *c, const wl_gen *g)
+static void write_topics(outbuf *c, const wl_gen *g)
 {
     (void)g;
     write_taxa(c, wl_topic_get, WL_TOPICS, 1);
 }
 
-static void write_questions(copy_out *c, const wl_gen *g)
+static void write_questions(outbuf *c, const wl_gen *g)
 {
     static wl_text_buf buf;   /* load_bank runs on one thread */
     for (uint32_t id = 1; id <= WL_QUESTIONS; id++) {
@@ -161,45 +135,45 @@ static void write_questions(copy_out *c, const wl_gen *g)
         const int64_t nums[] = {q.id, q.subject, q.system, q.topic, q.difficulty, q.type,
                                 q.active, q.correct_option, q.n_options, q.created_at};
         for (size_t i = 0; i < N_OF(nums); i++) {
-            co_i64(c, nums[i]);
-            co_char(c, '\t');
+            ob_i64(c, nums[i]);
+            ob_char(c, '\t');
         }
         co_text(c, q.stem.ptr, q.stem.len);
-        co_char(c, '\t');
+        ob_char(c, '\t');
         co_text(c, q.explanation.ptr, q.explanation.len);
         for (unsigned i = 0; i < WL_MAX_OPTIONS; i++) {
-            co_char(c, '\t');
+            ob_char(c, '\t');
             if (i < q.n_options)
                 co_text(c, q.options[i].ptr, q.options[i].len);
             else
                 co_null(c);
         }
-        co_char(c, '\n');
+        ob_char(c, '\n');
     }
 }
 
-static void write_users(copy_out *c, const wl_gen *g)
+static void write_users(outbuf *c, const wl_gen *g)
 {
     wl_counts n;
     wl_counts_get(g, &n);
     for (uint32_t id = 1; id <= n.users; id++) {
         wl_user u;
         wl_user_get(g, id, &u);
-        co_i64(c, u.id);
-        co_char(c, '\t');
-        co_i64(c, u.created_at);
-        co_char(c, '\n');
+        ob_i64(c, u.id);
+        ob_char(c, '\t');
+        ob_i64(c, u.created_at);
+        ob_char(c, '\n');
     }
 }
 
 /* Every user has a summary row: an idle one ranks with 0 correct. */
-static void write_summaries(copy_out *c, const wl_gen *g)
+static void write_summaries(outbuf *c, const wl_gen *g)
 {
     wl_counts n;
     wl_counts_get(g, &n);
     for (uint32_t id = 1; id <= n.users; id++) {
-        co_i64(c, id);
-        c->len += (size_t)snprintf(co_room(c, 32), 32, "\t0\t0\t0\t\\N\t\\N\t0\t0\n");
+        ob_i64(c, id);
+        ob_str(c, "\t0\t0\t0\t\\N\t\\N\t0\t0\n");
     }
 }
 
@@ -210,7 +184,7 @@ int pgb_load_bank(backend *be, const wl_gen *g)
 {
     static const struct {
         const char *op, *sql;
-        void (*write)(copy_out *, const wl_gen *);
+        void (*write)(outbuf *, const wl_gen *);
     } steps[] = {
         {"load subjects", "COPY subject FROM STDIN", write_subjects},
         {"load systems", "COPY system FROM STDIN", write_systems},

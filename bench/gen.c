@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "outbuf.h"
+
 #define OUT_BUF (1u << 20)
 #define MAX_OPTION_COLUMNS 8
 
@@ -43,98 +45,40 @@ static void usage(void)
 typedef struct out {
     FILE *fp;
     char path[PATH_MAX];
-    char *buf;
-    size_t len;
-    int err;            /* first errno of a failed write */
+    outbuf b;
     uint64_t rows;
 } out;
 
-static void out_flush(out *o)
+static int file_sink(void *fp, const char *p, size_t n)
 {
-    if (o->len && !o->err && fwrite(o->buf, 1, o->len, o->fp) != o->len)
-        o->err = errno ? errno : EIO;
-    o->len = 0;
-}
-
-/* Room for @p n more bytes. REQUIRES: n <= OUT_BUF. */
-static inline char *out_room(out *o, size_t n)
-{
-    if (o->len + n > OUT_BUF)
-        out_flush(o);
-    return o->buf + o->len;
-}
-
-static inline void out_char(out *o, char c)
-{
-    *out_room(o, 1) = c;
-    o->len++;
-}
-
-static void out_mem(out *o, const char *s, size_t n)
-{
-    while (n) {
-        size_t k = n < OUT_BUF ? n : OUT_BUF;
-        memcpy(out_room(o, k), s, k);
-        o->len += k;
-        s += k;
-        n -= k;
-    }
-}
-
-static void out_str(out *o, const char *s)
-{
-    out_mem(o, s, strlen(s));
-}
-
-static inline void out_u64(out *o, uint64_t v)
-{
-    char d[20];
-    int n = 0;
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    char *p = out_room(o, (size_t)n);
-    for (int i = 0; i < n; i++)
-        p[i] = d[n - 1 - i];
-    o->len += (size_t)n;
-}
-
-static inline void out_i64(out *o, int64_t v)
-{
-    if (v < 0) {
-        out_char(o, '-');
-        out_u64(o, 0 - (uint64_t)v);
-    } else {
-        out_u64(o, (uint64_t)v);
-    }
+    return fwrite(p, 1, n, fp) == n ? 0 : errno ? errno : EIO;
 }
 
 /* A text field, quoted when it holds a comma, quote, CR or LF (quotes doubled). */
-static void out_field(out *o, const char *s, size_t n)
+static void out_field(outbuf *o, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '\n' && s[i] != '\r')
         i++;
     if (i == n) {
-        out_mem(o, s, n);
+        ob_mem(o, s, n);
         return;
     }
-    out_char(o, '"');
+    ob_char(o, '"');
     const char *run = s;
     for (i = 0; i < n; i++)
         if (s[i] == '"') {
-            out_mem(o, run, (size_t)(s + i + 1 - run));
-            out_char(o, '"');
+            ob_mem(o, run, (size_t)(s + i + 1 - run));
+            ob_char(o, '"');
             run = s + i + 1;
         }
-    out_mem(o, run, (size_t)(s + n - run));
-    out_char(o, '"');
+    ob_mem(o, run, (size_t)(s + n - run));
+    ob_char(o, '"');
 }
 
 static inline void out_end(out *o)
 {
-    out_char(o, '\n');
+    ob_char(&o->b, '\n');
     o->rows++;
 }
 
@@ -145,14 +89,13 @@ static int out_open(out *o, const char *dir, const char *name, const char *heade
         fprintf(stderr, "%s: %s/%s: path too long\n", prog, dir, name);
         return -1;
     }
-    o->buf = malloc(OUT_BUF);
     o->fp = fopen(o->path, "w");
-    if (!o->buf || !o->fp) {
+    if (!o->fp || ob_open(&o->b, OUT_BUF, file_sink, o->fp) != 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, o->path, strerror(o->fp ? ENOMEM : errno));
         return -1;
     }
-    out_str(o, header);
-    out_char(o, '\n');
+    ob_str(&o->b, header);
+    ob_char(&o->b, '\n');
     return 0;
 }
 
@@ -160,16 +103,15 @@ static int out_open(out *o, const char *dir, const char *name, const char *heade
 static int out_close(out *o)
 {
     if (!o->fp) {
-        free(o->buf);
+        ob_close(&o->b);
         return 0;
     }
-    out_flush(o);
-    int err = o->err;
+    ob_flush(&o->b);
+    int err = o->b.err;
     if (fclose(o->fp) != 0 && !err)
         err = errno ? errno : EIO;
     o->fp = NULL;
-    free(o->buf);
-    o->buf = NULL;
+    ob_close(&o->b);
     if (err) {
         fprintf(stderr, "%s: %s: %s\n", prog, o->path, strerror(err));
         return -1;
@@ -189,13 +131,13 @@ static void write_taxa(out *o, void (*get)(uint32_t, wl_taxon *), uint32_t n, in
     for (uint32_t id = 1; id <= n; id++) {
         wl_taxon t;
         get(id, &t);
-        out_u64(o, t.id);
-        out_char(o, ',');
+        ob_u64(&o->b, t.id);
+        ob_char(&o->b, ',');
         if (with_parent) {
-            out_u64(o, t.parent);
-            out_char(o, ',');
+            ob_u64(&o->b, t.parent);
+            ob_char(&o->b, ',');
         }
-        out_field(o, t.name, strlen(t.name));
+        out_field(&o->b, t.name, strlen(t.name));
         out_end(o);
     }
 }
@@ -203,23 +145,23 @@ static void write_taxa(out *o, void (*get)(uint32_t, wl_taxon *), uint32_t n, in
 static void write_questions(out *o, const wl_gen *g)
 {
     static wl_text_buf buf;
-    for (uint32_t id = 1; id <= WL_QUESTIONS && !o->err; id++) {
+    for (uint32_t id = 1; id <= WL_QUESTIONS && !o->b.err; id++) {
         wl_question q;
         wl_question_get(g, id, &q, &buf);
         const uint64_t nums[] = {q.id, q.subject, q.system, q.topic, q.difficulty, q.type,
                                  q.active, (uint64_t)q.created_at, q.correct_option};
         for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-            out_u64(o, nums[i]);
-            out_char(o, ',');
+            ob_u64(&o->b, nums[i]);
+            ob_char(&o->b, ',');
         }
-        out_field(o, q.stem.ptr, q.stem.len);
+        out_field(&o->b, q.stem.ptr, q.stem.len);
         for (unsigned i = 0; i < MAX_OPTION_COLUMNS; i++) {
-            out_char(o, ',');
+            ob_char(&o->b, ',');
             if (i < q.n_options)
-                out_field(o, q.options[i].ptr, q.options[i].len);
+                out_field(&o->b, q.options[i].ptr, q.options[i].len);
         }
-        out_char(o, ',');
-        out_field(o, q.explanation.ptr, q.explanation.len);
+        ob_char(&o->b, ',');
+        out_field(&o->b, q.explanation.ptr, q.explanation.len);
         out_end(o);
     }
 }
@@ -229,9 +171,9 @@ static void write_users(out *o, const wl_gen *g, uint32_t n)
     for (uint32_t id = 1; id <= n; id++) {
         wl_user u;
         wl_user_get(g, id, &u);
-        out_u64(o, u.id);
-        out_char(o, ',');
-        out_i64(o, u.created_at);
+        ob_u64(&o->b, u.id);
+        ob_char(&o->b, ',');
+        ob_i64(&o->b, u.created_at);
         out_end(o);
     }
 }
@@ -244,67 +186,67 @@ typedef struct activity {
 static int on_test(void *ctx, const wl_test *t)
 {
     out *o = &((activity *)ctx)->tests;
-    out_u64(o, t->id);
-    out_char(o, ',');
-    out_u64(o, t->user);
-    out_char(o, ',');
-    out_str(o, test_status_names[t->status]);
-    out_char(o, ',');
-    out_str(o, mode_names[t->mode]);
-    out_char(o, ',');
-    out_i64(o, t->created_at);
-    out_char(o, ',');
-    out_i64(o, t->last_activity_at);
-    out_char(o, ',');
+    ob_u64(&o->b, t->id);
+    ob_char(&o->b, ',');
+    ob_u64(&o->b, t->user);
+    ob_char(&o->b, ',');
+    ob_str(&o->b, test_status_names[t->status]);
+    ob_char(&o->b, ',');
+    ob_str(&o->b, mode_names[t->mode]);
+    ob_char(&o->b, ',');
+    ob_i64(&o->b, t->created_at);
+    ob_char(&o->b, ',');
+    ob_i64(&o->b, t->last_activity_at);
+    ob_char(&o->b, ',');
     if (t->completed_at)
-        out_i64(o, t->completed_at);
-    out_char(o, ',');
+        ob_i64(&o->b, t->completed_at);
+    ob_char(&o->b, ',');
     for (unsigned i = 0; i < t->n_questions; i++) {
         if (i)
-            out_char(o, ';');
-        out_u64(o, t->questions[i]);
+            ob_char(&o->b, ';');
+        ob_u64(&o->b, t->questions[i]);
     }
     out_end(o);
-    return o->err;
+    return o->b.err;
 }
 
 static int on_answer(void *ctx, const wl_answer *a)
 {
     out *o = &((activity *)ctx)->answers;
-    out_u64(o, a->test);
-    out_char(o, ',');
-    out_u64(o, a->question);
-    out_char(o, ',');
-    out_u64(o, a->user);
-    out_char(o, ',');
-    out_char(o, a->correct ? '1' : '0');
-    out_char(o, ',');
+    ob_u64(&o->b, a->test);
+    ob_char(&o->b, ',');
+    ob_u64(&o->b, a->question);
+    ob_char(&o->b, ',');
+    ob_u64(&o->b, a->user);
+    ob_char(&o->b, ',');
+    ob_char(&o->b, a->correct ? '1' : '0');
+    ob_char(&o->b, ',');
     if (a->chosen >= 0)
-        out_char(o, (char)('0' + a->chosen));
-    out_char(o, ',');
-    out_str(o, answer_status_names[a->status]);
-    out_char(o, ',');
-    out_u64(o, a->score);
-    out_char(o, ',');
-    out_i64(o, a->time_spent_ms);
-    out_char(o, ',');
-    out_i64(o, a->created_at);
+        ob_char(&o->b, (char)('0' + a->chosen));
+    ob_char(&o->b, ',');
+    ob_str(&o->b, answer_status_names[a->status]);
+    ob_char(&o->b, ',');
+    ob_u64(&o->b, a->score);
+    ob_char(&o->b, ',');
+    ob_i64(&o->b, a->time_spent_ms);
+    ob_char(&o->b, ',');
+    ob_i64(&o->b, a->created_at);
     out_end(o);
-    return o->err;
+    return o->b.err;
 }
 
 static int on_interaction(void *ctx, const wl_interaction *ix)
 {
     out *o = &((activity *)ctx)->interactions;
-    out_u64(o, ix->user);
-    out_char(o, ',');
-    out_str(o, wl_action_name(ix->action));
-    out_char(o, ',');
-    out_i64(o, ix->created_at);
-    out_char(o, ',');
-    out_field(o, ix->payload, ix->payload_len);
+    ob_u64(&o->b, ix->user);
+    ob_char(&o->b, ',');
+    ob_str(&o->b, wl_action_name(ix->action));
+    ob_char(&o->b, ',');
+    ob_i64(&o->b, ix->created_at);
+    ob_char(&o->b, ',');
+    out_field(&o->b, ix->payload, ix->payload_len);
     out_end(o);
-    return o->err;
+    return o->b.err;
 }
 
 /* ===================================================================== */
