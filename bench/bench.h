@@ -10,6 +10,7 @@
 #define QS_BENCH_H
 
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -168,6 +169,38 @@ void bench_check_free(void);
 
 /* bench_replay.c: the mixed replay with @p threads threads on the open store. */
 int bench_replay(bench_run *r, bench_engine *e, unsigned threads, replay_stat *out);
+
+/* bench_figures.c: the figures of the table and of bench.json, which way each is
+ * better, and quizstore's advantage over a peer. */
+typedef enum bench_better { LOWER, HIGHER } bench_better;
+
+typedef struct bench_figure {
+    char key[64];              /* in bench.json */
+    char label[64];
+    bench_better better;
+    int decimals;              /* -1: by magnitude */
+    double (*get)(const engine_result *res, int arg);   /* NAN: not measured */
+    int arg;
+} bench_figure;
+
+typedef struct bench_section {
+    const char *title;
+    size_t first, end;         /* figures [first, end) */
+} bench_section;
+
+/* A rate, size or time as a figure: NAN when it was not measured (0). */
+static inline double bench_nonzero(double v)
+{
+    return v > 0 ? v : NAN;
+}
+
+/* This run's figures in table order, and its sections (built on the first call). */
+void bench_figures(const bench_run *r, const bench_figure **f, size_t *n,
+                   const bench_section **s, size_t *n_s);
+/* quizstore's advantage over @p peer on @p f; NAN when either is missing. */
+double bench_advantage(const bench_figure *f, double qs, double peer);
+/* The index of quizstore among the engines, or -1. */
+int bench_quizstore_index(const bench_run *r);
 
 /* bench_out.c */
 void bench_print_header(const bench_run *r);
