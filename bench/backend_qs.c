@@ -16,23 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "quizstore.h"
+#include "backend_qs.h"
 
-typedef struct qsb_impl {
-    qs_env *env;
-    int owns_env;          /* clones share their origin's env */
-    qs_txn *batch;         /* the write transaction of begin() .. commit() */
-    qs_txn *read;          /* a reset read transaction, renewed per operation */
-    char dir[1024];
-} qsb_impl;
-
-static qsb_impl *impl(backend *be)
-{
-    return be->impl;
-}
-
-static int qsb_failed(backend *be, const char *what, int rc)
+int qsb_failed(backend *be, const char *what, int rc)
 {
     return bk_fail(be, "%s: %s (%s)", what, qs_strerror(rc), qs_errmsg());
 }
@@ -74,7 +60,7 @@ static int qsb_open(backend *be, const char *dir, bk_sync sync)
 
 static void qsb_close(backend *be)
 {
-    qsb_impl *q = impl(be);
+    qsb_impl *q = qsb_of(be);
     if (!q)
         return;
     qs_txn_abort(q->batch);
@@ -93,8 +79,8 @@ static backend *qsb_clone(backend *be)
         free(c);
         return NULL;
     }
-    *q = (qsb_impl){impl(be)->env, 0, NULL, NULL, ""};
-    snprintf(q->dir, sizeof q->dir, "%s", impl(be)->dir);
+    *q = (qsb_impl){qsb_of(be)->env, 0, NULL, NULL, ""};
+    snprintf(q->dir, sizeof q->dir, "%s", qsb_of(be)->dir);
     c->impl = q;
     return c;
 }
@@ -103,7 +89,7 @@ static backend *qsb_clone(backend *be)
 
 static int begin_with(backend *be, unsigned flags)
 {
-    int rc = qs_txn_begin(impl(be)->env, flags, &impl(be)->batch);
+    int rc = qs_txn_begin(qsb_of(be)->env, flags, &qsb_of(be)->batch);
     return rc ? qsb_failed(be, "begin", rc) : 0;
 }
 
@@ -119,8 +105,8 @@ static int qsb_begin_load(backend *be)
 
 static int qsb_commit(backend *be)
 {
-    qs_txn *t = impl(be)->batch;
-    impl(be)->batch = NULL;
+    qs_txn *t = qsb_of(be)->batch;
+    qsb_of(be)->batch = NULL;
     int rc = qs_txn_commit(t);
     return rc ? qsb_failed(be, "commit", rc) : 0;
 }
@@ -131,7 +117,7 @@ typedef int (*write_fn)(qs_txn *txn, const void *arg);
 
 static int in_write(backend *be, const char *what, write_fn fn, const void *arg)
 {
-    qsb_impl *q = impl(be);
+    qsb_impl *q = qsb_of(be);
     int own = q->batch == NULL;
     if (own && qsb_begin(be))
         return -1;
@@ -189,7 +175,7 @@ static int qsb_load_bank(backend *be, const wl_gen *g)
     wl_counts c;
     qs_txn *txn;
     wl_counts_get(g, &c);
-    int rc = qs_txn_begin(impl(be)->env, 0, &txn);
+    int rc = qs_txn_begin(qsb_of(be)->env, 0, &txn);
     if (rc)
         return qsb_failed(be, "begin", rc);
     put_taxa(txn, QS_SUBJECT, WL_SUBJECTS, wl_subject_get, &rc);
@@ -301,171 +287,7 @@ static int qsb_interaction_many(backend *be, const wl_interaction *ix, size_t n)
     return 0;
 }
 
-/* ------------------------------------------------------------------ reads */
-
-/* The read transaction for one operation: renewed here, reset by read_end(). */
-static qs_txn *read_begin(backend *be)
-{
-    qsb_impl *q = impl(be);
-    int rc = q->read ? qs_txn_renew(q->read) : qs_txn_begin(q->env, QS_TXN_RDONLY, &q->read);
-    if (rc) {
-        qsb_failed(be, "begin read", rc);
-        return NULL;
-    }
-    return q->read;
-}
-
-static int read_end(backend *be, const char *what, int rc)
-{
-    qs_txn_reset(impl(be)->read);
-    return rc ? qsb_failed(be, what, rc) : 0;
-}
-
-static int qsb_question_get_op(backend *be, uint32_t id, bk_result *out)
-{
-    qs_txn *txn = read_begin(be);
-    qs_question q;
-    if (!txn)
-        return -1;
-    int rc = qs_question_get(txn, id, &q);
-    if (!rc) {
-        const uint64_t head[] = {q.id, q.subject, q.system, q.topic, q.difficulty, q.type,
-                                 q.active, q.correct_option, q.n_options};
-        for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-            bk_put_u64(out, head[i]);
-        bk_put_i64(out, q.created_at);
-        bk_put_str(out, q.stem.ptr, q.stem.len);
-        bk_put_str(out, q.explanation.ptr, q.explanation.len);
-        for (unsigned i = 0; i < q.n_options; i++)
-            bk_put_str(out, q.options[i].ptr, q.options[i].len);
-        out->rows = 1;
-    }
-    return read_end(be, "question_get", rc);
-}
-
-static int qsb_progress_op(backend *be, uint32_t user, bk_result *out)
-{
-    qs_progress_row rows[WL_TOPICS];
-    size_t n;
-    qs_txn *txn = read_begin(be);
-    if (!txn)
-        return -1;
-    int rc = qs_progress(txn, user, rows, WL_TOPICS, &n);
-    for (size_t i = 0; !rc && i < n && i < WL_TOPICS; i++) {
-        bk_put_u64(out, rows[i].topic);
-        bk_put_u64(out, rows[i].attempts);
-        bk_put_u64(out, rows[i].correct);
-        bk_put_u64(out, rows[i].rate_bp);
-        bk_put_i64(out, rows[i].last_answered_at);
-        out->rows++;
-    }
-    return read_end(be, "progress_view", rc);
-}
-
-static int qsb_dashboard_op(backend *be, uint32_t user, int64_t now, bk_result *out)
-{
-    qs_dashboard d;
-    qs_txn *txn = read_begin(be);
-    if (!txn)
-        return -1;
-    int rc = qs_dashboard_get(txn, user, now, &d);
-    if (!rc) {
-        const qs_summary *s = &d.summary;
-        bk_put_u64(out, s->answered);
-        bk_put_u64(out, s->correct);
-        bk_put_u64(out, s->rate_bp);
-        bk_put_u64(out, s->time_ms);
-        bk_put_i64(out, s->last_day == QS_NO_DAY ? -1 : s->last_day);
-        bk_put_u64(out, s->streak);
-        bk_put_u64(out, s->best_streak);
-        for (size_t i = 0; i < d.n_days; i++) {
-            bk_put_i64(out, d.days[i].day);
-            bk_put_u64(out, d.days[i].answers);
-            bk_put_u64(out, d.days[i].correct);
-            bk_put_u64(out, d.days[i].time_ms);
-        }
-        out->rows = (uint32_t)d.n_days;
-    }
-    return read_end(be, "dashboard", rc);
-}
-
-static void put_rank(bk_result *out, const qs_rank_row *r)
-{
-    bk_put_u64(out, r->rank);
-    bk_put_u64(out, r->user);
-    bk_put_u64(out, r->correct);
-}
-
-static int qsb_leaderboard_op(backend *be, uint32_t user, bk_result *out)
-{
-    qs_rank_row top[100], me;
-    size_t n;
-    qs_txn *txn = read_begin(be);
-    if (!txn)
-        return -1;
-    int rc = qs_leaderboard_top(txn, QS_BOARD_ALL_TIME, top, 100, &n);
-    if (!rc)
-        rc = qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, user, &me);
-    if (!rc) {
-        out->rows = (uint32_t)(n < 100 ? n : 100);
-        for (size_t i = 0; i < out->rows; i++)
-            put_rank(out, &top[i]);
-        put_rank(out, &me);
-    }
-    return read_end(be, "leaderboard", rc);
-}
-
-void bk_quizstore_put_history_row(bk_result *r, const qs_history_row *h)
-{
-    bk_put_u64(r, h->answer_id);
-    bk_put_i64(r, h->created_at);
-    bk_put_u64(r, h->test);
-    bk_put_u64(r, h->question);
-    bk_put_u64(r, h->topic);
-    bk_put_u64(r, h->correct);
-    bk_put_u64(r, h->status);
-    bk_put_u64(r, h->score);
-    bk_put_u64(r, h->time_spent_ms);
-}
-
-static int qsb_history_op(backend *be, uint32_t user, bk_result *out)
-{
-    qs_history_row rows[20];
-    qs_cursor cur;
-    size_t n = 0;
-    qs_txn *txn = read_begin(be);
-    if (!txn)
-        return -1;
-    int rc = 0;
-    for (int page = 0; page < 2 && !rc; page++) {
-        rc = qs_history(txn, user, page ? &cur : NULL, rows, 20, &n, &cur);
-        for (size_t i = 0; !rc && i < n; i++) {
-            bk_quizstore_put_history_row(out, &rows[i]);
-            out->rows++;
-        }
-        if (n < 20)
-            break;
-    }
-    return read_end(be, "history", rc);
-}
-
-static int qsb_test_list_op(backend *be, uint32_t user, bk_result *out)
-{
-    qs_test_row rows[20];
-    size_t n;
-    qs_txn *txn = read_begin(be);
-    if (!txn)
-        return -1;
-    int rc = qs_test_list(txn, user, rows, 20, &n);
-    for (size_t i = 0; !rc && i < n && i < 20; i++) {
-        bk_put_u64(out, rows[i].id);
-        bk_put_u64(out, rows[i].status);
-        bk_put_i64(out, rows[i].last_activity_at);
-        bk_put_u64(out, rows[i].n_questions);
-        out->rows++;
-    }
-    return read_end(be, "test_list", rc);
-}
+/* ------------------------------------------------------------------ test_create */
 
 typedef struct draw_call {
     qs_draw draw;
@@ -521,7 +343,7 @@ static int qsb_size(backend *be, uint64_t *bytes)
 {
     char path[1100];
     struct stat st;
-    snprintf(path, sizeof path, "%s/data.mdb", impl(be)->dir);
+    snprintf(path, sizeof path, "%s/data.mdb", qsb_of(be)->dir);
     if (stat(path, &st) != 0)
         return bk_fail(be, "stat %s: %s", path, strerror(errno));
     *bytes = (uint64_t)st.st_blocks * 512;   /* the file is sparse: count what is used */
@@ -536,7 +358,7 @@ static int run_cli(backend *be, const char *cli, const char *const *args)
     if (pid < 0)
         return bk_fail(be, "fork: %s", strerror(errno));
     if (pid == 0) {
-        const char *argv[12] = {cli, "-d", impl(be)->dir, "--periodic"};
+        const char *argv[12] = {cli, "-d", qsb_of(be)->dir, "--periodic"};
         for (int n = 0; n < 8 && args[n]; n++)
             argv[4 + n] = args[n];
         int null = open("/dev/null", O_WRONLY);   /* its report; errors go to stderr */
@@ -562,7 +384,7 @@ static int qsb_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
     if (!cli || !*cli)
         return bk_fail(be, "QS_CLI does not name the quizstore CLI");
     /* the CLI opens the store itself: this process lets go of it meanwhile */
-    qsb_impl *q = impl(be);
+    qsb_impl *q = qsb_of(be);
     qs_txn_abort(q->read);
     q->read = NULL;
     qs_env_close(q->env);
@@ -596,7 +418,7 @@ static int qsb_bulk_import(backend *be, const char *csv_dir, uint64_t *answers)
 
 static int qsb_checkpoint(backend *be)
 {
-    int rc = qs_env_checkpoint(impl(be)->env);
+    int rc = qs_env_checkpoint(qsb_of(be)->env);
     return rc ? qsb_failed(be, "checkpoint", rc) : 0;
 }
 

@@ -148,6 +148,10 @@ typedef struct bench_run {
 
 /* ------------------------------------------------------------ phases */
 
+/* bench_args.c: the arguments into r->cfg, r->engines and r->command; on bad ones,
+ * the usage and exit status 1. */
+void bench_parse_args(bench_run *r, int argc, char **argv);
+
 /* bench_run.c. Each returns 0, or -1 after printing the engine's reason. */
 int bench_open(bench_engine *e, const char *dir, bk_sync sync);
 void bench_close(bench_engine *e);
