@@ -62,6 +62,19 @@ static inline void bk_put_i64(bk_result *r, int64_t v)
     bk_put_u64(r, (uint64_t)v);
 }
 
+/* The integer at byte @p *at of @p r, moving *at past it: 0, or -1 when fewer than 8
+ * bytes are left (the harness decodes results to name a difference). */
+static inline int bk_get_u64(const bk_result *r, size_t *at, uint64_t *v)
+{
+    if (r->len - *at < 8)
+        return -1;
+    *v = 0;
+    for (int i = 7; i >= 0; i--)
+        *v = (*v << 8) | r->bytes[*at + (size_t)i];
+    *at += 8;
+    return 0;
+}
+
 /* ------------------------------------------------------------ operations */
 
 /* How commits reach the disk in this run (WORKLOAD.md "Exact semantics"). */

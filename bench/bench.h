@@ -171,6 +171,11 @@ int bench_fsync_floor(bench_run *r);
 int bench_check(bench_run *r, bench_engine *e);
 void bench_check_free(void);
 
+/* bench_diff.c: print where @p got first differs from @p ref, results of @p op, as
+ * "first difference at byte N, row R field F" and both values. */
+void bench_print_difference(bench_read op, const bk_result *ref, const bk_result *got,
+                            const char *ref_name, const char *got_name);
+
 /* bench_replay.c: the mixed replay with @p threads threads on the open store. */
 int bench_replay(bench_run *r, bench_engine *e, unsigned threads, replay_stat *out);
 

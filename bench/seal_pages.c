@@ -138,11 +138,12 @@ static const char *const canon_field_names[CANON_FIELDS] = {
     "answer_id", "created_at", "test", "question", "topic", "correct", "status", "score",
     "time_spent_ms"};
 
+/* Field @p field of a canonical result. REQUIRES: it has that many. */
 static uint64_t canon_u64(const bk_result *r, size_t field)
 {
+    size_t at = field * 8;
     uint64_t v = 0;
-    for (int b = 7; b >= 0; b--)
-        v = v << 8 | r->bytes[field * 8 + (size_t)b];
+    bk_get_u64(r, &at, &v);
     return v;
 }
 
