@@ -1,10 +1,12 @@
 /* bench.h: what the parts of qs-bench share.
  *
- * qs-bench runs in phases (bench.c): generate the workload (bench_data), then per
- * engine load it and run the same-answers check (bench_check), then per engine time
- * each operation alone, the answer batches and the bulk import (bench_run) and the
- * mixed replay (bench_replay), and last print and write the results (bench_out).
- * Each engine is driven only through backend.h.
+ * qs-bench runs in phases (bench.c, its arguments bench_args.c): generate the workload
+ * (bench_data), then per engine load it and run the same-answers check (bench_check;
+ * bench_diff names a difference), then per engine time each operation alone, the
+ * answer batches and the bulk import (bench_run), the concurrent submitters and the
+ * disk's floor (bench_group) and the mixed replay (bench_replay), and last print and
+ * write the figures (bench_figures) as a table and as JSON (bench_out) and chart the
+ * latencies (bench_chart). Each engine is driven only through backend.h.
  */
 #ifndef QS_BENCH_H
 #define QS_BENCH_H
