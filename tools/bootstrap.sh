@@ -6,7 +6,7 @@ set -eu
 PACKAGES="gcc pkg-config scons python3 \
 liblmdb-dev lmdb-utils libzstd-dev libxxhash-dev libcsv-dev libcmocka-dev \
 libsqlite3-dev sqlite3 libpq-dev postgresql gnuplot-nox \
-clang libclang-rt-14-dev lld llvm valgrind"
+clang libclang-rt-14-dev lld llvm valgrind abigail-tools"
 
 missing=""
 for p in $PACKAGES; do
