@@ -1,5 +1,5 @@
-/* workload.c: the reference workload (WORKLOAD.md) from one seed: the generator,
- * the interaction stream and wl_run().
+/* workload.c: the reference workload (WORKLOAD.md) from one seed: the generator and
+ * the interaction stream.
  *
  * wl_open() draws what every stream reads: each question's metadata (topic, system,
  * subject, difficulty, type, activity, options, key, created_at), the pools of active
@@ -10,8 +10,8 @@
  * Interactions: interactions_per_day arrivals per day by the same profile, each a
  * Zipf user, an action by its share, and the action's payload (workload_text.c).
  *
- * The stream of tests and answers (workload_stream.c) and the texts
- * (workload_text.c) are the other parts; workload_int.h lists what they share.
+ * The stream of tests and answers (workload_stream.c), the texts (workload_text.c)
+ * and wl_run() (workload_run.c) are the other parts; workload_int.h lists them.
  */
 #include <errno.h>
 #include <math.h>
@@ -381,49 +381,4 @@ void wl_ix_stream_close(wl_ix_stream *s)
     free(s->times);
     free(s->tmp);
     free(s);
-}
-
-/* ===================================================================== */
-/* Callbacks                                                              */
-
-static int run_answers(const wl_gen *g, wl_window w, const wl_sink *k)
-{
-    wl_stream *s;
-    int rc = wl_stream_open(g, w, &s);
-    if (rc != 0)
-        return rc;
-    wl_event ev;
-    while (rc == 0 && wl_stream_next(s, &ev) != WL_EV_END) {
-        if (ev.kind == WL_EV_TEST && k->on_test)
-            rc = k->on_test(k->ctx, ev.test);
-        else if (ev.kind == WL_EV_ANSWER && k->on_answer)
-            rc = k->on_answer(k->ctx, &ev.answer);
-    }
-    if (rc == 0)
-        rc = wl_stream_error(s);
-    wl_stream_close(s);
-    return rc;
-}
-
-static int run_interactions(const wl_gen *g, wl_window w, const wl_sink *k)
-{
-    wl_ix_stream *s;
-    int rc = wl_ix_stream_open(g, w, &s);
-    if (rc != 0)
-        return rc;
-    wl_interaction ix;
-    while (rc == 0 && wl_ix_stream_next(s, &ix))
-        rc = k->on_interaction(k->ctx, &ix);
-    wl_ix_stream_close(s);
-    return rc;
-}
-
-int wl_run(const wl_gen *g, wl_window w, const wl_sink *sink)
-{
-    int rc = 0;
-    if (sink->on_test || sink->on_answer)
-        rc = run_answers(g, w, sink);
-    if (rc == 0 && sink->on_interaction)
-        rc = run_interactions(g, w, sink);
-    return rc;
 }

@@ -1,12 +1,14 @@
 /* workload_int.h: what the generator's files share (workload.h is the interface).
  *
- *   workload.c         the generator: the bank's metadata and pools, the users and
- *                      their Zipf law, arrivals within a day; the interaction stream;
- *                      wl_run()
- *   workload_stream.c  the stream of tests and answers, in time order
  *   workload_text.c    the texts: question stems, options and explanations, topic
  *                      names, interaction payloads, from the templates and word lists
  *                      of bench/data/ (compiled into workload_data.h by the build)
+ *   workload.c         the generator: the bank's metadata and pools, the users and
+ *                      their Zipf law, arrivals within a day; the interaction stream
+ *   workload_stream.c  the stream of tests and answers, in time order
+ *   workload_run.c     wl_run(): both streams into a sink's callbacks
+ *
+ * Each file calls only those listed before it.
  *
  * Random streams: xoshiro256** (rng.h) keyed by (seed, domain, index). Every entity
  * has its own stream: a question (metadata, and separately its text), a user, a
