@@ -18,11 +18,6 @@
 
 #include "backend_qs.h"
 
-int qsb_failed(backend *be, const char *what, int rc)
-{
-    return bk_fail(be, "%s: %s (%s)", what, qs_strerror(rc), qs_errmsg());
-}
-
 /* ------------------------------------------------------------------ lifecycle */
 
 static qs_period store_period = QS_PERIOD_MONTH;
