@@ -1,5 +1,5 @@
-/* backend_sqlite.c: the SQLite peer of the bench (backend.h): connections,
- * transactions and the backend_ops tables. backend_sqlite.h lists the other files.
+/* backend_sqlite.c: the SQLite peer of the bench (backend.h): connections and the
+ * backend_ops tables. backend_sqlite.h lists the other files.
  *
  * One database file, <dir>/bench.sqlite (backend_sqlite_schema.c has its tables).
  *
@@ -9,14 +9,7 @@
  * journal_size_limit 16 MiB; a 512 MiB page cache, mmap of up to 2 GiB (the library's
  * ceiling), temp_store=MEMORY, secure_delete off.
  *
- * Transactions:
- * - begin/commit run BEGIN IMMEDIATE / COMMIT around a batch; the handles of one store
- *   in this process (a handle and its clones) take a shared mutex first. A write op
- *   called outside a batch runs in its own transaction. A write op that fails rolls
- *   back the whole open transaction, so nothing half-recorded can be committed.
- * - Reads made of one statement (question_get, progress_view, test_list) run in that
- *   statement's autocommit read transaction; the others (dashboard, leaderboard,
- *   history) wrap their statements in BEGIN ... COMMIT, one snapshot.
+ * Transactions: backend_sqlite_txn.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,77 +22,6 @@
 #define MMAP_BYTES 2147418112LL   /* SQLITE_MAX_MMAP_SIZE of common builds */
 #define BUSY_MS 60000
 #define WAL_LIMIT_BYTES (16 << 20) /* the WAL shrinks back to this after a checkpoint */
-
-/* ===================================================================== */
-/* Transactions                                                           */
-
-int sq_read_begin(backend *be, int *own)
-{
-    *own = sqlite3_get_autocommit(sq_impl(be)->db);
-    return *own ? sq_run(be, ST_BEGIN_READ) : 0;
-}
-
-int sq_read_end(backend *be, int own, int rc)
-{
-    if (!own)
-        return rc;
-    if (rc != 0) {
-        sqlite3_exec(sq_impl(be)->db, "ROLLBACK", NULL, NULL, NULL);
-        return rc;
-    }
-    return sq_run(be, ST_COMMIT);
-}
-
-/* Writers of one process queue on the store's mutex before BEGIN IMMEDIATE: SQLite
- * admits one writer at a time, and its busy handler, left to other processes, sleeps
- * 1 to 100 ms between tries where a mutex hands over at once. */
-int sq_write_txn_begin(backend *be)
-{
-    sq *s = sq_impl(be);
-    if (!s->holds_writer) {
-        pthread_mutex_lock(s->writer);
-        s->holds_writer = 1;
-    }
-    int rc = sq_run(be, ST_BEGIN_WRITE);
-    if (rc != 0) {
-        pthread_mutex_unlock(s->writer);
-        s->holds_writer = 0;
-    }
-    return rc;
-}
-
-/* Let the next writer in once the transaction has ended, committed or not. */
-void sq_write_txn_ended(backend *be)
-{
-    sq *s = sq_impl(be);
-    if (s->holds_writer && sqlite3_get_autocommit(s->db)) {
-        pthread_mutex_unlock(s->writer);
-        s->holds_writer = 0;
-    }
-}
-
-int sq_write_begin(backend *be, int *own)
-{
-    *own = sqlite3_get_autocommit(sq_impl(be)->db);
-    return *own ? sq_write_txn_begin(be) : 0;
-}
-
-/* A failed write rolls back the whole open transaction (its own, or the caller's
- * batch, whose commit then fails): nothing half-recorded reaches the disk. */
-int sq_write_end(backend *be, int own, int rc)
-{
-    if (rc != 0) {
-        if (!sqlite3_get_autocommit(sq_impl(be)->db))
-            sqlite3_exec(sq_impl(be)->db, "ROLLBACK", NULL, NULL, NULL);
-        sq_write_txn_ended(be);
-        return rc;
-    }
-    if (own) {
-        rc = sq_run(be, ST_COMMIT);
-        sq_write_txn_ended(be);
-    }
-    return rc;
-}
 
 /* ===================================================================== */
 /* Connections                                                            */
@@ -142,18 +64,6 @@ static int set_sync(backend *be, bk_sync sync)
     return sq_exec(be, sync == BK_SYNC_DURABLE ? "PRAGMA synchronous = FULL"
                                             : "PRAGMA synchronous = NORMAL",
                 "synchronous");
-}
-
-int sq_set_wal(backend *be)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(sq_impl(be)->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) !=
-        SQLITE_OK)
-        return sq_db_fail(be, "journal_mode");
-    int ok = sqlite3_step(st) == SQLITE_ROW &&
-             strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-    sqlite3_finalize(st);
-    return ok ? 0 : bk_fail(be, "journal_mode: WAL refused");
 }
 
 static int open_store(backend *be, const char *dir, bk_sync sync, int pooled)

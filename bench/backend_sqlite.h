@@ -1,16 +1,19 @@
 /* backend_sqlite.h: what the files of the SQLite peer share (backend.h is its
  * interface; backend_sqlite.c describes the store and its settings).
  *
- *   backend_sqlite.c         connections, transactions, the two backend_ops tables
- *   backend_sqlite_schema.c  tables, indexes and the pool tables (DDL)
  *   backend_sqlite_stmt.c    the prepared statements: their SQL, prepare/finalize, stepping
+ *   backend_sqlite_txn.c     read and write transactions, the writer mutex, the WAL journal
+ *   backend_sqlite_schema.c  tables, indexes and the pool tables (DDL)
  *   backend_sqlite_write.c   loading and the writes: load_bank, put_test, answer_submit,
  *                            interaction_log
  *   backend_sqlite_read.c    the reads: question_get .. test_list, history_page
  *   backend_sqlite_draw.c    test_create: ORDER BY random() draws, or the pools
  *   backend_sqlite_space.c   size_on_disk and table_space
- *   backend_sqlite_import.c  bulk_import: the load, the aggregates, the indexes
  *   backend_sqlite_rows.c    bulk_import: each CSV file's rows, checked and bound
+ *   backend_sqlite_import.c  bulk_import: the load, the aggregates, the indexes
+ *   backend_sqlite.c         connections, the two backend_ops tables
+ *
+ * Each file calls only those listed before it.
  *
  * Functions return 0 on success and -1 after bk_fail() (be->err), as backend.h's do.
  */
@@ -110,7 +113,7 @@ static inline void sq_put_col_u(backend *be, st_id id, int col, bk_result *out)
     bk_put_u64(out, (uint64_t)sq_col_i64(be, id, col));
 }
 
-/* ------------------------------------------------------------ transactions (.c) */
+/* ------------------------------------------------------------ transactions (_txn.c) */
 
 /* A read transaction when none is open; *own says whether this call opened it. */
 int sq_read_begin(backend *be, int *own);
