@@ -1,5 +1,5 @@
-/* backend_pg.c: the PostgreSQL peer of the bench, through libpq: connections,
- * transactions and the backend_ops table. backend_pg.h lists the other files.
+/* backend_pg.c: the PostgreSQL peer of the bench, through libpq: connections and the
+ * backend_ops table. backend_pg.h lists the other files.
  *
  * The store is the database named by the connection string in QS_BENCH_PG (what
  * `bench/pg.sh env DIR` prints); the directory given to open() is not used, since the
@@ -12,12 +12,11 @@
  * - history runs its second page as a keyset seek after the first page's last row,
  *   inside the same statement.
  * - Answers and interactions are numbered 1, 2, 3 ... in recording order by
- *   counters kept here (max(id) + 1 on open) and shared with the handle's clones, so
- *   that concurrent writers never take the same id; a duplicate answer gives its id
+ *   counters (max(id) + 1 on open, backend_pg_txn.c) shared with the handle's clones,
+ *   so that concurrent writers never take the same id; a duplicate answer gives its id
  *   back when no other writer took one since.
  * - load_bank() and bulk_import() start the store afresh: the server holds one store.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,68 +25,7 @@
 #define CONNINFO_ENV "QS_BENCH_PG"
 
 /* ===================================================================== */
-/* libpq helpers                                                          */
-
-/* One line from a result's primary message (else the connection's). */
-static void one_line_error(PGconn *conn, const PGresult *res, char *out, size_t cap)
-{
-    const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!m || !*m)
-        m = PQerrorMessage(conn);
-    snprintf(out, cap, "%s", m && *m ? m : "unknown error");
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = (p[1] ? ' ' : '\0');
-}
-
-int pgb_fail(backend *be, const char *op, PGresult *res)
-{
-    char msg[400];
-    one_line_error(pgb_store(be)->conn, res, msg, sizeof msg);
-    PQclear(res);
-    return bk_fail(be, "%s: %s", op, msg);
-}
-
-int pgb_result_ok(const PGresult *res)
-{
-    ExecStatusType st = PQresultStatus(res);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-}
-
-int pgb_exec(backend *be, const char *op, const char *sql)
-{
-    PGresult *res = PQexec(pgb_store(be)->conn, sql);
-    if (!pgb_result_ok(res))
-        return pgb_fail(be, op, res);
-    PQclear(res);
-    return 0;
-}
-
-int64_t pgb_col_i64(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return 0;
-    const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
-    int n = PQgetlength(res, row, col);
-    uint64_t v = (n > 0 && (p[0] & 0x80)) ? ~(uint64_t)0 : 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return (int64_t)v;
-}
-
-/* ===================================================================== */
 /* Open, close, clone                                                     */
-
-int pgb_load_next_ids(backend *be)
-{
-    PGresult *res = pgb_run(be, ST_NEXT_IDS, NULL);
-    if (!res)
-        return -1;
-    atomic_store(&pgb_store(be)->ids->answer, pgb_col_u64(res, 0, 0));
-    atomic_store(&pgb_store(be)->ids->interaction, pgb_col_u64(res, 0, 1));
-    PQclear(res);
-    return 0;
-}
 
 /* Durability as the run asks. Generic plans: every statement is a key or index range
  * lookup whose best plan does not depend on the values, and planning the answer's
@@ -161,48 +99,6 @@ static backend *pgb_clone(backend *be)
         return NULL;
     }
     return c;
-}
-
-/* ===================================================================== */
-/* Transactions                                                           */
-
-int pgb_begin(backend *be)
-{
-    if (pgb_exec(be, "begin", "BEGIN") != 0)
-        return -1;
-    pgb_store(be)->in_batch = 1;
-    return 0;
-}
-
-/* After a failed batch the ids of its answers were not used. */
-void pgb_forget_batch(backend *be)
-{
-    char keep[sizeof be->err];
-    memcpy(keep, be->err, sizeof keep);
-    PQclear(PQexec(pgb_store(be)->conn, "ROLLBACK"));
-    pgb_load_next_ids(be);
-    memcpy(be->err, keep, sizeof keep);
-}
-
-int pgb_commit(backend *be)
-{
-    pg_store *p = pgb_store(be);
-    p->in_batch = 0;
-    PGresult *res = PQexec(p->conn, "COMMIT");
-    if (!pgb_result_ok(res)) {
-        pgb_fail(be, "commit", res);
-        pgb_forget_batch(be);
-        return -1;
-    }
-    /* COMMIT of a transaction that failed earlier reports ROLLBACK. */
-    int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
-    PQclear(res);
-    if (rolled_back) {
-        bk_fail(be, "commit: the batch failed earlier and was rolled back");
-        pgb_forget_batch(be);
-        return -1;
-    }
-    return 0;
 }
 
 static int pgb_checkpoint(backend *be)

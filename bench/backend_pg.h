@@ -1,13 +1,17 @@
 /* backend_pg.h: what the files of the PostgreSQL peer share (backend.h is its
  * interface; backend_pg.c describes the store and how it is driven).
  *
- *   backend_pg.c         libpq helpers, connections, transactions, the backend_ops
+ *   backend_pg_libpq.c   libpq helpers: failures, simple commands, binary columns
  *   backend_pg_schema.c  tables, keys and indexes (DDL)
  *   backend_pg_stmt.c    the prepared statements: their SQL, preparing and running them
+ *   backend_pg_txn.c     transactions, and the answer and interaction ids
  *   backend_pg_ops.c     the workload's ops: put_test, answer_submit, interaction_log,
  *                        the reads, test_create, size_on_disk
  *   backend_pg_copy.c    COPY FROM STDIN, and load_bank through it
  *   backend_pg_import.c  bulk_import: the CSV files into staging tables, then SQL
+ *   backend_pg.c         connections, the backend_ops table
+ *
+ * Each file calls only those listed before it.
  *
  * Functions return 0 on success and -1 after bk_fail() (be->err), as backend.h's do.
  */
@@ -54,7 +58,7 @@ static inline pg_store *pgb_store(backend *be)
     return be->impl;
 }
 
-/* ------------------------------------------------------------ libpq (backend_pg.c) */
+/* ------------------------------------------------------------ libpq (_libpq.c) */
 
 /* Record why @p op failed, clear @p res (NULL is fine); returns -1. */
 int pgb_fail(backend *be, const char *op, PGresult *res);
@@ -70,7 +74,7 @@ static inline uint64_t pgb_col_u64(const PGresult *res, int row, int col)
     return (uint64_t)pgb_col_i64(res, row, col);
 }
 
-/* ------------------------------------------------------------ transactions (.c) */
+/* ------------------------------------------------------------ transactions (_txn.c) */
 
 int pgb_begin(backend *be);
 int pgb_commit(backend *be);
