@@ -27,7 +27,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,32 +34,6 @@
 #include "bench_data.h"
 #include "harness.h"
 #include "seal.h"
-
-#define WORK_MARKER ".qs-seal-work"
-
-static char work_dir[PATH_MAX + 16];
-static int keep_work, work_dir_made;
-
-static void remove_work(void)
-{
-    if (!work_dir_made || keep_work)
-        return;
-    work_dir_made = 0;
-    bench_remove_tree(work_dir);
-}
-
-/* Print the reason, remove the work directory and exit with @p status. */
-void seal_fail(int status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("qs-seal: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    remove_work();
-    exit(status);
-}
 
 /* ------------------------------------------------------------ arguments */
 
@@ -103,7 +76,7 @@ static void parse_args(config *c, int argc, char **argv)
         case 'o': out = optarg; end = ""; break;
         case 'i': iters = strtol(optarg, &end, 10); break;
         case 'q': c->quick = 1; end = ""; break;
-        case 'k': keep_work = 1; end = ""; break;
+        case 'k': c->keep = 1; end = ""; break;
         default: usage();
         }
         if (errno || *end)
@@ -120,16 +93,6 @@ static void parse_args(config *c, int argc, char **argv)
         usage();
     snprintf(c->out_dir, sizeof c->out_dir, "%s", out);
     bench_command_line(argc, argv, c->command, sizeof c->command);
-}
-
-/* A fresh DIR/work, removed first when an earlier run left it. */
-static void make_work_dir(const config *c)
-{
-    snprintf(work_dir, sizeof work_dir, "%s/work", c->out_dir);
-    int rc = bench_work_dir(c->out_dir, work_dir, WORK_MARKER);
-    if (rc)
-        exit(rc);
-    work_dir_made = 1;
 }
 
 /* ------------------------------------------------------------ phases */
@@ -265,7 +228,7 @@ int main(int argc, char **argv)
     static sample samples[SAMPLE_USERS];
     bench_harness_init("qs-seal");
     parse_args(&c, argc, argv);
-    make_work_dir(&c);
+    const char *work_dir = seal_make_work_dir(&c);
     r.cfg = &c;
 
     wl_gen *g;
@@ -315,6 +278,6 @@ int main(int argc, char **argv)
     free(k.answers_by_day);
     free(k.ixs_by_day);
     free(k.dec_answers);
-    remove_work();
+    seal_remove_work();
     return 0;
 }

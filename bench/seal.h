@@ -1,10 +1,13 @@
 /* seal.h: what the parts of qs-seal share (seal.c describes a run).
  *
- *   seal.c          arguments, the work directory, the phases of a run, main
+ *   seal_work.c     the work directory, and seal_fail()
  *   seal_load.c     the history through both backends, and the sample of users
  *   seal_pages.c    the hot and deep pages: found, timed and checked, quizstore and SQLite
  *   seal_buckets.c  quizstore's buckets: listed, checked against the counts, sealed
  *   seal_report.c   the table, on stdout and in OUT/seal.txt
+ *   seal.c          arguments, the phases of a run, main
+ *
+ * Each file calls only those listed before it.
  *
  * A failure prints its reason and exits (seal_fail): 1 when a count or a page is not
  * what it should be, 2 when an engine fails.
@@ -31,7 +34,7 @@
 
 enum { QS_ENGINE, SQLITE_ENGINE, N_ENGINES };
 
-/* Print the reason, remove the work directory and exit with @p status. */
+/* Print the reason, remove the work directory and exit with @p status (seal_work.c). */
 void seal_fail(int status, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 
@@ -54,6 +57,7 @@ typedef struct config {
     char out_dir[PATH_MAX];
     unsigned iters;
     int quick;
+    int keep;                      /* --keep: DIR/work stays */
     char command[1024];
 } config;
 
@@ -140,6 +144,13 @@ typedef struct report {
     bk_table_space sq_answer, sq_ix;
     double seconds;
 } report;
+
+/* seal_work.c */
+/* A fresh OUT/work (an earlier run's removed first), or exit with bench_work_dir()'s
+ * status; @return its path. */
+const char *seal_make_work_dir(const config *c);
+/* Remove the work directory made, unless c->keep. */
+void seal_remove_work(void);
 
 /* seal_load.c */
 void seal_load_history(loader *l, const wl_gen *g);
