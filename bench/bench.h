@@ -6,7 +6,12 @@
  * answer batches and the bulk import (bench_run), the concurrent submitters and the
  * disk's floor (bench_group) and the mixed replay (bench_replay), and last print and
  * write the figures (bench_figures) as a table and as JSON (bench_out) and chart the
- * latencies (bench_chart). Each engine is driven only through backend.h.
+ * latencies (bench_chart). The operations by name, a read run through the backend and
+ * a latency's figures are bench_ops's. Each engine is driven only through backend.h.
+ *
+ * The parts in the order of their calls, each calling only parts before it:
+ * bench_hist, bench_data, bench_ops, bench_diff, bench_args, bench_check, bench_group,
+ * bench_run, bench_replay, bench_figures, bench_out, bench_chart, then bench.c.
  */
 #ifndef QS_BENCH_H
 #define QS_BENCH_H
@@ -25,7 +30,7 @@
 #define BENCH_MAX_SUBMITTERS 256
 #define BENCH_LOAD_BATCH 1000
 
-/* ------------------------------------------------------------ operations */
+/* ------------------------------------------------------------ operations (bench_ops.c) */
 
 /* The reads of the product, each one backend call (history: two pages). */
 typedef enum bench_read {
@@ -222,7 +227,8 @@ int bench_write_json(const bench_run *r, const char *path);
  * after a note on stdout. */
 int bench_write_chart(const bench_run *r);
 
-/* Helpers (bench.c; the clock and notes are harness.h's). */
+/* bench_ops.c: the figures of @p h in microseconds (the clock and notes are
+ * harness.h's). */
 void lat_stat_from(lat_stat *s, const hist *h);
 
 #endif /* QS_BENCH_H */
