@@ -355,7 +355,17 @@ int eng_sealed_dict_put(qs_txn *txn, const eng_bucket *b, const uint8_t *dict, s
 int eng_sealed_block_put(qs_txn *txn, const eng_bucket *b, const eng_seal_dict *d,
                          const eng_row *rows, size_t n, unsigned flags);
 
-/* model.c: upgrades */
+/* model.c: what the model's files (model_tests.c, model_stats.c) share */
+/* The key of one u32. */
+static inline void eng_key_u32(eng_key *k, uint32_t a)
+{
+    ek_reset(k);
+    ek_u32(k, a);
+}
+/* Get a record and check that decoding consumed exactly its body. */
+#define ENG_DECODE_DONE(r, db, k) (rb_done(r) ? 0 : eng_corrupt((db), (k), "bad record body"))
+
+/* model_upgrade.c: upgrades */
 /* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
  * test_answers. */
 int eng_upgrade_test_answers(qs_txn *txn, MDB_dbi ans_by_test);

@@ -129,6 +129,8 @@ int eng_progress_chunk_get(qs_txn *txn, uint32_t user, uint32_t topic,
  * there is none. */
 eng_progress *eng_progress_row(eng_progress_chunk *c, uint32_t topic);
 int eng_progress_chunk_put(qs_txn *txn, const eng_progress_chunk *c);
+/* The same with eng_put()'s @p flags (ENG_APPEND: an upgrade writing in key order). */
+int eng_progress_put(qs_txn *txn, const eng_progress_chunk *c, unsigned flags);
 int eng_progress_decode(const eng_val *k, const eng_val *v, eng_progress_chunk *out);
 /* @p fn with each of @p user's progress records, in topic order, until it returns
  * non-zero (returned): 0, that, or a failure (QS_CORRUPT names the record). */
