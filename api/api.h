@@ -26,6 +26,21 @@ int api_user_exists(qs_txn *txn, uint32_t user);
  * an answer's @p at: what every answer does to its test. */
 void api_test_reach(qs_test *t, int64_t at);
 
+/* answer.c: batches (qs_answer_submit_many(), qs_interaction_log_many()) */
+/* A row of a batch at its place: by user, then by time (interactions; an answer's is
+ * 0), then in the order given. */
+typedef struct row_place {
+    uint32_t user;
+    uint32_t i;              /* its place in the batch */
+    int64_t at;
+} row_place;
+
+/* Rows in (user, at, place) order, for qsort(). */
+int api_place_cmp(const void *pa, const void *pb);
+/* Whether @p rc refuses a row of a batch alone (what one call for that row would
+ * return); any other code is the failure of the whole call. */
+int api_refuses_row(int rc);
+
 /* qs_repair()'s part in what answers and topics decide (entity.c): every test's
  * times raised to its newest answer, every question carried to its topic's system,
  * as a put would. REQUIRES: the indexes are sound (run after they are rebuilt). */
