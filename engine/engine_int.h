@@ -13,10 +13,10 @@
 #define ENG_MAX_DBS 4096   /* fixed databases plus every time bucket */
 #define ENG_MAX_DBI (ENG_MAX_DBS + 2)   /* LMDB's handles: its free and main databases too */
 #define ENG_FORMAT 5       /* on-disk format written; 1 to 4 are upgraded at a writable open */
-#define ENG_META_BYTES 152 /* an LMDB meta page's header and meta (pages.c) */
-#define ENG_LOG_START 4096 /* where the redo log's records begin (log.c) */
+#define ENG_META_BYTES 152 /* an LMDB meta page's header and meta (pages.h) */
+#define ENG_LOG_START 4096 /* where the redo log's records begin (log.h) */
 
-/* Where the redo log stands for a write transaction (log.c). */
+/* Where the redo log stands for a write transaction (log_file.c). */
 typedef struct eng_log_pos {
     uint64_t epoch;   /* the checkpoint's; 0: the last commit was not logged */
     uint64_t lsn;     /* the last record applied */
@@ -89,7 +89,7 @@ struct qs_env {
     uint32_t current_dict;
     eng_seal_dict *seal_dicts;
 
-    /* The redo log (log.c); log_fd is -1 for a read-only open, which holds the log
+    /* The redo log (log.h); log_fd is -1 for a read-only open, which holds the log
      * open as reader_fd instead (-1 for a writable one, or when there is no log). */
     int log_fd, reader_fd;
     char (*dbi_names)[24];      /* by LMDB handle: the database's name, for the log */
@@ -195,7 +195,7 @@ int eng_meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, eng_rbuf *r);
 int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v);
 int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v);
 
-/* pages.c */
+/* meta_pages.c, pages.c */
 /* What the newest commit of a data file says of it. */
 typedef struct eng_file_meta {
     uint32_t psize;
@@ -233,7 +233,7 @@ int eng_env_open_alone(const char *path, const qs_options *opts, qs_env **out);
  * 0. */
 long eng_lock_file_holder(const char *path);
 
-/* log.c */
+/* the redo log (log.h names its files) */
 /* Before LMDB opens the store in @p dir: open the log, and if this is the first
  * process to open the store and the log names a checkpoint, put its meta page back
  * (a read-only open refuses a store with commits left to replay). */

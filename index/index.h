@@ -53,7 +53,7 @@ int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out);
 
 /* check.c: every aggregate recomputed and compared, then the links between answers,
  * tests, questions and topics checked (their rows into @p rows, their number in *n);
- * and the aggregates recomputed into the store. */
+ * and (repair.c) the aggregates recomputed into the store. */
 int idx_check_aggregates(qs_txn *txn, qs_check_report *rows, size_t cap, size_t *n);
 int idx_repair_aggregates(qs_txn *txn);
 
