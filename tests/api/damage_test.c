@@ -211,7 +211,7 @@ static void u16_set(uint8_t *p, unsigned v)
     memcpy(p, &w, 2);
 }
 
-/* The txnid in meta page @p m (0 or 1) of data file image @p b (see engine/pages.c). */
+/* The txnid in meta page @p m (0 or 1) of data file image @p b (see engine/pages.h). */
 static uint64_t meta_txnid(const uint8_t *b, int m)
 {
     uint64_t txnid;
