@@ -365,6 +365,10 @@ static inline void eng_key_u32(eng_key *k, uint32_t a)
 /* Get a record and check that decoding consumed exactly its body. */
 #define ENG_DECODE_DONE(r, db, k) (rb_done(r) ? 0 : eng_corrupt((db), (k), "bad record body"))
 
+/* upgrade.c: a store of format @p format (< ENG_FORMAT) brought to this one, in the
+ * writable open's transaction. */
+int eng_upgrade(qs_txn *txn, uint64_t format);
+
 /* model_upgrade.c: upgrades */
 /* The upgrade from format 2: format 2's ans_by_test (@p ans_by_test) written into
  * test_answers. */
@@ -375,6 +379,10 @@ int eng_upgrade_progress(qs_txn *txn, MDB_dbi old);
 
 /* sealed.c */
 void eng_seal_dicts_free(eng_seal_dict *d);
+
+/* counter.c: a write transaction's counters, read as it begins, written as it commits */
+int eng_counters_load(qs_txn *txn);
+int eng_counters_flush(qs_txn *txn);
 
 /* text.c */
 int eng_zstd_contexts(ZSTD_CCtx **c, ZSTD_DCtx **d);

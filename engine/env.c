@@ -111,27 +111,6 @@ static uint64_t random_u64(void)
     return v;
 }
 
-/* Database @p db created and filled from an older format's database @p old_name by
- * @p convert; the old one retired (deleted by this open). */
-static int upgrade_into(qs_txn *txn, eng_db db, const char *old_name,
-                        int (*convert)(qs_txn *, MDB_dbi))
-{
-    qs_env *env = eng_env(txn);
-    const char *name = eng_db_name(db);
-    unsigned flags = eng_db_flags(eng_db_name(db));
-    MDB_dbi old, *dbi = &env->dbi[db];
-    int rc = mdb_dbi_open(eng_mdb(txn), name, flags | MDB_CREATE, dbi);
-    if (rc)
-        return eng_txn_failed(txn, eng_mdb_rc(rc, "create", name));
-    eng_log_create(txn, *dbi, name, flags);
-    if ((rc = mdb_dbi_open(eng_mdb(txn), old_name, 0, &old)) != 0)
-        return eng_txn_failed(txn, eng_mdb_rc(rc, "open", old_name));
-    eng_handle_named(env, old, old_name);
-    if ((rc = convert(txn, old)) != 0)
-        return rc;
-    return eng_db_retire(txn, old, old_name);
-}
-
 /* The fixed databases the open left to an upgrade (a handle of 0 is LMDB's free
  * database, never a named one) that another process's open made meanwhile. */
 static int open_left_to_upgrade(qs_txn *txn)
@@ -149,22 +128,6 @@ static int open_left_to_upgrade(qs_txn *txn)
         eng_handle_named(env, env->dbi[i], eng_db_name(i));
     }
     return 0;
-}
-
-/* A store of an older format brought to this one by a writable open, in its
- * transaction. */
-static int upgrade(qs_txn *txn, uint64_t format)
-{
-    int rc = 0;
-    if (format < 2)
-        rc = eng_upgrade_test_index(txn);   /* test summaries in test_by_user */
-    if (!rc && format < 3)
-        rc = upgrade_into(txn, ENG_TEST_ANSWERS, "ans_by_test", eng_upgrade_test_answers);
-    if (!rc && format < 4)
-        rc = upgrade_into(txn, ENG_PROGRESS, "progress", eng_upgrade_progress);
-    if (!rc && format < 5)
-        rc = eng_upgrade_events(txn);       /* raw interaction buckets in time order */
-    return rc ? rc : eng_meta_put_u64(txn, "format", ENG_FORMAT);
 }
 
 /* First open writes the format, period and secret; later opens check and read them;
@@ -196,7 +159,7 @@ static int settings_in(void *arg)
                         (unsigned long long)format, ENG_FORMAT);
     if (format < ENG_FORMAT && eng_txn_rdonly(txn))
         return older_format(format);
-    if (format < ENG_FORMAT && (rc = upgrade(txn, format)) != 0)
+    if (format < ENG_FORMAT && (rc = eng_upgrade(txn, format)) != 0)
         return rc;
     if ((rc = open_left_to_upgrade(txn)) != 0)
         return rc;
@@ -488,70 +451,4 @@ int qs_env_checkpoint(qs_env *env)
     if (env->opts.read_only)
         return eng_fail(QS_READONLY, "qs_env_checkpoint: the store is open read-only");
     return eng_log_checkpoint(env);
-}
-
-/* ------------------------------------------------------------------ stats */
-
-static int stat_one(qs_txn *txn, const char *name, MDB_dbi dbi, qs_db_stat *row)
-{
-    MDB_stat st;
-    int rc = mdb_stat(eng_mdb(txn), dbi, &st);
-    if (rc)
-        return eng_mdb_rc(rc, "stat", name);
-    memset(row, 0, sizeof *row);
-    snprintf(row->name, sizeof row->name, "%s", name);
-    row->entries = st.ms_entries;
-    row->depth = st.ms_depth;
-    row->branch_pages = st.ms_branch_pages;
-    row->leaf_pages = st.ms_leaf_pages;
-    row->overflow_pages = st.ms_overflow_pages;
-    row->bytes = (uint64_t)st.ms_psize *
-                 (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-    return 0;
-}
-
-static int db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
-{
-    int rc = eng_usable(txn);
-    if (rc)
-        return rc;
-    if (!n || (cap && !rows))
-        return eng_fail(QS_INVALID, "qs_db_stats: NULL output");
-    MDB_dbi main_dbi;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    size_t total = 0;
-    if ((rc = mdb_dbi_open(eng_mdb(txn), NULL, 0, &main_dbi)) ||
-        (rc = mdb_cursor_open(eng_mdb(txn), main_dbi, &cur)))
-        return eng_mdb_rc(rc, "list databases", NULL);
-    /* The main database's keys are the names of the named databases, sorted. */
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        char name[32];
-        MDB_dbi dbi;
-        snprintf(name, sizeof name, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
-        int fixed = eng_db_by_name(name);
-        if (fixed >= 0)
-            dbi = eng_dbi(txn, (eng_db)fixed);
-        else if (eng_handle_find(eng_env(txn), name, &dbi) != 0)
-            continue;
-        if (total < cap) {
-            int src = stat_one(txn, name, dbi, &rows[total]);
-            if (src) {
-                mdb_cursor_close(cur);
-                return src;
-            }
-        }
-        total++;
-    }
-    mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND)
-        return eng_mdb_rc(rc, "list databases", NULL);
-    *n = total;
-    return 0;
-}
-
-int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n)
-{
-    ENG_GUARDED(txn, db_stats(txn, rows, cap, n));
 }
