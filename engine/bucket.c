@@ -27,38 +27,9 @@
 
 #include "engine_int.h"
 #include "rows.h"
+#include "util/date.h"
 
 /* ------------------------------------------------------------------ periods */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-    int64_t r = a % b;
-    return r < 0 ? r + b : r;
-}
 
 int64_t eng_period_start(qs_period p, int64_t t)
 {
@@ -66,13 +37,13 @@ int64_t eng_period_start(qs_period p, int64_t t)
     switch (p) {
     case QS_PERIOD_DAY:
         return day * ENG_DAY_MS;
-    case QS_PERIOD_WEEK:   /* day 0, 1970-01-01, was a Thursday */
-        return (day - floor_mod(day + 3, 7)) * ENG_DAY_MS;
+    case QS_PERIOD_WEEK:
+        return ut_week_start(day) * ENG_DAY_MS;
     default: {
         int64_t y;
         unsigned m, d;
-        civil_from_days(day, &y, &m, &d);
-        return days_from_civil(y, m, 1) * ENG_DAY_MS;
+        ut_civil_from_days(day, &y, &m, &d);
+        return ut_days_from_civil(y, m, 1) * ENG_DAY_MS;
     }
     }
 }
@@ -87,8 +58,8 @@ int64_t eng_period_next(qs_period p, int64_t start)
     default: {
         int64_t y;
         unsigned m, d;
-        civil_from_days(eng_day(start), &y, &m, &d);
-        return days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * ENG_DAY_MS;
+        ut_civil_from_days(eng_day(start), &y, &m, &d);
+        return ut_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * ENG_DAY_MS;
     }
     }
 }
@@ -103,7 +74,7 @@ void eng_bucket_name(eng_table table, qs_period p, int64_t start, char *out)
     int64_t y;
     unsigned m, d;
     const char *prefix = table == ENG_T_ANSWER ? "ans" : "ixn";
-    civil_from_days(eng_day(start), &y, &m, &d);
+    ut_civil_from_days(eng_day(start), &y, &m, &d);
     if (p == QS_PERIOD_MONTH)
         snprintf(out, 24, "%s@%04lld-%02u", prefix, (long long)y, m);
     else

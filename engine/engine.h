@@ -15,6 +15,7 @@
 
 #include "quizstore.h"
 #include "codec.h"
+#include "util/date.h"
 
 /* ---------------------------------------------------------------- errors */
 
@@ -395,12 +396,12 @@ static inline uint64_t eng_splitmix64(uint64_t *state)
 
 /* ---------------------------------------------------------------- time */
 
-#define ENG_DAY_MS 86400000LL
+#define ENG_DAY_MS UT_DAY_MS
 /* Answers and interactions carry times from QS_TIME_MIN to QS_TIME_MAX: the range
  * time buckets cover. */
 static inline int64_t eng_day64(int64_t t)
 {
-    return t / ENG_DAY_MS - (t % ENG_DAY_MS < 0);
+    return ut_day_of(t);
 }
 static inline int32_t eng_day(int64_t t)
 {

@@ -6,6 +6,7 @@
 
 #include "get.h"
 #include "timefmt.h"
+#include "util/date.h"
 
 
 /* ---- a user's tests, progress, dashboard ----------------------------------------- */
@@ -223,10 +224,7 @@ int get_leaderboard(get_ctx *g)
         char date[TIME_TEXT_SIZE];
         jw_kstr(w, "board", "week");
         jw_kuint(w, "week", board);
-        /* the Monday of the week holding week_time */
-        int64_t day = time_day(week_time);
-        int64_t monday = day - ((day + 3) % 7 + 7) % 7;
-        day_format((int32_t)monday, date);
+        day_format((int32_t)ut_week_start(time_day(week_time)), date);
         jw_kstr(w, "week_of", date);
     } else {
         jw_kstr(w, "board", "all-time");

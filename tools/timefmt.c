@@ -5,39 +5,8 @@
 
 #include "cli.h"
 #include "timefmt.h"
+#include "util/date.h"
 
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-    static const unsigned n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : n[m - 1];
-}
 
 /* Read exactly @p n digits at *p (bounded by end). */
 static int digits(const char **p, const char *end, int n, unsigned *out)
@@ -95,7 +64,7 @@ static int parse_iso(const char *s, size_t len, int64_t *ms)
     if (digits(&p, end, 4, &year) || expect(&p, end, '-') || digits(&p, end, 2, &mon) ||
         expect(&p, end, '-') || digits(&p, end, 2, &day))
         return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon))
+    if (mon < 1 || mon > 12 || day < 1 || day > ut_days_in_month(year, mon))
         return -1;
     if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
         p++;
@@ -123,7 +92,7 @@ static int parse_iso(const char *s, size_t len, int64_t *ms)
     int64_t offset_min;
     if (parse_offset(&p, end, &offset_min) != 0 || p != end)
         return -1;
-    int64_t days = days_from_civil(year, mon, day);
+    int64_t days = ut_days_from_civil(year, mon, day);
     *ms = days * TIME_DAY_MS + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000 + frac -
           offset_min * 60000;
     return 0;
@@ -145,19 +114,13 @@ int time_parse_arg(const char *s, int64_t *ms)
     return time_parse(s, strlen(s), ms);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 void time_format(int64_t ms, char out[TIME_TEXT_SIZE])
 {
-    int64_t days = floor_div(ms, TIME_DAY_MS);
+    int64_t days = ut_floor_div(ms, TIME_DAY_MS);
     int64_t rest = ms - days * TIME_DAY_MS;
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    ut_civil_from_days(days, &y, &m, &d);
     snprintf(out, TIME_TEXT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
              (unsigned)(rest / 3600000), (unsigned)(rest / 60000 % 60),
              (unsigned)(rest / 1000 % 60), (unsigned)(rest % 1000));
@@ -165,14 +128,14 @@ void time_format(int64_t ms, char out[TIME_TEXT_SIZE])
 
 int32_t time_day(int64_t ms)
 {
-    return (int32_t)floor_div(ms, TIME_DAY_MS);
+    return (int32_t)ut_floor_div(ms, TIME_DAY_MS);
 }
 
 void day_format(int32_t day, char out[TIME_TEXT_SIZE])
 {
     int64_t y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    ut_civil_from_days(day, &y, &m, &d);
     snprintf(out, TIME_TEXT_SIZE, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
