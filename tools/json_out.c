@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "util/utf8.h"
 
 void jw_init(jw *w, FILE *f)
 {
@@ -73,39 +74,6 @@ void jw_array(jw *w) { open_container(w, '[', 0); }
 void jw_inline_array(jw *w) { open_container(w, '[', 1); }
 void jw_end_array(jw *w) { close_container(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
 static void write_string(FILE *f, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -127,7 +95,7 @@ static void write_string(FILE *f, const char *s, size_t len)
             }
             i++;
         } else {
-            size_t n = utf8_len(p + i, len - i);
+            size_t n = ut_utf8_len(p + i, p + len);
             if (n == 0) {
                 fputs("\\ufffd", f);
                 i++;

@@ -13,6 +13,7 @@
 
 #include "grow.h"
 #include "reader.h"
+#include "util/utf8.h"
 
 typedef struct json_in {
     const unsigned char *p, *start, *end;
@@ -74,30 +75,6 @@ static int hex4(json_in *in, uint32_t *out)
     return 0;
 }
 
-static size_t utf8_encode(uint32_t cp, char out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* After "\u": one code point, joining a surrogate pair. */
 static int unicode_escape(json_in *in, uint32_t *cp)
 {
@@ -121,37 +98,6 @@ static int unicode_escape(json_in *in, uint32_t *cp)
     return 0;
 }
 
-/* Length of a valid UTF-8 sequence of 2-4 bytes at p, or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (end - p < (long)len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
 /* At the opening quote: decode the string into @p sink. */
 static int string(json_in *in, sink_fn sink)
 {
@@ -173,7 +119,7 @@ static int string(json_in *in, sink_fn sink)
         if (c < 0x20)
             return fail(in, "control character in a string (it must be escaped)");
         if (c >= 0x80) {
-            size_t n = utf8_seq(in->p, in->end);
+            size_t n = ut_utf8_len(in->p, in->end);
             if (n == 0)
                 return fail(in, "invalid UTF-8");
             if (sink(in, (const char *)in->p, n) != 0)
@@ -185,7 +131,7 @@ static int string(json_in *in, sink_fn sink)
         in->p++;
         if (in->p >= in->end)
             return fail(in, "string not closed");
-        char out[4];
+        char out[UT_UTF8_MAX];
         size_t n = 1;
         switch (*in->p++) {
         case '"': out[0] = '"'; break;
@@ -200,7 +146,7 @@ static int string(json_in *in, sink_fn sink)
             uint32_t cp;
             if (unicode_escape(in, &cp) != 0)
                 return -1;
-            n = utf8_encode(cp, out);
+            n = ut_utf8_encode(cp, out);
             break;
         }
         default:
