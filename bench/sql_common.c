@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "sql_common.h"
-#include "cli.h"
-#include "timefmt.h"
+#include "util/number.h"
+#include "util/timestamp.h"
 
 /* ===================================================================== */
 /* CSV files                                                              */
@@ -241,7 +241,7 @@ const char *const sqlc_action_words[8] = {"view", "bookmark", "note",  "flag",
 int sqlc_int(sqlc_field f, int64_t lo, int64_t hi, int64_t *out)
 {
     int64_t v;
-    if (parse_i64(f.ptr, f.len, &v) != 0 || v < lo || v > hi)
+    if (ut_parse_i64(f.ptr, f.len, &v) != 0 || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
@@ -250,7 +250,7 @@ int sqlc_int(sqlc_field f, int64_t lo, int64_t hi, int64_t *out)
 /* The CLI's parsers: the same CSV forms it imports. */
 int sqlc_time(sqlc_field f, int64_t *out)
 {
-    return time_parse(f.ptr, f.len, out);
+    return ut_time_parse(f.ptr, f.len, out);
 }
 
 int sqlc_option(sqlc_field f, int *out)

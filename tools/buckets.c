@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "json_out.h"
 #include "timefmt.h"
+#include "util/date.h"
 
 const char buckets_usage[] =
     "usage: quizstore buckets [-d DIR] list [--json]\n"
@@ -84,10 +85,10 @@ static const char *table_word(qs_table table)
 }
 
 /* A bucket's period as its dates say it: "2026-01" for a month, else the first day. */
-static void period_text(const qs_bucket_info *b, char out[TIME_TEXT_SIZE])
+static void period_text(const qs_bucket_info *b, char out[UT_TIME_TEXT_SIZE])
 {
-    day_format(time_day(b->start), out);
-    if (b->end - b->start > 7 * TIME_DAY_MS)
+    ut_day_format(ut_day_of(b->start), out);
+    if (b->end - b->start > 7 * UT_DAY_MS)
         out[7] = '\0';
 }
 
@@ -186,7 +187,7 @@ static void print_table(const qs_bucket_info *rows, size_t n)
            "bytes", "raw bytes", "ratio", "bytes/row");
     for (size_t i = 0; i < n; i++) {
         const qs_bucket_info *b = &rows[i];
-        char period[TIME_TEXT_SIZE];
+        char period[UT_TIME_TEXT_SIZE];
         period_text(b, period);
         table_line(table_word(b->table), period, b->sealed ? "sealed" : "raw", b->rows,
                    b->bytes, b->raw_bytes, b->sealed);
@@ -205,7 +206,7 @@ static void print_json_lines(const qs_bucket_info *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const qs_bucket_info *b = &rows[i];
-        char period[TIME_TEXT_SIZE];
+        char period[UT_TIME_TEXT_SIZE];
         jw w;
         period_text(b, period);
         jw_init(&w, stdout);
@@ -295,7 +296,7 @@ static int parse_period_arg(const char *s, int64_t *t)
     if (len == 7 && s[4] == '-') {
         char day[16];
         snprintf(day, sizeof day, "%s-01", s);
-        return time_parse(day, strlen(day), t);
+        return ut_time_parse(day, strlen(day), t);
     }
     return time_parse_arg(s, t);
 }
@@ -305,7 +306,7 @@ static void seal_refused(const buckets_args *a, const char *arg, qs_table table,
                          int rc, const qs_bucket_info *rows, size_t n,
                          const qs_bucket_policy *policy, int64_t now)
 {
-    char context[160], when[TIME_TEXT_SIZE], now_text[TIME_TEXT_SIZE];
+    char context[160], when[UT_TIME_TEXT_SIZE], now_text[UT_TIME_TEXT_SIZE];
     const qs_bucket_info *b = bucket_at(rows, n, table, t);
     char name[64];
     if (b)
@@ -313,8 +314,8 @@ static void seal_refused(const buckets_args *a, const char *arg, qs_table table,
     else
         snprintf(name, sizeof name, "the %s bucket of %s", table_word(table), arg);
     snprintf(context, sizeof context, "%s %s", a->context, arg);
-    time_format(t, when);
-    time_format(now, now_text);
+    ut_time_format(t, when);
+    ut_time_format(now, now_text);
     switch (rc) {
     case QS_NOTFOUND:
         msg("%s: no %s bucket holds %s", context, table_word(table), when);
@@ -357,9 +358,9 @@ static void seal_periods(const buckets_args *a, qs_env *env, int64_t now,
             }
         }
         if (missing == tried) {
-            char context[160], when[TIME_TEXT_SIZE];
+            char context[160], when[UT_TIME_TEXT_SIZE];
             snprintf(context, sizeof context, "%s %s", a->context, a->periods[i]);
-            time_format(t, when);
+            ut_time_format(t, when);
             msg("%s: no bucket holds %s", context, when);
             tally->failed++;
         }
@@ -477,10 +478,10 @@ static int buckets_expire(const buckets_args *a, qs_env *env)
     for (size_t i = 0; i < n_before; i++)
         if (!bucket_at(after, n_after, before[i].table, before[i].start))
             printf("dropped %s\n", before[i].name);
-    char answers[32], interactions[32], now_text[TIME_TEXT_SIZE];
+    char answers[32], interactions[32], now_text[UT_TIME_TEXT_SIZE];
     retention_text(policy.answer_retention_days, answers, sizeof answers);
     retention_text(policy.interaction_retention_days, interactions, sizeof interactions);
-    time_format(now, now_text);
+    ut_time_format(now, now_text);
     printf("dropped %zu bucket%s (answers kept %s, interactions %s, at %s)\n", dropped,
            dropped == 1 ? "" : "s", answers, interactions, now_text);
     free(before);
@@ -583,7 +584,7 @@ static void note_option(char *given, char letter)
 static void parse_count(const char *opt, const char *arg, unsigned min, unsigned *out)
 {
     uint64_t v;
-    if (parse_u64(arg, strlen(arg), &v) != 0 || v < min || v > UINT_MAX) {
+    if (ut_parse_u64(arg, strlen(arg), &v) != 0 || v < min || v > UINT_MAX) {
         msg("buckets: %s: '%s' is not a number in %u..%u", opt, arg, min, UINT_MAX);
         exit(EXIT_FAILURE);
     }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "quizstore.h"
+#include "util/number.h"
 
 #define EXIT_REJECTS 2
 
@@ -105,9 +106,7 @@ void usage_exit(const char *text, int asked) __attribute__((noreturn));
 
 /* ---- numbers and words ----------------------------------------------------------- */
 
-/* Strict decimal integers: optional sign, digits, nothing else. 0 or -1. */
-int parse_i64(const char *s, size_t len, int64_t *out);
-int parse_u64(const char *s, size_t len, uint64_t *out);
+/* Decimal integers are util/number.h's (ut_parse_u64, ut_parse_i64). */
 /* "64M", "2G", "4096": bytes. 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
 

@@ -181,7 +181,7 @@ static const get_what whats[] = {
 
 static int bounded(const char *opt, const char *arg, uint64_t max, uint64_t *out)
 {
-    if (parse_u64(arg, strlen(arg), out) != 0 || *out == 0 || *out > max) {
+    if (ut_parse_u64(arg, strlen(arg), out) != 0 || *out == 0 || *out > max) {
         msg("get: %s: '%s' is not a number in 1..%" PRIu64, opt, arg, max);
         exit(EXIT_FAILURE);
     }

@@ -75,7 +75,7 @@ static int read_filter(get_ctx *g, qs_question_filter *f)
         return 1;
     if (a->difficulty) {
         uint64_t d;
-        if (parse_u64(a->difficulty, strlen(a->difficulty), &d) != 0 || d < 1 || d > 3) {
+        if (ut_parse_u64(a->difficulty, strlen(a->difficulty), &d) != 0 || d < 1 || d > 3) {
             msg("%s: --difficulty: '%s' is not 1, 2 or 3", a->context, a->difficulty);
             return 1;
         }
@@ -95,7 +95,7 @@ static int read_filter(get_ctx *g, qs_question_filter *f)
         uint64_t b;
         if (strcasecmp(a->band, "none") == 0)
             f->band = QS_BAND_NONE;
-        else if (parse_u64(a->band, strlen(a->band), &b) == 0 && b <= 9)
+        else if (ut_parse_u64(a->band, strlen(a->band), &b) == 0 && b <= 9)
             f->band = (uint8_t)(b + 1);
         else {
             msg("%s: --band: '%s' is not a band 0..9 or none", a->context, a->band);

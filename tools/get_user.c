@@ -120,7 +120,7 @@ int get_progress(get_ctx *g, const char *arg)
 /* A day number and its date under @p key and @p date_key; null for QS_NO_DAY. */
 static void day_fields(jw *w, const char *key, const char *date_key, int32_t day)
 {
-    char date[TIME_TEXT_SIZE];
+    char date[UT_TIME_TEXT_SIZE];
     jw_key(w, key);
     if (day == QS_NO_DAY) {
         jw_null(w);
@@ -129,7 +129,7 @@ static void day_fields(jw *w, const char *key, const char *date_key, int32_t day
         return;
     }
     jw_int(w, day);
-    day_format(day, date);
+    ut_day_format(day, date);
     jw_kstr(w, date_key, date);
 }
 
@@ -221,10 +221,10 @@ int get_leaderboard(get_ctx *g)
     jw *w = &g->w;
     jw_object(w);
     if (a->week) {
-        char date[TIME_TEXT_SIZE];
+        char date[UT_TIME_TEXT_SIZE];
         jw_kstr(w, "board", "week");
         jw_kuint(w, "week", board);
-        day_format((int32_t)ut_week_start(time_day(week_time)), date);
+        ut_day_format(ut_week_start(ut_day_of(week_time)), date);
         jw_kstr(w, "week_of", date);
     } else {
         jw_kstr(w, "board", "all-time");
@@ -333,9 +333,9 @@ static void out_action(jw *w, unsigned action)
 static int parse_day(const char *s, int32_t *day)
 {
     int64_t ms;
-    if (strlen(s) != 10 || time_parse(s, 10, &ms) != 0)
+    if (strlen(s) != 10 || ut_time_parse(s, 10, &ms) != 0)
         return -1;
-    *day = (int32_t)(ms / TIME_DAY_MS); /* midnight: exact */
+    *day = (int32_t)(ms / UT_DAY_MS); /* midnight: exact */
     return 0;
 }
 
@@ -358,13 +358,13 @@ static int interaction_days_range(get_ctx *g, int32_t *from, int32_t *to)
         return -1;
     }
     if (!g->a->to)
-        *to = time_day(now);
+        *to = (int32_t)ut_day_of(now);
     if (!g->a->from)
         *from = *to - (QS_DASHBOARD_DAYS - 1);
     if (*from > *to) {
-        char from_text[TIME_TEXT_SIZE], to_text[TIME_TEXT_SIZE];
-        day_format(*from, from_text);
-        day_format(*to, to_text);
+        char from_text[UT_TIME_TEXT_SIZE], to_text[UT_TIME_TEXT_SIZE];
+        ut_day_format(*from, from_text);
+        ut_day_format(*to, to_text);
         msg("%s: --from %s is after --to %s", a->context, from_text, to_text);
         return -1;
     }
@@ -423,18 +423,18 @@ int get_interactions(get_ctx *g, const char *arg)
         return get_failed(g, rc, "user");
     }
     jw *w = &g->w;
-    char date[TIME_TEXT_SIZE];
+    char date[UT_TIME_TEXT_SIZE];
     jw_object(w);
     out_user(g, "user", user);
-    day_format(from, date);
+    ut_day_format(from, date);
     jw_kstr(w, "from", date);
-    day_format(to, date);
+    ut_day_format(to, date);
     jw_kstr(w, "to", date);
     jw_key(w, "rows");
     jw_array(w);
     for (size_t i = 0; i < n; i++) {
         jw_row(w);
-        day_format(rows[i].day, date);
+        ut_day_format(rows[i].day, date);
         jw_kstr(w, "day", date);
         out_action(w, rows[i].action);
         jw_kuint(w, "count", rows[i].count);
@@ -447,8 +447,8 @@ int get_interactions(get_ctx *g, const char *arg)
         event_ctx e = {w, user};
         jw_key(w, "events");
         jw_array(w);
-        rc = qs_interaction_scan(g->txn, (int64_t)from * TIME_DAY_MS,
-                                 ((int64_t)to + 1) * TIME_DAY_MS, out_event, &e);
+        rc = qs_interaction_scan(g->txn, (int64_t)from * UT_DAY_MS,
+                                 ((int64_t)to + 1) * UT_DAY_MS, out_event, &e);
         if (rc != 0)
             return get_failed(g, rc, "interactions");
         jw_end_array(w);

@@ -194,7 +194,7 @@ static void parse_options(import_run *run, int argc, char **argv)
         case OPT_REJECTS: run->rejects_path = optarg; break;
         case OPT_REJECTS_DUPS: run->rejects_dups = 1; break;
         case OPT_BATCH:
-            if (parse_u64(optarg, strlen(optarg), &n) != 0 || n == 0 || n > 10000000) {
+            if (ut_parse_u64(optarg, strlen(optarg), &n) != 0 || n == 0 || n > 10000000) {
                 msg("import: --batch: '%s' is not a number of rows (1..10000000)", optarg);
                 exit(EXIT_FAILURE);
             }

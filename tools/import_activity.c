@@ -284,8 +284,8 @@ static outcome answer_exists(apply_ctx *ac, const qs_answer *a)
         (a->correct == QS_GRADE || cur.correct == a->correct) &&
         (a->user == 0 || cur.user == a->user))
         return OUT_DUPLICATE;
-    char when[TIME_TEXT_SIZE];
-    time_format(cur.created_at, when);
+    char when[UT_TIME_TEXT_SIZE];
+    ut_time_format(cur.created_at, when);
     row_fail(ac->row,
              "conflict: test '%s' already has a different answer to question '%s' "
              "(recorded at %s)",

@@ -433,7 +433,7 @@ static int run_command(const char *cmd, const char *usage, int argc, char **argv
                 strcat(given, "j");
             break;
         case OPT_SEED:
-            if (parse_u64(optarg, strlen(optarg), &a.seed) != 0) {
+            if (ut_parse_u64(optarg, strlen(optarg), &a.seed) != 0) {
                 msg("%s: --seed: '%s' is not a number in 0..2^64-1", cmd, optarg);
                 return 1;
             }

@@ -212,7 +212,7 @@ int row_int(row *r, field_id f, int64_t min, int64_t max, int64_t dflt, int64_t 
         *out = dflt;
         return 1;
     }
-    if (parse_i64(v->s, v->len, out) != 0)
+    if (ut_parse_i64(v->s, v->len, out) != 0)
         return row_bad_value(r, f, "is not an integer");
     if (*out < min || *out > max) {
         char what[96];
@@ -229,7 +229,7 @@ int row_time(row *r, field_id f, int64_t dflt, int64_t *out)
         *out = dflt;
         return 1;
     }
-    if (time_parse(v->s, v->len, out) != 0)
+    if (ut_time_parse(v->s, v->len, out) != 0)
         return row_bad_value(r, f, "is not a timestamp (epoch milliseconds or ISO-8601)");
     return 0;
 }

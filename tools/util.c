@@ -24,7 +24,7 @@ int parse_size(const char *s, uint64_t *out)
     if (shift)
         len--;
     uint64_t v;
-    if (parse_u64(s, len, &v) != 0 || v > (UINT64_MAX >> shift))
+    if (ut_parse_u64(s, len, &v) != 0 || v > (UINT64_MAX >> shift))
         return -1;
     *out = v << shift;
     return 0;
@@ -54,7 +54,7 @@ static unsigned code_of(const char *const *words, size_t n, const char *s)
         if (strcasecmp(words[i], s) == 0)
             return i;
     uint64_t v;
-    if (parse_u64(s, strlen(s), &v) == 0 && v >= 1 && v < n)
+    if (ut_parse_u64(s, strlen(s), &v) == 0 && v >= 1 && v < n)
         return (unsigned)v;
     return 0;
 }
@@ -95,7 +95,7 @@ int action_code(const char *s)
         if (strcasecmp(action_words[i], s) == 0)
             return i;
     uint64_t v;
-    if (parse_u64(s, strlen(s), &v) == 0 && v <= 255)
+    if (ut_parse_u64(s, strlen(s), &v) == 0 && v <= 255)
         return (int)v;
     return -1;
 }
@@ -124,7 +124,7 @@ int resolve_arg(qs_txn *txn, qs_kind kind, const char *arg, int internal,
                 const char *context, uint64_t *id)
 {
     if (internal) {
-        if (parse_u64(arg, strlen(arg), id) != 0 || *id == 0) {
+        if (ut_parse_u64(arg, strlen(arg), id) != 0 || *id == 0) {
             msg("%s: '%s' is not an internal id", context, arg);
             return -1;
         }

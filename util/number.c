@@ -1,8 +1,7 @@
-/* number.c: strict decimal integers, as files and command lines write them. Shared
- * with the bench, which reads the same CSV files. */
-#include "cli.h"
+/* number.c: strict decimal integers (see number.h). */
+#include "util/number.h"
 
-int parse_u64(const char *s, size_t len, uint64_t *out)
+int ut_parse_u64(const char *s, size_t len, uint64_t *out)
 {
     if (len == 0 || len > 20)
         return -1;
@@ -19,7 +18,7 @@ int parse_u64(const char *s, size_t len, uint64_t *out)
     return 0;
 }
 
-int parse_i64(const char *s, size_t len, int64_t *out)
+int ut_parse_i64(const char *s, size_t len, int64_t *out)
 {
     int neg = 0;
     if (len > 0 && (s[0] == '-' || s[0] == '+')) {
@@ -28,7 +27,7 @@ int parse_i64(const char *s, size_t len, int64_t *out)
         len--;
     }
     uint64_t v;
-    if (parse_u64(s, len, &v) != 0)
+    if (ut_parse_u64(s, len, &v) != 0)
         return -1;
     if (neg) {
         if (v > (uint64_t)INT64_MAX + 1)
