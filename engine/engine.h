@@ -16,6 +16,7 @@
 #include "quizstore.h"
 #include "codec.h"
 #include "util/date.h"
+#include "util/rng.h"
 
 /* ---------------------------------------------------------------- errors */
 
@@ -385,13 +386,10 @@ void eng_keymap_free(eng_keymap *m);
 
 /* ---------------------------------------------------------------- randomness */
 
-/* The next value of a splitmix64 stream (Vigna): small, fast, seedable. */
+/* The next value of a splitmix64 stream (util/rng.h): small, fast, seedable. */
 static inline uint64_t eng_splitmix64(uint64_t *state)
 {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    return ut_splitmix64(state);
 }
 
 /* ---------------------------------------------------------------- time */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "quizstore.h"
+#include "util/rng.h"
 
 #define CHECK_DEFAULT_SEED 20260101u
 #define CHECK_MAX_TMPDIRS 16
@@ -125,10 +126,7 @@ static void check_fail_here(const char *file, int line, const char *fmt, ...)
 
 static inline uint64_t check_mix(uint64_t *state)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return ut_splitmix64(state);
 }
 
 static inline uint64_t check_rand(void)
