@@ -365,7 +365,8 @@ int eng_text_train(qs_txn *txn, const void *samples, const size_t *sizes, unsign
 /* ---------------------------------------------------------------- key maps */
 
 /* Room for @p need elements of @p size bytes in the caller's vector *p, whose
- * capacity *cap doubles as needed (from 1024). 0, or ENOMEM (*p and *cap unchanged). */
+ * capacity *cap doubles as needed (from 1024; util/grow.h). 0, or ENOMEM (*p and *cap
+ * unchanged). */
 int eng_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* Open addressing from a nonzero 64-bit key to a 32-bit index into a vector the

@@ -6,19 +6,14 @@
 #include <string.h>
 
 #include "engine.h"
+#include "util/grow.h"
+
+#define GROW_FIRST 1024   /* a bulk call's vectors start at this many elements */
 
 int eng_grow(void **p, size_t *cap, size_t need, size_t size)
 {
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
+    if (ut_grow_from(p, cap, need, size, GROW_FIRST) != 0)
         return eng_fail(ENOMEM, "out of memory");
-    *p = q;
-    *cap = n;
     return 0;
 }
 

@@ -19,9 +19,9 @@
 #include <csv.h>
 
 #include "cli.h"
-#include "grow.h"
 #include "import.h"
 #include "timefmt.h"
+#include "util/grow.h"
 
 /* Questions the text dictionary is trained on when --compress is given. */
 #define COMPRESS_SAMPLE 2048
@@ -553,7 +553,7 @@ static char *text_take(text_blocks *t, size_t len)
     if (t->cur == t->n) {
         size_t size = len > TEXT_BLOCK ? len : TEXT_BLOCK;
         char *p;
-        if (grow_array((void **)&t->block, &t->cap, t->n + 1, sizeof *t->block) != 0 ||
+        if (ut_grow((void **)&t->block, &t->cap, t->n + 1, sizeof *t->block) != 0 ||
             !(p = malloc(size)))
             return NULL;
         t->block[t->n++] = (struct text_block){p, size};
@@ -567,12 +567,12 @@ static char *text_take(text_blocks *t, size_t len)
 static int queue_room(row_queue *q, import_kind kind)
 {
     size_t need = q->n + 1;
-    int rc = grow_array((void **)&q->rows, &q->rows_cap, need, sizeof *q->rows) ||
-             grow_array((void **)&q->rcs, &q->rcs_cap, need, sizeof *q->rcs);
+    int rc = ut_grow((void **)&q->rows, &q->rows_cap, need, sizeof *q->rows) ||
+             ut_grow((void **)&q->rcs, &q->rcs_cap, need, sizeof *q->rcs);
     if (kind == K_ANSWERS)
-        return rc || grow_array((void **)&q->answers, &q->answers_cap, need,
-                                sizeof *q->answers) ? -1 : 0;
-    return rc || grow_array((void **)&q->ix, &q->ix_cap, need, sizeof *q->ix) ? -1 : 0;
+        return rc || ut_grow((void **)&q->answers, &q->answers_cap, need,
+                             sizeof *q->answers) ? -1 : 0;
+    return rc || ut_grow((void **)&q->ix, &q->ix_cap, need, sizeof *q->ix) ? -1 : 0;
 }
 
 /* @p len bytes of @p s and a NUL at *t, which moves past them: their copy. */

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "grow.h"
 #include "import.h"
+#include "util/grow.h"
 
 outcome apply_row(import_kind kind, apply_ctx *ac)
 {
@@ -176,7 +176,7 @@ static void memo_add(id_memo *m, qs_kind kind, const char *ext, uint64_t h, uint
     size_t len = strlen(ext) + 1;
     if ((m->n + 1) * 2 > m->cap && memo_grow(m) != 0)
         return;
-    if (grow_array((void **)&m->names, &m->names_cap, m->names_len + len, 1) != 0)
+    if (ut_grow((void **)&m->names, &m->names_cap, m->names_len + len, 1) != 0)
         return;
     memcpy(m->names + m->names_len, ext, len);
     *memo_find(m, kind, ext, h) = (struct memo_slot){h, m->names_len + 1, id, kind};

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grow.h"
 #include "reader.h"
+#include "util/grow.h"
 #include "util/utf8.h"
 
 typedef struct json_in {
@@ -40,7 +40,7 @@ typedef int (*sink_fn)(json_in *in, const char *s, size_t len);
 
 static int sink_key(json_in *in, const char *s, size_t len)
 {
-    if (grow_array((void **)&in->key, &in->key_cap, in->key_len + len + 1, 1) != 0)
+    if (ut_grow((void **)&in->key, &in->key_cap, in->key_len + len + 1, 1) != 0)
         return -1;
     memcpy(in->key + in->key_len, s, len);
     in->key_len += len;
@@ -330,7 +330,7 @@ struct jsonl_state {
 /* Once the object is read: no key twice (keys hold no NUL: \u0000 is refused). */
 static int duplicate_keys(struct jsonl_state *st, record *rec)
 {
-    if (grow_array((void **)&st->names, &st->names_cap, rec->n_fields, sizeof *st->names)) {
+    if (ut_grow((void **)&st->names, &st->names_cap, rec->n_fields, sizeof *st->names)) {
         record_bad(rec, "out of memory");
         return -1;
     }

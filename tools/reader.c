@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "grow.h"
 #include "reader.h"
+#include "util/grow.h"
 
 /* ---- records --------------------------------------------------------------------- */
 
@@ -34,7 +34,7 @@ void record_clear(record *rec)
 
 int record_append(record *rec, const char *s, size_t len)
 {
-    if (grow_array((void **)&rec->arena, &rec->arena_cap, rec->arena_len + len + 1, 1) != 0)
+    if (ut_grow((void **)&rec->arena, &rec->arena_cap, rec->arena_len + len + 1, 1) != 0)
         return -1;
     if (len)
         memcpy(rec->arena + rec->arena_len, s, len);
@@ -44,7 +44,7 @@ int record_append(record *rec, const char *s, size_t len)
 
 static int begin_field(record *rec, value_type type)
 {
-    if (grow_array((void **)&rec->fields, &rec->cap_fields, rec->n_fields + 1, sizeof(rec_field)))
+    if (ut_grow((void **)&rec->fields, &rec->cap_fields, rec->n_fields + 1, sizeof(rec_field)))
         return -1;
     rec_field *f = &rec->fields[rec->n_fields++];
     memset(f, 0, sizeof *f);
@@ -82,7 +82,7 @@ int record_field_static(record *rec, const char *name, value_type type)
 
 int record_item(record *rec)
 {
-    if (grow_array((void **)&rec->items, &rec->cap_items, rec->n_items + 1, sizeof(rec_item)))
+    if (ut_grow((void **)&rec->items, &rec->cap_items, rec->n_items + 1, sizeof(rec_item)))
         return -1;
     size_t cap = rec->cap_items;
     size_t *offs = realloc(rec->item_offs, cap * sizeof(size_t));
