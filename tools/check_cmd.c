@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json_out.h"
+#include "report.h"
 #include "timefmt.h"
 
 const char check_usage[] =
@@ -45,42 +45,17 @@ static uint64_t findings_of(const qs_check_report *rows, size_t n)
     return f;
 }
 
-static void print_json(const qs_check_report *rows, size_t n)
-{
-    jw w;
-    jw_init(&w, stdout);
-    jw_object(&w);
-    jw_key(&w, "parts");
-    jw_array(&w);
-    for (size_t i = 0; i < n; i++) {
-        jw_row(&w);
-        jw_kstr(&w, "name", rows[i].name);
-        jw_kuint(&w, "checked", rows[i].checked);
-        jw_kuint(&w, "findings", rows[i].findings);
-        jw_key(&w, "first_finding");
-        if (rows[i].first_finding[0])
-            jw_str(&w, rows[i].first_finding);
-        else
-            jw_null(&w);
-        jw_end_object(&w);
-    }
-    jw_end_array(&w);
-    jw_key(&w, "ok");
-    jw_bool(&w, findings_of(rows, n) == 0);
-    jw_end_object(&w);
-    jw_finish(&w);
-}
+/* The rows of check; one count each, of findings. */
+static const report_form check_form = {"parts", "part", 22, 9, {"findings", NULL}, "note"};
 
-static void print_table(const qs_check_report *rows, size_t n)
+static void print_report(const check_args *a, const qs_check_report *rows, size_t n)
 {
-    printf("%-22s %12s %9s\n", "part", "checked", "findings");
-    for (size_t i = 0; i < n; i++) {
-        printf("%-22s %12" PRIu64 " %9" PRIu64 "\n", rows[i].name, rows[i].checked,
-               rows[i].findings);
-        if (rows[i].first_finding[0])
-            printf("  %s: %s\n", rows[i].findings ? "first finding" : "note",
+    report r;
+    report_begin(&r, &check_form, a->json);
+    for (size_t i = 0; i < n; i++)
+        report_row(&r, rows[i].name, rows[i].checked, &rows[i].findings,
                    rows[i].first_finding);
-    }
+    report_end(&r);
 }
 
 /* Run the check in a read transaction; the rows in a malloc'ed array. */
@@ -138,10 +113,7 @@ static int check_once(const check_args *a, qs_env *env, uint64_t *findings)
         msg_rc("check: the check could not run", rc);
         return CHECK_FAILED;
     }
-    if (a->json)
-        print_json(rows, n);
-    else
-        print_table(rows, n);
+    print_report(a, rows, n);
     *findings = findings_of(rows, n);
     for (size_t i = 0; i < n; i++)
         if (rows[i].findings)

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "report.h"
 
 const char pools_usage[] =
     "usage: quizstore pools [-d DIR] list [--json]\n"
@@ -225,43 +226,19 @@ static int has_findings(const qs_index_report *r)
     return r->missing || r->extra;
 }
 
+/* The rows of verify: entries missing from an index, and extra ones. */
+static const report_form verify_form = {"indexes", "index", 16, 10, {"missing", "extra"},
+                                        NULL};
+
 static void print_reports(const index_args *a, const qs_index_report *rows, size_t n)
 {
-    if (a->json) {
-        jw w;
-        int clean = 1;
-        jw_init(&w, stdout);
-        jw_object(&w);
-        jw_key(&w, "indexes");
-        jw_array(&w);
-        for (size_t i = 0; i < n; i++) {
-            jw_row(&w);
-            jw_kstr(&w, "name", rows[i].name);
-            jw_kuint(&w, "checked", rows[i].checked);
-            jw_kuint(&w, "missing", rows[i].missing);
-            jw_kuint(&w, "extra", rows[i].extra);
-            jw_key(&w, "first_finding");
-            if (rows[i].first_finding[0])
-                jw_str(&w, rows[i].first_finding);
-            else
-                jw_null(&w);
-            jw_end_object(&w);
-            clean = clean && !has_findings(&rows[i]);
-        }
-        jw_end_array(&w);
-        jw_key(&w, "ok");
-        jw_bool(&w, clean);
-        jw_end_object(&w);
-        jw_finish(&w);
-        return;
-    }
-    printf("%-16s %12s %10s %10s\n", "index", "checked", "missing", "extra");
+    report r;
+    report_begin(&r, &verify_form, a->json);
     for (size_t i = 0; i < n; i++) {
-        printf("%-16s %12" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", rows[i].name,
-               rows[i].checked, rows[i].missing, rows[i].extra);
-        if (rows[i].first_finding[0])
-            printf("  first finding: %s\n", rows[i].first_finding);
+        const uint64_t counts[] = {rows[i].missing, rows[i].extra};
+        report_row(&r, rows[i].name, rows[i].checked, counts, rows[i].first_finding);
     }
+    report_end(&r);
 }
 
 /* Verify and print every row (index verify) or the pools row only (pools verify). */
