@@ -16,6 +16,7 @@
 
 #include "backup.h"
 #include "engine_int.h"
+#include "util/number.h"
 
 /* ------------------------------------------------------------------ manifest */
 
@@ -40,22 +41,13 @@ static int split(char *line, char **fields)
     }
 }
 
+/* A decimal as the manifest writes it: no leading zeros. */
 static int parse_dec(const char *s, uint64_t *v)
 {
     size_t len = strlen(s);
-    if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
+    if (len > 1 && s[0] == '0')
         return -1;
-    uint64_t x = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return -1;
-        x = x * 10 + d;
-    }
-    *v = x;
-    return 0;
+    return ut_parse_u64(s, len, v);
 }
 
 static int parse_hex64(const char *s, uint64_t *v)
