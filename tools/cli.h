@@ -103,6 +103,9 @@ void msg_rc(const char *context, int rc);
 /* Print @p text to stdout and exit 0 when help was asked for; print it to stderr
  * and exit EXIT_FAILURE on a usage error. */
 void usage_exit(const char *text, int asked) __attribute__((noreturn));
+/* Results that did not all reach stdout (a full disk, a closed pipe) fail the
+ * command @p cmd: @p status, or EXIT_FAILURE with a message. */
+int stdout_status(const char *cmd, int status);
 
 /* ---- numbers and words ----------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
-/* import_refs.c: per-row dispatch, library failures, and references by external id
- * (creating the taxonomy entries and users a row refers to when they are unknown). */
+/* import_refs.c: library failures, and references by external id (creating the
+ * taxonomy entries and users a row refers to when they are unknown). */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,23 +7,6 @@
 #include "cli.h"
 #include "import.h"
 #include "util/grow.h"
-
-outcome apply_row(import_kind kind, apply_ctx *ac)
-{
-    switch (kind) {
-    case K_SUBJECTS:
-    case K_SYSTEMS:
-    case K_TOPICS: return apply_taxon(kind, ac);
-    case K_QUESTIONS: return apply_question(ac);
-    case K_USERS: return apply_user(ac);
-    case K_TESTS: return apply_test(ac);
-    case K_ANSWERS: return apply_answer(ac);
-    case K_INTERACTIONS: return apply_interaction(ac);
-    case K_COUNT: break;
-    }
-    row_fail(ac->row, "unknown kind");
-    return OUT_REJECTED;
-}
 
 static int row_level(int rc)
 {

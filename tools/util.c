@@ -1,4 +1,4 @@
-/* util.c: sizes, the words of the enums, command-line id resolution. */
+/* util.c: sizes and the words of the enums. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,28 +116,4 @@ const char *kind_word(qs_kind kind)
     case QS_TEST: return "test";
     }
     return "entity";
-}
-
-/* ---- ids on the command line ----------------------------------------------------- */
-
-int resolve_arg(qs_txn *txn, qs_kind kind, const char *arg, int internal,
-                const char *context, uint64_t *id)
-{
-    if (internal) {
-        if (ut_parse_u64(arg, strlen(arg), id) != 0 || *id == 0) {
-            msg("%s: '%s' is not an internal id", context, arg);
-            return -1;
-        }
-        return 0;
-    }
-    int rc = qs_resolve(txn, kind, arg, id);
-    if (rc == QS_NOTFOUND || rc == QS_INVALID) {
-        msg("%s: %s not found", context, kind_word(kind));
-        return -1;
-    }
-    if (rc != 0) {
-        msg_rc(context, rc);
-        return -1;
-    }
-    return 0;
 }
