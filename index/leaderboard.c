@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "util/date.h"
 
 #define LEVELS 2
 static const unsigned level_shift[LEVELS] = {6, 12};   /* levels 1 and 2 */
@@ -32,15 +33,13 @@ static const unsigned level_shift[LEVELS] = {6, 12};   /* levels 1 and 2 */
 
 uint32_t qs_board_week(int64_t t)
 {
-    int64_t day = eng_day64(t) + 3;   /* days since Monday 1969-12-29 */
-    int64_t week = day / 7 - (day % 7 < 0);
-    return (uint32_t)(week + WEEK_BASE);
+    return (uint32_t)(ut_week_of(eng_day64(t)) + WEEK_BASE);
 }
 
 /* First day of the week of a weekly board. */
 static int32_t board_first_day(uint32_t board)
 {
-    return (int32_t)(((int64_t)board - WEEK_BASE) * 7 - 3);
+    return (int32_t)ut_week_first_day((int64_t)board - WEEK_BASE);
 }
 
 #define LB_KEY 8         /* lb: board u32 | correct u32 */
