@@ -18,7 +18,7 @@
  * on either backend. The draw and the new test commit together.
  */
 #include "backend_sqlite.h"
-#include "rng.h"
+#include "util/rng.h"
 
 typedef struct draw {
     uint32_t ids[SQ_DRAW_MAX];
@@ -107,7 +107,7 @@ static int pool_window(backend *be, st_id window, int lo_col, int64_t n, uint64_
 {
     if (n <= 0)
         return 0;
-    int64_t start = (int64_t)(rng_mix64(seed + 0x9e3779b97f4a7c15ULL) % (uint64_t)n);
+    int64_t start = (int64_t)(ut_mix64(seed + 0x9e3779b97f4a7c15ULL) % (uint64_t)n);
     const int64_t ranges[2][2] = {{start, n}, {0, start}};
     for (int r = 0; r < 2 && d->n < d->want; r++) {
         sq_bind_i64(be, window, lo_col, ranges[r][0]);

@@ -78,7 +78,7 @@ static void add_user_reads(const uint32_t *users, size_t n)
 /* The busiest users (they have the most rows), then uniform ones. */
 static size_t history_users(const bench_data *d, unsigned samples, uint32_t *users)
 {
-    rng stream;
+    ut_rng stream;
     bd_rng_init(&stream, d->params.seed, "check.users");
     size_t n = 0;
     for (uint32_t rank = 1; rank <= d->counts.users && n < samples / 10 + 1; rank++)
@@ -112,7 +112,7 @@ static void build_plan(const bench_run *r)
         fprintf(stderr, "qs-bench: out of memory\n");
         exit(EXIT_FAILURE);
     }
-    rng stream;
+    ut_rng stream;
     bd_rng_init(&stream, d->params.seed, "check.questions");
     add_read(READ_QUESTION_GET, 1);
     add_read(READ_QUESTION_GET, WL_QUESTIONS);

@@ -139,18 +139,18 @@ void bd_close(bench_data *d)
 
 /* ------------------------------------------------------------ draws */
 
-void bd_rng_init(rng *r, uint64_t seed, const char *purpose)
+void bd_rng_init(ut_rng *r, uint64_t seed, const char *purpose)
 {
     uint64_t x = seed ^ 0x6a09e667f3bcc909ULL;
     for (const char *p = purpose; *p; p++)          /* FNV-1a of the purpose */
         x = (x ^ (uint8_t)*p) * 0x100000001b3ULL;
-    rng_seed(r, x);
+    ut_rng_seed(r, x);
 }
 
-uint32_t bd_zipf_user(const bench_data *d, rng *r)
+uint32_t bd_zipf_user(const bench_data *d, ut_rng *r)
 {
     uint32_t n = d->counts.users;
-    double u = rng_unit(r) * d->zipf_cdf[n - 1];
+    double u = ut_rng_unit(r) * d->zipf_cdf[n - 1];
     uint32_t lo = 0, hi = n - 1;                   /* first rank whose cdf exceeds u */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -162,48 +162,48 @@ uint32_t bd_zipf_user(const bench_data *d, rng *r)
     return wl_user_of_rank(d->gen, lo + 1);
 }
 
-uint32_t bd_uniform_user(const bench_data *d, rng *r)
+uint32_t bd_uniform_user(const bench_data *d, ut_rng *r)
 {
-    return (uint32_t)rng_below(r, d->counts.users) + 1;
+    return (uint32_t)ut_rng_below(r, d->counts.users) + 1;
 }
 
-uint32_t bd_question(rng *r)
+uint32_t bd_question(ut_rng *r)
 {
-    return (uint32_t)rng_below(r, WL_QUESTIONS) + 1;
+    return (uint32_t)ut_rng_below(r, WL_QUESTIONS) + 1;
 }
 
-static uint8_t draw_difficulty(rng *r)
+static uint8_t draw_difficulty(ut_rng *r)
 {
-    uint64_t x = rng_below(r, 10);
+    uint64_t x = ut_rng_below(r, 10);
     return x < 3 ? 1 : x < 8 ? 2 : 3;
 }
 
-void bd_draw_args(const bench_data *d, rng *r, bk_draw pattern, uint64_t test_id,
+void bd_draw_args(const bench_data *d, ut_rng *r, bk_draw pattern, uint64_t test_id,
                   int64_t created_at, bk_draw_args *out)
 {
     memset(out, 0, sizeof *out);
     out->pattern = pattern;
     out->user = bd_zipf_user(d, r);
-    out->topic = (uint32_t)rng_below(r, WL_TOPICS) + 1;
+    out->topic = (uint32_t)ut_rng_below(r, WL_TOPICS) + 1;
     out->system = (out->topic - 1) / WL_TOPICS_PER_SYSTEM + 1;
     out->difficulty = draw_difficulty(r);
     if (pattern == BK_DRAW_ADAPTIVE) {
         out->topic = 0;
         out->difficulty = 0;
-        out->system = (uint32_t)rng_below(r, WL_SYSTEMS) + 1;
+        out->system = (uint32_t)ut_rng_below(r, WL_SYSTEMS) + 1;
     } else if (pattern == BK_DRAW_WEAK) {
         out->topic = 0;
         out->difficulty = 0;
         out->system = 0;
     }
     out->count = 40;
-    out->seed = rng_next(r);
+    out->seed = ut_rng_next(r);
     out->test_id = test_id;
     out->created_at = created_at;
 }
 
-bk_draw bd_draw_pattern(rng *r)
+bk_draw bd_draw_pattern(ut_rng *r)
 {
-    uint64_t x = rng_below(r, 100);
+    uint64_t x = ut_rng_below(r, 100);
     return x < 80 ? BK_DRAW_FILTER : x < 95 ? BK_DRAW_ADAPTIVE : BK_DRAW_WEAK;
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "backend.h"
-#include "rng.h"
+#include "util/rng.h"
 #include "workload.h"
 
 /* What a test_create membership check needs of a question. */
@@ -50,22 +50,22 @@ void bd_close(bench_data *d);
 /* ------------------------------------------------------------ draws */
 
 /* The stream for @p purpose (any string) under the run's seed; draw from it with
- * rng.h. */
-void bd_rng_init(rng *r, uint64_t seed, const char *purpose);
+ * util/rng.h. */
+void bd_rng_init(ut_rng *r, uint64_t seed, const char *purpose);
 
 /* A user by the workload's Zipf law over activity (busy users come up often). */
-uint32_t bd_zipf_user(const bench_data *d, rng *r);
+uint32_t bd_zipf_user(const bench_data *d, ut_rng *r);
 /* A user uniformly. */
-uint32_t bd_uniform_user(const bench_data *d, rng *r);
+uint32_t bd_uniform_user(const bench_data *d, ut_rng *r);
 /* A question id uniformly. */
-uint32_t bd_question(rng *r);
+uint32_t bd_question(ut_rng *r);
 
 /* test_create arguments for @p pattern; @p test_id and @p created_at are the caller's.
  * Filters take a uniform topic and a difficulty weighted like the bank's (30/50/20),
  * adaptive draws a uniform system, every pattern a Zipf user. */
-void bd_draw_args(const bench_data *d, rng *r, bk_draw pattern, uint64_t test_id,
+void bd_draw_args(const bench_data *d, ut_rng *r, bk_draw pattern, uint64_t test_id,
                   int64_t created_at, bk_draw_args *out);
 /* A pattern with the workload's mix: 80 % filter, 15 % adaptive, 5 % weak. */
-bk_draw bd_draw_pattern(rng *r);
+bk_draw bd_draw_pattern(ut_rng *r);
 
 #endif /* QS_BENCH_DATA_H */

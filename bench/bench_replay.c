@@ -62,9 +62,9 @@ static void stop_run(replay *rp, const char *why)
         rp->ended = why;
 }
 
-static replay_op draw_op(rng *stream)
+static replay_op draw_op(ut_rng *stream)
 {
-    uint64_t x = rng_below(stream, DAILY_OPS_S1 / 1000);
+    uint64_t x = ut_rng_below(stream, DAILY_OPS_S1 / 1000);
     replay_op op = 0;
     while (x >= daily_thousands[op])
         x -= daily_thousands[op++];
@@ -73,7 +73,7 @@ static replay_op draw_op(rng *stream)
 
 /* A write through the writer, under the lock. 0, -1 on failure, 1 when the day's
  * answers (or interactions) are used up. */
-static int write_op(replay *rp, replay_op op, rng *stream, bk_result *out)
+static int write_op(replay *rp, replay_op op, ut_rng *stream, bk_result *out)
 {
     bench_engine *e = rp->e;
     const bd_window *w = &rp->r->data.next_day;
@@ -99,7 +99,7 @@ static int write_op(replay *rp, replay_op op, rng *stream, bk_result *out)
                    be->ops->commit(be) ? -1 : 0;
 }
 
-static int read_op(worker *wk, replay_op op, rng *stream, bk_result *out)
+static int read_op(worker *wk, replay_op op, ut_rng *stream, bk_result *out)
 {
     const bench_data *d = &wk->rp->r->data;
     backend *be = wk->reader;
@@ -133,7 +133,7 @@ static void *work(void *arg)
     replay *rp = wk->rp;
     char purpose[32];
     snprintf(purpose, sizeof purpose, "replay.%u", wk->index);
-    rng stream;
+    ut_rng stream;
     bd_rng_init(&stream, rp->r->cfg.params.seed, purpose);
     bk_result out = {0};
     while (wk->ops < rp->ops_per_thread && !atomic_load(&rp->stop)) {

@@ -129,10 +129,10 @@ typedef struct op_arg {
 } op_arg;
 
 /* One timed call of a measured op: 0, -1 on failure, 1 when its input is used up. */
-typedef int (*op_fn)(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
+typedef int (*op_fn)(bench_run *r, bench_engine *e, ut_rng *stream, const op_arg *arg,
                      bk_result *out);
 
-static int call_read(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
+static int call_read(bench_run *r, bench_engine *e, ut_rng *stream, const op_arg *arg,
                      bk_result *out)
 {
     uint32_t x = arg->read == READ_QUESTION_GET ? bd_question(stream)
@@ -140,7 +140,7 @@ static int call_read(bench_run *r, bench_engine *e, rng *stream, const op_arg *a
     return bench_read_run(e->be, arg->read, x, out);
 }
 
-static int call_create(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
+static int call_create(bench_run *r, bench_engine *e, ut_rng *stream, const op_arg *arg,
                        bk_result *out)
 {
     bk_draw_args a;
@@ -152,7 +152,7 @@ static int call_create(bench_run *r, bench_engine *e, rng *stream, const op_arg 
 }
 
 /* One interaction per transaction, as a request logs it. 1 when the day is used up. */
-static int call_interaction(bench_run *r, bench_engine *e, rng *stream, const op_arg *arg,
+static int call_interaction(bench_run *r, bench_engine *e, ut_rng *stream, const op_arg *arg,
                             bk_result *out)
 {
     const bd_window *w = &r->data.next_day;
@@ -170,7 +170,7 @@ static int time_op(bench_run *r, bench_engine *e, const char *purpose, op_fn fn,
                    const op_arg *arg, hist *h)
 {
     const bench_cfg *c = &r->cfg;
-    rng stream;
+    ut_rng stream;
     bd_rng_init(&stream, r->cfg.params.seed, purpose);
     bk_result out = {0};
     hist_reset(h);

@@ -123,11 +123,11 @@ size_t seal_pick_users(const counts *k, uint32_t users, uint64_t seed, sample *o
     for (uint32_t u = 1; u <= users; u++)
         if (k->dec_answers[u] >= DEEP_MIN_ROWS)
             eligible[n++] = u;
-    rng r;
+    ut_rng r;
     bd_rng_init(&r, seed, "qs-seal users");
     size_t picked = n < SAMPLE_USERS ? n : SAMPLE_USERS;
     for (size_t i = 0; i < picked; i++) {
-        size_t j = i + (size_t)rng_below(&r, n - i);
+        size_t j = i + (size_t)ut_rng_below(&r, n - i);
         uint32_t u = eligible[j];
         eligible[j] = eligible[i];
         eligible[i] = u;

@@ -28,19 +28,19 @@
 
 static void question_meta(const wl_gen *g, uint32_t id, qmeta *m)
 {
-    rng r;
+    ut_rng r;
     rng_init(&r, g->p.seed, DOM_QUESTION, id);
-    m->topic = (uint16_t)rng_range(&r, 1, WL_TOPICS);
+    m->topic = (uint16_t)ut_rng_range(&r, 1, WL_TOPICS);
     m->system = (uint8_t)((m->topic - 1) / WL_TOPICS_PER_SYSTEM + 1);
-    m->subject = rng_below(&r, 5) ? g->topic_subject[m->topic]
-                                  : (uint8_t)rng_range(&r, 1, WL_SUBJECTS);
-    uint32_t d = (uint32_t)rng_below(&r, 100);
+    m->subject = ut_rng_below(&r, 5) ? g->topic_subject[m->topic]
+                                  : (uint8_t)ut_rng_range(&r, 1, WL_SUBJECTS);
+    uint32_t d = (uint32_t)ut_rng_below(&r, 100);
     m->difficulty = d < 30 ? 1 : d < 80 ? 2 : 3;
-    m->type = rng_below(&r, 10) ? 1 : 2;
-    m->active = rng_below(&r, 100) < 97;
-    m->n_options = rng_below(&r, 5) < 2 ? 4 : 5;
-    m->correct = (uint8_t)rng_below(&r, m->n_options);
-    m->created_at = WL_NOW_MS - TWO_YEARS_MS + (int64_t)rng_below(&r, TWO_YEARS_MS);
+    m->type = ut_rng_below(&r, 10) ? 1 : 2;
+    m->active = ut_rng_below(&r, 100) < 97;
+    m->n_options = ut_rng_below(&r, 5) < 2 ? 4 : 5;
+    m->correct = (uint8_t)ut_rng_below(&r, m->n_options);
+    m->created_at = WL_NOW_MS - TWO_YEARS_MS + (int64_t)ut_rng_below(&r, TWO_YEARS_MS);
 }
 
 typedef struct by_created {
@@ -132,21 +132,21 @@ static int build_zipf(wl_gen *g, uint32_t n)
     return 0;
 }
 
-uint32_t wli_zipf_user(const wl_gen *g, rng *r)
+uint32_t wli_zipf_user(const wl_gen *g, ut_rng *r)
 {
-    uint32_t i = (uint32_t)rng_below(r, g->c.users);
-    if (rng_unit(r) >= g->alias_prob[i])
+    uint32_t i = (uint32_t)ut_rng_below(r, g->c.users);
+    if (ut_rng_unit(r) >= g->alias_prob[i])
         i = g->alias_idx[i];
     return g->rank_user[i];
 }
 
 static void user_draw(const wl_gen *g, uint32_t id, wl_user *u)
 {
-    rng r;
+    ut_rng r;
     rng_init(&r, g->p.seed, DOM_USER, id);
     int64_t history_start = (int64_t)g->c.first_day * WL_DAY_MS;
     u->id = id;
-    u->created_at = history_start - ONE_YEAR_MS + (int64_t)rng_below(&r, ONE_YEAR_MS);
+    u->created_at = history_start - ONE_YEAR_MS + (int64_t)ut_rng_below(&r, ONE_YEAR_MS);
     u->skill = 0.5 + rng_normal(&r);
 }
 
@@ -163,12 +163,12 @@ static int build_users(wl_gen *g)
         user_draw(g, id, &u);
         g->skill[id] = u.skill;
     }
-    rng r;
+    ut_rng r;
     rng_init(&r, g->p.seed, DOM_RANK, 0);
     for (uint32_t i = 0; i < n; i++)
         g->rank_user[i] = i + 1;
     for (uint32_t i = n - 1; i > 0; i--) {
-        uint32_t j = (uint32_t)rng_below(&r, i + 1);
+        uint32_t j = (uint32_t)ut_rng_below(&r, i + 1);
         uint32_t t = g->rank_user[i];
         g->rank_user[i] = g->rank_user[j];
         g->rank_user[j] = t;
@@ -194,10 +194,10 @@ int wl_open(const wl_params *p, wl_gen **out)
     g->c.now_day = (int32_t)(WL_NOW_MS / WL_DAY_MS);
     g->c.first_day = g->c.now_day - p->days;
 
-    rng r;
+    ut_rng r;
     for (uint32_t t = 1; t <= WL_TOPICS; t++) {
         rng_init(&r, p->seed, DOM_TOPIC, t);
-        g->topic_subject[t] = (uint8_t)rng_range(&r, 1, WL_SUBJECTS);
+        g->topic_subject[t] = (uint8_t)ut_rng_range(&r, 1, WL_SUBJECTS);
     }
     for (uint32_t id = 1; id <= WL_QUESTIONS; id++)
         question_meta(g, id, &g->q[id]);
@@ -264,11 +264,11 @@ uint32_t wl_user_of_rank(const wl_gen *g, uint32_t rank)
 /* ===================================================================== */
 /* Arrivals within a day                                                  */
 
-static uint32_t diurnal_ms(const wl_gen *g, rng *r)
+static uint32_t diurnal_ms(const wl_gen *g, ut_rng *r)
 {
     for (;;) {
-        uint32_t t = (uint32_t)rng_below(r, WL_DAY_MS);
-        if (rng_unit(r) < g->accept[t / 60000])
+        uint32_t t = (uint32_t)ut_rng_below(r, WL_DAY_MS);
+        if (ut_rng_unit(r) < g->accept[t / 60000])
             return t;
     }
 }
@@ -297,7 +297,7 @@ static void radix_sort28(uint32_t *a, uint32_t *tmp, uint32_t n)
     }
 }
 
-void wli_day_arrivals(const wl_gen *g, rng *r, uint32_t n, uint32_t *out, uint32_t *tmp)
+void wli_day_arrivals(const wl_gen *g, ut_rng *r, uint32_t n, uint32_t *out, uint32_t *tmp)
 {
     for (uint32_t i = 0; i < n; i++)
         out[i] = diurnal_ms(g, r);
@@ -324,7 +324,7 @@ struct wl_ix_stream {
     int32_t day, day_end, cur_day;
     uint32_t n_day, idx;
     uint32_t *times, *tmp;
-    rng r;
+    ut_rng r;
 };
 
 int wl_ix_stream_open(const wl_gen *g, wl_window w, wl_ix_stream **out)
@@ -360,10 +360,10 @@ int wl_ix_stream_next(wl_ix_stream *s, wl_interaction *out)
         s->cur_day = s->day++;
         s->idx = 0;
     }
-    rng *r = &s->r;
+    ut_rng *r = &s->r;
     out->created_at = (int64_t)s->cur_day * WL_DAY_MS + s->times[s->idx++];
     out->user = wli_zipf_user(s->g, r);
-    uint32_t roll = (uint32_t)rng_below(r, 100);
+    uint32_t roll = (uint32_t)ut_rng_below(r, 100);
     unsigned a = 0;
     while (roll >= action_weight[a]) {
         roll -= action_weight[a];

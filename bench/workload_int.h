@@ -10,7 +10,7 @@
  *
  * Each file calls only those listed before it.
  *
- * Random streams: xoshiro256** (rng.h) keyed by (seed, domain, index). Every entity
+ * Random streams: xoshiro256** (util/rng.h) keyed by (seed, domain, index). Every entity
  * has its own stream: a question (metadata, and separately its text), a user, a
  * day's test arrivals, one test (user, questions, outcome, answers), a day's
  * interactions. Nothing depends on the order in which consumers ask.
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "util/rng.h"
 #include "workload.h"
 
 #define MINUTES_PER_DAY 1440
@@ -34,17 +34,17 @@ enum domain {
 };
 
 /* The stream of entity @p index of domain @p d under the run's seed. */
-static inline void rng_init(rng *r, uint64_t seed, enum domain d, uint64_t index)
+static inline void rng_init(ut_rng *r, uint64_t seed, enum domain d, uint64_t index)
 {
-    uint64_t x = rng_mix64(rng_mix64(seed) ^ ((uint64_t)d * 0xD1B54A32D192ED03ULL));
-    rng_seed(r, rng_mix64(x ^ (index * 0x9E3779B97F4A7C15ULL)));
+    uint64_t x = ut_mix64(ut_mix64(seed) ^ ((uint64_t)d * 0xD1B54A32D192ED03ULL));
+    ut_rng_seed(r, ut_mix64(x ^ (index * 0x9E3779B97F4A7C15ULL)));
 }
 
 /* Standard normal (Box-Muller, the cosine half): two draws. */
-static inline double rng_normal(rng *r)
+static inline double rng_normal(ut_rng *r)
 {
-    double u = 1.0 - rng_unit(r);
-    double v = rng_unit(r);
+    double u = 1.0 - ut_rng_unit(r);
+    double v = ut_rng_unit(r);
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
@@ -72,17 +72,17 @@ struct wl_gen {
 };
 
 /* workload.c: a user by the Zipf law over ranks (two draws). */
-uint32_t wli_zipf_user(const wl_gen *g, rng *r);
+uint32_t wli_zipf_user(const wl_gen *g, ut_rng *r);
 
 /* workload.c: sorted arrival offsets (ms into the day) of @p n events, by the diurnal
  * profile; @p tmp is as large as @p out. */
-void wli_day_arrivals(const wl_gen *g, rng *r, uint32_t n, uint32_t *out, uint32_t *tmp);
+void wli_day_arrivals(const wl_gen *g, ut_rng *r, uint32_t n, uint32_t *out, uint32_t *tmp);
 
 /* workload_text.c: the texts of @p q (its metadata set), into @p buf. */
 void wli_question_text(const wl_gen *g, wl_question *q, wl_text_buf *buf);
 
 /* workload_text.c: the payload of an interaction of @p action into @p ix, from @p r
  * (the day's stream, right after the action's draw). */
-void wli_payload(rng *r, unsigned action, wl_interaction *ix);
+void wli_payload(ut_rng *r, unsigned action, wl_interaction *ix);
 
 #endif /* QS_BENCH_WORKLOAD_INT_H */

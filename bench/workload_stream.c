@@ -80,7 +80,7 @@ static uint32_t created_by(const wl_gen *g, const uint32_t *pool, uint32_t n, in
 
 /* Draw up to @p want distinct questions of @p pool in random order (Floyd's sampling,
  * then a shuffle). @return how many. */
-static uint32_t draw_questions(const wl_gen *g, rng *r, const uint32_t *pool, uint32_t n,
+static uint32_t draw_questions(const wl_gen *g, ut_rng *r, const uint32_t *pool, uint32_t n,
                                int64_t at, uint32_t want, uint32_t *out)
 {
     uint32_t m = created_by(g, pool, n, at);
@@ -89,7 +89,7 @@ static uint32_t draw_questions(const wl_gen *g, rng *r, const uint32_t *pool, ui
     uint32_t k = want < m ? want : m;
     uint32_t cnt = 0;
     for (uint32_t j = m - k; j < m; j++) {
-        uint32_t pick = pool[rng_below(r, j + 1)];
+        uint32_t pick = pool[ut_rng_below(r, j + 1)];
         for (uint32_t i = 0; i < cnt; i++)
             if (out[i] == pick) {
                 pick = pool[j];
@@ -98,7 +98,7 @@ static uint32_t draw_questions(const wl_gen *g, rng *r, const uint32_t *pool, ui
         out[cnt++] = pick;
     }
     for (uint32_t i = cnt; i > 1; i--) {
-        uint32_t j = (uint32_t)rng_below(r, i);
+        uint32_t j = (uint32_t)ut_rng_below(r, i);
         uint32_t t = out[i - 1];
         out[i - 1] = out[j];
         out[j] = t;
@@ -106,7 +106,7 @@ static uint32_t draw_questions(const wl_gen *g, rng *r, const uint32_t *pool, ui
     return cnt;
 }
 
-static void plan_answers(const wl_gen *g, rng *r, plan *pl)
+static void plan_answers(const wl_gen *g, ut_rng *r, plan *pl)
 {
     static const double offset[4] = {0, -1.0, 0.0, 1.0};
     const wl_test *t = &pl->t;
@@ -118,13 +118,13 @@ static void plan_answers(const wl_gen *g, rng *r, plan *pl)
         double spent = SPENT_MEDIAN_MS * exp(SPENT_SIGMA * rng_normal(r));
         a->time_spent_ms = spent < SPENT_MIN_MS ? SPENT_MIN_MS
                          : spent > SPENT_MAX_MS ? SPENT_MAX_MS : (int64_t)spent;
-        at += rng_range(r, GAP_MIN_MS, GAP_MAX_MS) + a->time_spent_ms;
+        at += ut_rng_range(r, GAP_MIN_MS, GAP_MAX_MS) + a->time_spent_ms;
         a->created_at = at;
         a->test = t->id;
         a->question = t->questions[i];
         a->user = t->user;
         a->position = (uint8_t)i;
-        uint32_t s = (uint32_t)rng_below(r, 100);
+        uint32_t s = (uint32_t)ut_rng_below(r, 100);
         a->status = s < 3 ? WL_SKIPPED : s < 8 ? WL_FLAGGED : WL_ANSWERED;
         if (a->status == WL_SKIPPED) {
             a->correct = 0;
@@ -133,14 +133,14 @@ static void plan_answers(const wl_gen *g, rng *r, plan *pl)
             continue;
         }
         double p = 1.0 / (1.0 + exp(offset[m->difficulty] - skill));
-        a->correct = rng_unit(r) < p;
+        a->correct = ut_rng_unit(r) < p;
         if (a->correct) {
             a->chosen = (int8_t)m->correct;
         } else {
-            uint32_t w = (uint32_t)rng_below(r, m->n_options - 1u);
+            uint32_t w = (uint32_t)ut_rng_below(r, m->n_options - 1u);
             a->chosen = (int8_t)(w >= m->correct ? w + 1 : w);
         }
-        a->score = a->correct ? (uint8_t)rng_range(r, 50, 90) : (uint8_t)rng_range(r, 10, 60);
+        a->score = a->correct ? (uint8_t)ut_rng_range(r, 50, 90) : (uint8_t)ut_rng_range(r, 10, 60);
     }
 }
 
@@ -148,32 +148,32 @@ static void plan_answers(const wl_gen *g, rng *r, plan *pl)
 static void plan_build(const wl_gen *g, int32_t day, uint32_t idx, int64_t created_at,
                        plan *pl)
 {
-    rng r;
+    ut_rng r;
     rng_init(&r, g->p.seed, DOM_TEST, ((uint64_t)(uint32_t)day << 32) | idx);
     wl_test *t = &pl->t;
     t->id = 1 + (uint64_t)(day - g->c.first_day) * g->c.tests_per_day + idx;
     t->user = wli_zipf_user(g, &r);
-    t->mode = rng_below(&r, 100) < 60 ? WL_MODE_TUTOR : WL_MODE_TIMED;
+    t->mode = ut_rng_below(&r, 100) < 60 ? WL_MODE_TUTOR : WL_MODE_TIMED;
     t->created_at = created_at;
-    uint32_t want = rng_range(&r, WL_TEST_MIN, WL_TEST_MAX);
-    if (rng_below(&r, 100) < 70) {
-        t->topic = rng_range(&r, 1, WL_TOPICS);
+    uint32_t want = ut_rng_range(&r, WL_TEST_MIN, WL_TEST_MAX);
+    if (ut_rng_below(&r, 100) < 70) {
+        t->topic = ut_rng_range(&r, 1, WL_TOPICS);
         t->system = (t->topic - 1) / WL_TOPICS_PER_SYSTEM + 1;
         const uint32_t *pool = g->topic_pool + g->topic_start[t->topic];
         uint32_t n = g->topic_start[t->topic + 1] - g->topic_start[t->topic];
         t->n_questions = (uint8_t)draw_questions(g, &r, pool, n, created_at, want, t->questions);
     } else {
         t->topic = 0;
-        t->system = rng_range(&r, 1, WL_SYSTEMS);
+        t->system = ut_rng_range(&r, 1, WL_SYSTEMS);
         const uint32_t *pool = g->system_pool + g->system_start[t->system];
         uint32_t n = g->system_start[t->system + 1] - g->system_start[t->system];
         t->n_questions = (uint8_t)draw_questions(g, &r, pool, n, created_at, want, t->questions);
     }
-    uint32_t fate = (uint32_t)rng_below(&r, 100);
+    uint32_t fate = (uint32_t)ut_rng_below(&r, 100);
     t->status = fate < 70 ? WL_TEST_COMPLETED : fate < 85 ? WL_TEST_ABANDONED
               : fate < 95 ? WL_TEST_PAUSED : WL_TEST_ACTIVE;
     pl->planned = t->status == WL_TEST_COMPLETED
-                ? t->n_questions : (uint8_t)(rng_unit(&r) * 0.9 * t->n_questions);
+                ? t->n_questions : (uint8_t)(ut_rng_unit(&r) * 0.9 * t->n_questions);
     plan_answers(g, &r, pl);
 }
 
@@ -286,7 +286,7 @@ static int peek_test(wl_stream *s, int64_t *at)
     while (s->idx == s->n_day) {
         if (s->day >= s->day_end)
             return 0;
-        rng r;
+        ut_rng r;
         rng_init(&r, s->g->p.seed, DOM_TEST_DAY, (uint32_t)s->day);
         s->n_day = s->g->c.tests_per_day;
         wli_day_arrivals(s->g, &r, s->n_day, s->times, s->tmp);

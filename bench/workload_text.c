@@ -153,7 +153,7 @@ static void tb_lab_value(tb *b, const wl_lab *l, uint32_t v)
 /* Expansion                                                              */
 
 typedef struct expansion {
-    rng *r;
+    ut_rng *r;
     tb *b;
     wl_text var[WLV_COUNT];         /* set by the caller before the rules that read them */
     const wl_lab *lab[4];
@@ -174,17 +174,17 @@ static void run_alt(expansion *x, const wl_alt *a)
         case WLO_SKEW: {
             /* Words early in a list come up more often (P(i) ~ i^(-1/3)), as in prose. */
             const wl_rule *ru = &wl_rules[o->a];
-            double u = rng_unit(x->r);
+            double u = ut_rng_unit(x->r);
             run_alt(x, &wl_alts[ru->first + (size_t)(u * sqrt(u) * (double)ru->n)]);
             break;
         }
-        case WLO_RANGE: tb_uint(x->b, rng_range(x->r, o->a, o->b)); break;
+        case WLO_RANGE: tb_uint(x->b, ut_rng_range(x->r, o->a, o->b)); break;
         case WLO_VAR: tb_mem(x->b, x->var[o->a].ptr, x->var[o->a].len); break;
         case WLO_CALL: call(x, o->a); break;
-        case WLO_LAB_PICK: x->lab[o->a & 3] = &wl_labs[rng_below(x->r, WL_N_LABS)]; break;
+        case WLO_LAB_PICK: x->lab[o->a & 3] = &wl_labs[ut_rng_below(x->r, WL_N_LABS)]; break;
         case WLO_LAB_NAME: tb_put(x->b, lab->name); break;
         case WLO_LAB_UNIT: tb_put(x->b, lab->unit); break;
-        case WLO_LAB_VALUE: tb_lab_value(x->b, lab, rng_range(x->r, lab->lo, lab->hi)); break;
+        case WLO_LAB_VALUE: tb_lab_value(x->b, lab, ut_rng_range(x->r, lab->lo, lab->hi)); break;
         }
         if (o->recase != WLM_NONE)
             tb_recase(x->b, start, o->recase == WLM_UPPER);
@@ -202,7 +202,7 @@ static void expand(expansion *x, unsigned rule)
     const wl_rule *ru = &wl_rules[rule];
     unsigned i = 0;
     if (ru->n > 1) {
-        uint64_t u = rng_below(x->r, ru->total);
+        uint64_t u = ut_rng_below(x->r, ru->total);
         if (ru->total == ru->n)
             i = (unsigned)u;   /* every weight 1 */
         else
@@ -224,9 +224,9 @@ static void gen_stem(expansion *x, const wl_lead_in *lead)
 {
     tb *b = x->b;
     size_t start = b->len;
-    size_t target = rng_range(x->r, 300, 500);
-    uint32_t age = rng_range(x->r, 4, 86);
-    int female = (int)rng_below(x->r, 2);
+    size_t target = ut_rng_range(x->r, 300, 500);
+    uint32_t age = ut_rng_range(x->r, 4, 86);
+    int female = (int)ut_rng_below(x->r, 2);
     char age_text[4];
     tb ab = {age_text, 0, sizeof age_text};
     tb_uint(&ab, age);
@@ -239,7 +239,7 @@ static void gen_stem(expansion *x, const wl_lead_in *lead)
     expand(x, WLR_STEM_OPENING);
     size_t lead_len = strlen(lead->text);
     for (unsigned i = 0; b->len - start + lead_len + 40 < target; i++)
-        if (rng_below(x->r, 4))
+        if (ut_rng_below(x->r, 4))
             expand_alt(x, WLR_STEM_BODY, i % WLR_STEM_BODY_N);
     tb_put(b, lead->text);
 }
@@ -248,7 +248,7 @@ static void gen_stem(expansion *x, const wl_lead_in *lead)
 static void wrong_choice(expansion *x)
 {
     const wl_question *q = x->q;
-    unsigned wrong = (unsigned)rng_below(x->r, q->n_options);
+    unsigned wrong = (unsigned)ut_rng_below(x->r, q->n_options);
     if (wrong == q->correct_option)
         wrong = (wrong + 1) % q->n_options;
     tb_char(x->b, (char)('A' + wrong));
@@ -260,7 +260,7 @@ static void gen_explanation(expansion *x)
     tb *b = x->b;
     const wl_question *q = x->q;
     size_t start = b->len;
-    size_t target = rng_range(x->r, 550, 950);
+    size_t target = ut_rng_range(x->r, 550, 950);
     int broke = 0;
     char key = (char)('A' + q->correct_option);
     x->var[WLV_KEY] = (wl_text){&key, 1};
@@ -281,11 +281,11 @@ static void gen_explanation(expansion *x)
 
 void wli_question_text(const wl_gen *g, wl_question *q, wl_text_buf *buf)
 {
-    rng r;
+    ut_rng r;
     tb b = {buf->bytes, 0, sizeof(buf->bytes)};
     expansion x = {.r = &r, .b = &b, .q = q};
     rng_init(&r, g->p.seed, DOM_QTEXT, q->id);
-    const wl_lead_in *lead = &wl_lead_ins[rng_below(&r, WL_N_LEAD_INS)];
+    const wl_lead_in *lead = &wl_lead_ins[ut_rng_below(&r, WL_N_LEAD_INS)];
     size_t start = b.len;
     gen_stem(&x, lead);
     q->stem = (wl_text){b.p + start, b.len - start};
@@ -338,7 +338,7 @@ void wl_topic_get(uint32_t id, wl_taxon *out)
 /* A uniform entry of word list @p rule. */
 static const char *pick(expansion *x, unsigned rule)
 {
-    return word(rule, (unsigned)rng_below(x->r, wl_rules[rule].n));
+    return word(rule, (unsigned)ut_rng_below(x->r, wl_rules[rule].n));
 }
 
 /* <@note_words>: words of [drugs] or [symptoms] while the payload, closed by its two
@@ -346,9 +346,9 @@ static const char *pick(expansion *x, unsigned rule)
 static void note_words(expansion *x)
 {
     tb *b = x->b;
-    size_t target = rng_range(x->r, 40, WL_PAYLOAD_MAX);
+    size_t target = ut_rng_range(x->r, 40, WL_PAYLOAD_MAX);
     for (;;) {
-        const char *w = rng_below(x->r, 2) ? pick(x, WLR_DRUGS) : pick(x, WLR_SYMPTOMS);
+        const char *w = ut_rng_below(x->r, 2) ? pick(x, WLR_DRUGS) : pick(x, WLR_SYMPTOMS);
         if (b->len + 1 + strlen(w) + 2 > target)
             break;
         tb_char(b, ' ');
@@ -365,7 +365,7 @@ static void call(expansion *x, unsigned fn)
     }
 }
 
-void wli_payload(rng *r, unsigned action, wl_interaction *ix)
+void wli_payload(ut_rng *r, unsigned action, wl_interaction *ix)
 {
     static const uint16_t rules[WL_ACTIONS] = {
         [WL_VIEW] = WLR_PAYLOAD_VIEW, [WL_BOOKMARK] = WLR_PAYLOAD_BOOKMARK,
@@ -377,7 +377,7 @@ void wli_payload(rng *r, unsigned action, wl_interaction *ix)
     expansion x = {.r = r, .b = &b};
     char q[12];
     tb qb = {q, 0, sizeof q};
-    tb_uint(&qb, rng_range(r, 1, WL_QUESTIONS));   /* drawn for every action */
+    tb_uint(&qb, ut_rng_range(r, 1, WL_QUESTIONS));   /* drawn for every action */
     x.var[WLV_Q] = (wl_text){q, qb.len};
     expand(&x, rules[action]);
     ix->payload[b.len] = '\0';
