@@ -45,7 +45,7 @@ typedef struct eng_dict {
     struct eng_dict *next;
 } eng_dict;
 
-/* seal.c: dictionaries of sealed buckets, by bucket name and dictionary id. */
+/* sealed.c: dictionaries of sealed buckets, by bucket name and dictionary id. */
 typedef struct eng_seal_dict {
     char name[24];
     uint32_t id;
@@ -176,11 +176,11 @@ int eng_wcache_flush(qs_txn *txn);
 /* Flush when something is pending for @p dbi (not while flushing). */
 int eng_barrier(qs_txn *txn, MDB_dbi dbi);
 
-/* txn.c */
+/* access.c */
 /* The top-level transaction of @p txn (itself, or the one its savepoints nest in). */
 qs_txn *eng_txn_top(qs_txn *txn);
 
-/* env.c */
+/* handles.c */
 int eng_refresh_handles(qs_env *env);
 /* The same inside write transaction @p txn, whose snapshot is of generation @p gen: a
  * writer needs no reader slot for it. The handles are published when @p txn commits
@@ -190,7 +190,8 @@ int eng_refresh_in_write(qs_txn *txn, uint64_t gen);
  * eng_handle_add expects it held. */
 int eng_handle_find(qs_env *env, const char *name, MDB_dbi *dbi);
 int eng_handle_add(qs_env *env, const char *name, MDB_dbi dbi);
-/* The checked ENG_META record @p name in @p r: 0, QS_NOTFOUND, QS_CORRUPT. */
+/* The checked ENG_META record @p name in @p r: 0, QS_NOTFOUND, QS_CORRUPT (access.c);
+ * a u64 one written (record.c, beside the puts it goes through). */
 int eng_meta_get(MDB_txn *txn, MDB_dbi meta, const char *name, eng_rbuf *r);
 int eng_meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *v);
 int eng_meta_put_u64(qs_txn *txn, const char *name, uint64_t v);
@@ -209,14 +210,14 @@ int eng_file_check(int fd, const char *path, eng_file_meta *out);
  * file sound (sound.c). */
 int eng_pages_check_at_open(qs_env *env, qs_check_report *r);
 
-/* A flush of the redo log or the data file failed with @p err: from now on write
+/* access.c: a flush of the redo log or the data file failed with @p err: from now on write
  * transactions and flushes of @p env fail (eng_flush_check). */
 void eng_flush_failed(qs_env *env, int err);
 /* 0, or QS_PANIC once a flush of @p env failed. */
 int eng_flush_check(qs_env *env);
 
-/* The newest meta page of data file @p fd: its first ENG_META_BYTES bytes, its
- * transaction id and page size. 0 or an error recorded. */
+/* meta_pages.c: the newest meta page of data file @p fd: its first ENG_META_BYTES
+ * bytes, its transaction id and page size. 0 or an error recorded. */
 int eng_meta_newest(int fd, uint8_t *meta, uint64_t *txnid, uint32_t *psize);
 /* Make the commit of meta page @p meta the newest of data file @p fd: written to its
  * slot, and as the commit before it to the other, then synced. 0 or an errno. */

@@ -4,7 +4,7 @@
  * A row's key is (user u32, created_at time, id u64): the answer id, or the
  * interaction's sequence number. A raw bucket holds one LMDB entry per row, under
  * that key for answers and under (created_at, seq) for interactions, which come in
- * time order. A sealed bucket (seal.c) holds blocks of one user's consecutive rows,
+ * time order. A sealed bucket (sealed.c) holds blocks of one user's consecutive rows,
  * each keyed by its last row's key, so the same seeks find an answer in either form.
  */
 #ifndef QS_ROWS_H
