@@ -215,8 +215,13 @@ void eng_rec_seal(uint8_t *out, const eng_key *key, const uint8_t *body, size_t 
 /* Check a sealed record; on success point @p body at its body. 0 or QS_CORRUPT. */
 int eng_rec_open(const eng_key *key, const uint8_t *rec, size_t len, eng_rbuf *body);
 
-/* A key read back from the store must have exactly @p n bytes: else QS_CORRUPT. */
-int eng_key_check(const eng_val *k, size_t n, const char *dbname);
+/* A key read back from the store must have exactly @p n bytes: else QS_CORRUPT, with
+ * the detail eng_key_wrong() records. Inline, as a walk checks every key it steps on. */
+int eng_key_wrong(const eng_val *k, size_t n, const char *dbname);
+static inline int eng_key_check(const eng_val *k, size_t n, const char *dbname)
+{
+    return k->size == n ? 0 : eng_key_wrong(k, n, dbname);
+}
 
 /* The 64-bit hash of @p n bytes at @p p under @p seed (XXH3): stable across versions,
  * so stored positions and client-held tokens may depend on it. */

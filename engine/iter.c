@@ -50,10 +50,9 @@ static int landed(eng_iter *it, int rc, const MDB_val *k, const MDB_val *v)
     return 0;
 }
 
-/* A move along the current key's values (MDB_FIRST_DUP) leaves the key as it is. */
 static int move(eng_iter *it, MDB_cursor_op op)
 {
-    MDB_val k = eng_mdb_val(it->key), v;
+    MDB_val k, v;
     return landed(it, mdb_cursor_get(it->cur, &k, &v, op), &k, &v);
 }
 
@@ -113,7 +112,12 @@ int eng_iter_next(eng_iter *it) { return move(it, MDB_NEXT); }
 int eng_iter_prev(eng_iter *it) { return move(it, MDB_PREV); }
 int eng_iter_next_key(eng_iter *it) { return move(it, MDB_NEXT_NODUP); }
 int eng_iter_prev_key(eng_iter *it) { return move(it, MDB_PREV_NODUP); }
-int eng_iter_first_dup(eng_iter *it) { return move(it, MDB_FIRST_DUP); }
+/* A move along the current key's values leaves the key as it is. */
+int eng_iter_first_dup(eng_iter *it)
+{
+    MDB_val k = eng_mdb_val(it->key), v;
+    return landed(it, mdb_cursor_get(it->cur, &k, &v, MDB_FIRST_DUP), &k, &v);
+}
 
 int eng_iter_dups(eng_iter *it, size_t *n)
 {

@@ -60,10 +60,8 @@ static eng_db taxon_db(qs_kind kind)
     return kind == QS_SUBJECT ? ENG_SUBJECT : kind == QS_SYSTEM ? ENG_SYSTEM : ENG_TOPIC;
 }
 
-int eng_key_check(const eng_val *k, size_t n, const char *dbname)
+int eng_key_wrong(const eng_val *k, size_t n, const char *dbname)
 {
-    if (k->size == n)
-        return 0;
     return eng_fail(QS_CORRUPT, "key of %zu bytes in database '%s' (expected %zu)",
                     k->size, dbname, n);
 }

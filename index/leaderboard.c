@@ -252,10 +252,8 @@ static int sum_counts(eng_iter *it, uint32_t board, unsigned level, uint64_t lo,
     int rc;
     for (rc = eng_iter_seek(it, k.b, k.n); rc == 0; rc = eng_iter_next(it)) {
         const uint8_t *kb = it->key.data;
-        if (it->key.size != LB_COUNT_KEY) {
-            rc = eng_key_check(&it->key, LB_COUNT_KEY, "lb_count");
+        if ((rc = eng_key_check(&it->key, LB_COUNT_KEY, "lb_count")) != 0)
             break;
-        }
         if (eng_get32(kb + 5) > hi)
             return 0;
         eng_key ek;
@@ -280,10 +278,8 @@ static int sum_values(eng_iter *it, uint32_t board, uint64_t lo, uint64_t hi, ui
     int rc;
     for (rc = eng_iter_seek(it, k.b, k.n); rc == 0; rc = eng_iter_next_key(it)) {
         size_t count;
-        if (it->key.size != LB_KEY) {
-            rc = eng_key_check(&it->key, LB_KEY, "lb");
+        if ((rc = eng_key_check(&it->key, LB_KEY, "lb")) != 0)
             break;
-        }
         if (eng_get32((const uint8_t *)it->key.data + 4) > hi)
             return 0;
         if ((rc = eng_iter_dups(it, &count)) != 0)
@@ -378,10 +374,8 @@ int idx_lb_top(qs_txn *txn, uint32_t board, qs_rank_row *rows, size_t cap, size_
     int rc = eng_iter_open(txn, ENG_LB, &it);
     eng_iter_within(&it, k.b, 4);
     for (rc = rc ? rc : eng_iter_last(&it); rc == 0 && got < cap;) {
-        if (it.key.size != LB_KEY) {
-            rc = eng_key_check(&it.key, LB_KEY, "lb");
+        if ((rc = eng_key_check(&it.key, LB_KEY, "lb")) != 0)
             break;
-        }
         uint32_t correct = eng_get32((const uint8_t *)it.key.data + 4);
         rc = top_of_key(&it, board, correct, rows, cap, &got);
     }
