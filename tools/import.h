@@ -1,5 +1,5 @@
 /* import.h: what the import driver (import.c) shares with the per-kind row code
- * (import_bank.c, import_activity.c) and the progress bar. */
+ * (import_bank.c, import_activity.c, import_answers.c) and the progress bar. */
 #ifndef QS_IMPORT_H
 #define QS_IMPORT_H
 
@@ -77,6 +77,16 @@ outcome answer_submitted(apply_ctx *ac, const qs_answer *a, int rc);
 outcome interaction_of_row(apply_ctx *ac, qs_interaction *ix, int *new_user);
 /* What qs_interaction_log()'s code @p rc for ac->row's interaction means. */
 outcome interaction_logged(apply_ctx *ac, int rc);
+
+/* A row that creates its user: the user and the row's @p write of @p item (whose user
+ * field is @p user) in a savepoint, so that a refused write takes its user back. */
+outcome with_new_user(apply_ctx *ac, int64_t created_at, uint32_t *user,
+                      outcome (*write)(apply_ctx *, void *), void *item);
+/* Field @p f, a word (a status, a mode), as @p code reads it into *out; @p dflt when
+ * the row has none. A word @p code does not know (0) rejects the row, naming
+ * @p choices. */
+outcome word_field(row *r, field_id f, unsigned (*code)(const char *), unsigned dflt,
+                   const char *choices, unsigned *out);
 
 /* A store error @p rc while doing @p what: the batch must be rolled back. */
 outcome lib_fatal(apply_ctx *ac, int rc, const char *what);

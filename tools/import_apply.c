@@ -1,5 +1,5 @@
 /* import_apply.c: a row of an import applied by its kind (import_bank.c,
- * import_activity.c). */
+ * import_activity.c, import_answers.c). */
 #include "cli.h"
 #include "import.h"
 
