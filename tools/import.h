@@ -1,5 +1,6 @@
-/* import.h: what the import driver (import.c) shares with the per-kind row code
- * (import_bank.c, import_activity.c, import_answers.c) and the progress bar. */
+/* import.h: what the import driver (import.c, import_batch.c, import_queue.c) shares
+ * with the per-kind row code (import_bank.c, import_activity.c, import_answers.c) and
+ * the progress bar. */
 #ifndef QS_IMPORT_H
 #define QS_IMPORT_H
 

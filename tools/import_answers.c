@@ -184,7 +184,7 @@ outcome answer_of_row(apply_ctx *ac, qs_answer *a, int *new_user, int *new_test)
 }
 
 /* Applied to the batch itself, without a savepoint: nothing is written until the row
- * cannot be rejected (import.c). */
+ * cannot be rejected (import_batch.c). */
 outcome apply_answer(apply_ctx *ac)
 {
     qs_answer a;

@@ -4,10 +4,10 @@
  * Input: byte 0 picks the kind (byte % 8: subjects systems topics questions users
  * tests answers interactions) and a column mapping (byte / 8 % 4: none; --null NULL,
  * \N and -; --map of the kind's first field to column "key"; --map of it to "k1+k2").
- * The rest is the file. It goes through the same calls as tools/import.c: reader_open
- * (the bytes sit in a memfd opened by path), mapping_bind, then per record
- * reader_next, row_load and apply_row inside a savepoint of one write transaction,
- * committed when the row went in, as the loader does. The transaction is aborted at
+ * The rest is the file. It goes through the same calls as tools/import.c and
+ * import_batch.c: reader_open (the bytes sit in a memfd opened by path), mapping_bind,
+ * then per record reader_next, row_load and apply_row inside a savepoint of one write
+ * transaction, committed when the row went in, as the loader does. The transaction is aborted at
  * the end, so every input starts from the same store (fuzz_store.h).
  *
  * Crashes, sanitizer reports, and these broken expectations abort: a malformed record
