@@ -37,7 +37,7 @@ static int check_answer_fields(const qs_answer *a)
 }
 
 /* Whether the test lists @p question; appends it to an open list. */
-static int claim_in_test(qs_test *t, uint32_t question)
+static int claim_in_test(eng_test *t, uint32_t question)
 {
     for (unsigned i = 0; i < t->n_questions; i++)
         if (t->questions[i] == question)
@@ -52,7 +52,7 @@ static int claim_in_test(qs_test *t, uint32_t question)
     return 0;
 }
 
-static int grade(const qs_answer *a, const qs_question *q, uint8_t *correct)
+static int grade(const qs_answer *a, const eng_question *q, uint8_t *correct)
 {
     unsigned options = q->n_options ? q->n_options : QS_MAX_OPTIONS;
     if (a->chosen != QS_NO_CHOICE && (unsigned)a->chosen >= options)
@@ -93,7 +93,7 @@ static void memo_free(question_memo *m)
 
 /* The head of question @p id (its topic, key and options), through @p m when there
  * is one. */
-static int question_head(qs_txn *txn, question_memo *m, uint32_t id, qs_question *q)
+static int question_head(qs_txn *txn, question_memo *m, uint32_t id, eng_question *q)
 {
     if (!m || !id)   /* no memo, or no question (the map's keys are nonzero) */
         return eng_question_head(txn, id, q);
@@ -116,10 +116,10 @@ static int question_head(qs_txn *txn, question_memo *m, uint32_t id, qs_question
 }
 
 /* The answer as test @p t would store it, and its claim on @p t. */
-static int answer_in_test(qs_txn *txn, question_memo *m, const qs_answer *a, qs_test *t,
+static int answer_in_test(qs_txn *txn, question_memo *m, const qs_answer *a, eng_test *t,
                           eng_answer *out)
 {
-    qs_question q;
+    eng_question q;
     int rc;
     if ((rc = question_head(txn, m, a->question, &q)) != 0)
         return rc == QS_NOTFOUND ? api_missing("question", a->question) : rc;
@@ -140,8 +140,8 @@ static int answer_in_test(qs_txn *txn, question_memo *m, const qs_answer *a, qs_
 
 /* Everything that can reject the answer, checked before any write; its question's
  * head through @p m when there is one. */
-static int prepare(qs_txn *txn, question_memo *m, const qs_answer *a, qs_test *before,
-                   qs_test *t, eng_answer *out)
+static int prepare(qs_txn *txn, question_memo *m, const qs_answer *a, eng_test *before,
+                   eng_test *t, eng_answer *out)
 {
     int rc = check_answer(txn, a);
     if (rc)
@@ -157,7 +157,7 @@ static int prepare(qs_txn *txn, question_memo *m, const qs_answer *a, qs_test *b
 
 /* Everything an answer changes but its row. Claiming (test, question) is the first
  * write: a duplicate stops there, with nothing written. */
-static int answer_upkeep(qs_txn *txn, qs_test *t, const qs_test *before, const eng_answer *e)
+static int answer_upkeep(qs_txn *txn, eng_test *t, const eng_test *before, const eng_answer *e)
 {
     int rc = idx_answer_added(txn, e);
     if (rc == QS_EXISTS)
@@ -191,7 +191,7 @@ static int answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
         return rc;
     if (!a)
         return eng_fail(QS_INVALID, "qs_answer_submit: answer is NULL");
-    qs_test tests[2];   /* as stored, and as the answer leaves it */
+    eng_test tests[2];   /* as stored, and as the answer leaves it */
     eng_answer e;
     if ((rc = prepare(txn, NULL, a, &tests[0], &tests[1], &e)) != 0 ||
         (rc = answer_upkeep(txn, &tests[1], &tests[0], &e)) != 0)
@@ -234,7 +234,7 @@ int api_refuses_row(int rc)
 static int place_answers(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
                          row_place *place, size_t *n_placed)
 {
-    qs_test t;
+    eng_test t;
     *n_placed = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = check_answer(txn, &a[i]);
@@ -257,7 +257,7 @@ static int apply_placed(qs_txn *txn, const qs_answer *a, const row_place *place,
     int rc = 0;
     for (size_t j = 0; j < n; j++) {
         uint32_t i = place[j].i;
-        qs_test tests[2];
+        eng_test tests[2];
         rc = prepare(txn, &memo, &a[i], &tests[0], &tests[1], &e[i]);
         if (!rc)
             rc = answer_upkeep(txn, &tests[1], &tests[0], &e[i]);
@@ -317,7 +317,7 @@ static int answer_check(qs_txn *txn, const qs_answer *a)
         return rc;
     if (!a)
         return eng_fail(QS_INVALID, "qs_answer_check: answer is NULL");
-    qs_test tests[2];
+    eng_test tests[2];
     eng_answer e;
     if (a->test)
         return prepare(txn, NULL, a, &tests[0], &tests[1], &e);
@@ -335,7 +335,7 @@ int qs_answer_check(qs_txn *txn, const qs_answer *a)
 }
 
 /* The stored answer of test @p t to @p question, given at @p at. */
-static int answer_at(qs_txn *txn, const qs_test *t, uint32_t question, int64_t at,
+static int answer_at(qs_txn *txn, const eng_test *t, uint32_t question, int64_t at,
                      eng_answer *out)
 {
     eng_bucket b;
@@ -361,7 +361,7 @@ static int answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *
         return rc;
     if (!out)
         return eng_fail(QS_INVALID, "qs_answer_get: output is NULL");
-    static _Thread_local qs_test t;
+    static _Thread_local eng_test t;
     int64_t at;
     eng_answer e;
     rc = eng_test_answer_get(txn, test, question, &at);

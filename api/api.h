@@ -58,7 +58,7 @@ int api_id_after(qs_txn *txn, eng_db db, size_t width, uint64_t *id, int *more);
 
 /* tests.c: raise @p t's last_activity_at, and an open-list COMPLETED test's completed_at, to
  * an answer's @p at: what every answer does to its test. */
-void api_test_reach(qs_test *t, int64_t at);
+void api_test_reach(eng_test *t, int64_t at);
 
 /* answer.c: batches (qs_answer_submit_many(), qs_interaction_log_many()) */
 /* A row of a batch at its place: by user, then by time (interactions; an answer's is

@@ -9,7 +9,8 @@
 
 #define POLICY_KEY "policy"
 
-static const qs_bucket_policy default_policy = {2, 0, 90};
+static const qs_bucket_policy default_policy = {.hot_periods = 2, .answer_retention_days = 0,
+                                               .interaction_retention_days = 90};
 
 static void policy_key(eng_key *k)
 {
@@ -42,7 +43,9 @@ static int bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
         return rc;
     if (!out)
         return eng_fail(QS_INVALID, "qs_bucket_policy_get: output is NULL");
-    return policy_read(txn, out);
+    qs_bucket_policy full = {0};
+    rc = policy_read(txn, &full);
+    return rc ? rc : eng_sized_out(out, &full, sizeof full, "qs_bucket_policy");
 }
 
 int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
@@ -50,12 +53,18 @@ int qs_bucket_policy_get(qs_txn *txn, qs_bucket_policy *out)
     ENG_GUARDED(txn, bucket_policy_get(txn, out));
 }
 
-static int bucket_policy_set(qs_txn *txn, const qs_bucket_policy *p)
+static int bucket_policy_set(qs_txn *txn, const qs_bucket_policy *given)
 {
     int rc = eng_writable(txn);
     if (rc)
         return rc;
-    if (!p || p->hot_periods == 0)
+    if (!given)
+        return eng_fail(QS_INVALID, "qs_bucket_policy_set: policy is NULL");
+    qs_bucket_policy policy;
+    const qs_bucket_policy *p = &policy;
+    if ((rc = eng_sized_in(given, sizeof policy, &policy, "qs_bucket_policy")) != 0)
+        return rc;
+    if (p->hot_periods == 0)
         return eng_fail(QS_INVALID, "a bucket policy keeps at least one period hot");
     eng_key k;
     eng_wbuf w;

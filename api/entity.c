@@ -137,14 +137,17 @@ int api_finish_ext(qs_txn *txn, qs_kind kind, const identity *who, const char *e
 
 /* ------------------------------------------------------------------ users */
 
-static int user_put(qs_txn *txn, const qs_user *u, uint32_t *id)
+static int user_put(qs_txn *txn, const qs_user *given, uint32_t *id)
 {
     int rc = eng_writable_gathering(txn);
     if (rc)
         return rc;
-    if (!u)
+    if (!given)
         return eng_fail(QS_INVALID, "qs_user_put: user is NULL");
-    if ((rc = api_check_ext(u->ext_id, "user")) != 0)
+    qs_user user;
+    const qs_user *u = &user;
+    if ((rc = eng_sized_in(given, sizeof user, &user, "qs_user")) != 0 ||
+        (rc = api_check_ext(u->ext_id, "user")) != 0)
         return rc;
     identity who;
     qs_user old, next = *u;
@@ -181,8 +184,11 @@ static int user_get(qs_txn *txn, uint32_t id, qs_user *out)
         return rc;
     if (!out)
         return eng_fail(QS_INVALID, "qs_user_get: output is NULL");
-    rc = eng_user_get(txn, id, out);
-    return rc == QS_NOTFOUND ? api_missing("user", id) : rc;
+    qs_user got;
+    rc = eng_user_get(txn, id, &got);
+    if (rc == QS_NOTFOUND)
+        return api_missing("user", id);
+    return rc ? rc : eng_sized_out(out, &got, sizeof got, "qs_user");
 }
 
 int qs_user_get(qs_txn *txn, uint32_t id, qs_user *out)

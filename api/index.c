@@ -40,22 +40,26 @@ static int check_filter(const qs_question_filter *f)
     return 0;
 }
 
-static int question_list(qs_txn *txn, const qs_question_filter *f, const qs_list_cursor *after,
-                         uint32_t *ids, size_t cap, size_t *n, qs_list_cursor *next)
+static int question_list(qs_txn *txn, const qs_question_filter *given,
+                         const qs_list_cursor *after, uint32_t *ids, size_t cap, size_t *n,
+                         qs_list_cursor *next)
 {
     idx_list_pos from, last = {0, 0};
     int rc = eng_usable(txn);
     if (rc)
         return rc;
-    if (!f || !n || (cap && !ids))
+    if (!given || !n || (cap && !ids))
         return eng_fail(QS_INVALID, "qs_question_list: NULL argument");
     *n = 0;
-    if ((rc = check_filter(f)) != 0 || (after && (rc = list_cursor_open(f->order, after, &from))))
+    qs_question_filter filter;
+    const qs_question_filter *f = &filter;
+    if ((rc = eng_sized_in(given, sizeof filter, &filter, "qs_question_filter")) != 0 ||
+        (rc = check_filter(f)) != 0 || (after && (rc = list_cursor_open(f->order, after, &from))))
         return rc;
-    if (cap && (rc = idx_question_list(txn, f, after ? &from : NULL, ids, cap, n, &last)))
+    if ((rc = idx_question_list(txn, f, after ? &from : NULL, ids, cap, n, &last)) != 0)
         return rc;
     if (next) {
-        if (*n)
+        if (*n && cap)
             list_cursor_make(f->order, &last, next);
         else if (after)
             *next = *after;

@@ -356,7 +356,7 @@ static int question_mark(qs_txn *txn, uint32_t user, uint32_t question, int mark
         return rc;
     if (marked != 0 && marked != 1)
         return eng_fail(QS_INVALID, "marked must be 0 or 1");
-    qs_question q;
+    eng_question q;
     qs_user_question s;
     if ((rc = api_user_exists(txn, user)) != 0)
         return rc;

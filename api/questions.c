@@ -2,6 +2,7 @@
  * questions that keeps their indexes and pools in step; a topic moved to another
  * system carries its questions, and qs_repair() carries them where older versions
  * left them behind. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 /* Write question @p q and move every index and pool from its @p old view (NULL for
  * a new question): the path of every question put. */
-static int store_question(qs_txn *txn, const qs_question *q, const idx_question *old)
+static int store_question(qs_txn *txn, const eng_question *q, const idx_question *old)
 {
     idx_question now;
     memset(&now, 0, sizeof now);
@@ -28,7 +29,7 @@ static int store_question(qs_txn *txn, const qs_question *q, const idx_question 
 static int question_move(qs_txn *txn, uint32_t id, uint32_t system)
 {
     idx_question old;
-    qs_question q;
+    eng_question q;
     int rc = idx_question_load(txn, id, &old);
     if (!rc)
         rc = eng_question_get(txn, id, &q);
@@ -73,6 +74,10 @@ static int taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t, uint32_t *id)
         return rc;
     if (!t)
         return eng_fail(QS_INVALID, "qs_taxon_put: taxon is NULL");
+    qs_taxon given;
+    if ((rc = eng_sized_in(t, sizeof given, &given, "qs_taxon")) != 0)
+        return rc;
+    t = &given;
     if ((rc = check_taxon(txn, kind, t)) != 0)
         return rc;
     identity who;
@@ -114,8 +119,11 @@ static int taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
         return rc;
     if (!out || kind < QS_SUBJECT || kind > QS_TOPIC)
         return eng_fail(QS_INVALID, "qs_taxon_get: bad kind or NULL output");
-    rc = eng_taxon_get(txn, kind, id, out);
-    return rc == QS_NOTFOUND ? api_missing(api_kind_name(kind), id) : rc;
+    qs_taxon got;
+    rc = eng_taxon_get(txn, kind, id, &got);
+    if (rc == QS_NOTFOUND)
+        return api_missing(api_kind_name(kind), id);
+    return rc ? rc : eng_sized_out(out, &got, sizeof got, "qs_taxon");
 }
 
 int qs_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out)
@@ -160,7 +168,7 @@ static int topic_elsewhere(qs_txn *txn, const qs_taxon *topic, const qs_taxon *s
                     api_label_of(&given, QS_SYSTEM, system->id, system->ext_id));
 }
 
-static int check_question(qs_txn *txn, const qs_question *q)
+static int check_question(qs_txn *txn, const eng_question *q)
 {
     if (q->difficulty < 1 || q->difficulty > 3)
         return eng_fail(QS_INVALID, "difficulty %u is outside 1..3", q->difficulty);
@@ -192,18 +200,61 @@ static int check_question(qs_txn *txn, const qs_question *q)
     return 0;
 }
 
-static int question_put(qs_txn *txn, const qs_question *q, uint32_t *id)
+/* The library's form of the application's question @p given. */
+static int question_in(const qs_question *given, eng_question *q)
+{
+    qs_question in;
+    int rc = eng_sized_in(given, sizeof in, &in, "qs_question");
+    if (rc)
+        return rc;
+    if (in.n_options > QS_MAX_OPTIONS)
+        return eng_fail(QS_INVALID, "%u options is over %d", in.n_options, QS_MAX_OPTIONS);
+    if (in.n_options && !in.options)
+        return eng_fail(QS_INVALID, "question has %u options but no options array",
+                        in.n_options);
+    *q = (eng_question){.id = in.id, .subject = in.subject, .system = in.system,
+                        .topic = in.topic, .difficulty = in.difficulty, .type = in.type,
+                        .active = in.active, .correct_option = in.correct_option,
+                        .n_options = in.n_options, .created_at = in.created_at,
+                        .stem = in.stem, .explanation = in.explanation};
+    memcpy(q->ext_id, in.ext_id, sizeof q->ext_id);
+    if (in.n_options)
+        memcpy(q->options, in.options, in.n_options * sizeof *in.options);
+    return 0;
+}
+
+/* The application's form of question @p q into @p out; its options are held in the
+ * transaction's scratch, as its texts are. */
+static int question_out(qs_txn *txn, const eng_question *q, qs_question *out)
+{
+    qs_text *options = eng_scratch(txn, ENG_SCRATCH_OPTIONS, sizeof q->options);
+    if (!options)
+        return ENOMEM;
+    memcpy(options, q->options, sizeof q->options);
+    qs_question full = {.id = q->id, .subject = q->subject, .system = q->system,
+                        .topic = q->topic, .difficulty = q->difficulty, .type = q->type,
+                        .active = q->active, .correct_option = q->correct_option,
+                        .n_options = q->n_options, .created_at = q->created_at,
+                        .stem = q->stem, .explanation = q->explanation,
+                        .options = q->n_options ? options : NULL};
+    memcpy(full.ext_id, q->ext_id, sizeof full.ext_id);
+    return eng_sized_out(out, &full, sizeof full, "qs_question");
+}
+
+static int question_put(qs_txn *txn, const qs_question *given, uint32_t *id)
 {
     int rc = eng_writable(txn);
     if (rc)
         return rc;
-    if (!q)
+    if (!given)
         return eng_fail(QS_INVALID, "qs_question_put: question is NULL");
-    if ((rc = check_question(txn, q)) != 0)
+    eng_question put;
+    const eng_question *q = &put;
+    if ((rc = question_in(given, &put)) != 0 || (rc = check_question(txn, q)) != 0)
         return rc;
     identity who;
     idx_question old;
-    qs_question next = *q;
+    eng_question next = *q;
     if ((rc = api_resolve_identity(txn, QS_QUESTION, q->id, q->ext_id, ENG_NEXT_QUESTION,
                                    UINT32_MAX, &who)))
         return rc;
@@ -234,8 +285,11 @@ static int question_get(qs_txn *txn, uint32_t id, qs_question *out)
         return rc;
     if (!out)
         return eng_fail(QS_INVALID, "qs_question_get: output is NULL");
-    rc = eng_question_get(txn, id, out);
-    return rc == QS_NOTFOUND ? api_missing("question", id) : rc;
+    eng_question got;
+    rc = eng_question_get(txn, id, &got);
+    if (rc == QS_NOTFOUND)
+        return api_missing("question", id);
+    return rc ? rc : question_out(txn, &got, out);
 }
 
 int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out)
@@ -250,7 +304,11 @@ static int bank_compress(qs_txn *txn, qs_compress_report *report)
         return rc;
     if (!report)
         return eng_fail(QS_INVALID, "qs_bank_compress: report is NULL");
-    return eng_bank_compress(txn, report);
+    if ((rc = eng_sized_fits(report, sizeof *report, "qs_compress_report")) != 0)
+        return rc;
+    qs_compress_report done = {0};
+    rc = eng_bank_compress(txn, &done);
+    return rc ? rc : eng_sized_out(report, &done, sizeof done, "qs_compress_report");
 }
 
 int qs_bank_compress(qs_txn *txn, qs_compress_report *report)
@@ -263,7 +321,7 @@ int api_repair_questions(qs_txn *txn)
     uint64_t id = 0;
     int more, rc;
     while ((rc = api_id_after(txn, ENG_QUESTION, 4, &id, &more)) == 0 && more) {
-        qs_question q;
+        eng_question q;
         qs_taxon topic;
         if ((rc = eng_question_head(txn, (uint32_t)id, &q)) != 0)
             break;

@@ -24,8 +24,13 @@
  *  - Pointer arguments may not be NULL unless the documentation says so; a NULL
  *    where one is required returns #QS_INVALID. Destructors accept NULL.
  *  - Functions that return rows take a caller array and its capacity `cap`, write
- *    min(cap, total) rows and set `*n` to the total number available, as snprintf()
- *    does: `*n > cap` means the output was cut. The array may be NULL when `cap` is 0.
+ *    min(cap, `*n`) rows, and set `*n` so that `*n > cap` means rows were left out, as
+ *    snprintf() does. A listing (every row call but the two pages) sets it to the
+ *    number of rows there are. A page (qs_history(), qs_question_list()), which goes
+ *    on from a cursor, sets it to the rows written, plus one when more rows follow:
+ *    `*n > cap` means "call again with the returned cursor", so a page never ends on
+ *    an empty call. The array may be NULL when `cap` is 0 (a page then only says
+ *    whether a row is there).
  *  - Time is int64 milliseconds since the Unix epoch, UTC. A day is a UTC day,
  *    `created_at / 86400000` (floor). Rates are integer basis points,
  *    `10000 * correct / attempts` rounded down, 0 when there are no attempts.
@@ -49,6 +54,41 @@
  *    assignment goes on from the lowest free id. An assigned id is never one an
  *    entity holds, and assignment fails (QS_INVALID, "no id left") only when every
  *    id is taken.
+ *
+ *  @section growth Structs that grow
+ *
+ *  A later version of the library may add fields to a struct, at its end only, under
+ *  the same SONAME. So that an application built against an older header keeps
+ *  working with a newer library, and one built against a newer header gets a clear
+ *  error from an older library instead of a misread, every struct passed alone
+ *  (qs_options, the parameters qs_draw, qs_question_filter and qs_bucket_policy, the
+ *  entities qs_taxon, qs_question, qs_user and qs_test, and the results
+ *  qs_dashboard, qs_question_stats, qs_user_question and qs_compress_report) begins
+ *  with `uint32_t size`, the struct's size as the application was compiled:
+ *  - set it to `sizeof` the struct (`qs_question q = {.size = sizeof q};`), or leave it 0,
+ *    which stands for the layout of this ABI's first release (SONAME 1), so that a
+ *    zero-initialised struct stays valid. qs_options_init() sets it;
+ *  - an input is read as far as its size goes, fields past it taking their defaults.
+ *    A size under the first layout's, or a struct longer than this library knows with
+ *    a non-zero byte past the end it knows (a field it does not have), is refused with
+ *    QS_INVALID, naming the struct;
+ *  - an output is written as far as its size goes (`size` stays as given), so an
+ *    output struct must be zeroed or have its size set before the call.
+ *
+ *  Rows, the structs that come in arrays or through callbacks (qs_answer,
+ *  qs_interaction, qs_text, qs_summary, the cursors, and every `_row`, `_info`,
+ *  `_report` and qs_db_stat), keep their layout for as long as the SONAME: a new field
+ *  comes with new functions, or with a new SONAME. Limits are not part of any layout:
+ *  a question's options, a test's question list and the dashboard's days are a
+ *  pointer and a count, so QS_MAX_OPTIONS, QS_TEST_MAX_QUESTIONS and
+ *  QS_DASHBOARD_DAYS can grow without breaking an application. External ids and
+ *  names are held in arrays of QS_EXT_ID_MAX + 1 and QS_NAME_MAX + 1 bytes: those are
+ *  limits of the stored format as well (the external-id index's keys), and change
+ *  only with the format and the SONAME.
+ *
+ *  The SONAME is libquizstore.so.MAJOR (#QS_VERSION_MAJOR). A change that removes or
+ *  changes a function or a layout raises it; tools/abi_check.sh, run by CI, compares
+ *  the library with the last release's interface (api/quizstore.abi) with libabigail.
  *
  *  @section threads Threads and processes
  *
@@ -121,8 +161,8 @@ extern "C" {
 #define QS_API
 #endif
 
-#define QS_VERSION_MAJOR 0
-#define QS_VERSION_MINOR 6
+#define QS_VERSION_MAJOR 1
+#define QS_VERSION_MINOR 0
 #define QS_VERSION_PATCH 0
 /** The library's version as "MAJOR.MINOR.PATCH". */
 QS_API const char *qs_version(void);
@@ -217,6 +257,7 @@ typedef enum qs_period {
 
 /** Options for qs_env_open(). Initialise with qs_options_init(), then change fields. */
 typedef struct qs_options {
+    uint32_t size;              /**< see @ref growth */
     uint64_t map_size;          /**< largest size the store may grow to, bytes (64 GiB),
                                      at least 1 MiB; the file grows as needed, this is
                                      address space */
@@ -409,6 +450,7 @@ QS_API int qs_resolve(qs_txn *txn, qs_kind kind, const char *ext_id, uint64_t *i
 
 /** A subject, system or topic. */
 typedef struct qs_taxon {
+    uint32_t size;                   /**< see @ref growth */
     uint32_t id;                     /**< 0 on put: resolve by ext_id, else assign */
     uint32_t parent;                 /**< a topic's system; 0 for subjects and systems */
     char name[QS_NAME_MAX + 1];      /**< non-empty */
@@ -447,6 +489,7 @@ typedef struct qs_text {
 
 /** A question of the bank. */
 typedef struct qs_question {
+    uint32_t size;                   /**< see @ref growth */
     uint32_t id;                     /**< 0 on put: resolve by ext_id, else assign */
     char ext_id[QS_EXT_ID_MAX + 1];
     uint32_t subject, system, topic; /**< 0 = none; a topic requires its system */
@@ -458,7 +501,8 @@ typedef struct qs_question {
                                           text (the key still grades chosen options) */
     int64_t created_at;
     qs_text stem, explanation;
-    qs_text options[QS_MAX_OPTIONS];
+    const qs_text *options;          /**< n_options texts (NULL when 0); on a get, owned by
+                                          the transaction as the texts are */
 } qs_question;
 
 /** Create or update a question (identity as in qs_taxon_put()). Re-tagging moves the
@@ -471,8 +515,8 @@ typedef struct qs_question {
  *          QS_NOTFOUND (subject, system or topic), QS_TOO_LARGE, QS_EXISTS, QS_READONLY. */
 QS_API int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
 
-/** Read a question with its texts. The text pointers stay valid until the next
- *  qs_question_get() on this transaction or its end.
+/** Read a question with its texts. The texts and the options array stay valid until
+ *  the next qs_question_get() on this transaction or its end.
  *  @return 0, QS_NOTFOUND, QS_CORRUPT. Any transaction. */
 QS_API int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
 
@@ -484,8 +528,10 @@ typedef enum qs_list_order {
 
 #define QS_BAND_NONE 11   /**< qs_question_filter.band: questions never answered */
 
-/** What qs_question_list() returns. Zero-initialise: every 0 means "any". */
+/** What qs_question_list() returns. Zero-initialise (or set only `size`): every 0
+ *  means "any". */
 typedef struct qs_question_filter {
+    uint32_t size;                   /**< see @ref growth */
     uint32_t subject, system, topic;
     uint8_t difficulty;   /**< 1..3 */
     uint8_t active;       /**< 1 = active only, 2 = inactive only */
@@ -504,8 +550,8 @@ typedef struct qs_list_cursor {
  *  The engine reads the narrowest index that fits the filter (topic, system and
  *  band, subject, system, creation time) and scans the bank only when none does.
  *  @param[in]  after  NULL for the first page, else the previous page's @p next
- *  @param[out] ids    up to @p cap ids; @p *n is the number written, and a page
- *                     shorter than @p cap is the last one
+ *  @param[out] ids    up to @p cap ids; @p *n is the number written, plus one when
+ *                     more ids follow (see @ref conventions)
  *  @param[out] next   position after the last id written (may be NULL)
  *  @return 0, QS_INVALID (filter out of range, or a cursor of another order),
  *          QS_BAD_CURSOR (a damaged cursor), QS_CORRUPT. Any transaction. */
@@ -515,6 +561,7 @@ QS_API int qs_question_list(qs_txn *txn, const qs_question_filter *f,
 
 /** Result of qs_bank_compress(). */
 typedef struct qs_compress_report {
+    uint32_t size;          /**< see @ref growth */
     uint32_t questions;     /**< questions seen */
     uint32_t compressed;    /**< records that became smaller (the rest stay raw) */
     uint64_t raw_bytes;     /**< bytes of the question database's pages before */
@@ -532,6 +579,7 @@ QS_API int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
 
 /** A user (learner). */
 typedef struct qs_user {
+    uint32_t size;                   /**< see @ref growth */
     uint32_t id;                     /**< 0 on put: resolve by ext_id, else assign */
     char ext_id[QS_EXT_ID_MAX + 1];
     int64_t created_at;
@@ -558,6 +606,7 @@ typedef enum qs_test_mode { QS_MODE_TUTOR = 1, QS_MODE_TIMED = 2 } qs_test_mode;
 
 /** A test: a user's sitting of a list of questions. */
 typedef struct qs_test {
+    uint32_t size;                   /**< see @ref growth */
     uint64_t id;                     /**< 0 on put: resolve by ext_id, else assign */
     char ext_id[QS_EXT_ID_MAX + 1];
     uint32_t user;
@@ -567,10 +616,13 @@ typedef struct qs_test {
                                           imported from answer logs), and a COMPLETED
                                           test's completed_at follows its last answer;
                                           0: an answer must be to a listed question */
-    uint16_t n_questions;
+    uint32_t n_questions;            /**< 0..QS_TEST_MAX_QUESTIONS */
     int64_t created_at, last_activity_at;
     int64_t completed_at;            /**< 0 until COMPLETED */
-    uint32_t questions[QS_TEST_MAX_QUESTIONS];
+    const uint32_t *questions;       /**< the n_questions question ids in order (NULL when
+                                          0); after qs_test_get() and qs_test_create(),
+                                          owned by the transaction and valid until the
+                                          next of those two calls on it or its end */
 } qs_test;
 
 /** Create or update a test (identity as in qs_taxon_put()). The user and every listed
@@ -596,7 +648,9 @@ typedef struct qs_test {
  *          or list its answers refuse), QS_EXISTS, QS_READONLY, QS_CORRUPT. */
 QS_API int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
 
-/** Read a test with its question list. @return 0, QS_NOTFOUND, QS_CORRUPT. */
+/** Read a test with its question list (valid until the next qs_test_get() or
+ *  qs_test_create() on this transaction, or its end).
+ *  @return 0, QS_NOTFOUND, QS_CORRUPT. */
 QS_API int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out);
 
 /** What qs_test_create() draws from. */
@@ -616,8 +670,10 @@ typedef enum qs_draw_only {
     QS_ONLY_MARKED = 3      /**< those the user marked */
 } qs_draw_only;
 
-/** Parameters of qs_test_create(). Zero-initialise, then set what applies. */
+/** Parameters of qs_test_create(). Zero-initialise (or set only `size`), then set
+ *  what applies. */
 typedef struct qs_draw {
+    uint32_t size;                   /**< see @ref growth */
     uint64_t id;                     /**< the new test's id, or 0 to assign one */
     uint32_t user;
     uint8_t pattern;                 /**< qs_draw_pattern */
@@ -854,6 +910,7 @@ QS_API int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int m
 
 /** A question's aggregate over all answers. */
 typedef struct qs_question_stats {
+    uint32_t size;           /**< see @ref growth */
     uint32_t attempts, correct;
     uint32_t users;          /**< distinct users who answered it */
     uint32_t rate_bp;
@@ -865,6 +922,7 @@ QS_API int qs_question_stats_get(qs_txn *txn, uint32_t question, qs_question_sta
 
 /** A user's record of one question. */
 typedef struct qs_user_question {
+    uint32_t size;           /**< see @ref growth */
     uint32_t attempts;
     uint8_t last_correct;    /**< of the latest answer, by (created_at, answer id) */
     uint8_t marked;
@@ -909,9 +967,12 @@ typedef struct qs_daily_row {
 /** The dashboard: summary plus the daily rows of days now_day-29 .. now_day (days
  *  without answers absent), oldest first. */
 typedef struct qs_dashboard {
+    uint32_t size;           /**< see @ref growth */
     qs_summary summary;
-    size_t n_days;
-    qs_daily_row days[QS_DASHBOARD_DAYS];
+    size_t n_days;           /**< 0..QS_DASHBOARD_DAYS */
+    const qs_daily_row *days; /**< n_days rows (NULL when 0), owned by the transaction
+                                   and valid until the next qs_dashboard_get() on it
+                                   or its end */
 } qs_dashboard;
 
 /** @return 0, QS_NOTFOUND (user), QS_CORRUPT. */
@@ -962,9 +1023,9 @@ typedef struct qs_cursor {
 /** A user's answers newest first, by (created_at desc, answer id desc).
  *  @param[in]  after  NULL for the first page, else the @p next of the previous page:
  *                     the page resumes strictly after it
- *  @param[out] rows   up to @p cap rows; unlike other row calls, @p *n is the number
- *                     written, and a page shorter than @p cap is the last one (with
- *                     @p cap 0 nothing is read and @p next is @p after)
+ *  @param[out] rows   up to @p cap rows; @p *n is the number written, plus one when
+ *                     more rows follow (see @ref conventions); with @p cap 0 nothing
+ *                     is written and @p next is @p after
  *  @param[out] next   cursor after the last row written (may be NULL)
  *  @return 0, QS_NOTFOUND (user), QS_BAD_CURSOR, QS_CORRUPT. */
 QS_API int qs_history(qs_txn *txn, uint32_t user, const qs_cursor *after,
@@ -1020,6 +1081,7 @@ QS_API int qs_bucket_list(qs_txn *txn, qs_bucket_info *rows, size_t cap, size_t 
 
 /** When buckets are sealed and dropped. Stored in the store. */
 typedef struct qs_bucket_policy {
+    uint32_t size;                        /**< see @ref growth */
     unsigned hot_periods;                 /**< periods that stay raw, the one holding
                                                "now" included (2: the current and the
                                                previous); at least 1 */

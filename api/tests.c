@@ -18,11 +18,11 @@ static const char *user_label(qs_txn *txn, uint32_t id, label *l)
 
 static const char *question_label(qs_txn *txn, uint32_t id, label *l)
 {
-    qs_question q;
+    eng_question q;
     return api_label_of(l, QS_QUESTION, id, eng_question_head(txn, id, &q) == 0 ? q.ext_id : "");
 }
 
-static int check_test(qs_txn *txn, const qs_test *t)
+static int check_test(qs_txn *txn, const eng_test *t)
 {
     if (t->status < QS_TEST_ACTIVE || t->status > QS_TEST_ABANDONED)
         return eng_fail(QS_INVALID, "test status %u is not 1..4", t->status);
@@ -47,13 +47,13 @@ static int check_test(qs_txn *txn, const qs_test *t)
     return rc;
 }
 
-static int same_test(const qs_test *a, const qs_test *b)
+static int same_test(const eng_test *a, const eng_test *b)
 {
-    return memcmp(a, b, offsetof(qs_test, questions)) == 0 &&
+    return memcmp(a, b, offsetof(eng_test, questions)) == 0 &&
            memcmp(a->questions, b->questions, a->n_questions * sizeof a->questions[0]) == 0;
 }
 
-static int listed(const qs_test *t, uint32_t question)
+static int listed(const eng_test *t, uint32_t question)
 {
     for (unsigned i = 0; i < t->n_questions; i++)
         if (t->questions[i] == question)
@@ -61,7 +61,7 @@ static int listed(const qs_test *t, uint32_t question)
     return 0;
 }
 
-void api_test_reach(qs_test *t, int64_t at)
+void api_test_reach(eng_test *t, int64_t at)
 {
     if (at > t->last_activity_at)
         t->last_activity_at = at;
@@ -72,7 +72,7 @@ void api_test_reach(qs_test *t, int64_t at)
 
 /* A test as stored, as a put would leave it, and its answers (test_answers). */
 typedef struct test_change {
-    qs_test old, next;
+    eng_test old, next;
     eng_test_answer answers[QS_TEST_MAX_QUESTIONS];
     size_t n_answers;
 } test_change;
@@ -140,7 +140,7 @@ static int follow_answers(qs_txn *txn, test_change *c)
 }
 
 /* Store @p t (id resolved) and keep test_by_user in step. */
-static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
+static int store_test(qs_txn *txn, const eng_test *t, const eng_test *old)
 {
     int rc = eng_test_put(txn, t);
     if (!rc)
@@ -148,23 +148,64 @@ static int store_test(qs_txn *txn, const qs_test *t, const qs_test *old)
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-static int test_put(qs_txn *txn, const qs_test *t, uint64_t *id)
+/* The library's form of the application's test @p given, into @p t (zeroed past its
+ * list). */
+static int test_in(const qs_test *given, eng_test *t)
+{
+    qs_test in;
+    int rc = eng_sized_in(given, sizeof in, &in, "qs_test");
+    if (rc)
+        return rc;
+    if (in.n_questions > QS_TEST_MAX_QUESTIONS)
+        return eng_fail(QS_INVALID, "%u questions is over %d", in.n_questions,
+                        QS_TEST_MAX_QUESTIONS);
+    if (in.n_questions && !in.questions)
+        return eng_fail(QS_INVALID, "test has %u questions but no question array",
+                        in.n_questions);
+    *t = (eng_test){.id = in.id, .user = in.user, .status = in.status, .mode = in.mode,
+                    .open_list = in.open_list, .n_questions = (uint16_t)in.n_questions,
+                    .created_at = in.created_at, .last_activity_at = in.last_activity_at,
+                    .completed_at = in.completed_at};
+    memcpy(t->ext_id, in.ext_id, sizeof t->ext_id);
+    if (in.n_questions)
+        memcpy(t->questions, in.questions, in.n_questions * sizeof *in.questions);
+    return 0;
+}
+
+/* The application's form of test @p t into @p out; its list is held in the
+ * transaction's scratch until the next qs_test_get() or qs_test_create(). */
+static int test_out(qs_txn *txn, const eng_test *t, qs_test *out)
+{
+    uint32_t *list = eng_scratch(txn, ENG_SCRATCH_LIST, sizeof t->questions);
+    if (!list)
+        return ENOMEM;
+    memcpy(list, t->questions, t->n_questions * sizeof *list);
+    qs_test full = {.id = t->id, .user = t->user, .status = t->status, .mode = t->mode,
+                    .open_list = t->open_list, .n_questions = t->n_questions,
+                    .created_at = t->created_at, .last_activity_at = t->last_activity_at,
+                    .completed_at = t->completed_at,
+                    .questions = t->n_questions ? list : NULL};
+    memcpy(full.ext_id, t->ext_id, sizeof full.ext_id);
+    return eng_sized_out(out, &full, sizeof full, "qs_test");
+}
+
+static int test_put(qs_txn *txn, const qs_test *given, uint64_t *id)
 {
     int rc = eng_writable_gathering(txn);
     if (rc)
         return rc;
-    if (!t)
+    if (!given)
         return eng_fail(QS_INVALID, "qs_test_put: test is NULL");
-    if ((rc = check_test(txn, t)) != 0)
-        return rc;
     identity who;
     test_change *c = malloc(sizeof *c);
     if (!c)
         return eng_fail(ENOMEM, "out of memory");
-    qs_test *old = &c->old, *next = &c->next;
-    *next = *t;
-    memset(next->questions + t->n_questions, 0,
-           (QS_TEST_MAX_QUESTIONS - t->n_questions) * sizeof t->questions[0]);
+    eng_test *old = &c->old, *next = &c->next;
+    const eng_test *t = next;
+    if ((rc = test_in(given, next)) != 0 || (rc = check_test(txn, t)) != 0) {
+        free(c);
+        return rc;
+    }
     rc = api_resolve_identity(txn, QS_TEST, t->id, t->ext_id, ENG_NEXT_TEST, UINT64_MAX, &who);
     int found = rc ? rc : eng_test_get(txn, who.id, old);
     next->id = who.id;
@@ -197,8 +238,11 @@ static int test_get(qs_txn *txn, uint64_t id, qs_test *out)
         return rc;
     if (!out)
         return eng_fail(QS_INVALID, "qs_test_get: output is NULL");
-    rc = eng_test_get(txn, id, out);
-    return rc == QS_NOTFOUND ? api_missing("test", id) : rc;
+    eng_test got;
+    rc = eng_test_get(txn, id, &got);
+    if (rc == QS_NOTFOUND)
+        return api_missing("test", id);
+    return rc ? rc : test_out(txn, &got, out);
 }
 
 int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out)
@@ -225,36 +269,42 @@ static int check_draw(qs_txn *txn, const qs_draw *d)
     return api_user_exists(txn, d->user);
 }
 
-static int test_create(qs_txn *txn, const qs_draw *d, qs_test *out)
+static int test_create(qs_txn *txn, const qs_draw *given, qs_test *out)
 {
     int rc = eng_writable(txn);
     if (rc)
         return rc;
-    if (!d || !out)
+    if (!given || !out)
         return eng_fail(QS_INVALID, "qs_test_create: NULL argument");
-    if ((rc = check_draw(txn, d)) != 0)
+    qs_draw draw;
+    const qs_draw *d = &draw;
+    if ((rc = eng_sized_in(given, sizeof draw, &draw, "qs_draw")) != 0 ||
+        (rc = eng_sized_fits(out, sizeof *out, "qs_test")) != 0 ||
+        (rc = check_draw(txn, d)) != 0)
         return rc;
-    memset(out, 0, sizeof *out);
+    eng_test made;
     if (d->id) {
-        rc = eng_test_get(txn, d->id, out);
+        rc = eng_test_get(txn, d->id, &made);
         if (rc == 0)
             return eng_fail(QS_EXISTS, "test %llu exists", (unsigned long long)d->id);
         if (rc != QS_NOTFOUND)
             return rc;
-        memset(out, 0, sizeof *out);
     }
-    if ((rc = idx_draw(txn, d, out)) != 0)
+    memset(&made, 0, sizeof made);
+    if ((rc = idx_draw(txn, d, &made)) != 0)
         return rc;
-    out->id = d->id;
+    made.id = d->id;
     if (d->id)
         eng_counter_seen(txn, ENG_NEXT_TEST, d->id);
-    else if ((rc = api_new_id(txn, QS_TEST, ENG_NEXT_TEST, UINT64_MAX, &out->id)) != 0)
+    else if ((rc = api_new_id(txn, QS_TEST, ENG_NEXT_TEST, UINT64_MAX, &made.id)) != 0)
         return rc;
-    out->user = d->user;
-    out->status = QS_TEST_ACTIVE;
-    out->mode = d->mode;
-    out->created_at = out->last_activity_at = d->created_at;
-    return store_test(txn, out, NULL);
+    made.user = d->user;
+    made.status = QS_TEST_ACTIVE;
+    made.mode = d->mode;
+    made.created_at = made.last_activity_at = d->created_at;
+    if ((rc = store_test(txn, &made, NULL)) != 0)
+        return rc;
+    return test_out(txn, &made, out);
 }
 
 int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out)

@@ -44,7 +44,7 @@ static int qsb_open(backend *be, const char *dir, bk_sync sync)
     snprintf(q->dir, sizeof q->dir, "%s", dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return bk_fail(be, "mkdir %s: %s", dir, strerror(errno));
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_options_init(&o);
     o.durability = sync == BK_SYNC_DURABLE ? QS_SYNC_DURABLE : QS_SYNC_PERIODIC;
     o.write_map = sync == BK_SYNC_LAZY;   /* the bench never uses savepoints */
@@ -146,7 +146,8 @@ static int put_question(qs_txn *txn, const wl_gen *g, uint32_t id)
 {
     static _Thread_local wl_text_buf buf;
     wl_question w;
-    qs_question q = {0};
+    qs_question q = {.size = sizeof q};
+    qs_text options[WL_MAX_OPTIONS];
     wl_question_get(g, id, &w, &buf);
     q.id = w.id;
     q.subject = w.subject;
@@ -161,7 +162,8 @@ static int put_question(qs_txn *txn, const wl_gen *g, uint32_t id)
     q.stem = (qs_text){w.stem.ptr, w.stem.len};
     q.explanation = (qs_text){w.explanation.ptr, w.explanation.len};
     for (unsigned o = 0; o < w.n_options; o++)
-        q.options[o] = (qs_text){w.options[o].ptr, w.options[o].len};
+        options[o] = (qs_text){w.options[o].ptr, w.options[o].len};
+    q.options = options;
     return qs_question_put(txn, &q, NULL);
 }
 
@@ -195,8 +197,7 @@ static int qsb_load_bank(backend *be, const wl_gen *g)
 static int write_test(qs_txn *txn, const void *arg)
 {
     const wl_test *w = arg;
-    qs_test t;
-    memset(&t, 0, offsetof(qs_test, questions));
+    qs_test t = {.size = sizeof t};
     t.id = w->id;
     t.user = w->user;
     t.status = w->status;
@@ -205,7 +206,7 @@ static int write_test(qs_txn *txn, const void *arg)
     t.created_at = w->created_at;
     t.last_activity_at = w->created_at;   /* answers move it */
     t.completed_at = w->completed_at;
-    memcpy(t.questions, w->questions, w->n_questions * sizeof t.questions[0]);
+    t.questions = w->questions;
     return qs_test_put(txn, &t, NULL);
 }
 
@@ -287,18 +288,25 @@ static int qsb_interaction_many(backend *be, const wl_interaction *ix, size_t n)
 typedef struct draw_call {
     qs_draw draw;
     qs_test *test;
+    uint32_t *list;   /* the test's list, copied out before the commit ends it */
 } draw_call;
 
 static int write_draw(qs_txn *txn, const void *arg)
 {
     const draw_call *c = arg;
-    return qs_test_create(txn, &c->draw, c->test);
+    int rc = qs_test_create(txn, &c->draw, c->test);
+    if (rc == 0) {
+        memcpy(c->list, c->test->questions, c->test->n_questions * sizeof *c->list);
+        c->test->questions = c->list;
+    }
+    return rc;
 }
 
 static int qsb_test_create_op(backend *be, const bk_draw_args *d, bk_result *out)
 {
     static _Thread_local qs_test test;
-    draw_call c = {{0}, &test};
+    static _Thread_local uint32_t list[QS_TEST_MAX_QUESTIONS];
+    draw_call c = {{.size = sizeof c.draw}, &test, list};
     c.draw.id = d->test_id;
     c.draw.user = d->user;
     c.draw.mode = QS_MODE_TUTOR;
@@ -323,7 +331,6 @@ static int qsb_test_create_op(backend *be, const bk_draw_args *d, bk_result *out
         c.draw.pattern = QS_DRAW_WEAK;
         break;
     }
-    memset(&test, 0, offsetof(qs_test, questions));
     if (in_write(be, "test_create", write_draw, &c))
         return -1;
     for (unsigned i = 0; i < test.n_questions; i++)

@@ -26,7 +26,7 @@ static int read_end(backend *be, const char *what, int rc)
 int qsb_question_get_op(backend *be, uint32_t id, bk_result *out)
 {
     qs_txn *txn = read_begin(be);
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     if (!txn)
         return -1;
     int rc = qs_question_get(txn, id, &q);
@@ -66,7 +66,7 @@ int qsb_progress_op(backend *be, uint32_t user, bk_result *out)
 
 int qsb_dashboard_op(backend *be, uint32_t user, int64_t now, bk_result *out)
 {
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     qs_txn *txn = read_begin(be);
     if (!txn)
         return -1;
@@ -141,11 +141,11 @@ int qsb_history_op(backend *be, uint32_t user, bk_result *out)
     int rc = 0;
     for (int page = 0; page < 2 && !rc; page++) {
         rc = qs_history(txn, user, page ? &cur : NULL, rows, 20, &n, &cur);
-        for (size_t i = 0; !rc && i < n; i++) {
+        for (size_t i = 0; !rc && i < n && i < 20; i++) {
             bk_quizstore_put_history_row(out, &rows[i]);
             out->rows++;
         }
-        if (n < 20)
+        if (n <= 20)   /* no row follows */
             break;
     }
     return read_end(be, "history", rc);

@@ -292,7 +292,7 @@ int main(int argc, char **argv)
     QS(qs_env_open(dir, NULL, &env));
     uint64_t raw = question_bytes(env);
     measure_reads(env, g, &c, iters, OP_QUESTION, OP_QUESTION);
-    qs_compress_report rep;
+    qs_compress_report rep = {.size = sizeof rep};
     qs_txn *txn;
     QS(qs_txn_begin(env, 0, &txn));
     QS(qs_bank_compress(txn, &rep));

@@ -102,7 +102,7 @@ bucket_sum seal_history_buckets(const bucket_set *set, qs_table table)
 void seal_set_hot_periods(qs_env *env, unsigned periods)
 {
     qs_txn *txn;
-    qs_bucket_policy p;
+    qs_bucket_policy p = {.size = sizeof p};
     QS(qs_txn_begin(env, 0, &txn));
     QS(qs_bucket_policy_get(txn, &p));
     p.hot_periods = periods;

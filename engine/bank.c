@@ -8,7 +8,7 @@
 /* Every question of the bank, its texts copied out of the map into one arena, each
  * question's texts contiguous (they are its dictionary training sample). */
 typedef struct bank_copy {
-    qs_question *q;
+    eng_question *q;
     size_t *size;        /* bytes of each question's texts, then its record */
     size_t *record;
     char *arena;
@@ -23,7 +23,7 @@ static void bank_copy_free(bank_copy *b)
     free(b->arena);
 }
 
-static int bank_copy_add(bank_copy *b, const qs_question *q, size_t record_size, size_t *cap,
+static int bank_copy_add(bank_copy *b, const eng_question *q, size_t record_size, size_t *cap,
                          size_t *arena_cap)
 {
     size_t len = q->stem.len + q->explanation.len;
@@ -31,7 +31,7 @@ static int bank_copy_add(bank_copy *b, const qs_question *q, size_t record_size,
         len += q->options[i].len;
     if (b->n == *cap) {
         *cap = *cap ? 2 * *cap : 1024;
-        qs_question *nq = realloc(b->q, *cap * sizeof *nq);
+        eng_question *nq = realloc(b->q, *cap * sizeof *nq);
         size_t *ns = nq ? realloc(b->size, *cap * sizeof *ns) : NULL;
         size_t *nr = ns ? realloc(b->record, *cap * sizeof *nr) : NULL;
         if (nq) b->q = nq;
@@ -48,7 +48,7 @@ static int bank_copy_add(bank_copy *b, const qs_question *q, size_t record_size,
         b->arena = na;
     }
     /* texts are kept as offsets into the arena until it stops moving */
-    qs_question *c = &b->q[b->n];
+    eng_question *c = &b->q[b->n];
     *c = *q;
     qs_text *fields[2 + QS_MAX_OPTIONS] = {&c->stem, &c->explanation};
     for (unsigned i = 0; i < q->n_options; i++)
@@ -70,7 +70,7 @@ static int bank_copy_load(qs_txn *txn, bank_copy *b)
     memset(b, 0, sizeof *b);
     int rc = eng_iter_open(txn, ENG_QUESTION, &it), qrc = 0;
     for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
-        qs_question q;
+        eng_question q;
         if ((qrc = eng_key_check(&it.key, 4, "question")) != 0 ||
             (qrc = eng_question_get(txn, eng_get32(it.key.data), &q)) != 0 ||
             (qrc = bank_copy_add(b, &q, it.val.size, &cap, &arena_cap)) != 0)
@@ -80,7 +80,7 @@ static int bank_copy_load(qs_txn *txn, bank_copy *b)
     if ((rc = qrc ? qrc : rc == ENG_END ? 0 : rc) != 0)
         return rc;
     for (size_t i = 0; i < b->n; i++) {
-        qs_question *q = &b->q[i];
+        eng_question *q = &b->q[i];
         q->stem.ptr = b->arena + (uintptr_t)q->stem.ptr;
         q->explanation.ptr = b->arena + (uintptr_t)q->explanation.ptr;
         for (unsigned o = 0; o < q->n_options; o++)

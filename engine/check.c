@@ -29,9 +29,9 @@ static int decodes(qs_txn *txn, eng_db db, const eng_val *k, const eng_val *v)
 {
     union {
         qs_taxon t;
-        qs_question q;
+        eng_question q;
         qs_user u;
-        qs_test test;
+        eng_test test;
         eng_qstat qs;
         eng_usum us;
         eng_daily d;

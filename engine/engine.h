@@ -160,9 +160,22 @@ enum {
     ENG_SCRATCH_PACK,    /* question text being stored, uncompressed */
     ENG_SCRATCH_ZBUF,    /* question text being stored, compressed */
     ENG_SCRATCH_RECORD,  /* a large record body being built */
+    ENG_SCRATCH_OPTIONS, /* a question's options handed to the caller */
+    ENG_SCRATCH_LIST,    /* a test's question list handed to the caller */
+    ENG_SCRATCH_DAYS,    /* the dashboard's days handed to the caller */
     ENG_SCRATCH_COUNT
 };
 void *eng_scratch(qs_txn *txn, int slot, size_t size);
+
+/* sized.c: the structs that carry their size. eng_sized_in() copies the application's
+ * struct @p given into the library's @p copy of @p known bytes (its size field 0);
+ * eng_sized_out() writes the library's @p full struct into the application's @p out
+ * as far as out's size goes. Both refuse a size the library cannot take (QS_INVALID,
+ * naming @p type). */
+int eng_sized_in(const void *given, size_t known, void *copy, const char *type);
+int eng_sized_out(void *out, const void *full, size_t known, const char *type);
+/* Whether eng_sized_out() will take @p out: a write call checks it before writing. */
+int eng_sized_fits(const void *out, size_t known, const char *type);
 
 /* ---------------------------------------------------------------- entries */
 

@@ -25,6 +25,7 @@ void qs_options_init(qs_options *o)
     if (!o)
         return;
     memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
     o->map_size = 64ULL << 30;
     o->max_readers = 126;
     o->durability = QS_SYNC_DURABLE;
@@ -359,10 +360,8 @@ static int env_open(const char *path, const qs_options *opts, int exclusive, qs_
     qs_env *env = calloc(1, sizeof *env);
     if (!env)
         return eng_fail(ENOMEM, "out of memory");
-    if (opts)
-        env->opts = *opts;
-    else
-        qs_options_init(&env->opts);
+    qs_options_init(&env->opts);
+    int rc = opts ? eng_sized_in(opts, sizeof env->opts, &env->opts, "qs_options") : 0;
     pthread_mutex_init(&env->handle_lock, NULL);
     pthread_cond_init(&env->handle_cond, NULL);
     pthread_mutex_init(&env->dict_lock, NULL);
@@ -376,7 +375,8 @@ static int env_open(const char *path, const qs_options *opts, int exclusive, qs_
     env->reader_fd = -1;
     env->exclusive = exclusive;
     env->handles_gen = UINT64_MAX;   /* forces the first refresh */
-    int rc = check_options(&env->opts);
+    if (!rc)
+        rc = check_options(&env->opts);
     if (!rc)
         rc = eng_log_open(env, path);
     if (!rc)

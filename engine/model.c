@@ -99,7 +99,7 @@ int eng_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t)
 
 /* ------------------------------------------------------------ questions */
 
-static int question_decode_head(eng_rbuf *r, uint32_t id, qs_question *out)
+static int question_decode_head(eng_rbuf *r, uint32_t id, eng_question *out)
 {
     memset(out, 0, sizeof *out);
     out->id = id;
@@ -116,7 +116,7 @@ static int question_decode_head(eng_rbuf *r, uint32_t id, qs_question *out)
     return r->bad ? QS_CORRUPT : 0;
 }
 
-int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out)
+int eng_question_head(qs_txn *txn, uint32_t id, eng_question *out)
 {
     eng_key k;
     eng_rbuf r;
@@ -139,7 +139,7 @@ int eng_question_exists(qs_txn *txn, uint32_t id)
     return eng_mdb_get(txn, dbi, eng_db_name(ENG_QUESTION), &key, &v);
 }
 
-int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out)
+int eng_question_get(qs_txn *txn, uint32_t id, eng_question *out)
 {
     eng_key k;
     eng_rbuf r;
@@ -164,9 +164,9 @@ static int text_equal(qs_text a, qs_text b)
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-int eng_question_same(qs_txn *txn, const qs_question *q)
+int eng_question_same(qs_txn *txn, const eng_question *q)
 {
-    qs_question old;
+    eng_question old;
     if (eng_question_get(txn, q->id, &old) != 0)
         return 0;
     if (old.subject != q->subject || old.system != q->system || old.topic != q->topic ||
@@ -181,7 +181,7 @@ int eng_question_same(qs_txn *txn, const qs_question *q)
     return 1;
 }
 
-int eng_question_put(qs_txn *txn, const qs_question *q, unsigned flags)
+int eng_question_put(qs_txn *txn, const eng_question *q, unsigned flags)
 {
     eng_text t = {q->stem, q->explanation, {{0}}, q->n_options};
     size_t cap = 64 + QS_EXT_ID_MAX + 16 + 8 + q->stem.len + q->explanation.len;

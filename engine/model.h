@@ -10,29 +10,51 @@
 
 /* ------------------------------------------------------------ entities */
 
+/* A question as the library works on it: qs_question with its options in place. */
+typedef struct eng_question {
+    uint32_t id;
+    char ext_id[QS_EXT_ID_MAX + 1];
+    uint32_t subject, system, topic;
+    uint8_t difficulty, type, active, correct_option, n_options;
+    int64_t created_at;
+    qs_text stem, explanation;
+    qs_text options[QS_MAX_OPTIONS];
+} eng_question;
+
+/* A test as the library works on it: qs_test with its list in place. */
+typedef struct eng_test {
+    uint64_t id;
+    char ext_id[QS_EXT_ID_MAX + 1];
+    uint32_t user;
+    uint8_t status, mode, open_list;
+    uint16_t n_questions;
+    int64_t created_at, last_activity_at, completed_at;
+    uint32_t questions[QS_TEST_MAX_QUESTIONS];
+} eng_test;
+
 int eng_taxon_get(qs_txn *txn, qs_kind kind, uint32_t id, qs_taxon *out);
 int eng_taxon_put(qs_txn *txn, qs_kind kind, const qs_taxon *t);
 
 /* The question without its text (the read path for grading and aggregates). */
-int eng_question_head(qs_txn *txn, uint32_t id, qs_question *out);
+int eng_question_head(qs_txn *txn, uint32_t id, eng_question *out);
 /* 0 when question @p id is in the store, else QS_NOTFOUND: its key alone, without
  * reading the record (whose checksum the reads and `check` verify). */
 int eng_question_exists(qs_txn *txn, uint32_t id);
 /* The question with its text; text pointers as eng_text_load() gives them. */
-int eng_question_get(qs_txn *txn, uint32_t id, qs_question *out);
+int eng_question_get(qs_txn *txn, uint32_t id, eng_question *out);
 /* @p flags: ENG_APPEND when writing in id order. */
-int eng_question_put(qs_txn *txn, const qs_question *q, unsigned flags);
+int eng_question_put(qs_txn *txn, const eng_question *q, unsigned flags);
 /* The bank rewritten under a dictionary trained on its texts (qs_bank_compress(), in a
  * writable @p txn; bank.c): 0 or a failure that marks the txn. */
 int eng_bank_compress(qs_txn *txn, qs_compress_report *report);
 /* Whether the stored question @p id already holds exactly @p q (for idempotent puts). */
-int eng_question_same(qs_txn *txn, const qs_question *q);
+int eng_question_same(qs_txn *txn, const eng_question *q);
 
 int eng_user_get(qs_txn *txn, uint32_t id, qs_user *out);
 int eng_user_put(qs_txn *txn, const qs_user *u);
 
-int eng_test_get(qs_txn *txn, uint64_t id, qs_test *out);
-int eng_test_put(qs_txn *txn, const qs_test *t);
+int eng_test_get(qs_txn *txn, uint64_t id, eng_test *out);
+int eng_test_put(qs_txn *txn, const eng_test *t);
 
 /* External id map: (kind, ext id) -> id. */
 int eng_xid_get(qs_txn *txn, qs_kind kind, const char *ext, uint64_t *id);
@@ -153,7 +175,7 @@ int eng_idaily_decode(const eng_val *k, const eng_val *v, qs_interaction_day *ou
 #define ENG_TEST_INDEX_VAL 11
 void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, uint64_t test);
 /* The summary of @p t into @p out (ENG_TEST_INDEX_VAL bytes); returns its size. */
-size_t eng_test_index_val(uint8_t *out, const qs_test *t);
+size_t eng_test_index_val(uint8_t *out, const eng_test *t);
 /* An entry back into a list row: 0, or QS_CORRUPT naming the entry. */
 int eng_test_index_row(const eng_val *k, const eng_val *v, qs_test_row *out);
 /* The upgrade from format 1: every test's summary written into test_by_user. */

@@ -14,11 +14,11 @@ static void key_u64(eng_key *k, uint64_t a)
 
 /* ------------------------------------------------------------ tests */
 
-int eng_test_get(qs_txn *txn, uint64_t id, qs_test *out)
+int eng_test_get(qs_txn *txn, uint64_t id, eng_test *out)
 {
     eng_key k;
     eng_rbuf r;
-    memset(out, 0, offsetof(qs_test, questions));
+    memset(out, 0, offsetof(eng_test, questions));
     key_u64(&k, id);
     int rc = eng_get(txn, ENG_TEST, &k, &r);
     if (rc)
@@ -40,7 +40,7 @@ int eng_test_get(qs_txn *txn, uint64_t id, qs_test *out)
     return ENG_DECODE_DONE(&r, ENG_TEST, &k);
 }
 
-int eng_test_put(qs_txn *txn, const qs_test *t)
+int eng_test_put(qs_txn *txn, const eng_test *t)
 {
     eng_key k;
     eng_wbuf w;
@@ -70,7 +70,7 @@ void eng_test_index_key(eng_key *k, uint32_t user, uint8_t status, int64_t at, u
     ek_u64(k, test);
 }
 
-size_t eng_test_index_val(uint8_t *out, const qs_test *t)
+size_t eng_test_index_val(uint8_t *out, const eng_test *t)
 {
     out[0] = t->mode;
     eng_put16(out + 1, t->n_questions);

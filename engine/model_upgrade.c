@@ -13,7 +13,7 @@ int eng_upgrade_test_index(qs_txn *txn)
     eng_iter it;
     int rc = eng_iter_open(txn, ENG_TEST, &it);
     for (rc = rc ? rc : eng_iter_first(&it); rc == 0; rc = eng_iter_next(&it)) {
-        qs_test t;
+        eng_test t;
         eng_key k;
         uint8_t val[ENG_TEST_INDEX_VAL];
         if ((rc = eng_key_check(&it.key, 8, "test")) != 0 ||

@@ -80,7 +80,7 @@ typedef struct checker {
     size_t slots;               /* a power of two */
     user_rows u;
     vec event_counts;           /* event_count of every stored interaction, sorted */
-    qs_test test;               /* the test whose answers are being checked */
+    eng_test test;               /* the test whose answers are being checked */
     uint32_t listed[QS_TEST_MAX_QUESTIONS];   /* its list, sorted */
 } checker;
 

@@ -23,7 +23,7 @@ static int by_u32(const void *pa, const void *pb)
  * list (sorted into c->listed), its times. */
 static void check_test_links(checker *c, const eng_answer *as, size_t n)
 {
-    const qs_test *t = &c->test;
+    const eng_test *t = &c->test;
     const eng_answer *newest = &as[0];
     size_t at = 0;
     memcpy(c->listed, t->questions, t->n_questions * sizeof t->questions[0]);
@@ -88,7 +88,7 @@ int idx_check_user_tests(checker *c, eng_answer *as, size_t n)
 /* Every question's topic belongs to the question's system. */
 static int check_question_topic(checker *c, uint32_t id)
 {
-    qs_question q;
+    eng_question q;
     qs_taxon topic;
     qs_check_report *r = &c->r[LINK_QUESTION_TOPIC];
     if (eng_question_head(c->txn, id, &q) != 0 || !q.topic)

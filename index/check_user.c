@@ -268,7 +268,7 @@ static int topics_and_questions(checker *c, eng_answer *as, size_t n, vec *progr
         if (!q || q->question != a->question) {
             if (!(q = vec_push(uq)))
                 return no_memory();
-            *q = (uq_row){a->question, {0, 0, 0, 0}};
+            *q = (uq_row){a->question, {0}};
         }
         q->s.attempts++;
         q->s.last_correct = a->correct;   /* the last in (created_at, id) order */

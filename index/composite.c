@@ -52,7 +52,7 @@ static uint64_t owner_in_value(const eng_val *key, const eng_val *val)
 
 static size_t cut_filter(const void *rec, idx_entry *out)
 {
-    const qs_question *q = &((const idx_question *)rec)->head;
+    const eng_question *q = &((const idx_question *)rec)->head;
     ek_reset(&out->key);
     ek_u32(&out->key, q->system);
     ek_u32(&out->key, q->topic);
@@ -63,7 +63,7 @@ static size_t cut_filter(const void *rec, idx_entry *out)
 
 static size_t cut_subject(const void *rec, idx_entry *out)
 {
-    const qs_question *q = &((const idx_question *)rec)->head;
+    const eng_question *q = &((const idx_question *)rec)->head;
     ek_reset(&out->key);
     ek_u32(&out->key, q->subject);
     ek_u8(&out->key, q->difficulty);
@@ -85,7 +85,7 @@ static size_t cut_band(const void *rec, idx_entry *out)
 
 static size_t cut_created(const void *rec, idx_entry *out)
 {
-    const qs_question *q = &((const idx_question *)rec)->head;
+    const eng_question *q = &((const idx_question *)rec)->head;
     ek_reset(&out->key);
     ek_time(&out->key, q->created_at);
     ek_u32(&out->key, q->id);
@@ -100,7 +100,7 @@ static uint64_t owner_created(const eng_val *key, const eng_val *val)
 
 static size_t cut_test(const void *rec, idx_entry *out)
 {
-    const qs_test *t = rec;
+    const eng_test *t = rec;
     eng_test_index_key(&out->key, t->user, t->status, t->last_activity_at, t->id);
     out->val_len = (uint8_t)eng_test_index_val(out->val, t);
     return 1;
@@ -242,7 +242,7 @@ int idx_board_changed(qs_txn *txn, const idx_board_view *old, const idx_board_vi
     return rc ? eng_txn_failed(txn, rc) : 0;
 }
 
-int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t)
+int idx_test_changed(qs_txn *txn, const eng_test *old, const eng_test *t)
 {
     int rc = update_source(txn, IDX_TESTS, old, t);
     return rc ? eng_txn_failed(txn, rc) : 0;

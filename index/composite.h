@@ -34,7 +34,7 @@ int idx_week_standing(qs_txn *txn, uint32_t user, uint32_t board, uint32_t *answ
                       uint32_t *correct);
 
 /* Keep every index of a test in step: @p old NULL for a new test. */
-int idx_test_changed(qs_txn *txn, const qs_test *old, const qs_test *t);
+int idx_test_changed(qs_txn *txn, const eng_test *old, const eng_test *t);
 
 /* Claim (test, question) for a new answer in its indexes: QS_EXISTS (nothing
  * written) when another answer holds it. The first write of an answer. */
@@ -61,7 +61,7 @@ typedef struct idx_def {
     const char *name;
     eng_db db;
     idx_source source;
-    /* The entries of @p rec (idx_question* or qs_test*), into @p out. */
+    /* The entries of @p rec (idx_question* or eng_test*), into @p out. */
     size_t (*cut)(const void *rec, idx_entry *out);
     /* The id of the record an entry came from, for sources loaded by id. */
     uint64_t (*owner)(const eng_val *key, const eng_val *val);
@@ -78,7 +78,7 @@ extern const size_t idx_n_defs;
 
 typedef union idx_record {
     idx_question q;
-    qs_test t;
+    eng_test t;
     eng_answer a;
     idx_board_view b;
 } idx_record;

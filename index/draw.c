@@ -180,7 +180,7 @@ static int passes(qs_txn *txn, const draw_plan *p, uint32_t q, int *yes)
     int rc;
     *yes = 0;
     if (p->subject) {
-        qs_question h;
+        eng_question h;
         if ((rc = eng_question_head(txn, q, &h)) != 0)
             return rc;
         if (h.subject != p->subject)
@@ -226,7 +226,7 @@ static int question_at(qs_txn *txn, const draw_plan *p, uint64_t g, uint32_t *q)
     return idx_pool_at(txn, &p->pools[lo], (uint32_t)(g - start), q);
 }
 
-static int taken(const qs_test *t, uint32_t q)
+static int taken(const eng_test *t, uint32_t q)
 {
     for (unsigned i = 0; i < t->n_questions; i++)
         if (t->questions[i] == q)
@@ -238,7 +238,7 @@ static int taken(const qs_test *t, uint32_t q)
 
 /* A window of @p want consecutive positions from a random start. */
 static int pick_window(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
-                       qs_test *out)
+                       eng_test *out)
 {
     uint64_t start = eng_splitmix64(rng) % p->total;
     for (size_t i = 0; i < want; i++) {
@@ -252,7 +252,7 @@ static int pick_window(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t wa
 }
 
 /* The question at global position @p g; *yes when it passes and is not taken yet. */
-static int candidate_at(qs_txn *txn, const draw_plan *p, uint64_t g, const qs_test *out,
+static int candidate_at(qs_txn *txn, const draw_plan *p, uint64_t g, const eng_test *out,
                         uint32_t *q, int *yes)
 {
     *yes = 0;
@@ -262,7 +262,7 @@ static int candidate_at(qs_txn *txn, const draw_plan *p, uint64_t g, const qs_te
 
 /* Uniform positions, keeping new passing candidates, until @p want or a stall. */
 static int pick_sampled(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
-                        qs_test *out)
+                        eng_test *out)
 {
     for (size_t tries = 8 * want + 64; tries > 0 && out->n_questions < want; tries--) {
         uint32_t q;
@@ -276,7 +276,7 @@ static int pick_sampled(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t w
 }
 
 /* Append a uniform sample of @p all (partial Fisher-Yates) until @p want. */
-static void take_sample(uint32_t *all, size_t n, uint64_t *rng, size_t want, qs_test *out)
+static void take_sample(uint32_t *all, size_t n, uint64_t *rng, size_t want, eng_test *out)
 {
     for (size_t i = 0; i < n && out->n_questions < want; i++) {
         size_t j = i + (size_t)(eng_splitmix64(rng) % (n - i));
@@ -289,7 +289,7 @@ static void take_sample(uint32_t *all, size_t n, uint64_t *rng, size_t want, qs_
 
 /* Every passing candidate not yet taken, then a partial Fisher-Yates sample. */
 static int pick_exhaustive(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
-                           qs_test *out)
+                           eng_test *out)
 {
     uint32_t *all = eng_scratch(txn, ENG_SCRATCH_PACK, (size_t)p->total * sizeof *all);
     size_t n = 0;
@@ -327,7 +327,7 @@ static int in_plan(qs_txn *txn, const draw_plan *p, uint32_t q, int *yes)
 /* For INCORRECT and MARKED the user's own record is the short list: walk the
  * user's questions, keep those in the plan that pass, and sample them. */
 static int pick_from_user(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t want,
-                          qs_test *out)
+                          eng_test *out)
 {
     eng_iter it;
     eng_key k;
@@ -361,7 +361,7 @@ static int pick_from_user(qs_txn *txn, const draw_plan *p, uint64_t *rng, size_t
     return 0;
 }
 
-int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out)
+int idx_draw(qs_txn *txn, const qs_draw *d, eng_test *out)
 {
     draw_plan p;
     uint64_t rng = d->seed;

@@ -39,7 +39,8 @@ typedef struct idx_list_pos {
 } idx_list_pos;
 
 /* Questions matching @p f after @p after (NULL: from the start), up to @p cap ids;
- * *n is the number written and *last the position of the last one. */
+ * *n is the number written, plus one when more follow, and *last the position of the
+ * last one written. */
 int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_pos *after,
                       uint32_t *ids, size_t cap, size_t *n, idx_list_pos *last);
 
@@ -49,7 +50,7 @@ int idx_topic_questions(qs_txn *txn, uint32_t system, uint32_t topic, uint32_t *
                         size_t *n);
 
 /* Draw up to d->count distinct active questions for a new test into @p out. */
-int idx_draw(qs_txn *txn, const qs_draw *d, qs_test *out);
+int idx_draw(qs_txn *txn, const qs_draw *d, eng_test *out);
 
 /* check.c: every aggregate recomputed and compared, then the links between answers,
  * tests, questions and topics checked (their rows into @p rows, their number in *n);

@@ -32,7 +32,7 @@ typedef struct list_run {
 
 static int matches(const qs_question_filter *f, const idx_question *q)
 {
-    const qs_question *h = &q->head;
+    const eng_question *h = &q->head;
     if ((f->subject && h->subject != f->subject) || (f->system && h->system != f->system) ||
         (f->topic && h->topic != f->topic) || (f->difficulty && h->difficulty != f->difficulty))
         return 0;
@@ -202,13 +202,15 @@ int idx_question_list(qs_txn *txn, const qs_question_filter *f, const idx_list_p
     *n = 0;
     int rc = from_index(txn, &r, &used);
     if (!rc && !used)
-        rc = by_walk(txn, &r, cap);
+        rc = by_walk(txn, &r, cap + 1);   /* one past the page says whether more follow */
     else if (!rc && r.n)
         qsort(r.items, r.n, sizeof *r.items, f->order == QS_ORDER_ID ? by_id : by_newest);
     for (size_t i = 0; !rc && i < r.n && *n < cap; i++) {
         ids[(*n)++] = r.items[i].id;
         *last = (idx_list_pos){r.items[i].id, r.items[i].created_at};
     }
+    if (!rc && r.n > cap)
+        (*n)++;
     free(r.items);
     return rc;
 }

@@ -45,7 +45,7 @@ static void pos_key(eng_key *k, const idx_pool *p, uint32_t pos)
 
 size_t idx_pools_of(const idx_question *q, idx_pool *out)
 {
-    const qs_question *h = &q->head;
+    const eng_question *h = &q->head;
     size_t n = 0;
     if (!h->active)
         return 0;

@@ -8,7 +8,7 @@
 
 /* A question as the indexes see it: its head and its success band. */
 typedef struct idx_question {
-    qs_question head;        /* without text */
+    eng_question head;        /* without text */
     int has_band;            /* answered at least once */
     uint8_t band;            /* idx_band_of(attempts, correct) */
 } idx_question;

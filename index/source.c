@@ -59,7 +59,7 @@ static int each_answer(qs_txn *txn, idx_record_fn fn, void *ctx)
 
 static int user_of_test(qs_txn *txn, uint64_t test, idx_test_user *memo)
 {
-    static _Thread_local qs_test t;
+    static _Thread_local eng_test t;
     if (memo->test == test && test)
         return memo->rc;
     *memo = (idx_test_user){test, 0, eng_test_get(txn, test, &t)};

@@ -19,7 +19,7 @@
  * $QS_TEST_MAP_SIZE (bytes) when set: valgrind cannot reserve the default 64 GiB. */
 static inline qs_options fx_options(void)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     const char *size = getenv("QS_TEST_MAP_SIZE");
     qs_options_init(&o);
     if (size && *size)
@@ -127,7 +127,7 @@ static inline size_t fx_interactions_in(qs_txn *txn, int64_t from, int64_t to)
 static inline uint32_t fx_taxon(qs_txn *txn, qs_kind kind, const char *ext, const char *name,
                                 uint32_t parent)
 {
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     uint32_t id = 0;
     memset(&t, 0, sizeof t);
     t.parent = parent;
@@ -140,8 +140,12 @@ static inline uint32_t fx_taxon(qs_txn *txn, qs_kind kind, const char *ext, cons
 
 static const char *const fx_option_text[QS_MAX_OPTIONS] = {
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
+#define FX_TEXT(s) {s, sizeof s - 1}
+static const qs_text fx_option_texts[QS_MAX_OPTIONS] = {
+    FX_TEXT("alpha"), FX_TEXT("bravo"), FX_TEXT("charlie"), FX_TEXT("delta"),
+    FX_TEXT("echo"), FX_TEXT("foxtrot"), FX_TEXT("golf"), FX_TEXT("hotel")};
 
-/* A question template: options "alpha".."", stem and explanation naming @p ext. */
+/* A question template: options "alpha".. (fx_option_texts), stem and explanation naming @p ext. */
 static inline void fx_question_init(qs_question *q, const char *ext, uint32_t subject,
                                     uint32_t system, uint32_t topic, uint8_t difficulty,
                                     uint8_t n_options, uint8_t correct_option)
@@ -161,17 +165,14 @@ static inline void fx_question_init(qs_question *q, const char *ext, uint32_t su
     q->stem.len = strlen(q->stem.ptr);
     q->explanation.ptr = "Because the key is the key.";
     q->explanation.len = strlen(q->explanation.ptr);
-    for (unsigned i = 0; i < n_options; i++) {
-        q->options[i].ptr = fx_option_text[i];
-        q->options[i].len = strlen(fx_option_text[i]);
-    }
+    q->options = fx_option_texts;
 }
 
 static inline uint32_t fx_question(qs_txn *txn, const char *ext, uint32_t subject,
                                    uint32_t system, uint32_t topic, uint8_t difficulty,
                                    uint8_t correct_option)
 {
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t id = 0;
     fx_question_init(&q, ext, subject, system, topic, difficulty, 4, correct_option);
     CHECK_RC(qs_question_put(txn, &q, &id), 0);
@@ -181,7 +182,7 @@ static inline uint32_t fx_question(qs_txn *txn, const char *ext, uint32_t subjec
 
 static inline uint32_t fx_user(qs_txn *txn, const char *ext, int64_t created_at)
 {
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     uint32_t id = 0;
     memset(&u, 0, sizeof u);
     snprintf(u.ext_id, sizeof u.ext_id, "%s", ext);
@@ -200,17 +201,16 @@ static inline void fx_test_init(qs_test *t, const char *ext, uint32_t user, int 
     t->status = QS_TEST_ACTIVE;
     t->mode = QS_MODE_TUTOR;
     t->open_list = (uint8_t)open_list;
-    t->n_questions = (uint16_t)n;
+    t->n_questions = n;
     t->created_at = created_at;
     t->last_activity_at = created_at;
-    for (unsigned i = 0; i < n; i++)
-        t->questions[i] = questions[i];
+    t->questions = questions;   /* the caller's list, which must outlive the put */
 }
 
 static inline uint64_t fx_test(qs_txn *txn, const char *ext, uint32_t user, int open_list,
                                const uint32_t *questions, unsigned n, int64_t created_at)
 {
-    qs_test t;
+    qs_test t = {.size = sizeof t};
     uint64_t id = 0;
     fx_test_init(&t, ext, user, open_list, questions, n, created_at);
     CHECK_RC(qs_test_put(txn, &t, &id), 0);
@@ -297,6 +297,9 @@ typedef struct fx_aggregates {
     int uq_rc;
     qs_rank_row rank_all, rank_week;
     qs_test test;
+    /* the dashboard's days and the test's list, copied out of the transaction */
+    qs_daily_row days[QS_DASHBOARD_DAYS];
+    uint32_t list[QS_TEST_MAX_QUESTIONS];
 } fx_aggregates;
 
 static inline void fx_aggregates_read(qs_txn *txn, uint32_t user, uint32_t question,
@@ -305,6 +308,8 @@ static inline void fx_aggregates_read(qs_txn *txn, uint32_t user, uint32_t quest
     memset(out, 0, sizeof *out);
     CHECK_RC(qs_question_stats_get(txn, question, &out->qstats), 0);
     CHECK_RC(qs_dashboard_get(txn, user, when, &out->dash), 0);
+    memcpy(out->days, out->dash.days, out->dash.n_days * sizeof *out->days);
+    out->dash.days = out->days;
     CHECK_RC(qs_progress(txn, user, out->progress, 8, &out->n_progress), 0);
     CHECK(out->n_progress <= 8);
     out->uq_rc = qs_user_question_get(txn, user, question, &out->uq);
@@ -314,6 +319,8 @@ static inline void fx_aggregates_read(qs_txn *txn, uint32_t user, uint32_t quest
     CHECK_RC(qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, user, &out->rank_all), 0);
     CHECK_RC(qs_leaderboard_rank(txn, qs_board_week(when), user, &out->rank_week), 0);
     CHECK_RC(qs_test_get(txn, test, &out->test), 0);
+    memcpy(out->list, out->test.questions, out->test.n_questions * sizeof *out->list);
+    out->test.questions = out->list;
 }
 
 static inline int fx_aggregates_equal(const fx_aggregates *a, const fx_aggregates *b)
@@ -352,7 +359,31 @@ static inline int fx_aggregates_equal(const fx_aggregates *a, const fx_aggregate
         a->rank_week.rank != b->rank_week.rank || a->rank_week.correct != b->rank_week.correct)
         return 0;
     return a->test.last_activity_at == b->test.last_activity_at &&
-           a->test.n_questions == b->test.n_questions;
+           a->test.n_questions == b->test.n_questions &&
+           memcmp(a->test.questions, b->test.questions,
+                  a->test.n_questions * sizeof *a->test.questions) == 0;
+}
+
+/* A test with its list copied out of the transaction that handed it out (that list
+ * lasts only until the transaction's next test read, or its end). */
+typedef struct fx_kept_test {
+    qs_test t;
+    uint32_t list[QS_TEST_MAX_QUESTIONS];
+} fx_kept_test;
+
+static inline void fx_keep_test(fx_kept_test *k, const qs_test *t)
+{
+    k->t = *t;
+    memcpy(k->list, t->questions, t->n_questions * sizeof *k->list);
+    k->t.questions = k->list;
+}
+
+/* qs_test_create(), its test kept in @p out. */
+static inline void fx_create_kept(qs_txn *txn, const qs_draw *d, fx_kept_test *out)
+{
+    qs_test made = {.size = sizeof made};
+    CHECK_RC(qs_test_create(txn, d, &made), 0);
+    fx_keep_test(out, &made);
 }
 
 /* ---- digests: everything some reads return, as bytes, to compare two stores ---- */

@@ -261,7 +261,7 @@ int cmd_compact(int argc, char **argv)
         usage_exit(compact_usage, c == 'h');
     }
     const char *dir = store_dir();
-    qs_options opts;
+    qs_options opts = {.size = sizeof opts};
     if (optind != argc)
         usage_exit(compact_usage, 0);
     if (!dir) {

@@ -22,7 +22,7 @@ int buckets_expire(const buckets_args *a, qs_env *env)
         return 1;
     qs_txn *txn = NULL;
     qs_bucket_info *before = NULL, *after = NULL;
-    qs_bucket_policy policy;
+    qs_bucket_policy policy = {.size = sizeof policy};
     size_t n_before = 0, n_after = 0, dropped = 0;
     if (buckets_begin(a, env, 0, &txn) != 0)
         return 1;
@@ -79,7 +79,7 @@ int buckets_policy(const buckets_args *a, qs_env *env)
 {
     int writes = policy_changes(a);
     qs_txn *txn = NULL;
-    qs_bucket_policy policy;
+    qs_bucket_policy policy = {.size = sizeof policy};
     if (buckets_begin(a, env, writes ? 0 : QS_TXN_RDONLY, &txn) != 0)
         return 1;
     int rc = qs_bucket_policy_get(txn, &policy);

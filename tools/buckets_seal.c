@@ -159,7 +159,7 @@ int buckets_seal(const buckets_args *a, qs_env *env)
         return 1;
     qs_txn *txn = NULL;
     qs_bucket_info *rows = NULL;
-    qs_bucket_policy policy;
+    qs_bucket_policy policy = {.size = sizeof policy};
     size_t n = 0;
     if (buckets_begin(a, env, QS_TXN_RDONLY, &txn) != 0)
         return 1;

@@ -154,7 +154,7 @@ qs_env *store_open(const char *cmd, int writable)
         return NULL;
     }
 
-    qs_options opts;
+    qs_options opts = {.size = sizeof opts};
     if (store_options(cmd, writable, &opts) != 0)
         return NULL;
     qs_env *env = NULL;

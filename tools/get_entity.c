@@ -44,7 +44,7 @@ int get_question(get_ctx *g, const char *arg)
 int get_user(get_ctx *g, const char *arg)
 {
     uint64_t id;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     if (get_resolve(g, QS_USER, arg, &id) != 0)
         return 1;
     int rc = qs_user_get(g->txn, (uint32_t)id, &u);
@@ -127,7 +127,7 @@ int get_stats(get_ctx *g, const char *arg)
     if (get_resolve(g, QS_QUESTION, arg, &id) != 0)
         return 1;
     int rc = qs_question_get(g->txn, (uint32_t)id, &q);
-    qs_question_stats s;
+    qs_question_stats s = {.size = sizeof s};
     if (rc == 0)
         rc = qs_question_stats_get(g->txn, (uint32_t)id, &s);
     if (rc != 0)

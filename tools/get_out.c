@@ -52,7 +52,7 @@ void out_taxon(get_ctx *g, const char *key, qs_kind kind, uint32_t id)
         jw_null(w);
         return;
     }
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     jw_row(w);
     jw_kuint(w, "id", id);
     if (qs_taxon_get(g->txn, kind, id, &t) == 0) {
@@ -65,7 +65,7 @@ void out_taxon(get_ctx *g, const char *key, qs_kind kind, uint32_t id)
 void out_user(get_ctx *g, const char *key, uint32_t id)
 {
     jw *w = &g->w;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     jw_key(w, key);
     jw_row(w);
     jw_kuint(w, "id", id);
@@ -96,7 +96,7 @@ void out_test_ext(get_ctx *g, const char *key, uint64_t id)
 int get_load_user(get_ctx *g, const char *arg, uint32_t *id)
 {
     uint64_t v;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     if (get_resolve(g, QS_USER, arg, &v) != 0)
         return -1;
     int rc = qs_user_get(g->txn, (uint32_t)v, &u);

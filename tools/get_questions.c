@@ -51,7 +51,7 @@ static int cursor_parse(const char *text, qs_list_cursor *c)
 static int filter_taxon(get_ctx *g, qs_kind kind, const char *arg, uint32_t *out)
 {
     uint64_t id;
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     if (!arg)
         return 0;
     if (get_resolve(g, kind, arg, &id) != 0)
@@ -137,7 +137,7 @@ static void out_filter(get_ctx *g, const qs_question_filter *f)
 int get_questions(get_ctx *g)
 {
     get_args *a = g->a;
-    qs_question_filter f;
+    qs_question_filter f = {.size = sizeof f};
     qs_list_cursor after, next;
     if (a->cursor && cursor_parse(a->cursor, &after) != 0) {
         msg("%s: --cursor: not a question listing cursor (%d hex digits)", a->context,
@@ -166,7 +166,7 @@ int get_questions(get_ctx *g)
     out_filter(g, &f);
     jw_key(w, "questions");
     jw_array(w);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < cap; i++) {   /* n > cap: more questions follow */
         jw_row(w);
         jw_kuint(w, "id", ids[i]);
         if ((rc = qs_question_get(g->txn, ids[i], &q)) != 0) {
@@ -182,12 +182,12 @@ int get_questions(get_ctx *g)
     }
     jw_end_array(w);
     jw_key(w, "next");
-    if (n == cap) {
+    if (n > cap) {
         char text[CURSOR_HEX + 1];
         cursor_format(&next, text);
         jw_str(w, text);
     } else {
-        jw_null(w);   /* a short page is the last one */
+        jw_null(w);   /* no question follows this page */
     }
     jw_end_object(w);
     free(ids);

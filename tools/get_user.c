@@ -99,7 +99,7 @@ int get_progress(get_ctx *g, const char *arg)
     jw_key(w, "topics");
     jw_array(w);
     for (size_t i = 0; i < n; i++) {
-        qs_taxon t;
+        qs_taxon t = {.size = sizeof t};
         int known = qs_taxon_get(g->txn, QS_TOPIC, rows[i].topic, &t) == 0;
         jw_row(w);
         jw_kuint(w, "topic", rows[i].topic);
@@ -143,7 +143,7 @@ int get_dashboard(get_ctx *g, const char *arg)
     uint32_t user;
     if (get_load_user(g, arg, &user) != 0)
         return 1;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     int rc = qs_dashboard_get(g->txn, user, now, &d);
     if (rc != 0)
         return get_failed(g, rc, "user");
@@ -182,7 +182,7 @@ int get_dashboard(get_ctx *g, const char *arg)
 static void rank_row(get_ctx *g, const qs_rank_row *r)
 {
     jw *w = &g->w;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     jw_row(w);
     jw_kuint(w, "rank", r->rank);
     jw_kuint(w, "user", r->user);
@@ -275,7 +275,7 @@ int get_history(get_ctx *g, const char *arg)
     out_user(g, "user", user);
     jw_key(w, "rows");
     jw_array(w);
-    for (size_t i = 0; i < n && i < cap; i++) {
+    for (size_t i = 0; i < n && i < cap; i++) {   /* n > cap: more rows follow */
         const qs_history_row *h = &rows[i];
         jw_row(w);
         jw_kuint(w, "answer_id", h->answer_id);
@@ -303,12 +303,12 @@ int get_history(get_ctx *g, const char *arg)
     }
     jw_end_array(w);
     jw_key(w, "next");
-    if (n == cap) {
+    if (n > cap) {
         char text[QS_CURSOR_TEXT_SIZE];
         qs_cursor_format(&next, text);
         jw_str(w, text);
     } else {
-        jw_null(w); /* a short page is the last one */
+        jw_null(w); /* no row follows this page */
     }
     jw_end_object(w);
     free(rows);

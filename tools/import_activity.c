@@ -16,14 +16,14 @@
 outcome apply_user(apply_ctx *ac)
 {
     row *r = ac->row;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     memset(&u, 0, sizeof u);
     if (row_ext_id(r, FLD_ID, u.ext_id) != 0 || row_time(r, FLD_CREATED_AT, 0, &u.created_at) < 0)
         return OUT_REJECTED;
     uint64_t found = 0;
     int rc = qs_resolve(ac->txn, QS_USER, u.ext_id, &found);
     if (rc == 0) {
-        qs_user cur;
+        qs_user cur = {.size = sizeof cur};
         if ((rc = qs_user_get(ac->txn, (uint32_t)found, &cur)) != 0)
             return lib_failure(ac, rc, "reading user '%s'", u.ext_id);
         if (cur.created_at == u.created_at)
@@ -84,9 +84,25 @@ outcome word_field(row *r, field_id f, unsigned (*code)(const char *), unsigned 
     return OUT_INSERTED;
 }
 
-/* The question list: every item an existing question, none twice. */
-static outcome test_questions(apply_ctx *ac, qs_test *t)
+/* A test as a row gives it, with the list its questions point to. */
+typedef struct test_item {
+    qs_test t;
+    uint32_t list[QS_TEST_MAX_QUESTIONS];
+} test_item;
+
+/* @p t with its list copied into @p item's (a list the library hands out lasts only
+ * until its next test read). */
+static void test_keep(test_item *item, const qs_test *t)
 {
+    item->t = *t;
+    memcpy(item->list, t->questions, t->n_questions * sizeof *item->list);
+    item->t.questions = item->list;
+}
+
+/* The question list: every item an existing question, none twice. */
+static outcome test_questions(apply_ctx *ac, test_item *item)
+{
+    qs_test *t = &item->t;
     row *r = ac->row;
     list_iter it;
     const char *s;
@@ -114,13 +130,14 @@ static outcome test_questions(apply_ctx *ac, qs_test *t)
         if (rc != 0)
             return lib_failure(ac, rc, "question '%s'", ext);
         for (unsigned i = 0; i < t->n_questions; i++) {
-            if (t->questions[i] == q) {
+            if (item->list[i] == q) {
                 row_fail(r, "questions: question '%s' is listed twice", ext);
                 return OUT_REJECTED;
             }
         }
-        t->questions[t->n_questions++] = (uint32_t)q;
+        item->list[t->n_questions++] = (uint32_t)q;
     }
+    t->questions = item->list;
     return OUT_INSERTED;
 }
 
@@ -159,20 +176,22 @@ static outcome test_fields(apply_ctx *ac, qs_test *t)
 
 /* The row's test @p item, its user resolved: written unless refused, which writes
  * nothing (qs_test_put() refuses before it writes). */
-static outcome put_test(apply_ctx *ac, void *item)
+static outcome put_test(apply_ctx *ac, void *given)
 {
-    static qs_test cur; /* 1 KiB; one import runs on one thread */
-    qs_test *t = item;
-    outcome o = test_questions(ac, t);
+    static test_item cur; /* 1 KiB; one import runs on one thread */
+    test_item *item = given;
+    qs_test *t = &item->t, got = {.size = sizeof got};
+    outcome o = test_questions(ac, item);
     if (FAILED(o))
         return o;
     uint64_t found = 0;
     int rc = qs_resolve(ac->txn, QS_TEST, t->ext_id, &found);
     if (rc == 0) {
-        if ((rc = qs_test_get(ac->txn, found, &cur)) != 0)
+        if ((rc = qs_test_get(ac->txn, found, &got)) != 0)
             return lib_failure(ac, rc, "reading test '%s'", t->ext_id);
-        if (same_test(t, &cur))
+        if (same_test(t, &got))
             return OUT_UNCHANGED;
+        test_keep(&cur, &got);
     } else if (rc == QS_NOTFOUND) {
         found = 0;
     } else {
@@ -183,19 +202,20 @@ static outcome put_test(apply_ctx *ac, void *item)
     if (!found)
         return OUT_INSERTED;
     /* the library holds a test's times to its answers: the row may have changed nothing */
-    if ((rc = qs_test_get(ac->txn, found, t)) != 0)
-        return lib_failure(ac, rc, "reading test '%s'", cur.ext_id);
-    return same_test(t, &cur) ? OUT_UNCHANGED : OUT_UPDATED;
+    if ((rc = qs_test_get(ac->txn, found, &got)) != 0)
+        return lib_failure(ac, rc, "reading test '%s'", cur.t.ext_id);
+    return same_test(&got, &cur.t) ? OUT_UNCHANGED : OUT_UPDATED;
 }
 
 /* Applied to the batch itself: only a row that creates its user needs a savepoint. */
 outcome apply_test(apply_ctx *ac)
 {
-    static qs_test t; /* 1 KiB; one import runs on one thread */
-    memset(&t, 0, sizeof t);
-    outcome o = test_fields(ac, &t);
-    if (FAILED(o) || FAILED(o = find_user(ac, FLD_USER, &t.user)))
+    static test_item item; /* 1 KiB; one import runs on one thread */
+    memset(&item, 0, sizeof item);
+    qs_test *t = &item.t;
+    outcome o = test_fields(ac, t);
+    if (FAILED(o) || FAILED(o = find_user(ac, FLD_USER, &t->user)))
         return o;
-    return o == OUT_INSERTED ? with_new_user(ac, t.created_at, &t.user, put_test, &t)
-                             : put_test(ac, &t);
+    return o == OUT_INSERTED ? with_new_user(ac, t->created_at, &t->user, put_test, &item)
+                             : put_test(ac, &item);
 }

@@ -28,8 +28,7 @@ static outcome expired(row *r)
 static outcome answer_test(apply_ctx *ac, uint32_t user, int64_t at, uint64_t *id)
 {
     row *r = ac->row;
-    static qs_test t;
-    memset(&t, 0, sizeof t);
+    qs_test t = {.size = sizeof t};
     if (row_ext_id(r, FLD_TEST, t.ext_id) != 0)
         return OUT_REJECTED;
     int rc = ref_id(ac, QS_TEST, t.ext_id, id);

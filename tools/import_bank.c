@@ -34,7 +34,7 @@ outcome apply_taxon(import_kind kind, apply_ctx *ac)
 {
     qs_kind qk = taxon_kind(kind);
     row *r = ac->row;
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     memset(&t, 0, sizeof t);
     if (row_ext_id(r, FLD_ID, t.ext_id) != 0)
         return OUT_REJECTED;
@@ -47,7 +47,7 @@ outcome apply_taxon(import_kind kind, apply_ctx *ac)
     uint64_t found = 0;
     int rc = qs_resolve(ac->txn, qk, t.ext_id, &found);
     if (rc == 0) {
-        qs_taxon cur;
+        qs_taxon cur = {.size = sizeof cur};
         if ((rc = qs_taxon_get(ac->txn, qk, (uint32_t)found, &cur)) != 0)
             return lib_failure(ac, rc, "reading %s '%s'", kind_word(qk), t.ext_id);
         if (cur.parent == t.parent && strcmp(cur.name, t.name) == 0)
@@ -84,7 +84,7 @@ static outcome question_topic(apply_ctx *ac, qs_question *q)
     }
     if (rc != 0)
         return lib_failure(ac, rc, "topic '%s'", ext);
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     if ((rc = qs_taxon_get(ac->txn, QS_TOPIC, (uint32_t)found, &t)) != 0)
         return lib_failure(ac, rc, "reading topic '%s'", ext);
     q->topic = (uint32_t)found;
@@ -99,7 +99,7 @@ static qs_text text_of(const row_value *v)
 }
 
 /* Options from a JSON array `options`, or from option0..option7 without gaps. */
-static outcome question_options(row *r, qs_question *q)
+static outcome question_options(row *r, qs_question *q, qs_text *options)
 {
     const row_value *all = &r->v[FLD_OPTIONS];
     int last = -1;
@@ -114,11 +114,10 @@ static outcome question_options(row *r, qs_question *q)
         else if (all->n_items > QS_MAX_OPTIONS)
             row_fail(r, "options: %zu options, at most %d", all->n_items, QS_MAX_OPTIONS);
         else {
-            for (size_t i = 0; i < all->n_items; i++) {
-                q->options[i].ptr = all->items[i].s;
-                q->options[i].len = all->items[i].len;
-            }
+            for (size_t i = 0; i < all->n_items; i++)
+                options[i] = (qs_text){all->items[i].s, all->items[i].len};
             q->n_options = (uint8_t)all->n_items;
+            q->options = options;
             return OUT_INSERTED;
         }
         return OUT_REJECTED;
@@ -128,9 +127,10 @@ static outcome question_options(row *r, qs_question *q)
             row_fail(r, "option%d is empty but option%d is not", i, last);
             return OUT_REJECTED;
         }
-        q->options[i] = text_of(&r->v[FLD_OPTION0 + i]);
+        options[i] = text_of(&r->v[FLD_OPTION0 + i]);
     }
     q->n_options = (uint8_t)(last + 1);
+    q->options = options;
     return OUT_INSERTED;
 }
 
@@ -172,12 +172,12 @@ static int same_question(const qs_question *a, const qs_question *b)
 outcome apply_question(apply_ctx *ac)
 {
     row *r = ac->row;
-    qs_question q;
-    memset(&q, 0, sizeof q);
+    qs_question q = {.size = sizeof q};
+    qs_text options[QS_MAX_OPTIONS];
     if (row_ext_id(r, FLD_ID, q.ext_id) != 0)
         return OUT_REJECTED;
     outcome o;
-    if (FAILED(o = question_scalars(r, &q)) || FAILED(o = question_options(r, &q)))
+    if (FAILED(o = question_scalars(r, &q)) || FAILED(o = question_options(r, &q, options)))
         return o;
     if (q.n_options && q.correct_option >= q.n_options) {
         row_fail(r, "correct_option %u is beyond the %u options", q.correct_option, q.n_options);
@@ -193,7 +193,7 @@ outcome apply_question(apply_ctx *ac)
     uint64_t found = 0;
     int rc = qs_resolve(ac->txn, QS_QUESTION, q.ext_id, &found);
     if (rc == 0) {
-        qs_question cur;
+        qs_question cur = {.size = sizeof cur};
         if ((rc = qs_question_get(ac->txn, (uint32_t)found, &cur)) != 0)
             return lib_failure(ac, rc, "reading question '%s'", q.ext_id);
         if (same_question(&q, &cur))

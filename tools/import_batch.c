@@ -51,7 +51,7 @@ int compress_bank(import_run *run)
 {
     run->compressed = 1;
     qs_txn *txn;
-    qs_compress_report rep;
+    qs_compress_report rep = {.size = sizeof rep};
     int rc = qs_txn_begin(run->env, 0, &txn);
     if (rc == 0 && (rc = qs_bank_compress(txn, &rep)) != 0)
         qs_txn_abort(txn);

@@ -39,7 +39,7 @@ outcome lib_failure(apply_ctx *ac, int rc, const char *fmt, ...)
 
 outcome ref_taxon(apply_ctx *ac, field_id f, qs_kind kind, uint32_t parent, uint32_t *id)
 {
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     memset(&t, 0, sizeof t);
     *id = 0;
     int r = row_ext_id(ac->row, f, t.ext_id);
@@ -89,7 +89,7 @@ outcome ref_user(apply_ctx *ac, field_id f, int64_t created_at, uint32_t *id)
     outcome o = find_user(ac, f, id);
     if (o != OUT_INSERTED)
         return o;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     memset(&u, 0, sizeof u);
     row_ext_id(ac->row, f, u.ext_id);
     u.created_at = created_at;

@@ -75,7 +75,7 @@ static const char *pool_kind_word(unsigned kind)
 /* "ext_id", or "#id" when the entity has no external id. */
 static void taxon_label(qs_txn *txn, qs_kind kind, uint32_t id, char *out, size_t len)
 {
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     if (qs_taxon_get(txn, kind, id, &t) == 0 && t.ext_id[0])
         snprintf(out, len, "%s", t.ext_id);
     else
@@ -113,7 +113,7 @@ static void pool_coordinates(qs_txn *txn, const qs_pool_info *p, char *out, size
 /* "key": {"id", "ext_id"} of a subject, system or topic. */
 static void json_taxon(jw *w, qs_txn *txn, const char *key, qs_kind kind, uint32_t id)
 {
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     jw_key(w, key);
     jw_row(w);
     jw_kuint(w, "id", id);

@@ -111,7 +111,7 @@ static void build_bank(void)
 {
     qs_txn *txn = fx_write(M.env);
     char ext[48];
-    qs_question q;
+    qs_question q = {.size = sizeof q};
 
     M.subject = fx_taxon(txn, QS_SUBJECT, "agg-subject", "Everything", 0);
     for (int s = 0; s < N_SYSTEMS; s++) {
@@ -151,7 +151,7 @@ static void plan_days(int u)
 static int add_test(qs_txn *txn, int u, int open)
 {
     m_test *t = &M.tests[M.n_tests];
-    qs_test spec;
+    qs_test spec = {.size = sizeof spec};
     uint32_t list[LISTED];
     char ext[48];
     int n = 0;
@@ -403,7 +403,7 @@ static void retag_one(void)
 {
     qs_txn *txn = fx_write(M.env);
     int qi = (int)check_below(N_QUESTIONS), topic = (int)check_below(N_TOPICS);
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     char ext[48];
     snprintf(ext, sizeof ext, "agg-q-%d", qi);
     fx_question_init(&q, ext, M.subject, M.systems[topic / TOPICS_PER_SYSTEM], M.topics[topic],
@@ -505,7 +505,7 @@ static void compare_answers_and_tests(qs_txn *txn)
         /* An open-list COMPLETED test's completion follows its last answer. */
         FIELD(what, t.completed_at, !mt->completed ? 0 : mt->open ? last : mt->created_at);
         FIELD(what, t.n_questions, n_expected);
-        for (int k = 0; k < t.n_questions; k++) {
+        for (unsigned k = 0; k < t.n_questions; k++) {
             int found = 0;
             for (int q = 0; q < N_QUESTIONS && !found; q++)
                 found = M.qid[q] == t.questions[k] && (mt->open ? mt->state[q] == 1 : mt->listed[q]);
@@ -520,7 +520,7 @@ static void compare_question_stats(qs_txn *txn)
         uint32_t attempts = 0, correct = 0, users = 0;
         uint64_t score = 0, time_ms = 0;
         unsigned char seen[N_USERS] = {0};
-        qs_question_stats st;
+        qs_question_stats st = {.size = sizeof st};
         char what[64];
         for (int i = 0; i < M.n_answers; i++) {
             const m_answer *a = &M.answers[i];
@@ -556,7 +556,7 @@ static void compare_user(qs_txn *txn, int u, const int64_t *nows, int n_nows)
     uint64_t time_ms = 0;
     int32_t last_day = QS_NO_DAY;
     uint32_t streak = 0, best = 0, run = 0;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     char what[96];
 
     memset(daily, 0, sizeof daily);
@@ -684,7 +684,7 @@ static void compare_user_questions(qs_txn *txn, int u)
     for (int qi = 0; qi < N_QUESTIONS; qi++) {
         uint32_t attempts = 0;
         const m_answer *latest = NULL;
-        qs_user_question uq;
+        qs_user_question uq = {.size = sizeof uq};
         int rc;
         char what[96];
         for (int i = 0; i < M.n_answers; i++) {
@@ -879,7 +879,7 @@ static void compare_history(qs_txn *txn, int u)
     do {
         CHECK_RC(qs_history(txn, M.uid[u], first ? NULL : &next, page, 50, &n, &next), 0);
         first = 0;
-        for (size_t k = 0; k < n; k++, seen++) {
+        for (size_t k = 0; k < n && k < 50; k++, seen++) {
             const m_answer *w;
             CHECK_MSG(seen < n_want, "user %u history longer than %d", M.uid[u], n_want);
             w = want[seen];
@@ -895,7 +895,7 @@ static void compare_history(qs_txn *txn, int u)
             FIELD(what, page[k].time_spent_ms, w->time_ms);
             FIELD(what, page[k].created_at, w->created_at);
         }
-    } while (n == 50);
+    } while (n > 50);   /* more rows follow */
     snprintf(what, sizeof what, "user %u history length", M.uid[u]);
     FIELD(what, seen, n_want);
 }
@@ -1019,7 +1019,7 @@ static void check_streaks(qs_env *env, uint32_t user, const unsigned char *activ
 {
     uint32_t streak = 0, best = 0, run = 0;
     int32_t last = QS_NO_DAY;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     for (int32_t day = 0; day < RUN_SPAN; day++) {
         run = active[day] ? run + 1 : 0;
         if (run > best)

@@ -203,8 +203,8 @@ TEST(grading_rules)
     fx_bank b;
     qs_txn *txn;
     qs_answer a;
-    qs_question q;
-    qs_user_question uq;
+    qs_question q = {.size = sizeof q};
+    qs_user_question uq = {.size = sizeof uq};
     uint32_t bare;
     uint64_t t = 0;
     int rc;
@@ -259,7 +259,7 @@ TEST(question_mark_sets_and_clears)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_user_question uq;
+    qs_user_question uq = {.size = sizeof uq};
     int rc;
 
     fx_bank_build(env, &b);
@@ -304,7 +304,7 @@ TEST(open_test_grows_closed_test_does_not)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_test got;
+    qs_test got = {.size = sizeof got};
     qs_answer a;
     uint32_t listed[2];
     uint64_t closed;
@@ -338,7 +338,7 @@ TEST(answer_moves_test_last_activity)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_test got;
+    qs_test got = {.size = sizeof got};
 
     fx_bank_build(env, &b);
     txn = fx_write(env);
@@ -361,7 +361,7 @@ TEST(completed_open_test_follows_its_last_answer)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_test t, got;
+    qs_test t = {.size = sizeof t}, got = {.size = sizeof got};
     uint64_t open_id = 0, closed_id = 0;
 
     fx_bank_build(env, &b);
@@ -397,7 +397,7 @@ TEST(retag_keeps_past_answers_topic)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     qs_answer got;
     qs_progress_row rows[8];
     size_t n = 0;

@@ -374,7 +374,7 @@ typedef struct writer {
 static int write_one_test(writer *w, uint64_t k)
 {
     char ext[32];
-    qs_test t;
+    qs_test t = {.size = sizeof t};
     qs_txn *txn;
     uint64_t test;
     int64_t at = DEC_2025 + (int64_t)k * 60000;
@@ -422,7 +422,7 @@ TEST(backup_while_writing)
 {
     const char *src = check_tmpdir();
     const char *bak_root = check_tmpdir();
-    qs_options opts;
+    qs_options opts = {.size = sizeof opts};
     opts = fx_options();
     opts.durability = QS_SYNC_PERIODIC;
     qs_env *env = fx_open(src, &opts);
@@ -469,7 +469,7 @@ TEST(backup_while_writing)
                   "backup %d: %llu commits, made between %llu and %llu", i,
                   (unsigned long long)(n / WRITER_ANSWERS), (unsigned long long)before[i],
                   (unsigned long long)after[i]);
-        qs_dashboard d0, d1;
+        qs_dashboard d0 = {.size = sizeof d0}, d1 = {.size = sizeof d1};
         CHECK_RC(qs_dashboard_get(txn, b.users[0], FX_T0, &d0), 0);
         CHECK_RC(qs_dashboard_get(txn, b.users[1], FX_T0, &d1), 0);
         CHECK_EQ(d0.summary.answered + d1.summary.answered, n);

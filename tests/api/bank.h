@@ -68,7 +68,7 @@ static inline void bk_random_tags(const bk_taxonomy *t, qs_question *q)
 static inline uint32_t bk_new_question(qs_txn *txn, const bk_taxonomy *t, const char *ext,
                                        int64_t created_at)
 {
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t id = 0;
     fx_question_init(&q, ext, 0, 0, 0, 1, 4, (uint8_t)check_below(4));
     bk_random_tags(t, &q);
@@ -113,7 +113,7 @@ static inline uint32_t bk_band(const bk_question *q)
 static inline void bk_view_load(qs_txn *txn, uint32_t max_id, bk_view *v)
 {
     static qs_question q;
-    qs_question_stats st;
+    qs_question_stats st = {.size = sizeof st};
     v->n = 0;
     for (uint32_t id = 1; id <= max_id; id++) {
         int rc = qs_question_get(txn, id, &q);
@@ -278,7 +278,7 @@ static inline void bk_check_pools(qs_txn *txn, const bk_view *v)
 /* Whether the user's own record admits @p q for @p only (qs_user_question_get). */
 static inline int bk_only_admits(qs_txn *txn, uint32_t user, uint32_t q, uint8_t only)
 {
-    qs_user_question uq;
+    qs_user_question uq = {.size = sizeof uq};
     int rc = qs_user_question_get(txn, user, q, &uq);
     CHECK(rc == 0 || rc == QS_NOTFOUND);
     if (rc == QS_NOTFOUND)

@@ -69,7 +69,7 @@ static void dg(digest *d, const char *fmt, ...)
 
 static void digest_user(qs_txn *txn, uint32_t user, digest *d)
 {
-    qs_dashboard dash;
+    qs_dashboard dash = {.size = sizeof dash};
     int rc = qs_dashboard_get(txn, user, FX_T0, &dash);
     dg(d, "user %u dash %d", user, rc);
     if (rc == 0) {
@@ -100,14 +100,14 @@ static void digest_user(qs_txn *txn, uint32_t user, digest *d)
     dg(d, "\n history");
     do {
         CHECK_RC(qs_history(txn, user, after, rows, 50, &n, &next), 0);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && i < 50; i++)
             dg(d, " %llu/%llu/%u/%u/%u/%u/%u/%d/%u/%lld", (unsigned long long)rows[i].answer_id,
                (unsigned long long)rows[i].test, rows[i].question, rows[i].topic,
                rows[i].correct, rows[i].status, rows[i].score, rows[i].chosen,
                rows[i].time_spent_ms, (long long)rows[i].created_at);
         at = next;
         after = &at;
-    } while (n == 50);
+    } while (n > 50);   /* more rows follow */
     qs_rank_row r;
     CHECK_RC(qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, user, &r), 0);
     dg(d, "\n rank %llu %u\n", (unsigned long long)r.rank, r.correct);
@@ -118,7 +118,7 @@ static void digest_store(pair *p, qs_txn *txn, digest *d)
     for (size_t u = 0; u < p->n_users; u++)
         digest_user(txn, p->users[u], d);
     for (size_t i = 0; i < N_QUESTIONS; i++) {
-        qs_question_stats s;
+        qs_question_stats s = {.size = sizeof s};
         CHECK_RC(qs_question_stats_get(txn, p->questions[i], &s), 0);
         dg(d, "q %u %u %u %u %u %llu %llu\n", p->questions[i], s.attempts, s.correct, s.users,
            s.rate_bp, (unsigned long long)s.score_sum, (unsigned long long)s.time_ms_sum);
@@ -139,7 +139,7 @@ static void digest_store(pair *p, qs_txn *txn, digest *d)
         dg(d, "pool %u/%u/%u/%u %u\n", pools[i].kind, pools[i].a, pools[i].b, pools[i].c,
            pools[i].size);
     for (uint8_t band = 1; band <= QS_BAND_NONE; band++) {
-        qs_question_filter f;
+        qs_question_filter f = {.size = sizeof f};
         uint32_t ids[N_QUESTIONS];
         memset(&f, 0, sizeof f);
         f.band = band;
@@ -220,7 +220,7 @@ static uint64_t last_id;
 
 static int put_user(qs_txn *txn, pair *p, uint64_t *id)
 {
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     uint32_t uid = 0;
     memset(&u, 0, sizeof u);
     snprintf(u.ext_id, sizeof u.ext_id, "user-%u", p->seq);
@@ -232,7 +232,7 @@ static int put_user(qs_txn *txn, pair *p, uint64_t *id)
 
 static int put_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
 {
-    qs_test t;
+    qs_test t = {.size = sizeof t};
     char ext[32];
     snprintf(ext, sizeof ext, "test-%u", p->seq);
     fx_test_init(&t, ext, user, 1, NULL, 0, FX_T0 - N_DAYS * FX_DAY_MS);
@@ -242,7 +242,7 @@ static int put_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
 /* A closed-list test of @p user holding the first 20 questions. */
 static int put_closed_test(qs_txn *txn, pair *p, uint32_t user, uint64_t *id)
 {
-    qs_test t;
+    qs_test t = {.size = sizeof t};
     char ext[32];
     snprintf(ext, sizeof ext, "closed-%u", p->seq);
     fx_test_init(&t, ext, user, 0, p->questions, 20, FX_T0 - N_DAYS * FX_DAY_MS);
@@ -295,7 +295,7 @@ static int submit(qs_txn *txn, const qs_answer *a, uint64_t *id)
  * bulk store may hold band moves of it. */
 static int retag(qs_txn *txn, pair *p, unsigned i)
 {
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     char ext[32];
     unsigned t = (i + p->seq) % N_TOPICS;
     snprintf(ext, sizeof ext, "q-%u", i);
@@ -462,7 +462,7 @@ TEST(bulk_transaction_sees_its_writes_and_aborts_whole)
     qs_answer a;
     CHECK_RC(qs_answer_get(txn, b.tests[0], b.questions[0], &a), 0);
     CHECK_EQ(a.correct, 1);
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     CHECK_RC(qs_dashboard_get(txn, b.users[0], FX_T0, &d), 0);
     CHECK_EQ(d.summary.answered, 1);
     qs_answer again;

@@ -83,7 +83,7 @@ static void snapshot(store *s, char *out, size_t cap)
     qs_txn *txn = fx_read(s->env);
     size_t o = 0;
     for (unsigned u = 0; u < 2; u++) {
-        qs_dashboard d;
+        qs_dashboard d = {.size = sizeof d};
         qs_progress_row p[8];
         qs_interaction_day days[256];
         qs_rank_row rank;
@@ -98,14 +98,14 @@ static void snapshot(store *s, char *out, size_t cap)
                               d.summary.best_streak, (unsigned long long)d.summary.time_ms,
                               n, nd, (unsigned long long)rank.rank);
         for (unsigned q = 0; q < FX_BANK_QUESTIONS; q++) {
-            qs_user_question uq;
+            qs_user_question uq = {.size = sizeof uq};
             int rc = qs_user_question_get(txn, s->b.users[u], s->b.questions[q], &uq);
             o += (size_t)snprintf(out + o, cap - o, "%d:%u:%u:%u ", rc, uq.attempts,
                                   uq.marked, uq.last_correct);
         }
     }
     for (unsigned q = 0; q < FX_BANK_QUESTIONS; q++) {
-        qs_question_stats st;
+        qs_question_stats st = {.size = sizeof st};
         CHECK_RC(qs_question_stats_get(txn, s->b.questions[q], &st), 0);
         o += (size_t)snprintf(out + o, cap - o, "%u/%u/%u ", st.attempts, st.correct, st.users);
     }
@@ -278,7 +278,7 @@ TEST(after_retention_aggregates_are_not_recomputed)
     qs_check_report rows[96];
     store_build(&s);
     qs_txn *txn = fx_write(s.env);
-    qs_bucket_policy p = {2, 20, 20};
+    qs_bucket_policy p = {.size = sizeof p, 2, 20, 20};
     CHECK_RC(qs_bucket_policy_set(txn, &p), 0);
     size_t dropped;
     CHECK_RC(qs_buckets_expire(txn, FX_T0, &dropped), 0);
@@ -334,7 +334,7 @@ TEST(wrong_run_ends_are_found_and_repaired)
 
     /* With the answers dropped, the run ends are checked and rebuilt from the rows. */
     qs_txn *txn = fx_write(s.env);
-    qs_bucket_policy p = {2, 20, 20};
+    qs_bucket_policy p = {.size = sizeof p, 2, 20, 20};
     size_t dropped;
     CHECK_RC(qs_bucket_policy_set(txn, &p), 0);
     CHECK_RC(qs_buckets_expire(txn, FX_T0, &dropped), 0);
@@ -350,9 +350,9 @@ TEST(wrong_run_ends_are_found_and_repaired)
 
 /* A test as older versions let a put leave it: the record and its index entry
  * rewritten, whatever its answers say. */
-static void old_test_put(qs_txn *txn, const qs_test *t)
+static void old_test_put(qs_txn *txn, const eng_test *t)
 {
-    static qs_test before;
+    static eng_test before;
     CHECK_RC(eng_test_get(txn, t->id, &before), 0);
     CHECK_RC(eng_test_put(txn, t), 0);
     CHECK_RC(idx_test_changed(txn, &before, t), 0);
@@ -407,7 +407,7 @@ static void found_and_repaired(qs_env *env, const char *name, const char *key)
 TEST(test_times_behind_answers_are_found_and_repaired)
 {
     static linked l;
-    static qs_test t;
+    static eng_test t;
     char key[32];
     linked_build(&l);
     qs_txn *txn = fx_write(l.env);
@@ -418,7 +418,7 @@ TEST(test_times_behind_answers_are_found_and_repaired)
     snprintf(key, sizeof key, "test %llu:", (unsigned long long)l.tests[1]);
     found_and_repaired(l.env, "link:test-activity", key);
     txn = fx_read(l.env);
-    CHECK_RC(qs_test_get(txn, l.tests[1], &t), 0);
+    CHECK_RC(eng_test_get(txn, l.tests[1], &t), 0);
     CHECK_EQ(t.last_activity_at, l.newest);
     qs_txn_abort(txn);
     qs_env_close(l.env);
@@ -427,8 +427,8 @@ TEST(test_times_behind_answers_are_found_and_repaired)
 TEST(moved_topic_left_behind_is_found_and_repaired)
 {
     static linked l;
-    qs_taxon topic;
-    qs_question q;
+    qs_taxon topic = {.size = sizeof topic};
+    qs_question q = {.size = sizeof q};
     char key[32];
     linked_build(&l);
     qs_txn *txn = fx_write(l.env);
@@ -451,7 +451,7 @@ TEST(moved_topic_left_behind_is_found_and_repaired)
 TEST(answers_their_test_disowns_are_found_and_not_repaired)
 {
     static linked l;
-    static qs_test t;
+    static eng_test t;
     char key[32];
     linked_build(&l);
     qs_txn *txn = fx_write(l.env);
@@ -494,9 +494,13 @@ TEST(answers_their_test_disowns_are_found_and_not_repaired)
     CHECK_EQ(total_findings(rows, n), 5);
     /* a put listing the question again mends the list */
     txn = fx_write(l.env);
-    CHECK_RC(qs_test_get(txn, l.tests[2], &t), 0);
-    t.questions[t.n_questions++] = l.b.questions[1];
-    CHECK_RC(qs_test_put(txn, &t, NULL), 0);
+    qs_test listed_again = {.size = sizeof listed_again};
+    uint32_t list[QS_TEST_MAX_QUESTIONS];
+    CHECK_RC(qs_test_get(txn, l.tests[2], &listed_again), 0);
+    memcpy(list, listed_again.questions, listed_again.n_questions * sizeof *list);
+    list[listed_again.n_questions++] = l.b.questions[1];
+    listed_again.questions = list;
+    CHECK_RC(qs_test_put(txn, &listed_again, NULL), 0);
     fx_commit(txn);
     n = run_check(l.env, rows, 96);
     CHECK_EQ(row_named(rows, n, "link:answer-listed")->findings, 0);

@@ -216,7 +216,7 @@ static uint32_t distinct_users(const question_sums *s)
 static int check_user(qs_txn *txn, uint32_t user, worker_result *r, uint32_t *answered,
                       uint32_t *correct)
 {
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     qs_history_row rows[64];
     qs_cursor next, after;
     size_t n;
@@ -225,12 +225,12 @@ static int check_user(qs_txn *txn, uint32_t user, worker_result *r, uint32_t *an
     TRY(r, qs_dashboard_get(txn, user, FX_T0, &d));
     TRY(r, qs_history(txn, user, NULL, rows, 64, &n, &next));
     for (;;) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && i < 64; i++) {
             count++;
             right += rows[i].correct;
             time_ms += rows[i].time_spent_ms;
         }
-        if (n < 64)
+        if (n <= 64)   /* no row follows */
             break;
         after = next;
         TRY(r, qs_history(txn, user, &after, rows, 64, &n, &next));
@@ -249,7 +249,7 @@ static int check_user(qs_txn *txn, uint32_t user, worker_result *r, uint32_t *an
 static int check_question(qs_txn *txn, uint32_t question, worker_result *r, size_t *total)
 {
     question_sums s;
-    qs_question_stats st;
+    qs_question_stats st = {.size = sizeof st};
     memset(&s, 0, sizeof s);
     s.question = question;
     TRY(r, qs_question_stats_get(txn, question, &st));
@@ -493,7 +493,7 @@ typedef struct slots_shared {
  * with the store open keeps the lock file, and the reader table in it, alive. */
 static void keeper_main(const char *dir, slots_shared *sh, int ready_fd)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env;
     small_table_options(&o);
     if (qs_env_open(dir, &o, &env) != 0)
@@ -509,7 +509,7 @@ static void keeper_main(const char *dir, slots_shared *sh, int ready_fd)
 /* Child: hold one read transaction until killed. */
 static void holder_main(const char *dir, slots_shared *sh, int ready_fd)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env;
     qs_txn *txn;
     uint64_t id;
@@ -528,7 +528,7 @@ static void holder_main(const char *dir, slots_shared *sh, int ready_fd)
  * MAX_READERS + 1 are held; report every rc. */
 static void probe_main(const char *dir, slots_shared *sh, int unused)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env = NULL;
     qs_txn *txns[MAX_READERS + 1];
     probe_result *p = &sh->probe;
@@ -580,7 +580,7 @@ TEST(dead_reader_slots_are_reclaimed_on_open)
 {
     const char *dir = check_tmpdir();
     slots_shared *sh = shared_alloc(sizeof *sh);
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     fx_bank b;
     int ready[2];
     pid_t holders[MAX_READERS];
@@ -630,7 +630,7 @@ TEST(dead_reader_slots_are_reclaimed_on_open)
     for (int i = 0; i < MAX_READERS; i++)
         qs_txn_abort(txns[i]);
     txns[0] = fx_read(env);
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     CHECK_RC(qs_user_get(txns[0], b.users[1], &u), 0);
     qs_txn_abort(txns[0]);
     qs_env_close(env);

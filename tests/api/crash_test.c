@@ -24,7 +24,7 @@ static int64_t now_us(void)
 
 static qs_env *open_durable(const char *dir)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     o = fx_options();
     o.durability = QS_SYNC_DURABLE;
     return fx_open(dir, &o);
@@ -209,17 +209,17 @@ static void model_build(const char *dir, const qs_options *opts, model *m)
         m->topics[t] = fx_taxon(txn, QS_TOPIC, ext, ext, m->systems[t / 2]);
     }
     for (; m->n_questions < BASE_QUESTIONS; m->n_questions++) {
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         question_init(m, m->n_questions, &q);
         CHECK_RC(qs_question_put(txn, &q, &m->questions[m->n_questions]), 0);
     }
     for (; m->n_users < BASE_USERS; m->n_users++) {
-        qs_user u;
+        qs_user u = {.size = sizeof u};
         user_init(m->n_users, &u);
         CHECK_RC(qs_user_put(txn, &u, &m->users[m->n_users]), 0);
     }
     for (; m->n_tests < BASE_TESTS; m->n_tests++) {
-        qs_test t;
+        qs_test t = {.size = sizeof t};
         m_test *mt = &m->tests[m->n_tests];
         mt->user = m->n_tests % BASE_USERS;
         test_init(m, m->n_tests, mt->user, &t);
@@ -370,14 +370,14 @@ static int op_execute(qs_txn *txn, const model *m, op *o)
     int rc;
     switch (o->kind) {
     case OP_USER: {
-        qs_user u;
+        qs_user u = {.size = sizeof u};
         user_init(o->index, &u);
         rc = qs_user_put(txn, &u, &id32);
         o->id = id32;
         return rc;
     }
     case OP_QUESTION: {
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         question_init(m, o->index, &q);
         rc = qs_question_put(txn, &q, &id32);
         o->id = id32;
@@ -614,7 +614,7 @@ static void check_aggregates(qs_txn *txn, const model *m)
         qsum[q].time_ms += a->time_ms;
     }
     for (unsigned u = 0; u < m->n_users; u++) {
-        qs_dashboard d;
+        qs_dashboard d = {.size = sizeof d};
         qs_rank_row rank;
         qs_interaction_day days[SPAN_DAYS * 8];
         size_t n;
@@ -636,7 +636,7 @@ static void check_aggregates(qs_txn *txn, const model *m)
         CHECK_EQ(ix, m->user_interactions[u]);
     }
     for (unsigned q = 0; q < m->n_questions; q++) {
-        qs_question_stats st;
+        qs_question_stats st = {.size = sizeof st};
         CHECK_RC(qs_question_stats_get(txn, m->questions[q], &st), 0);
         CHECK_MSG(st.attempts == qsum[q].attempts && st.correct == qsum[q].correct &&
                       st.users == (uint32_t)__builtin_popcountll(qsum[q].users) &&
@@ -787,7 +787,7 @@ static void kill_writers(const qs_options *opts, unsigned kills, unsigned max_de
 
 TEST(killed_writer_loses_no_commit)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     o = fx_options();
     o.durability = QS_SYNC_DURABLE;
     kill_writers(&o, 48, 100000);
@@ -797,7 +797,7 @@ TEST(killed_writer_loses_no_commit)
  * header promises it), written through the map too. */
 TEST(killed_periodic_map_writer_loses_no_commit)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     o = fx_options();
     o.durability = QS_SYNC_PERIODIC;
     o.sync_interval_ms = 50;
@@ -923,7 +923,7 @@ static uint64_t aggregate_digest(qs_txn *txn, const bucket_base *b)
 {
     uint64_t h = 0;
     for (unsigned u = 0; u < B_USERS; u++) {
-        qs_dashboard d;
+        qs_dashboard d = {.size = sizeof d};
         qs_progress_row prog[8];
         qs_interaction_day days[1024];
         size_t n;
@@ -957,7 +957,7 @@ static uint64_t aggregate_digest(qs_txn *txn, const bucket_base *b)
         }
     }
     for (unsigned q = 0; q < B_QUESTIONS; q++) {
-        qs_question_stats st;
+        qs_question_stats st = {.size = sizeof st};
         CHECK_RC(qs_question_stats_get(txn, b->questions[q], &st), 0);
         mix(&h, st.attempts);
         mix(&h, st.correct);
@@ -993,12 +993,13 @@ static size_t read_history(qs_txn *txn, uint32_t user, int64_t *at, uint64_t *ro
     size_t n, total = 0;
     CHECK_RC(qs_history(txn, user, NULL, page, 50, &n, &next), 0);
     for (;;) {
-        CHECK(total + n <= cap);
-        for (size_t i = 0; i < n; i++) {
+        size_t written = n < 50 ? n : 50;   /* n > 50: more rows follow */
+        CHECK(total + written <= cap);
+        for (size_t i = 0; i < written; i++) {
             at[total] = page[i].created_at;
             rows[total++] = history_row_digest(&page[i]);
         }
-        if (n < 50)
+        if (n <= 50)
             return total;
         after = next;
         CHECK_RC(qs_history(txn, user, &after, page, 50, &n, &next), 0);
@@ -1065,7 +1066,7 @@ static void bucket_base_build(bucket_base *b)
             CHECK_RC(qs_interaction_log(txn, &ix, NULL), 0);
         }
     }
-    qs_bucket_policy policy = {2, 61, 90};
+    qs_bucket_policy policy = {.size = sizeof policy, 2, 61, 90};
     CHECK_RC(qs_bucket_policy_set(txn, &policy), 0);
     fx_commit(txn);
 
@@ -1103,7 +1104,7 @@ static int sealer_step(qs_txn *txn, int step)
  * say 'h' and wait to be killed. Having finished, say 'f' and wait to be killed. */
 static void sealer_main(const char *dir, int log_fd, int signal_fd, int hold_step)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env;
     qs_txn *txn;
     o = fx_options();

@@ -168,7 +168,7 @@ static void read_user(reads *r, qs_txn *txn, const store *s, unsigned u)
     static qs_dashboard dash;
     qs_history_row hist[16];
     qs_progress_row prog[8];
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     qs_rank_row rank;
     qs_cursor next;
     uint64_t id;
@@ -528,7 +528,7 @@ static int write_everything(qs_txn *txn, const store *s)
 {
     int rc = 0;
     for (unsigned u = 0; u < USERS && !rc; u++) {
-        qs_test t;
+        qs_test t = {.size = sizeof t};
         uint64_t test = 0, id;
         char ext[32];
         snprintf(ext, sizeof ext, "extra-%u", u);
@@ -719,7 +719,7 @@ static int reads_fine(const char *dir)
 {
     qs_env *env;
     qs_txn *txn;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     uint64_t user;
     if (open_rc(dir, 1, &env) != 0)
         return 1;

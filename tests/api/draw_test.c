@@ -57,9 +57,9 @@ TEST(filter_draws_match_the_filter)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     static qs_test out;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t eligible[FX_BANK_QUESTIONS];
     size_t n;
 
@@ -115,9 +115,9 @@ TEST(pools_follow_bank_changes)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     static qs_test out;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t eligible[4], fresh;
 
     fx_bank_build(env, &b);
@@ -162,30 +162,30 @@ TEST(draws_are_a_function_of_the_seed)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_draw d;
-    static qs_test first, again, other;
+    qs_draw d = {.size = sizeof d};
+    static fx_kept_test first, again, other;
     int differs = 0;
 
     fx_bank_build(env, &b);
     draw_init(&d, b.users[0], QS_DRAW_FILTER, 6);
     d.seed = 12345;
     txn = fx_write(env);
-    CHECK_RC(qs_test_create(txn, &d, &first), 0);
+    fx_create_kept(txn, &d, &first);
     qs_txn_abort(txn);
     txn = fx_write(env);
-    CHECK_RC(qs_test_create(txn, &d, &again), 0);
+    fx_create_kept(txn, &d, &again);
     qs_txn_abort(txn);
-    CHECK_EQ(first.n_questions, 6);
-    CHECK_EQ(again.n_questions, 6);
+    CHECK_EQ(first.t.n_questions, 6);
+    CHECK_EQ(again.t.n_questions, 6);
     for (unsigned i = 0; i < 6; i++)
-        CHECK_EQ(first.questions[i], again.questions[i]);
+        CHECK_EQ(first.list[i], again.list[i]);
     /* Other seeds give other draws (6 of 12 in order: a coincidence is negligible). */
     for (uint64_t seed = 1; seed < 6 && !differs; seed++) {
         d.seed = seed;
         txn = fx_write(env);
-        CHECK_RC(qs_test_create(txn, &d, &other), 0);
+        fx_create_kept(txn, &d, &other);
         qs_txn_abort(txn);
-        differs = memcmp(first.questions, other.questions, 6 * sizeof(uint32_t)) != 0;
+        differs = memcmp(first.list, other.list, 6 * sizeof(uint32_t)) != 0;
     }
     CHECK(differs);
     qs_env_close(env);
@@ -196,7 +196,7 @@ TEST(adaptive_draws_by_question_rate)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     static qs_test out;
     uint64_t tests[10];
     char ext[32];
@@ -254,7 +254,7 @@ TEST(weak_draws_by_user_topics)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     static qs_test out;
     uint32_t ace, novice, active[FX_BANK_QUESTIONS];
     uint64_t ace_test;
@@ -291,7 +291,7 @@ TEST(create_rejects_bad_input)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     static qs_test out;
     uint64_t id;
 
@@ -411,7 +411,7 @@ TEST(draws_hold_only_eligible_questions)
     qs_txn *txn = fx_write(env);
     bk_view_load(txn, b.max_question, &v);
     for (unsigned k = 0; k < 600; k++) {
-        qs_draw d;
+        qs_draw d = {.size = sizeof d};
         dp_random_draw(&b, &d);
         size_t eligible = bk_draw_checked(txn, &v, &d, &out);
         if (eligible > 0 && eligible <= d.count)
@@ -434,7 +434,7 @@ TEST(fewer_eligible_than_asked_gives_all_of_them)
     static qs_test out;
     uint32_t sys, topic, user, ids[12], last = 0;
     uint64_t test;
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     char ext[32];
 
     sys = fx_taxon(txn, QS_SYSTEM, "few-sys", "few", 0);
@@ -446,7 +446,7 @@ TEST(fewer_eligible_than_asked_gives_all_of_them)
     }
     /* 0..1 inactive; 2..4 answered wrong, 5..6 right, 7 marked only, 2 marked too */
     for (unsigned i = 0; i < 2; i++) {
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         snprintf(ext, sizeof ext, "few-q-%u", i);
         fx_question_init(&q, ext, 0, sys, topic, 2, 4, 0);
         q.active = 0;
@@ -513,7 +513,7 @@ static void dp_same_draws(qs_env *a, qs_env *b, const dp_bank *bank, uint64_t se
     static qs_test ta, tb;
     qs_txn *xa = fx_write(a), *xb = fx_write(b);
     for (unsigned k = 0; k < 40; k++) {
-        qs_draw d;
+        qs_draw d = {.size = sizeof d};
         dp_random_draw(bank, &d);
         d.seed = seed + k;
         CHECK_RC(qs_test_create(xa, &d, &ta), 0);
@@ -531,7 +531,7 @@ TEST(draws_repeat_on_equal_stores)
     const char *dir_a = check_tmpdir(), *dir_b = check_tmpdir();
     char from[4200], to[4200];
     static dp_bank b;
-    static qs_test first, other;
+    static fx_kept_test first, other;
     qs_env *a = fx_open(dir_a, NULL), *copy;
     qs_txn *txn;
 
@@ -555,7 +555,7 @@ TEST(draws_repeat_on_equal_stores)
     dp_same_draws(a, copy, &b, 2000);
 
     /* and another seed is another test */
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     memset(&d, 0, sizeof d);
     d.user = b.users[1];
     d.pattern = QS_DRAW_FILTER;
@@ -563,11 +563,11 @@ TEST(draws_repeat_on_equal_stores)
     d.count = 10;
     d.seed = 77;
     txn = fx_write(a);
-    CHECK_RC(qs_test_create(txn, &d, &first), 0);
+    fx_create_kept(txn, &d, &first);
     d.seed = 78;
-    CHECK_RC(qs_test_create(txn, &d, &other), 0);
-    CHECK_EQ(first.n_questions, 10);
-    CHECK(memcmp(first.questions, other.questions, 10 * sizeof first.questions[0]) != 0);
+    fx_create_kept(txn, &d, &other);
+    CHECK_EQ(first.t.n_questions, 10);
+    CHECK(memcmp(first.list, other.list, sizeof first.list) != 0);
     qs_txn_abort(txn);
     qs_env_close(a);
     qs_env_close(copy);
@@ -621,7 +621,8 @@ static unsigned dp_index_of(const uint32_t *ids, uint32_t q)
 static void dp_measure(qs_env *env, const qs_draw *tmpl, const uint32_t *eligible,
                        dp_uniformity *u)
 {
-    static qs_test out, prev;
+    static qs_test out;
+    static fx_kept_test prev;
     unsigned member[DP_ELIGIBLE] = {0}, all[DP_ELIGIBLE] = {0};
     uint64_t overlap_sum = 0;
     qs_draw d = *tmpl;
@@ -642,8 +643,8 @@ static void dp_measure(qs_env *env, const qs_draw *tmpl, const uint32_t *eligibl
         member[dp_index_of(eligible, out.questions[check_below(DP_PICK)])]++;
         if (k % 2 == 1)
             for (unsigned i = 0; i < DP_PICK; i++)
-                overlap_sum += bk_contains(prev.questions, DP_PICK, out.questions[i]);
-        prev = out;
+                overlap_sum += bk_contains(prev.list, DP_PICK, out.questions[i]);
+        fx_keep_test(&prev, &out);
     }
     qs_txn_abort(txn);
     double expected = (double)DP_DRAWS / DP_ELIGIBLE;
@@ -703,7 +704,7 @@ static void dp_scenarios_build(qs_env *env, dp_scenarios *s)
     }
     /* noise in the first topic's system: other difficulties, inactive */
     for (unsigned i = 0; i < 10; i++) {
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         snprintf(ext, sizeof ext, "u-noise-%u", i);
         fx_question_init(&q, ext, subject, s->sys[0], s->topic[0], i % 2 ? 1 : 2, 4, 0);
         q.active = i % 2;
@@ -753,7 +754,7 @@ TEST(draws_are_uniform_by_chi_square)
     dp_scenarios_build(env, &s);
     const uint32_t *eligible[] = {s.one_pool, s.union_of_pools, s.unused};
     for (unsigned which = 0; which < 3; which++) {
-        qs_draw d;
+        qs_draw d = {.size = sizeof d};
         dp_uniformity u;
         dp_scenario_draw(&s, which, &d);
         dp_measure(env, &d, eligible[which], &u);
@@ -770,7 +771,7 @@ TEST(consecutive_tests_overlap_by_chance)
     dp_scenarios_build(env, &s);
     const uint32_t *eligible[] = {s.one_pool, s.union_of_pools, s.unused};
     for (unsigned which = 0; which < 3; which++) {
-        qs_draw d;
+        qs_draw d = {.size = sizeof d};
         dp_uniformity u;
         dp_scenario_draw(&s, which, &d);
         dp_measure(env, &d, eligible[which], &u);

@@ -11,7 +11,7 @@ TEST(taxon_put_assigns_resolves_and_updates)
 {
     qs_env *env = fx_open_tmp();
     qs_txn *txn = fx_write(env);
-    qs_taxon t, got;
+    qs_taxon t = {.size = sizeof t}, got = {.size = sizeof got};
     uint32_t sys, sys_again = 0, topic, subj;
     uint64_t id = 0;
 
@@ -62,7 +62,7 @@ TEST(taxon_put_with_explicit_id)
 {
     qs_env *env = fx_open_tmp();
     qs_txn *txn = fx_write(env);
-    qs_taxon t, got;
+    qs_taxon t = {.size = sizeof t}, got = {.size = sizeof got};
     uint32_t id = 0;
 
     memset(&t, 0, sizeof t);
@@ -83,7 +83,7 @@ TEST(taxon_put_rejects_bad_input)
 {
     qs_env *env = fx_open_tmp();
     qs_txn *txn = fx_write(env);
-    qs_taxon t, got;
+    qs_taxon t = {.size = sizeof t}, got = {.size = sizeof got};
     uint32_t sys, sys2, id = 0;
     uint64_t rid;
 
@@ -137,7 +137,7 @@ TEST(question_round_trip)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_question q, got;
+    qs_question q = {.size = sizeof q}, got = {.size = sizeof got};
     uint32_t id = 0;
     uint64_t rid;
     static const char stem[] = "A 45-year-old man, \"quoted\", with a\nnewline and a NUL-free body.";
@@ -188,7 +188,7 @@ TEST(question_update_and_explicit_id)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_question q, got;
+    qs_question q = {.size = sizeof q}, got = {.size = sizeof got};
     uint32_t id = 0;
 
     fx_bank_build(env, &b);
@@ -228,7 +228,7 @@ TEST(question_put_rejects_bad_input)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t id = 0;
     uint64_t rid;
     char *huge;
@@ -284,8 +284,10 @@ TEST(question_put_rejects_bad_input)
     q.stem.len = QS_TEXT_MAX + 1;
     CHECK_RC(qs_question_put(txn, &q, &id), QS_TOO_LARGE);
     BASE();
-    q.options[3].ptr = huge;
-    q.options[3].len = QS_TEXT_MAX + 1;
+    qs_text options[QS_MAX_OPTIONS];
+    memcpy(options, fx_option_texts, sizeof options);
+    options[3] = (qs_text){huge, QS_TEXT_MAX + 1};
+    q.options = options;
     CHECK_RC(qs_question_put(txn, &q, &id), QS_TOO_LARGE);
     BASE();
     q.explanation.ptr = huge;
@@ -309,8 +311,8 @@ TEST(bank_compress_keeps_texts)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_compress_report rep;
-    qs_question q, got;
+    qs_compress_report rep = {.size = sizeof rep};
+    qs_question q = {.size = sizeof q}, got = {.size = sizeof got};
     char ext[32], stem[512], expl[1024];
     uint32_t ids[100];
 
@@ -384,7 +386,7 @@ TEST(user_put_get_and_conflicts)
 {
     qs_env *env = fx_open_tmp();
     qs_txn *txn = fx_write(env);
-    qs_user u, got;
+    qs_user u = {.size = sizeof u}, got = {.size = sizeof got};
     uint32_t a, bid, id = 0;
     uint64_t rid;
     qs_rank_row row;
@@ -432,7 +434,7 @@ TEST(test_put_get_round_trip)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_test t, got;
+    qs_test t = {.size = sizeof t}, got = {.size = sizeof got};
     uint64_t id = 0, again = 0, rid;
     uint32_t list[5];
 
@@ -501,7 +503,8 @@ TEST(test_put_rejects_bad_input)
     t.user = 4242;
     CHECK_RC(qs_test_put(txn, &t, &id), QS_NOTFOUND);
     BASE();
-    t.questions[2] = 4242;
+    uint32_t unknown[4] = {b.questions[0], b.questions[1], 4242, b.questions[3]};
+    t.questions = unknown;
     CHECK_RC(qs_test_put(txn, &t, &id), QS_NOTFOUND);
     dup[0] = b.questions[0];
     dup[1] = b.questions[1];
@@ -581,23 +584,23 @@ static uint64_t put_entity(qs_txn *txn, const id_parents *p, qs_kind kind, uint6
     uint32_t id32 = 0;
     uint64_t id64 = 0;
     if (kind == QS_TEST) {
-        qs_test t;
+        qs_test t = {.size = sizeof t};
         fx_test_init(&t, ext, p->user, 1, NULL, 0, FX_T0);
         t.id = id;
         CHECK_RC(qs_test_put(txn, &t, &id64), 0);
         return id64;
     }
     if (kind == QS_QUESTION) {
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         fx_question_init(&q, ext, 0, 0, 0, 1, 4, 0);
         q.id = (uint32_t)id;
         CHECK_RC(qs_question_put(txn, &q, &id32), 0);
     } else if (kind == QS_USER) {
-        qs_user u = {(uint32_t)id, "", FX_T0};
+        qs_user u = {.size = sizeof u, (uint32_t)id, "", FX_T0};
         snprintf(u.ext_id, sizeof u.ext_id, "%s", ext);
         CHECK_RC(qs_user_put(txn, &u, &id32), 0);
     } else {
-        qs_taxon t = {(uint32_t)id, kind == QS_TOPIC ? p->system : 0, "", ""};
+        qs_taxon t = {.size = sizeof t, (uint32_t)id, kind == QS_TOPIC ? p->system : 0, "", ""};
         snprintf(t.name, sizeof t.name, "%s", ext);
         snprintf(t.ext_id, sizeof t.ext_id, "%s", ext);
         CHECK_RC(qs_taxon_put(txn, kind, &t, &id32), 0);
@@ -609,9 +612,9 @@ static uint64_t put_entity(qs_txn *txn, const id_parents *p, qs_kind kind, uint6
 static void check_entity(qs_txn *txn, qs_kind kind, uint64_t id, const char *ext)
 {
     static qs_test t;
-    qs_question q;
-    qs_user u;
-    qs_taxon x;
+    qs_question q = {.size = sizeof q};
+    qs_user u = {.size = sizeof u};
+    qs_taxon x = {.size = sizeof x};
     const char *got;
     uint64_t resolved = 0;
     if (kind == QS_TEST) {
@@ -735,7 +738,7 @@ TEST(drawn_tests_get_a_free_id_after_the_maximum)
     qs_txn *txn = fx_write(env);
     id_parents p = {b.systems[0], b.users[0]};
     CHECK_EQ(put_entity(txn, &p, QS_TEST, UINT64_MAX, "at-max"), UINT64_MAX);
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     static qs_test drawn;
     memset(&d, 0, sizeof d);
     d.user = b.users[0];
@@ -985,13 +988,14 @@ TEST(test_times_never_go_back_past_its_answers)
 static size_t listed_questions(qs_txn *txn, uint32_t system, uint32_t topic, uint8_t band,
                                uint32_t *ids, size_t cap)
 {
-    qs_question_filter f;
+    qs_question_filter f = {.size = sizeof f};
     size_t n;
     memset(&f, 0, sizeof f);
     f.system = system;
     f.topic = topic;
     f.band = band;
     CHECK_RC(qs_question_list(txn, &f, NULL, ids, cap, &n, NULL), 0);
+    CHECK_MSG(n <= cap, "more than %zu questions listed", cap);
     return n;
 }
 
@@ -1013,7 +1017,7 @@ TEST(moved_topic_carries_its_questions)
     qs_txn *txn = fx_write(env);
     static qs_question q;
     static qs_test drawn;
-    qs_taxon topic;
+    qs_taxon topic = {.size = sizeof topic};
     qs_answer ans;
     qs_progress_row progress[4];
     uint32_t ids[8], subj, cardio, neuro, arr, hf, q9, q10, q11, user, got_id;
@@ -1087,7 +1091,7 @@ TEST(moved_topic_carries_its_questions)
     CHECK_MSG(strstr(qs_errmsg(), "topic 'arr' belongs to system 'neuro', not system 'cardio'"),
               "errmsg: %s", qs_errmsg());
     /* a draw from neuro finds q9 */
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     memset(&d, 0, sizeof d);
     d.user = user;
     d.pattern = QS_DRAW_FILTER;

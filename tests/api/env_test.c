@@ -82,7 +82,7 @@ TEST(errmsg_is_per_thread_and_describes_failures)
 
 TEST(options_defaults)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     memset(&o, 0xa5, sizeof o);
     qs_options_init(&o);
     CHECK_EQ(o.map_size, 64ull << 30);
@@ -130,7 +130,7 @@ TEST(reopen_keeps_data)
     fx_bank b;
     fx_aggregates before, after;
     qs_txn *txn;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint64_t id = 0;
 
     fx_bank_build(env, &b);
@@ -161,7 +161,7 @@ TEST(reopen_keeps_data)
 TEST(periodic_durability_keeps_commits)
 {
     const char *dir = check_tmpdir();
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env;
     qs_txn *txn;
     uint64_t id = 0;
@@ -189,11 +189,11 @@ TEST(periodic_durability_keeps_commits)
 TEST(read_only_env_refuses_writers)
 {
     const char *dir = check_tmpdir();
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env = fx_open(dir, NULL);
     fx_bank b;
     qs_txn *txn = NULL;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
 
     fx_bank_build(env, &b);
     qs_env_close(env);
@@ -274,7 +274,7 @@ TEST(bucket_period_is_fixed_at_creation)
 {
     const char *dir_month = check_tmpdir(), *dir_day = check_tmpdir();
     const int64_t jan5 = FX_T0 + 4 * FX_DAY_MS; /* a Monday */
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *month, *day;
     fx_bank bm, bd;
     size_t n_month, n_day, n_day_before;
@@ -323,12 +323,12 @@ TEST(map_full_leaves_store_consistent)
 {
     const char *dir = check_tmpdir();
     const size_t big = 48 * 1024;
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_env *env;
     fx_bank b;
     fx_aggregates base, now;
     qs_txn *txn;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     char *text = noise_text(big);
     char ext[32];
     int rc = 0, puts = 0;
@@ -539,7 +539,7 @@ TEST(stale_readers_cleared_on_open)
     char c;
     static reader_pool pool;
     qs_txn *txn;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
 
     fx_bank_build(env, &b);
     qs_env_close(env);

@@ -135,18 +135,20 @@ static size_t walk_from(qs_txn *txn, uint32_t user, const qs_cursor *start, size
     qs_cursor next;
     const qs_cursor *after = start;
     size_t total = 0, n = 0;
-    int pages = 0;
+    int pages = 0, more = 0;
 
     CHECK(page != NULL);
     for (;;) {
         CHECK_RC(qs_history(txn, user, after, page, cap, &n, &next), 0);
-        CHECK_MSG(n <= cap, "page of %zu rows for cap %zu", n, cap);
-        CHECK(total + n <= max);
-        memcpy(all + total, page, n * sizeof *page);
-        total += n;
+        CHECK_MSG(n <= cap + 1, "page of %zu rows for cap %zu", n, cap);
+        CHECK_MSG(!more || n > 0, "a page said more rows follow, and none did");
+        size_t got = n < cap ? n : cap;
+        CHECK(total + got <= max);
+        memcpy(all + total, page, got * sizeof *page);
+        total += got;
         after = &next;
         CHECK(++pages <= N_ANSWERS + 2);
-        if (n < cap)
+        if (!(more = n > cap))
             break;
     }
     free(page);
@@ -189,6 +191,11 @@ TEST(pages_cover_history_in_order)
         quiet = fx_user(txn, "quiet", FX_T0);
         CHECK_RC(qs_history(txn, quiet, NULL, &row, 1, &n, NULL), 0);
         CHECK_EQ(n, 0);
+        /* with cap 0 nothing is written, and *n says whether a row is there */
+        CHECK_RC(qs_history(txn, quiet, NULL, NULL, 0, &n, NULL), 0);
+        CHECK_EQ(n, 0);
+        CHECK_RC(qs_history(txn, s.b.users[0], NULL, NULL, 0, &n, NULL), 0);
+        CHECK_EQ(n, 1);
         CHECK_RC(qs_history(txn, 4242, NULL, &row, 1, &n, NULL), QS_NOTFOUND);
         CHECK_RC(qs_history(txn, quiet, NULL, &row, 1, NULL, NULL), QS_INVALID);
         CHECK_RC(qs_history(NULL, quiet, NULL, &row, 1, &n, NULL), QS_INVALID);
@@ -216,9 +223,9 @@ TEST(cursor_resumes_strictly_after_last_row)
     history_store_build(&s);
     txn = fx_read(s.env);
     CHECK_RC(qs_history(txn, s.b.users[0], NULL, page, 40, &n, &next), 0);
-    CHECK_EQ(n, 40);
+    CHECK_EQ(n, 41);   /* 40 rows, and more follow */
     CHECK_RC(qs_history(txn, s.b.users[0], &next, page, 40, &n, &next), 0);
-    CHECK_EQ(n, 40);
+    CHECK_EQ(n, 41);
     last = page[39];
     qs_txn_abort(txn);
 
@@ -311,7 +318,7 @@ TEST(test_list_orders_active_and_paused)
     fx_bank b;
     qs_txn *txn;
     listed all[LIST_TESTS];
-    qs_test t;
+    qs_test t = {.size = sizeof t};
     qs_test_row rows[4];
     char ext[32];
     uint32_t user, quiet;

@@ -110,7 +110,7 @@ static void ri_edit_question(qs_txn *txn, ri_state *s)
 static void ri_answer(qs_txn *txn, ri_state *s)
 {
     static qs_test t;
-    qs_question_stats st;
+    qs_question_stats st = {.size = sizeof st};
     unsigned u = (unsigned)check_below(RI_USERS);
     uint64_t test = s->open_tests[u];
     uint32_t question = ri_question(s);
@@ -146,7 +146,7 @@ static void ri_put_test(qs_txn *txn, ri_state *s)
     char ext[32];
     uint32_t qs[8];
     unsigned n = 0, want = (unsigned)check_range(1, 8);
-    qs_question_stats st;
+    qs_question_stats st = {.size = sizeof st};
     for (unsigned tries = 0; tries < 32 && n < want; tries++) {
         uint32_t q = ri_question(s);
         if (!bk_contains(qs, n, q) && qs_question_stats_get(txn, q, &st) == 0)
@@ -178,8 +178,8 @@ static void ri_test_status(qs_txn *txn, ri_state *s)
 static void ri_draw(qs_txn *txn, ri_state *s)
 {
     static qs_test out;
-    qs_draw d;
-    qs_question tags;
+    qs_draw d = {.size = sizeof d};
+    qs_question tags = {.size = sizeof tags};
     memset(&d, 0, sizeof d);
     memset(&tags, 0, sizeof tags);
     d.user = s->users[check_below(RI_USERS)];
@@ -274,8 +274,8 @@ static void ri_check_listings(qs_txn *txn, const ri_state *s, const bk_view *v)
 {
     static uint32_t want[BK_MAX_QUESTIONS], got[BK_MAX_QUESTIONS];
     for (unsigned k = 0; k < 8; k++) {
-        qs_question_filter f;
-        qs_question tags;
+        qs_question_filter f = {.size = sizeof f};
+        qs_question tags = {.size = sizeof tags};
         size_t n;
         memset(&f, 0, sizeof f);
         memset(&tags, 0, sizeof tags);
@@ -398,7 +398,7 @@ static void ls_build(qs_env *env, ls_bank *b)
         tests[t] = fx_test(txn, ext, b->user, 1, NULL, 0, FX_T0 - 50 * FX_DAY_MS);
     }
     for (unsigned i = 0; i < LS_QUESTIONS; i++) {
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         snprintf(ext, sizeof ext, "ls-q-%u", i);
         fx_question_init(&q, ext, 0, 0, 0, 1, 4, 0);
         bk_random_tags(&b->tax, &q);
@@ -423,8 +423,8 @@ static void ls_describe(const qs_question_filter *f, char *out, size_t len)
              f->subject, f->system, f->topic, f->difficulty, f->active, f->band, f->order);
 }
 
-/* Pages of @p page ids until a short one; their concatenation must be the brute
- * force's list, in order. */
+/* Pages of @p page ids until one says no id follows; their concatenation must be the
+ * brute force's list, in order, and each page must say truly whether ids follow. */
 static void ls_check_pages(qs_txn *txn, const bk_view *v, const qs_question_filter *f,
                            size_t page)
 {
@@ -435,12 +435,15 @@ static void ls_check_pages(qs_txn *txn, const bk_view *v, const qs_question_filt
     ls_describe(f, what, sizeof what);
     for (;;) {
         CHECK_RC(qs_question_list(txn, f, calls ? &after : NULL, buf, page, &n, &next), 0);
-        CHECK_MSG(n <= page && n_got + n <= n_want && ++calls <= n_want / page + 1,
+        size_t written = n < page ? n : page;
+        CHECK_MSG(n <= page + 1 && n_got + written <= n_want && ++calls <= n_want / page + 1,
                   "%s, pages of %zu: %zu ids after %zu, %zu expected in all", what, page, n,
                   n_got, n_want);
-        memcpy(got + n_got, buf, n * sizeof buf[0]);
-        n_got += n;
-        if (n < page)
+        memcpy(got + n_got, buf, written * sizeof buf[0]);
+        n_got += written;
+        CHECK_MSG((n > page) == (n_got < n_want), "%s, pages of %zu: *n %zu after %zu of %zu",
+                  what, page, n, n_got, n_want);
+        if (n <= page)
             break;
         after = next;
     }
@@ -475,7 +478,7 @@ TEST(listing_matches_brute_force_for_every_filter)
     for (size_t i4 = 0; i4 < NCASES(actives); i4++)
     for (size_t i5 = 0; i5 < NCASES(bands); i5++)
     for (uint8_t order = 0; order <= QS_ORDER_NEWEST; order++) {
-        qs_question_filter f = {subjects[i0], systems[i1], topics[i2], difficulties[i3],
+        qs_question_filter f = {.size = sizeof f, subjects[i0], systems[i1], topics[i2], difficulties[i3],
                                 actives[i4], bands[i5], order};
         ls_check_pages(txn, &v, &f, BK_MAX_QUESTIONS);
         ls_check_pages(txn, &v, &f, 7);
@@ -493,18 +496,18 @@ TEST(listing_follows_writes_and_resumes_after_its_cursor)
     qs_env *env = fx_open_tmp();
     static ls_bank b;
     static bk_view v;
-    qs_question_filter f;
+    qs_question_filter f = {.size = sizeof f};
     qs_list_cursor next;
     uint32_t ids[8], fresh, moved;
     size_t n;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
 
     ls_build(env, &b);
     memset(&f, 0, sizeof f);
     f.system = b.tax.systems[0];
     qs_txn *txn = fx_read(env);
     CHECK_RC(qs_question_list(txn, &f, NULL, ids, 8, &n, &next), 0);
-    CHECK_EQ(n, 8);
+    CHECK_EQ(n, 9);   /* 8 ids, and more follow */
     qs_txn_abort(txn);
 
     /* A new question of the system, a re-tag out of it: seen by the same write
@@ -546,7 +549,7 @@ TEST(listing_rejects_bad_filters_and_cursors)
 {
     qs_env *env = fx_open_tmp();
     static ls_bank b;
-    qs_question_filter f, bad;
+    qs_question_filter f = {.size = sizeof f}, bad = {.size = sizeof bad};
     qs_list_cursor by_id, newest, damaged, next;
     uint32_t ids[4];
     size_t n;
@@ -555,10 +558,10 @@ TEST(listing_rejects_bad_filters_and_cursors)
     qs_txn *txn = fx_read(env);
     memset(&f, 0, sizeof f);
     CHECK_RC(qs_question_list(txn, &f, NULL, ids, 4, &n, &by_id), 0);
-    CHECK_EQ(n, 4);
+    CHECK_EQ(n, 5);
     f.order = QS_ORDER_NEWEST;
     CHECK_RC(qs_question_list(txn, &f, NULL, ids, 4, &n, &newest), 0);
-    CHECK_EQ(n, 4);
+    CHECK_EQ(n, 5);
 
     /* filter values out of range */
     bad = f;
@@ -595,13 +598,13 @@ TEST(listing_rejects_bad_filters_and_cursors)
     memset(&damaged, 0xff, sizeof damaged);
     CHECK_RC(qs_question_list(txn, &f, &damaged, ids, 4, &n, NULL), QS_BAD_CURSOR);
 
-    /* a zero-capacity page reads nothing and hands the cursor back */
+    /* a zero-capacity page writes nothing, says ids follow, and hands the cursor back */
     CHECK_RC(qs_question_list(txn, &f, &by_id, NULL, 0, &n, &next), 0);
-    CHECK_EQ(n, 0);
+    CHECK_EQ(n, 1);
     CHECK(memcmp(&next, &by_id, sizeof next) == 0);
     /* the good cursors still work after all that */
     CHECK_RC(qs_question_list(txn, &f, &by_id, ids, 4, &n, NULL), 0);
-    CHECK_EQ(n, 4);
+    CHECK_EQ(n, 5);
     qs_txn_abort(txn);
     qs_env_close(env);
 }
@@ -671,7 +674,7 @@ static void dmg_find_and_rebuild(dmg_store *d, const char *name, int missing, in
     txn = fx_write(env);
     static bk_view v;
     static qs_test out;
-    qs_draw dr;
+    qs_draw dr = {.size = sizeof dr};
     bk_view_load(txn, d->s.max_question, &v);
     memset(&dr, 0, sizeof dr);
     dr.user = d->s.users[0];

@@ -73,7 +73,7 @@ static int fill_one(qs_txn *txn, fill *f)
     if (f->n_answers + f->n_pending == FILL_MAX_ANSWERS)
         return ENOMEM;
     if (f->test_fill[u] == FILL_QUESTIONS) {
-        qs_test t;
+        qs_test t = {.size = sizeof t};
         char ext[32];
         snprintf(ext, sizeof ext, "ft-%u", f->tests_made++);
         fx_test_init(&t, ext, f->b.users[u], 1, NULL, 0, FX_T0 - 90 * FX_DAY_MS);
@@ -141,7 +141,7 @@ static void fill_verify(qs_env *env, const fill *f)
     }
     uint32_t answered = 0;
     for (int u = 0; u < 2; u++) {
-        qs_dashboard d;
+        qs_dashboard d = {.size = sizeof d};
         CHECK_RC(qs_dashboard_get(txn, f->b.users[u], FX_T0, &d), 0);
         answered += d.summary.answered;
     }
@@ -156,7 +156,7 @@ static void fill_verify(qs_env *env, const fill *f)
  * ends it too. */
 static void check_failed_txn(qs_txn *txn)
 {
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     memset(&u, 0, sizeof u);
     snprintf(u.ext_id, sizeof u.ext_id, "after-a-failed-call");
     CHECK_RC(qs_user_put(txn, &u, NULL), QS_BAD_TXN);
@@ -168,7 +168,7 @@ TEST(full_map_keeps_commits_and_grows_on_reopen)
 {
     static fill f;
     const char *dir = check_tmpdir();
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     qs_txn *open_txn;
     int rc;
     o = fx_options();
@@ -233,7 +233,7 @@ static void disk_child(const char *dir, fill *f, disk_report *r, off_t limit)
     r->n_answers = f->n_answers;
     r->in_commit = open_txn == NULL;
     if (open_txn) {
-        qs_user u;
+        qs_user u = {.size = sizeof u};
         memset(&u, 0, sizeof u);
         r->after_call_rc = qs_user_put(open_txn, &u, NULL);
         qs_txn_abort(open_txn);
@@ -337,10 +337,10 @@ TEST(full_disk_fails_cleanly_and_recovers)
 TEST(full_reader_table_is_a_clear_error)
 {
     const char *dir = check_tmpdir();
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     fx_bank b;
     qs_txn *readers[4], *extra = NULL;
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     o = fx_options();
     o.max_readers = 4;
     qs_env *env = fx_open(dir, &o);
@@ -412,7 +412,7 @@ TEST(bucket_limit_is_a_clear_error)
     static fill f;
     static uint64_t tests[5000 / FILL_QUESTIONS + 1];
     const char *dir = check_tmpdir();
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     o = fx_options();
     o.bucket_period = QS_PERIOD_DAY;
     o.durability = QS_SYNC_PERIODIC;
@@ -513,10 +513,12 @@ static char *filled_text(size_t len, char c)
 static void question_with_texts(qs_question *q, const fx_bank *b, const char *ext,
                                 const char *text, size_t len, int which, size_t big_len)
 {
+    static qs_text options[8];   /* the cases run one at a time */
     fx_question_init(q, ext, b->subject, b->systems[0], b->topics[0], 1, 8, 2);
     q->stem = (qs_text){text, which == 0 ? big_len : len};
     for (int i = 0; i < 8; i++)
-        q->options[i] = (qs_text){text, which == 1 + i ? big_len : len};
+        options[i] = (qs_text){text, which == 1 + i ? big_len : len};
+    q->options = options;
     q->explanation = (qs_text){text, which == 9 ? big_len : len};
 }
 
@@ -533,7 +535,7 @@ TEST(oversized_texts_and_payloads_write_nothing)
     fx_bank b;
     fx_bank_build(env, &b);
     char *text = filled_text(QS_TEXT_MAX + 1, 't');
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     qs_txn *txn = fx_write(env);
     uint32_t early = fx_user(txn, "before-the-refusals", FX_T0);
 
@@ -555,8 +557,8 @@ TEST(oversized_texts_and_payloads_write_nothing)
     fx_commit(txn);
 
     txn = fx_read(env);
-    qs_question got;
-    qs_user u;
+    qs_question got = {.size = sizeof got};
+    qs_user u = {.size = sizeof u};
     uint64_t id;
     CHECK_RC(qs_user_get(txn, early, &u), 0);
     CHECK_RC(qs_resolve(txn, QS_QUESTION, "too-long", &id), QS_NOTFOUND);
@@ -595,11 +597,11 @@ TEST(oversized_ids_names_and_lists_write_nothing)
 
     txn = fx_write(env);
     /* An external id one byte over the limit fills the array with no terminator. */
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     memset(&u, 0, sizeof u);
     ext_of_len(u.ext_id, QS_EXT_ID_MAX + 1, 'u');
     REFUSED(txn, qs_user_put(txn, &u, NULL), QS_INVALID, QS_TOO_LARGE);
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     fx_question_init(&q, "", b.subject, 0, 0, 1, 4, 0);
     ext_of_len(q.ext_id, QS_EXT_ID_MAX + 1, 'q');
     REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_TOO_LARGE);
@@ -607,7 +609,7 @@ TEST(oversized_ids_names_and_lists_write_nothing)
     fx_test_init(&t, "", b.users[0], 0, many, 3, FX_T0);
     ext_of_len(t.ext_id, QS_EXT_ID_MAX + 1, 't');
     REFUSED(txn, qs_test_put(txn, &t, NULL), QS_INVALID, QS_TOO_LARGE);
-    qs_taxon tx;
+    qs_taxon tx = {.size = sizeof tx};
     memset(&tx, 0, sizeof tx);
     snprintf(tx.name, sizeof tx.name, "named");
     ext_of_len(tx.ext_id, QS_EXT_ID_MAX + 1, 's');
@@ -625,7 +627,7 @@ TEST(oversized_ids_names_and_lists_write_nothing)
     fx_test_init(&t, "too-many", b.users[0], 0, many, QS_TEST_MAX_QUESTIONS, FX_T0);
     t.n_questions = QS_TEST_MAX_QUESTIONS + 1;
     REFUSED(txn, qs_test_put(txn, &t, NULL), QS_INVALID, QS_TOO_LARGE);
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     memset(&d, 0, sizeof d);
     d.user = b.users[0];
     d.pattern = QS_DRAW_FILTER;
@@ -666,7 +668,7 @@ TEST(oversized_ids_names_and_lists_write_nothing)
     CHECK_EQ(t.n_questions, QS_TEST_MAX_QUESTIONS);
     CHECK_RC(qs_test_get(txn, open_test, &t), 0);
     CHECK_EQ(t.n_questions, QS_TEST_MAX_QUESTIONS);
-    qs_dashboard dash;
+    qs_dashboard dash = {.size = sizeof dash};
     CHECK_RC(qs_dashboard_get(txn, user, FX_T0, &dash), 0);
     CHECK_EQ(dash.summary.answered, QS_TEST_MAX_QUESTIONS);
     qs_txn_abort(txn);
@@ -722,7 +724,7 @@ TEST(texts_that_are_not_utf8_write_nothing)
         const char *what = not_utf8[i].what;
         int len = snprintf(bad, sizeof bad, "ok-%s%s", not_utf8[i].bytes,
                            strstr(what, "at the end") ? "" : "-x");
-        qs_user u = {0, "", FX_T0};
+        qs_user u = {.size = sizeof u, 0, "", FX_T0};
         snprintf(u.ext_id, sizeof u.ext_id, "%s", bad);
         REFUSED(txn, qs_user_put(txn, &u, NULL), QS_INVALID, QS_INVALID);
         check_refusal_names("user external id", what);
@@ -730,7 +732,7 @@ TEST(texts_that_are_not_utf8_write_nothing)
         fx_test_init(&t, bad, b.users[0], 1, NULL, 0, FX_T0);
         REFUSED(txn, qs_test_put(txn, &t, NULL), QS_INVALID, QS_INVALID);
         check_refusal_names("test external id", what);
-        qs_taxon tx = {0, 0, "", ""};
+        qs_taxon tx = {.size = sizeof tx, 0, 0, "", ""};
         snprintf(tx.name, sizeof tx.name, "%s", bad);
         REFUSED(txn, qs_taxon_put(txn, QS_SUBJECT, &tx, NULL), QS_INVALID, QS_INVALID);
         check_refusal_names("subject name", what);
@@ -740,14 +742,16 @@ TEST(texts_that_are_not_utf8_write_nothing)
         REFUSED(txn, qs_taxon_put(txn, QS_TOPIC, &tx, NULL), QS_INVALID, QS_INVALID);
         check_refusal_names("topic external id", what);
 
-        qs_question q;
+        qs_question q = {.size = sizeof q};
         fx_question_init(&q, bad, b.subject, 0, 0, 1, 4, 0);
         REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_INVALID);
         check_refusal_names("question external id", what);
-        qs_text text = {bad, (size_t)len};
+        qs_text text = {bad, (size_t)len}, options[4];
         for (int field = 0; field < 3; field++) {
             fx_question_init(&q, "fine", b.subject, 0, 0, 1, 4, 0);
-            *(field == 0 ? &q.stem : field == 1 ? &q.options[2] : &q.explanation) = text;
+            memcpy(options, fx_option_texts, sizeof options);
+            q.options = options;
+            *(field == 0 ? &q.stem : field == 1 ? &options[2] : &q.explanation) = text;
             REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_INVALID);
             check_refusal_names(field == 0   ? "question stem"
                                 : field == 1 ? "question option 2"
@@ -756,9 +760,12 @@ TEST(texts_that_are_not_utf8_write_nothing)
         }
     }
     /* A NUL byte inside a length-delimited text. */
-    qs_question q;
+    qs_question q = {.size = sizeof q};
+    qs_text options[4];
     fx_question_init(&q, "fine", b.subject, 0, 0, 1, 4, 0);
-    q.options[1] = (qs_text){"ok-\0-x", 6};
+    memcpy(options, fx_option_texts, sizeof options);
+    options[1] = (qs_text){"ok-\0-x", 6};
+    q.options = options;
     REFUSED(txn, qs_question_put(txn, &q, NULL), QS_INVALID, QS_INVALID);
     check_refusal_names("question option 1", "NUL");
     CHECK(strstr(qs_errmsg(), "NUL") != NULL);
@@ -768,7 +775,7 @@ TEST(texts_that_are_not_utf8_write_nothing)
         char ext[32];
         uint32_t id, user;
         uint64_t found;
-        qs_question got;
+        qs_question got = {.size = sizeof got};
         snprintf(ext, sizeof ext, "q-%s", utf8_edges[i]);
         fx_question_init(&q, ext, b.subject, 0, 0, 1, 4, 0);
         q.stem = (qs_text){utf8_edges[i], strlen(utf8_edges[i])};
@@ -799,6 +806,7 @@ typedef struct arg_ctx {
     qs_answer a;
     qs_question q;
     qs_test t;
+    uint32_t list[3];          /* t's list, which the cases change */
     qs_taxon tx;
     qs_draw d;
     qs_interaction ix;
@@ -851,7 +859,8 @@ static void question_base(arg_ctx *c)
 
 static void test_base(arg_ctx *c)
 {
-    fx_test_init(&c->t, "arg-test", c->b.users[0], 0, c->b.questions, 3, FX_T0);
+    memcpy(c->list, c->b.questions, sizeof c->list);
+    fx_test_init(&c->t, "arg-test", c->b.users[0], 0, c->list, 3, FX_T0);
 }
 
 static void taxon_base(arg_ctx *c)
@@ -1001,11 +1010,11 @@ static void options_base(arg_ctx *c)
     X(test_put_mode_0, QS_INVALID, QS_INVALID, (test_base(c), c->t.mode = 0, TPUT(c)))    \
     X(test_put_mode_3, QS_INVALID, QS_INVALID, (test_base(c), c->t.mode = 3, TPUT(c)))    \
     X(test_put_question_twice, QS_INVALID, QS_INVALID,                                    \
-      (test_base(c), c->t.questions[1] = c->t.questions[0], TPUT(c)))                     \
+      (test_base(c), c->list[1] = c->list[0], TPUT(c))   )                     \
     X(test_put_unknown_user, QS_NOTFOUND, QS_NOTFOUND,                                    \
       (test_base(c), c->t.user = NO_USER, TPUT(c)))                                       \
     X(test_put_unknown_question, QS_NOTFOUND, QS_NOTFOUND,                                \
-      (test_base(c), c->t.questions[2] = NO_QUESTION, TPUT(c)))                           \
+      (test_base(c), c->list[2] = NO_QUESTION, TPUT(c)))                           \
     X(test_get_null_out, QS_INVALID, QS_INVALID, qs_test_get(c->txn, c->b.tests[0], NULL)) \
     X(test_get_unknown, QS_NOTFOUND, QS_NOTFOUND, qs_test_get(c->txn, NO_TEST, &c->t))    \
     X(test_create_null_draw, QS_INVALID, QS_INVALID, qs_test_create(c->txn, NULL, &c->t)) \
@@ -1150,7 +1159,8 @@ static void options_base(arg_ctx *c)
     X(bucket_policy_get_null, QS_INVALID, QS_INVALID, qs_bucket_policy_get(c->txn, NULL)) \
     X(bucket_policy_set_null, QS_INVALID, QS_INVALID, qs_bucket_policy_set(c->txn, NULL)) \
     X(bucket_policy_set_no_hot, QS_INVALID, QS_INVALID,                                   \
-      (c->policy = (qs_bucket_policy){0, 0, 90}, qs_bucket_policy_set(c->txn, &c->policy))) \
+      (c->policy = (qs_bucket_policy){.interaction_retention_days = 90},                  \
+       qs_bucket_policy_set(c->txn, &c->policy))) \
     X(bucket_seal_null_txn, QS_INVALID, QS_INVALID,                                       \
       qs_bucket_seal(NULL, QS_TABLE_ANSWERS, FX_T0 - 60 * FX_DAY_MS, FX_T0, NULL))        \
     X(bucket_seal_table_0, QS_INVALID, QS_INVALID,                                        \

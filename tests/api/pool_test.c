@@ -116,7 +116,7 @@ static void pl_check_members(qs_env *env, const pl_bank *b)
     bk_view_load(txn, b->max_question, &v);
     n_pools = bk_pools(&v, pools);
     for (size_t i = 0; i < n_pools; i++) {
-        qs_draw d;
+        qs_draw d = {.size = sizeof d};
         size_t n = bk_pool_members(&v, &pools[i], members);
         CHECK(n <= QS_TEST_MAX_QUESTIONS);
         pl_draw_of_pool(&pools[i], b->users[1], &d);
@@ -179,7 +179,7 @@ TEST(an_empty_bank_has_no_pools)
     qs_env *env = fx_open_tmp();
     qs_pool_info row;
     size_t n = 99;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t id;
     qs_txn *txn = fx_write(env);
     CHECK_RC(qs_pools_list(txn, &row, 1, &n), 0);
@@ -208,7 +208,7 @@ static void pl_window_draws(qs_env *env, const pl_bank *b, uint32_t *out, unsign
 {
     static qs_test t;
     qs_txn *txn = fx_write(env);
-    qs_draw d;
+    qs_draw d = {.size = sizeof d};
     memset(&d, 0, sizeof d);
     d.user = b->users[2];
     d.pattern = QS_DRAW_FILTER;

@@ -20,7 +20,7 @@ TEST(question_stats_count_every_answer)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_question_stats st;
+    qs_question_stats st = {.size = sizeof st};
     qs_answer a;
     uint64_t extra;
 
@@ -63,7 +63,7 @@ TEST(user_question_follows_latest_answer)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_user_question uq;
+    qs_user_question uq = {.size = sizeof uq};
     uint64_t t2, t3;
 
     fx_bank_build(env, &b);
@@ -150,7 +150,7 @@ TEST(dashboard_window_and_streaks)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
     static const int offsets[] = {-40, -39, -38, -37, -30, -29, -28, -1, 0, 0, 1};
     const size_t n_off = NCASES(offsets);
 
@@ -212,7 +212,7 @@ TEST(streak_recomputed_when_gap_filled_late)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
 
     fx_bank_build(env, &b);
     txn = fx_write(env);
@@ -252,7 +252,7 @@ TEST(days_floor_before_epoch)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_dashboard d;
+    qs_dashboard d = {.size = sizeof d};
 
     fx_bank_build(env, &b);
     txn = fx_write(env);

@@ -86,14 +86,14 @@ TEST(write_calls_on_read_txn_are_readonly)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_taxon t;
-    qs_question q;
-    qs_user u;
-    qs_test test;
-    qs_draw d;
+    qs_taxon t = {.size = sizeof t};
+    qs_question q = {.size = sizeof q};
+    qs_user u = {.size = sizeof u};
+    qs_test test = {.size = sizeof test};
+    qs_draw d = {.size = sizeof d};
     qs_answer a;
     qs_interaction ix;
-    qs_compress_report rep;
+    qs_compress_report rep = {.size = sizeof rep};
     qs_txn *child = NULL;
     fx_aggregates before, after;
 
@@ -144,9 +144,9 @@ TEST(failed_calls_leave_txn_usable_and_unchanged)
     fx_bank b;
     qs_txn *txn;
     qs_answer a;
-    qs_taxon t;
-    qs_test test;
-    qs_user u;
+    qs_taxon t = {.size = sizeof t};
+    qs_test test = {.size = sizeof test};
+    qs_user u = {.size = sizeof u};
     fx_aggregates mid, after;
     uint64_t id;
 
@@ -324,7 +324,7 @@ static void *second_writer_main(void *arg)
     w->rc = rc;
     pthread_mutex_unlock(&w->lock);
     if (rc == 0) {
-        qs_user u;
+        qs_user u = {.size = sizeof u};
         memset(&u, 0, sizeof u);
         snprintf(u.ext_id, sizeof u.ext_id, "second-writer");
         rc = qs_user_put(txn, &u, NULL);
@@ -409,7 +409,7 @@ TEST(read_txn_moves_between_threads)
 
 TEST(write_map_store_writes_and_refuses_savepoints)
 {
-    qs_options o;
+    qs_options o = {.size = sizeof o};
     o = fx_options();
     o.durability = QS_SYNC_PERIODIC;
     o.write_map = 1;
@@ -424,7 +424,7 @@ TEST(write_map_store_writes_and_refuses_savepoints)
 
     /* what was written through the map is there for a store opened the usual way */
     env = fx_open(dir, NULL);
-    qs_user u;
+    qs_user u = {.size = sizeof u};
     txn = fx_read(env);
     CHECK_RC(qs_user_get(txn, user, &u), 0);
     CHECK_STR(u.ext_id, "wm-user");

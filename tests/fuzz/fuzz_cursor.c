@@ -75,9 +75,12 @@ static void walk_pages(qs_txn *txn, uint32_t user, const qs_cursor *c, size_t ca
         if (rc != 0)
             FZ_DIE("page %d after an accepted cursor: %s (%s)", page, qs_strerror(rc),
                    qs_errmsg());
-        if (n > cap)
+        if (n > cap + 1)
             FZ_DIE("page of %zu rows for %zu", n, cap);
-        for (size_t i = 0; i < n; i++) {
+        size_t written = n < cap ? n : cap;   /* n > cap: more rows follow */
+        if (n > cap && total + written >= want)
+            FZ_DIE("a page says rows follow after %zu of %zu", total + written, want);
+        for (size_t i = 0; i < written; i++) {
             const fz_answer *a = seeded(rows[i].answer_id);
             if (!a)
                 FZ_DIE("row with answer id %llu that was never written",
@@ -94,8 +97,8 @@ static void walk_pages(qs_txn *txn, uint32_t user, const qs_cursor *c, size_t ca
             at = rows[i].created_at;
             id = rows[i].answer_id;
         }
-        total += n;
-        if (n < cap)
+        total += written;
+        if (n <= cap)
             break;
         cur = next;
     }

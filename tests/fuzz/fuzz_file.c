@@ -162,7 +162,7 @@ static void write_image(void)
 /* An open of the damaged store: the handle, or NULL with a documented code. */
 static qs_env *open_store(int read_only)
 {
-    qs_options opts;
+    qs_options opts = {.size = sizeof opts};
     qs_env *env = NULL;
     qs_options_init(&opts);
     opts.map_size = 64u << 20;

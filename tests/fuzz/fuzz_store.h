@@ -96,7 +96,7 @@ static void fz_store_cleanup(void)
 
 static uint32_t fz_taxon(qs_txn *txn, qs_kind kind, const char *ext, uint32_t parent)
 {
-    qs_taxon t;
+    qs_taxon t = {.size = sizeof t};
     uint32_t id = 0;
     memset(&t, 0, sizeof t);
     t.parent = parent;
@@ -115,7 +115,7 @@ static const char *const fz_findings[] = {"chest pain", "fever and cough", "jaun
 static uint32_t fz_question(qs_txn *txn, const fz_store *s, unsigned i)
 {
     char ext[16], stem[256], expl[256], opt[4][64];
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     uint32_t id = 0;
     memset(&q, 0, sizeof q);
     snprintf(ext, sizeof ext, "q-%u", i + 1);
@@ -150,7 +150,7 @@ static uint32_t fz_question(qs_txn *txn, const fz_store *s, unsigned i)
 static uint64_t fz_test(qs_txn *txn, const char *ext, uint32_t user, int open_list,
                         const uint32_t *questions, unsigned n, int64_t at)
 {
-    qs_test t;
+    qs_test t = {.size = sizeof t};
     uint64_t id = 0;
     memset(&t, 0, sizeof t);
     snprintf(t.ext_id, sizeof t.ext_id, "%s", ext);
@@ -219,7 +219,7 @@ static void fz_seed(fz_store *s)
     for (unsigned i = 0; i < FZ_QUESTIONS; i++)
         s->questions[i] = fz_question(txn, s, i);
     for (unsigned u = 0; u < s->n_users; u++) {
-        qs_user user;
+        qs_user user = {.size = sizeof user};
         memset(&user, 0, sizeof user);
         snprintf(user.ext_id, sizeof user.ext_id, "u-%u", u + 1);
         user.created_at = FZ_T_OLD - 60 * FZ_DAY_MS + u * FZ_DAY_MS;
@@ -236,7 +236,7 @@ static void fz_seed(fz_store *s)
     }
     FZ_OK(qs_txn_commit(txn));
 
-    qs_compress_report rep;
+    qs_compress_report rep = {.size = sizeof rep};
     FZ_OK(qs_txn_begin(s->env, 0, &txn));
     FZ_OK(qs_bank_compress(txn, &rep));
     FZ_OK(qs_bucket_seal(txn, QS_TABLE_ANSWERS, FZ_T_OLD, FZ_T_NOW, NULL));
@@ -248,7 +248,7 @@ static void fz_seed(fz_store *s)
 static void fz_store_build(fz_store *s, unsigned n_users)
 {
     const char *tmp = getenv("TMPDIR");
-    qs_options opts;
+    qs_options opts = {.size = sizeof opts};
     memset(s, 0, sizeof *s);
     s->n_users = n_users;
     snprintf(s->dir, sizeof s->dir, "%s/qs-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -223,7 +223,7 @@ static int seal_workload(const char *dir)
     qs_env *env = NULL;
     qs_txn *txn;
     qs_options o = mode_options(QS_SYNC_DURABLE, 0);
-    qs_bucket_policy policy = {1, 0, 30};
+    qs_bucket_policy policy = {.size = sizeof policy, 1, 0, 30};
     size_t dropped = 0;
     if (!ack)
         return 1;
