@@ -276,47 +276,6 @@ int eng_rows_next(eng_rows *c, eng_row *row)
     return eng_walk_rc(rc, c->b.name);
 }
 
-static int bucket_each(qs_txn *txn, const eng_bucket *b, const eng_key *seek, eng_row_fn fn,
-                       void *ctx)
-{
-    eng_rows c;
-    eng_row row;
-    int rc = eng_rows_open(&c, txn, b);
-    if (!rc)
-        rc = eng_rows_seek(&c, seek, 0);
-    while (!rc) {
-        if ((rc = eng_rows_next(&c, &row)) != 0) {
-            rc = rc == QS_NOTFOUND ? 0 : rc;
-            break;
-        }
-        if ((rc = fn(&row, ctx)) == ENG_ROWS_NEXT_BUCKET) {
-            rc = 0;
-            break;
-        }
-    }
-    eng_rows_close(&c);
-    return rc;
-}
-
-int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
-                   const eng_key *seek, eng_row_fn fn, void *ctx)
-{
-    eng_bucket_iter it;
-    if (seek && table != ENG_T_ANSWER)
-        return eng_fail(QS_INVALID, "a seek by user in a table kept by time");
-    int rc = eng_bucket_iter_open(&it, txn, table, from, to, 0);
-    while (!rc) {
-        int irc = eng_bucket_iter_next(&it);
-        if (irc) {
-            rc = irc == QS_NOTFOUND ? 0 : irc;
-            break;
-        }
-        rc = bucket_each(txn, &it.b, seek, fn, ctx);
-    }
-    eng_bucket_iter_close(&it);
-    return rc;
-}
-
 /* ------------------------------------------------------------ point reads, writes */
 
 int eng_answer_find(qs_txn *txn, const eng_bucket *b, uint32_t user, int64_t created_at,

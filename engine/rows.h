@@ -99,15 +99,39 @@ int eng_rows_seek(eng_rows *c, const eng_key *k, int backward);
 int eng_rows_next(eng_rows *c, eng_row *row);
 void eng_rows_close(eng_rows *c);
 
+/* ------------------------------------------------------------ walks (walk.c) */
+
+/* The rows of @p table in the buckets overlapping [from, to), bucket by bucket in time
+ * order; in each bucket from the first key >= a seek (none: its first row; a key by
+ * user, so only for answers). Rows outside [from, to) in an overlapping bucket come
+ * too. It holds the registry's cursor, one bucket's, and at most one decoded block. */
+typedef struct eng_table_iter {
+    qs_txn *txn;              /* NULL once closed */
+    eng_key seek;             /* n 0: each bucket from its first row */
+    eng_bucket_iter buckets;
+    eng_rows rows;            /* the current bucket's; rows.cur NULL between buckets */
+    int rc;                   /* ENG_END, or the failure that stopped it */
+} eng_table_iter;
+
+/* Open @p it (@p seek may be NULL): 0 or a failure. Close it either way. */
+int eng_table_iter_open(eng_table_iter *it, qs_txn *txn, eng_table table, int64_t from,
+                        int64_t to, const eng_key *seek);
+/* 0 and the next row, ENG_END past the last (no detail recorded), or a failure. Once
+ * it returned ENG_END or a failure, every later call returns that again. A row's
+ * payload stays valid until the next call. REQUIRES: open (it->txn set). */
+int eng_table_iter_next(eng_table_iter *it, eng_row *row);
+/* Skip the rest of the current bucket: the next row is the next bucket's first. */
+void eng_table_iter_next_bucket(eng_table_iter *it);
+/* Close its cursors and free its block. A closed walk may be closed again. */
+void eng_table_iter_close(eng_table_iter *it);
+
 /* What an eng_row_fn returns to skip the rest of the bucket (a code of the library's
  * own range that no call returns). */
 #define ENG_ROWS_NEXT_BUCKET (-30990)
 typedef int (*eng_row_fn)(const eng_row *row, void *ctx);
-/* Every row of @p table in the buckets overlapping [from, to), bucket by bucket in time
- * order; in each bucket from the first key >= @p seek (NULL: its first row; a key by
- * user, so only for answers). @p fn
+/* The rows of an eng_table_iter over [from, to) from @p seek, each to @p fn: it
  * returns 0 to go on, ENG_ROWS_NEXT_BUCKET, or anything else to stop: that is
- * returned. Rows outside [from, to) in an overlapping bucket are passed too. */
+ * returned. */
 int eng_table_each(qs_txn *txn, eng_table table, int64_t from, int64_t to,
                    const eng_key *seek, eng_row_fn fn, void *ctx);
 
