@@ -145,6 +145,7 @@ struct qs_txn {
     size_t log_mark;
     int unlogged;               /* too large to log: it commits by a checkpoint */
     struct eng_wcache *wcache;  /* a bulk transaction's gathered writes (top level) */
+    eng_table_iter *kept_iters; /* walks kept open on it (walk.c): writes are refused */
     /* scratch */
     void *scratch[ENG_SCRATCH_COUNT];
     size_t scratch_cap[ENG_SCRATCH_COUNT];

@@ -111,6 +111,8 @@ typedef struct eng_table_iter {
     eng_bucket_iter buckets;
     eng_rows rows;            /* the current bucket's; rows.cur NULL between buckets */
     int rc;                   /* ENG_END, or the failure that stopped it */
+    /* on its transaction's list of kept walks (eng_table_iter_keep) */
+    struct eng_table_iter *kept_next, **kept_prev;
 } eng_table_iter;
 
 /* Open @p it (@p seek may be NULL): 0 or a failure. Close it either way. */
@@ -122,7 +124,14 @@ int eng_table_iter_open(eng_table_iter *it, qs_txn *txn, eng_table table, int64_
 int eng_table_iter_next(eng_table_iter *it, eng_row *row);
 /* Skip the rest of the current bucket: the next row is the next bucket's first. */
 void eng_table_iter_next_bucket(eng_table_iter *it);
-/* Close its cursors and free its block. A closed walk may be closed again. */
+/* Keep @p it open beyond the call that opened it (a public iterator, or a scan whose
+ * callback calls the API): on its transaction's list until it is closed, so that the
+ * transaction refuses write calls meanwhile and closes it when it ends (txn.c). First
+ * writes out what a bulk transaction gathered, so that nothing is written under it.
+ * @p it must stay where it is until closed. 0, or a failure (close it). */
+int eng_table_iter_keep(eng_table_iter *it);
+/* Close its cursors, free its block, take it off its transaction's list. A closed
+ * walk may be closed again. */
 void eng_table_iter_close(eng_table_iter *it);
 
 /* What an eng_row_fn returns to skip the rest of the bucket (a code of the library's

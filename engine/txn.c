@@ -43,6 +43,15 @@ int eng_usable(qs_txn *txn)
     return rc;
 }
 
+/* 0, or QS_INVALID while a scan or iterator is open on @p txn (walk.c says why). */
+static int no_walk_open(qs_txn *txn)
+{
+    if (txn->kept_iters)
+        return eng_fail(QS_INVALID, "a scan or iterator is open on the transaction: "
+                                    "writes wait until it is closed");
+    return 0;
+}
+
 static int writable(qs_txn *txn)
 {
     int rc = eng_usable(txn);
@@ -50,7 +59,7 @@ static int writable(qs_txn *txn)
         return rc;
     if (txn->rdonly)
         return eng_fail(QS_READONLY, "write call on a read-only transaction");
-    return 0;
+    return no_walk_open(txn);
 }
 
 int eng_writable(qs_txn *txn)
@@ -190,6 +199,8 @@ int qs_txn_savepoint(qs_txn *parent, qs_txn **out)
         return rc;
     if (parent->rdonly)
         return eng_fail(QS_INVALID, "a savepoint needs a write transaction");
+    if ((rc = no_walk_open(parent)) != 0)   /* a savepoint is for writing */
+        return rc;
     if (parent->env->opts.write_map)
         return eng_fail(QS_INVALID, "savepoints are unavailable on a store opened with "
                                     "write_map");
@@ -302,6 +313,14 @@ static int end_handle_txn(qs_txn *txn, int commit)
     return rc;
 }
 
+/* The transaction ends or is reset: the walks kept open on it are closed while LMDB
+ * still holds their cursors. Their owners find them closed (txn NULL). */
+static void close_kept_iters(qs_txn *txn)
+{
+    while (txn->kept_iters)
+        eng_table_iter_close(txn->kept_iters);
+}
+
 static void abort_mdb(qs_txn *txn)
 {
     if (!txn->mdb)
@@ -322,6 +341,7 @@ void qs_txn_abort(qs_txn *txn)
         txn->parent->has_child = 0;
         eng_log_savepoint_abort(txn);
     }
+    close_kept_iters(txn);
     abort_mdb(txn);
     txn_free(txn);
 }
@@ -358,6 +378,7 @@ int qs_txn_commit(qs_txn *txn)
         }
         return rc;   /* commit the savepoint first */
     }
+    close_kept_iters(txn);
     if (txn->rdonly) {
         mdb_txn_abort(txn->mdb);
         txn_free(txn);
@@ -398,6 +419,7 @@ void qs_txn_reset(qs_txn *txn)
 {
     if (!txn || !txn->rdonly || txn->reset)
         return;
+    close_kept_iters(txn);
     mdb_txn_reset(txn->mdb);
     txn->reset = 1;
 }

@@ -1,6 +1,14 @@
 /* walk.c: the rows of a time-bucketed table, bucket by bucket: pulled a row at a time
  * (eng_table_iter) or pushed to a callback on top of it (eng_table_each), so that the
  * walk is written once.
+ *
+ * A walk the API keeps open across calls (its iterators, and its scans, whose
+ * callbacks call the API) is kept on its transaction's list. The transaction refuses
+ * write calls while the list holds one: a write could change what the walk stands on
+ * (a seal or a retention empties the database under its cursor, a row written into a
+ * sealed bucket re-compresses the block it decoded) or add rows ahead of it for it to
+ * pass back to a callback that writes again. And it closes them when it ends (txn.c),
+ * while LMDB still holds their cursors: LMDB frees a write transaction's at its end.
  */
 #include "engine_int.h"
 
@@ -52,12 +60,37 @@ void eng_table_iter_next_bucket(eng_table_iter *it)
     eng_rows_close(&it->rows);
 }
 
+int eng_table_iter_keep(eng_table_iter *it)
+{
+    qs_txn *txn = it->txn;
+    int rc = eng_wcache_flush(txn);
+    if (rc)
+        return rc;
+    it->kept_next = txn->kept_iters;
+    it->kept_prev = &txn->kept_iters;
+    if (it->kept_next)
+        it->kept_next->kept_prev = &it->kept_next;
+    txn->kept_iters = it;
+    return 0;
+}
+
 void eng_table_iter_close(eng_table_iter *it)
 {
-    if (!it->txn)
+    qs_txn *txn = it->txn;
+    if (!txn)
         return;
+    /* Closing a cursor walks its transaction's list of cursors, which in a write
+     * transaction a fault cut short may still name cursors of the frames the fault
+     * unwound: those are left to LMDB, as the transaction is (eng_mdb_abort). */
+    if (!txn->rdonly && txn->env->write_abandoned)
+        it->rows.cur = it->buckets.cur = NULL;
     eng_rows_close(&it->rows);
     eng_bucket_iter_close(&it->buckets);
+    if (it->kept_prev) {
+        *it->kept_prev = it->kept_next;
+        if (it->kept_next)
+            it->kept_next->kept_prev = it->kept_prev;
+    }
     it->txn = NULL;
 }
 
