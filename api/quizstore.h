@@ -17,6 +17,19 @@
  *    (QS_MAP_FULL, QS_TXN_FULL, QS_CORRUPT, errno) leaves the transaction able only
  *    to be aborted: later calls return QS_BAD_TXN. Nothing committed is ever lost.
  *    A transaction whose commit failed is gone.
+ *  - Scans and iterators (qs_answer_scan(), qs_answer_iter_open() and the same for
+ *    interactions): while a scan's callback runs, or an iterator is open, on a
+ *    transaction, the transaction serves every read call, other scans and iterators
+ *    included, and every write call on it returns QS_INVALID ("a scan or iterator is
+ *    open on the transaction") and changes nothing (on a read-only transaction they
+ *    stay QS_READONLY); so does qs_txn_savepoint(), so that no savepoint writes under
+ *    them either. Close the iterators, or return from the scan, then write. An
+ *    iterator does not outlive its transaction: qs_txn_commit() (allowed with
+ *    iterators open), qs_txn_abort() and qs_txn_reset() detach every iterator open on
+ *    it, and a savepoint's end those opened on the savepoint. Next on a detached
+ *    iterator returns QS_INVALID ("its transaction has ended"); its close still frees
+ *    it. A scan's callback that ends or resets its transaction ends the scan the same
+ *    way: the scan returns QS_INVALID.
  *  - Output structs and arrays are owned by the caller. A pointer inside an output
  *    (question text) points into memory owned by the transaction and is valid only
  *    until the next call that the function's documentation names, or the end of the
@@ -188,6 +201,7 @@ QS_API const char *qs_version(void);
 #define QS_HOT           (-30914) /**< the time bucket is inside the hot window and stays raw */
 #define QS_EXPIRED       (-30915) /**< the row's period was dropped by retention */
 #define QS_BUSY          (-30916) /**< the store is open elsewhere, and the call needs it alone */
+#define QS_END           (-30917) /**< an iterator has no more rows */
 /** @} */
 
 /** A static English text for any code this library returns (0, QS_ codes, errno).
@@ -833,11 +847,40 @@ QS_API int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answe
 typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
 
 /** Every answer with @p from <= created_at < @p to, bucket by bucket (oldest bucket
- *  first), within a bucket by (user, created_at, id).
- *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
- *          QS_CORRUPT. Any transaction. */
+ *  first), within a bucket by (user, created_at, id). While @p fn runs, @p txn serves
+ *  every read call (nested scans and iterators too) and refuses every write call with
+ *  QS_INVALID (see @ref conventions).
+ *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to, or
+ *          the callback ended the transaction), QS_CORRUPT. Any transaction. */
 QS_API int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn,
                           void *ctx);
+
+/** An open iterator over answers: qs_answer_scan() a row at a time. */
+typedef struct qs_answer_iter qs_answer_iter;
+
+/** Open an iterator over the answers with @p from <= created_at < @p to: it returns
+ *  the rows qs_answer_scan() passes, in the same order, one per qs_answer_iter_next().
+ *  It holds two cursors (the bucket registry's and one bucket's) and at most one
+ *  decoded block at a time, never the range's rows. While it is open, @p txn serves
+ *  every read call and refuses every write call with QS_INVALID; it is detached when
+ *  @p txn ends or is reset (see @ref conventions). A #QS_TXN_BULK transaction first
+ *  writes out what it gathered. Close it with qs_answer_iter_close().
+ *  @param[out] it  the iterator; NULL on failure
+ *  @return 0, QS_INVALID (NULL @p it, from >= to), QS_BAD_TXN, ENOMEM, or a failure
+ *          of that writing out (QS_MAP_FULL, ...). Any transaction. */
+QS_API int qs_answer_iter_open(qs_txn *txn, int64_t from, int64_t to, qs_answer_iter **it);
+
+/** The next answer of @p it into @p out.
+ *  @return 0 with a row in @p out; QS_END when there are no more rows (again on every
+ *          later call); QS_INVALID (NULL argument, or @p it is detached: its
+ *          transaction has ended); QS_BAD_TXN (its transaction failed); QS_CORRUPT (a
+ *          damaged record or block, named in qs_errmsg() as the scan names it). After
+ *          a failure of the walk (QS_CORRUPT, ENOMEM) every later call fails again:
+ *          close it. */
+QS_API int qs_answer_iter_next(qs_answer_iter *it, qs_answer *out);
+
+/** Close and free @p it, open or detached. NULL is a no-op. */
+QS_API void qs_answer_iter_close(qs_answer_iter *it);
 
 /** One interaction event (view, bookmark, note, ...). */
 typedef struct qs_interaction {
@@ -877,11 +920,36 @@ typedef int (*qs_interaction_fn)(const qs_interaction *ix, uint64_t seq, void *c
 /** Every stored interaction with @p from <= created_at < @p to, bucket by bucket
  *  (oldest bucket first); within a raw bucket by (created_at, seq), within a sealed
  *  one by (user, created_at, seq) (qs_bucket_info tells which). Buckets that
- *  retention dropped are gone; their counts stay in qs_interaction_days().
- *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to),
- *          QS_CORRUPT. Any transaction. */
+ *  retention dropped are gone; their counts stay in qs_interaction_days(). While
+ *  @p fn runs, @p txn serves every read call (nested scans and iterators too) and
+ *  refuses every write call with QS_INVALID (see @ref conventions).
+ *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to, or
+ *          the callback ended the transaction), QS_CORRUPT. Any transaction. */
 QS_API int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
                                void *ctx);
+
+/** An open iterator over interactions: qs_interaction_scan() a row at a time. */
+typedef struct qs_interaction_iter qs_interaction_iter;
+
+/** Open an iterator over the interactions with @p from <= created_at < @p to: the rows
+ *  qs_interaction_scan() passes, in the same order, as qs_answer_iter_open() does for
+ *  answers (two cursors and at most one decoded block at a time; @p txn refuses write
+ *  calls while it is open, and detaches it when it ends or is reset).
+ *  @param[out] it  the iterator; NULL on failure
+ *  @return as qs_answer_iter_open(). Any transaction. */
+QS_API int qs_interaction_iter_open(qs_txn *txn, int64_t from, int64_t to,
+                                    qs_interaction_iter **it);
+
+/** The next interaction of @p it into @p out, and its sequence number into @p seq (may
+ *  be NULL). @p out->payload points into memory of the iterator or the transaction,
+ *  valid until the next call on the iterator, its close, or the end of its
+ *  transaction.
+ *  @return as qs_answer_iter_next(). */
+QS_API int qs_interaction_iter_next(qs_interaction_iter *it, qs_interaction *out,
+                                    uint64_t *seq);
+
+/** Close and free @p it, open or detached. NULL is a no-op. */
+QS_API void qs_interaction_iter_close(qs_interaction_iter *it);
 
 /** A user's interactions of one action on one UTC day. */
 typedef struct qs_interaction_day {

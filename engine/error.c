@@ -29,6 +29,7 @@ static const struct {
     {QS_HOT, "time bucket is inside the hot window"},
     {QS_EXPIRED, "period was dropped by retention"},
     {QS_BUSY, "store is open elsewhere"},
+    {QS_END, "an iterator has no more rows"},
 };
 
 const char *qs_strerror(int rc)
