@@ -287,6 +287,19 @@ static inline void fx_bank_build(qs_env *env, fx_bank *b)
     fx_commit(txn);
 }
 
+/* @p n more questions in @p b's four topics in turn, external ids "PREFIX-i", with the
+ * key at option (i % 4): their ids into @p ids. */
+static inline void fx_bank_questions(qs_txn *txn, const fx_bank *b, const char *prefix,
+                                     uint32_t *ids, unsigned n)
+{
+    char ext[32];
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(ext, sizeof ext, "%s-%u", prefix, i);
+        ids[i] = fx_question(txn, ext, b->subject, b->systems[(i % 4) / 2], b->topics[i % 4],
+                             2, (uint8_t)(i % 4));
+    }
+}
+
 /* Everything an answer can change for one (user, question), read in @p txn. */
 typedef struct fx_aggregates {
     qs_question_stats qstats;
@@ -384,6 +397,66 @@ static inline void fx_create_kept(qs_txn *txn, const qs_draw *d, fx_kept_test *o
     qs_test made = {.size = sizeof made};
     CHECK_RC(qs_test_create(txn, d, &made), 0);
     fx_keep_test(out, &made);
+}
+
+/* ---- write calls refused --------------------------------------------------------- */
+
+/* @p call returns @p rc, and qs_errmsg() says @p detail. */
+#define FX_REFUSED(call, rc, detail)                                                  \
+    do {                                                                              \
+        CHECK_RC((call), (rc));                                                       \
+        CHECK_MSG(strstr(qs_errmsg(), (detail)) != NULL, "%s: errmsg \"%s\"", #call, \
+                  qs_errmsg());                                                       \
+    } while (0)
+
+/* Every write call of the API, each with arguments it would take in a transaction
+ * that writes (of @p b's store, where tests[0] has not answered questions[0]), returns
+ * @p rc with @p detail: the refusal of a transaction that may not write (read-only,
+ * or with a scan or iterator open on it). The savepoint is the caller's to try. */
+static inline void fx_writes_refused(qs_txn *txn, const fx_bank *b, int rc, const char *detail)
+{
+    qs_taxon t;
+    qs_question q;
+    qs_user u;
+    qs_test test;
+    qs_draw d;
+    qs_answer a;
+    qs_interaction ix = {b->users[0], 1, FX_T0, "p", 1};
+    qs_compress_report rep = {.size = sizeof rep};
+    qs_bucket_policy policy = {.size = sizeof policy, 2, 0, 90};
+    int rcs[1];
+
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "Anatomy");
+    FX_REFUSED(qs_taxon_put(txn, QS_SUBJECT, &t, NULL), rc, detail);
+    fx_question_init(&q, "refused-q", b->subject, b->systems[0], b->topics[0], 1, 4, 0);
+    FX_REFUSED(qs_question_put(txn, &q, NULL), rc, detail);
+    FX_REFUSED(qs_bank_compress(txn, &rep), rc, detail);
+    memset(&u, 0, sizeof u);
+    snprintf(u.ext_id, sizeof u.ext_id, "refused-user");
+    FX_REFUSED(qs_user_put(txn, &u, NULL), rc, detail);
+    fx_test_init(&test, "refused-test", b->users[0], 0, b->questions, 3, FX_T0);
+    FX_REFUSED(qs_test_put(txn, &test, NULL), rc, detail);
+    memset(&d, 0, sizeof d);
+    d.user = b->users[0];
+    d.pattern = QS_DRAW_FILTER;
+    d.mode = QS_MODE_TUTOR;
+    d.count = 3;
+    d.created_at = FX_T0;
+    FX_REFUSED(qs_test_create(txn, &d, &test), rc, detail);
+    FX_REFUSED(qs_pools_reshuffle(txn, 7), rc, detail);
+    FX_REFUSED(qs_index_rebuild(txn), rc, detail);
+    fx_answer_init(&a, b->tests[0], b->questions[0], QS_ANSWERED, QS_GRADE, 0, FX_T0);
+    FX_REFUSED(qs_answer_submit(txn, &a, NULL), rc, detail);
+    FX_REFUSED(qs_answer_submit_many(txn, &a, 1, rcs, NULL), rc, detail);
+    FX_REFUSED(qs_interaction_log(txn, &ix, NULL), rc, detail);
+    FX_REFUSED(qs_interaction_log_many(txn, &ix, 1, rcs, NULL), rc, detail);
+    FX_REFUSED(qs_question_mark(txn, b->users[0], b->questions[0], 1), rc, detail);
+    FX_REFUSED(qs_bucket_policy_set(txn, &policy), rc, detail);
+    FX_REFUSED(qs_bucket_seal(txn, QS_TABLE_ANSWERS, FX_T0 - 400 * FX_DAY_MS, FX_T0, NULL), rc,
+               detail);
+    FX_REFUSED(qs_buckets_expire(txn, FX_T0, NULL), rc, detail);
+    FX_REFUSED(qs_repair(txn), rc, detail);
 }
 
 /* ---- digests: everything some reads return, as bytes, to compare two stores ---- */

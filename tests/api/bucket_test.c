@@ -101,11 +101,7 @@ static void log_store_build(log_store *s)
     s->env = fx_open(s->dir, NULL);
     fx_bank_build(s->env, &s->b);
     qs_txn *txn = fx_write(s->env);
-    for (unsigned i = 0; i < N_QUESTIONS; i++) {
-        snprintf(ext, sizeof ext, "lq-%u", i);
-        s->questions[i] = fx_question(txn, ext, s->b.subject, s->b.systems[(i % 4) / 2],
-                                      s->b.topics[i % 4], 2, (uint8_t)(i % 4));
-    }
+    fx_bank_questions(txn, &s->b, "lq", s->questions, N_QUESTIONS);
     for (unsigned u = 0; u < N_USERS; u++) {
         snprintf(ext, sizeof ext, "lu-%u", u);
         s->users[u] = fx_user(txn, ext, SEP_2025 - 10 * FX_DAY_MS);

@@ -80,6 +80,27 @@ static inline void raw_put(raw_db *r, const uint8_t *key, size_t key_len, const 
     RAW_OK(mdb_put(r->txn, r->dbi, &k, &v, 0));
 }
 
+/* Flip a bit in the middle of the last value of database @p name of the closed store in
+ * @p dir: its record then fails its checksum. */
+static inline void raw_flip_last(const char *dir, const char *name)
+{
+    raw_db r;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    raw_open(&r, dir, name, 0);
+    RAW_OK(mdb_cursor_open(r.txn, r.dbi, &cur));
+    RAW_OK(mdb_cursor_get(cur, &k, &v, MDB_LAST));
+    uint8_t *copy = malloc(v.mv_size);
+    CHECK(copy != NULL);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[v.mv_size / 2] ^= 0x10;
+    MDB_val flipped = {v.mv_size, copy};
+    RAW_OK(mdb_cursor_put(cur, &k, &flipped, MDB_CURRENT));
+    mdb_cursor_close(cur);
+    raw_close(&r);
+    free(copy);
+}
+
 static inline uint32_t raw_get32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];

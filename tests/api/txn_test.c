@@ -86,52 +86,21 @@ TEST(write_calls_on_read_txn_are_readonly)
     qs_env *env = fx_open_tmp();
     fx_bank b;
     qs_txn *txn;
-    qs_taxon t = {.size = sizeof t};
-    qs_question q = {.size = sizeof q};
-    qs_user u = {.size = sizeof u};
-    qs_test test = {.size = sizeof test};
-    qs_draw d = {.size = sizeof d};
-    qs_answer a;
-    qs_interaction ix;
-    qs_compress_report rep = {.size = sizeof rep};
     qs_txn *child = NULL;
     fx_aggregates before, after;
+    uint64_t id;
 
     fx_bank_build(env, &b);
     txn = fx_read(env);
     fx_aggregates_read(txn, b.users[0], b.questions[0], b.tests[0], FX_T0, &before);
 
-    memset(&t, 0, sizeof t);
-    snprintf(t.name, sizeof t.name, "Anatomy");
-    CHECK_RC(qs_taxon_put(txn, QS_SUBJECT, &t, NULL), QS_READONLY);
-    fx_question_init(&q, "ro-q", b.subject, b.systems[0], b.topics[0], 1, 4, 0);
-    CHECK_RC(qs_question_put(txn, &q, NULL), QS_READONLY);
-    CHECK_RC(qs_bank_compress(txn, &rep), QS_READONLY);
-    memset(&u, 0, sizeof u);
-    snprintf(u.ext_id, sizeof u.ext_id, "ro-user");
-    CHECK_RC(qs_user_put(txn, &u, NULL), QS_READONLY);
-    fx_test_init(&test, "ro-test", b.users[0], 0, b.questions, 3, FX_T0);
-    CHECK_RC(qs_test_put(txn, &test, NULL), QS_READONLY);
-    memset(&d, 0, sizeof d);
-    d.user = b.users[0];
-    d.pattern = QS_DRAW_FILTER;
-    d.mode = QS_MODE_TUTOR;
-    d.count = 3;
-    d.created_at = FX_T0;
-    CHECK_RC(qs_test_create(txn, &d, &test), QS_READONLY);
-    fx_answer_init(&a, b.tests[0], b.questions[0], QS_ANSWERED, QS_GRADE, 0, FX_T0);
-    CHECK_RC(qs_answer_submit(txn, &a, NULL), QS_READONLY);
-    memset(&ix, 0, sizeof ix);
-    ix.user = b.users[0];
-    ix.action = 1;
-    ix.created_at = FX_T0;
-    CHECK_RC(qs_interaction_log(txn, &ix, NULL), QS_READONLY);
-    CHECK_RC(qs_question_mark(txn, b.users[0], b.questions[0], 1), QS_READONLY);
+    fx_writes_refused(txn, &b, QS_READONLY, "read-only");
     CHECK_RC(qs_txn_savepoint(txn, &child), QS_INVALID);
 
     /* The read transaction still reads, and nothing changed. */
     fx_aggregates_read(txn, b.users[0], b.questions[0], b.tests[0], FX_T0, &after);
     CHECK(fx_aggregates_equal(&before, &after));
+    CHECK_RC(qs_resolve(txn, QS_USER, "refused-user", &id), QS_NOTFOUND);
     qs_txn_abort(txn);
     qs_env_close(env);
 }
