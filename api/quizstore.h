@@ -103,6 +103,14 @@
  *  changes a function or a layout raises it; tools/abi_check.sh, run by CI, compares
  *  the library with the last release's interface (api/quizstore.abi) with libabigail.
  *
+ *  @section order The order of this header
+ *
+ *  Everyday use first: stores and transactions, the data model, answers and
+ *  interactions, the product's reads. Then the advanced calls: batches, tests drawn
+ *  from the pools, listings of the bank, scans and iterators by time, savepoints and
+ *  long-lived readers, time buckets. Then administration: durability and storage, the
+ *  indexes, integrity checks and repair, backups and compaction.
+ *
  *  @section threads Threads and processes
  *
  *  - Open one #qs_env per store per process (an LMDB rule) and share it between
@@ -214,10 +222,13 @@ QS_API const char *qs_strerror(int rc);
  *  this thread. Empty string when there was none. */
 QS_API const char *qs_errmsg(void);
 
-/* ===================================================================== */
-/** @defgroup env Environment
- *  @{ */
+/* #####################################################################
+ * Everyday use: a store, its transactions, the data model, answers, reads
+ * ##################################################################### */
 
+/* ===================================================================== */
+/** @defgroup env Stores and transactions
+ *  @{ */
 /** Opaque handle on one store (a directory holding an LMDB environment). */
 typedef struct qs_env qs_env;
 /** Opaque transaction handle. */
@@ -340,47 +351,6 @@ QS_API int qs_env_open(const char *path, const qs_options *opts, qs_env **env);
  *  nothing. NULL is a no-op. */
 QS_API void qs_env_close(qs_env *env);
 
-/** Sync the redo log now: every commit of this process is then durable (useful with
- *  QS_SYNC_PERIODIC).
- *  @return 0, errno (the flush failed: the handle is then broken), QS_PANIC (a flush
- *  failed before). Any thread. */
-QS_API int qs_env_sync(qs_env *env);
-
-/** Make a checkpoint now: sync LMDB's file and start the redo log afresh, so that the
- *  next recovery replays nothing committed before it. The library makes them by itself
- *  (see #qs_durability); call this to bound the next recovery, or before copying the
- *  store's files by other means than qs_backup(). Waits while another thread or
- *  process writes.
- *  @return 0, QS_READONLY (a read-only handle), QS_PANIC (a flush failed before), or
- *  errno (the sync failed: the handle is then broken). Any thread. */
-QS_API int qs_env_checkpoint(qs_env *env);
-
-/** Storage statistics of one named database. */
-typedef struct qs_db_stat {
-    char name[32];            /**< database name ("question", "ans@2026-01", ...) */
-    uint64_t entries;         /**< key/value pairs (posting list entries for indexes) */
-    uint32_t depth;           /**< B-tree depth */
-    uint64_t branch_pages, leaf_pages, overflow_pages;
-    uint64_t bytes;           /**< (branch + leaf + overflow) * page size; the pages of
-                                   LMDB's tree of the database, which in a database of
-                                   sorted duplicates hold each key's values up to about
-                                   2 KB (170 answers of a test in test_answers, 500
-                                   users at one score on a leaderboard): a key's values
-                                   beyond that move to a tree of their own, not
-                                   counted here */
-} qs_db_stat;
-
-/** Statistics of every database of the store, sorted by name.
- *  @param[out] rows  up to @p cap rows
- *  @param[out] n     total number of databases
- *  Any transaction. */
-QS_API int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
-/** @} */
-
-/* ===================================================================== */
-/** @defgroup txn Transactions
- *  @{ */
-
 #define QS_TXN_RDONLY 0x1 /**< qs_txn_begin(): a read-only transaction */
 #define QS_TXN_BULK   0x2 /**< qs_txn_begin(): a write transaction for loading */
 
@@ -415,29 +385,11 @@ QS_API int qs_txn_commit(qs_txn *txn);
 
 /** Abandon @p txn and everything it wrote; free the handle. NULL is a no-op. */
 QS_API void qs_txn_abort(qs_txn *txn);
-
-/** Begin a savepoint: a write transaction nested in @p parent. Committing it folds
- *  its writes into the parent; aborting it undoes only them. The parent may not be
- *  used until the child ends. Lets a loader apply a row of several calls all or
- *  nothing inside a large batch.
- *  @return 0, QS_INVALID (parent read-only or has a child, or the store was opened
- *          with write_map), ENOMEM. */
-QS_API int qs_txn_savepoint(qs_txn *parent, qs_txn **child);
-
-/** Release a read-only transaction's snapshot but keep the handle for qs_txn_renew():
- *  cheaper than abort + begin for a reader that runs many short reads. The handle
- *  keeps its reader slot (qs_options.max_readers) until it is aborted. */
-QS_API void qs_txn_reset(qs_txn *txn);
-
-/** Take a new snapshot on a read-only transaction that was reset.
- *  @return 0, QS_INVALID (not a reset read-only txn), QS_READERS_FULL. */
-QS_API int qs_txn_renew(qs_txn *txn);
 /** @} */
 
 /* ===================================================================== */
-/** @defgroup model Data model
+/** @defgroup model The data model: taxonomy, questions, users, tests
  *  @{ */
-
 #define QS_EXT_ID_MAX 63          /**< bytes of an external id */
 #define QS_NAME_MAX 127           /**< bytes of a subject, system or topic name */
 #define QS_MAX_OPTIONS 8          /**< options of one question */
@@ -534,63 +486,6 @@ QS_API int qs_question_put(qs_txn *txn, const qs_question *q, uint32_t *id);
  *  @return 0, QS_NOTFOUND, QS_CORRUPT. Any transaction. */
 QS_API int qs_question_get(qs_txn *txn, uint32_t id, qs_question *out);
 
-/** Orders of qs_question_list(). */
-typedef enum qs_list_order {
-    QS_ORDER_ID = 0,      /**< question id ascending */
-    QS_ORDER_NEWEST = 1   /**< created_at descending, then id descending */
-} qs_list_order;
-
-#define QS_BAND_NONE 11   /**< qs_question_filter.band: questions never answered */
-
-/** What qs_question_list() returns. Zero-initialise (or set only `size`): every 0
- *  means "any". */
-typedef struct qs_question_filter {
-    uint32_t size;                   /**< see @ref growth */
-    uint32_t subject, system, topic;
-    uint8_t difficulty;   /**< 1..3 */
-    uint8_t active;       /**< 1 = active only, 2 = inactive only */
-    uint8_t band;         /**< success band + 1 (1..10: rate 0-9 %, ... 90-100 %), or
-                               QS_BAND_NONE */
-    uint8_t order;        /**< qs_list_order */
-} qs_question_filter;
-
-#define QS_LIST_CURSOR_SIZE 16
-/** Position in a question listing; qs_question_list() checks it fits the order. */
-typedef struct qs_list_cursor {
-    unsigned char bytes[QS_LIST_CURSOR_SIZE];
-} qs_list_cursor;
-
-/** The ids of the questions that match @p f, a page at a time, in @p f->order.
- *  The engine reads the narrowest index that fits the filter (topic, system and
- *  band, subject, system, creation time) and scans the bank only when none does.
- *  @param[in]  after  NULL for the first page, else the previous page's @p next
- *  @param[out] ids    up to @p cap ids; @p *n is the number written, plus one when
- *                     more ids follow (see @ref conventions)
- *  @param[out] next   position after the last id written (may be NULL)
- *  @return 0, QS_INVALID (filter out of range, or a cursor of another order),
- *          QS_BAD_CURSOR (a damaged cursor), QS_CORRUPT. Any transaction. */
-QS_API int qs_question_list(qs_txn *txn, const qs_question_filter *f,
-                            const qs_list_cursor *after, uint32_t *ids, size_t cap,
-                            size_t *n, qs_list_cursor *next);
-
-/** Result of qs_bank_compress(). */
-typedef struct qs_compress_report {
-    uint32_t size;          /**< see @ref growth */
-    uint32_t questions;     /**< questions seen */
-    uint32_t compressed;    /**< records that became smaller (the rest stay raw) */
-    uint64_t raw_bytes;     /**< bytes of the question database's pages before */
-    uint64_t stored_bytes;  /**< bytes of the question database's pages after */
-    uint32_t dict_bytes;    /**< size of the trained dictionary; 0 if none was trained */
-} qs_compress_report;
-
-/** Train a zstd dictionary on the bank's texts and re-store every question's text
- *  compressed with it where that is smaller, rewriting the question database packed.
- *  Later puts use the same dictionary. Banks under 64 questions, or with too little
- *  text to learn from, are left as they are (dict_bytes 0). Holds every question's
- *  text in memory while it runs.
- *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
-QS_API int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
-
 /** A user (learner). */
 typedef struct qs_user {
     uint32_t size;                   /**< see @ref growth */
@@ -667,97 +562,6 @@ QS_API int qs_test_put(qs_txn *txn, const qs_test *t, uint64_t *id);
  *  @return 0, QS_NOTFOUND, QS_CORRUPT. */
 QS_API int qs_test_get(qs_txn *txn, uint64_t id, qs_test *out);
 
-/** What qs_test_create() draws from. */
-typedef enum qs_draw_pattern {
-    QS_DRAW_FILTER = 1,   /**< subject/system/topic/difficulty as given (0 = any) */
-    QS_DRAW_ADAPTIVE = 2, /**< one system, questions whose success rate (among questions
-                               with attempts) is within [rate_min_bp, rate_max_bp] */
-    QS_DRAW_WEAK = 3      /**< topics where the user's rate is below 6000, or all active
-                               questions when there are none */
-} qs_draw_pattern;
-
-/** Which of the eligible questions a draw keeps, by the user's own record. */
-typedef enum qs_draw_only {
-    QS_ONLY_ANY = 0,        /**< all of them */
-    QS_ONLY_UNUSED = 1,     /**< those the user never answered */
-    QS_ONLY_INCORRECT = 2,  /**< those whose latest answer by the user was wrong */
-    QS_ONLY_MARKED = 3      /**< those the user marked */
-} qs_draw_only;
-
-/** Parameters of qs_test_create(). Zero-initialise (or set only `size`), then set
- *  what applies. */
-typedef struct qs_draw {
-    uint32_t size;                   /**< see @ref growth */
-    uint64_t id;                     /**< the new test's id, or 0 to assign one */
-    uint32_t user;
-    uint8_t pattern;                 /**< qs_draw_pattern */
-    uint8_t mode;                    /**< qs_test_mode of the new test */
-    uint8_t only;                    /**< qs_draw_only */
-    uint32_t subject, system, topic; /**< QS_DRAW_FILTER / QS_DRAW_ADAPTIVE (system) */
-    uint8_t difficulty;              /**< 0 = any */
-    uint16_t rate_min_bp, rate_max_bp;
-    uint16_t count;                  /**< questions wanted, 1..QS_TEST_MAX_QUESTIONS */
-    uint64_t seed;                   /**< draws are a function of the seed and the store */
-    int64_t created_at;
-} qs_draw;
-
-/** Create an ACTIVE test of up to @p d->count distinct active questions drawn at random
- *  from those the pattern and @p d->only admit, from the precomputed pools: no sort,
- *  no scan of the bank. Every eligible question is equally likely to be drawn, and a
- *  draw is a function of the seed and the store. When fewer are eligible the test
- *  holds all of them: @p out->n_questions says how many.
- *  @return 0, QS_NOTFOUND (user), QS_EXISTS (d->id is taken), QS_INVALID, QS_READONLY.
- *          Write transaction. */
-QS_API int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
-
-/** Kinds of precomputed question pools. Each holds the active questions that share
- *  its coordinates (a, b, c), uniformly shuffled, so qs_test_create() draws without
- *  sorting. */
-typedef enum qs_pool_kind {
-    QS_POOL_ALL = 1,      /**< a = difficulty */
-    QS_POOL_SYSTEM = 2,   /**< a = system, b = difficulty */
-    QS_POOL_TOPIC = 3,    /**< a = system, b = topic, c = difficulty */
-    QS_POOL_SUBJECT = 4,  /**< a = subject, b = difficulty */
-    QS_POOL_BAND = 5      /**< a = system, b = success band (rate / 1000, 9 from 90 %);
-                               only questions with attempts */
-} qs_pool_kind;
-
-/** One pool. */
-typedef struct qs_pool_info {
-    uint8_t kind;         /**< qs_pool_kind */
-    uint32_t a, b, c;
-    uint32_t size;
-} qs_pool_info;
-
-/** Every non-empty pool, by (kind, a, b, c). @return 0, QS_CORRUPT. Any transaction. */
-QS_API int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n);
-
-/** Shuffle every pool anew from @p seed (pools stay uniformly shuffled as questions
- *  come and go; this gives them a fresh order, e.g. on a schedule).
- *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
-QS_API int qs_pools_reshuffle(qs_txn *txn, uint64_t seed);
-
-/** What qs_index_verify() found in one derived structure. */
-typedef struct qs_index_report {
-    char name[32];            /**< "q_filter", ..., "lb_weekly", "lb_count", "pools" */
-    uint64_t checked;         /**< entries the records call for */
-    uint64_t missing;         /**< of those, absent */
-    uint64_t extra;           /**< entries no record calls for (or in the wrong place) */
-    char first_finding[160];  /**< the first finding, naming the entry; "" for none */
-} qs_index_report;
-
-/** Check every secondary index and pool against the records they derive from, both
- *  ways: one row per declared index (q_filter, q_subject, q_band, q_created,
- *  test_by_user, test_answers, lb_all_time, lb_weekly), then the leaderboards' block
- *  counts (lb_count), then the pools.
- *  @return 0 (findings are in the rows, not the return code), QS_CORRUPT.
- *  Any transaction. */
-QS_API int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
-
-/** Rebuild every secondary index and pool from the records.
- *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
-QS_API int qs_index_rebuild(qs_txn *txn);
-
 /** A row of qs_test_list(). */
 typedef struct qs_test_row {
     uint64_t id;
@@ -775,7 +579,6 @@ QS_API int qs_test_list(qs_txn *txn, uint32_t user, qs_test_row *rows, size_t ca
 /* ===================================================================== */
 /** @defgroup answers Answers and interactions
  *  @{ */
-
 /** Answer status. */
 typedef enum qs_answer_status {
     QS_ANSWERED = 1,
@@ -818,69 +621,9 @@ typedef struct qs_answer {
  *          Write transaction. */
 QS_API int qs_answer_submit(qs_txn *txn, const qs_answer *a, uint64_t *id);
 
-/** Submit the @p n answers @p a as n calls of qs_answer_submit() in that order would,
- *  applying each user's answers together (in the order given) and writing the rows in
- *  key order: the way to load a history, in a #QS_TXN_BULK transaction. A row's code
- *  goes to @p rcs[i] (0, QS_EXISTS, QS_EXPIRED, QS_NOTFOUND, QS_INVALID) and, for the
- *  answers stored, @p ids[i] (may be NULL) is the id one call per row would have given
- *  (0 for the others). A refused row changes nothing.
- *  @return 0 once every row has its code; QS_INVALID (NULL @p a or @p rcs with @p n
- *          rows), or a failure of the transaction, as qs_answer_submit() (QS_MAP_FULL,
- *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
-QS_API int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
-                                 uint64_t *ids);
-
-/** Whether qs_answer_submit() would take @p a, without writing anything: what a
- *  loader asks before it creates the test an answer names, so that a rejected row
- *  leaves nothing behind without a savepoint. With a->test 0 the answer is checked
- *  as the first one of a new open-list test of a->user: its fields, its question and
- *  its period. A duplicate (QS_EXISTS) is found by qs_answer_submit() alone.
- *  @return 0, or what qs_answer_submit() would return: QS_INVALID, QS_NOTFOUND,
- *          QS_EXPIRED. Any transaction. */
-QS_API int qs_answer_check(qs_txn *txn, const qs_answer *a);
-
 /** Read the answer to (test, question). @return 0, QS_NOTFOUND (none, or its bucket
  *  was dropped by retention: the pair stays answered), QS_CORRUPT. */
 QS_API int qs_answer_get(qs_txn *txn, uint64_t test, uint32_t question, qs_answer *out);
-
-/** Callback of qs_answer_scan(); return non-zero to stop (qs_answer_scan returns it). */
-typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
-
-/** Every answer with @p from <= created_at < @p to, bucket by bucket (oldest bucket
- *  first), within a bucket by (user, created_at, id). While @p fn runs, @p txn serves
- *  every read call (nested scans and iterators too) and refuses every write call with
- *  QS_INVALID (see @ref conventions).
- *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to, or
- *          the callback ended the transaction), QS_CORRUPT. Any transaction. */
-QS_API int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn,
-                          void *ctx);
-
-/** An open iterator over answers: qs_answer_scan() a row at a time. */
-typedef struct qs_answer_iter qs_answer_iter;
-
-/** Open an iterator over the answers with @p from <= created_at < @p to: it returns
- *  the rows qs_answer_scan() passes, in the same order, one per qs_answer_iter_next().
- *  It holds two cursors (the bucket registry's and one bucket's) and at most one
- *  decoded block at a time, never the range's rows. While it is open, @p txn serves
- *  every read call and refuses every write call with QS_INVALID; it is detached when
- *  @p txn ends or is reset (see @ref conventions). A #QS_TXN_BULK transaction first
- *  writes out what it gathered. Close it with qs_answer_iter_close().
- *  @param[out] it  the iterator; NULL on failure
- *  @return 0, QS_INVALID (NULL @p it, from >= to), QS_BAD_TXN, ENOMEM, or a failure
- *          of that writing out (QS_MAP_FULL, ...). Any transaction. */
-QS_API int qs_answer_iter_open(qs_txn *txn, int64_t from, int64_t to, qs_answer_iter **it);
-
-/** The next answer of @p it into @p out.
- *  @return 0 with a row in @p out; QS_END when there are no more rows (again on every
- *          later call); QS_INVALID (NULL argument, or @p it is detached: its
- *          transaction has ended); QS_BAD_TXN (its transaction failed); QS_CORRUPT (a
- *          damaged record or block, named in qs_errmsg() as the scan names it). After
- *          a failure of the walk (QS_CORRUPT, ENOMEM) every later call fails again:
- *          close it. */
-QS_API int qs_answer_iter_next(qs_answer_iter *it, qs_answer *out);
-
-/** Close and free @p it, open or detached. NULL is a no-op. */
-QS_API void qs_answer_iter_close(qs_answer_iter *it);
 
 /** One interaction event (view, bookmark, note, ...). */
 typedef struct qs_interaction {
@@ -901,72 +644,6 @@ typedef struct qs_interaction {
  *          QS_READONLY, QS_MAP_FULL, QS_DBS_FULL (as qs_answer_submit()). */
 QS_API int qs_interaction_log(qs_txn *txn, const qs_interaction *ix, uint64_t *seq);
 
-/** Log the @p n interactions @p ix as n calls of qs_interaction_log() in that order
- *  would, writing them in time order: the way to load an event log.
- *  A row's code goes to @p rcs[i]: 0, QS_EXISTS (that event is stored, or came earlier
- *  in @p ix), QS_EXPIRED, QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE; for the rows
- *  stored, @p seqs[i] (may be NULL) is the sequence number one call per row would have
- *  given (0 for the others). A refused row changes nothing.
- *  @return 0 once every row has its code; QS_INVALID (NULL @p ix or @p rcs with @p n
- *          rows), or a failure of the transaction, as qs_interaction_log() (QS_MAP_FULL,
- *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
-QS_API int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
-                                   int *rcs, uint64_t *seqs);
-
-/** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.
- *  Return non-zero to stop (qs_interaction_scan returns it). */
-typedef int (*qs_interaction_fn)(const qs_interaction *ix, uint64_t seq, void *ctx);
-
-/** Every stored interaction with @p from <= created_at < @p to, bucket by bucket
- *  (oldest bucket first); within a raw bucket by (created_at, seq), within a sealed
- *  one by (user, created_at, seq) (qs_bucket_info tells which). Buckets that
- *  retention dropped are gone; their counts stay in qs_interaction_days(). While
- *  @p fn runs, @p txn serves every read call (nested scans and iterators too) and
- *  refuses every write call with QS_INVALID (see @ref conventions).
- *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to, or
- *          the callback ended the transaction), QS_CORRUPT. Any transaction. */
-QS_API int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
-                               void *ctx);
-
-/** An open iterator over interactions: qs_interaction_scan() a row at a time. */
-typedef struct qs_interaction_iter qs_interaction_iter;
-
-/** Open an iterator over the interactions with @p from <= created_at < @p to: the rows
- *  qs_interaction_scan() passes, in the same order, as qs_answer_iter_open() does for
- *  answers (two cursors and at most one decoded block at a time; @p txn refuses write
- *  calls while it is open, and detaches it when it ends or is reset).
- *  @param[out] it  the iterator; NULL on failure
- *  @return as qs_answer_iter_open(). Any transaction. */
-QS_API int qs_interaction_iter_open(qs_txn *txn, int64_t from, int64_t to,
-                                    qs_interaction_iter **it);
-
-/** The next interaction of @p it into @p out, and its sequence number into @p seq (may
- *  be NULL). @p out->payload points into memory of the iterator or the transaction,
- *  valid until the next call on the iterator, its close, or the end of its
- *  transaction.
- *  @return as qs_answer_iter_next(). */
-QS_API int qs_interaction_iter_next(qs_interaction_iter *it, qs_interaction *out,
-                                    uint64_t *seq);
-
-/** Close and free @p it, open or detached. NULL is a no-op. */
-QS_API void qs_interaction_iter_close(qs_interaction_iter *it);
-
-/** A user's interactions of one action on one UTC day. */
-typedef struct qs_interaction_day {
-    int32_t day;             /**< days since 1970-01-01 */
-    uint8_t action;
-    uint32_t count;
-} qs_interaction_day;
-
-/** A user's interaction counts for days @p from_day .. @p to_day (inclusive), by
- *  (day, action). Kept in the same transaction as every qs_interaction_log() and never
- *  dropped by retention.
- *  @param[out] rows  up to @p cap rows
- *  @param[out] n     total number of rows in the range
- *  @return 0, QS_NOTFOUND (user), QS_INVALID, QS_CORRUPT. */
-QS_API int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
-                               qs_interaction_day *rows, size_t cap, size_t *n);
-
 /** Set or clear a user's review mark on a question. @return 0, QS_NOTFOUND. */
 QS_API int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int marked);
 /** @} */
@@ -975,7 +652,6 @@ QS_API int qs_question_mark(qs_txn *txn, uint32_t user, uint32_t question, int m
 /** @defgroup reads The product's reads
  *  Every read sees one consistent snapshot: the transaction's.
  *  @{ */
-
 /** A question's aggregate over all answers. */
 typedef struct qs_question_stats {
     uint32_t size;           /**< see @ref growth */
@@ -1107,6 +783,285 @@ QS_API void qs_cursor_format(const qs_cursor *c, char out[QS_CURSOR_TEXT_SIZE]);
 QS_API int qs_cursor_parse(const char *text, qs_cursor *c);
 /** @} */
 
+/* #####################################################################
+ * Advanced: batches, drawn tests, listings, scans by time, savepoints, time buckets
+ * ##################################################################### */
+
+/* ===================================================================== */
+/** @defgroup batches Batches and dry runs
+ *  @{ */
+/** Submit the @p n answers @p a as n calls of qs_answer_submit() in that order would,
+ *  applying each user's answers together (in the order given) and writing the rows in
+ *  key order: the way to load a history, in a #QS_TXN_BULK transaction. A row's code
+ *  goes to @p rcs[i] (0, QS_EXISTS, QS_EXPIRED, QS_NOTFOUND, QS_INVALID) and, for the
+ *  answers stored, @p ids[i] (may be NULL) is the id one call per row would have given
+ *  (0 for the others). A refused row changes nothing.
+ *  @return 0 once every row has its code; QS_INVALID (NULL @p a or @p rcs with @p n
+ *          rows), or a failure of the transaction, as qs_answer_submit() (QS_MAP_FULL,
+ *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
+QS_API int qs_answer_submit_many(qs_txn *txn, const qs_answer *a, size_t n, int *rcs,
+                                 uint64_t *ids);
+
+/** Whether qs_answer_submit() would take @p a, without writing anything: what a
+ *  loader asks before it creates the test an answer names, so that a rejected row
+ *  leaves nothing behind without a savepoint. With a->test 0 the answer is checked
+ *  as the first one of a new open-list test of a->user: its fields, its question and
+ *  its period. A duplicate (QS_EXISTS) is found by qs_answer_submit() alone.
+ *  @return 0, or what qs_answer_submit() would return: QS_INVALID, QS_NOTFOUND,
+ *          QS_EXPIRED. Any transaction. */
+QS_API int qs_answer_check(qs_txn *txn, const qs_answer *a);
+
+/** Log the @p n interactions @p ix as n calls of qs_interaction_log() in that order
+ *  would, writing them in time order: the way to load an event log.
+ *  A row's code goes to @p rcs[i]: 0, QS_EXISTS (that event is stored, or came earlier
+ *  in @p ix), QS_EXPIRED, QS_NOTFOUND (user), QS_INVALID, QS_TOO_LARGE; for the rows
+ *  stored, @p seqs[i] (may be NULL) is the sequence number one call per row would have
+ *  given (0 for the others). A refused row changes nothing.
+ *  @return 0 once every row has its code; QS_INVALID (NULL @p ix or @p rcs with @p n
+ *          rows), or a failure of the transaction, as qs_interaction_log() (QS_MAP_FULL,
+ *          QS_DBS_FULL, QS_READONLY, ...): then abort it. */
+QS_API int qs_interaction_log_many(qs_txn *txn, const qs_interaction *ix, size_t n,
+                                   int *rcs, uint64_t *seqs);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup draws Tests drawn from the precomputed pools
+ *  @{ */
+/** What qs_test_create() draws from. */
+typedef enum qs_draw_pattern {
+    QS_DRAW_FILTER = 1,   /**< subject/system/topic/difficulty as given (0 = any) */
+    QS_DRAW_ADAPTIVE = 2, /**< one system, questions whose success rate (among questions
+                               with attempts) is within [rate_min_bp, rate_max_bp] */
+    QS_DRAW_WEAK = 3      /**< topics where the user's rate is below 6000, or all active
+                               questions when there are none */
+} qs_draw_pattern;
+
+/** Which of the eligible questions a draw keeps, by the user's own record. */
+typedef enum qs_draw_only {
+    QS_ONLY_ANY = 0,        /**< all of them */
+    QS_ONLY_UNUSED = 1,     /**< those the user never answered */
+    QS_ONLY_INCORRECT = 2,  /**< those whose latest answer by the user was wrong */
+    QS_ONLY_MARKED = 3      /**< those the user marked */
+} qs_draw_only;
+
+/** Parameters of qs_test_create(). Zero-initialise (or set only `size`), then set
+ *  what applies. */
+typedef struct qs_draw {
+    uint32_t size;                   /**< see @ref growth */
+    uint64_t id;                     /**< the new test's id, or 0 to assign one */
+    uint32_t user;
+    uint8_t pattern;                 /**< qs_draw_pattern */
+    uint8_t mode;                    /**< qs_test_mode of the new test */
+    uint8_t only;                    /**< qs_draw_only */
+    uint32_t subject, system, topic; /**< QS_DRAW_FILTER / QS_DRAW_ADAPTIVE (system) */
+    uint8_t difficulty;              /**< 0 = any */
+    uint16_t rate_min_bp, rate_max_bp;
+    uint16_t count;                  /**< questions wanted, 1..QS_TEST_MAX_QUESTIONS */
+    uint64_t seed;                   /**< draws are a function of the seed and the store */
+    int64_t created_at;
+} qs_draw;
+
+/** Create an ACTIVE test of up to @p d->count distinct active questions drawn at random
+ *  from those the pattern and @p d->only admit, from the precomputed pools: no sort,
+ *  no scan of the bank. Every eligible question is equally likely to be drawn, and a
+ *  draw is a function of the seed and the store. When fewer are eligible the test
+ *  holds all of them: @p out->n_questions says how many.
+ *  @return 0, QS_NOTFOUND (user), QS_EXISTS (d->id is taken), QS_INVALID, QS_READONLY.
+ *          Write transaction. */
+QS_API int qs_test_create(qs_txn *txn, const qs_draw *d, qs_test *out);
+
+/** Kinds of precomputed question pools. Each holds the active questions that share
+ *  its coordinates (a, b, c), uniformly shuffled, so qs_test_create() draws without
+ *  sorting. */
+typedef enum qs_pool_kind {
+    QS_POOL_ALL = 1,      /**< a = difficulty */
+    QS_POOL_SYSTEM = 2,   /**< a = system, b = difficulty */
+    QS_POOL_TOPIC = 3,    /**< a = system, b = topic, c = difficulty */
+    QS_POOL_SUBJECT = 4,  /**< a = subject, b = difficulty */
+    QS_POOL_BAND = 5      /**< a = system, b = success band (rate / 1000, 9 from 90 %);
+                               only questions with attempts */
+} qs_pool_kind;
+
+/** One pool. */
+typedef struct qs_pool_info {
+    uint8_t kind;         /**< qs_pool_kind */
+    uint32_t a, b, c;
+    uint32_t size;
+} qs_pool_info;
+
+/** Every non-empty pool, by (kind, a, b, c). @return 0, QS_CORRUPT. Any transaction. */
+QS_API int qs_pools_list(qs_txn *txn, qs_pool_info *rows, size_t cap, size_t *n);
+
+/** Shuffle every pool anew from @p seed (pools stay uniformly shuffled as questions
+ *  come and go; this gives them a fresh order, e.g. on a schedule).
+ *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
+QS_API int qs_pools_reshuffle(qs_txn *txn, uint64_t seed);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup listing Listing the bank
+ *  @{ */
+/** Orders of qs_question_list(). */
+typedef enum qs_list_order {
+    QS_ORDER_ID = 0,      /**< question id ascending */
+    QS_ORDER_NEWEST = 1   /**< created_at descending, then id descending */
+} qs_list_order;
+
+#define QS_BAND_NONE 11   /**< qs_question_filter.band: questions never answered */
+
+/** What qs_question_list() returns. Zero-initialise (or set only `size`): every 0
+ *  means "any". */
+typedef struct qs_question_filter {
+    uint32_t size;                   /**< see @ref growth */
+    uint32_t subject, system, topic;
+    uint8_t difficulty;   /**< 1..3 */
+    uint8_t active;       /**< 1 = active only, 2 = inactive only */
+    uint8_t band;         /**< success band + 1 (1..10: rate 0-9 %, ... 90-100 %), or
+                               QS_BAND_NONE */
+    uint8_t order;        /**< qs_list_order */
+} qs_question_filter;
+
+#define QS_LIST_CURSOR_SIZE 16
+/** Position in a question listing; qs_question_list() checks it fits the order. */
+typedef struct qs_list_cursor {
+    unsigned char bytes[QS_LIST_CURSOR_SIZE];
+} qs_list_cursor;
+
+/** The ids of the questions that match @p f, a page at a time, in @p f->order.
+ *  The engine reads the narrowest index that fits the filter (topic, system and
+ *  band, subject, system, creation time) and scans the bank only when none does.
+ *  @param[in]  after  NULL for the first page, else the previous page's @p next
+ *  @param[out] ids    up to @p cap ids; @p *n is the number written, plus one when
+ *                     more ids follow (see @ref conventions)
+ *  @param[out] next   position after the last id written (may be NULL)
+ *  @return 0, QS_INVALID (filter out of range, or a cursor of another order),
+ *          QS_BAD_CURSOR (a damaged cursor), QS_CORRUPT. Any transaction. */
+QS_API int qs_question_list(qs_txn *txn, const qs_question_filter *f,
+                            const qs_list_cursor *after, uint32_t *ids, size_t cap,
+                            size_t *n, qs_list_cursor *next);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup scans Scans and iterators by time
+ *  Every answer or interaction of a time range, bucket by bucket: through a callback
+ *  (a scan) or a row at a time (an iterator). See @ref conventions for what the
+ *  transaction allows while either runs.
+ *  @{ */
+/** Callback of qs_answer_scan(); return non-zero to stop (qs_answer_scan returns it). */
+typedef int (*qs_answer_fn)(const qs_answer *a, void *ctx);
+
+/** Every answer with @p from <= created_at < @p to, bucket by bucket (oldest bucket
+ *  first), within a bucket by (user, created_at, id). While @p fn runs, @p txn serves
+ *  every read call (nested scans and iterators too) and refuses every write call with
+ *  QS_INVALID (see @ref conventions).
+ *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to, or
+ *          the callback ended the transaction), QS_CORRUPT. Any transaction. */
+QS_API int qs_answer_scan(qs_txn *txn, int64_t from, int64_t to, qs_answer_fn fn,
+                          void *ctx);
+
+/** An open iterator over answers: qs_answer_scan() a row at a time. */
+typedef struct qs_answer_iter qs_answer_iter;
+
+/** Open an iterator over the answers with @p from <= created_at < @p to: it returns
+ *  the rows qs_answer_scan() passes, in the same order, one per qs_answer_iter_next().
+ *  It holds two cursors (the bucket registry's and one bucket's) and at most one
+ *  decoded block at a time, never the range's rows. While it is open, @p txn serves
+ *  every read call and refuses every write call with QS_INVALID; it is detached when
+ *  @p txn ends or is reset (see @ref conventions). A #QS_TXN_BULK transaction first
+ *  writes out what it gathered. Close it with qs_answer_iter_close().
+ *  @param[out] it  the iterator; NULL on failure
+ *  @return 0, QS_INVALID (NULL @p it, from >= to), QS_BAD_TXN, ENOMEM, or a failure
+ *          of that writing out (QS_MAP_FULL, ...). Any transaction. */
+QS_API int qs_answer_iter_open(qs_txn *txn, int64_t from, int64_t to, qs_answer_iter **it);
+
+/** The next answer of @p it into @p out.
+ *  @return 0 with a row in @p out; QS_END when there are no more rows (again on every
+ *          later call); QS_INVALID (NULL argument, or @p it is detached: its
+ *          transaction has ended); QS_BAD_TXN (its transaction failed); QS_CORRUPT (a
+ *          damaged record or block, named in qs_errmsg() as the scan names it). After
+ *          a failure of the walk (QS_CORRUPT, ENOMEM) every later call fails again:
+ *          close it. */
+QS_API int qs_answer_iter_next(qs_answer_iter *it, qs_answer *out);
+
+/** Close and free @p it, open or detached. NULL is a no-op. */
+QS_API void qs_answer_iter_close(qs_answer_iter *it);
+
+/** Callback of qs_interaction_scan(): @p ix->payload is valid during the call only.
+ *  Return non-zero to stop (qs_interaction_scan returns it). */
+typedef int (*qs_interaction_fn)(const qs_interaction *ix, uint64_t seq, void *ctx);
+
+/** Every stored interaction with @p from <= created_at < @p to, bucket by bucket
+ *  (oldest bucket first); within a raw bucket by (created_at, seq), within a sealed
+ *  one by (user, created_at, seq) (qs_bucket_info tells which). Buckets that
+ *  retention dropped are gone; their counts stay in qs_interaction_days(). While
+ *  @p fn runs, @p txn serves every read call (nested scans and iterators too) and
+ *  refuses every write call with QS_INVALID (see @ref conventions).
+ *  @return 0, the callback's non-zero return, QS_INVALID (no callback, from >= to, or
+ *          the callback ended the transaction), QS_CORRUPT. Any transaction. */
+QS_API int qs_interaction_scan(qs_txn *txn, int64_t from, int64_t to, qs_interaction_fn fn,
+                               void *ctx);
+
+/** An open iterator over interactions: qs_interaction_scan() a row at a time. */
+typedef struct qs_interaction_iter qs_interaction_iter;
+
+/** Open an iterator over the interactions with @p from <= created_at < @p to: the rows
+ *  qs_interaction_scan() passes, in the same order, as qs_answer_iter_open() does for
+ *  answers (two cursors and at most one decoded block at a time; @p txn refuses write
+ *  calls while it is open, and detaches it when it ends or is reset).
+ *  @param[out] it  the iterator; NULL on failure
+ *  @return as qs_answer_iter_open(). Any transaction. */
+QS_API int qs_interaction_iter_open(qs_txn *txn, int64_t from, int64_t to,
+                                    qs_interaction_iter **it);
+
+/** The next interaction of @p it into @p out, and its sequence number into @p seq (may
+ *  be NULL). @p out->payload points into memory of the iterator or the transaction,
+ *  valid until the next call on the iterator, its close, or the end of its
+ *  transaction.
+ *  @return as qs_answer_iter_next(). */
+QS_API int qs_interaction_iter_next(qs_interaction_iter *it, qs_interaction *out,
+                                    uint64_t *seq);
+
+/** Close and free @p it, open or detached. NULL is a no-op. */
+QS_API void qs_interaction_iter_close(qs_interaction_iter *it);
+
+/** A user's interactions of one action on one UTC day. */
+typedef struct qs_interaction_day {
+    int32_t day;             /**< days since 1970-01-01 */
+    uint8_t action;
+    uint32_t count;
+} qs_interaction_day;
+
+/** A user's interaction counts for days @p from_day .. @p to_day (inclusive), by
+ *  (day, action). Kept in the same transaction as every qs_interaction_log() and never
+ *  dropped by retention.
+ *  @param[out] rows  up to @p cap rows
+ *  @param[out] n     total number of rows in the range
+ *  @return 0, QS_NOTFOUND (user), QS_INVALID, QS_CORRUPT. */
+QS_API int qs_interaction_days(qs_txn *txn, uint32_t user, int32_t from_day, int32_t to_day,
+                               qs_interaction_day *rows, size_t cap, size_t *n);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup savepoints Savepoints and long-lived readers
+ *  @{ */
+/** Begin a savepoint: a write transaction nested in @p parent. Committing it folds
+ *  its writes into the parent; aborting it undoes only them. The parent may not be
+ *  used until the child ends. Lets a loader apply a row of several calls all or
+ *  nothing inside a large batch.
+ *  @return 0, QS_INVALID (parent read-only or has a child, or the store was opened
+ *          with write_map), ENOMEM. */
+QS_API int qs_txn_savepoint(qs_txn *parent, qs_txn **child);
+
+/** Release a read-only transaction's snapshot but keep the handle for qs_txn_renew():
+ *  cheaper than abort + begin for a reader that runs many short reads. The handle
+ *  keeps its reader slot (qs_options.max_readers) until it is aborted. */
+QS_API void qs_txn_reset(qs_txn *txn);
+
+/** Take a new snapshot on a read-only transaction that was reset.
+ *  @return 0, QS_INVALID (not a reset read-only txn), QS_READERS_FULL. */
+QS_API int qs_txn_renew(qs_txn *txn);
+/** @} */
+
 /* ===================================================================== */
 /** @defgroup buckets Time buckets: sealing and retention
  *  Answers and interactions live in one database per period (qs_options.bucket_period),
@@ -1122,7 +1077,6 @@ QS_API int qs_cursor_parse(const char *text, qs_cursor *c);
  *  Retention drops whole buckets. Every aggregate (question stats, user summaries,
  *  progress, daily rows, leaderboards, interaction day counts) stays as it was.
  *  @{ */
-
 /** The two time-bucketed tables. */
 typedef enum qs_table {
     QS_TABLE_ANSWERS = 1,
@@ -1181,10 +1135,96 @@ QS_API int qs_bucket_seal(qs_txn *txn, qs_table table, int64_t t, int64_t now,
 QS_API int qs_buckets_expire(qs_txn *txn, int64_t now, size_t *dropped);
 /** @} */
 
+/* #####################################################################
+ * Administration: durability, storage, the bank, indexes, integrity, backups
+ * ##################################################################### */
+
+/* ===================================================================== */
+/** @defgroup admin Durability, storage and the question bank
+ *  @{ */
+/** Sync the redo log now: every commit of this process is then durable (useful with
+ *  QS_SYNC_PERIODIC).
+ *  @return 0, errno (the flush failed: the handle is then broken), QS_PANIC (a flush
+ *  failed before). Any thread. */
+QS_API int qs_env_sync(qs_env *env);
+
+/** Make a checkpoint now: sync LMDB's file and start the redo log afresh, so that the
+ *  next recovery replays nothing committed before it. The library makes them by itself
+ *  (see #qs_durability); call this to bound the next recovery, or before copying the
+ *  store's files by other means than qs_backup(). Waits while another thread or
+ *  process writes.
+ *  @return 0, QS_READONLY (a read-only handle), QS_PANIC (a flush failed before), or
+ *  errno (the sync failed: the handle is then broken). Any thread. */
+QS_API int qs_env_checkpoint(qs_env *env);
+
+/** Storage statistics of one named database. */
+typedef struct qs_db_stat {
+    char name[32];            /**< database name ("question", "ans@2026-01", ...) */
+    uint64_t entries;         /**< key/value pairs (posting list entries for indexes) */
+    uint32_t depth;           /**< B-tree depth */
+    uint64_t branch_pages, leaf_pages, overflow_pages;
+    uint64_t bytes;           /**< (branch + leaf + overflow) * page size; the pages of
+                                   LMDB's tree of the database, which in a database of
+                                   sorted duplicates hold each key's values up to about
+                                   2 KB (170 answers of a test in test_answers, 500
+                                   users at one score on a leaderboard): a key's values
+                                   beyond that move to a tree of their own, not
+                                   counted here */
+} qs_db_stat;
+
+/** Statistics of every database of the store, sorted by name.
+ *  @param[out] rows  up to @p cap rows
+ *  @param[out] n     total number of databases
+ *  Any transaction. */
+QS_API int qs_db_stats(qs_txn *txn, qs_db_stat *rows, size_t cap, size_t *n);
+
+/** Result of qs_bank_compress(). */
+typedef struct qs_compress_report {
+    uint32_t size;          /**< see @ref growth */
+    uint32_t questions;     /**< questions seen */
+    uint32_t compressed;    /**< records that became smaller (the rest stay raw) */
+    uint64_t raw_bytes;     /**< bytes of the question database's pages before */
+    uint64_t stored_bytes;  /**< bytes of the question database's pages after */
+    uint32_t dict_bytes;    /**< size of the trained dictionary; 0 if none was trained */
+} qs_compress_report;
+
+/** Train a zstd dictionary on the bank's texts and re-store every question's text
+ *  compressed with it where that is smaller, rewriting the question database packed.
+ *  Later puts use the same dictionary. Banks under 64 questions, or with too little
+ *  text to learn from, are left as they are (dict_bytes 0). Holds every question's
+ *  text in memory while it runs.
+ *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
+QS_API int qs_bank_compress(qs_txn *txn, qs_compress_report *report);
+/** @} */
+
+/* ===================================================================== */
+/** @defgroup indexes Secondary indexes and pools, verified and rebuilt
+ *  @{ */
+/** What qs_index_verify() found in one derived structure. */
+typedef struct qs_index_report {
+    char name[32];            /**< "q_filter", ..., "lb_weekly", "lb_count", "pools" */
+    uint64_t checked;         /**< entries the records call for */
+    uint64_t missing;         /**< of those, absent */
+    uint64_t extra;           /**< entries no record calls for (or in the wrong place) */
+    char first_finding[160];  /**< the first finding, naming the entry; "" for none */
+} qs_index_report;
+
+/** Check every secondary index and pool against the records they derive from, both
+ *  ways: one row per declared index (q_filter, q_subject, q_band, q_created,
+ *  test_by_user, test_answers, lb_all_time, lb_weekly), then the leaderboards' block
+ *  counts (lb_count), then the pools.
+ *  @return 0 (findings are in the rows, not the return code), QS_CORRUPT.
+ *  Any transaction. */
+QS_API int qs_index_verify(qs_txn *txn, qs_index_report *rows, size_t cap, size_t *n);
+
+/** Rebuild every secondary index and pool from the records.
+ *  @return 0, QS_READONLY, QS_MAP_FULL. Write transaction. */
+QS_API int qs_index_rebuild(qs_txn *txn);
+/** @} */
+
 /* ===================================================================== */
 /** @defgroup check Integrity check, repair, backup, compaction
  *  @{ */
-
 /** What qs_check() found in one part of the store. */
 typedef struct qs_check_report {
     char name[32];            /**< "pages" (the data file's pages), a database
