@@ -224,6 +224,10 @@ int eng_meta_newest(int fd, uint8_t *meta, uint64_t *txnid, uint32_t *psize);
  * slot, and as the commit before it to the other, then synced. 0 or an errno. */
 int eng_meta_restore(int fd, const uint8_t *meta, uint32_t psize);
 
+/* options.c */
+/* QS_INVALID (recorded) for an option of qs_env_open() out of its range; else 0. */
+int eng_options_check(const qs_options *o);
+
 /* env.c */
 /* qs_env_open() for a caller that needs the store to itself (qs_compact()): QS_BUSY,
  * before LMDB maps anything, while another handle of any process has it open; then
