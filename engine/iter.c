@@ -60,13 +60,14 @@ static inline __attribute__((always_inline)) int landed(eng_iter *it, int rc, co
     return 0;
 }
 
-static int move(eng_iter *it, MDB_cursor_op op)
+static inline __attribute__((always_inline)) int move(eng_iter *it, MDB_cursor_op op)
 {
     MDB_val k, v;
     return landed(it, mdb_cursor_get(it->cur, &k, &v, op), &k, &v);
 }
 
-static int move_to(eng_iter *it, const void *key, size_t n, MDB_cursor_op op)
+static inline __attribute__((always_inline)) int move_to(eng_iter *it, const void *key, size_t n,
+                                                       MDB_cursor_op op)
 {
     MDB_val k = {n, (void *)key}, v;
     return landed(it, mdb_cursor_get(it->cur, &k, &v, op), &k, &v);
