@@ -415,11 +415,11 @@ static inline void fx_create_kept(qs_txn *txn, const qs_draw *d, fx_kept_test *o
  * or with a scan or iterator open on it). The savepoint is the caller's to try. */
 static inline void fx_writes_refused(qs_txn *txn, const fx_bank *b, int rc, const char *detail)
 {
-    qs_taxon t;
-    qs_question q;
-    qs_user u;
-    qs_test test;
-    qs_draw d;
+    qs_taxon t = {.size = sizeof t};
+    qs_question q = {.size = sizeof q};
+    qs_user u = {.size = sizeof u};
+    qs_test test = {.size = sizeof test};
+    qs_draw d = {.size = sizeof d};
     qs_answer a;
     qs_interaction ix = {b->users[0], 1, FX_T0, "p", 1};
     qs_compress_report rep = {.size = sizeof rep};

@@ -458,7 +458,7 @@ static int read_back(const qs_answer *a, void *ctx)
 {
     reader *r = ctx;
     qs_answer got;
-    qs_question q;
+    qs_question q = {.size = sizeof q};
     qs_answer_iter *it = NULL;
     qs_answer same;
     r->rows++;
