@@ -46,8 +46,8 @@ typedef struct identity {
  * of external id @p ext, else a new id from @p counter. */
 int api_resolve_identity(qs_txn *txn, qs_kind kind, uint64_t given, const char *ext,
                          eng_counter counter, uint64_t max, identity *out);
-/* The external id to store into @p out: a put with none keeps the one the entity
- * has; another one than it has is QS_INVALID. */
+/* The external id to store into @p out (which may be @p given): a put with none keeps
+ * the one the entity has; another one than it has is QS_INVALID. */
 int api_merge_ext(const char *old, const char *given, char *out, qs_kind kind,
                   uint64_t id);
 /* Record the external id of a put that succeeded, if it is new. */

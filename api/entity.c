@@ -126,7 +126,8 @@ int api_merge_ext(const char *old, const char *given, char *out, qs_kind kind,
     if (old[0] && given[0] && strcmp(old, given) != 0)
         return eng_fail(QS_INVALID, "%s %llu has external id '%s', not '%s'", api_kind_name(kind),
                         (unsigned long long)id, old, given);
-    strcpy(out, given[0] ? given : old);
+    const char *kept = given[0] ? given : old;
+    memmove(out, kept, strlen(kept) + 1);   /* @p out may be @p given itself */
     return 0;
 }
 

@@ -212,11 +212,19 @@ static int question_in(const qs_question *given, eng_question *q)
     if (in.n_options && !in.options)
         return eng_fail(QS_INVALID, "question has %u options but no options array",
                         in.n_options);
-    *q = (eng_question){.id = in.id, .subject = in.subject, .system = in.system,
-                        .topic = in.topic, .difficulty = in.difficulty, .type = in.type,
-                        .active = in.active, .correct_option = in.correct_option,
-                        .n_options = in.n_options, .created_at = in.created_at,
-                        .stem = in.stem, .explanation = in.explanation};
+    memset(q, 0, sizeof *q);
+    q->id = in.id;
+    q->subject = in.subject;
+    q->system = in.system;
+    q->topic = in.topic;
+    q->difficulty = in.difficulty;
+    q->type = in.type;
+    q->active = in.active;
+    q->correct_option = in.correct_option;
+    q->n_options = in.n_options;
+    q->created_at = in.created_at;
+    q->stem = in.stem;
+    q->explanation = in.explanation;
     memcpy(q->ext_id, in.ext_id, sizeof q->ext_id);
     if (in.n_options)
         memcpy(q->options, in.options, in.n_options * sizeof *in.options);

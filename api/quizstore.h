@@ -82,11 +82,12 @@
  *    which stands for the layout of this ABI's first release (SONAME 1), so that a
  *    zero-initialised struct stays valid. qs_options_init() sets it;
  *  - an input is read as far as its size goes, fields past it taking their defaults.
- *    A size under the first layout's, or a struct longer than this library knows with
- *    a non-zero byte past the end it knows (a field it does not have), is refused with
- *    QS_INVALID, naming the struct;
- *  - an output is written as far as its size goes (`size` stays as given), so an
- *    output struct must be zeroed or have its size set before the call.
+ *    A size under the first layout's or over 64 KiB (a size left unset), or a struct
+ *    longer than this library knows with a non-zero byte past the end it knows (a
+ *    field it does not have), is refused with QS_INVALID, naming the struct;
+ *  - an output gets the fields that both its size and the library know (`size` stays
+ *    as given), so an output struct must be zeroed or have its size set before the
+ *    call: a size over 64 KiB is refused as one left unset.
  *
  *  Rows, the structs that come in arrays or through callbacks (qs_answer,
  *  qs_interaction, qs_text, qs_summary, the cursors, and every `_row`, `_info`,

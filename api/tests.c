@@ -162,13 +162,21 @@ static int test_in(const qs_test *given, eng_test *t)
     if (in.n_questions && !in.questions)
         return eng_fail(QS_INVALID, "test has %u questions but no question array",
                         in.n_questions);
-    *t = (eng_test){.id = in.id, .user = in.user, .status = in.status, .mode = in.mode,
-                    .open_list = in.open_list, .n_questions = (uint16_t)in.n_questions,
-                    .created_at = in.created_at, .last_activity_at = in.last_activity_at,
-                    .completed_at = in.completed_at};
+    memset(t, 0, offsetof(eng_test, questions));   /* same_test() compares the bytes */
+    t->id = in.id;
+    t->user = in.user;
+    t->status = in.status;
+    t->mode = in.mode;
+    t->open_list = in.open_list;
+    t->n_questions = (uint16_t)in.n_questions;
+    t->created_at = in.created_at;
+    t->last_activity_at = in.last_activity_at;
+    t->completed_at = in.completed_at;
     memcpy(t->ext_id, in.ext_id, sizeof t->ext_id);
     if (in.n_questions)
         memcpy(t->questions, in.questions, in.n_questions * sizeof *in.questions);
+    memset(t->questions + in.n_questions, 0,
+           (QS_TEST_MAX_QUESTIONS - in.n_questions) * sizeof *t->questions);
     return 0;
 }
 

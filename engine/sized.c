@@ -2,6 +2,10 @@
 #include <string.h>
 #include "engine.h"
 
+/* No struct of the header comes near this: a larger size is a field left unset, and
+ * reading that far would run past the application's struct. */
+#define SIZE_MAX_PLAUSIBLE (64 * 1024)
+
 /* The size an application gave a struct: 0 stands for the first layout, which is
  * still the one this library knows. When a field is added, 0 and the sizes under the
  * new one must keep meaning the first layout's @p known of today. */
@@ -13,6 +17,9 @@ static int given_size(const void *given, size_t known, const char *type, size_t 
     if (*size < known)
         return eng_fail(QS_INVALID, "%s.size %zu is under its first layout's %zu bytes",
                         type, *size, known);
+    if (*size > SIZE_MAX_PLAUSIBLE)
+        return eng_fail(QS_INVALID, "%s.size %zu is no struct's size: set it to sizeof the "
+                        "struct, or zero the struct", type, *size);
     return 0;
 }
 

@@ -38,6 +38,8 @@ TEST(input_sizes)
     CHECK(id != 0);
     later.added = 7;                     /* a field this library does not have */
     refused_naming(qs_question_put(txn, &later.q, NULL), "qs_question sets a field");
+    later.q.size = 0xa5a5a5a5;           /* never set: not read that far */
+    refused_naming(qs_question_put(txn, &later.q, NULL), "is no struct's size");
     later.q.size = 0;                    /* the first layout */
     CHECK_RC(qs_question_put(txn, &later.q, NULL), 0);
 
@@ -81,6 +83,8 @@ TEST(outputs_stop_at_the_known_end)
     memset(&u, 0xff, sizeof u);
     u.size = 4;
     refused_naming(qs_user_get(txn, b.users[0], &u), "qs_user.size");
+    u.size = 0xffffffff;   /* an output whose size was never set */
+    refused_naming(qs_user_get(txn, b.users[0], &u), "is no struct's size");
     u.size = 0;
     CHECK_RC(qs_user_get(txn, b.users[0], &u), 0);
     CHECK_EQ(u.id, b.users[0]);

@@ -158,7 +158,8 @@ TEST(question_round_trip)
     txn = fx_read(env);
     CHECK_RC(qs_resolve(txn, QS_QUESTION, "round-trip", &rid), 0);
     CHECK_EQ(rid, id);
-    memset(&got, 0xee, sizeof got);
+    memset(&got, 0xee, sizeof got);   /* every field written, but the size given */
+    got.size = sizeof got;
     CHECK_RC(qs_question_get(txn, id, &got), 0);
     CHECK_EQ(got.id, id);
     CHECK_STR(got.ext_id, "round-trip");
@@ -320,6 +321,7 @@ TEST(bank_compress_keeps_texts)
     /* Under 64 questions: nothing is trained. */
     txn = fx_write(env);
     memset(&rep, 0xff, sizeof rep);
+    rep.size = sizeof rep;
     CHECK_RC(qs_bank_compress(txn, &rep), 0);
     CHECK_EQ(rep.dict_bytes, 0);
     CHECK_EQ(rep.compressed, 0);

@@ -85,6 +85,7 @@ TEST(options_defaults)
     qs_options o = {.size = sizeof o};
     memset(&o, 0xa5, sizeof o);
     qs_options_init(&o);
+    CHECK_EQ(o.size, sizeof o);
     CHECK_EQ(o.map_size, 64ull << 30);
     CHECK_EQ(o.max_readers, 126);
     CHECK_EQ(o.durability, QS_SYNC_DURABLE);
