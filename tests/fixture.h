@@ -321,7 +321,8 @@ static inline void fx_aggregates_read(qs_txn *txn, uint32_t user, uint32_t quest
     memset(out, 0, sizeof *out);
     CHECK_RC(qs_question_stats_get(txn, question, &out->qstats), 0);
     CHECK_RC(qs_dashboard_get(txn, user, when, &out->dash), 0);
-    memcpy(out->days, out->dash.days, out->dash.n_days * sizeof *out->days);
+    if (out->dash.n_days)
+        memcpy(out->days, out->dash.days, out->dash.n_days * sizeof *out->days);
     out->dash.days = out->days;
     CHECK_RC(qs_progress(txn, user, out->progress, 8, &out->n_progress), 0);
     CHECK(out->n_progress <= 8);
@@ -332,7 +333,8 @@ static inline void fx_aggregates_read(qs_txn *txn, uint32_t user, uint32_t quest
     CHECK_RC(qs_leaderboard_rank(txn, QS_BOARD_ALL_TIME, user, &out->rank_all), 0);
     CHECK_RC(qs_leaderboard_rank(txn, qs_board_week(when), user, &out->rank_week), 0);
     CHECK_RC(qs_test_get(txn, test, &out->test), 0);
-    memcpy(out->list, out->test.questions, out->test.n_questions * sizeof *out->list);
+    if (out->test.n_questions)
+        memcpy(out->list, out->test.questions, out->test.n_questions * sizeof *out->list);
     out->test.questions = out->list;
 }
 
@@ -387,8 +389,17 @@ typedef struct fx_kept_test {
 static inline void fx_keep_test(fx_kept_test *k, const qs_test *t)
 {
     k->t = *t;
-    memcpy(k->list, t->questions, t->n_questions * sizeof *k->list);
+    if (t->n_questions)
+        memcpy(k->list, t->questions, t->n_questions * sizeof *k->list);
     k->t.questions = k->list;
+}
+
+/* qs_test_get(), its test kept in @p out. */
+static inline void fx_get_kept(qs_txn *txn, uint64_t id, fx_kept_test *out)
+{
+    qs_test got = {.size = sizeof got};
+    CHECK_RC(qs_test_get(txn, id, &got), 0);
+    fx_keep_test(out, &got);
 }
 
 /* qs_test_create(), its test kept in @p out. */

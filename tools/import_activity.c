@@ -95,7 +95,8 @@ typedef struct test_item {
 static void test_keep(test_item *item, const qs_test *t)
 {
     item->t = *t;
-    memcpy(item->list, t->questions, t->n_questions * sizeof *item->list);
+    if (t->n_questions)
+        memcpy(item->list, t->questions, t->n_questions * sizeof *item->list);
     item->t.questions = item->list;
 }
 

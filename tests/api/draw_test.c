@@ -42,13 +42,16 @@ static unsigned draw_checked(qs_txn *txn, const qs_draw *d, const uint32_t *elig
         CHECK_MSG(!contains(out->questions, i, out->questions[i]), "question %u twice",
                   out->questions[i]);
     }
+    uint32_t drawn[QS_TEST_MAX_QUESTIONS];   /* the next test read reuses out's list */
+    if (out->n_questions)
+        memcpy(drawn, out->questions, out->n_questions * sizeof *drawn);
     CHECK_RC(qs_test_get(txn, out->id, &stored), 0);
     CHECK_EQ(stored.n_questions, out->n_questions);
     CHECK_EQ(stored.user, d->user);
     CHECK_EQ(stored.status, QS_TEST_ACTIVE);
     CHECK_EQ(stored.created_at, d->created_at);
     for (unsigned i = 0; i < out->n_questions; i++)
-        CHECK_EQ(stored.questions[i], out->questions[i]);
+        CHECK_EQ(stored.questions[i], drawn[i]);
     return out->n_questions;
 }
 
@@ -520,7 +523,8 @@ static void dp_same_draws(qs_env *a, qs_env *b, const dp_bank *bank, uint64_t se
         CHECK_RC(qs_test_create(xb, &d, &tb), 0);
         CHECK_EQ(ta.id, tb.id);
         CHECK_EQ(ta.n_questions, tb.n_questions);
-        CHECK(memcmp(ta.questions, tb.questions, ta.n_questions * sizeof ta.questions[0]) == 0);
+        CHECK(ta.n_questions == 0 ||
+              memcmp(ta.questions, tb.questions, ta.n_questions * sizeof ta.questions[0]) == 0);
     }
     qs_txn_abort(xa);
     qs_txn_abort(xb);

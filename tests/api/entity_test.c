@@ -797,8 +797,10 @@ static void t1_is(qs_txn *txn, const answered_test *a, const qs_test *want)
     qs_test_row rows[4];
     size_t n;
     CHECK_RC(qs_test_get(txn, a->t1, &got), 0);
-    CHECK(memcmp(&got, want, offsetof(qs_test, questions)) == 0);
-    CHECK(memcmp(got.questions, want->questions, want->n_questions * sizeof got.questions[0]) == 0);
+    size_t from = offsetof(qs_test, id), to = offsetof(qs_test, questions);   /* not size */
+    CHECK(memcmp((const char *)&got + from, (const char *)want + from, to - from) == 0);
+    CHECK(want->n_questions == 0 ||
+          memcmp(got.questions, want->questions, want->n_questions * sizeof got.questions[0]) == 0);
     CHECK_RC(qs_answer_get(txn, a->t1, a->q1, &ans), 0);
     CHECK_EQ(ans.user, a->alice);
     CHECK_RC(qs_answer_get(txn, a->t1, a->q2, &ans), 0);
@@ -814,11 +816,12 @@ static void t1_is(qs_txn *txn, const answered_test *a, const qs_test *want)
 TEST(answered_test_keeps_its_user)
 {
     static answered_test a;
-    static qs_test stored, t;
+    static qs_test t;
+    static fx_kept_test stored;
     answered_test_build(&a);
     qs_txn *txn = fx_write(a.env);
-    CHECK_RC(qs_test_get(txn, a.t1, &stored), 0);
-    CHECK_EQ(stored.last_activity_at, a.newest);
+    fx_get_kept(txn, a.t1, &stored);
+    CHECK_EQ(stored.t.last_activity_at, a.newest);
 
     /* t1 again as bob's, listing q1 only: the whole change is refused */
     fx_test_init(&t, "t1", a.bob, 0, &a.q1, 1, a.created_at);
@@ -831,11 +834,11 @@ TEST(answered_test_keeps_its_user)
     fx_test_init(&t, "", a.bob, 0, both, 2, a.created_at);
     t.id = a.t1;
     CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
-    t1_is(txn, &a, &stored);
+    t1_is(txn, &a, &stored.t);
     fx_commit(txn);   /* refusals leave the transaction usable */
 
     txn = fx_read(a.env);
-    t1_is(txn, &a, &stored);
+    t1_is(txn, &a, &stored.t);
     fx_check_clean_txn(txn);
     qs_txn_abort(txn);
     qs_env_close(a.env);
@@ -844,17 +847,18 @@ TEST(answered_test_keeps_its_user)
 TEST(answered_question_stays_listed)
 {
     static answered_test a;
-    static qs_test stored, t, got;
+    static qs_test t, got;
+    static fx_kept_test stored;
     answered_test_build(&a);
     qs_txn *txn = fx_write(a.env);
-    CHECK_RC(qs_test_get(txn, a.t1, &stored), 0);
+    fx_get_kept(txn, a.t1, &stored);
     fx_test_init(&t, "t1", a.alice, 0, &a.q1, 1, a.created_at);
     CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
     CHECK_MSG(strstr(qs_errmsg(), "test 't1'") && strstr(qs_errmsg(), "question 'q-1'"),
               "errmsg: %s", qs_errmsg());
     fx_test_init(&t, "t1", a.alice, 0, NULL, 0, a.created_at);
     CHECK_RC(qs_test_put(txn, &t, NULL), QS_INVALID);
-    t1_is(txn, &a, &stored);
+    t1_is(txn, &a, &stored.t);
 
     /* reordered, and a question added: fine */
     uint32_t more[3] = {a.b.questions[5], a.q2, a.q1};

@@ -115,6 +115,7 @@ static const char *const fz_findings[] = {"chest pain", "fever and cough", "jaun
 static uint32_t fz_question(qs_txn *txn, const fz_store *s, unsigned i)
 {
     char ext[16], stem[256], expl[256], opt[4][64];
+    qs_text options[4];
     qs_question q = {.size = sizeof q};
     uint32_t id = 0;
     memset(&q, 0, sizeof q);
@@ -130,8 +131,9 @@ static uint32_t fz_question(qs_txn *txn, const fz_store *s, unsigned i)
     for (unsigned o = 0; o < 4; o++) {
         snprintf(opt[o], sizeof opt[o], "Disease of the %s, type %u", fz_organs[(i + o) % 9],
                  o + 1);
-        q.options[o] = (qs_text){opt[o], strlen(opt[o])};
+        options[o] = (qs_text){opt[o], strlen(opt[o])};
     }
+    q.options = options;
     q.subject = s->subjects[i % 2];
     q.system = s->systems[i % 2];
     q.topic = s->topics[(i % 2) * 2 + (i / 2) % 2];
@@ -159,9 +161,8 @@ static uint64_t fz_test(qs_txn *txn, const char *ext, uint32_t user, int open_li
     t.mode = QS_MODE_TUTOR;
     t.open_list = (uint8_t)open_list;
     t.created_at = t.last_activity_at = at;
-    t.n_questions = (uint16_t)n;
-    if (n)
-        memcpy(t.questions, questions, n * sizeof *questions);
+    t.n_questions = n;
+    t.questions = questions;
     FZ_OK(qs_test_put(txn, &t, &id));
     return id;
 }
